@@ -1,0 +1,90 @@
+//! One semantic error enum for every provider. Providers translate their own wire errors into it
+//! (HubSpot's `BAD_REFRESH_TOKEN` becomes [`Error::ReauthRequired`]); the server translates it into
+//! HTTP in exactly one place. Messages never contain tokens.
+
+use std::time::Duration;
+
+/// Why an integration call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The user has not connected this provider.
+    #[error("the user has not connected this integration")]
+    NotConnected,
+
+    /// The stored grant is no longer valid (revoked, expired refresh token); the user must go
+    /// through consent again. The stored credentials have been removed.
+    #[error("the connection must be re-authorised: {reason}")]
+    ReauthRequired {
+        /// What the provider said, safe to show.
+        reason: String,
+    },
+
+    /// The provider rejected the access token (HTTP 401). The connector refreshes once and
+    /// retries once before giving up with [`Error::ReauthRequired`].
+    #[error("the provider rejected the access token")]
+    Unauthorized,
+
+    /// The provider refused the authorization grant or request (e.g. a bad or reused code).
+    #[error("the provider rejected the request ({code}): {message}")]
+    Rejected {
+        /// The provider's error code, e.g. `BAD_AUTH_CODE`.
+        code: String,
+        /// The provider's message.
+        message: String,
+    },
+
+    /// The provider is rate-limiting us.
+    #[error("rate limited by the provider")]
+    RateLimited {
+        /// How long the provider asked us to wait, when it said.
+        retry_after: Option<Duration>,
+    },
+
+    /// The provider answered with an unexpected status.
+    #[error("the provider answered HTTP {status}")]
+    Upstream {
+        /// The HTTP status.
+        status: u16,
+    },
+
+    /// The provider answered 2xx but the body was not what its API documents.
+    #[error("the provider's response was not understood: {0}")]
+    InvalidResponse(String),
+
+    /// The provider could not be reached (connection refused, timeout, TLS).
+    #[error("the provider could not be reached: {0}")]
+    Unavailable(String),
+
+    /// The credential store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    /// The integration is misconfigured.
+    #[error("integration misconfigured: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// Whether retrying the same call later may succeed without anything changing on our side
+    /// (5xx, timeouts, connection errors). Rate limits are handled separately.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unavailable(_) => true,
+            Error::Upstream { status } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// Why the credential or state store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backing store (Redis) could not be reached or timed out.
+    #[error("token store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value could not be decrypted or decoded (wrong key, tampering, old format).
+    #[error("stored value is unreadable: {0}")]
+    Corrupt(String),
+}

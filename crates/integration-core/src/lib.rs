@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod connector;
+mod credentials;
+mod error;
+mod ids;
+mod integration;
+mod item;
+pub mod retry;
+mod store;
+
+pub use connector::{ConnectionInfo, Connector, ConnectorOptions};
+pub use credentials::Credentials;
+pub use error::{Error, StoreError};
+pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};
+pub use integration::Integration;
+pub use item::{Cursor, IntegrationItem, ItemQuery, Page};
+pub use retry::RetryPolicy;
+pub use store::{CredentialStore, LockToken, credentials_key};
+
+/// Re-exported so providers and stores name the same secret type.
+pub use secrecy::{ExposeSecret, SecretString};

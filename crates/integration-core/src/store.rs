@@ -1,0 +1,44 @@
+//! What the machinery needs from storage. The `token-store` crate implements it on Redis and in
+//! memory; it is declared here so that core does not depend on any storage technology.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{Credentials, StoreError, UserId};
+
+/// The storage key of one user's credentials at one provider, before any deployment prefix:
+/// `{provider}:{user_id}` (e.g. `hubspot:test_user`). User ids cannot contain `:`.
+pub fn credentials_key(provider: &str, user: &UserId) -> String {
+    format!("{provider}:{user}")
+}
+
+/// Proof of holding a lock, needed to release it (compare-and-delete: a lock that expired and was
+/// taken by someone else is not released by the previous holder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockToken(pub String);
+
+/// Durable, shared storage of credentials, plus the short-lived locks that make a refresh happen
+/// once across every process sharing the store.
+#[async_trait]
+pub trait CredentialStore: Send + Sync + std::fmt::Debug {
+    /// The user's credentials at `provider`, if connected.
+    async fn load(&self, provider: &str, user: &UserId) -> Result<Option<Credentials>, StoreError>;
+
+    /// Stores (replaces) the user's credentials at `provider`.
+    async fn save(
+        &self,
+        provider: &str,
+        user: &UserId,
+        credentials: &Credentials,
+    ) -> Result<(), StoreError>;
+
+    /// Removes the user's credentials at `provider`; `true` if there were any.
+    async fn delete(&self, provider: &str, user: &UserId) -> Result<bool, StoreError>;
+
+    /// Takes the named lock for at most `ttl` if nobody holds it (`SET NX PX`).
+    async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, StoreError>;
+
+    /// Releases the named lock if `token` still holds it.
+    async fn unlock(&self, name: &str, token: &LockToken) -> Result<(), StoreError>;
+}
