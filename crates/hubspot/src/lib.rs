@@ -1,1 +1,12 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod http;
+mod objects;
+mod token;
+
+pub use client::HubSpot;
+pub use config::{HubSpotConfig, MAX_PAGE_SIZE};
+pub use objects::ObjectKind;
