@@ -1,0 +1,430 @@
+//! Encryption of credentials at rest: XChaCha20-Poly1305 in a small versioned envelope.
+//!
+//! Envelope (raw bytes, stored as the Redis value):
+//!
+//! ```text
+//! b"v1" | key id (1 byte) | nonce (24 bytes) | ciphertext + Poly1305 tag (16 bytes)
+//! ```
+//!
+//! - The nonce is random per write. XChaCha's 192-bit nonce makes random nonces safe for any
+//!   realistic number of writes under one key (unlike the 96-bit nonce of plain ChaCha20/AES-GCM).
+//! - The caller's associated data (the full storage key) is authenticated but not stored, so a
+//!   value copied under another user's key does not decrypt.
+//! - The version and key id are authenticated too (they are part of the associated data), so
+//!   flipping them is detected as tampering rather than silently picking another key.
+//! - The key id lets keys rotate: encrypt with the primary key, decrypt with whichever key the
+//!   envelope names. Values written under a retired key stay readable while that key is listed
+//!   among the older keys, and are re-encrypted with the primary on their next save (a refresh).
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use integration_core::StoreError;
+use rand::RngCore as _;
+use zeroize::Zeroizing;
+
+const VERSION: &[u8; 2] = b"v1";
+const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+const HEADER_LEN: usize = VERSION.len() + 1 + NONCE_LEN;
+/// Length of a key in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// Names one encryption key inside an envelope, so that older values stay readable after the
+/// primary key changes. Pick a new id for every new key (e.g. count up from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub u8);
+
+impl KeyId {
+    /// The id [`Cipher::from_key_material`] gives its single key.
+    pub const DEFAULT: KeyId = KeyId(1);
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Why key material or a key set was refused. Messages never contain the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The material decoded, but not to 32 bytes.
+    #[error(
+        "encryption key must be exactly 32 bytes (44 base64 characters or 64 hex digits); it decodes to {0} bytes"
+    )]
+    WrongLength(usize),
+    /// The material is neither base64 nor hex.
+    #[error(
+        "encryption key is neither base64 nor hex; generate one with `Cipher::generate_key_base64()` or `openssl rand -base64 32`"
+    )]
+    NotEncoded,
+    /// Two keys of one [`Cipher`] share an id.
+    #[error("encryption key id {0} is used by more than one key")]
+    DuplicateKeyId(KeyId),
+}
+
+/// A 256-bit key, wiped from memory when dropped. `Debug` shows nothing of it.
+#[derive(Clone)]
+pub struct Key(Zeroizing<[u8; KEY_LEN]>);
+
+impl Key {
+    /// Wraps raw key bytes.
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// Decodes key material given as base64 (standard or url-safe, padding optional) or hex of
+    /// exactly 32 bytes. Surrounding whitespace (a trailing newline in a secrets file) is ignored.
+    pub fn from_material(material: &str) -> Result<Self, KeyError> {
+        let material = material.trim();
+        // Hex first: 64 hex digits are also valid base64 (of 48 bytes). A 32-byte key in base64
+        // is 43 or 44 characters, with an odd length or a `=`, so it is never taken for hex.
+        let decoded: Zeroizing<Vec<u8>> = if !material.is_empty()
+            && material.len() % 2 == 0
+            && material.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            Zeroizing::new(hex::decode(material).map_err(|_| KeyError::NotEncoded)?)
+        } else {
+            [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+                .iter()
+                .find_map(|engine| engine.decode(material).ok())
+                .map(Zeroizing::new)
+                .ok_or(KeyError::NotEncoded)?
+        };
+        if decoded.len() != KEY_LEN {
+            return Err(KeyError::WrongLength(decoded.len()));
+        }
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        bytes.copy_from_slice(&decoded);
+        Ok(Self(bytes))
+    }
+
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        rand::rng().fill_bytes(bytes.as_mut_slice());
+        Self(bytes)
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key([redacted])")
+    }
+}
+
+struct Inner {
+    primary: KeyId,
+    keys: Vec<(KeyId, XChaCha20Poly1305)>,
+}
+
+/// Encrypts values with the primary key and decrypts values written under any known key.
+///
+/// Cheap to clone (the keys sit behind an `Arc`). `Debug` lists key ids only.
+#[derive(Clone)]
+pub struct Cipher {
+    inner: Arc<Inner>,
+}
+
+impl Cipher {
+    /// A cipher that encrypts with `primary` and can also decrypt values written under `older`
+    /// keys (for rotation). Fails if two keys share an id.
+    pub fn new(primary: (KeyId, Key), older: Vec<(KeyId, Key)>) -> Result<Self, KeyError> {
+        let primary_id = primary.0;
+        let mut keys: Vec<(KeyId, XChaCha20Poly1305)> = Vec::with_capacity(1 + older.len());
+        for (id, key) in std::iter::once(primary).chain(older) {
+            if keys.iter().any(|(known, _)| *known == id) {
+                return Err(KeyError::DuplicateKeyId(id));
+            }
+            let aead = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(key.0.as_slice()));
+            keys.push((id, aead));
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                primary: primary_id,
+                keys,
+            }),
+        })
+    }
+
+    /// A cipher with one key, id [`KeyId::DEFAULT`], decoded from base64 or hex (see
+    /// [`Key::from_material`]).
+    pub fn from_key_material(primary: &str) -> Result<Self, KeyError> {
+        Self::new((KeyId::DEFAULT, Key::from_material(primary)?), Vec::new())
+    }
+
+    /// A fresh random key as standard base64, for `.env` files in development.
+    pub fn generate_key_base64() -> String {
+        STANDARD.encode(Key::generate().0.as_slice())
+    }
+
+    /// The id of the key new values are encrypted with.
+    pub fn primary_key_id(&self) -> KeyId {
+        self.inner.primary
+    }
+
+    /// Encrypts `plaintext`, binding `aad` (e.g. the storage key) to it. Returns the envelope.
+    pub fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let id = self.inner.primary;
+        let aead = self.key(id).ok_or_else(|| corrupt("primary key missing"))?;
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let mut envelope = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
+        envelope.extend_from_slice(VERSION);
+        envelope.push(id.0);
+        envelope.extend_from_slice(&nonce);
+        let full_aad = associated_data(&envelope[..VERSION.len() + 1], aad);
+        let ciphertext = aead
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &full_aad,
+                },
+            )
+            // Only fails for inputs of gigabytes.
+            .map_err(|_| corrupt("value too large to encrypt"))?;
+        envelope.extend_from_slice(&ciphertext);
+        Ok(envelope)
+    }
+
+    /// Decrypts an envelope written by [`Cipher::encrypt`] with the same `aad`.
+    ///
+    /// Fails with [`StoreError::Corrupt`] on an unknown format, an unknown key id, tampering, or
+    /// a different `aad`.
+    pub fn decrypt(&self, envelope: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        if envelope.len() < HEADER_LEN + TAG_LEN {
+            return Err(corrupt("encrypted value is truncated"));
+        }
+        if &envelope[..VERSION.len()] != VERSION {
+            return Err(corrupt("unknown encryption envelope version"));
+        }
+        let id = KeyId(envelope[VERSION.len()]);
+        let aead = self.key(id).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "value was encrypted with key id {id}, which is not configured"
+            ))
+        })?;
+        let nonce = XNonce::from_slice(&envelope[VERSION.len() + 1..HEADER_LEN]);
+        let full_aad = associated_data(&envelope[..VERSION.len() + 1], aad);
+        aead.decrypt(
+            nonce,
+            Payload {
+                msg: &envelope[HEADER_LEN..],
+                aad: &full_aad,
+            },
+        )
+        .map(Zeroizing::new)
+        .map_err(|_| {
+            corrupt("value failed authentication (tampered, moved to another key, or wrong key)")
+        })
+    }
+
+    fn key(&self, id: KeyId) -> Option<&XChaCha20Poly1305> {
+        self.inner
+            .keys
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map(|(_, aead)| aead)
+    }
+}
+
+/// Header (version and key id) followed by the caller's associated data.
+fn associated_data(header: &[u8], aad: &[u8]) -> Vec<u8> {
+    let mut full = Vec::with_capacity(header.len() + aad.len());
+    full.extend_from_slice(header);
+    full.extend_from_slice(aad);
+    full
+}
+
+fn corrupt(message: &str) -> StoreError {
+    StoreError::Corrupt(message.to_owned())
+}
+
+impl fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cipher")
+            .field("primary", &self.inner.primary)
+            .field(
+                "keys",
+                &self
+                    .inner
+                    .keys
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+
+    fn cipher() -> Cipher {
+        Cipher::new((KeyId(1), Key::generate()), Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn round_trip() {
+        let cipher = cipher();
+        let envelope = cipher.encrypt(b"hello tokens", b"hubspot:alice").unwrap();
+        assert_eq!(&envelope[..2], b"v1");
+        assert_eq!(envelope[2], 1);
+        assert!(!envelope.windows(5).any(|w| w == b"hello"));
+        let plain = cipher.decrypt(&envelope, b"hubspot:alice").unwrap();
+        assert_eq!(plain.as_slice(), b"hello tokens");
+    }
+
+    #[test]
+    fn every_write_uses_a_fresh_nonce() {
+        let cipher = cipher();
+        let a = cipher.encrypt(b"same", b"k").unwrap();
+        let b = cipher.encrypt(b"same", b"k").unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn tampering_anywhere_is_detected() {
+        let cipher = cipher();
+        let envelope = cipher.encrypt(b"hello tokens", b"k").unwrap();
+        for i in 0..envelope.len() {
+            let mut bad = envelope.clone();
+            bad[i] ^= 0x01;
+            assert!(
+                matches!(cipher.decrypt(&bad, b"k"), Err(StoreError::Corrupt(_))),
+                "flipping byte {i} went unnoticed"
+            );
+        }
+        assert!(matches!(
+            cipher.decrypt(&envelope[..envelope.len() - 1], b"k"),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            cipher.decrypt(b"v1", b"k"),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn wrong_associated_data_is_rejected() {
+        let cipher = cipher();
+        let envelope = cipher.encrypt(b"hello tokens", b"hubspot:alice").unwrap();
+        assert!(matches!(
+            cipher.decrypt(&envelope, b"hubspot:mallory"),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn rotation_reads_old_values_and_writes_with_the_new_key() {
+        let old = Key::generate();
+        let new = Key::generate();
+        let before = Cipher::new((KeyId(1), old.clone()), Vec::new()).unwrap();
+        let written = before.encrypt(b"secret", b"k").unwrap();
+
+        let after = Cipher::new((KeyId(2), new), vec![(KeyId(1), old)]).unwrap();
+        assert_eq!(after.decrypt(&written, b"k").unwrap().as_slice(), b"secret");
+        let rewritten = after.encrypt(b"secret", b"k").unwrap();
+        assert_eq!(rewritten[2], 2);
+
+        // Once the old key is dropped, its values are reported as corrupt, not misread.
+        let only_new = Cipher::new((KeyId(2), Key::generate()), Vec::new()).unwrap();
+        match only_new.decrypt(&written, b"k") {
+            Err(StoreError::Corrupt(message)) => assert!(message.contains("key id 1")),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_different_key_under_the_same_id_is_rejected() {
+        let a = cipher();
+        let b = cipher();
+        let envelope = a.encrypt(b"x", b"k").unwrap();
+        assert!(matches!(
+            b.decrypt(&envelope, b"k"),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn duplicate_key_ids_are_refused() {
+        let result = Cipher::new(
+            (KeyId(3), Key::generate()),
+            vec![(KeyId(3), Key::generate())],
+        );
+        assert_eq!(result.err(), Some(KeyError::DuplicateKeyId(KeyId(3))));
+    }
+
+    #[test]
+    fn key_material_is_accepted_as_base64_or_hex() {
+        let bytes: [u8; 32] = core::array::from_fn(|i| (i * 7 + 250) as u8);
+        let envelope = Cipher::new((KeyId::DEFAULT, Key::from_bytes(bytes)), Vec::new())
+            .unwrap()
+            .encrypt(b"x", b"k")
+            .unwrap();
+        for material in [
+            STANDARD.encode(bytes),
+            STANDARD_NO_PAD.encode(bytes),
+            URL_SAFE.encode(bytes),
+            URL_SAFE_NO_PAD.encode(bytes),
+            hex::encode(bytes),
+            hex::encode_upper(bytes),
+            format!("  {}\n", STANDARD.encode(bytes)),
+        ] {
+            let cipher = Cipher::from_key_material(&material).unwrap();
+            assert_eq!(cipher.decrypt(&envelope, b"k").unwrap().as_slice(), b"x");
+        }
+        let generated = Cipher::generate_key_base64();
+        assert!(Cipher::from_key_material(&generated).is_ok());
+    }
+
+    #[test]
+    fn bad_key_material_is_refused_without_echoing_it() {
+        let short = STANDARD.encode([7u8; 16]);
+        let long_hex = hex::encode([7u8; 33]);
+        let cases = [
+            (short.as_str(), KeyError::WrongLength(16)),
+            (long_hex.as_str(), KeyError::WrongLength(33)),
+            ("not a key!!", KeyError::NotEncoded),
+            ("", KeyError::WrongLength(0)),
+            (
+                "zz00000000000000000000000000000000000000000000000000000000000000",
+                KeyError::WrongLength(48),
+            ),
+        ];
+        for (material, expected) in cases {
+            let error = Cipher::from_key_material(material).err().unwrap();
+            assert_eq!(error, expected, "material {material:?}");
+            if material.len() > 4 {
+                assert!(!error.to_string().contains(material));
+            }
+        }
+    }
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let bytes = [0xABu8; 32];
+        let cipher = Cipher::new(
+            (KeyId(2), Key::from_bytes(bytes)),
+            vec![(KeyId(1), Key::from_bytes([0xCD; 32]))],
+        )
+        .unwrap();
+        let shown = format!("{cipher:?} {:?}", Key::from_bytes(bytes));
+        assert_eq!(
+            shown,
+            "Cipher { primary: KeyId(2), keys: [KeyId(2), KeyId(1)] } Key([redacted])"
+        );
+        assert!(!shown.to_lowercase().contains("abab"));
+        assert!(!shown.contains(&STANDARD.encode(bytes)[..8]));
+    }
+}

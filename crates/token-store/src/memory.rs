@@ -1,0 +1,186 @@
+//! A [`TokenStore`] in process memory: for embedding, development and tests. Nothing survives a
+//! restart and nothing is shared between processes, so it is no substitute for Redis when more
+//! than one server instance runs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use integration_core::{
+    CredentialStore, Credentials, LockToken, OAuthState, StoreError, UserId, credentials_key,
+};
+use tokio::time::Instant;
+
+use crate::{PendingAuthorization, TokenStore, new_lock_token};
+
+#[derive(Default)]
+struct State {
+    credentials: HashMap<String, Credentials>,
+    states: HashMap<String, (PendingAuthorization, Instant)>,
+    locks: HashMap<String, (LockToken, Instant)>,
+}
+
+/// A [`TokenStore`] in memory. Clones share the same contents.
+///
+/// Expiry follows `tokio::time::Instant`, so tests with a paused clock can advance it.
+#[derive(Clone, Default)]
+pub struct MemoryTokenStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryTokenStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps half-updated (every update is one
+        // insert or remove), so a poisoned lock is safe to keep using.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for MemoryTokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("MemoryTokenStore")
+            .field("credentials", &state.credentials.len())
+            .field("states", &state.states.len())
+            .field("locks", &state.locks.len())
+            .finish()
+    }
+}
+
+#[async_trait]
+impl CredentialStore for MemoryTokenStore {
+    async fn load(&self, provider: &str, user: &UserId) -> Result<Option<Credentials>, StoreError> {
+        Ok(self
+            .lock()
+            .credentials
+            .get(&credentials_key(provider, user))
+            .cloned())
+    }
+
+    async fn save(
+        &self,
+        provider: &str,
+        user: &UserId,
+        credentials: &Credentials,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .credentials
+            .insert(credentials_key(provider, user), credentials.clone());
+        Ok(())
+    }
+
+    async fn delete(&self, provider: &str, user: &UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .lock()
+            .credentials
+            .remove(&credentials_key(provider, user))
+            .is_some())
+    }
+
+    async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, StoreError> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        if let Some((_, until)) = state.locks.get(name) {
+            if *until > now {
+                return Ok(None);
+            }
+        }
+        let token = new_lock_token();
+        state
+            .locks
+            .insert(name.to_owned(), (token.clone(), now + ttl));
+        Ok(Some(token))
+    }
+
+    async fn unlock(&self, name: &str, token: &LockToken) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if state.locks.get(name).is_some_and(|(held, _)| held == token) {
+            state.locks.remove(name);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryTokenStore {
+    async fn put_state(
+        &self,
+        state: &OAuthState,
+        pending: &PendingAuthorization,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        // Abandoned flows would otherwise pile up forever.
+        inner.states.retain(|_, (_, until)| *until > now);
+        inner.locks.retain(|_, (_, until)| *until > now);
+        inner
+            .states
+            .insert(state.as_str().to_owned(), (pending.clone(), now + ttl));
+        Ok(())
+    }
+
+    async fn take_state(
+        &self,
+        state: &OAuthState,
+    ) -> Result<Option<PendingAuthorization>, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .lock()
+            .states
+            .remove(state.as_str())
+            .filter(|(_, until)| *until > now)
+            .map(|(pending, _)| pending))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+
+    use chrono::Utc;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn states_and_locks_expire_on_the_tokio_clock() {
+        let store = MemoryTokenStore::new();
+        let state = OAuthState::generate();
+        let pending = PendingAuthorization {
+            user_id: UserId::parse("u").unwrap(),
+            provider: "hubspot".into(),
+            return_to: None,
+            created_at: Utc::now(),
+        };
+        store
+            .put_state(&state, &pending, Duration::from_secs(600))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .try_lock("l", Duration::from_secs(15))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        tokio::time::advance(Duration::from_secs(601)).await;
+        assert_eq!(store.take_state(&state).await.unwrap(), None);
+        assert!(
+            store
+                .try_lock("l", Duration::from_secs(15))
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! The production [`TokenStore`]: Redis through a `deadpool-redis` pool, credentials encrypted.
+//!
+//! Every operation (waiting for a pooled connection, connecting, recycling, and the command
+//! itself) is bounded by one timeout, so a dead or hung Redis yields
+//! [`StoreError::Unavailable`] promptly instead of a stuck request. The pool connects lazily:
+//! building the store never needs Redis to be up, and the store recovers by itself once Redis
+//! is back.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_redis::redis::{self, FromRedisValue};
+use deadpool_redis::{Config, Connection, Pool, PoolConfig, PoolError, Runtime, Timeouts};
+use integration_core::{
+    CredentialStore, Credentials, LockToken, OAuthState, StoreError, UserId, credentials_key,
+};
+
+use crate::{Cipher, PendingAuthorization, TokenStore, new_lock_token, plain, ttl_millis};
+
+/// Deletes a lock only if it still holds the caller's token, so a holder whose lock expired and
+/// was taken by someone else does not release the new holder's lock.
+const UNLOCK_SCRIPT: &str = r#"
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+    return redis.call("DEL", KEYS[1])
+else
+    return 0
+end
+"#;
+
+/// How to reach Redis.
+#[derive(Clone)]
+pub struct RedisStoreConfig {
+    /// `redis://[user:password@]host:port[/db]` (or `rediss://`). May hold a password, so it is
+    /// never logged or shown in errors or `Debug`.
+    pub url: String,
+    /// Prepended to every key (`"vs:"`; a random prefix per test). Default: none.
+    pub key_prefix: String,
+    /// Most connections the pool opens. Default: 16.
+    pub pool_size: usize,
+    /// Bound on every operation, including getting a connection. Default: 2 s.
+    pub timeout: Duration,
+}
+
+impl RedisStoreConfig {
+    /// Defaults for everything but the URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            ..Self::default()
+        }
+    }
+
+    /// With `key_prefix` set.
+    pub fn with_key_prefix(mut self, key_prefix: impl Into<String>) -> Self {
+        self.key_prefix = key_prefix.into();
+        self
+    }
+
+    /// With `timeout` set.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+impl Default for RedisStoreConfig {
+    fn default() -> Self {
+        Self {
+            url: "redis://127.0.0.1:6379".into(),
+            key_prefix: String::new(),
+            pool_size: 16,
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl fmt::Debug for RedisStoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStoreConfig")
+            .field("url", &"[redacted]")
+            .field("key_prefix", &self.key_prefix)
+            .field("pool_size", &self.pool_size)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+struct Inner {
+    pool: Pool,
+    cipher: Cipher,
+    prefix: String,
+    timeout: Duration,
+    unlock: redis::Script,
+}
+
+/// A [`TokenStore`] on Redis. Cheap to clone; clones share the pool.
+///
+/// Keys (after the configured prefix): `hubspot:{user_id}` for credentials (encrypted, no TTL),
+/// `oauth_state:{state}` for pending authorizations (JSON, with TTL), `lock:{name}` for locks.
+#[derive(Clone)]
+pub struct RedisTokenStore {
+    inner: Arc<Inner>,
+}
+
+impl RedisTokenStore {
+    /// Builds the store without connecting; the first operation connects. Fails only if the
+    /// URL is malformed (the error does not repeat it).
+    pub fn new(config: RedisStoreConfig, cipher: Cipher) -> Result<Self, StoreError> {
+        let timeout = config.timeout;
+        let mut redis_config = Config::from_url(config.url);
+        redis_config.pool = Some(PoolConfig {
+            max_size: config.pool_size.max(1),
+            timeouts: Timeouts {
+                wait: Some(timeout),
+                create: Some(timeout),
+                recycle: Some(timeout),
+            },
+            ..PoolConfig::default()
+        });
+        let pool = redis_config
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(|_| {
+                StoreError::Unavailable(
+                    "the Redis URL is malformed (not shown: it may contain a password)".into(),
+                )
+            })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool,
+                cipher,
+                prefix: config.key_prefix,
+                timeout,
+                unlock: redis::Script::new(UNLOCK_SCRIPT),
+            }),
+        })
+    }
+
+    /// The configured key prefix.
+    pub fn key_prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// The full Redis key of a user's credentials (also the associated data of their envelope).
+    pub fn credentials_redis_key(&self, provider: &str, user: &UserId) -> String {
+        format!("{}{}", self.inner.prefix, credentials_key(provider, user))
+    }
+
+    fn state_key(&self, state: &OAuthState) -> String {
+        format!("{}oauth_state:{}", self.inner.prefix, state.as_str())
+    }
+
+    fn lock_key(&self, name: &str) -> String {
+        format!("{}lock:{name}", self.inner.prefix)
+    }
+
+    /// Runs `work` with a pooled connection, bounded by the timeout as a whole.
+    async fn with_connection<T, F, Fut>(&self, op: &'static str, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Connection) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let bounded = async {
+            let connection = self
+                .inner
+                .pool
+                .get()
+                .await
+                .map_err(|e| pool_error(op, &e))?;
+            work(connection).await.map_err(|e| redis_error(op, &e))
+        };
+        match tokio::time::timeout(self.inner.timeout, bounded).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Unavailable(format!("redis {op} timed out"))),
+        }
+    }
+
+    async fn query<T: FromRedisValue>(
+        &self,
+        op: &'static str,
+        cmd: redis::Cmd,
+    ) -> Result<T, StoreError> {
+        self.with_connection(op, |mut connection| async move {
+            cmd.query_async::<T>(&mut connection).await
+        })
+        .await
+    }
+}
+
+impl fmt::Debug for RedisTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.inner.pool.status();
+        f.debug_struct("RedisTokenStore")
+            .field("key_prefix", &self.inner.prefix)
+            .field("timeout", &self.inner.timeout)
+            .field("pool_size", &status.size)
+            .field("pool_max_size", &status.max_size)
+            .field("cipher", &self.inner.cipher)
+            .finish()
+    }
+}
+
+/// A pool error as a message that names no address or password.
+fn pool_error(op: &str, error: &PoolError) -> StoreError {
+    match error {
+        PoolError::Backend(e) => redis_error(op, e),
+        PoolError::Timeout(kind) => StoreError::Unavailable(format!(
+            "redis {op}: timed out getting a connection ({kind:?})"
+        )),
+        PoolError::Closed => StoreError::Unavailable(format!("redis {op}: the pool is closed")),
+        PoolError::NoRuntimeSpecified => {
+            StoreError::Unavailable(format!("redis {op}: no async runtime for timeouts"))
+        }
+        PoolError::PostCreateHook(_) => {
+            StoreError::Unavailable(format!("redis {op}: connection set-up failed"))
+        }
+    }
+}
+
+/// A Redis error as a message built from its classification only: the detail text of some
+/// errors can carry connection parameters.
+fn redis_error(op: &str, error: &redis::RedisError) -> StoreError {
+    let what = if error.is_connection_refusal() {
+        "connection refused".to_owned()
+    } else if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connection_dropped() {
+        "connection dropped".to_owned()
+    } else {
+        match error.code() {
+            Some(code) => format!("{:?} ({code})", error.kind()),
+            None => format!("{:?}", error.kind()),
+        }
+    };
+    StoreError::Unavailable(format!("redis {op} failed: {what}"))
+}
+
+#[async_trait]
+impl CredentialStore for RedisTokenStore {
+    #[tracing::instrument(skip_all, fields(provider = provider, user = %user))]
+    async fn load(&self, provider: &str, user: &UserId) -> Result<Option<Credentials>, StoreError> {
+        let key = self.credentials_redis_key(provider, user);
+        let envelope: Option<Vec<u8>> = self
+            .query("GET", redis::cmd("GET").arg(&key).clone())
+            .await?;
+        let Some(envelope) = envelope else {
+            return Ok(None);
+        };
+        let plaintext = self.inner.cipher.decrypt(&envelope, key.as_bytes())?;
+        plain::decode(&plaintext).map(Some)
+    }
+
+    #[tracing::instrument(skip_all, fields(provider = provider, user = %user))]
+    async fn save(
+        &self,
+        provider: &str,
+        user: &UserId,
+        credentials: &Credentials,
+    ) -> Result<(), StoreError> {
+        let key = self.credentials_redis_key(provider, user);
+        let envelope = {
+            let plaintext = plain::encode(credentials)?;
+            self.inner.cipher.encrypt(&plaintext, key.as_bytes())?
+        };
+        // No TTL: refresh tokens outlive any access token by far.
+        self.query::<()>("SET", redis::cmd("SET").arg(&key).arg(envelope).clone())
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(provider = provider, user = %user))]
+    async fn delete(&self, provider: &str, user: &UserId) -> Result<bool, StoreError> {
+        let key = self.credentials_redis_key(provider, user);
+        let removed: u64 = self
+            .query("DEL", redis::cmd("DEL").arg(&key).clone())
+            .await?;
+        Ok(removed > 0)
+    }
+
+    #[tracing::instrument(skip_all, fields(lock = name, ttl_ms = ttl_millis(ttl)))]
+    async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, StoreError> {
+        let token = new_lock_token();
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.lock_key(name))
+            .arg(&token.0)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_millis(ttl));
+        // `SET NX` answers OK when it set the key and nil when the key exists.
+        let set: Option<String> = self.query("SET NX", cmd).await?;
+        Ok(set.map(|_| token))
+    }
+
+    #[tracing::instrument(skip_all, fields(lock = name))]
+    async fn unlock(&self, name: &str, token: &LockToken) -> Result<(), StoreError> {
+        let key = self.lock_key(name);
+        let released: u64 = self
+            .with_connection("unlock", |mut connection| async move {
+                self.inner
+                    .unlock
+                    .key(&key)
+                    .arg(&token.0)
+                    .invoke_async(&mut connection)
+                    .await
+            })
+            .await?;
+        if released == 0 {
+            tracing::debug!("lock was no longer ours (expired or taken over)");
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TokenStore for RedisTokenStore {
+    #[tracing::instrument(skip_all, fields(provider = %pending.provider, user = %pending.user_id, ttl_ms = ttl_millis(ttl)))]
+    async fn put_state(
+        &self,
+        state: &OAuthState,
+        pending: &PendingAuthorization,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(pending)
+            .map_err(|_| StoreError::Corrupt("pending authorization not serialisable".into()))?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.state_key(state))
+            .arg(value)
+            .arg("PX")
+            .arg(ttl_millis(ttl));
+        self.query::<()>("SET PX", cmd).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn take_state(
+        &self,
+        state: &OAuthState,
+    ) -> Result<Option<PendingAuthorization>, StoreError> {
+        // GETDEL (Redis 6.2+) reads and deletes in one step: a state is usable exactly once even
+        // if the callback is hit twice at the same moment.
+        let value: Option<Vec<u8>> = self
+            .query(
+                "GETDEL",
+                redis::cmd("GETDEL").arg(self.state_key(state)).clone(),
+            )
+            .await?;
+        value
+            .map(|bytes| {
+                serde_json::from_slice(&bytes).map_err(|_| {
+                    StoreError::Corrupt("stored pending authorization is malformed".into())
+                })
+            })
+            .transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = self.query("PING", redis::cmd("PING")).await?;
+        Ok(())
+    }
+}
