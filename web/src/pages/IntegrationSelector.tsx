@@ -1,0 +1,69 @@
+import { Link } from 'react-router-dom';
+import type { IntegrationSummary } from '../api/types';
+import { ProviderLogo } from '../components/ProviderLogo';
+import { StatusBadge } from '../components/StatusBadge';
+import { useIntegrations } from '../hooks/integrationsContext';
+
+const DESCRIPTIONS: Record<string, string> = {
+  hubspot: 'Sync contacts from your HubSpot CRM into VectorShift pipelines.',
+};
+
+/** HubSpot first, then the rest in the server's order. */
+function ordered(integrations: IntegrationSummary[]): IntegrationSummary[] {
+  return [...integrations].sort((a, b) => Number(b.id === 'hubspot') - Number(a.id === 'hubspot'));
+}
+
+export function IntegrationSelector() {
+  const { data, error, loading, reload } = useIntegrations();
+
+  return (
+    <div className="page">
+      <div className="page__header">
+        <h1 className="page__title">Integrations</h1>
+        <p className="page__subtitle">Connect the tools your team uses and bring their data into VectorShift.</p>
+      </div>
+
+      {loading && !data && (
+        <p className="muted" role="status">
+          Loading integrations…
+        </p>
+      )}
+
+      {error && !data && (
+        <div className="notice notice--error" role="alert">
+          <h2 className="notice__title">Could not load integrations — try again later</h2>
+          <div className="notice__actions">
+            <button type="button" className="btn btn--secondary" onClick={reload}>
+              Try again
+            </button>
+          </div>
+        </div>
+      )}
+
+      {data && (
+        <ul className="card-grid" aria-label="Available integrations">
+          {ordered(data.integrations).map((integration) => (
+            <li key={integration.id}>
+              <Link className="card card--link integration-card" to={`/integrations/${integration.id}`}>
+                <div className="integration-card__top">
+                  <ProviderLogo id={integration.id} name={integration.name} />
+                  <StatusBadge status={integration.status} />
+                </div>
+                <h2 className="integration-card__name">{integration.name}</h2>
+                <p className="integration-card__desc">
+                  {DESCRIPTIONS[integration.id] ?? `Bring ${integration.name} data into VectorShift.`}
+                </p>
+                <p className="integration-card__meta">
+                  {integration.account_id ? `Account ${integration.account_id}` : 'Not set up yet'}
+                  <span className="integration-card__cta" aria-hidden="true">
+                    Manage →
+                  </span>
+                </p>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
