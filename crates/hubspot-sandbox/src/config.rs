@@ -1,0 +1,284 @@
+//! Start-up configuration and the knobs that can change at runtime.
+//!
+//! The defaults are chosen so that `SandboxConfig::default()` behaves like a freshly installed
+//! HubSpot app in a small portal: 30-minute access tokens, HubSpot's OAuth-app burst limit and
+//! a few hundred realistic CRM records.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Client id of the client registered by [`SandboxConfig::default`].
+pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
+/// Client secret of the client registered by [`SandboxConfig::default`].
+pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-client-secret";
+/// Redirect URI registered for the default client.
+pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:8080/api/integrations/hubspot/callback";
+
+/// Everything the sandbox needs to start.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// OAuth apps allowed to use the sandbox (HubSpot "apps" with client id/secret).
+    pub clients: Vec<RegisteredClient>,
+    /// The portal ("hub") id every token belongs to.
+    pub hub_id: u64,
+    /// The portal's domain, shown on the consent page and in token metadata.
+    pub hub_domain: String,
+    /// The app name shown on the consent page.
+    pub app_name: String,
+    /// E-mail of the HubSpot user who "installs" the app.
+    pub user_email: String,
+    /// Seed for the generated CRM records; the same seed gives the same records.
+    pub seed: u64,
+    /// Number of seeded contacts.
+    pub contacts: usize,
+    /// Number of seeded companies.
+    pub companies: usize,
+    /// Number of seeded deals.
+    pub deals: usize,
+    /// Lifetime of access tokens (HubSpot: 30 minutes).
+    pub access_token_ttl: Duration,
+    /// Lifetime of authorization codes.
+    pub code_ttl: Duration,
+    /// What a CRM list call does with `limit` above 100.
+    pub over_limit: OverLimit,
+    /// Burst limit per portal and app; `None` disables rate limiting.
+    pub rate_limit: Option<RateLimit>,
+    /// Whether 429 responses carry a `Retry-After` header (HubSpot does not promise one).
+    pub send_retry_after: bool,
+    /// Delay added to every API and token response, to make latency visible.
+    pub latency: Duration,
+    /// Whether CRM calls require the `crm.objects.<type>.read` scope (403 `MISSING_SCOPES`).
+    pub enforce_scopes: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            clients: vec![RegisteredClient::default()],
+            hub_id: 24_811_358,
+            hub_domain: "vectorshift-sandbox.hubspot.com".to_owned(),
+            app_name: "VectorShift (sandbox)".to_owned(),
+            user_email: "sandbox.user@example.com".to_owned(),
+            seed: 42,
+            contacts: 250,
+            companies: 40,
+            deals: 60,
+            access_token_ttl: Duration::from_secs(1800),
+            code_ttl: Duration::from_secs(600),
+            over_limit: OverLimit::Reject,
+            rate_limit: Some(RateLimit::default()),
+            send_retry_after: false,
+            latency: Duration::ZERO,
+            enforce_scopes: true,
+        }
+    }
+}
+
+/// An OAuth app registered with the sandbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredClient {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret.
+    pub client_secret: String,
+    /// Redirect URIs the app may use; matched exactly, as HubSpot does.
+    pub redirect_uris: Vec<String>,
+}
+
+impl Default for RegisteredClient {
+    fn default() -> Self {
+        Self {
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
+            redirect_uris: vec![DEFAULT_REDIRECT_URI.to_owned()],
+        }
+    }
+}
+
+/// What a CRM list call does when asked for more than 100 records per page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverLimit {
+    /// Answer 400 `VALIDATION_ERROR`, as the documented v3 objects API does.
+    #[default]
+    Reject,
+    /// Silently serve 100, as some older HubSpot endpoints do.
+    Clamp,
+}
+
+/// A rolling-window request limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Requests allowed in any window.
+    pub max_requests: u32,
+    /// Length of the rolling window.
+    pub window: Duration,
+}
+
+impl Default for RateLimit {
+    /// HubSpot's limit for public OAuth apps: 110 requests every 10 seconds.
+    fn default() -> Self {
+        Self {
+            max_requests: 110,
+            window: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The settings that can change while the sandbox runs (see [`crate::Sandbox::update`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Knobs {
+    /// Lifetime of access tokens minted from now on.
+    pub access_token_ttl: Duration,
+    /// Lifetime of authorization codes issued from now on.
+    pub code_ttl: Duration,
+    /// Delay added to every API and token response.
+    pub latency: Duration,
+    /// Whether 429 responses carry `Retry-After`.
+    pub send_retry_after: bool,
+    /// Rolling-window limit; `None` disables it.
+    pub rate_limit: Option<RateLimit>,
+    /// What happens to `limit` above 100.
+    pub over_limit: OverLimit,
+    /// Whether CRM calls check scopes.
+    pub enforce_scopes: bool,
+}
+
+impl Knobs {
+    pub(crate) fn from_config(config: &SandboxConfig) -> Self {
+        Self {
+            access_token_ttl: config.access_token_ttl,
+            code_ttl: config.code_ttl,
+            latency: config.latency,
+            send_retry_after: config.send_retry_after,
+            rate_limit: config.rate_limit,
+            over_limit: config.over_limit,
+            enforce_scopes: config.enforce_scopes,
+        }
+    }
+}
+
+/// The JSON body of `PATCH /_admin/knobs`; absent fields are left unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KnobsPatch {
+    /// New access-token lifetime in seconds.
+    pub access_token_ttl_secs: Option<u64>,
+    /// New authorization-code lifetime in seconds.
+    pub code_ttl_secs: Option<u64>,
+    /// New added latency in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// Turn `Retry-After` on 429 on or off.
+    pub send_retry_after: Option<bool>,
+    /// New rate-limit maximum (enables the limit if it was off, with a 10 s window).
+    pub rate_limit_max: Option<u32>,
+    /// New rate-limit window in milliseconds (enables the limit if it was off, max 110).
+    pub rate_limit_window_ms: Option<u64>,
+    /// `false` disables rate limiting entirely; `true` enables it with the defaults.
+    pub rate_limit_enabled: Option<bool>,
+    /// `"reject"` or `"clamp"`.
+    pub over_limit: Option<OverLimit>,
+    /// Turn scope checks on CRM calls on or off.
+    pub enforce_scopes: Option<bool>,
+}
+
+impl KnobsPatch {
+    /// Applies the present fields to `knobs`.
+    pub fn apply(&self, knobs: &mut Knobs) {
+        if let Some(secs) = self.access_token_ttl_secs {
+            knobs.access_token_ttl = Duration::from_secs(secs);
+        }
+        if let Some(secs) = self.code_ttl_secs {
+            knobs.code_ttl = Duration::from_secs(secs);
+        }
+        if let Some(ms) = self.latency_ms {
+            knobs.latency = Duration::from_millis(ms);
+        }
+        if let Some(on) = self.send_retry_after {
+            knobs.send_retry_after = on;
+        }
+        match self.rate_limit_enabled {
+            Some(false) => knobs.rate_limit = None,
+            Some(true) if knobs.rate_limit.is_none() => {
+                knobs.rate_limit = Some(RateLimit::default())
+            }
+            _ => {}
+        }
+        if let Some(max) = self.rate_limit_max {
+            knobs
+                .rate_limit
+                .get_or_insert_with(RateLimit::default)
+                .max_requests = max;
+        }
+        if let Some(ms) = self.rate_limit_window_ms {
+            knobs
+                .rate_limit
+                .get_or_insert_with(RateLimit::default)
+                .window = Duration::from_millis(ms);
+        }
+        if let Some(over_limit) = self.over_limit {
+            knobs.over_limit = over_limit;
+        }
+        if let Some(on) = self.enforce_scopes {
+            knobs.enforce_scopes = on;
+        }
+    }
+}
+
+/// Counters of calls per endpoint since start or the last reset.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Stats {
+    /// `GET /oauth/authorize` (consent page views, including rejected ones).
+    pub authorize: u64,
+    /// Consent decisions that approved the app.
+    pub approvals: u64,
+    /// Consent decisions that denied the app.
+    pub denials: u64,
+    /// Successful `grant_type=authorization_code` exchanges.
+    pub token_authorization_code: u64,
+    /// Successful `grant_type=refresh_token` exchanges.
+    pub token_refresh: u64,
+    /// `POST /oauth/v1/token` calls answered with an error (4xx, or an injected fault).
+    pub token_errors: u64,
+    /// `GET /oauth/v1/access-tokens/{t}` and `GET /oauth/v1/refresh-tokens/{t}` calls.
+    pub token_info: u64,
+    /// `DELETE /oauth/v1/refresh-tokens/{t}` calls.
+    pub revoke: u64,
+    /// CRM list calls (`GET /crm/v3/objects/{type}`), whatever their outcome.
+    pub objects: u64,
+    /// Responses with status 429, real or injected.
+    pub rate_limited: u64,
+    /// Responses replaced by an injected fault.
+    pub faults_injected: u64,
+}
+
+/// Forced failures for the next calls to `POST /oauth/v1/token` and the CRM list endpoints.
+///
+/// Each counter is consumed one call at a time, in this order: `rate_limit_next`, then
+/// `fail_next`, then `malformed_next`. Injected faults happen before authentication, so they
+/// need no valid token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// The next this-many calls answer `fail_status` with a HubSpot-style error body.
+    pub fail_next: u32,
+    /// Status for `fail_next` (500, 502, 503, …); default 500.
+    pub fail_status: u16,
+    /// The next this-many calls answer 200 with truncated JSON.
+    pub malformed_next: u32,
+    /// The next this-many calls answer 429 as if the rate limit were hit.
+    pub rate_limit_next: u32,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            fail_next: 0,
+            fail_status: 500,
+            malformed_next: 0,
+            rate_limit_next: 0,
+        }
+    }
+}

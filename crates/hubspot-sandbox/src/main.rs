@@ -1,0 +1,55 @@
+//! `cargo run -p hubspot-sandbox`: the sandbox on its own, for poking at with a browser or curl.
+
+use std::net::TcpListener;
+
+use hubspot_sandbox::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, RegisteredClient, Sandbox, SandboxConfig,
+};
+
+fn env_number(name: &str, default: usize) -> std::io::Result<usize> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(value) => value.trim().parse().map_err(|_| {
+            std::io::Error::other(format!("{name} must be a whole number, got {value:?}"))
+        }),
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let bind = std::env::var("SANDBOX_BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:8090".to_owned());
+    let mut config = SandboxConfig {
+        contacts: env_number("SANDBOX_CONTACTS", 250)?,
+        ..SandboxConfig::default()
+    };
+    let mut client = RegisteredClient::default();
+    if let Ok(uris) = std::env::var("SANDBOX_REDIRECT_URIS") {
+        client.redirect_uris.extend(
+            uris.split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    config.clients = vec![client.clone()];
+
+    let listener = TcpListener::bind(&bind).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot bind SANDBOX_BIND_ADDR={bind}: {e}"),
+        )
+    })?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let sandbox = Sandbox::new(config);
+    println!("HubSpot sandbox listening on {base}");
+    println!("  authorize URL : {base}/oauth/authorize");
+    println!("  token URL     : {base}/oauth/v1/token");
+    println!("  API base URL  : {base}");
+    println!("  client_id     : {DEFAULT_CLIENT_ID}");
+    println!("  client_secret : {DEFAULT_CLIENT_SECRET}");
+    for uri in &client.redirect_uris {
+        println!("  redirect_uri  : {uri}");
+    }
+    println!("  admin         : {base}/_admin/stats");
+    sandbox.run(listener)?.await
+}

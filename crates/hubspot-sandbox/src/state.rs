@@ -1,0 +1,322 @@
+//! The sandbox's mutable state, kept behind one mutex.
+//!
+//! One lock keeps every check-then-act step (code single use, refresh, rate-limit counting)
+//! atomic without ordering rules. It is held only for map look-ups, never across an `.await`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Faults, Knobs, RegisteredClient, SandboxConfig, Stats};
+use crate::seed::Records;
+
+/// First app id; the n-th registered client gets `FIRST_APP_ID + n`.
+const FIRST_APP_ID: u64 = 3_104_001;
+
+/// Facts about the fake portal and user that never change.
+#[derive(Debug)]
+pub(crate) struct Portal {
+    pub hub_id: u64,
+    pub hub_domain: String,
+    pub app_name: String,
+    pub user_email: String,
+    pub user_id: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub portal: Portal,
+    pub records: Records,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: SandboxConfig) -> Self {
+        let records =
+            crate::seed::generate(config.seed, config.contacts, config.companies, config.deals);
+        let mut clients: Vec<Client> = Vec::new();
+        for client in config.clients.iter().cloned() {
+            upsert_client(&mut clients, client);
+        }
+        Self {
+            portal: Portal {
+                hub_id: config.hub_id,
+                hub_domain: config.hub_domain.clone(),
+                app_name: config.app_name.clone(),
+                user_email: config.user_email.clone(),
+                user_id: 81_000_000 + config.seed % 1_000_000,
+            },
+            records,
+            state: Mutex::new(State {
+                knobs: Knobs::from_config(&config),
+                clients,
+                codes: HashMap::new(),
+                access_tokens: HashMap::new(),
+                refresh_tokens: HashMap::new(),
+                stats: Stats::default(),
+                faults: Faults::default(),
+                windows: HashMap::new(),
+            }),
+        }
+    }
+
+    /// Locks the state. A panic while locked cannot leave it half-updated in a way that
+    /// matters for a fake, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn upsert_client(clients: &mut Vec<Client>, registered: RegisteredClient) {
+    if let Some(existing) = clients
+        .iter_mut()
+        .find(|c| c.registered.client_id == registered.client_id)
+    {
+        existing.registered = registered;
+    } else {
+        let app_id = FIRST_APP_ID + clients.len() as u64;
+        clients.push(Client { registered, app_id });
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Client {
+    pub registered: RegisteredClient,
+    pub app_id: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct AccessGrant {
+    pub app_id: u64,
+    pub scopes: Vec<String>,
+    pub refresh_token: String,
+    pub expires_at: Instant,
+    pub expires_at_wall: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RefreshGrant {
+    pub client_id: String,
+    pub app_id: u64,
+    pub scopes: Vec<String>,
+}
+
+/// A fault taken from [`Faults`] for one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Injected {
+    RateLimited,
+    Fail(u16),
+    Malformed,
+}
+
+/// The outcome of counting one request against the rolling window.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RateCheck {
+    pub allowed: bool,
+    pub max: u32,
+    pub remaining: u32,
+    pub interval_ms: u128,
+    /// Whole seconds until a slot frees up (at least 1).
+    pub retry_after_secs: u64,
+}
+
+/// What a bearer token turned out to be.
+#[derive(Debug)]
+pub(crate) enum Bearer {
+    Valid { app_id: u64, scopes: Vec<String> },
+    Expired { ago: Duration, at: DateTime<Utc> },
+    Unknown,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub knobs: Knobs,
+    pub clients: Vec<Client>,
+    pub codes: HashMap<String, CodeGrant>,
+    pub access_tokens: HashMap<String, AccessGrant>,
+    pub refresh_tokens: HashMap<String, RefreshGrant>,
+    pub stats: Stats,
+    pub faults: Faults,
+    /// Request times per app id (the limit is per portal and app; there is one portal).
+    pub windows: HashMap<u64, VecDeque<Instant>>,
+}
+
+impl State {
+    pub(crate) fn client(&self, client_id: &str) -> Option<&Client> {
+        self.clients
+            .iter()
+            .find(|c| c.registered.client_id == client_id)
+    }
+
+    pub(crate) fn register_client(&mut self, client: RegisteredClient) {
+        upsert_client(&mut self.clients, client);
+    }
+
+    /// Consumes one injected fault, if any is pending.
+    pub(crate) fn take_fault(&mut self) -> Option<Injected> {
+        let faults = &mut self.faults;
+        let injected = if faults.rate_limit_next > 0 {
+            faults.rate_limit_next -= 1;
+            Injected::RateLimited
+        } else if faults.fail_next > 0 {
+            faults.fail_next -= 1;
+            Injected::Fail(faults.fail_status)
+        } else if faults.malformed_next > 0 {
+            faults.malformed_next -= 1;
+            Injected::Malformed
+        } else {
+            return None;
+        };
+        self.stats.faults_injected += 1;
+        if injected == Injected::RateLimited {
+            self.stats.rate_limited += 1;
+        }
+        Some(injected)
+    }
+
+    /// Mints an access token (and a refresh token unless `refresh_token` is given).
+    pub(crate) fn mint(
+        &mut self,
+        client_id: &str,
+        app_id: u64,
+        scopes: Vec<String>,
+        refresh_token: Option<String>,
+    ) -> Minted {
+        let refresh_token = refresh_token.unwrap_or_else(|| {
+            let token = crate::tokens::refresh_token();
+            self.refresh_tokens.insert(
+                token.clone(),
+                RefreshGrant {
+                    client_id: client_id.to_owned(),
+                    app_id,
+                    scopes: scopes.clone(),
+                },
+            );
+            token
+        });
+        let ttl = self.knobs.access_token_ttl;
+        let access_token = crate::tokens::access_token();
+        self.access_tokens.insert(
+            access_token.clone(),
+            AccessGrant {
+                app_id,
+                scopes: scopes.clone(),
+                refresh_token: refresh_token.clone(),
+                expires_at: Instant::now() + ttl,
+                expires_at_wall: Utc::now()
+                    + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::zero()),
+            },
+        );
+        Minted {
+            access_token,
+            refresh_token,
+            expires_in: ttl.as_secs(),
+            scopes,
+        }
+    }
+
+    pub(crate) fn bearer(&self, token: &str) -> Bearer {
+        match self.access_tokens.get(token) {
+            None => Bearer::Unknown,
+            Some(grant) => {
+                let now = Instant::now();
+                if now >= grant.expires_at {
+                    Bearer::Expired {
+                        ago: now - grant.expires_at,
+                        at: grant.expires_at_wall,
+                    }
+                } else {
+                    Bearer::Valid {
+                        app_id: grant.app_id,
+                        scopes: grant.scopes.clone(),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts a request for `app_id` against the rolling window, if a limit is set.
+    pub(crate) fn check_rate(&mut self, app_id: u64) -> Option<RateCheck> {
+        let limit = self.knobs.rate_limit?;
+        let now = Instant::now();
+        let window = self.windows.entry(app_id).or_default();
+        while window
+            .front()
+            .is_some_and(|&at| now.duration_since(at) >= limit.window)
+        {
+            window.pop_front();
+        }
+        let used = u32::try_from(window.len()).unwrap_or(u32::MAX);
+        let allowed = used < limit.max_requests;
+        if allowed {
+            window.push_back(now);
+        }
+        let used_after = u32::try_from(window.len()).unwrap_or(u32::MAX);
+        let retry_after = window
+            .front()
+            .map(|&oldest| limit.window.saturating_sub(now.duration_since(oldest)))
+            .unwrap_or(limit.window);
+        Some(RateCheck {
+            allowed,
+            max: limit.max_requests,
+            remaining: limit.max_requests.saturating_sub(used_after),
+            interval_ms: limit.window.as_millis(),
+            retry_after_secs: retry_after.as_secs_f64().ceil().max(1.0) as u64,
+        })
+    }
+
+    /// The headers' view of the window without counting a request (for injected 429s).
+    pub(crate) fn peek_rate(&self, app_id: Option<u64>) -> Option<RateCheck> {
+        let limit = self.knobs.rate_limit?;
+        let used = app_id
+            .and_then(|id| self.windows.get(&id))
+            .map_or(0, VecDeque::len);
+        Some(RateCheck {
+            allowed: false,
+            max: limit.max_requests,
+            remaining: limit
+                .max_requests
+                .saturating_sub(u32::try_from(used).unwrap_or(u32::MAX)),
+            interval_ms: limit.window.as_millis(),
+            retry_after_secs: limit.window.as_secs().max(1),
+        })
+    }
+
+    pub(crate) fn revoke_all(&mut self) {
+        self.access_tokens.clear();
+        self.refresh_tokens.clear();
+        self.codes.clear();
+    }
+
+    pub(crate) fn expire_access_tokens(&mut self) {
+        let now = Instant::now();
+        let wall = Utc::now();
+        for grant in self.access_tokens.values_mut() {
+            if grant.expires_at > now {
+                grant.expires_at = now;
+                grant.expires_at_wall = wall;
+            }
+        }
+    }
+}
+
+/// A freshly minted token set.
+#[derive(Debug)]
+pub(crate) struct Minted {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub scopes: Vec<String>,
+}
