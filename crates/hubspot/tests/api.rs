@@ -1,4 +1,5 @@
 //! The HubSpot provider against a wiremock HubSpot: one test per HubSpot response it handles.
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The core machinery (`integration_core::Connector`) driven through the HubSpot provider against
 //! a wiremock HubSpot: refresh before expiry, refresh-and-retry on 401, single-flight refresh,
 //! rate-limit waits, bounded retries and forgetting a dead grant.
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Helpers shared by the test binaries: a HubSpot provider pointed at a wiremock server.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use std::collections::HashMap;
 use std::sync::Mutex;
