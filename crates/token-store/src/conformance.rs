@@ -1,1 +1,421 @@
+//! The behaviour every [`TokenStore`] must have, as test functions each implementation runs
+//! (enable the `conformance` feature in `[dev-dependencies]`).
+//!
+//! Each case takes a store that is empty as far as the case can tell (a fresh memory store, or
+//! Redis with a fresh key prefix) and panics on a violation. [`conformance_tests!`] turns them
+//! into one `#[tokio::test]` each:
+//!
+//! ```ignore
+//! async fn store() -> std::sync::Arc<token_store::MemoryTokenStore> {
+//!     std::sync::Arc::new(token_store::MemoryTokenStore::new())
+//! }
+//! token_store::conformance_tests!(store);
+//! ```
+//!
+//! Time-based cases sleep for real (a few hundred milliseconds), since Redis keeps its own clock.
+//!
+//! [`conformance_tests!`]: crate::conformance_tests
 
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone as _, Utc};
+use integration_core::{Credentials, ExposeSecret as _, LockToken, OAuthState, UserId};
+
+use crate::{PendingAuthorization, TokenStore};
+
+/// Short TTL for expiry cases, and how long they wait for it to pass.
+const SHORT_TTL: Duration = Duration::from_millis(150);
+const PAST_SHORT_TTL: Duration = Duration::from_millis(400);
+const LONG_TTL: Duration = Duration::from_secs(60);
+
+/// Generates one `#[tokio::test]` per conformance case. `$make` is an `async fn()` returning
+/// something that dereferences to the store under test (an `Arc<S>`, or a fixture that cleans up
+/// on drop). Pass case names after a `;` to run a subset.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path) => {
+        $crate::conformance_tests!(
+            $make;
+            credentials_round_trip_preserves_every_field,
+            saving_again_replaces_the_credentials,
+            users_are_isolated,
+            providers_are_isolated,
+            delete_reports_whether_there_was_anything,
+            state_can_be_taken_only_once,
+            concurrent_takes_of_one_state_succeed_at_most_once,
+            state_expires_after_its_ttl,
+            state_belongs_to_the_user_who_started_the_flow,
+            lock_is_exclusive_until_released,
+            unlock_with_a_wrong_token_does_not_release,
+            lock_expires_after_its_ttl,
+            locks_are_independent_by_name,
+            ping_succeeds,
+        );
+    };
+    ($make:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let store = $make().await;
+                $crate::conformance::$case(&*store).await;
+            }
+        )+
+    };
+}
+
+fn user(id: &str) -> UserId {
+    UserId::parse(id).expect("valid user id")
+}
+
+fn at(seconds: i64, nanos: u32) -> DateTime<Utc> {
+    Utc.timestamp_opt(seconds, nanos)
+        .single()
+        .expect("valid timestamp")
+}
+
+/// Credentials with every field set, distinguishable by `tag`.
+pub fn full_credentials(tag: &str) -> Credentials {
+    Credentials {
+        access_token: format!("access-{tag}-CfDJ8AAAAAAAAAAAAAAAAA").into(),
+        refresh_token: Some(format!("refresh-{tag}-na1-0000-1111-2222").into()),
+        expires_at: Some(at(1_900_000_000, 123_456_789)),
+        scopes: vec!["crm.objects.contacts.read".into(), "oauth".into()],
+        account_id: Some(format!("hub-{tag}")),
+        obtained_at: at(1_899_998_200, 987_654_321),
+    }
+}
+
+/// Credentials with every optional field empty.
+pub fn minimal_credentials(tag: &str) -> Credentials {
+    Credentials {
+        access_token: format!("access-{tag}").into(),
+        refresh_token: None,
+        expires_at: None,
+        scopes: Vec::new(),
+        account_id: None,
+        obtained_at: at(1_800_000_000, 0),
+    }
+}
+
+/// Panics unless `actual` equals `expected` field by field (tokens compared exposed).
+pub fn assert_same_credentials(actual: &Credentials, expected: &Credentials) {
+    assert_eq!(
+        actual.access_token.expose_secret(),
+        expected.access_token.expose_secret(),
+        "access token"
+    );
+    assert_eq!(
+        actual.refresh_token.as_ref().map(|t| t.expose_secret()),
+        expected.refresh_token.as_ref().map(|t| t.expose_secret()),
+        "refresh token"
+    );
+    assert_eq!(actual.expires_at, expected.expires_at, "expires_at");
+    assert_eq!(actual.scopes, expected.scopes, "scopes");
+    assert_eq!(actual.account_id, expected.account_id, "account_id");
+    assert_eq!(actual.obtained_at, expected.obtained_at, "obtained_at");
+}
+
+fn pending(user_id: &UserId, return_to: Option<&str>) -> PendingAuthorization {
+    PendingAuthorization {
+        user_id: user_id.clone(),
+        provider: "hubspot".into(),
+        return_to: return_to.map(str::to_owned),
+        created_at: at(1_850_000_000, 42_000),
+    }
+}
+
+/// `save` then `load` gives back every field, with and without the optional ones; `delete`
+/// removes them.
+pub async fn credentials_round_trip_preserves_every_field(store: &dyn TokenStore) {
+    let alice = user("alice");
+    assert!(store.load("hubspot", &alice).await.expect("load").is_none());
+
+    for credentials in [full_credentials("a"), minimal_credentials("a")] {
+        store
+            .save("hubspot", &alice, &credentials)
+            .await
+            .expect("save");
+        let loaded = store
+            .load("hubspot", &alice)
+            .await
+            .expect("load")
+            .expect("saved credentials are found");
+        assert_same_credentials(&loaded, &credentials);
+    }
+
+    assert!(store.delete("hubspot", &alice).await.expect("delete"));
+    assert!(store.load("hubspot", &alice).await.expect("load").is_none());
+}
+
+/// A second `save` replaces the first entirely (a refresh without a new refresh token stores
+/// none; inheriting is the caller's business).
+pub async fn saving_again_replaces_the_credentials(store: &dyn TokenStore) {
+    let alice = user("alice");
+    store
+        .save("hubspot", &alice, &full_credentials("old"))
+        .await
+        .expect("save");
+    let newer = minimal_credentials("new");
+    store.save("hubspot", &alice, &newer).await.expect("save");
+    let loaded = store
+        .load("hubspot", &alice)
+        .await
+        .expect("load")
+        .expect("found");
+    assert_same_credentials(&loaded, &newer);
+    store.delete("hubspot", &alice).await.expect("delete");
+}
+
+/// One user's credentials are invisible to, and not deleted by, another user.
+pub async fn users_are_isolated(store: &dyn TokenStore) {
+    let (alice, bob) = (user("alice"), user("bob"));
+    store
+        .save("hubspot", &alice, &full_credentials("alice"))
+        .await
+        .expect("save");
+    assert!(store.load("hubspot", &bob).await.expect("load").is_none());
+    assert!(!store.delete("hubspot", &bob).await.expect("delete"));
+
+    store
+        .save("hubspot", &bob, &full_credentials("bob"))
+        .await
+        .expect("save");
+    let alices = store.load("hubspot", &alice).await.expect("load");
+    assert_same_credentials(&alices.expect("found"), &full_credentials("alice"));
+    let bobs = store.load("hubspot", &bob).await.expect("load");
+    assert_same_credentials(&bobs.expect("found"), &full_credentials("bob"));
+
+    assert!(store.delete("hubspot", &alice).await.expect("delete"));
+    assert!(store.load("hubspot", &bob).await.expect("load").is_some());
+    store.delete("hubspot", &bob).await.expect("delete");
+}
+
+/// One user's credentials at one provider are invisible at another.
+pub async fn providers_are_isolated(store: &dyn TokenStore) {
+    let alice = user("alice");
+    store
+        .save("hubspot", &alice, &full_credentials("hubspot"))
+        .await
+        .expect("save");
+    assert!(store.load("notion", &alice).await.expect("load").is_none());
+    store
+        .save("notion", &alice, &minimal_credentials("notion"))
+        .await
+        .expect("save");
+    let hubspot = store.load("hubspot", &alice).await.expect("load");
+    assert_same_credentials(&hubspot.expect("found"), &full_credentials("hubspot"));
+    assert!(store.delete("notion", &alice).await.expect("delete"));
+    assert!(store.load("hubspot", &alice).await.expect("load").is_some());
+    store.delete("hubspot", &alice).await.expect("delete");
+}
+
+/// `delete` is `false` when there was nothing, `true` once, then `false` again.
+pub async fn delete_reports_whether_there_was_anything(store: &dyn TokenStore) {
+    let alice = user("alice");
+    assert!(!store.delete("hubspot", &alice).await.expect("delete"));
+    store
+        .save("hubspot", &alice, &minimal_credentials("a"))
+        .await
+        .expect("save");
+    assert!(store.delete("hubspot", &alice).await.expect("delete"));
+    assert!(!store.delete("hubspot", &alice).await.expect("delete"));
+}
+
+/// A state is returned once, with everything stored; then never again.
+pub async fn state_can_be_taken_only_once(store: &dyn TokenStore) {
+    let state = OAuthState::generate();
+    let expected = pending(&user("alice"), Some("/integrations?connected=hubspot"));
+    assert_eq!(store.take_state(&state).await.expect("take"), None);
+    store
+        .put_state(&state, &expected, LONG_TTL)
+        .await
+        .expect("put");
+    assert_eq!(
+        store.take_state(&state).await.expect("take"),
+        Some(expected)
+    );
+    assert_eq!(store.take_state(&state).await.expect("take"), None);
+}
+
+/// Of several simultaneous takes of one state, exactly one succeeds.
+pub async fn concurrent_takes_of_one_state_succeed_at_most_once(store: &dyn TokenStore) {
+    let state = OAuthState::generate();
+    store
+        .put_state(&state, &pending(&user("alice"), None), LONG_TTL)
+        .await
+        .expect("put");
+    let takes = (0..8).map(|_| store.take_state(&state));
+    let results = join_all(takes).await;
+    let winners = results
+        .into_iter()
+        .map(|r| r.expect("take"))
+        .filter(Option::is_some)
+        .count();
+    assert_eq!(winners, 1);
+}
+
+/// A state not taken within its TTL is gone.
+pub async fn state_expires_after_its_ttl(store: &dyn TokenStore) {
+    let (short, long) = (OAuthState::generate(), OAuthState::generate());
+    let alice = user("alice");
+    store
+        .put_state(&short, &pending(&alice, None), SHORT_TTL)
+        .await
+        .expect("put");
+    store
+        .put_state(&long, &pending(&alice, None), LONG_TTL)
+        .await
+        .expect("put");
+    tokio::time::sleep(PAST_SHORT_TTL).await;
+    assert_eq!(store.take_state(&short).await.expect("take"), None);
+    assert!(store.take_state(&long).await.expect("take").is_some());
+}
+
+/// Each state yields the user who started that flow, so a callback cannot connect someone else.
+pub async fn state_belongs_to_the_user_who_started_the_flow(store: &dyn TokenStore) {
+    let (alice, bob) = (user("alice"), user("bob"));
+    let (alices_state, bobs_state) = (OAuthState::generate(), OAuthState::generate());
+    store
+        .put_state(&alices_state, &pending(&alice, None), LONG_TTL)
+        .await
+        .expect("put");
+    store
+        .put_state(&bobs_state, &pending(&bob, Some("/b")), LONG_TTL)
+        .await
+        .expect("put");
+    let taken = store.take_state(&bobs_state).await.expect("take");
+    assert_eq!(taken.map(|p| p.user_id), Some(bob));
+    let taken = store.take_state(&alices_state).await.expect("take");
+    assert_eq!(taken.map(|p| p.user_id), Some(alice));
+}
+
+/// While a lock is held nobody else gets it; after `unlock` the next caller does.
+pub async fn lock_is_exclusive_until_released(store: &dyn TokenStore) {
+    let first = store
+        .try_lock("refresh:hubspot:alice", LONG_TTL)
+        .await
+        .expect("lock")
+        .expect("a free lock is granted");
+    assert!(
+        store
+            .try_lock("refresh:hubspot:alice", LONG_TTL)
+            .await
+            .expect("lock")
+            .is_none()
+    );
+    store
+        .unlock("refresh:hubspot:alice", &first)
+        .await
+        .expect("unlock");
+    let second = store
+        .try_lock("refresh:hubspot:alice", LONG_TTL)
+        .await
+        .expect("lock")
+        .expect("a released lock is granted again");
+    assert_ne!(first, second, "lock tokens are unique");
+    assert_eq!(second.0.len(), 32, "128-bit hex token");
+    store
+        .unlock("refresh:hubspot:alice", &second)
+        .await
+        .expect("unlock");
+}
+
+/// `unlock` with a token that does not hold the lock leaves it held.
+pub async fn unlock_with_a_wrong_token_does_not_release(store: &dyn TokenStore) {
+    let held = store
+        .try_lock("refresh:hubspot:alice", LONG_TTL)
+        .await
+        .expect("lock")
+        .expect("granted");
+    store
+        .unlock(
+            "refresh:hubspot:alice",
+            &LockToken("00000000000000000000000000000000".into()),
+        )
+        .await
+        .expect("unlock with a wrong token is not an error");
+    assert!(
+        store
+            .try_lock("refresh:hubspot:alice", LONG_TTL)
+            .await
+            .expect("lock")
+            .is_none()
+    );
+    store
+        .unlock("refresh:hubspot:alice", &held)
+        .await
+        .expect("unlock");
+}
+
+/// A lock whose holder never releases it frees itself after its TTL, and the stale holder's
+/// late `unlock` does not release the new holder's lock.
+pub async fn lock_expires_after_its_ttl(store: &dyn TokenStore) {
+    let stale = store
+        .try_lock("refresh:hubspot:alice", SHORT_TTL)
+        .await
+        .expect("lock")
+        .expect("granted");
+    tokio::time::sleep(PAST_SHORT_TTL).await;
+    let fresh = store
+        .try_lock("refresh:hubspot:alice", LONG_TTL)
+        .await
+        .expect("lock")
+        .expect("an expired lock is granted again");
+    store
+        .unlock("refresh:hubspot:alice", &stale)
+        .await
+        .expect("unlock");
+    assert!(
+        store
+            .try_lock("refresh:hubspot:alice", LONG_TTL)
+            .await
+            .expect("lock")
+            .is_none(),
+        "the stale holder released the new holder's lock"
+    );
+    store
+        .unlock("refresh:hubspot:alice", &fresh)
+        .await
+        .expect("unlock");
+}
+
+/// Locks with different names do not exclude each other.
+pub async fn locks_are_independent_by_name(store: &dyn TokenStore) {
+    let a = store.try_lock("a", LONG_TTL).await.expect("lock");
+    let b = store.try_lock("b", LONG_TTL).await.expect("lock");
+    let (a, b) = (a.expect("a granted"), b.expect("b granted"));
+    store.unlock("a", &a).await.expect("unlock");
+    store.unlock("b", &b).await.expect("unlock");
+}
+
+/// A reachable store answers `ping`.
+pub async fn ping_succeeds(store: &dyn TokenStore) {
+    store.ping().await.expect("ping");
+}
+
+/// Polls every future concurrently on the current task (no extra dependency for `join_all`).
+async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut outputs: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in set.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}

@@ -1,0 +1,443 @@
+//! The conformance suite against [`RedisTokenStore`] on a real Redis (`REDIS_URL`, default
+//! `redis://127.0.0.1:6379`; each test uses its own random key prefix and deletes its keys), plus
+//! what only the Redis store promises: encryption at rest, key prefixes, bounded failure when
+//! Redis is gone, and recovery when it returns.
+
+use std::ops::Deref;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use deadpool_redis::redis::{self, AsyncCommands as _};
+use integration_core::{
+    CredentialStore as _, ExposeSecret as _, OAuthState, StoreError, UserId, credentials_key,
+};
+use token_store::conformance::{assert_same_credentials, full_credentials, minimal_credentials};
+use token_store::{
+    Cipher, Key, KeyId, PendingAuthorization, RedisStoreConfig, RedisTokenStore, TokenStore as _,
+};
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn random_prefix() -> String {
+    format!(
+        "test:token-store:{}:",
+        hex::encode(rand::random::<[u8; 8]>())
+    )
+}
+
+fn user(id: &str) -> UserId {
+    UserId::parse(id).expect("valid user id")
+}
+
+fn cipher_with(id: u8, key: &Key) -> Cipher {
+    Cipher::new((KeyId(id), key.clone()), Vec::new()).expect("cipher")
+}
+
+/// A store under a fresh key prefix; deletes every key under the prefix when dropped (also when
+/// the test panics).
+struct Fixture {
+    store: RedisTokenStore,
+    prefix: String,
+}
+
+impl Fixture {
+    fn new(cipher: Cipher) -> Self {
+        Self::with_prefix(random_prefix(), cipher)
+    }
+
+    fn with_prefix(prefix: String, cipher: Cipher) -> Self {
+        let config = RedisStoreConfig::new(redis_url()).with_key_prefix(prefix.clone());
+        let store = RedisTokenStore::new(config, cipher).expect("store");
+        Self { store, prefix }
+    }
+
+    /// A plain connection for looking at raw values the way `redis-cli` would.
+    async fn raw(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(redis_url())
+            .expect("redis url")
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap_or_else(|e| panic!("Redis is needed for these tests (REDIS_URL): {e}"))
+    }
+}
+
+impl Deref for Fixture {
+    type Target = RedisTokenStore;
+    fn deref(&self) -> &RedisTokenStore {
+        &self.store
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let Ok(client) = redis::Client::open(redis_url()) else {
+            return;
+        };
+        let Ok(mut connection) = client.get_connection_with_timeout(Duration::from_secs(2)) else {
+            return;
+        };
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}*", self.prefix))
+            .query(&mut connection)
+            .unwrap_or_default();
+        if !keys.is_empty() {
+            let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query(&mut connection);
+        }
+    }
+}
+
+async fn store() -> Fixture {
+    let fixture = Fixture::new(cipher_with(1, &Key::generate()));
+    fixture
+        .ping()
+        .await
+        .unwrap_or_else(|e| panic!("Redis is needed for these tests (set REDIS_URL): {e}"));
+    fixture
+}
+
+token_store::conformance_tests!(store);
+
+#[tokio::test]
+async fn credentials_are_encrypted_at_rest() {
+    let store = store().await;
+    let alice = user("alice");
+    let credentials = full_credentials("alice");
+    store
+        .save("hubspot", &alice, &credentials)
+        .await
+        .expect("save");
+
+    let raw: Vec<u8> = store
+        .raw()
+        .await
+        .get(store.credentials_redis_key("hubspot", &alice))
+        .await
+        .expect("raw GET");
+    assert!(raw.starts_with(b"v1\x01"), "versioned envelope, key id 1");
+    let secrets = [
+        credentials.access_token.expose_secret().to_owned(),
+        credentials
+            .refresh_token
+            .as_ref()
+            .expect("refresh token")
+            .expose_secret()
+            .to_owned(),
+        "access-".into(),
+        "refresh-".into(),
+        "hub-alice".into(),
+        "crm.objects".into(),
+    ];
+    for secret in secrets {
+        assert!(
+            !raw.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret:?} is readable in Redis"
+        );
+    }
+    assert_eq!(
+        store.credentials_redis_key("hubspot", &alice),
+        format!("{}{}", store.prefix, credentials_key("hubspot", &alice))
+    );
+}
+
+#[tokio::test]
+async fn a_value_copied_under_another_users_key_does_not_decrypt() {
+    let store = store().await;
+    let (alice, mallory) = (user("alice"), user("mallory"));
+    store
+        .save("hubspot", &alice, &full_credentials("alice"))
+        .await
+        .expect("save");
+    let mut raw = store.raw().await;
+    let value: Vec<u8> = raw
+        .get(store.credentials_redis_key("hubspot", &alice))
+        .await
+        .expect("raw GET");
+    let _: () = raw
+        .set(store.credentials_redis_key("hubspot", &mallory), value)
+        .await
+        .expect("raw SET");
+
+    match store.load("hubspot", &mallory).await {
+        Err(StoreError::Corrupt(_)) => {}
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    assert!(store.load("hubspot", &alice).await.expect("load").is_some());
+}
+
+#[tokio::test]
+async fn garbage_under_a_credentials_key_is_corrupt_not_a_panic() {
+    let store = store().await;
+    let alice = user("alice");
+    for garbage in [
+        &b"not an envelope"[..],
+        b"v1",
+        b"v9\x01aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ] {
+        let _: () = store
+            .raw()
+            .await
+            .set(store.credentials_redis_key("hubspot", &alice), garbage)
+            .await
+            .expect("raw SET");
+        assert!(matches!(
+            store.load("hubspot", &alice).await,
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn rotated_keys_read_old_values_and_write_new_ones() {
+    let (old, new) = (Key::generate(), Key::generate());
+    let before = Fixture::new(cipher_with(1, &old));
+    let alice = user("alice");
+    before
+        .save("hubspot", &alice, &full_credentials("a"))
+        .await
+        .expect("save");
+
+    let rotated = Cipher::new((KeyId(2), new.clone()), vec![(KeyId(1), old)]).expect("cipher");
+    let after = Fixture::with_prefix(before.prefix.clone(), rotated);
+    let loaded = after.load("hubspot", &alice).await.expect("load");
+    assert_same_credentials(&loaded.expect("found"), &full_credentials("a"));
+
+    after
+        .save("hubspot", &alice, &minimal_credentials("b"))
+        .await
+        .expect("save");
+    let raw: Vec<u8> = after
+        .raw()
+        .await
+        .get(after.credentials_redis_key("hubspot", &alice))
+        .await
+        .expect("raw GET");
+    assert!(raw.starts_with(b"v1\x02"), "rewritten with the primary key");
+
+    // A cipher that forgot key 1 cannot read what `before` wrote.
+    before
+        .save("hubspot", &user("bob"), &full_credentials("bob"))
+        .await
+        .expect("save");
+    let only_new = Fixture::with_prefix(before.prefix.clone(), cipher_with(2, &new));
+    assert!(matches!(
+        only_new.load("hubspot", &user("bob")).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert!(
+        only_new
+            .load("hubspot", &alice)
+            .await
+            .expect("load")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn every_key_carries_the_prefix() {
+    let store = store().await;
+    let alice = user("alice");
+    let state = OAuthState::generate();
+    store
+        .save("hubspot", &alice, &minimal_credentials("a"))
+        .await
+        .expect("save");
+    store
+        .put_state(
+            &state,
+            &PendingAuthorization {
+                user_id: alice.clone(),
+                provider: "hubspot".into(),
+                return_to: None,
+                created_at: chrono::Utc::now(),
+            },
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("put");
+    let _token = store
+        .try_lock("refresh:hubspot:alice", Duration::from_secs(60))
+        .await
+        .expect("lock")
+        .expect("granted");
+
+    let mut raw = store.raw().await;
+    let mut keys: Vec<String> = raw.keys(format!("{}*", store.prefix)).await.expect("KEYS");
+    keys.sort();
+    let mut expected = vec![
+        format!("{}hubspot:alice", store.prefix),
+        format!("{}lock:refresh:hubspot:alice", store.prefix),
+        format!("{}oauth_state:{}", store.prefix, state.as_str()),
+    ];
+    expected.sort();
+    assert_eq!(keys, expected);
+
+    let credentials_ttl: i64 = raw.pttl(&expected[0]).await.expect("PTTL");
+    assert_eq!(credentials_ttl, -1, "credentials never expire");
+    let state_ttl: i64 = raw.pttl(&expected[2]).await.expect("PTTL");
+    assert!(state_ttl > 0 && state_ttl <= 60_000);
+
+    // A store with another prefix sees none of it.
+    let other = store_with_prefix(random_prefix());
+    assert!(other.load("hubspot", &alice).await.expect("load").is_none());
+    assert_eq!(other.take_state(&state).await.expect("take"), None);
+}
+
+fn store_with_prefix(prefix: String) -> Fixture {
+    Fixture::with_prefix(prefix, cipher_with(1, &Key::generate()))
+}
+
+/// A port nothing listens on (bound, read, released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn assert_unavailable<T: std::fmt::Debug>(result: Result<T, StoreError>, secret: &str) {
+    match result {
+        Err(StoreError::Unavailable(message)) => {
+            assert!(
+                secret.is_empty() || !message.contains(secret),
+                "error leaks the URL: {message}"
+            );
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_unavailable_and_the_url_is_never_shown() {
+    let url = format!("redis://:hunter2-secret@127.0.0.1:{}", free_port());
+    let config = RedisStoreConfig::new(url).with_timeout(Duration::from_millis(500));
+    // Building the store does not need Redis.
+    let store = RedisTokenStore::new(config.clone(), cipher_with(1, &Key::generate()))
+        .expect("store builds without Redis");
+    assert!(!format!("{store:?} {config:?}").contains("hunter2"));
+
+    let everything = async {
+        assert_unavailable(store.ping().await, "hunter2");
+        assert_unavailable(store.load("hubspot", &user("alice")).await, "hunter2");
+        assert_unavailable(
+            store
+                .save("hubspot", &user("alice"), &minimal_credentials("a"))
+                .await,
+            "hunter2",
+        );
+        assert_unavailable(store.try_lock("l", Duration::from_secs(1)).await, "hunter2");
+        assert_unavailable(store.take_state(&OAuthState::generate()).await, "hunter2");
+    };
+    // Generous: only here so that a regression fails instead of hanging the suite.
+    tokio::time::timeout(Duration::from_secs(30), everything)
+        .await
+        .expect("calls against a dead Redis return instead of hanging");
+}
+
+#[tokio::test]
+async fn a_redis_that_never_answers_is_unavailable_rather_than_a_hang() {
+    // Accepts connections (the kernel completes the handshake) but never reads or replies.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let config = RedisStoreConfig::new(format!("redis://127.0.0.1:{port}"))
+        .with_timeout(Duration::from_millis(300));
+    let store = RedisTokenStore::new(config, cipher_with(1, &Key::generate())).expect("store");
+    tokio::time::timeout(Duration::from_secs(30), async {
+        assert_unavailable(store.ping().await, "");
+        assert_unavailable(store.load("hubspot", &user("alice")).await, "");
+    })
+    .await
+    .expect("calls against a silent Redis return instead of hanging");
+    drop(listener);
+}
+
+#[tokio::test]
+async fn a_malformed_url_is_refused_without_repeating_it() {
+    let config = RedisStoreConfig::new("http://:hunter2-secret@nowhere");
+    match RedisTokenStore::new(config, cipher_with(1, &Key::generate())) {
+        Err(error) => assert!(!error.to_string().contains("hunter2")),
+        Ok(_) => panic!("a non-redis URL was accepted"),
+    }
+}
+
+/// A private `redis-server` on a fixed port, killed when dropped.
+struct RedisServer {
+    child: Child,
+}
+
+impl RedisServer {
+    fn start(port: u16) -> Option<Self> {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        Some(Self { child })
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_until_reachable(store: &RedisTokenStore) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match store.ping().await {
+            Ok(()) => return,
+            Err(error) if tokio::time::Instant::now() > deadline => {
+                panic!("store did not recover: {error}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_store_recovers_when_redis_comes_back() {
+    let port = free_port();
+    let Some(server) = RedisServer::start(port) else {
+        eprintln!(
+            "SKIPPED the_store_recovers_when_redis_comes_back: `redis-server` is not on PATH"
+        );
+        return;
+    };
+    let config = RedisStoreConfig::new(format!("redis://127.0.0.1:{port}"))
+        .with_timeout(Duration::from_millis(500));
+    let store = RedisTokenStore::new(config, cipher_with(1, &Key::generate())).expect("store");
+    let alice = user("alice");
+
+    wait_until_reachable(&store).await;
+    store
+        .save("hubspot", &alice, &minimal_credentials("a"))
+        .await
+        .expect("save while up");
+
+    server.stop();
+    assert_unavailable(store.ping().await, "");
+    assert_unavailable(store.load("hubspot", &alice).await, "");
+
+    let _server = RedisServer::start(port).expect("restart redis-server");
+    wait_until_reachable(&store).await;
+    // The new server started empty (no persistence); the store works again without a restart.
+    assert!(store.load("hubspot", &alice).await.expect("load").is_none());
+    store
+        .save("hubspot", &alice, &full_credentials("a"))
+        .await
+        .expect("save after recovery");
+    let loaded = store.load("hubspot", &alice).await.expect("load");
+    assert_same_credentials(&loaded.expect("found"), &full_credentials("a"));
+}
