@@ -1,0 +1,72 @@
+import { screen, within } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
+import { integrationsResponse, problem } from '../test/fixtures';
+import { locationRef, renderApp } from '../test/render';
+import { problemResponse, server } from '../test/server';
+
+describe('IntegrationSelector', () => {
+  it('redirects / to /integrations', async () => {
+    renderApp('/');
+    expect(await screen.findByRole('heading', { name: 'Integrations', level: 1 })).toBeInTheDocument();
+    expect(locationRef.pathname).toBe('/integrations');
+  });
+
+  it('shows a card per provider, HubSpot first, each with its status', async () => {
+    server.use(
+      http.get('/api/integrations', () =>
+        HttpResponse.json({
+          sandbox: false,
+          integrations: [
+            { id: 'notion', name: 'Notion', status: 'not_connected', account_id: null },
+            { id: 'airtable', name: 'Airtable', status: 'reauth_required', account_id: 'app1' },
+            { id: 'hubspot', name: 'HubSpot', status: 'connected', account_id: '24811358' },
+          ],
+        }),
+      ),
+    );
+    renderApp('/integrations');
+    const list = await screen.findByRole('list', { name: 'Available integrations' });
+    const cards = within(list).getAllByRole('link');
+    expect(cards.map((c) => within(c).getByRole('heading').textContent)).toEqual(['HubSpot', 'Notion', 'Airtable']);
+    expect(cards[0]).toHaveTextContent('Connected');
+    expect(cards[0]).toHaveTextContent('Account 24811358');
+    expect(cards[0]).toHaveAttribute('href', '/integrations/hubspot');
+    expect(cards[1]).toHaveTextContent('Not connected');
+    expect(cards[2]).toHaveTextContent('Needs reconnect');
+  });
+
+  it('opens the integration page when a card is clicked', async () => {
+    const { user } = renderApp('/integrations');
+    await user.click(await screen.findByRole('link', { name: /HubSpot/ }));
+    expect(await screen.findByRole('heading', { name: 'HubSpot', level: 1 })).toBeInTheDocument();
+    expect(locationRef.pathname).toBe('/integrations/hubspot');
+  });
+
+  it('shows the Sandbox badge only when the server runs in sandbox mode', async () => {
+    renderApp('/integrations');
+    expect(await screen.findByText('Sandbox')).toBeInTheDocument();
+  });
+
+  it('hides the Sandbox badge in production mode', async () => {
+    server.use(http.get('/api/integrations', () => HttpResponse.json(integrationsResponse('connected', false))));
+    renderApp('/integrations');
+    await screen.findByRole('list', { name: 'Available integrations' });
+    expect(screen.queryByText('Sandbox')).not.toBeInTheDocument();
+  });
+
+  it('offers to try again when the list cannot be loaded', async () => {
+    let calls = 0;
+    server.use(
+      http.get('/api/integrations', () => {
+        calls += 1;
+        return calls === 1
+          ? problemResponse(problem(503, 'store_unavailable'))
+          : HttpResponse.json(integrationsResponse('not_connected'));
+      }),
+    );
+    const { user } = renderApp('/integrations');
+    await user.click(await screen.findByRole('button', { name: 'Try again' }));
+    expect(await screen.findByRole('list', { name: 'Available integrations' })).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,34 @@
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { ADA, CONSENT_URL, integrationsResponse } from './fixtures';
+
+/** Default handlers: a user with HubSpot connected and one contact. Tests override per case. */
+export const handlers = [
+  http.get('/api/integrations', () => HttpResponse.json(integrationsResponse('connected'))),
+  http.get('/api/integrations/hubspot/authorize', () => HttpResponse.json({ url: CONSENT_URL })),
+  http.get('/api/integrations/hubspot/status', () =>
+    HttpResponse.json({
+      provider: 'hubspot',
+      connected: true,
+      account_id: '24811358',
+      scopes: ['crm.objects.contacts.read', 'oauth'],
+      expires_at: '2026-11-25T10:00:00Z',
+    }),
+  ),
+  http.get('/api/integrations/hubspot/items', () => HttpResponse.json({ items: [ADA], next_cursor: null })),
+  http.delete('/api/integrations/hubspot/connection', () => new HttpResponse(null, { status: 204 })),
+];
+
+export const server = setupServer(...handlers);
+
+export function problemResponse(body: { status: number } & Record<string, unknown>, headers: Record<string, string> = {}) {
+  return HttpResponse.json(body, {
+    status: body.status,
+    headers: { 'Content-Type': 'application/problem+json', ...headers },
+  });
+}
+
+export const notConnectedHandlers = [
+  http.get('/api/integrations', () => HttpResponse.json(integrationsResponse('not_connected'))),
+  http.get('/api/integrations/hubspot/status', () => HttpResponse.json({ provider: 'hubspot', connected: false })),
+];
