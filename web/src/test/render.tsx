@@ -1,4 +1,5 @@
 import { render } from '@testing-library/react';
+import { useEffect } from 'react';
 import { vi } from 'vitest';
 import userEvent from '@testing-library/user-event';
 import { MemoryRouter, useLocation } from 'react-router-dom';
@@ -8,8 +9,10 @@ export const locationRef: { pathname: string; search: string } = { pathname: '',
 
 function LocationSpy() {
   const location = useLocation();
-  locationRef.pathname = location.pathname;
-  locationRef.search = location.search;
+  useEffect(() => {
+    locationRef.pathname = location.pathname;
+    locationRef.search = location.search;
+  }, [location]);
   return null;
 }
 
