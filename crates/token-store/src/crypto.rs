@@ -266,8 +266,6 @@ impl fmt::Debug for Cipher {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
-
     use super::*;
 
     fn cipher() -> Cipher {

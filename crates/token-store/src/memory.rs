@@ -146,8 +146,6 @@ impl TokenStore for MemoryTokenStore {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "tests")]
-
     use chrono::Utc;
 
     use super::*;
