@@ -427,17 +427,21 @@ pub(crate) fn generate(seed: u64, contacts: usize, companies: usize, deals: usiz
         .iter()
         .enumerate()
         .map(|(index, &id)| {
-            let prefix = rng.pick(COMPANY_PREFIXES);
-            let suffix = rng.pick(COMPANY_SUFFIXES);
-            // Disambiguate repeats so names and domains stay unique.
-            let name = if company_names
-                .iter()
-                .any(|(n, _)| n.starts_with(&format!("{prefix} {suffix}")))
-            {
-                format!("{prefix} {suffix} {}", index + 1)
-            } else {
-                format!("{prefix} {suffix}")
-            };
+            // Redraw on collision so names and domains stay unique; number only as a last resort.
+            let mut name = String::new();
+            for _ in 0..16 {
+                name = format!(
+                    "{} {}",
+                    rng.pick(COMPANY_PREFIXES),
+                    rng.pick(COMPANY_SUFFIXES)
+                );
+                if !company_names.iter().any(|(n, _)| *n == name) {
+                    break;
+                }
+            }
+            if company_names.iter().any(|(n, _)| *n == name) {
+                name = format!("{name} {}", index + 1);
+            }
             let tld = rng.pick(&["com", "io", "co", "net"]);
             let domain = format!("{}.{tld}", slug(&name));
             company_names.push((name.clone(), domain.clone()));
