@@ -1,1 +1,41 @@
-fn main() {}
+//! `vs-server`: load settings, start logging, serve.
+
+use server::settings::Settings;
+use server::startup::Application;
+use server::telemetry;
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(settings.log_format);
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!("{err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    if app.sandbox().is_some() {
+        tracing::warn!(
+            "SANDBOX MODE: no HUBSPOT_CLIENT_ID is configured, so HubSpot is the bundled sandbox at {}_sandbox/hubspot (fake data, no real accounts)",
+            app.base_url()
+        );
+    }
+    tracing::info!(
+        "VectorShift integrations listening: open {}",
+        app.base_url()
+    );
+    match app.run_until_stopped().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("server stopped: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The one place where failures become HTTP.
+//!
+//! Every error response is `application/problem+json` (RFC 9457) with a stable `code` that
+//! clients switch on. Library errors arrive as semantic enums and are translated here; a 500 never
+//! carries its cause to the client (the cause goes to the log with the request id).
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use integration_core::{Error as IntegrationError, StoreError};
+use serde::Serialize;
+
+/// Wait suggested to clients after a 429 when the provider did not say how long.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// An error answered to an API client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request itself is malformed (bad user id, bad limit, bad cursor…).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// No provider of that id is registered.
+    #[error("no integration named '{0}'")]
+    UnknownProvider(String),
+    /// No such API route.
+    #[error("no such API route")]
+    NotFound,
+    /// The user has not connected the provider.
+    #[error("this integration is not connected for the user")]
+    NotConnected,
+    /// The user must go through consent again.
+    #[error("{0}")]
+    ReauthRequired(String),
+    /// The provider is rate-limiting us even after waiting.
+    #[error("the provider is rate-limiting requests; try again later")]
+    RateLimited(Option<Duration>),
+    /// The provider failed or answered something we do not understand.
+    #[error("{0}")]
+    Upstream(String),
+    /// Redis is unreachable.
+    #[error("the token store is unavailable; try again shortly")]
+    StoreUnavailable,
+    /// The OAuth `state` is unknown, expired, replayed or belongs to someone else.
+    #[error("{0}")]
+    InvalidState(String),
+    /// A bug or misconfiguration on our side; details are logged, not returned.
+    #[error("internal error")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidRequest(_) => "invalid_request",
+            ApiError::UnknownProvider(_) => "unknown_provider",
+            ApiError::NotFound => "not_found",
+            ApiError::NotConnected => "not_connected",
+            ApiError::ReauthRequired(_) => "reauth_required",
+            ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Upstream(_) => "upstream_error",
+            ApiError::StoreUnavailable => "store_unavailable",
+            ApiError::InvalidState(_) => "invalid_state",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::InvalidRequest(_) => "Invalid request",
+            ApiError::UnknownProvider(_) => "Unknown integration",
+            ApiError::NotFound => "Not found",
+            ApiError::NotConnected => "Integration not connected",
+            ApiError::ReauthRequired(_) => "Reconnection required",
+            ApiError::RateLimited(_) => "Rate limited",
+            ApiError::Upstream(_) => "Provider error",
+            ApiError::StoreUnavailable => "Service unavailable",
+            ApiError::InvalidState(_) => "Invalid OAuth state",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited(wait) => {
+                // Round up: telling a client "0" would invite an immediate retry.
+                let wait = wait.unwrap_or(DEFAULT_RETRY_AFTER);
+                Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).map(|s| s.max(1))
+            }
+            ApiError::StoreUnavailable => Some(5),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidRequest(_) | ApiError::InvalidState(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnknownProvider(_) | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotConnected => StatusCode::NOT_FOUND,
+            ApiError::ReauthRequired(_) => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                "Something went wrong on our side; it has been logged.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        if status.is_server_error() && !matches!(self, ApiError::Internal(_)) {
+            tracing::warn!(code = self.code(), %detail, "request failed");
+        }
+        let problem = Problem {
+            kind: format!("https://docs.vectorshift.ai/errors/{}", self.code()),
+            title: self.title(),
+            status: status.as_u16(),
+            detail,
+            code: self.code(),
+            retry_after: self.retry_after_secs(),
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if let Some(secs) = self.retry_after_secs() {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        response.json(problem)
+    }
+}
+
+impl From<IntegrationError> for ApiError {
+    fn from(error: IntegrationError) -> Self {
+        match error {
+            IntegrationError::NotConnected => ApiError::NotConnected,
+            IntegrationError::ReauthRequired { reason } => {
+                ApiError::ReauthRequired(format!("The connection must be re-authorised: {reason}"))
+            }
+            IntegrationError::Unauthorized => {
+                ApiError::ReauthRequired("The provider rejected the access token.".into())
+            }
+            IntegrationError::RateLimited { retry_after } => ApiError::RateLimited(retry_after),
+            IntegrationError::Rejected { code, message } => ApiError::Upstream(format!(
+                "The provider rejected the request ({code}): {message}"
+            )),
+            IntegrationError::Upstream { status } => {
+                ApiError::Upstream(format!("The provider answered HTTP {status}."))
+            }
+            IntegrationError::InvalidResponse(why) => {
+                ApiError::Upstream(format!("The provider's response was not understood: {why}"))
+            }
+            IntegrationError::Unavailable(why) => {
+                ApiError::Upstream(format!("The provider could not be reached: {why}"))
+            }
+            IntegrationError::Store(store) => store.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(why) => {
+                tracing::warn!(%why, "token store unavailable");
+                ApiError::StoreUnavailable
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Turns actix's own extractor failures (malformed query strings, paths) into problems.
+pub fn extractor_error(err: impl std::fmt::Display) -> actix_web::Error {
+    ApiError::InvalidRequest(err.to_string()).into()
+}

@@ -1,0 +1,9 @@
+//! The VectorShift integrations HTTP server: wiring only. Provider logic lives in the provider
+//! crates, refresh and retry in `integration-core`, storage in `token-store`.
+
+pub mod error;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod user;

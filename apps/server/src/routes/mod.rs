@@ -1,0 +1,20 @@
+//! HTTP routes. Handlers only translate between HTTP and the library crates.
+
+mod health;
+mod integrations;
+mod ui;
+
+use actix_web::web;
+
+pub use ui::configure as ui;
+
+/// `/healthz`, `/readyz` and everything under `/api`.
+pub fn api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .service(
+            web::scope("/api")
+                .configure(integrations::configure)
+                .default_service(web::to(integrations::api_not_found)),
+        );
+}

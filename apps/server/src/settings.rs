@@ -1,0 +1,379 @@
+//! All configuration, in one typed tree.
+//!
+//! Sources, later ones winning: built-in defaults, a `.env` file (development convenience), the
+//! process environment. The variable names are the public interface and are documented in
+//! `.env.example` and the README. Anything missing or malformed stops the server at start with a
+//! sentence naming the variable, rather than failing on the first request.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A required variable is unset.
+    #[error("{0} is not set: {1}")]
+    Missing(&'static str, &'static str),
+    /// A variable is set to something unusable.
+    #[error("{0} is invalid: {1}")]
+    Invalid(&'static str, String),
+    /// The configuration sources could not be read.
+    #[error("could not read configuration: {0}")]
+    Source(String),
+}
+
+/// Deployment environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    /// Local development: sandbox mode and generated keys allowed.
+    Development,
+    /// Production: every secret explicit, no sandbox.
+    Production,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where HubSpot is.
+#[derive(Debug, Clone)]
+pub enum HubSpotMode {
+    /// The real HubSpot with this app's credentials.
+    Live {
+        /// `HUBSPOT_CLIENT_ID`.
+        client_id: String,
+        /// `HUBSPOT_CLIENT_SECRET`.
+        client_secret: SecretString,
+    },
+    /// The bundled sandbox, mounted in this process at `/_sandbox/hubspot`.
+    Sandbox,
+}
+
+/// HubSpot settings.
+#[derive(Debug, Clone)]
+pub struct HubSpotSettings {
+    /// Live or sandbox.
+    pub mode: HubSpotMode,
+    /// `HUBSPOT_REDIRECT_URI`; default: this server's callback route.
+    pub redirect_uri: Option<Url>,
+    /// `HUBSPOT_SCOPES` (space or comma separated); default `crm.objects.contacts.read oauth`.
+    pub scopes: Vec<String>,
+    /// `HUBSPOT_OPTIONAL_SCOPES`.
+    pub optional_scopes: Vec<String>,
+    /// `HUBSPOT_AUTH_URL`; default HubSpot's consent page (sandbox mode: the sandbox's).
+    pub auth_url: Option<Url>,
+    /// `HUBSPOT_TOKEN_URL`; default HubSpot's v1 token endpoint (sandbox mode: the sandbox's).
+    pub token_url: Option<Url>,
+    /// `HUBSPOT_API_BASE_URL`; default `https://api.hubapi.com` (sandbox mode: the sandbox).
+    pub api_base_url: Option<Url>,
+    /// `HUBSPOT_WEB_BASE_URL`: where record links point; default `https://app.hubspot.com`.
+    pub web_base_url: Option<Url>,
+}
+
+/// Redis settings.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    /// `REDIS_URL`; may contain a password, so it is a secret.
+    pub url: SecretString,
+    /// `REDIS_KEY_PREFIX`; default `vs:`.
+    pub key_prefix: String,
+    /// `REDIS_POOL_SIZE`; default 16.
+    pub pool_size: usize,
+    /// `REDIS_TIMEOUT_MS`: bound on every Redis operation; default 2000.
+    pub timeout: Duration,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `APP_ENV`: `development` (default) or `production`.
+    pub app_env: AppEnv,
+    /// `BIND_ADDR`; default `127.0.0.1:8080`.
+    pub bind_addr: SocketAddr,
+    /// `PUBLIC_URL`: how browsers reach this server; default `http://{BIND_ADDR}`.
+    pub public_url: Option<Url>,
+    /// `FRONTEND_URL`: where the UI lives (callback outcomes go there); default `PUBLIC_URL`.
+    pub frontend_url: Option<Url>,
+    /// `WEB_DIST_DIR`: the built UI to serve at `/`; default `web/dist`.
+    pub web_dist_dir: PathBuf,
+    /// `TOKEN_ENCRYPTION_KEY`: 32 bytes, base64 or hex.
+    pub token_encryption_key: SecretString,
+    /// `TOKEN_REFRESH_SKEW_SECS`: refresh this long before expiry; default 300.
+    pub refresh_skew: Duration,
+    /// `LOG_FORMAT`: `pretty` (default) or `json`.
+    pub log_format: LogFormat,
+    /// Redis.
+    pub redis: RedisSettings,
+    /// HubSpot.
+    pub hubspot: HubSpotSettings,
+}
+
+/// The raw variables, as strings, before validation.
+#[derive(Debug, Default, Deserialize)]
+struct Raw {
+    app_env: Option<String>,
+    bind_addr: Option<String>,
+    public_url: Option<String>,
+    frontend_url: Option<String>,
+    web_dist_dir: Option<String>,
+    token_encryption_key: Option<String>,
+    token_refresh_skew_secs: Option<String>,
+    log_format: Option<String>,
+    redis_url: Option<String>,
+    redis_key_prefix: Option<String>,
+    redis_pool_size: Option<String>,
+    redis_timeout_ms: Option<String>,
+    hubspot_client_id: Option<String>,
+    hubspot_client_secret: Option<String>,
+    hubspot_redirect_uri: Option<String>,
+    hubspot_scopes: Option<String>,
+    hubspot_optional_scopes: Option<String>,
+    hubspot_auth_url: Option<String>,
+    hubspot_token_url: Option<String>,
+    hubspot_api_base_url: Option<String>,
+    hubspot_web_base_url: Option<String>,
+}
+
+impl Settings {
+    /// Loads `.env` (if present) and the environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        // A missing .env is normal; a malformed one is worth a warning but not a refusal.
+        if let Err(err) = dotenvy::dotenv()
+            && !err.not_found()
+        {
+            eprintln!("warning: ignoring unreadable .env: {err}");
+        }
+        Self::from_source(None)
+    }
+
+    /// Loads from an explicit map of variables (tests), ignoring the process environment.
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, SettingsError> {
+        Self::from_source(Some(vars))
+    }
+
+    fn from_source(vars: Option<HashMap<String, String>>) -> Result<Self, SettingsError> {
+        let env = config::Environment::default().source(vars);
+        let raw: Raw = config::Config::builder()
+            .add_source(env)
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| SettingsError::Source(e.to_string()))?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: Raw) -> Result<Self, SettingsError> {
+        let app_env = match non_empty(raw.app_env).as_deref() {
+            None | Some("development") | Some("dev") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => {
+                return Err(SettingsError::Invalid(
+                    "APP_ENV",
+                    format!("expected 'development' or 'production', got '{other}'"),
+                ));
+            }
+        };
+        let bind_addr = non_empty(raw.bind_addr)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+            .parse()
+            .map_err(|e| SettingsError::Invalid("BIND_ADDR", format!("{e}")))?;
+
+        let client_id = non_empty(raw.hubspot_client_id);
+        let client_secret = non_empty(raw.hubspot_client_secret);
+        let mode = match (client_id, client_secret) {
+            (Some(client_id), Some(secret)) => HubSpotMode::Live {
+                client_id,
+                client_secret: secret.into(),
+            },
+            (Some(_), None) => {
+                return Err(SettingsError::Missing(
+                    "HUBSPOT_CLIENT_SECRET",
+                    "it is required when HUBSPOT_CLIENT_ID is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(SettingsError::Missing(
+                    "HUBSPOT_CLIENT_ID",
+                    "it is required when HUBSPOT_CLIENT_SECRET is set",
+                ));
+            }
+            (None, None) if app_env == AppEnv::Production => {
+                return Err(SettingsError::Missing(
+                    "HUBSPOT_CLIENT_ID",
+                    "production needs real HubSpot app credentials (the sandbox is for development only)",
+                ));
+            }
+            (None, None) => HubSpotMode::Sandbox,
+        };
+
+        let token_encryption_key = non_empty(raw.token_encryption_key)
+            .ok_or(SettingsError::Missing(
+                "TOKEN_ENCRYPTION_KEY",
+                "set it to 32 random bytes, base64 encoded (e.g. `openssl rand -base64 32`)",
+            ))?
+            .into();
+
+        let log_format = match non_empty(raw.log_format).as_deref() {
+            None | Some("pretty") | Some("text") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(SettingsError::Invalid(
+                    "LOG_FORMAT",
+                    format!("expected 'pretty' or 'json', got '{other}'"),
+                ));
+            }
+        };
+
+        Ok(Settings {
+            app_env,
+            bind_addr,
+            public_url: url_var("PUBLIC_URL", raw.public_url)?,
+            frontend_url: url_var("FRONTEND_URL", raw.frontend_url)?,
+            web_dist_dir: non_empty(raw.web_dist_dir)
+                .unwrap_or_else(|| "web/dist".to_owned())
+                .into(),
+            token_encryption_key,
+            refresh_skew: Duration::from_secs(number_var(
+                "TOKEN_REFRESH_SKEW_SECS",
+                raw.token_refresh_skew_secs,
+                300,
+            )?),
+            log_format,
+            redis: RedisSettings {
+                url: non_empty(raw.redis_url)
+                    .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned())
+                    .into(),
+                key_prefix: raw.redis_key_prefix.unwrap_or_else(|| "vs:".to_owned()),
+                pool_size: number_var("REDIS_POOL_SIZE", raw.redis_pool_size, 16)? as usize,
+                timeout: Duration::from_millis(number_var(
+                    "REDIS_TIMEOUT_MS",
+                    raw.redis_timeout_ms,
+                    2000,
+                )?),
+            },
+            hubspot: HubSpotSettings {
+                mode,
+                redirect_uri: url_var("HUBSPOT_REDIRECT_URI", raw.hubspot_redirect_uri)?,
+                scopes: list_var(raw.hubspot_scopes)
+                    .unwrap_or_else(|| vec!["crm.objects.contacts.read".into(), "oauth".into()]),
+                optional_scopes: list_var(raw.hubspot_optional_scopes).unwrap_or_default(),
+                auth_url: url_var("HUBSPOT_AUTH_URL", raw.hubspot_auth_url)?,
+                token_url: url_var("HUBSPOT_TOKEN_URL", raw.hubspot_token_url)?,
+                api_base_url: url_var("HUBSPOT_API_BASE_URL", raw.hubspot_api_base_url)?,
+                web_base_url: url_var("HUBSPOT_WEB_BASE_URL", raw.hubspot_web_base_url)?,
+            },
+        })
+    }
+
+    /// Whether HubSpot is the bundled sandbox.
+    pub fn sandbox_mode(&self) -> bool {
+        matches!(self.hubspot.mode, HubSpotMode::Sandbox)
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn url_var(name: &'static str, value: Option<String>) -> Result<Option<Url>, SettingsError> {
+    non_empty(value)
+        .map(|v| {
+            Url::parse(&v).map_err(|e| SettingsError::Invalid(name, format!("not a URL: {e}")))
+        })
+        .transpose()
+}
+
+fn number_var(
+    name: &'static str,
+    value: Option<String>,
+    default: u64,
+) -> Result<u64, SettingsError> {
+    match non_empty(value) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| {
+            SettingsError::Invalid(name, format!("expected a whole number, got '{v}'"))
+        }),
+    }
+}
+
+fn list_var(value: Option<String>) -> Option<Vec<String>> {
+    non_empty(value).map(|v| {
+        v.split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    const KEY: (&str, &str) = (
+        "TOKEN_ENCRYPTION_KEY",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    );
+
+    #[test]
+    fn defaults_give_sandbox_mode_on_localhost() {
+        let s = Settings::from_vars(vars(&[KEY])).unwrap();
+        assert!(s.sandbox_mode());
+        assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.redis.key_prefix, "vs:");
+        assert_eq!(s.refresh_skew, Duration::from_secs(300));
+        assert_eq!(s.hubspot.scopes, ["crm.objects.contacts.read", "oauth"]);
+    }
+
+    #[test]
+    fn real_credentials_switch_sandbox_off() {
+        let s = Settings::from_vars(vars(&[
+            KEY,
+            ("HUBSPOT_CLIENT_ID", "abc"),
+            ("HUBSPOT_CLIENT_SECRET", "shh-very-secret"),
+            ("HUBSPOT_SCOPES", "oauth, crm.objects.contacts.read"),
+        ]))
+        .unwrap();
+        assert!(!s.sandbox_mode());
+        assert_eq!(s.hubspot.scopes, ["oauth", "crm.objects.contacts.read"]);
+        assert!(!format!("{s:?}").contains("shh-very-secret"));
+    }
+
+    #[test]
+    fn missing_settings_name_the_variable() {
+        let err = Settings::from_vars(vars(&[])).unwrap_err().to_string();
+        assert!(err.starts_with("TOKEN_ENCRYPTION_KEY is not set"), "{err}");
+        let err = Settings::from_vars(vars(&[KEY, ("HUBSPOT_CLIENT_ID", "abc")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("HUBSPOT_CLIENT_SECRET is not set"), "{err}");
+        let err = Settings::from_vars(vars(&[KEY, ("APP_ENV", "production")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("HUBSPOT_CLIENT_ID is not set"), "{err}");
+        let err = Settings::from_vars(vars(&[KEY, ("BIND_ADDR", "nope")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("BIND_ADDR is invalid"), "{err}");
+        let err = Settings::from_vars(vars(&[KEY, ("HUBSPOT_API_BASE_URL", "::")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("HUBSPOT_API_BASE_URL is invalid"), "{err}");
+    }
+}

@@ -1,0 +1,293 @@
+//! Building the application from settings: stores, providers, routes, listener.
+//!
+//! Kept apart from `main` so tests build exactly what production runs, on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use hubspot::{HubSpot, HubSpotConfig};
+use hubspot_sandbox::{RegisteredClient, Sandbox, SandboxConfig};
+use integration_core::{Connector, ConnectorOptions, CredentialStore, Integration};
+use secrecy::ExposeSecret as _;
+use token_store::{Cipher, RedisStoreConfig, RedisTokenStore, TokenStore};
+use tracing_actix_web::TracingLogger;
+use url::Url;
+
+use crate::error::extractor_error;
+use crate::routes;
+use crate::settings::{HubSpotMode, Settings};
+
+/// Where the bundled HubSpot sandbox is mounted in sandbox mode.
+pub const SANDBOX_MOUNT: &str = "/_sandbox/hubspot";
+
+/// Client credentials the in-process sandbox registers for us.
+const SANDBOX_CLIENT_ID: &str = "sandbox-client-id";
+const SANDBOX_CLIENT_SECRET: &str = "sandbox-client-secret";
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The listener could not be bound.
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A setting is unusable.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// A registered provider and how it is reached.
+#[derive(Debug)]
+pub struct ProviderEntry {
+    /// The machinery around the provider.
+    pub connector: Arc<Connector>,
+    /// Where the provider sends the browser back after consent.
+    pub redirect_uri: String,
+}
+
+/// The registered providers, in display order.
+#[derive(Debug, Default)]
+pub struct Registry {
+    entries: Vec<ProviderEntry>,
+}
+
+impl Registry {
+    /// Adds a provider.
+    pub fn register(&mut self, entry: ProviderEntry) {
+        self.entries.push(entry);
+    }
+
+    /// The provider with this id.
+    pub fn get(&self, id: &str) -> Option<&ProviderEntry> {
+        self.entries
+            .iter()
+            .find(|e| e.connector.integration().id() == id)
+    }
+
+    /// All providers, in display order.
+    pub fn iter(&self) -> impl Iterator<Item = &ProviderEntry> {
+        self.entries.iter()
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Debug)]
+pub struct AppState {
+    /// Registered providers.
+    pub registry: Registry,
+    /// Credentials and OAuth states.
+    pub store: Arc<dyn TokenStore>,
+    /// Where callback outcomes send the browser.
+    pub frontend_url: Url,
+    /// Whether HubSpot is the bundled sandbox.
+    pub sandbox: bool,
+}
+
+/// The built, bound, not yet running application.
+pub struct Application {
+    port: u16,
+    base_url: Url,
+    sandbox: Option<Sandbox>,
+    server: Server,
+}
+
+impl Application {
+    /// Builds everything `settings` describes, with default connector tuning.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let options = ConnectorOptions {
+            refresh_skew: settings.refresh_skew,
+            ..ConnectorOptions::default()
+        };
+        Self::build_with(settings, options).await
+    }
+
+    /// Builds with explicit connector tuning (tests use short backoffs).
+    pub async fn build_with(
+        settings: Settings,
+        options: ConnectorOptions,
+    ) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(settings.bind_addr).map_err(|source| StartupError::Bind {
+                addr: settings.bind_addr,
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Config(e.to_string()))?
+            .port();
+        let base_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{}:{port}", display_host(&settings)))
+                .map_err(|e| StartupError::Config(format!("BIND_ADDR gives no usable URL: {e}")))?,
+        };
+
+        let cipher = Cipher::from_key_material(settings.token_encryption_key.expose_secret())
+            .map_err(|e| StartupError::Config(format!("TOKEN_ENCRYPTION_KEY is invalid: {e}")))?;
+        let redis = RedisTokenStore::new(
+            RedisStoreConfig {
+                url: settings.redis.url.expose_secret().to_owned(),
+                key_prefix: settings.redis.key_prefix.clone(),
+                pool_size: settings.redis.pool_size,
+                timeout: settings.redis.timeout,
+            },
+            cipher,
+        )
+        .map_err(|e| StartupError::Config(format!("REDIS_URL is unusable: {e}")))?;
+        let credential_store: Arc<dyn CredentialStore> = Arc::new(redis.clone());
+        let store: Arc<dyn TokenStore> = Arc::new(redis);
+
+        let (hubspot, redirect_uri, sandbox) = hubspot_integration(&settings, &base_url)?;
+        let mut registry = Registry::default();
+        registry.register(ProviderEntry {
+            connector: Arc::new(Connector::with_options(hubspot, credential_store, options)),
+            redirect_uri,
+        });
+
+        let frontend_url = settings
+            .frontend_url
+            .clone()
+            .unwrap_or_else(|| base_url.clone());
+        let state = web::Data::new(AppState {
+            registry,
+            store,
+            frontend_url,
+            sandbox: sandbox.is_some(),
+        });
+        let web_dist = settings.web_dist_dir.clone();
+        let mounted_sandbox = sandbox.clone();
+        let server = HttpServer::new(move || {
+            let mut app = App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
+                .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
+                .configure(routes::api);
+            if let Some(sandbox) = &mounted_sandbox {
+                app = app.service(web::scope(SANDBOX_MOUNT).configure(|c| sandbox.configure(c)));
+            }
+            app.configure(|c| routes::ui(c, &web_dist))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            addr: settings.bind_addr,
+            source,
+        })?
+        .shutdown_timeout(5)
+        .run();
+
+        Ok(Self {
+            port,
+            base_url,
+            sandbox,
+            server,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// How browsers reach the server.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The in-process sandbox, in sandbox mode.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref()
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("base_url", &self.base_url.as_str())
+            .field("sandbox", &self.sandbox.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn display_host(settings: &Settings) -> String {
+    let ip = settings.bind_addr.ip();
+    if ip.is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else if ip.is_ipv6() {
+        format!("[{ip}]")
+    } else {
+        ip.to_string()
+    }
+}
+
+type HubSpotParts = (Arc<dyn Integration>, String, Option<Sandbox>);
+
+/// The HubSpot integration, pointed at HubSpot or at the in-process sandbox.
+fn hubspot_integration(settings: &Settings, base_url: &Url) -> Result<HubSpotParts, StartupError> {
+    let hs = &settings.hubspot;
+    let redirect_uri = match &hs.redirect_uri {
+        Some(uri) => uri.to_string(),
+        None => join(base_url, "/api/integrations/hubspot/callback").to_string(),
+    };
+    let (mut config, sandbox) = match &hs.mode {
+        HubSpotMode::Live {
+            client_id,
+            client_secret,
+        } => (
+            HubSpotConfig::new(client_id.clone(), client_secret.clone()),
+            None,
+        ),
+        HubSpotMode::Sandbox => {
+            let sandbox = Sandbox::new(SandboxConfig {
+                clients: vec![RegisteredClient {
+                    client_id: SANDBOX_CLIENT_ID.into(),
+                    client_secret: SANDBOX_CLIENT_SECRET.into(),
+                    redirect_uris: vec![redirect_uri.clone()],
+                }],
+                ..SandboxConfig::default()
+            });
+            let root = join(base_url, SANDBOX_MOUNT);
+            let mut config =
+                HubSpotConfig::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET.to_owned().into());
+            config.auth_url = join(&root, "/oauth/authorize");
+            config.token_url = join(&root, "/oauth/v1/token");
+            config.api_base_url = root;
+            (config, Some(sandbox))
+        }
+    };
+    config.scopes = hs.scopes.clone();
+    config.optional_scopes = hs.optional_scopes.clone();
+    if let Some(url) = &hs.auth_url {
+        config.auth_url = url.clone();
+    }
+    if let Some(url) = &hs.token_url {
+        config.token_url = url.clone();
+    }
+    if let Some(url) = &hs.api_base_url {
+        config.api_base_url = url.clone();
+    }
+    if let Some(url) = &hs.web_base_url {
+        config.web_base_url = url.clone();
+    }
+    let http = HubSpot::http_client(Duration::from_secs(15));
+    Ok((Arc::new(HubSpot::new(config, http)), redirect_uri, sandbox))
+}
+
+/// Appends `path` to `base`'s path (keeping any prefix `base` has).
+fn join(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let joined = format!("{}{}", base.path().trim_end_matches('/'), path);
+    url.set_path(&joined);
+    url
+}

@@ -1,0 +1,57 @@
+# VectorShift integrations. `just` lists the recipes.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# List recipes.
+default:
+    @just --list
+
+# Run the product: Redis, the built UI and the server (sandbox mode without HubSpot credentials).
+run: web-build
+    scripts/ensure-redis.sh
+    cargo run -p server --bin vs-server
+
+# Run every test: Rust (unit, integration, end-to-end, doc, examples), web lint/unit/build, browser.
+test: test-rust test-web test-browser
+
+# Rust tests against a real Redis.
+test-rust:
+    scripts/ensure-redis.sh
+    cargo test --workspace --all-targets
+    cargo test --workspace --doc
+
+# Web lint, type check, unit tests and production build.
+test-web: web-deps
+    npm --prefix web run lint
+    npm --prefix web run typecheck
+    npm --prefix web run test
+    npm --prefix web run build
+
+# Browser end-to-end: real Chromium against the real server in sandbox mode with a real Redis.
+test-browser: web-build
+    scripts/ensure-redis.sh
+    scripts/ensure-chromium.sh
+    scripts/browser-tests.sh
+
+# Format everything.
+fmt: web-deps
+    cargo fmt --all
+    npm --prefix web run format --if-present
+
+# Lint everything (what CI enforces).
+lint: web-deps
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    npm --prefix web run lint
+
+# Benchmarks (numbers go to docs/benchmarks.md).
+bench:
+    scripts/ensure-redis.sh
+    cargo bench --workspace
+
+# Install the web dependencies when the lockfile changed.
+web-deps:
+    if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then npm --prefix web ci --no-audit --no-fund; fi
+
+# Build the UI into web/dist (served by the server at /).
+web-build: web-deps
+    npm --prefix web run build

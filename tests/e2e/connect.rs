@@ -1,0 +1,258 @@
+use e2e::{
+    FRONTEND, HubSpotMock, TEST_CLIENT_ID, assert_problem, location, query_value, spawn_app,
+};
+use reqwest::StatusCode;
+use token_store::PendingAuthorization;
+
+#[tokio::test]
+async fn full_connect_flow_authorize_callback_items() {
+    let hubspot = HubSpotMock::start().await;
+    hubspot
+        .code_exchange("good-code", "access-1", "refresh-1")
+        .await;
+    hubspot.contacts(3, "access-1").await;
+    let app = spawn_app(&hubspot).await;
+
+    // Browsers get a redirect to HubSpot's consent page with everything HubSpot needs.
+    let res = app
+        .client
+        .get(app.url("/api/integrations/hubspot/authorize?user_id=alice"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let consent = location(&res);
+    assert!(
+        consent
+            .as_str()
+            .starts_with(&format!("{}/oauth/authorize", hubspot.uri()))
+    );
+    assert_eq!(query_value(&consent, "client_id").unwrap(), TEST_CLIENT_ID);
+    assert_eq!(
+        query_value(&consent, "scope").unwrap(),
+        "crm.objects.contacts.read oauth"
+    );
+    assert_eq!(
+        query_value(&consent, "redirect_uri").unwrap(),
+        app.url("/api/integrations/hubspot/callback")
+    );
+    let state = query_value(&consent, "state").unwrap();
+    assert_eq!(state.len(), 43);
+
+    // HubSpot sends the browser back; we land on the UI with the outcome.
+    let res = app
+        .callback_browser(&[("code", "good-code"), ("state", &state)])
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let outcome = location(&res);
+    assert!(
+        outcome
+            .as_str()
+            .starts_with(&format!("{FRONTEND}/integrations/hubspot/callback"))
+    );
+    assert_eq!(query_value(&outcome, "result").unwrap(), "success");
+    assert_eq!(query_value(&outcome, "account_id").unwrap(), "62515");
+
+    // The credentials are stored for the state's user, and the items flow.
+    let stored = app.stored("alice").await.expect("stored");
+    assert_eq!(stored.account_id.as_deref(), Some("62515"));
+    let res = app.items("alice", "").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["id"], "1000");
+    assert_eq!(items[0]["title"], "First0 Last0");
+    assert_eq!(items[0]["properties"]["email"], "person0@example.com");
+    assert_eq!(
+        items[0]["url"],
+        "https://app.hubspot.com/contacts/62515/record/0-1/1000"
+    );
+    assert!(body["next_cursor"].is_null());
+
+    let res = app
+        .get_as("alice", "/api/integrations/hubspot/status")
+        .await;
+    let status: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(status["connected"], true);
+    assert_eq!(status["account_id"], "62515");
+
+    let res = app.get_as("alice", "/api/integrations").await;
+    let list: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(list["sandbox"], false);
+    assert_eq!(list["integrations"][0]["id"], "hubspot");
+    assert_eq!(list["integrations"][0]["status"], "connected");
+    let res = app.get_as("bob", "/api/integrations").await;
+    let list: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(list["integrations"][0]["status"], "not_connected");
+}
+
+#[tokio::test]
+async fn authorize_answers_json_for_the_ui_popup() {
+    let hubspot = HubSpotMock::start().await;
+    let app = spawn_app(&hubspot).await;
+    let url = app.authorize("alice").await;
+    assert_eq!(url.path(), "/oauth/authorize");
+    assert!(query_value(&url, "state").is_some());
+}
+
+#[tokio::test]
+async fn access_denied_ends_in_a_failure_outcome() {
+    let hubspot = HubSpotMock::start().await;
+    let app = spawn_app(&hubspot).await;
+    let state = app.issue_state("alice").await;
+    let res = app
+        .callback_browser(&[
+            ("error", "access_denied"),
+            ("error_description", "The user denied access"),
+            ("state", &state),
+        ])
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let outcome = location(&res);
+    assert_eq!(query_value(&outcome, "result").unwrap(), "error");
+    assert_eq!(query_value(&outcome, "error").unwrap(), "access_denied");
+    assert_eq!(
+        query_value(&outcome, "error_description").unwrap(),
+        "The user denied access"
+    );
+    assert!(app.stored("alice").await.is_none());
+}
+
+#[tokio::test]
+async fn replayed_state_is_invalid_state() {
+    let hubspot = HubSpotMock::start().await;
+    hubspot
+        .code_exchange("good-code", "access-1", "refresh-1")
+        .await;
+    let app = spawn_app(&hubspot).await;
+    let state = app.issue_state("alice").await;
+    let first = app
+        .callback_json(&[("code", "good-code"), ("state", &state)], None)
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let replay = app
+        .callback_json(&[("code", "good-code"), ("state", &state)], None)
+        .await;
+    assert_problem(replay, 400, "invalid_state").await;
+
+    // Browsers see the same outcome on the UI.
+    let replay = app
+        .callback_browser(&[("code", "good-code"), ("state", &state)])
+        .await;
+    assert_eq!(
+        query_value(&location(&replay), "error").unwrap(),
+        "invalid_state"
+    );
+    assert_eq!(hubspot.calls_to("/oauth/v1/token").await, 1);
+}
+
+#[tokio::test]
+async fn state_of_another_user_is_invalid_state() {
+    let hubspot = HubSpotMock::start().await;
+    hubspot
+        .code_exchange("good-code", "access-1", "refresh-1")
+        .await;
+    let app = spawn_app(&hubspot).await;
+    let state = app.issue_state("alice").await;
+    let res = app
+        .callback_json(&[("code", "good-code"), ("state", &state)], Some("mallory"))
+        .await;
+    assert_problem(res, 400, "invalid_state").await;
+    assert!(app.stored("mallory").await.is_none());
+    assert!(app.stored("alice").await.is_none());
+    assert_eq!(hubspot.calls_to("/oauth/v1/token").await, 0);
+}
+
+#[tokio::test]
+async fn expired_state_is_invalid_state() {
+    use token_store::TokenStore as _;
+    let hubspot = HubSpotMock::start().await;
+    let app = spawn_app(&hubspot).await;
+    let state = integration_core::OAuthState::generate();
+    let pending = PendingAuthorization {
+        user_id: e2e::user_id("alice"),
+        provider: "hubspot".into(),
+        return_to: None,
+        created_at: chrono::Utc::now(),
+    };
+    app.store
+        .put_state(&state, &pending, std::time::Duration::from_millis(50))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let res = app
+        .callback_json(&[("code", "good-code"), ("state", state.as_str())], None)
+        .await;
+    assert_problem(res, 400, "invalid_state").await;
+}
+
+#[tokio::test]
+async fn missing_or_forged_state_is_invalid_state_never_a_500() {
+    let hubspot = HubSpotMock::start().await;
+    let app = spawn_app(&hubspot).await;
+    for query in [
+        vec![("code", "c")],
+        vec![("code", "c"), ("state", "forged")],
+        vec![("code", "c"), ("state", &"A".repeat(43))],
+    ] {
+        let res = app.callback_json(&query, None).await;
+        assert_problem(res, 400, "invalid_state").await;
+    }
+}
+
+#[tokio::test]
+async fn a_code_hubspot_refuses_ends_in_exchange_failed() {
+    let hubspot = HubSpotMock::start().await;
+    hubspot.bad_codes().await;
+    let app = spawn_app(&hubspot).await;
+    let state = app.issue_state("alice").await;
+    let res = app
+        .callback_browser(&[("code", "stale-code"), ("state", &state)])
+        .await;
+    let outcome = location(&res);
+    assert_eq!(query_value(&outcome, "error").unwrap(), "exchange_failed");
+    assert!(app.stored("alice").await.is_none());
+}
+
+#[tokio::test]
+async fn credentials_are_encrypted_at_rest_in_redis() {
+    let hubspot = HubSpotMock::start().await;
+    hubspot
+        .code_exchange("good-code", "access-PLAINTEXT-1", "refresh-PLAINTEXT-1")
+        .await;
+    let app = spawn_app(&hubspot).await;
+    let state = app.issue_state("alice").await;
+    let res = app
+        .callback_json(&[("code", "good-code"), ("state", &state)], None)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let raw = e2e_raw_get(&format!("{}hubspot:alice", app.key_prefix)).await;
+    assert!(!raw.is_empty(), "the credential key exists");
+    let text = String::from_utf8_lossy(&raw);
+    assert!(!text.contains("PLAINTEXT"), "token text visible at rest");
+}
+
+/// `redis-cli GET key`, over a plain socket so the test needs no client library.
+async fn e2e_raw_get(key: &str) -> Vec<u8> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let url = url::Url::parse(&e2e::redis_url()).unwrap();
+    let addr = format!(
+        "{}:{}",
+        url.host_str().unwrap_or("127.0.0.1"),
+        url.port().unwrap_or(6379)
+    );
+    let mut conn = BufReader::new(tokio::net::TcpStream::connect(addr).await.unwrap());
+    let cmd = format!("*2\r\n$3\r\nGET\r\n${}\r\n{}\r\n", key.len(), key);
+    conn.get_mut().write_all(cmd.as_bytes()).await.unwrap();
+    let mut header = String::new();
+    conn.read_line(&mut header).await.unwrap();
+    let len: i64 = header.trim_start_matches('$').trim().parse().unwrap();
+    if len < 0 {
+        return Vec::new();
+    }
+    let mut value = vec![0u8; len as usize];
+    conn.read_exact(&mut value).await.unwrap();
+    value
+}

@@ -1,0 +1,90 @@
+//! Redis goes away and comes back: the server answers 503 problems meanwhile (bounded by the
+//! store timeout, never hanging) and recovers without a restart.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use e2e::{AppOptions, HubSpotMock, assert_problem, spawn_app_with};
+use reqwest::StatusCode;
+
+struct PrivateRedis {
+    port: u16,
+    child: Child,
+}
+
+impl PrivateRedis {
+    fn start(port: u16) -> Option<Self> {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let redis = Self { port, child };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(redis)
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn redis_down_is_503_and_the_server_recovers_when_it_returns() {
+    let port = free_port();
+    let Some(redis) = PrivateRedis::start(port) else {
+        panic!("this test needs redis-server on PATH (.ci/run installs it)");
+    };
+    let hubspot = HubSpotMock::start().await;
+    hubspot.contacts(3, "access-1").await;
+    let mut options = AppOptions::default();
+    options.vars.push((
+        "REDIS_URL".into(),
+        format!("redis://127.0.0.1:{}", redis.port),
+    ));
+    let app = spawn_app_with(hubspot.env(), options).await;
+    // The test's own view of the store must use the same Redis.
+    let seed_store = token_store::RedisTokenStore::new(
+        token_store::RedisStoreConfig::new(format!("redis://127.0.0.1:{port}"))
+            .with_key_prefix(app.key_prefix.clone()),
+        token_store::Cipher::from_key_material(e2e::TEST_KEY).unwrap(),
+    )
+    .unwrap();
+    let app = e2e::TestApp {
+        store: seed_store,
+        ..app
+    };
+    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
+        .await;
+    assert_eq!(app.items("alice", "").await.status(), StatusCode::OK);
+
+    redis.stop();
+    let res = app.items("alice", "").await;
+    assert_problem(res, 503, "store_unavailable").await;
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_problem(res, 503, "store_unavailable").await;
+
+    // Same port, empty data (no persistence): the server reconnects by itself.
+    let redis = PrivateRedis::start(port).expect("restart redis");
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
+        .await;
+    assert_eq!(app.items("alice", "").await.status(), StatusCode::OK);
+    redis.stop();
+}

@@ -1,0 +1,254 @@
+//! Test support: `spawn_app` starts the real server (exactly what `vs-server` builds) on port 0
+//! against a real Redis with a fresh key prefix, and HubSpot as wiremock or the bundled sandbox.
+//! Typed helpers keep the tests about behaviour, not plumbing.
+
+#![allow(missing_docs, missing_debug_implementations)]
+
+mod hubspot_mock;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use integration_core::{ConnectorOptions, CredentialStore, Credentials, RetryPolicy, UserId};
+use reqwest::{Response, StatusCode};
+use server::settings::Settings;
+use server::startup::Application;
+use token_store::{Cipher, RedisStoreConfig, RedisTokenStore};
+use url::Url;
+
+pub use hubspot_mock::{HubSpotMock, TEST_CLIENT_ID, TEST_CLIENT_SECRET};
+
+/// The test encryption key (32 bytes of 0x2a, base64).
+pub const TEST_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+/// Where callback outcomes are sent in tests.
+pub const FRONTEND: &str = "http://frontend.test";
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Connector tuning that keeps failure tests fast while exercising the same code paths.
+pub fn fast_options() -> ConnectorOptions {
+    ConnectorOptions {
+        retry: RetryPolicy {
+            max_retries: 3,
+            min_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(40),
+            max_retry_after: Duration::from_secs(5),
+            min_rate_limit_delay: Duration::from_millis(20),
+        },
+        lock_poll: Duration::from_millis(10),
+        ..ConnectorOptions::default()
+    }
+}
+
+/// How to build a test app.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// Extra or overriding environment variables.
+    pub vars: Vec<(String, String)>,
+    /// Redis key prefix; share it to make two instances share state.
+    pub key_prefix: String,
+    /// Connector tuning.
+    pub connector: ConnectorOptions,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            vars: Vec::new(),
+            key_prefix: fresh_prefix(),
+            connector: fast_options(),
+        }
+    }
+}
+
+pub fn fresh_prefix() -> String {
+    format!("test-{}:", uuid::Uuid::new_v4().simple())
+}
+
+/// A running server.
+pub struct TestApp {
+    pub address: Url,
+    pub client: reqwest::Client,
+    pub key_prefix: String,
+    /// The app's store, seen from outside (same Redis, prefix and key).
+    pub store: RedisTokenStore,
+    pub sandbox: Option<hubspot_sandbox::Sandbox>,
+}
+
+/// The app in live mode with HubSpot played by `hubspot`.
+pub async fn spawn_app(hubspot: &HubSpotMock) -> TestApp {
+    spawn_app_with(hubspot.env(), AppOptions::default()).await
+}
+
+/// The app in sandbox mode (no HubSpot credentials), as `just run` starts it.
+pub async fn spawn_sandbox_app() -> TestApp {
+    spawn_app_with(Vec::new(), AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(hubspot_vars: Vec<(String, String)>, options: AppOptions) -> TestApp {
+    let mut vars: HashMap<String, String> = [
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("TOKEN_ENCRYPTION_KEY", TEST_KEY.to_owned()),
+        ("REDIS_URL", redis_url()),
+        ("REDIS_KEY_PREFIX", options.key_prefix.clone()),
+        ("REDIS_TIMEOUT_MS", "500".to_owned()),
+        ("FRONTEND_URL", FRONTEND.to_owned()),
+        ("WEB_DIST_DIR", "/nonexistent".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    vars.extend(hubspot_vars);
+    vars.extend(options.vars.iter().cloned());
+    let settings = Settings::from_vars(vars).expect("test settings are valid");
+    let redis = settings.redis.clone();
+    let app = Application::build_with(settings, options.connector)
+        .await
+        .expect("app builds");
+    let address = app.base_url().clone();
+    let sandbox = app.sandbox().cloned();
+    tokio::spawn(app.run_until_stopped());
+
+    let store = RedisTokenStore::new(
+        RedisStoreConfig::new(secrecy::ExposeSecret::expose_secret(&redis.url).to_owned())
+            .with_key_prefix(options.key_prefix.clone())
+            .with_timeout(Duration::from_secs(2)),
+        Cipher::from_key_material(TEST_KEY).expect("test key"),
+    )
+    .expect("store");
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        key_prefix: options.key_prefix,
+        store,
+        sandbox,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address.as_str().trim_end_matches('/'), path)
+    }
+
+    pub async fn get_as(&self, user: &str, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header("X-User-Id", user)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn items(&self, user: &str, query: &str) -> Response {
+        self.get_as(user, &format!("/api/integrations/hubspot/items{query}"))
+            .await
+    }
+
+    /// Starts the consent flow for `user` and returns the consent URL the server made.
+    pub async fn authorize(&self, user: &str) -> Url {
+        let res = self
+            .client
+            .get(self.url("/api/integrations/hubspot/authorize"))
+            .header("X-User-Id", user)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: serde_json::Value = res.json().await.expect("json");
+        Url::parse(body["url"].as_str().expect("url")).expect("valid url")
+    }
+
+    /// Starts the consent flow for `user` and returns the `state` the server issued.
+    pub async fn issue_state(&self, user: &str) -> String {
+        query_value(&self.authorize(user).await, "state").expect("state in consent url")
+    }
+
+    /// Calls the OAuth callback as an API client (JSON outcome).
+    pub async fn callback_json(&self, query: &[(&str, &str)], user: Option<&str>) -> Response {
+        let mut req = self
+            .client
+            .get(self.url("/api/integrations/hubspot/callback"))
+            .query(query)
+            .header("Accept", "application/json");
+        if let Some(user) = user {
+            req = req.header("X-User-Id", user);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Calls the OAuth callback as a browser would (redirect outcome).
+    pub async fn callback_browser(&self, query: &[(&str, &str)]) -> Response {
+        self.client
+            .get(self.url("/api/integrations/hubspot/callback"))
+            .query(query)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Stores credentials for `user` as if they had connected, expiring in `expires_in`.
+    pub async fn seed_credentials(&self, user: &str, access: &str, expires_in: chrono::Duration) {
+        let credentials = Credentials {
+            access_token: access.to_owned().into(),
+            refresh_token: Some("refresh-1".to_owned().into()),
+            expires_at: Some(Utc::now() + expires_in),
+            scopes: vec!["crm.objects.contacts.read".into(), "oauth".into()],
+            account_id: Some(hubspot_mock::HUB_ID.to_string()),
+            obtained_at: Utc::now(),
+        };
+        self.store
+            .save("hubspot", &user_id(user), &credentials)
+            .await
+            .expect("seed");
+    }
+
+    pub async fn stored(&self, user: &str) -> Option<Credentials> {
+        self.store
+            .load("hubspot", &user_id(user))
+            .await
+            .expect("load")
+    }
+}
+
+pub fn user_id(raw: &str) -> UserId {
+    UserId::parse(raw).expect("valid user id")
+}
+
+pub fn query_value(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Asserts a problem+json response with `status` and `code`, returning the body.
+pub async fn assert_problem(res: Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "status of {}", res.url());
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = res.json().await.expect("problem body");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    body
+}
+
+/// The `Location` of a redirect, parsed.
+pub fn location(res: &Response) -> Url {
+    let raw = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("a Location header");
+    Url::parse(raw).expect("absolute Location")
+}
