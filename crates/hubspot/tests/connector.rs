@@ -1,6 +1,10 @@
 //! The core machinery (`integration_core::Connector`) driven through the HubSpot provider against
 //! a wiremock HubSpot: refresh before expiry, refresh-and-retry on 401, single-flight refresh,
 //! rate-limit waits, bounded retries and forgetting a dead grant.
+//!
+//! Most tests use a small in-test `CredentialStore` (`common::FakeStore`) so they check the
+//! connector, not a store; the concurrency and dead-grant tests also run on `token-store`'s
+//! `MemoryTokenStore`.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 mod common;
@@ -14,6 +18,7 @@ use integration_core::{
     ItemQuery, RetryPolicy,
 };
 use serde_json::json;
+use token_store::MemoryTokenStore;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -31,13 +36,16 @@ fn fast_retries() -> RetryPolicy {
 
 struct Harness {
     server: MockServer,
-    store: Arc<FakeStore>,
+    store: Arc<dyn CredentialStore>,
     connector: Arc<Connector>,
 }
 
 async fn harness() -> Harness {
+    harness_with(Arc::new(FakeStore::default())).await
+}
+
+async fn harness_with(store: Arc<dyn CredentialStore>) -> Harness {
     let server = MockServer::start().await;
-    let store = Arc::new(FakeStore::default());
     let connector = Connector::with_options(
         Arc::new(hubspot(config_for(&server))),
         store.clone(),
@@ -163,7 +171,20 @@ async fn a_401_after_refreshing_requires_reauthorisation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_token_is_refreshed_once_under_concurrency() {
-    let h = harness().await;
+    refreshed_once_under_concurrency(harness().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_token_is_refreshed_once_under_concurrency_with_the_memory_token_store() {
+    refreshed_once_under_concurrency(harness_with(Arc::new(MemoryTokenStore::new())).await).await;
+}
+
+#[tokio::test]
+async fn a_dead_refresh_token_is_forgotten_by_the_memory_token_store() {
+    dead_refresh_token_is_forgotten(harness_with(Arc::new(MemoryTokenStore::new())).await).await;
+}
+
+async fn refreshed_once_under_concurrency(h: Harness) {
     h.seed("at-old", chrono::Duration::minutes(-1)).await;
     Mock::given(method("POST"))
         .and(path("/oauth/v1/token"))
@@ -243,7 +264,10 @@ async fn persistent_outages_fail_as_upstream_after_bounded_retries() {
 
 #[tokio::test]
 async fn a_dead_refresh_token_requires_reauthorisation_and_forgets_the_grant() {
-    let h = harness().await;
+    dead_refresh_token_is_forgotten(harness().await).await;
+}
+
+async fn dead_refresh_token_is_forgotten(h: Harness) {
     h.seed("at-old", chrono::Duration::minutes(-1)).await;
     Mock::given(method("POST"))
         .and(path("/oauth/v1/token"))
