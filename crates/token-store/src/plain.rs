@@ -73,3 +73,31 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Credentials, StoreError> {
         obtained_at: plain.obtained_at,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_decode_round_trip_without_secrets_in_errors() {
+        let credentials = Credentials {
+            access_token: "a\"ccess\\token".to_owned().into(),
+            refresh_token: None,
+            expires_at: None,
+            scopes: vec!["oauth".into()],
+            account_id: Some("1".into()),
+            obtained_at: Utc::now(),
+        };
+        let bytes = encode(&credentials).unwrap();
+        let back = decode(&bytes).unwrap();
+        assert_eq!(back.access_token.expose_secret(), "a\"ccess\\token");
+        assert!(back.refresh_token.is_none());
+        assert_eq!(back.obtained_at, credentials.obtained_at);
+
+        let truncated = &bytes[..bytes.len() - 3];
+        match decode(truncated) {
+            Err(StoreError::Corrupt(message)) => assert!(!message.contains("ccess")),
+            other => panic!("expected Corrupt, got {:?}", other.map(|_| ())),
+        }
+    }
+}
