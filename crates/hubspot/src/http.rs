@@ -139,23 +139,20 @@ pub(crate) fn rate_limited(headers: &HeaderMap) -> Error {
 
 /// Logs HubSpot's rate-limit headers, which tell how close we are to the next 429.
 pub(crate) fn log_rate_limit(headers: &HeaderMap) {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let remaining = header("x-hubspot-ratelimit-remaining");
-    if remaining.is_none() && !tracing::enabled!(tracing::Level::TRACE) {
-        return;
+    let max = header("x-hubspot-ratelimit-max");
+    let interval_ms = header("x-hubspot-ratelimit-interval-milliseconds");
+    let daily_remaining = header("x-hubspot-ratelimit-daily-remaining");
+    if remaining.is_some() || max.is_some() || daily_remaining.is_some() {
+        tracing::debug!(
+            remaining,
+            max,
+            interval_ms,
+            daily_remaining,
+            "hubspot rate limit"
+        );
     }
-    tracing::debug!(
-        remaining = remaining.as_deref(),
-        max = header("x-hubspot-ratelimit-max").as_deref(),
-        interval_ms = header("x-hubspot-ratelimit-interval-milliseconds").as_deref(),
-        daily_remaining = header("x-hubspot-ratelimit-daily-remaining").as_deref(),
-        "hubspot rate limit"
-    );
 }
 
 /// The error for a non-success answer from a REST (non-token) endpoint.

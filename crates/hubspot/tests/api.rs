@@ -775,3 +775,82 @@ fn debug_output_never_shows_the_secret() {
 fn cursors_round_trip_through_the_core_type() {
     assert!(Cursor::parse("NTI1Cg%3D%3D").is_ok());
 }
+
+// ---------- logging ----------
+
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_never_contain_tokens_codes_or_the_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("hubspot=trace,integration_core=trace")
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (server, provider) = setup().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("at-LEAK", "rt-LEAK")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token", "correlationId": "c"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("X-HubSpot-RateLimit-Remaining", "0")
+                .insert_header("X-HubSpot-RateLimit-Max", "100"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+
+    let code = AuthorizationCode::parse("code-LEAK").unwrap();
+    let creds = provider
+        .exchange_code(&code, "https://app.example.com/cb")
+        .await
+        .unwrap();
+    let _ = provider.refresh(&creds).await;
+    let _ = provider.list_items(&creds, &ItemQuery::new()).await;
+    let _ = provider.revoke(&creds).await;
+    drop(server);
+    let errors = [
+        provider
+            .list_items(&creds, &ItemQuery::new())
+            .await
+            .unwrap_err(),
+        provider.revoke(&creds).await.unwrap_err(),
+    ];
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("hubspot rate limit"), "{logs}");
+    for needle in ["LEAK", CLIENT_SECRET] {
+        assert!(!logs.contains(needle), "{needle} in logs:\n{logs}");
+        for error in &errors {
+            assert!(!format!("{error} {error:?}").contains(needle), "{error:?}");
+        }
+    }
+}
