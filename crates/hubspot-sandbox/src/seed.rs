@@ -414,7 +414,7 @@ fn record(
 
 /// Generates the records for `seed`.
 pub(crate) fn generate(seed: u64, contacts: usize, companies: usize, deals: usize) -> Records {
-    let mut rng = SplitMix64(seed ^ 0x5EED_0F_C0DE);
+    let mut rng = SplitMix64(seed ^ 0x005E_ED0F_C0DE);
     let base = Utc
         .with_ymd_and_hms(2023, 1, 9, 8, 30, 0)
         .single()

@@ -1,5 +1,8 @@
 //! Black-box tests: every test talks HTTP to a real sandbox server on a random port.
 
+// `allow-unwrap-in-tests` covers `#[test]` functions, not the small helpers next to them.
+#![expect(clippy::unwrap_used, reason = "test helpers panic on purpose")]
+
 mod admin;
 mod crm;
 mod faults;
