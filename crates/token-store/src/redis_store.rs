@@ -124,7 +124,9 @@ impl RedisTokenStore {
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|_| {
                 StoreError::Unavailable(
-                    "the Redis URL is malformed (not shown: it may contain a password)".into(),
+                    "the Redis URL is malformed or uses an unsupported scheme (not shown: it may \
+                     contain a password)"
+                        .into(),
                 )
             })?;
         Ok(Self {
