@@ -264,6 +264,11 @@ impl Integration for HubSpot {
                 tracing::debug!("refresh token was already gone");
                 Ok(())
             }
+            // The endpoint takes no bearer token, so a 401 here is not ours to refresh away.
+            401 => Err(Error::Rejected {
+                code: "UNAUTHORIZED".into(),
+                message: "HubSpot refused to delete the refresh token".into(),
+            }),
             _ => Err(api_error(status, &headers, body.as_deref())),
         }
     }

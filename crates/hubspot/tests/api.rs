@@ -701,6 +701,17 @@ async fn revoke_percent_encodes_the_token_and_maps_failures() {
 }
 
 #[tokio::test]
+async fn revoke_refused_is_rejected_not_unauthorized() {
+    let (server, provider) = setup().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let e = provider.revoke(&fresh()).await.unwrap_err();
+    assert!(matches!(e, Error::Rejected { .. }), "{e:?}");
+}
+
+#[tokio::test]
 async fn revoke_without_a_refresh_token_is_a_no_op() {
     let (server, provider) = setup().await;
     let mut creds = fresh();
