@@ -240,7 +240,7 @@ pub struct Stats {
     pub token_authorization_code: u64,
     /// Successful `grant_type=refresh_token` exchanges.
     pub token_refresh: u64,
-    /// `POST /oauth/v1/token` calls answered with an error (4xx, or an injected fault).
+    /// `POST /oauth/v1/token` calls answered with an error status (4xx, or an injected 429/5xx).
     pub token_errors: u64,
     /// `GET /oauth/v1/access-tokens/{t}` and `GET /oauth/v1/refresh-tokens/{t}` calls.
     pub token_info: u64,

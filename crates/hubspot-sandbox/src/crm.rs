@@ -156,7 +156,7 @@ pub(crate) async fn list(
         if let Some(injected) = state.take_fault() {
             return match injected {
                 Injected::RateLimited => {
-                    let check = state.peek_rate(None);
+                    let check = state.exhausted_rate();
                     let group = format!("publicapi:oauth:sandbox:{hub_id}");
                     respond::rate_limited(&group, check, state.knobs.send_retry_after)
                 }
@@ -185,6 +185,7 @@ pub(crate) async fn list(
         let check = state.check_rate(app_id);
         if let Some(check) = check.filter(|c| !c.allowed) {
             state.stats.rate_limited += 1;
+            tracing::debug!(app_id, "hubspot sandbox: rate limit reached");
             let group = format!("publicapi:oauth:{app_id}:{hub_id}");
             return respond::rate_limited(&group, Some(check), state.knobs.send_retry_after);
         }

@@ -289,6 +289,7 @@ fn token_inner(sandbox: &Sandbox, req: &HttpRequest, body: &[u8]) -> HttpRespons
             return respond::oauth_error("BAD_AUTH_CODE", "missing or invalid auth code");
         };
         state.stats.token_authorization_code += 1;
+        tracing::debug!(client_id, "hubspot sandbox: authorization code exchanged");
         state.mint(client_id, client.app_id, grant.scopes, None)
     } else {
         let Some(refresh) = non_empty(&params, "refresh_token") else {
@@ -303,6 +304,7 @@ fn token_inner(sandbox: &Sandbox, req: &HttpRequest, body: &[u8]) -> HttpRespons
         };
         let (app_id, scopes) = (grant.app_id, grant.scopes.clone());
         state.stats.token_refresh += 1;
+        tracing::debug!(client_id, "hubspot sandbox: access token refreshed");
         state.mint(client_id, app_id, scopes, Some(refresh.to_owned()))
     };
     respond::json(

@@ -52,13 +52,9 @@ pub(crate) fn missing_auth() -> HttpResponse {
     )
 }
 
+/// HubSpot answers an unknown or revoked token exactly as a missing one.
 pub(crate) fn invalid_auth() -> HttpResponse {
-    api_error(
-        StatusCode::UNAUTHORIZED,
-        "INVALID_AUTHENTICATION",
-        "Authentication credentials not found. This API supports OAuth 2.0 authentication and \
-         you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
-    )
+    missing_auth()
 }
 
 /// HubSpot's expired-token answer, including the `expire time` context it sends.

@@ -544,3 +544,41 @@ pub(crate) fn generate(seed: u64, contacts: usize, companies: usize, deals: usiz
         deals: deal_records,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn ids_ascend_and_company_names_and_domains_are_unique() {
+        let records = generate(42, 250, 40, 60);
+        for list in [&records.contacts, &records.companies, &records.deals] {
+            assert!(list.windows(2).all(|w| w[0].id < w[1].id));
+        }
+        let names: HashSet<_> = records
+            .companies
+            .iter()
+            .map(|c| &c.properties["name"])
+            .collect();
+        let domains: HashSet<_> = records
+            .companies
+            .iter()
+            .map(|c| &c.properties["domain"])
+            .collect();
+        assert_eq!((names.len(), domains.len()), (40, 40));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_records() {
+        let (a, b) = (generate(9, 20, 5, 5), generate(9, 20, 5, 5));
+        let view = |r: &Records| -> Vec<(u64, BTreeMap<&'static str, String>)> {
+            r.contacts
+                .iter()
+                .map(|c| (c.id, c.properties.clone()))
+                .collect()
+        };
+        assert_eq!(view(&a), view(&b));
+    }
+}

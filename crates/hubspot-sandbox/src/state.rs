@@ -180,6 +180,7 @@ impl State {
             return None;
         };
         self.stats.faults_injected += 1;
+        tracing::debug!(?injected, "hubspot sandbox: injecting fault");
         if injected == Injected::RateLimited {
             self.stats.rate_limited += 1;
         }
@@ -277,18 +278,13 @@ impl State {
         })
     }
 
-    /// The headers' view of the window without counting a request (for injected 429s).
-    pub(crate) fn peek_rate(&self, app_id: Option<u64>) -> Option<RateCheck> {
+    /// Rate-limit headers for an injected 429: the window reported as exhausted.
+    pub(crate) fn exhausted_rate(&self) -> Option<RateCheck> {
         let limit = self.knobs.rate_limit?;
-        let used = app_id
-            .and_then(|id| self.windows.get(&id))
-            .map_or(0, VecDeque::len);
         Some(RateCheck {
             allowed: false,
             max: limit.max_requests,
-            remaining: limit
-                .max_requests
-                .saturating_sub(u32::try_from(used).unwrap_or(u32::MAX)),
+            remaining: 0,
             interval_ms: limit.window.as_millis(),
             retry_after_secs: limit.window.as_secs().max(1),
         })

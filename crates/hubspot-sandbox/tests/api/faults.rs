@@ -61,6 +61,7 @@ async fn rate_limit_next_gives_a_burst_of_429s() {
         let response = app.list("contacts", Some(&token), &[]).await;
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()["x-hubspot-ratelimit-max"], "110");
+        assert_eq!(response.headers()["x-hubspot-ratelimit-remaining"], "0");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["policyName"], "TEN_SECONDLY_ROLLING");
     }
