@@ -3,6 +3,7 @@
 mod connect;
 mod health_and_input;
 mod items;
+mod logs;
 mod redis_outage;
 mod refresh;
 mod sandbox_mode;

@@ -88,7 +88,40 @@ pub async fn spawn_sandbox_app() -> TestApp {
     spawn_app_with(Vec::new(), AppOptions::default()).await
 }
 
+/// Everything every test app logged, at debug level, in the server's JSON format.
+pub fn captured_logs() -> String {
+    let buffer = LOGS.get_or_init(Default::default);
+    String::from_utf8_lossy(&buffer.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+static LOGS: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+    std::sync::OnceLock::new();
+
+#[derive(Clone)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    let buffer = LOGS.get_or_init(Default::default).clone();
+    server::telemetry::init_with(server::settings::LogFormat::Json, "debug", move || {
+        LogBuffer(buffer.clone())
+    });
+}
+
 pub async fn spawn_app_with(hubspot_vars: Vec<(String, String)>, options: AppOptions) -> TestApp {
+    capture_logs();
     let mut vars: HashMap<String, String> = [
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("TOKEN_ENCRYPTION_KEY", TEST_KEY.to_owned()),

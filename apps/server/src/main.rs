@@ -6,14 +6,20 @@ use server::telemetry;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    let settings = match Settings::load() {
-        Ok(settings) => settings,
+    let (settings, notes) = match Settings::load() {
+        Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
             return std::process::ExitCode::FAILURE;
         }
     };
     telemetry::init(settings.log_format);
+    if let Some(path) = notes.generated_key_in {
+        tracing::warn!(
+            "TOKEN_ENCRYPTION_KEY was not set: generated a development key and saved it to {} (production must set its own)",
+            path.display()
+        );
+    }
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(err) => {

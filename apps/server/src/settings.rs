@@ -145,16 +145,36 @@ struct Raw {
     hubspot_web_base_url: Option<String>,
 }
 
+/// What loading the settings did besides reading them.
+#[derive(Debug, Default)]
+pub struct LoadNotes {
+    /// A development `TOKEN_ENCRYPTION_KEY` was generated and written to this file.
+    pub generated_key_in: Option<PathBuf>,
+}
+
+/// Environment file read at start (and where a development key is written).
+const ENV_FILE: &str = ".env";
+
 impl Settings {
-    /// Loads `.env` (if present) and the environment.
-    pub fn load() -> Result<Self, SettingsError> {
-        // A missing .env is normal; a malformed one is worth a warning but not a refusal.
-        if let Err(err) = dotenvy::dotenv()
-            && !err.not_found()
-        {
-            eprintln!("warning: ignoring unreadable .env: {err}");
+    /// Loads `.env` (if present) and the environment. In development, a missing
+    /// `TOKEN_ENCRYPTION_KEY` is generated and appended to `.env`, so the first `just run` works
+    /// and later runs can still decrypt what the first one stored.
+    pub fn load() -> Result<(Self, LoadNotes), SettingsError> {
+        load_env_file();
+        let mut notes = LoadNotes::default();
+        let production = std::env::var("APP_ENV").is_ok_and(|v| v.trim().starts_with("prod"));
+        let has_key = std::env::var("TOKEN_ENCRYPTION_KEY").is_ok_and(|v| !v.trim().is_empty());
+        if !production && !has_key {
+            let path = PathBuf::from(ENV_FILE);
+            write_dev_key(&path).map_err(|e| {
+                SettingsError::Source(format!(
+                    "TOKEN_ENCRYPTION_KEY is not set and a development key could not be written to {ENV_FILE}: {e}"
+                ))
+            })?;
+            load_env_file();
+            notes.generated_key_in = Some(path);
         }
-        Self::from_source(None)
+        Ok((Self::from_source(None)?, notes))
     }
 
     /// Loads from an explicit map of variables (tests), ignoring the process environment.
@@ -281,6 +301,48 @@ impl Settings {
     }
 }
 
+fn load_env_file() {
+    // A missing .env is normal; a malformed one is worth a warning but not a refusal.
+    if let Err(err) = dotenvy::from_filename(ENV_FILE)
+        && !err.not_found()
+    {
+        eprintln!("warning: ignoring unreadable {ENV_FILE}: {err}");
+    }
+}
+
+/// Appends a fresh random `TOKEN_ENCRYPTION_KEY` to `path` unless the file already sets one.
+pub fn write_dev_key(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Write as _;
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let sets_key = existing.lines().any(|line| {
+        line.trim_start()
+            .strip_prefix("TOKEN_ENCRYPTION_KEY=")
+            .is_some_and(|v| !v.trim().is_empty())
+    });
+    if sets_key {
+        return Ok(false);
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let separator = if existing.is_empty() || existing.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    writeln!(
+        file,
+        "{separator}# Generated for local development on first run; production must set its own.\nTOKEN_ENCRYPTION_KEY={}",
+        token_store::Cipher::generate_key_base64()
+    )?;
+    Ok(true)
+}
+
 fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
@@ -330,6 +392,25 @@ mod tests {
         "TOKEN_ENCRYPTION_KEY",
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     );
+
+    #[test]
+    fn a_development_key_is_written_once_and_is_valid() {
+        let dir = std::env::temp_dir().join(format!("vs-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(".env");
+        std::fs::write(&path, "RUST_LOG=info").unwrap();
+        assert!(write_dev_key(&path).unwrap());
+        assert!(!write_dev_key(&path).unwrap(), "an existing key is kept");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("RUST_LOG=info\n"));
+        let key = text
+            .lines()
+            .find_map(|l| l.strip_prefix("TOKEN_ENCRYPTION_KEY="))
+            .unwrap();
+        assert!(token_store::Cipher::from_key_material(key).is_ok());
+        assert_eq!(text.matches("TOKEN_ENCRYPTION_KEY=").count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn defaults_give_sandbox_mode_on_localhost() {

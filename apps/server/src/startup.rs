@@ -19,6 +19,7 @@ use url::Url;
 use crate::error::extractor_error;
 use crate::routes;
 use crate::settings::{HubSpotMode, Settings};
+use crate::telemetry::RequestSpan;
 
 /// Where the bundled HubSpot sandbox is mounted in sandbox mode.
 pub const SANDBOX_MOUNT: &str = "/_sandbox/hubspot";
@@ -164,7 +165,7 @@ impl Application {
         let mounted_sandbox = sandbox.clone();
         let server = HttpServer::new(move || {
             let mut app = App::new()
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))

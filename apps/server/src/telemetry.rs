@@ -8,12 +8,23 @@ use tracing_subscriber::fmt;
 
 use crate::settings::LogFormat;
 
-/// Installs the global subscriber. Safe to call more than once (later calls are ignored), so tests
-/// can call it too.
+/// Installs the global subscriber writing to stdout, filtered by `RUST_LOG` (default `info`).
+/// Safe to call more than once (later calls are ignored), so tests can call it too.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
-    let builder = fmt().with_env_filter(filter).with_target(false);
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info,actix_server=warn".into());
+    init_with(format, &filter, std::io::stdout);
+}
+
+/// Installs the global subscriber writing to `writer` (tests capture logs this way).
+pub fn init_with<W>(format: LogFormat, filter: &str, writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Json => builder
             .json()
@@ -22,4 +33,42 @@ pub fn init(format: LogFormat) {
             .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
+}
+
+/// The root span of every request: method, path and request id, and nothing from the query
+/// string or headers, because OAuth callbacks carry codes and states there.
+#[derive(Debug)]
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage as _;
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.path(),
+            request_id = %request_id,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        let _entered = span.enter();
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), "request failed");
+        } else {
+            tracing::info!(status = status.as_u16(), "request finished");
+        }
+    }
 }

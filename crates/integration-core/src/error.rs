@@ -12,8 +12,10 @@ pub enum Error {
     #[error("the user has not connected this integration")]
     NotConnected,
 
-    /// The stored grant is no longer valid (revoked, expired refresh token); the user must go
-    /// through consent again. The stored credentials have been removed.
+    /// The grant no longer works; the user must go through consent again. When the provider
+    /// rejected the refresh token itself, the connector has removed the stored credentials; when
+    /// it rejects even a freshly refreshed access token, they are kept (the grant may be fine and
+    /// the provider misbehaving), and reconnecting replaces them.
     #[error("the connection must be re-authorised: {reason}")]
     ReauthRequired {
         /// What the provider said, safe to show.
