@@ -286,7 +286,7 @@ async function main() {
             await page.getByText(`Showing ${EXPECTED_CONTACTS} contacts`).waitFor();
             assert(clicks === Math.ceil(EXPECTED_CONTACTS / 100) - 1, `pages of 100 (clicked Load more ${clicks} times)`);
             await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
-            await page.getByText(`Showing ${EXPECTED_CONTACTS} contacts`).scrollIntoViewIfNeeded();
+            await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
             await shot(page, '05-hubspot-all-contacts');
           },
         ],
@@ -307,6 +307,19 @@ async function main() {
             await page.getByRole('heading', { name: 'HubSpot connected' }).waitFor();
             await expectContacts(page);
             assert(!(await page.getByRole('button', { name: 'Reconnect HubSpot' }).isVisible()), 'no reconnect prompt');
+          },
+        ],
+        [
+          'the integrations list shows HubSpot as connected',
+          async () => {
+            const list = await newPage(browser, { userId: mainUser });
+            try {
+              await list.goto(`${BASE_URL}/integrations`);
+              await list.getByRole('link', { name: /HubSpot/ }).getByText('Connected', { exact: true }).waitFor();
+              await shot(list, '10-integrations-connected');
+            } finally {
+              await list.context().close();
+            }
           },
         ],
         [

@@ -98,6 +98,15 @@ function oauthNotice(state: OAuthFlowState, actions: { start: () => void; cancel
   }
 }
 
+function ButtonBusy({ label }: { label: string }) {
+  return (
+    <>
+      <span className="spinner spinner--sm" aria-hidden="true" />
+      {label}
+    </>
+  );
+}
+
 function RetryCountdown({ at }: { at: number }) {
   const seconds = useCountdown(at) ?? 0;
   return <>{`Rate limited — retrying in ${seconds} s`}</>;
@@ -138,6 +147,14 @@ export function HubspotIntegration() {
 
   const oauth = useOAuthFlow(PROVIDER, { initialResult, onResult });
   const { start: startOAuth, cancel: cancelOAuth } = oauth;
+
+  /** Reload everything; old outcome messages no longer apply. */
+  const refreshData = () => {
+    oauth.reset();
+    setLocalNotice(null);
+    refresh();
+    reloadIntegrations();
+  };
 
   const connect = useCallback(() => {
     setLocalNotice(null);
@@ -259,7 +276,7 @@ export function HubspotIntegration() {
             {connection.kind === 'loading' && <span className="muted">Checking connection…</span>}
             {(connection.kind === 'not_connected' || contacts.state.status === 'not_connected') && !needsReauth && (
               <button type="button" className="btn btn--primary" onClick={connect} disabled={connecting}>
-                {connecting ? 'Connecting…' : 'Connect HubSpot'}
+                {connecting ? <ButtonBusy label="Connecting…" /> : 'Connect HubSpot'}
               </button>
             )}
             {(isConnected || needsReauth) && (
@@ -268,7 +285,7 @@ export function HubspotIntegration() {
                   <button
                     type="button"
                     className="btn btn--secondary"
-                    onClick={refresh}
+                    onClick={refreshData}
                     disabled={contacts.state.status === 'loading'}
                   >
                     Refresh
@@ -353,7 +370,7 @@ export function HubspotIntegration() {
             The authorization for HubSpot expired or was revoked. Reconnect to keep syncing your contacts.
           </p>
           <button type="button" className="btn btn--primary" onClick={connect} disabled={connecting}>
-            {connecting ? 'Connecting…' : 'Reconnect HubSpot'}
+            {connecting ? <ButtonBusy label="Connecting…" /> : 'Reconnect HubSpot'}
           </button>
         </section>
       )}
@@ -404,11 +421,6 @@ function ContactsSection({
         <h2 id="contacts-title" className="section__title">
           Contacts
         </h2>
-        {hasItems && (
-          <span className="muted" role="status">
-            Showing {items.length} contact{items.length === 1 ? '' : 's'}
-          </span>
-        )}
       </div>
 
       {loadingFirst && (
@@ -462,10 +474,12 @@ function ContactsSection({
                 {items.map((item) => (
                   <tr key={item.id}>
                     <td data-label="Name" className="table__name">
-                      <span className="avatar" aria-hidden="true">
-                        {contactName(item).charAt(0).toUpperCase()}
+                      <span className="contact-name">
+                        <span className="avatar" aria-hidden="true">
+                          {contactName(item).charAt(0).toUpperCase()}
+                        </span>
+                        {contactName(item)}
                       </span>
-                      {contactName(item)}
                     </td>
                     <td data-label="Email" className="table__email">
                       {item.properties.email ?? <span className="muted">—</span>}
@@ -483,18 +497,21 @@ function ContactsSection({
               </tbody>
             </table>
           </div>
-          {nextCursor !== null && (
-            <div className="contacts__footer">
+          <div className="contacts__footer">
+            <span className="muted" role="status">
+              Showing {items.length} contact{items.length === 1 ? '' : 's'}
+            </span>
+            {nextCursor !== null && (
               <button
                 type="button"
                 className="btn btn--secondary"
                 onClick={onLoadMore}
                 disabled={status === 'loading_more' || status === 'rate_limited'}
               >
-                {status === 'loading_more' ? 'Loading…' : 'Load more'}
+                {status === 'loading_more' ? <ButtonBusy label="Loading…" /> : 'Load more'}
               </button>
-            </div>
-          )}
+            )}
+          </div>
         </>
       )}
     </section>

@@ -62,6 +62,10 @@ export function IntegrationSelector() {
               </Link>
             </li>
           ))}
+          <li className="card card--placeholder">
+            <strong>More integrations coming soon</strong>
+            <span>New providers show up here as soon as the server enables them.</span>
+          </li>
         </ul>
       )}
     </div>
