@@ -68,6 +68,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// The usual meaning of a non-success HTTP status from a provider's API: 401 →
+    /// [`Error::Unauthorized`], 429 → [`Error::RateLimited`], anything else →
+    /// [`Error::Upstream`]. Providers map their documented error bodies first and fall back to
+    /// this.
+    pub fn from_status(status: u16, retry_after: Option<Duration>) -> Self {
+        match status {
+            401 => Error::Unauthorized,
+            429 => Error::RateLimited { retry_after },
+            status => Error::Upstream { status },
+        }
+    }
+
     /// Whether retrying the same call later may succeed without anything changing on our side
     /// (5xx, timeouts, connection errors). Rate limits are handled separately.
     pub fn is_transient(&self) -> bool {
