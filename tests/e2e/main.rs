@@ -1,5 +1,8 @@
 //! End-to-end tests: one binary, one module per area (see `support` for `spawn_app`).
 
+// Test helpers panic on failure by design; that is how a test reports it.
+#![allow(clippy::unwrap_used)]
+
 mod connect;
 mod health_and_input;
 mod items;
