@@ -41,6 +41,20 @@ describe('HubspotIntegration: connecting', () => {
     expect(await screen.findByRole('cell', { name: 'Ada Lovelace' })).toBeInTheDocument();
   });
 
+  it('clears an old outcome message when the data is refreshed', async () => {
+    stubPopup();
+    const { user, connect } = await renderNotConnected();
+    await user.click(connect);
+    server.resetHandlers();
+    postOAuthResult({ result: 'success', account_id: '24811358' });
+    await screen.findByRole('heading', { name: 'HubSpot connected' });
+    expect(document.title).toBe('HubSpot · VectorShift Integrations');
+
+    await user.click(await screen.findByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(screen.queryByRole('heading', { name: 'HubSpot connected' })).not.toBeInTheDocument());
+    expect(await screen.findByRole('cell', { name: 'Ada Lovelace' })).toBeInTheDocument();
+  });
+
   it('explains a denied consent and lets the user try again', async () => {
     const { open } = stubPopup();
     const { user, connect } = await renderNotConnected();

@@ -10,6 +10,7 @@ import { useIntegrations } from '../hooks/integrationsContext';
 import { useContacts, useCountdown } from '../hooks/useContacts';
 import { describeOAuthError } from '../oauth/messages';
 import { useOAuthFlow, type OAuthFlowState } from '../oauth/useOAuthFlow';
+import { useDocumentTitle } from '../useDocumentTitle';
 import type { OAuthLocationState } from './OAuthCallback';
 
 const PROVIDER = 'hubspot';
@@ -113,6 +114,7 @@ function RetryCountdown({ at }: { at: number }) {
 }
 
 export function HubspotIntegration() {
+  useDocumentTitle('HubSpot');
   const location = useLocation();
   const navigate = useNavigate();
   const integrations = useIntegrations();

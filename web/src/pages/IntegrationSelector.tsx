@@ -3,6 +3,7 @@ import type { IntegrationSummary } from '../api/types';
 import { ProviderLogo } from '../components/ProviderLogo';
 import { StatusBadge } from '../components/StatusBadge';
 import { useIntegrations } from '../hooks/integrationsContext';
+import { useDocumentTitle } from '../useDocumentTitle';
 
 const DESCRIPTIONS: Record<string, string> = {
   hubspot: 'Sync contacts from your HubSpot CRM into VectorShift pipelines.',
@@ -14,6 +15,7 @@ function ordered(integrations: IntegrationSummary[]): IntegrationSummary[] {
 }
 
 export function IntegrationSelector() {
+  useDocumentTitle('Integrations');
   const { data, error, loading, reload } = useIntegrations();
 
   return (
