@@ -242,6 +242,33 @@ impl TestApp {
             .expect("seed");
     }
 
+    /// Connects `user` through the in-process sandbox (sandbox mode only): consent URL, Approve,
+    /// callback. Panics unless the server reports success.
+    pub async fn connect_via_sandbox(&self, user: &str) {
+        let consent = self.authorize(user).await;
+        let mut form: Vec<(String, String)> = consent.query_pairs().into_owned().collect();
+        form.push(("decision".into(), "approve".into()));
+        let decision = consent.join("authorize/decision").expect("decision url");
+        let res = self
+            .client
+            .post(decision)
+            .form(&form)
+            .send()
+            .await
+            .expect("approve");
+        assert_eq!(res.status(), StatusCode::FOUND);
+        let res = self
+            .client
+            .get(location(&res))
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(
+            query_value(&location(&res), "result").as_deref(),
+            Some("success")
+        );
+    }
+
     pub async fn stored(&self, user: &str) -> Option<Credentials> {
         self.store
             .load("hubspot", &user_id(user))
