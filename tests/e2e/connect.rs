@@ -126,11 +126,7 @@ async fn replayed_state_is_invalid_state() {
         .code_exchange("good-code", "access-1", "refresh-1")
         .await;
     let app = spawn_app(&hubspot).await;
-    let state = app.issue_state("alice").await;
-    let first = app
-        .callback_json(&[("code", "good-code"), ("state", &state)], None)
-        .await;
-    assert_eq!(first.status(), StatusCode::OK);
+    let state = app.connect_with_code("alice", "good-code").await;
     let replay = app
         .callback_json(&[("code", "good-code"), ("state", &state)], None)
         .await;
@@ -222,11 +218,7 @@ async fn credentials_are_encrypted_at_rest_in_redis() {
         .code_exchange("good-code", "access-PLAINTEXT-1", "refresh-PLAINTEXT-1")
         .await;
     let app = spawn_app(&hubspot).await;
-    let state = app.issue_state("alice").await;
-    let res = app
-        .callback_json(&[("code", "good-code"), ("state", &state)], None)
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    app.connect_with_code("alice", "good-code").await;
 
     let raw = e2e_raw_get(&format!("{}hubspot:alice", app.key_prefix)).await;
     assert!(!raw.is_empty(), "the credential key exists");

@@ -1,6 +1,9 @@
 use std::time::Duration;
 
-use e2e::{AppOptions, HubSpotMock, assert_problem, fresh_prefix, spawn_app, spawn_app_with};
+use e2e::{
+    AppOptions, HubSpotMock, assert_problem, concurrent_items, fresh_prefix, spawn_app,
+    spawn_app_with,
+};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret as _;
 
@@ -64,23 +67,7 @@ async fn fifty_concurrent_requests_with_an_expired_token_cause_one_refresh() {
     app.seed_credentials("alice", "access-1", chrono::Duration::minutes(-1))
         .await;
 
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..50 {
-        let client = app.client.clone();
-        let url = app.url("/api/integrations/hubspot/items");
-        tasks.spawn(async move {
-            client
-                .get(url)
-                .header("X-User-Id", "alice")
-                .send()
-                .await
-                .unwrap()
-                .status()
-        });
-    }
-    while let Some(status) = tasks.join_next().await {
-        assert_eq!(status.unwrap(), StatusCode::OK);
-    }
+    concurrent_items(&[&app], "alice", 50).await;
     // `refresh(.., 1, ..)` fails the test on drop unless exactly one refresh was made.
     hubspot.server.verify().await;
 }
@@ -103,24 +90,7 @@ async fn two_server_instances_sharing_redis_refresh_once() {
         .seed_credentials("alice", "access-1", chrono::Duration::minutes(-1))
         .await;
 
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..50 {
-        let app = if i % 2 == 0 { &first } else { &second };
-        let client = app.client.clone();
-        let url = app.url("/api/integrations/hubspot/items");
-        tasks.spawn(async move {
-            client
-                .get(url)
-                .header("X-User-Id", "alice")
-                .send()
-                .await
-                .unwrap()
-                .status()
-        });
-    }
-    while let Some(status) = tasks.join_next().await {
-        assert_eq!(status.unwrap(), StatusCode::OK);
-    }
+    concurrent_items(&[&first, &second], "alice", 50).await;
     hubspot.server.verify().await;
 }
 

@@ -41,12 +41,10 @@ async fn a_429_with_retry_after_is_waited_out() {
 #[tokio::test]
 async fn persistent_rate_limiting_is_a_429_problem_with_retry_after() {
     let hubspot = HubSpotMock::start().await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(serde_json::json!({
+    hubspot
+        .contacts_answer(ResponseTemplate::new(429).set_body_json(serde_json::json!({
             "status": "error", "errorType": "RATE_LIMIT", "message": "slow down"
         })))
-        .mount(&hubspot.server)
         .await;
     let app = spawn_app(&hubspot).await;
     app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
@@ -67,10 +65,8 @@ async fn persistent_rate_limiting_is_a_429_problem_with_retry_after() {
 #[tokio::test]
 async fn persistent_5xx_is_a_502_problem_after_bounded_retries() {
     let hubspot = HubSpotMock::start().await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("upstream sad"))
-        .mount(&hubspot.server)
+    hubspot
+        .contacts_answer(ResponseTemplate::new(503).set_body_string("upstream sad"))
         .await;
     let app = spawn_app(&hubspot).await;
     app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
@@ -82,10 +78,8 @@ async fn persistent_5xx_is_a_502_problem_after_bounded_retries() {
 #[tokio::test]
 async fn malformed_json_from_hubspot_is_a_502_problem() {
     let hubspot = HubSpotMock::start().await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{\"results\": ["))
-        .mount(&hubspot.server)
+    hubspot
+        .contacts_answer(ResponseTemplate::new(200).set_body_string("{\"results\": ["))
         .await;
     let app = spawn_app(&hubspot).await;
     app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))

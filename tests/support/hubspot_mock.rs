@@ -104,6 +104,15 @@ impl HubSpotMock {
             .await;
     }
 
+    /// Every contacts request gets `response`.
+    pub async fn contacts_answer(&self, response: ResponseTemplate) {
+        Mock::given(method("GET"))
+            .and(path("/crm/v3/objects/contacts"))
+            .respond_with(response)
+            .mount(&self.server)
+            .await;
+    }
+
     /// Requests bearing `token` are refused as expired.
     pub async fn token_rejected(&self, token: &str) {
         Mock::given(method("GET"))

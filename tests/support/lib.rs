@@ -203,6 +203,16 @@ impl TestApp {
         query_value(&self.authorize(user).await, "state").expect("state in consent url")
     }
 
+    /// Runs authorize + callback (as an API client) for `user` with `code`; asserts success.
+    pub async fn connect_with_code(&self, user: &str, code: &str) -> String {
+        let state = self.issue_state(user).await;
+        let res = self
+            .callback_json(&[("code", code), ("state", &state)], None)
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "callback failed");
+        state
+    }
+
     /// Calls the OAuth callback as an API client (JSON outcome).
     pub async fn callback_json(&self, query: &[(&str, &str)], user: Option<&str>) -> Response {
         let mut req = self
@@ -274,6 +284,23 @@ impl TestApp {
             .load("hubspot", &user_id(user))
             .await
             .expect("load")
+    }
+}
+
+/// Sends `n` concurrent item requests for `user`, spread round-robin over `apps`, and asserts
+/// that every one succeeds.
+pub async fn concurrent_items(apps: &[&TestApp], user: &str, n: usize) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let app = apps[i % apps.len()];
+        let request = app
+            .client
+            .get(app.url("/api/integrations/hubspot/items"))
+            .header("X-User-Id", user);
+        tasks.spawn(async move { request.send().await.expect("request").status() });
+    }
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.expect("task"), StatusCode::OK);
     }
 }
 
