@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod connect;
+mod cors;
 mod health_and_input;
 mod items;
 mod logs;

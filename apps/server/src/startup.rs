@@ -6,7 +6,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
+use actix_web::http::header::{self, HeaderName};
 use actix_web::{App, HttpServer, web};
 use hubspot::{HubSpot, HubSpotConfig};
 use hubspot_sandbox::{RegisteredClient, Sandbox, SandboxConfig};
@@ -161,10 +163,28 @@ impl Application {
             frontend_url,
             sandbox: sandbox.is_some(),
         });
+        // Browsers send `Origin` even on same-origin DELETEs, so the server's own origin is allowed,
+        // plus the UI's when it is served elsewhere (REACT_APP_API_BASE_URL pointing here).
+        let allowed_origins = [
+            base_url.origin().ascii_serialization(),
+            state.frontend_url.origin().ascii_serialization(),
+        ];
         let web_dist = settings.web_dist_dir.clone();
         let mounted_sandbox = sandbox.clone();
         let server = HttpServer::new(move || {
+            let cors = allowed_origins
+                .iter()
+                .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+                .allowed_methods(["GET", "DELETE"])
+                .allowed_headers([
+                    header::ACCEPT,
+                    header::CONTENT_TYPE,
+                    HeaderName::from_static("x-user-id"),
+                ])
+                .expose_headers([header::RETRY_AFTER])
+                .max_age(600);
             let mut app = App::new()
+                .wrap(cors)
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
