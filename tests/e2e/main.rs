@@ -8,6 +8,7 @@ mod cors;
 mod health_and_input;
 mod items;
 mod logs;
+mod openapi;
 mod redis_outage;
 mod refresh;
 mod sandbox_mode;

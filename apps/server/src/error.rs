@@ -50,14 +50,24 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem document, as every error response carries it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
     kind: String,
+    /// Short human summary.
     title: &'a str,
+    /// The HTTP status.
     status: u16,
+    /// What went wrong, for humans.
     detail: String,
+    /// Stable machine-readable code: `invalid_request`, `invalid_state`, `unknown_provider`,
+    /// `not_found`, `not_connected`, `reauth_required`, `rate_limited`, `upstream_error`,
+    /// `store_unavailable`, `internal_error`.
+    #[schema(example = "reauth_required")]
     code: &'a str,
+    /// Seconds to wait before retrying (`rate_limited`, `store_unavailable`).
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
 }

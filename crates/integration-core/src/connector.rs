@@ -56,6 +56,7 @@ impl Default for ConnectorOptions {
 
 /// What a caller may know about a connection; no tokens.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectionInfo {
     /// The provider's account id.
     pub account_id: Option<String>,

@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 /// One record from a provider, in VectorShift's shape: `{ "id", "title", "properties" }` plus
 /// optional metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationItem {
     /// The provider's id of the record.
     pub id: String,
     /// A human title ("Ada Lovelace").
     pub title: String,
     /// The record's fields as the provider named them.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub properties: serde_json::Map<String, serde_json::Value>,
     /// The kind of record ("contact").
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,6 +33,7 @@ pub struct IntegrationItem {
 
 /// An opaque position in a provider's listing. Callers pass back what a [`Page`] gave them.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Cursor(String);
 
@@ -95,6 +98,7 @@ impl ItemQuery {
 
 /// One page of items and where the next one starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page {
     /// The items on this page.
     pub items: Vec<IntegrationItem>,

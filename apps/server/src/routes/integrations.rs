@@ -6,14 +6,15 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use integration_core::{
-    AuthorizationCode, Cursor, Error as IntegrationError, ItemQuery, OAuthState, Page,
+    AuthorizationCode, ConnectionInfo, Cursor, Error as IntegrationError, ItemQuery, OAuthState,
+    Page,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use token_store::PendingAuthorization;
 use url::Url;
+use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::startup::{AppState, ProviderEntry};
 use crate::user::CurrentUser;
 
@@ -41,7 +42,7 @@ pub async fn api_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-fn provider<'a>(state: &'a AppState, id: &str) -> Result<&'a ProviderEntry, ApiError> {
+pub(crate) fn provider<'a>(state: &'a AppState, id: &str) -> Result<&'a ProviderEntry, ApiError> {
     state
         .registry
         .get(id)
@@ -55,16 +56,62 @@ fn wants_json(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-#[derive(Serialize)]
-struct ProviderSummary {
+/// One registered provider and the user's connection to it.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderSummary {
+    /// Route id, e.g. `hubspot`.
     id: &'static str,
+    /// Display name.
     name: &'static str,
+    /// `connected` or `not_connected`.
+    #[schema(example = "connected")]
     status: &'static str,
+    /// The provider's account id when connected.
     account_id: Option<String>,
 }
 
+/// The providers this server offers.
+#[derive(Serialize, ToSchema)]
+pub struct IntegrationList {
+    /// Whether HubSpot is the bundled sandbox (development).
+    sandbox: bool,
+    /// Providers in display order.
+    integrations: Vec<ProviderSummary>,
+}
+
+/// Where to send the user for consent.
+#[derive(Serialize, ToSchema)]
+pub struct AuthorizeUrl {
+    /// The provider's consent page, with a fresh one-time `state`.
+    url: String,
+}
+
+/// The user's connection to one provider; no tokens.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionStatus {
+    /// Provider id.
+    provider: &'static str,
+    /// Whether credentials are stored.
+    connected: bool,
+    /// Account, scopes and expiry when connected.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    connection: Option<ConnectionInfo>,
+}
+
 /// The registered providers and the user's connection to each.
-async fn list(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get, path = "/api/integrations", tag = "integrations",
+    params(("X-User-Id" = String, Header, description = "The user (1–128 of [A-Za-z0-9._@-])")),
+    responses(
+        (status = 200, body = IntegrationList),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
     let mut integrations = Vec::new();
     for entry in state.registry.iter() {
         let integration = entry.connector.integration();
@@ -80,15 +127,28 @@ async fn list(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpRespo
             account_id: info.and_then(|i| i.account_id),
         });
     }
-    Ok(HttpResponse::Ok().json(json!({
-        "sandbox": state.sandbox,
-        "integrations": integrations,
-    })))
+    Ok(HttpResponse::Ok().json(IntegrationList {
+        sandbox: state.sandbox,
+        integrations,
+    }))
 }
 
 /// Starts the consent flow: remembers a fresh `state` for this user and sends the browser (or
 /// tells the UI) where to go.
-async fn authorize(
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/authorize", tag = "integrations",
+    params(
+        ("provider" = String, Path, example = "hubspot"),
+        ("X-User-Id" = String, Header, description = "Or a `user_id` query parameter"),
+    ),
+    responses(
+        (status = 200, body = AuthorizeUrl, description = "With `Accept: application/json`"),
+        (status = 302, description = "Redirect to the consent page"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn authorize(
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
@@ -110,7 +170,9 @@ async fn authorize(
         .connector
         .authorization_url(&oauth_state, &entry.redirect_uri)?;
     Ok(if wants_json(&req) {
-        HttpResponse::Ok().json(json!({ "url": url.as_str() }))
+        HttpResponse::Ok().json(AuthorizeUrl {
+            url: url.to_string(),
+        })
     } else {
         HttpResponse::Found()
             .insert_header((header::LOCATION, url.as_str()))
@@ -119,7 +181,7 @@ async fn authorize(
 }
 
 #[derive(Debug, Deserialize)]
-struct CallbackParams {
+pub(super) struct CallbackParams {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
@@ -145,7 +207,21 @@ impl From<ApiError> for Failure {
 
 /// Where the provider sends the browser after consent. Browsers are redirected to the UI with the
 /// outcome; API clients (`Accept: application/json`) get JSON or a problem.
-async fn callback(
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/callback", tag = "integrations",
+    params(
+        ("provider" = String, Path, example = "hubspot"),
+        ("code" = Option<String>, Query), ("state" = Option<String>, Query),
+        ("error" = Option<String>, Query), ("error_description" = Option<String>, Query),
+    ),
+    responses(
+        (status = 302, description = "To `FRONTEND_URL/integrations/{provider}/callback?result=success|error&…`"),
+        (status = 200, body = ConnectionStatus, description = "With `Accept: application/json`"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_state, invalid_request"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn callback(
     req: HttpRequest,
     path: web::Path<String>,
     params: web::Query<CallbackParams>,
@@ -156,13 +232,11 @@ async fn callback(
     let outcome = complete(&req, entry, &state, params.into_inner()).await;
     if wants_json(&req) {
         return match outcome {
-            Ok(info) => Ok(HttpResponse::Ok().json(json!({
-                "provider": id,
-                "connected": true,
-                "account_id": info.account_id,
-                "scopes": info.scopes,
-                "expires_at": info.expires_at,
-            }))),
+            Ok(info) => Ok(HttpResponse::Ok().json(ConnectionStatus {
+                provider: id,
+                connected: true,
+                connection: Some(info),
+            })),
             Err(failure) => Err(failure.api),
         };
     }
@@ -269,14 +343,33 @@ fn redirect(target: &Url) -> HttpResponse {
 }
 
 #[derive(Debug, Deserialize)]
-struct ItemsParams {
+pub(super) struct ItemsParams {
     cursor: Option<String>,
     limit: Option<String>,
     object_type: Option<String>,
 }
 
 /// One page of the user's items.
-async fn items(
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/items", tag = "integrations",
+    params(
+        ("provider" = String, Path, example = "hubspot"),
+        ("X-User-Id" = String, Header),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100),
+        ("object_type" = Option<String>, Query, example = "contacts"),
+    ),
+    responses(
+        (status = 200, body = Page),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "reauth_required"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "rate_limited; see Retry-After"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn items(
     path: web::Path<String>,
     params: web::Query<ItemsParams>,
     state: web::Data<AppState>,
@@ -312,29 +405,39 @@ async fn items(
 }
 
 /// The user's connection to one provider.
-async fn status(
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/status", tag = "integrations",
+    params(("provider" = String, Path, example = "hubspot"), ("X-User-Id" = String, Header)),
+    responses(
+        (status = 200, body = ConnectionStatus),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn status(
     path: web::Path<String>,
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, ApiError> {
     let entry = provider(&state, &path)?;
     let id = entry.connector.integration().id();
-    Ok(
-        HttpResponse::Ok().json(match entry.connector.status(&user.0).await? {
-            Some(info) => json!({
-                "provider": id,
-                "connected": true,
-                "account_id": info.account_id,
-                "scopes": info.scopes,
-                "expires_at": info.expires_at,
-            }),
-            None => json!({ "provider": id, "connected": false }),
-        }),
-    )
+    let connection = entry.connector.status(&user.0).await?;
+    Ok(HttpResponse::Ok().json(ConnectionStatus {
+        provider: id,
+        connected: connection.is_some(),
+        connection,
+    }))
 }
 
 /// Revokes the grant at the provider where possible and forgets it. Idempotent.
-async fn disconnect(
+#[utoipa::path(
+    delete, path = "/api/integrations/{provider}/connection", tag = "integrations",
+    params(("provider" = String, Path, example = "hubspot"), ("X-User-Id" = String, Header)),
+    responses(
+        (status = 204, description = "Disconnected (or was not connected)"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn disconnect(
     path: web::Path<String>,
     state: web::Data<AppState>,
     user: CurrentUser,

@@ -2,10 +2,12 @@
 
 mod health;
 mod integrations;
+mod openapi;
 mod ui;
 
 use actix_web::web;
 
+pub use openapi::ApiDoc;
 pub use ui::configure as ui;
 
 /// `/healthz`, `/readyz` and everything under `/api`.
@@ -14,6 +16,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         .service(
             web::scope("/api")
+                .route("/openapi.json", web::get().to(openapi::spec))
                 .configure(integrations::configure)
                 .default_service(web::to(integrations::api_not_found)),
         );
