@@ -111,4 +111,12 @@ async fn a_refresh_token_hubspot_rejects_asks_for_reconnection_and_forgets_the_g
         .await
         .unwrap();
     assert_eq!(status["connected"], false);
+    // The integrations list says why: the card shows "needs reconnect".
+    let list: serde_json::Value = app
+        .get_as("alice", "/api/integrations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["integrations"][0]["status"], "reauth_required");
 }

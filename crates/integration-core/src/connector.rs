@@ -130,6 +130,15 @@ impl Connector {
         Ok(stored.as_ref().map(info))
     }
 
+    /// Whether the user's grant was rejected by the provider and they have not reconnected since
+    /// (the UI says "needs reconnect" rather than "not connected").
+    pub async fn needs_reconnect(&self, user: &UserId) -> Result<bool, Error> {
+        Ok(self
+            .store
+            .reauth_required(self.integration.id(), user)
+            .await?)
+    }
+
     /// Revokes the grant at the provider (best effort) and forgets it. `false` if there was none.
     #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
     pub async fn disconnect(&self, user: &UserId) -> Result<bool, Error> {
@@ -261,7 +270,7 @@ impl Connector {
             }
             Err(Error::ReauthRequired { reason }) => {
                 tracing::warn!(%reason, "provider rejected the refresh token; forgetting the grant");
-                self.store.delete(provider, user).await?;
+                self.store.mark_reauth_required(provider, user).await?;
                 Err(Error::ReauthRequired { reason })
             }
             Err(error) => Err(error),

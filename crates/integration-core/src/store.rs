@@ -36,6 +36,19 @@ pub trait CredentialStore: Send + Sync + std::fmt::Debug {
     /// Removes the user's credentials at `provider`; `true` if there were any.
     async fn delete(&self, provider: &str, user: &UserId) -> Result<bool, StoreError>;
 
+    /// Removes the user's credentials because the provider rejected the grant for good, and
+    /// remembers that until the next [`save`](Self::save) or [`delete`](Self::delete), so a
+    /// listing can say "needs reconnect" rather than "not connected". Stores that cannot
+    /// remember it just delete.
+    async fn mark_reauth_required(&self, provider: &str, user: &UserId) -> Result<(), StoreError> {
+        self.delete(provider, user).await.map(|_| ())
+    }
+
+    /// Whether the user's last grant at `provider` was rejected and they have not reconnected.
+    async fn reauth_required(&self, _provider: &str, _user: &UserId) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
     /// Takes the named lock for at most `ttl` if nobody holds it (`SET NX PX`).
     async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, StoreError>;
 

@@ -41,6 +41,7 @@ macro_rules! conformance_tests {
             users_are_isolated,
             providers_are_isolated,
             delete_reports_whether_there_was_anything,
+            a_rejected_grant_is_remembered_until_reconnect_or_disconnect,
             state_can_be_taken_only_once,
             concurrent_takes_of_one_state_succeed_at_most_once,
             state_expires_after_its_ttl,
@@ -219,6 +220,62 @@ pub async fn delete_reports_whether_there_was_anything(store: &dyn TokenStore) {
         .expect("save");
     assert!(store.delete("hubspot", &alice).await.expect("delete"));
     assert!(!store.delete("hubspot", &alice).await.expect("delete"));
+}
+
+/// A grant the provider rejected is gone but remembered ("needs reconnect") until the user
+/// reconnects (`save`) or disconnects (`delete`); it is per user and per provider.
+pub async fn a_rejected_grant_is_remembered_until_reconnect_or_disconnect(store: &dyn TokenStore) {
+    let alice = user("alice");
+    let bob = user("bob");
+    for who in [&alice, &bob] {
+        store
+            .save("hubspot", who, &minimal_credentials("a"))
+            .await
+            .expect("save");
+    }
+    assert!(
+        !store
+            .reauth_required("hubspot", &alice)
+            .await
+            .expect("read")
+    );
+    store
+        .mark_reauth_required("hubspot", &alice)
+        .await
+        .expect("mark");
+    assert!(store.load("hubspot", &alice).await.expect("load").is_none());
+    assert!(
+        store
+            .reauth_required("hubspot", &alice)
+            .await
+            .expect("read")
+    );
+    assert!(!store.reauth_required("hubspot", &bob).await.expect("read"));
+    assert!(!store.reauth_required("notion", &alice).await.expect("read"));
+
+    store
+        .save("hubspot", &alice, &minimal_credentials("b"))
+        .await
+        .expect("save");
+    assert!(
+        !store
+            .reauth_required("hubspot", &alice)
+            .await
+            .expect("read")
+    );
+
+    store
+        .mark_reauth_required("hubspot", &alice)
+        .await
+        .expect("mark");
+    store.delete("hubspot", &alice).await.expect("delete");
+    assert!(
+        !store
+            .reauth_required("hubspot", &alice)
+            .await
+            .expect("read")
+    );
+    store.delete("hubspot", &bob).await.expect("delete");
 }
 
 /// A state is returned once, with everything stored; then never again.

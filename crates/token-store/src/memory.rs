@@ -17,6 +17,8 @@ use crate::{PendingAuthorization, TokenStore, new_lock_token};
 #[derive(Default)]
 struct State {
     credentials: HashMap<String, Credentials>,
+    /// Keys whose grant the provider rejected (see `mark_reauth_required`).
+    reauth: std::collections::HashSet<String>,
     states: HashMap<String, (PendingAuthorization, Instant)>,
     locks: HashMap<String, (LockToken, Instant)>,
 }
@@ -69,18 +71,33 @@ impl CredentialStore for MemoryTokenStore {
         user: &UserId,
         credentials: &Credentials,
     ) -> Result<(), StoreError> {
-        self.lock()
-            .credentials
-            .insert(credentials_key(provider, user), credentials.clone());
+        let key = credentials_key(provider, user);
+        let mut state = self.lock();
+        state.reauth.remove(&key);
+        state.credentials.insert(key, credentials.clone());
         Ok(())
     }
 
     async fn delete(&self, provider: &str, user: &UserId) -> Result<bool, StoreError> {
+        let key = credentials_key(provider, user);
+        let mut state = self.lock();
+        state.reauth.remove(&key);
+        Ok(state.credentials.remove(&key).is_some())
+    }
+
+    async fn mark_reauth_required(&self, provider: &str, user: &UserId) -> Result<(), StoreError> {
+        let key = credentials_key(provider, user);
+        let mut state = self.lock();
+        state.credentials.remove(&key);
+        state.reauth.insert(key);
+        Ok(())
+    }
+
+    async fn reauth_required(&self, provider: &str, user: &UserId) -> Result<bool, StoreError> {
         Ok(self
             .lock()
-            .credentials
-            .remove(&credentials_key(provider, user))
-            .is_some())
+            .reauth
+            .contains(&credentials_key(provider, user)))
     }
 
     async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, StoreError> {

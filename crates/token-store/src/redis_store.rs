@@ -150,6 +150,14 @@ impl RedisTokenStore {
         format!("{}{}", self.inner.prefix, credentials_key(provider, user))
     }
 
+    fn reauth_key(&self, provider: &str, user: &UserId) -> String {
+        format!(
+            "{}reauth:{}",
+            self.inner.prefix,
+            credentials_key(provider, user)
+        )
+    }
+
     fn state_key(&self, state: &OAuthState) -> String {
         format!("{}oauth_state:{}", self.inner.prefix, state.as_str())
     }
@@ -266,18 +274,62 @@ impl CredentialStore for RedisTokenStore {
             let plaintext = plain::encode(credentials)?;
             self.inner.cipher.encrypt(&plaintext, key.as_bytes())?
         };
-        // No TTL: refresh tokens outlive any access token by far.
-        self.query::<()>("SET", redis::cmd("SET").arg(&key).arg(envelope).clone())
-            .await
+        let reauth = self.reauth_key(provider, user);
+        // No TTL: refresh tokens outlive any access token by far. A new grant clears the
+        // "needs reconnect" mark in the same transaction.
+        self.with_connection("SET", |mut connection| async move {
+            redis::pipe()
+                .atomic()
+                .set(&key, envelope)
+                .ignore()
+                .del(&reauth)
+                .ignore()
+                .query_async::<()>(&mut connection)
+                .await
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all, fields(provider = provider, user = %user))]
     async fn delete(&self, provider: &str, user: &UserId) -> Result<bool, StoreError> {
         let key = self.credentials_redis_key(provider, user);
-        let removed: u64 = self
-            .query("DEL", redis::cmd("DEL").arg(&key).clone())
+        let reauth = self.reauth_key(provider, user);
+        let (removed, _): (u64, u64) = self
+            .with_connection("DEL", |mut connection| async move {
+                redis::pipe()
+                    .atomic()
+                    .del(&key)
+                    .del(&reauth)
+                    .query_async(&mut connection)
+                    .await
+            })
             .await?;
         Ok(removed > 0)
+    }
+
+    #[tracing::instrument(skip_all, fields(provider = provider, user = %user))]
+    async fn mark_reauth_required(&self, provider: &str, user: &UserId) -> Result<(), StoreError> {
+        let key = self.credentials_redis_key(provider, user);
+        let reauth = self.reauth_key(provider, user);
+        self.with_connection("DEL+SET", |mut connection| async move {
+            redis::pipe()
+                .atomic()
+                .del(&key)
+                .ignore()
+                // Remembered for 30 days: long enough for a user to come back and see why.
+                .set_ex(&reauth, 1, 30 * 24 * 3600)
+                .ignore()
+                .query_async::<()>(&mut connection)
+                .await
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(provider = provider, user = %user))]
+    async fn reauth_required(&self, provider: &str, user: &UserId) -> Result<bool, StoreError> {
+        let reauth = self.reauth_key(provider, user);
+        self.query("EXISTS", redis::cmd("EXISTS").arg(&reauth).clone())
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(lock = name, ttl_ms = ttl_millis(ttl)))]

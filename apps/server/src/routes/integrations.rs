@@ -63,7 +63,8 @@ pub struct ProviderSummary {
     id: &'static str,
     /// Display name.
     name: &'static str,
-    /// `connected` or `not_connected`.
+    /// `connected`, `not_connected`, or `reauth_required` (the provider rejected the grant;
+    /// reconnect).
     #[schema(example = "connected")]
     status: &'static str,
     /// The provider's account id when connected.
@@ -116,14 +117,15 @@ pub(super) async fn list(
     for entry in state.registry.iter() {
         let integration = entry.connector.integration();
         let info = entry.connector.status(&user.0).await?;
+        let status = match &info {
+            Some(_) => "connected",
+            None if entry.connector.needs_reconnect(&user.0).await? => "reauth_required",
+            None => "not_connected",
+        };
         integrations.push(ProviderSummary {
             id: integration.id(),
             name: integration.display_name(),
-            status: if info.is_some() {
-                "connected"
-            } else {
-                "not_connected"
-            },
+            status,
             account_id: info.and_then(|i| i.account_id),
         });
     }
