@@ -1,5 +1,6 @@
 use e2e::{
-    FRONTEND, HubSpotMock, TEST_CLIENT_ID, assert_problem, location, query_value, spawn_app,
+    FRONTEND, HubSpotMock, TEST_CLIENT_ID, assert_problem, location, query_value, redis_command,
+    spawn_app,
 };
 use reqwest::StatusCode;
 use token_store::PendingAuthorization;
@@ -220,31 +221,18 @@ async fn credentials_are_encrypted_at_rest_in_redis() {
     let app = spawn_app(&hubspot).await;
     app.connect_with_code("alice", "good-code").await;
 
-    let raw = e2e_raw_get(&format!("{}hubspot:alice", app.key_prefix)).await;
+    let raw = redis_command(&["GET", &format!("{}hubspot:alice", app.key_prefix)]).await;
     assert!(!raw.is_empty(), "the credential key exists");
     let text = String::from_utf8_lossy(&raw);
     assert!(!text.contains("PLAINTEXT"), "token text visible at rest");
 }
 
-/// `redis-cli GET key`, over a plain socket so the test needs no client library.
-async fn e2e_raw_get(key: &str) -> Vec<u8> {
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-    let url = url::Url::parse(&e2e::redis_url()).unwrap();
-    let addr = format!(
-        "{}:{}",
-        url.host_str().unwrap_or("127.0.0.1"),
-        url.port().unwrap_or(6379)
-    );
-    let mut conn = BufReader::new(tokio::net::TcpStream::connect(addr).await.unwrap());
-    let cmd = format!("*2\r\n$3\r\nGET\r\n${}\r\n{}\r\n", key.len(), key);
-    conn.get_mut().write_all(cmd.as_bytes()).await.unwrap();
-    let mut header = String::new();
-    conn.read_line(&mut header).await.unwrap();
-    let len: i64 = header.trim_start_matches('$').trim().parse().unwrap();
-    if len < 0 {
-        return Vec::new();
-    }
-    let mut value = vec![0u8; len as usize];
-    conn.read_exact(&mut value).await.unwrap();
-    value
+#[tokio::test]
+async fn a_state_lives_ten_minutes_in_redis() {
+    let hubspot = HubSpotMock::start().await;
+    let app = spawn_app(&hubspot).await;
+    let state = app.issue_state("alice").await;
+    let ttl = redis_command(&["PTTL", &format!("{}oauth_state:{state}", app.key_prefix)]).await;
+    let ttl: i64 = String::from_utf8(ttl).unwrap().parse().unwrap();
+    assert!((590_000..=600_000).contains(&ttl), "state TTL {ttl} ms");
 }

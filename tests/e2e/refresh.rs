@@ -27,6 +27,23 @@ async fn a_token_about_to_expire_is_refreshed_before_use() {
 }
 
 #[tokio::test]
+async fn the_refresh_skew_is_a_setting() {
+    let hubspot = HubSpotMock::start().await;
+    hubspot.refresh("access-2", 0, Duration::ZERO).await;
+    hubspot.contacts(5, "access-1").await;
+    let mut options = AppOptions::default();
+    options
+        .vars
+        .push(("TOKEN_REFRESH_SKEW_SECS".into(), "60".into()));
+    let app = spawn_app_with(hubspot.env(), options).await;
+    // Two minutes left is outside a one-minute skew: no refresh yet.
+    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(2))
+        .await;
+    assert_eq!(app.items("alice", "").await.status(), StatusCode::OK);
+    hubspot.server.verify().await;
+}
+
+#[tokio::test]
 async fn a_401_triggers_one_refresh_and_one_retry() {
     let hubspot = HubSpotMock::start().await;
     hubspot.token_rejected("access-1").await;

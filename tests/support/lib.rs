@@ -339,3 +339,42 @@ pub fn location(res: &Response) -> Url {
         .expect("a Location header");
     Url::parse(raw).expect("absolute Location")
 }
+
+/// One Redis command over a plain socket (as `redis-cli` would send it), so tests can look at
+/// what is really stored. Returns the reply's payload: a bulk string's bytes, an integer's or a
+/// status's text; empty for nil. Panics on an error reply.
+pub async fn redis_command(args: &[&str]) -> Vec<u8> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let url = Url::parse(&redis_url()).expect("REDIS_URL");
+    let addr = format!(
+        "{}:{}",
+        url.host_str().unwrap_or("127.0.0.1"),
+        url.port().unwrap_or(6379)
+    );
+    let mut conn = BufReader::new(tokio::net::TcpStream::connect(addr).await.expect("redis"));
+    let mut cmd = format!("*{}\r\n", args.len());
+    for arg in args {
+        cmd.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    conn.get_mut()
+        .write_all(cmd.as_bytes())
+        .await
+        .expect("write");
+    let mut header = String::new();
+    conn.read_line(&mut header).await.expect("read");
+    let (kind, rest) = header.trim_end().split_at(1);
+    match kind {
+        "$" => {
+            let len: i64 = rest.parse().expect("bulk length");
+            if len < 0 {
+                return Vec::new();
+            }
+            let mut value = vec![0u8; len as usize + 2];
+            conn.read_exact(&mut value).await.expect("bulk");
+            value.truncate(len as usize);
+            value
+        }
+        ":" | "+" => rest.as_bytes().to_vec(),
+        _ => panic!("redis replied {header}"),
+    }
+}

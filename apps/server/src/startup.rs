@@ -102,20 +102,21 @@ pub struct Application {
 }
 
 impl Application {
-    /// Builds everything `settings` describes, with default connector tuning.
+    /// Builds everything `settings` describes, with default retry tuning.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let options = ConnectorOptions {
-            refresh_skew: settings.refresh_skew,
-            ..ConnectorOptions::default()
-        };
-        Self::build_with(settings, options).await
+        Self::build_with(settings, ConnectorOptions::default()).await
     }
 
-    /// Builds with explicit connector tuning (tests use short backoffs).
+    /// Builds with explicit retry and lock tuning (tests use short backoffs). The refresh skew
+    /// always comes from `settings` (`TOKEN_REFRESH_SKEW_SECS`).
     pub async fn build_with(
         settings: Settings,
-        options: ConnectorOptions,
+        tuning: ConnectorOptions,
     ) -> Result<Self, StartupError> {
+        let options = ConnectorOptions {
+            refresh_skew: settings.refresh_skew,
+            ..tuning
+        };
         let listener =
             TcpListener::bind(settings.bind_addr).map_err(|source| StartupError::Bind {
                 addr: settings.bind_addr,
