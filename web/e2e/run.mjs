@@ -301,6 +301,21 @@ async function main() {
           },
         ],
         [
+          'the integrations list says HubSpot needs reconnecting',
+          async () => {
+            const list = await newPage(browser, { userId: mainUser });
+            try {
+              await list.goto(`${BASE_URL}/integrations`);
+              const card = list.getByRole('link', { name: /HubSpot/ });
+              await card.getByText('Needs reconnect', { exact: true }).waitFor();
+              await card.getByText('Access expired — reconnect').waitFor();
+              await shot(list, '06b-integrations-needs-reconnect');
+            } finally {
+              await list.context().close();
+            }
+          },
+        ],
+        [
           'Reconnect → Approve brings the contacts back',
           async () => {
             await consentInPopup(page, page.getByRole('button', { name: 'Reconnect HubSpot' }), 'Approve');

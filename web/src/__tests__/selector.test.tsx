@@ -33,7 +33,9 @@ describe('IntegrationSelector', () => {
     expect(cards[0]).toHaveTextContent('Account 24811358');
     expect(cards[0]).toHaveAttribute('href', '/integrations/hubspot');
     expect(cards[1]).toHaveTextContent('Not connected');
+    expect(cards[1]).toHaveTextContent('Not set up yet');
     expect(cards[2]).toHaveTextContent('Needs reconnect');
+    expect(cards[2]).toHaveTextContent('Access expired — reconnect');
   });
 
   it('opens the integration page when a card is clicked', async () => {

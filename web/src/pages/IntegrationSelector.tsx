@@ -56,7 +56,7 @@ export function IntegrationSelector() {
                   {DESCRIPTIONS[integration.id] ?? `Bring ${integration.name} data into VectorShift.`}
                 </p>
                 <p className="integration-card__meta">
-                  {integration.account_id ? `Account ${integration.account_id}` : 'Not set up yet'}
+                  {cardMeta(integration)}
                   <span className="integration-card__cta" aria-hidden="true">
                     Manage →
                   </span>
@@ -72,4 +72,10 @@ export function IntegrationSelector() {
       )}
     </div>
   );
+}
+
+/** The one-line summary under a card: the account, or what the user should do next. */
+function cardMeta(integration: { status: string; account_id: string | null }): string {
+  if (integration.status === 'reauth_required') return 'Access expired — reconnect';
+  return integration.account_id ? `Account ${integration.account_id}` : 'Not set up yet';
 }
