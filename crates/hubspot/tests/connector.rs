@@ -325,3 +325,51 @@ async fn connect_stores_credentials_and_disconnect_revokes_them() {
     assert!(h.connector.disconnect(&user()).await.unwrap());
     assert_eq!(h.stored_access_token().await, None);
 }
+
+/// A refresh that would outlive its lock is cut off (so no second process can take the expired
+/// lock and refresh again), and the lock is released for the next attempt.
+#[tokio::test]
+async fn a_refresh_never_outlives_its_lock() {
+    let server = MockServer::start().await;
+    let store: Arc<dyn CredentialStore> = Arc::new(MemoryTokenStore::new());
+    let connector = Connector::with_options(
+        Arc::new(hubspot(config_for(&server))),
+        store.clone(),
+        ConnectorOptions {
+            retry: fast_retries(),
+            lock_ttl: Duration::from_millis(500),
+            ..ConnectorOptions::default()
+        },
+    );
+    store
+        .save(
+            "hubspot",
+            &user(),
+            &credentials("at-old", chrono::Duration::minutes(-1)),
+        )
+        .await
+        .unwrap();
+    Mock::given(method("POST"))
+        .and(path("/oauth/v1/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(token_body("at-new", "rt-1"))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&server)
+        .await;
+
+    let started = Instant::now();
+    let result = connector.items(&user(), &ItemQuery::new()).await;
+    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "cut off, not waited out"
+    );
+    // The lock was released: the next caller may take it at once.
+    let lock = store
+        .try_lock("refresh:hubspot:test_user", Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(lock.is_some());
+}

@@ -34,7 +34,8 @@ pub struct ConnectorOptions {
     pub refresh_skew: Duration,
     /// Retries of provider calls.
     pub retry: RetryPolicy,
-    /// How long a refresh lock is held at most if its holder dies (default 15 s).
+    /// How long a refresh lock is held at most if its holder dies (default 30 s). A refresh,
+    /// retries included, is cut off at 80% of this so it never outlives its lock.
     pub lock_ttl: Duration,
     /// How long to wait for another process's refresh before giving up (default 20 s).
     pub lock_wait: Duration,
@@ -47,7 +48,7 @@ impl Default for ConnectorOptions {
         Self {
             refresh_skew: Duration::from_secs(5 * 60),
             retry: RetryPolicy::default(),
-            lock_ttl: Duration::from_secs(15),
+            lock_ttl: Duration::from_secs(30),
             lock_wait: Duration::from_secs(20),
             lock_poll: Duration::from_millis(50),
         }
@@ -257,11 +258,21 @@ impl Connector {
             return Ok(current);
         }
         tracing::info!("refreshing access token");
-        let refreshed = self
-            .options
-            .retry
-            .run("refresh", || self.integration.refresh(stale))
-            .await;
+        // The refresh (with its retries) must finish while we still hold the lock, or another
+        // process could take the expired lock and refresh a second time.
+        let budget = self.options.lock_ttl.mul_f64(0.8);
+        let refreshed = tokio::time::timeout(
+            budget,
+            self.options
+                .retry
+                .run("refresh", || self.integration.refresh(stale)),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::Unavailable(format!(
+                "token refresh did not finish within {budget:?}"
+            )))
+        });
         match refreshed {
             Ok(fresh) => {
                 let fresh = fresh.inherit_from(stale);
