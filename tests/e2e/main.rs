@@ -7,6 +7,7 @@ mod connect;
 mod cors;
 mod health_and_input;
 mod items;
+mod key_rotation;
 mod logs;
 mod openapi;
 mod redis_outage;

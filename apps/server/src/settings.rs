@@ -107,8 +107,11 @@ pub struct Settings {
     pub frontend_url: Option<Url>,
     /// `WEB_DIST_DIR`: the built UI to serve at `/`; default `web/dist`.
     pub web_dist_dir: PathBuf,
-    /// `TOKEN_ENCRYPTION_KEY`: 32 bytes, base64 or hex.
+    /// `TOKEN_ENCRYPTION_KEY`: `[ID:]KEY`, 32 bytes as base64 or hex, key id 1–255 (default 1).
     pub token_encryption_key: SecretString,
+    /// `TOKEN_ENCRYPTION_PREVIOUS_KEYS`: comma-separated `ID:KEY` specs still accepted for
+    /// decryption while values re-encrypt under the new key (key rotation).
+    pub token_encryption_previous_keys: Vec<SecretString>,
     /// `TOKEN_REFRESH_SKEW_SECS`: refresh this long before expiry; default 300.
     pub refresh_skew: Duration,
     /// `LOG_FORMAT`: `pretty` (default) or `json`.
@@ -128,6 +131,7 @@ struct Raw {
     frontend_url: Option<String>,
     web_dist_dir: Option<String>,
     token_encryption_key: Option<String>,
+    token_encryption_previous_keys: Option<String>,
     token_refresh_skew_secs: Option<String>,
     log_format: Option<String>,
     redis_url: Option<String>,
@@ -263,6 +267,15 @@ impl Settings {
                 .unwrap_or_else(|| "web/dist".to_owned())
                 .into(),
             token_encryption_key,
+            token_encryption_previous_keys: non_empty(raw.token_encryption_previous_keys)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| SecretString::from(s.to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
             refresh_skew: Duration::from_secs(number_var(
                 "TOKEN_REFRESH_SKEW_SECS",
                 raw.token_refresh_skew_secs,

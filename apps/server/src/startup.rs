@@ -132,8 +132,18 @@ impl Application {
                 .map_err(|e| StartupError::Config(format!("BIND_ADDR gives no usable URL: {e}")))?,
         };
 
-        let cipher = Cipher::from_key_material(settings.token_encryption_key.expose_secret())
+        let previous: Vec<&str> = settings
+            .token_encryption_previous_keys
+            .iter()
+            .map(|k| k.expose_secret())
+            .collect();
+        let primary = settings.token_encryption_key.expose_secret();
+        // Checked alone first, so the error names the variable that is wrong.
+        Cipher::from_key_specs(primary, &[])
             .map_err(|e| StartupError::Config(format!("TOKEN_ENCRYPTION_KEY is invalid: {e}")))?;
+        let cipher = Cipher::from_key_specs(primary, &previous).map_err(|e| {
+            StartupError::Config(format!("TOKEN_ENCRYPTION_PREVIOUS_KEYS is invalid: {e}"))
+        })?;
         let redis = RedisTokenStore::new(
             RedisStoreConfig {
                 url: settings.redis.url.expose_secret().to_owned(),

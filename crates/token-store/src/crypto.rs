@@ -67,6 +67,9 @@ pub enum KeyError {
     /// Two keys of one [`Cipher`] share an id.
     #[error("encryption key id {0} is used by more than one key")]
     DuplicateKeyId(KeyId),
+    /// A key spec's `ID:` prefix is not a number from 1 to 255.
+    #[error("encryption key id must be a number from 1 to 255 before the ':'")]
+    BadKeyId,
 }
 
 /// A 256-bit key, wiped from memory when dropped. `Debug` shows nothing of it.
@@ -157,6 +160,30 @@ impl Cipher {
     /// [`Key::from_material`]).
     pub fn from_key_material(primary: &str) -> Result<Self, KeyError> {
         Self::new((KeyId::DEFAULT, Key::from_material(primary)?), Vec::new())
+    }
+
+    /// A cipher from key specs as operators write them: `[ID:]MATERIAL`, the id (1–255) defaulting
+    /// to 1 (base64 and hex never contain `:`). New values are encrypted with `primary`; values
+    /// written under any of `previous` stay readable. Rotating is: give the new key a new id,
+    /// move the old spec to `previous`, and drop it once every value was re-saved.
+    pub fn from_key_specs(primary: &str, previous: &[&str]) -> Result<Self, KeyError> {
+        fn parse(spec: &str) -> Result<(KeyId, Key), KeyError> {
+            match spec.trim().split_once(':') {
+                Some((id, material)) => {
+                    let id: u8 = id.trim().parse().map_err(|_| KeyError::BadKeyId)?;
+                    if id == 0 {
+                        return Err(KeyError::BadKeyId);
+                    }
+                    Ok((KeyId(id), Key::from_material(material)?))
+                }
+                None => Ok((KeyId::DEFAULT, Key::from_material(spec)?)),
+            }
+        }
+        let older = previous
+            .iter()
+            .map(|spec| parse(spec))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::new(parse(primary)?, older)
     }
 
     /// A fresh random key as standard base64, for `.env` files in development.
@@ -424,5 +451,35 @@ mod tests {
         );
         assert!(!shown.to_lowercase().contains("abab"));
         assert!(!shown.contains(&STANDARD.encode(bytes)[..8]));
+    }
+
+    #[test]
+    fn key_specs_carry_ids_and_keep_old_values_readable() {
+        let old = Cipher::generate_key_base64();
+        let new = Cipher::generate_key_base64();
+        let before = Cipher::from_key_specs(&old, &[]).unwrap();
+        assert_eq!(before.primary_key_id(), KeyId(1));
+        let envelope = before.encrypt(b"secret", b"k").unwrap();
+
+        let after = Cipher::from_key_specs(&format!("2:{new}"), &[&format!("1:{old}")]).unwrap();
+        assert_eq!(after.primary_key_id(), KeyId(2));
+        assert_eq!(&*after.decrypt(&envelope, b"k").unwrap(), b"secret");
+        let fresh = after.encrypt(b"secret", b"k").unwrap();
+        assert!(
+            before.decrypt(&fresh, b"k").is_err(),
+            "new values use the new key"
+        );
+
+        for bad in ["0:", "256:", "x:", "-1:"] {
+            let spec = format!("{bad}{new}");
+            assert_eq!(
+                Cipher::from_key_specs(&spec, &[]).unwrap_err(),
+                KeyError::BadKeyId
+            );
+        }
+        assert_eq!(
+            Cipher::from_key_specs(&format!("1:{new}"), &[&old]).unwrap_err(),
+            KeyError::DuplicateKeyId(KeyId(1))
+        );
     }
 }
