@@ -2,9 +2,8 @@
 //! a wiremock HubSpot: refresh before expiry, refresh-and-retry on 401, single-flight refresh,
 //! rate-limit waits, bounded retries and forgetting a dead grant.
 //!
-//! Most tests use a small in-test `CredentialStore` (`common::FakeStore`) so they check the
-//! connector, not a store; the concurrency and dead-grant tests also run on `token-store`'s
-//! `MemoryTokenStore`.
+//! Credentials live in `token-store`'s `MemoryTokenStore`; the Redis store runs the same
+//! conformance suite, and the end-to-end tests repeat the key scenarios on Redis.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 mod common;
@@ -41,10 +40,7 @@ struct Harness {
 }
 
 async fn harness() -> Harness {
-    harness_with(Arc::new(FakeStore::default())).await
-}
-
-async fn harness_with(store: Arc<dyn CredentialStore>) -> Harness {
+    let store: Arc<dyn CredentialStore> = Arc::new(MemoryTokenStore::new());
     let server = MockServer::start().await;
     let connector = Connector::with_options(
         Arc::new(hubspot(config_for(&server))),
@@ -172,16 +168,6 @@ async fn a_401_after_refreshing_requires_reauthorisation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_token_is_refreshed_once_under_concurrency() {
     refreshed_once_under_concurrency(harness().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_token_is_refreshed_once_under_concurrency_with_the_memory_token_store() {
-    refreshed_once_under_concurrency(harness_with(Arc::new(MemoryTokenStore::new())).await).await;
-}
-
-#[tokio::test]
-async fn a_dead_refresh_token_is_forgotten_by_the_memory_token_store() {
-    dead_refresh_token_is_forgotten(harness_with(Arc::new(MemoryTokenStore::new())).await).await;
 }
 
 async fn refreshed_once_under_concurrency(h: Harness) {

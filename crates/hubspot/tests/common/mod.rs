@@ -2,14 +2,11 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::Utc;
 use hubspot::{HubSpot, HubSpotConfig};
-use integration_core::{CredentialStore, Credentials, LockToken, StoreError, UserId};
+use integration_core::{Credentials, UserId};
 use serde_json::{Value, json};
 use url::Url;
 use wiremock::MockServer;
@@ -66,58 +63,4 @@ pub fn token_body(access: &str, refresh: &str) -> Value {
 
 pub fn user() -> UserId {
     UserId::parse("test_user").unwrap()
-}
-
-/// A credential store in a `Mutex<HashMap>`, with expiring locks: enough to drive the core
-/// `Connector` in tests.
-#[derive(Debug, Default)]
-pub struct FakeStore {
-    credentials: Mutex<HashMap<String, Credentials>>,
-    locks: Mutex<HashMap<String, (String, Instant)>>,
-}
-
-#[async_trait]
-impl CredentialStore for FakeStore {
-    async fn load(&self, provider: &str, user: &UserId) -> Result<Option<Credentials>, StoreError> {
-        let key = integration_core::credentials_key(provider, user);
-        Ok(self.credentials.lock().unwrap().get(&key).cloned())
-    }
-
-    async fn save(
-        &self,
-        provider: &str,
-        user: &UserId,
-        credentials: &Credentials,
-    ) -> Result<(), StoreError> {
-        let key = integration_core::credentials_key(provider, user);
-        self.credentials
-            .lock()
-            .unwrap()
-            .insert(key, credentials.clone());
-        Ok(())
-    }
-
-    async fn delete(&self, provider: &str, user: &UserId) -> Result<bool, StoreError> {
-        let key = integration_core::credentials_key(provider, user);
-        Ok(self.credentials.lock().unwrap().remove(&key).is_some())
-    }
-
-    async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, StoreError> {
-        let mut locks = self.locks.lock().unwrap();
-        let now = Instant::now();
-        if locks.get(name).is_some_and(|(_, until)| *until > now) {
-            return Ok(None);
-        }
-        let token = format!("{name}-{now:?}");
-        locks.insert(name.to_owned(), (token.clone(), now + ttl));
-        Ok(Some(LockToken(token)))
-    }
-
-    async fn unlock(&self, name: &str, token: &LockToken) -> Result<(), StoreError> {
-        let mut locks = self.locks.lock().unwrap();
-        if locks.get(name).is_some_and(|(held, _)| *held == token.0) {
-            locks.remove(name);
-        }
-        Ok(())
-    }
 }
