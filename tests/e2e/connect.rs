@@ -71,20 +71,17 @@ async fn full_connect_flow_authorize_callback_items() {
     );
     assert!(body["next_cursor"].is_null());
 
-    let res = app
-        .get_as("alice", "/api/integrations/hubspot/status")
+    let status = app
+        .get_json("alice", "/api/integrations/hubspot/status")
         .await;
-    let status: serde_json::Value = res.json().await.unwrap();
     assert_eq!(status["connected"], true);
     assert_eq!(status["account_id"], "62515");
 
-    let res = app.get_as("alice", "/api/integrations").await;
-    let list: serde_json::Value = res.json().await.unwrap();
+    let list = app.get_json("alice", "/api/integrations").await;
     assert_eq!(list["sandbox"], false);
     assert_eq!(list["integrations"][0]["id"], "hubspot");
     assert_eq!(list["integrations"][0]["status"], "connected");
-    let res = app.get_as("bob", "/api/integrations").await;
-    let list: serde_json::Value = res.json().await.unwrap();
+    let list = app.get_json("bob", "/api/integrations").await;
     assert_eq!(list["integrations"][0]["status"], "not_connected");
 }
 

@@ -69,11 +69,8 @@ async fn disconnect_revokes_at_hubspot_and_forgets_the_grant() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(app.stored("alice").await.is_none());
-    let status: serde_json::Value = app
-        .get_as("alice", "/api/integrations/hubspot/status")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status = app
+        .get_json("alice", "/api/integrations/hubspot/status")
+        .await;
     assert_eq!(status["connected"], false);
 }

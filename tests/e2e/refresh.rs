@@ -121,19 +121,11 @@ async fn a_refresh_token_hubspot_rejects_asks_for_reconnection_and_forgets_the_g
     let body = assert_problem(app.items("alice", "").await, 401, "reauth_required").await;
     assert!(body["detail"].as_str().unwrap().contains("re-authorised"));
     assert!(app.stored("alice").await.is_none());
-    let status: serde_json::Value = app
-        .get_as("alice", "/api/integrations/hubspot/status")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status = app
+        .get_json("alice", "/api/integrations/hubspot/status")
+        .await;
     assert_eq!(status["connected"], false);
     // The integrations list says why: the card shows "needs reconnect".
-    let list: serde_json::Value = app
-        .get_as("alice", "/api/integrations")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json("alice", "/api/integrations").await;
     assert_eq!(list["integrations"][0]["status"], "reauth_required");
 }

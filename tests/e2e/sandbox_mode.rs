@@ -10,12 +10,7 @@ use reqwest::StatusCode;
 async fn sandbox_mode_completes_the_connect_flow_and_pages_all_250_contacts() {
     let app = spawn_sandbox_app().await;
     assert!(app.sandbox.is_some());
-    let list: serde_json::Value = app
-        .get_as("sandy", "/api/integrations")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json("sandy", "/api/integrations").await;
     assert_eq!(list["sandbox"], true);
 
     // Consent page, served by the in-process sandbox.

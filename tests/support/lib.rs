@@ -178,6 +178,13 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `GET path` as `user`, expecting 200 and a JSON body.
+    pub async fn get_json(&self, user: &str, path: &str) -> serde_json::Value {
+        let res = self.get_as(user, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.expect("JSON body")
+    }
+
     pub async fn items(&self, user: &str, query: &str) -> Response {
         self.get_as(user, &format!("/api/integrations/hubspot/items{query}"))
             .await
