@@ -1,6 +1,8 @@
 //! The VectorShift integrations HTTP server: wiring only. Provider logic lives in the provider
 //! crates, refresh and retry in `integration-core`, storage in `token-store`.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod routes;
 pub mod settings;
