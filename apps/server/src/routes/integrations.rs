@@ -42,7 +42,7 @@ pub async fn api_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-pub(crate) fn provider<'a>(state: &'a AppState, id: &str) -> Result<&'a ProviderEntry, ApiError> {
+fn provider<'a>(state: &'a AppState, id: &str) -> Result<&'a ProviderEntry, ApiError> {
     state
         .registry
         .get(id)
