@@ -4,7 +4,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -312,7 +311,7 @@ fn hubspot_integration(settings: &Settings, base_url: &Url) -> Result<HubSpotPar
     if let Some(url) = &hs.web_base_url {
         config.web_base_url = url.clone();
     }
-    let http = HubSpot::http_client(Duration::from_secs(15));
+    let http = HubSpot::http_client(config.request_timeout);
     Ok((Arc::new(HubSpot::new(config, http)), redirect_uri, sandbox))
 }
 
