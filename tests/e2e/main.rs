@@ -1,7 +1,6 @@
 //! End-to-end tests: one binary, one module per area (see `support` for `spawn_app`).
 
-// Test helpers panic on failure by design; that is how a test reports it.
-#![allow(clippy::unwrap_used)]
+#![expect(clippy::unwrap_used, reason = "tests panic on failure by design")]
 
 mod connect;
 mod cors;

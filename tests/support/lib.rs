@@ -2,7 +2,10 @@
 //! against a real Redis with a fresh key prefix, and HubSpot as wiremock or the bundled sandbox.
 //! Typed helpers keep the tests about behaviour, not plumbing.
 
-#![allow(missing_docs, missing_debug_implementations)]
+#![expect(
+    missing_debug_implementations,
+    reason = "test fixtures hold servers and clients with nothing useful to print"
+)]
 
 mod hubspot_mock;
 
