@@ -333,16 +333,7 @@ export function HubspotIntegration() {
           </dl>
         )}
 
-        {connection.kind === 'error' && (
-          <div className="notice notice--error">
-            <h2 className="notice__title">Could not load data — try again later</h2>
-            <div className="notice__actions">
-              <button type="button" className="btn btn--secondary" onClick={refresh}>
-                Try again
-              </button>
-            </div>
-          </div>
-        )}
+        {connection.kind === 'error' && <LoadFailed heading="h2" onRetry={refresh} />}
       </section>
 
       <div className="live-region" aria-live="polite" aria-atomic="true">
@@ -432,16 +423,7 @@ function ContactsSection({
         </div>
       )}
 
-      {status === 'error' && (
-        <div className="notice notice--error">
-          <h3 className="notice__title">Could not load data — try again later</h3>
-          <div className="notice__actions">
-            <button type="button" className="btn btn--secondary" onClick={onRetry}>
-              Try again
-            </button>
-          </div>
-        </div>
-      )}
+      {status === 'error' && <LoadFailed heading="h3" onRetry={onRetry} />}
 
       {status === 'rate_limited' && retryAt !== null && (
         <div className="notice notice--warning" role="status">
@@ -517,5 +499,19 @@ function ContactsSection({
         </>
       )}
     </section>
+  );
+}
+
+/** The generic "could not load" notice with a retry, at the heading level of its section. */
+function LoadFailed({ heading: Heading, onRetry }: { heading: 'h2' | 'h3'; onRetry: () => void }) {
+  return (
+    <div className="notice notice--error">
+      <Heading className="notice__title">Could not load data — try again later</Heading>
+      <div className="notice__actions">
+        <button type="button" className="btn btn--secondary" onClick={onRetry}>
+          Try again
+        </button>
+      </div>
+    </div>
   );
 }
