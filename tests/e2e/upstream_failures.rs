@@ -1,5 +1,3 @@
-use std::time::{Duration, Instant};
-
 use e2e::{HubSpotMock, assert_problem, spawn_app};
 use reqwest::StatusCode;
 use wiremock::matchers::{method, path};
@@ -29,13 +27,12 @@ async fn a_429_with_retry_after_is_waited_out() {
     app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
         .await;
 
-    let started = Instant::now();
     let res = app.items("alice", "").await;
     assert_eq!(res.status(), StatusCode::OK);
-    // Behaviour, not speed: the second call came after the wait HubSpot asked for.
+    // The 429 was retried once, not surfaced. (That the wait honours Retry-After is asserted on
+    // a paused clock in integration-core's retry tests: no wall-clock timing here.)
     let requests = hubspot.server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2);
-    assert!(started.elapsed() >= Duration::from_secs(1));
 }
 
 #[tokio::test]
