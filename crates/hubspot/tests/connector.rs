@@ -9,7 +9,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use integration_core::{
@@ -218,13 +218,10 @@ async fn rate_limits_are_waited_out_then_succeed() {
         .expect(1)
         .mount(&h.server)
         .await;
-    let started = Instant::now();
+    // Both mocks expect exactly one call: the 429 was retried, not surfaced. (How long the
+    // wait is comes from integration-core's retry tests, on a paused clock.)
     let page = h.connector.items(&user(), &ItemQuery::new()).await.unwrap();
     assert_eq!(page.items.len(), 1);
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After honoured"
-    );
 }
 
 #[tokio::test]
@@ -345,12 +342,10 @@ async fn a_refresh_never_outlives_its_lock() {
         .mount(&server)
         .await;
 
-    let started = Instant::now();
     let result = connector.items(&user(), &ItemQuery::new()).await;
-    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
     assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "cut off, not waited out"
+        matches!(&result, Err(Error::Unavailable(why)) if why.contains("did not finish")),
+        "cut off, not waited out: {result:?}"
     );
     // The lock was released: the next caller may take it at once.
     let lock = store
