@@ -5,7 +5,9 @@ mod admin;
 mod config;
 mod crm;
 mod oauth;
+mod oauth2026;
 mod pages;
+mod pkce;
 mod respond;
 mod seed;
 mod state;
@@ -15,12 +17,19 @@ mod tokens;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpServer, Resource, web};
 
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Faults, Knobs, KnobsPatch,
     OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats,
 };
+
+/// A resource whose other methods get HubSpot's JSON error with `Allow`, not an empty 405.
+fn resource(path: &'static str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
+        respond::wrong_method(req.method().as_str(), req.path(), allow)
+    }))
+}
 
 /// A running fake HubSpot: cheap to clone, all clones share the same state.
 #[derive(Clone)]
@@ -62,33 +71,63 @@ impl Sandbox {
     /// ```
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(self.clone()))
-            .route("/oauth/authorize", web::get().to(oauth::authorize))
-            .route("/oauth/authorize/decision", web::post().to(oauth::decision))
-            .route("/oauth/v1/token", web::post().to(oauth::token))
-            .route(
-                "/oauth/v1/access-tokens/{token}",
-                web::get().to(oauth::access_token_info),
+            .service(resource("/oauth/authorize", "GET").route(web::get().to(oauth::authorize)))
+            .service(
+                resource("/oauth/authorize/decision", "POST")
+                    .route(web::post().to(oauth::decision)),
             )
-            .route(
-                "/oauth/v1/refresh-tokens/{token}",
-                web::get().to(oauth::refresh_token_info),
+            .service(
+                resource("/_assets/consent.css", "GET").route(web::get().to(pages::stylesheet)),
             )
-            .route(
-                "/oauth/v1/refresh-tokens/{token}",
-                web::delete().to(oauth::revoke),
+            .service(resource("/oauth/v1/token", "POST").route(web::post().to(oauth::token)))
+            .service(
+                resource("/oauth/v1/access-tokens/{token}", "GET")
+                    .route(web::get().to(oauth::access_token_info)),
             )
-            .route("/crm/v3/objects/{object_type}", web::get().to(crm::list))
-            .route("/_admin/stats", web::get().to(admin::stats))
-            .route("/_admin/reset-stats", web::post().to(admin::reset_stats))
-            .route("/_admin/faults", web::get().to(admin::get_faults))
-            .route("/_admin/faults", web::post().to(admin::set_faults))
-            .route("/_admin/revoke-all", web::post().to(admin::revoke_all))
-            .route(
-                "/_admin/expire-access-tokens",
-                web::post().to(admin::expire_access_tokens),
+            .service(
+                resource("/oauth/v1/refresh-tokens/{token}", "GET, DELETE")
+                    .route(web::get().to(oauth::refresh_token_info))
+                    .route(web::delete().to(oauth::revoke)),
             )
-            .route("/_admin/knobs", web::get().to(admin::get_knobs))
-            .route("/_admin/knobs", web::patch().to(admin::patch_knobs));
+            .service(
+                resource("/oauth/2026-03/token", "POST").route(web::post().to(oauth2026::token)),
+            )
+            .service(
+                resource("/oauth/2026-03/token/introspect", "POST")
+                    .route(web::post().to(oauth2026::introspect)),
+            )
+            .service(
+                resource("/oauth/2026-03/token/revoke", "POST")
+                    .route(web::post().to(oauth2026::revoke)),
+            )
+            .service(
+                resource("/crm/v3/objects/{object_type}", "GET").route(web::get().to(crm::list)),
+            )
+            .service(resource("/_admin/stats", "GET").route(web::get().to(admin::stats)))
+            .service(
+                resource("/_admin/reset-stats", "POST").route(web::post().to(admin::reset_stats)),
+            )
+            .service(
+                resource("/_admin/faults", "GET, POST")
+                    .route(web::get().to(admin::get_faults))
+                    .route(web::post().to(admin::set_faults)),
+            )
+            .service(
+                resource("/_admin/revoke-all", "POST").route(web::post().to(admin::revoke_all)),
+            )
+            .service(
+                resource("/_admin/expire-access-tokens", "POST")
+                    .route(web::post().to(admin::expire_access_tokens)),
+            )
+            .service(
+                resource("/_admin/knobs", "GET, PATCH")
+                    .route(web::get().to(admin::get_knobs))
+                    .route(web::patch().to(admin::patch_knobs)),
+            )
+            // Anything else under the mount is HubSpot's JSON 404, never the host's HTML page.
+            .default_service(web::to(|req: HttpRequest| async move {
+                respond::unknown_path(req.method().as_str(), req.path())
+            }));
     }
 
     /// Serves the sandbox alone on `listener`, routes at the root; the base URL is

@@ -14,7 +14,8 @@ use serde_json::json;
 use crate::Sandbox;
 use crate::pages::{self, Consent};
 use crate::respond;
-use crate::state::{CodeGrant, Injected};
+use crate::respond::OAuthError;
+use crate::state::{Client, CodeGrant, Injected, State};
 
 fn form_map(bytes: &[u8]) -> HashMap<String, String> {
     url::form_urlencoded::parse(bytes).into_owned().collect()
@@ -42,31 +43,60 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("cache-control", "no-store"))
+        .insert_header(("content-security-policy", pages::CONTENT_SECURITY_POLICY))
         .body(body)
 }
 
-fn bad_authorize(title: &str, detail: &str) -> HttpResponse {
-    html(StatusCode::BAD_REQUEST, pages::error(title, detail))
+/// Where the stylesheet is, relative to a page, by the page's route.
+#[derive(Clone, Copy, Debug)]
+enum Page {
+    /// `{mount}/oauth/authorize`
+    Authorize,
+    /// `{mount}/oauth/authorize/decision`
+    Decision,
+}
+
+impl Page {
+    fn css(self) -> &'static str {
+        match self {
+            Page::Authorize => "../_assets/consent.css",
+            Page::Decision => "../../_assets/consent.css",
+        }
+    }
+}
+
+fn bad_authorize(at: Page, title: &str, detail: &str) -> HttpResponse {
+    html(
+        StatusCode::BAD_REQUEST,
+        pages::error(title, detail, at.css()),
+    )
 }
 
 /// Checks client and redirect URI; errors are rendered, never redirected, as HubSpot does
 /// (redirecting to an unverified URI would make the sandbox an open redirector).
-fn check_client(sandbox: &Sandbox, params: &HashMap<String, String>) -> Result<(), HttpResponse> {
+fn check_client(
+    sandbox: &Sandbox,
+    params: &HashMap<String, String>,
+    at: Page,
+) -> Result<(), HttpResponse> {
     let state = sandbox.shared.lock();
     let Some(client_id) = non_empty(params, "client_id") else {
         return Err(bad_authorize(
+            at,
             "Missing client_id",
             "The request has no client_id parameter.",
         ));
     };
     let Some(client) = state.client(client_id) else {
         return Err(bad_authorize(
+            at,
             "Unknown app",
             &format!("No app with client_id {client_id} is registered with this HubSpot sandbox."),
         ));
     };
     let Some(redirect_uri) = non_empty(params, "redirect_uri") else {
         return Err(bad_authorize(
+            at,
             "Missing redirect_uri",
             "The request has no redirect_uri parameter.",
         ));
@@ -78,6 +108,7 @@ fn check_client(sandbox: &Sandbox, params: &HashMap<String, String>) -> Result<(
         .any(|u| u == redirect_uri)
     {
         return Err(bad_authorize(
+            at,
             "Redirect URI mismatch",
             &format!(
                 "The redirect_uri {redirect_uri} is not one of the redirect URLs registered for this app:\n{}",
@@ -91,12 +122,14 @@ fn check_client(sandbox: &Sandbox, params: &HashMap<String, String>) -> Result<(
 pub(crate) async fn authorize(sandbox: web::Data<Sandbox>, req: HttpRequest) -> HttpResponse {
     let params = form_map(req.query_string().as_bytes());
     sandbox.shared.lock().stats.authorize += 1;
-    if let Err(page) = check_client(&sandbox, &params) {
+    let at = Page::Authorize;
+    if let Err(page) = check_client(&sandbox, &params, at) {
         return page;
     }
     let scopes = split_scopes(non_empty(&params, "scope"));
     if scopes.is_empty() {
         return bad_authorize(
+            at,
             "Missing scope",
             "The request must list at least one scope in the scope parameter.",
         );
@@ -105,6 +138,10 @@ pub(crate) async fn authorize(sandbox: web::Data<Sandbox>, req: HttpRequest) -> 
         .into_iter()
         .filter(|s| !scopes.contains(s))
         .collect();
+    let code_challenge = match pkce_params(&params, at) {
+        Ok(challenge) => challenge,
+        Err(page) => return page,
+    };
     let portal = &sandbox.shared.portal;
     let consent = Consent {
         app_name: &portal.app_name,
@@ -116,8 +153,37 @@ pub(crate) async fn authorize(sandbox: web::Data<Sandbox>, req: HttpRequest) -> 
         scopes: &scopes,
         optional_scopes: &optional,
         state: params.get("state").map(String::as_str),
+        code_challenge: code_challenge.as_deref(),
     };
     html(StatusCode::OK, pages::consent(&consent))
+}
+
+/// PKCE parameters of an authorization request (RFC 7636 §4.3). Only `S256` is accepted:
+/// `plain` (also the RFC's default when no method is named) would let a stolen code be redeemed
+/// by whoever saw the authorization URL.
+fn pkce_params(params: &HashMap<String, String>, at: Page) -> Result<Option<String>, HttpResponse> {
+    let challenge = non_empty(params, "code_challenge");
+    let method = non_empty(params, "code_challenge_method");
+    match (challenge, method) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(bad_authorize(
+            at,
+            "Missing code_challenge",
+            "code_challenge_method was sent without a code_challenge.",
+        )),
+        (Some(_), method) if method != Some("S256") => Err(bad_authorize(
+            at,
+            "Unsupported code_challenge_method",
+            "Only code_challenge_method=S256 is supported; plain (the default when no method \
+             is sent) is not accepted.",
+        )),
+        (Some(challenge), _) if !crate::pkce::valid_challenge(challenge) => Err(bad_authorize(
+            at,
+            "Malformed code_challenge",
+            "An S256 code_challenge is 43 characters of unpadded base64url.",
+        )),
+        (Some(challenge), _) => Ok(Some(challenge.to_owned())),
+    }
 }
 
 fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> HttpResponse {
@@ -146,11 +212,22 @@ fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> HttpResponse {
         .finish()
 }
 
-pub(crate) async fn decision(sandbox: web::Data<Sandbox>, body: web::Bytes) -> HttpResponse {
-    let params = form_map(&body);
-    if let Err(page) = check_client(&sandbox, &params) {
+pub(crate) async fn decision(sandbox: web::Data<Sandbox>, payload: web::Payload) -> HttpResponse {
+    let params = match read_body(payload).await {
+        Ok(body) => form_map(&body),
+        Err(error) => {
+            let page = pages::error("Invalid form", &error.message, Page::Decision.css());
+            return html(error.http, page);
+        }
+    };
+    let at = Page::Decision;
+    if let Err(page) = check_client(&sandbox, &params, at) {
         return page;
     }
+    let code_challenge = match pkce_params(&params, at) {
+        Ok(challenge) => challenge,
+        Err(page) => return page,
+    };
     let redirect_uri = params.get("redirect_uri").cloned().unwrap_or_default();
     let state_param = params.get("state").map(String::as_str);
     match params.get("decision").map(String::as_str) {
@@ -158,6 +235,7 @@ pub(crate) async fn decision(sandbox: web::Data<Sandbox>, body: web::Bytes) -> H
             let mut scopes = split_scopes(non_empty(&params, "scope"));
             if scopes.is_empty() {
                 return bad_authorize(
+                    at,
                     "Missing scope",
                     "The consent form was posted without scopes.",
                 );
@@ -180,6 +258,7 @@ pub(crate) async fn decision(sandbox: web::Data<Sandbox>, body: web::Bytes) -> H
                         redirect_uri: redirect_uri.clone(),
                         scopes,
                         expires_at,
+                        code_challenge,
                     },
                 );
             }
@@ -201,6 +280,7 @@ pub(crate) async fn decision(sandbox: web::Data<Sandbox>, body: web::Bytes) -> H
             redirect_with(&redirect_uri, &pairs)
         }
         _ => bad_authorize(
+            at,
             "Invalid decision",
             "The consent form must be posted with decision=approve or decision=deny.",
         ),
@@ -217,108 +297,311 @@ fn token_fault(injected: Injected, send_retry_after: bool, app_group: &str) -> H
     }
 }
 
-pub(crate) async fn token(
-    sandbox: web::Data<Sandbox>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> HttpResponse {
-    let latency = sandbox.shared.lock().knobs.latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let response = token_inner(&sandbox, &req, &body);
-    // Successes are counted by grant type inside `token_inner`.
-    if !response.status().is_success() {
-        sandbox.shared.lock().stats.token_errors += 1;
-    }
-    response
+/// Largest form body the OAuth endpoints read; a real one is well under 2 KiB.
+pub(crate) const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Which OAuth API a request came in through; they differ only where noted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Api {
+    /// `/oauth/v1/*`, retired by HubSpot on 2027-02-16.
+    V1,
+    /// `/oauth/2026-03/*`.
+    V2026_03,
 }
 
-fn token_inner(sandbox: &Sandbox, req: &HttpRequest, body: &[u8]) -> HttpResponse {
-    let mut state = sandbox.shared.lock();
-    if let Some(injected) = state.take_fault() {
-        let group = format!("publicapi:oauth:token:{}", sandbox.shared.portal.hub_id);
-        return token_fault(injected, state.knobs.send_retry_after, &group);
+/// Reads at most [`MAX_FORM_BYTES`]; a larger body is a 413, never a buffered megabyte.
+pub(crate) async fn read_body(payload: web::Payload) -> Result<web::Bytes, OAuthError> {
+    match payload.to_bytes_limited(MAX_FORM_BYTES).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(OAuthError::new(
+            "invalid_request",
+            "BAD_REQUEST",
+            "the request body could not be read",
+        )),
+        Err(_) => Err(OAuthError::new(
+            "invalid_request",
+            "BAD_REQUEST",
+            format!("the request body is larger than {MAX_FORM_BYTES} bytes"),
+        )
+        .with_http(StatusCode::PAYLOAD_TOO_LARGE)),
     }
-    let is_form = req
-        .headers()
+}
+
+pub(crate) fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.to_ascii_lowercase()
+            v.trim_start()
+                .to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")
-        });
-    // A JSON (or empty) body has no form fields, so HubSpot sees no grant_type at all.
-    let params = if is_form {
-        form_map(body)
-    } else {
-        HashMap::new()
-    };
-    let grant_type = non_empty(&params, "grant_type");
-    if !matches!(grant_type, Some("authorization_code" | "refresh_token")) {
-        return respond::oauth_error("BAD_GRANT_TYPE", "missing or unknown grant type");
+        })
+}
+
+/// Parses a form body; names sent more than once are an error (RFC 6749 §3.2: "parameters
+/// MUST NOT be included more than once"). Bad UTF-8 is decoded lossily, never a panic.
+pub(crate) fn strict_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let mut map = HashMap::new();
+    for (key, value) in url::form_urlencoded::parse(body).into_owned() {
+        if map.contains_key(&key) {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "BAD_REQUEST",
+                format!("parameter {key} is included more than once"),
+            ));
+        }
+        map.insert(key, value);
     }
-    let Some(client) = non_empty(&params, "client_id")
+    Ok(map)
+}
+
+fn missing(field: &'static str, status: &'static str) -> OAuthError {
+    OAuthError::new(
+        "invalid_request",
+        status,
+        format!("missing required parameter {field}"),
+    )
+}
+
+/// Authenticates the client from `client_id` / `client_secret` in the form body (HubSpot
+/// accepts no other client authentication for apps with a secret).
+pub(crate) fn authenticate_client(
+    state: &State,
+    params: &HashMap<String, String>,
+) -> Result<Client, OAuthError> {
+    let Some(client) = non_empty(params, "client_id")
         .and_then(|id| state.client(id))
         .cloned()
     else {
-        return respond::oauth_error("BAD_CLIENT_ID", "missing or unknown client id");
+        return Err(OAuthError::new(
+            "invalid_client",
+            "BAD_CLIENT_ID",
+            "missing or unknown client id",
+        ));
     };
-    if non_empty(&params, "client_secret") != Some(client.registered.client_secret.as_str()) {
-        return respond::oauth_error("BAD_CLIENT_SECRET", "missing or invalid client secret");
+    if non_empty(params, "client_secret") != Some(client.registered.client_secret.as_str()) {
+        return Err(OAuthError::new(
+            "invalid_client",
+            "BAD_CLIENT_SECRET",
+            "missing or invalid client secret",
+        ));
     }
+    Ok(client)
+}
+
+/// The token endpoint's work, shared by both API versions: validates the form in HubSpot's
+/// checking order and mints tokens. Never logs a secret.
+fn grant(
+    sandbox: &Sandbox,
+    state: &mut State,
+    params: &HashMap<String, String>,
+    api: Api,
+) -> Result<serde_json::Value, OAuthError> {
+    let grant_type = match non_empty(params, "grant_type") {
+        None if api == Api::V2026_03 => return Err(missing("grant_type", "BAD_GRANT_TYPE")),
+        Some(g @ ("authorization_code" | "refresh_token")) => g,
+        Some("client_credentials") => {
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                "BAD_GRANT_TYPE",
+                "the sandbox has no client credentials apps; use authorization_code or refresh_token",
+            ));
+        }
+        _ => {
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                "BAD_GRANT_TYPE",
+                "missing or unknown grant type",
+            ));
+        }
+    };
+    let client = authenticate_client(state, params)?;
     let client_id = client.registered.client_id.as_str();
-    let minted = if grant_type == Some("authorization_code") {
-        let Some(code) = non_empty(&params, "code") else {
-            return respond::oauth_error("BAD_AUTH_CODE", "missing or invalid auth code");
+    let bad_code = || {
+        OAuthError::new(
+            "invalid_grant",
+            "BAD_AUTH_CODE",
+            "missing or invalid auth code",
+        )
+    };
+    let minted = if grant_type == "authorization_code" {
+        let Some(code) = non_empty(params, "code") else {
+            return Err(if api == Api::V2026_03 {
+                missing("code", "BAD_AUTH_CODE")
+            } else {
+                bad_code()
+            });
         };
+        if api == Api::V2026_03 && non_empty(params, "redirect_uri").is_none() {
+            return Err(missing("redirect_uri", "BAD_REDIRECT_URI"));
+        }
         let Some(grant) = state.codes.get(code).filter(|g| g.client_id == client_id) else {
-            return respond::oauth_error("BAD_AUTH_CODE", "missing or invalid auth code");
+            return Err(bad_code());
         };
-        if non_empty(&params, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
-            return respond::oauth_error(
+        if non_empty(params, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
+            return Err(OAuthError::new(
+                "invalid_grant",
                 "BAD_REDIRECT_URI",
                 "redirect_uri does not match the redirect_uri used to obtain the auth code",
-            );
+            ));
         }
         if Instant::now() >= grant.expires_at {
             state.codes.remove(code);
-            return respond::oauth_error("EXPIRED_AUTH_CODE", "auth code is expired");
+            return Err(OAuthError::new(
+                "invalid_grant",
+                "EXPIRED_AUTH_CODE",
+                "auth code is expired",
+            ));
         }
+        check_pkce(
+            grant.code_challenge.as_deref(),
+            non_empty(params, "code_verifier"),
+            api,
+        )?;
         let Some(grant) = state.codes.remove(code) else {
-            return respond::oauth_error("BAD_AUTH_CODE", "missing or invalid auth code");
+            return Err(bad_code());
         };
         state.stats.token_authorization_code += 1;
-        tracing::debug!(client_id, "hubspot sandbox: authorization code exchanged");
+        tracing::debug!(
+            client_id,
+            ?api,
+            "hubspot sandbox: authorization code exchanged"
+        );
         state.mint(client_id, client.app_id, grant.scopes, None)
     } else {
-        let Some(refresh) = non_empty(&params, "refresh_token") else {
-            return respond::oauth_error("BAD_REFRESH_TOKEN", "missing or invalid refresh token");
+        let bad_refresh = || {
+            OAuthError::new(
+                "invalid_grant",
+                "BAD_REFRESH_TOKEN",
+                "missing or invalid refresh token",
+            )
+        };
+        let Some(refresh) = non_empty(params, "refresh_token") else {
+            return Err(if api == Api::V2026_03 {
+                missing("refresh_token", "BAD_REFRESH_TOKEN")
+            } else {
+                bad_refresh()
+            });
         };
         let Some(grant) = state
             .refresh_tokens
             .get(refresh)
             .filter(|g| g.client_id == client_id)
         else {
-            return respond::oauth_error("BAD_REFRESH_TOKEN", "missing or invalid refresh token");
+            return Err(bad_refresh());
         };
         let (app_id, scopes) = (grant.app_id, grant.scopes.clone());
         state.stats.token_refresh += 1;
-        tracing::debug!(client_id, "hubspot sandbox: access token refreshed");
+        tracing::debug!(client_id, ?api, "hubspot sandbox: access token refreshed");
         state.mint(client_id, app_id, scopes, Some(refresh.to_owned()))
     };
-    respond::json(
-        StatusCode::OK,
-        &json!({
-            "token_type": "bearer",
-            "refresh_token": minted.refresh_token,
-            "access_token": minted.access_token,
-            "expires_in": minted.expires_in,
-            "hub_id": sandbox.shared.portal.hub_id,
-            "user_id": sandbox.shared.portal.user_id,
-            "scopes": minted.scopes,
-        }),
-    )
+    // Both versions answer the spec's `AccessTokenResponse` (its required `token_use` included).
+    Ok(json!({
+        "token_type": "bearer",
+        "token_use": "access_token",
+        "refresh_token": minted.refresh_token,
+        "access_token": minted.access_token,
+        "expires_in": minted.expires_in,
+        "hub_id": sandbox.shared.portal.hub_id,
+        "user_id": sandbox.shared.portal.user_id,
+        "scopes": minted.scopes,
+    }))
+}
+
+/// RFC 7636 §4.6 for a code that carried a challenge; on 2026-03 also OAuth 2.1's rule that a
+/// verifier without a challenge is refused (v1 keeps ignoring it, as it always did).
+fn check_pkce(challenge: Option<&str>, verifier: Option<&str>, api: Api) -> Result<(), OAuthError> {
+    let fail = |message: &str| OAuthError::new("invalid_grant", "BAD_AUTH_CODE", message);
+    match (challenge, verifier) {
+        (Some(challenge), Some(verifier)) if crate::pkce::verify(challenge, verifier) => Ok(()),
+        (Some(_), Some(_)) => Err(fail("code_verifier does not match the code_challenge")),
+        (Some(_), None) => Err(fail(
+            "code_verifier is required: the authorization request had a code_challenge",
+        )),
+        (None, Some(_)) if api == Api::V2026_03 => Err(fail(
+            "code_verifier was sent but the authorization request had no code_challenge",
+        )),
+        (None, _) => Ok(()),
+    }
+}
+
+/// Token endpoint of either version, after the body was read.
+pub(crate) fn token_response(
+    sandbox: &Sandbox,
+    req: &HttpRequest,
+    body: Result<web::Bytes, OAuthError>,
+    api: Api,
+) -> HttpResponse {
+    let mut state = sandbox.shared.lock();
+    if let Some(injected) = state.take_fault() {
+        let group = format!("publicapi:oauth:token:{}", sandbox.shared.portal.hub_id);
+        let response = token_fault(injected, state.knobs.send_retry_after, &group);
+        if !response.status().is_success() {
+            state.stats.token_errors += 1;
+        }
+        return response;
+    }
+    let result = body.and_then(|body| {
+        let params = match api {
+            // A JSON (or empty) body has no form fields, so HubSpot's v1 sees no grant_type.
+            Api::V1 if !is_form(req) => HashMap::new(),
+            Api::V1 => form_map(&body),
+            Api::V2026_03 => {
+                require_form(req)?;
+                strict_form(&body)?
+            }
+        };
+        grant(sandbox, &mut state, &params, api)
+    });
+    match result {
+        Ok(body) => {
+            let mut response = respond::json(StatusCode::OK, &body);
+            respond::no_store(&mut response);
+            response
+        }
+        Err(error) => {
+            state.stats.token_errors += 1;
+            tracing::debug!(
+                ?api,
+                error = error.error,
+                status = error.status,
+                "hubspot sandbox: token request refused"
+            );
+            error.render()
+        }
+    }
+}
+
+/// The 2026-03 endpoints take only `application/x-www-form-urlencoded` (the spec's only
+/// request content type): anything else is 415.
+pub(crate) fn require_form(req: &HttpRequest) -> Result<(), OAuthError> {
+    if is_form(req) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            "invalid_request",
+            "BAD_REQUEST",
+            "Content-Type must be application/x-www-form-urlencoded",
+        )
+        .with_http(StatusCode::UNSUPPORTED_MEDIA_TYPE))
+    }
+}
+
+pub(crate) async fn latency(sandbox: &Sandbox) {
+    let latency = sandbox.shared.lock().knobs.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+}
+
+pub(crate) async fn token(
+    sandbox: web::Data<Sandbox>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    latency(&sandbox).await;
+    let body = read_body(payload).await;
+    token_response(&sandbox, &req, body, Api::V1)
 }
 
 fn not_found(message: &str) -> HttpResponse {

@@ -1,8 +1,9 @@
 //! HubSpot-shaped response bodies, in one place so every endpoint fails the same way.
 //!
 //! HubSpot has two error shapes: the OAuth endpoints answer `{"status": "BAD_…", "message",
-//! "correlationId"}`, while the v3 APIs answer `{"status": "error", "message", "correlationId",
-//! "category"}`. Clients branch on these fields, so the sandbox reproduces them exactly.
+//! "correlationId", "category", "error", "error_description"}` (see [`OAuthError`]), while the
+//! v3 APIs answer `{"status": "error", "message", "correlationId", "category"}`. Clients branch
+//! on these fields, so the sandbox reproduces them exactly.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -31,16 +32,86 @@ pub(crate) fn api_error(status: StatusCode, category: &str, message: &str) -> Ht
     )
 }
 
-/// An OAuth endpoint error: 400 `{"status":"BAD_…","message","correlationId"}`.
-pub(crate) fn oauth_error(status: &str, message: &str) -> HttpResponse {
-    json(
-        StatusCode::BAD_REQUEST,
-        &json!({
-            "status": status,
-            "message": message,
-            "correlationId": correlation_id(),
-        }),
+/// A failed OAuth request, as both OAuth API versions answer it.
+///
+/// HubSpot's changelog "New OAuth v3 API endpoints and standardized error responses" adds the
+/// RFC 6749 `error` / `error_description` to the legacy `status` / `message` on v1 and on the
+/// date-versioned API alike, and the `Error` schema of both OpenAPI specs
+/// (`Auth/Oauth/.../v1/oauth.json`, `.../2026-03/oauth.json`) requires `category`,
+/// `correlationId` and `message`. So every OAuth error body carries all six fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct OAuthError {
+    pub http: StatusCode,
+    /// RFC 6749 §5.2 code: `invalid_request`, `invalid_client`, `invalid_grant`,
+    /// `unsupported_grant_type`.
+    pub error: &'static str,
+    /// HubSpot's legacy code, e.g. `BAD_REFRESH_TOKEN`.
+    pub status: &'static str,
+    pub message: String,
+}
+
+impl OAuthError {
+    pub(crate) fn new(
+        error: &'static str,
+        status: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            http: StatusCode::BAD_REQUEST,
+            error,
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn with_http(mut self, http: StatusCode) -> Self {
+        self.http = http;
+        self
+    }
+
+    pub(crate) fn render(&self) -> HttpResponse {
+        let mut response = json(
+            self.http,
+            &json!({
+                "status": self.status,
+                "message": self.message,
+                "correlationId": correlation_id(),
+                "category": "VALIDATION_ERROR",
+                "error": self.error,
+                "error_description": self.message,
+            }),
+        );
+        no_store(&mut response);
+        response
+    }
+}
+
+/// `Cache-Control: no-store` and `Pragma: no-cache`, required on token responses (RFC 6749
+/// §5.1) and harmless on their errors.
+pub(crate) fn no_store(response: &mut HttpResponse) {
+    set_header(response, "cache-control", "no-store");
+    set_header(response, "pragma", "no-cache");
+}
+
+/// JSON 404 for a path the sandbox does not serve (HubSpot answers unknown API paths with
+/// its v3 error body, never an HTML page).
+pub(crate) fn unknown_path(method: &str, path: &str) -> HttpResponse {
+    api_error(
+        StatusCode::NOT_FOUND,
+        "OBJECT_NOT_FOUND",
+        &format!("No such endpoint: {method} {path}"),
     )
+}
+
+/// JSON 405 for a known path called with a method it does not accept, with `Allow`.
+pub(crate) fn wrong_method(method: &str, path: &str, allow: &str) -> HttpResponse {
+    let mut response = api_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "VALIDATION_ERROR",
+        &format!("Method {method} is not allowed on {path}; allowed: {allow}"),
+    );
+    set_header(&mut response, "allow", allow);
+    response
 }
 
 pub(crate) fn missing_auth() -> HttpResponse {

@@ -95,10 +95,13 @@ pub(crate) struct CodeGrant {
     pub redirect_uri: String,
     pub scopes: Vec<String>,
     pub expires_at: Instant,
+    /// The PKCE `S256` challenge sent to the authorize endpoint, if any.
+    pub code_challenge: Option<String>,
 }
 
 #[derive(Debug)]
 pub(crate) struct AccessGrant {
+    pub client_id: String,
     pub app_id: u64,
     pub scopes: Vec<String>,
     pub refresh_token: String,
@@ -212,6 +215,7 @@ impl State {
         self.access_tokens.insert(
             access_token.clone(),
             AccessGrant {
+                client_id: client_id.to_owned(),
                 app_id,
                 scopes: scopes.clone(),
                 refresh_token: refresh_token.clone(),
