@@ -3,7 +3,7 @@ import { delay, http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { ADA, contacts, problem } from '../test/fixtures';
 import { renderApp, stubPopup } from '../test/render';
-import { problemResponse, server } from '../test/server';
+import { notConnectedHandlers, problemResponse, server } from '../test/server';
 
 function rows() {
   const table = screen.getByRole('table');
@@ -11,7 +11,7 @@ function rows() {
 }
 
 describe('HubspotIntegration: contacts', () => {
-  it('shows "Loading data…" while contacts load', async () => {
+  it('shows "Loading contacts…" while contacts load', async () => {
     server.use(
       http.get('/api/integrations/hubspot/items', async () => {
         await delay('infinite');
@@ -19,7 +19,7 @@ describe('HubspotIntegration: contacts', () => {
       }),
     );
     renderApp('/integrations/hubspot');
-    expect(await screen.findByText('Loading data…')).toBeInTheDocument();
+    expect(await screen.findByText('Loading contacts…')).toBeInTheDocument();
     expect(screen.getByRole('region', { name: 'Contacts' })).toHaveAttribute('aria-busy', 'true');
   });
 
@@ -27,13 +27,13 @@ describe('HubspotIntegration: contacts', () => {
     renderApp('/integrations/hubspot');
     expect(await screen.findByRole('cell', { name: 'Ada Lovelace' })).toBeInTheDocument();
     expect(screen.getByRole('cell', { name: 'ada@example.com' })).toBeInTheDocument();
-    const link = screen.getByRole('link', { name: /Open in HubSpot/ });
+    const link = screen.getByRole('link', { name: /Ada Lovelace in HubSpot/ });
     expect(link).toHaveAttribute('href', ADA.url);
     expect(link).toHaveAttribute('target', '_blank');
     expect(link.getAttribute('rel')).toContain('noopener');
-    expect(screen.getByText('Showing 1 contact')).toBeInTheDocument();
+    expect(screen.getByText('All 1 contact loaded')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument();
-    expect(screen.getByText('24811358')).toBeInTheDocument();
+    expect(screen.getByText('HubSpot account 24811358')).toBeInTheDocument();
   });
 
   it('loads more pages with next_cursor, appending, until there are no more', async () => {
@@ -49,13 +49,13 @@ describe('HubspotIntegration: contacts', () => {
       }),
     );
     const { user } = renderApp('/integrations/hubspot');
-    expect(await screen.findByText('Showing 100 contacts')).toBeInTheDocument();
+    expect(await screen.findByText('Showing 100 contacts — more in HubSpot')).toBeInTheDocument();
     expect(rows()).toHaveLength(100);
 
     await user.click(screen.getByRole('button', { name: 'Load more' }));
-    expect(await screen.findByText('Showing 200 contacts')).toBeInTheDocument();
+    expect(await screen.findByText('Showing 200 contacts — more in HubSpot')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Load more' }));
-    expect(await screen.findByText('Showing 250 contacts')).toBeInTheDocument();
+    expect(await screen.findByText('All 250 contacts loaded')).toBeInTheDocument();
 
     expect(rows()).toHaveLength(250);
     expect(rows()[0]).toHaveTextContent('Contact 1');
@@ -85,7 +85,7 @@ describe('HubspotIntegration: contacts', () => {
 
     await user.click(reconnect);
     expect(open).toHaveBeenCalledTimes(1);
-    expect(screen.getByRole('button', { name: 'Connecting…' })).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'Connecting…' })).toHaveAttribute('aria-disabled', 'true');
   });
 
   it('says when it will retry after rate limiting, then retries by itself', async () => {
@@ -100,13 +100,13 @@ describe('HubspotIntegration: contacts', () => {
       }),
     );
     renderApp('/integrations/hubspot');
-    expect(await screen.findByText('Rate limited — retrying in 1 s')).toBeInTheDocument();
+    expect(await screen.findByText('HubSpot is busy — retrying in 1 s')).toBeInTheDocument();
     expect(await screen.findByRole('cell', { name: 'Ada Lovelace' }, { timeout: 3000 })).toBeInTheDocument();
     expect(calls).toBe(2);
-    expect(screen.queryByText(/Rate limited/)).not.toBeInTheDocument();
+    expect(screen.queryByText(/retrying in/)).not.toBeInTheDocument();
   });
 
-  it('shows a generic error with Try again for other failures, and retries on click', async () => {
+  it('says HubSpot failed (not a generic error) with Retry, and retries on click', async () => {
     let calls = 0;
     server.use(
       http.get('/api/integrations/hubspot/items', () => {
@@ -117,8 +117,8 @@ describe('HubspotIntegration: contacts', () => {
       }),
     );
     const { user } = renderApp('/integrations/hubspot');
-    expect(await screen.findByText('Could not load data — try again later')).toBeInTheDocument();
-    await user.click(screen.getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByRole('heading', { name: 'Could not load contacts — HubSpot failed' })).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Retry' }));
     expect(await screen.findByRole('cell', { name: 'Ada Lovelace' })).toBeInTheDocument();
     expect(calls).toBe(2);
   });
@@ -138,10 +138,10 @@ describe('HubspotIntegration: contacts', () => {
     );
     const { user } = renderApp('/integrations/hubspot');
     await user.click(await screen.findByRole('button', { name: 'Load more' }));
-    expect(await screen.findByText('Could not load data — try again later')).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Could not load more contacts — server unreachable' })).toBeInTheDocument();
     expect(rows()).toHaveLength(100);
-    await user.click(screen.getByRole('button', { name: 'Try again' }));
-    expect(await screen.findByText('Showing 105 contacts')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(await screen.findByText('All 105 contacts loaded')).toBeInTheDocument();
   });
 
   it('refreshes the data on demand', async () => {
@@ -153,9 +153,9 @@ describe('HubspotIntegration: contacts', () => {
       }),
     );
     const { user } = renderApp('/integrations/hubspot');
-    expect(await screen.findByText('Showing 1 contact')).toBeInTheDocument();
+    expect(await screen.findByText('All 1 contact loaded')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Refresh' }));
-    expect(await screen.findByText('Showing 2 contacts')).toBeInTheDocument();
+    expect(await screen.findByText('All 2 contacts loaded')).toBeInTheDocument();
   });
 });
 
@@ -165,6 +165,7 @@ describe('HubspotIntegration: disconnect', () => {
     server.use(
       http.delete('/api/integrations/hubspot/connection', () => {
         deletes += 1;
+        server.use(...notConnectedHandlers);
         return new HttpResponse(null, { status: 204 });
       }),
     );
@@ -203,7 +204,7 @@ describe('HubspotIntegration: disconnect', () => {
     await screen.findByRole('cell', { name: 'Ada Lovelace' });
     await user.click(screen.getByRole('button', { name: 'Disconnect' }));
     await user.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Disconnect' }));
-    expect(await screen.findByRole('heading', { name: 'Could not disconnect — try again later' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Could not disconnect — server unreachable' })).toBeInTheDocument();
     await waitFor(() => expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument());
     expect(screen.getByRole('cell', { name: 'Ada Lovelace' })).toBeInTheDocument();
   });

@@ -68,7 +68,7 @@ describe('IntegrationSelector', () => {
       }),
     );
     const { user } = renderApp('/integrations');
-    await user.click(await screen.findByRole('button', { name: 'Try again' }));
+    await user.click(await screen.findByRole('button', { name: 'Retry' }));
     expect(await screen.findByRole('list', { name: 'Available integrations' })).toBeInTheDocument();
   });
 });

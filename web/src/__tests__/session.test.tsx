@@ -31,7 +31,7 @@ describe('signed-in user', () => {
       }),
     );
     const { user } = renderApp('/integrations');
-    const field = screen.getByLabelText('Signed in as');
+    const field = await screen.findByLabelText('Signed in as');
     expect(field).toHaveValue('test_user');
     await waitFor(() => expect(seen).toContain('test_user'));
 

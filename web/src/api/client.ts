@@ -1,22 +1,36 @@
 /**
- * The one axios instance the UI talks to the server with. It adds `X-User-Id` to every
- * request and turns every failure into an `ApiError`, so callers route on `code`.
+ * The one axios instance the UI talks to the server with. It names the user (`X-User-Id` in
+ * dev mode, `Authorization: Bearer` in jwt mode) and turns every failure into an `ApiError`,
+ * so callers route on `code` (and `kind` for the words shown to people).
  */
 import axios, { AxiosError, type AxiosResponse } from 'axios';
+import { getToken, reportTokenExpired } from '../auth/embed';
+import { getAuthMode } from '../auth/mode';
 import { API_BASE_URL } from '../config';
 import { getUserId } from '../session';
-import type { ApiErrorCode, KnownErrorCode } from './types';
+import type { ApiErrorCode, KnownErrorCode } from './models';
 
 const KNOWN_CODES: readonly KnownErrorCode[] = [
   'invalid_request',
+  'invalid_state',
   'unknown_provider',
+  'not_found',
   'not_connected',
+  'unauthenticated',
   'reauth_required',
+  'insufficient_scope',
   'rate_limited',
   'upstream_error',
+  'upstream_timeout',
   'store_unavailable',
-  'invalid_state',
+  'internal_error',
 ];
+
+/**
+ * What kind of failure, for the words a person reads: we could not reach our server; the
+ * provider (HubSpot) failed; or an answer we did not expect (a bug, a bad request).
+ */
+export type FailureKind = 'network' | 'upstream' | 'unexpected' | 'other';
 
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
@@ -25,19 +39,52 @@ export class ApiError extends Error {
   readonly detail: string | undefined;
   /** Seconds to wait before retrying (rate limiting), when the server said. */
   readonly retryAfter: number | undefined;
+  /** The server's `X-Request-Id`, to quote to support. */
+  readonly requestId: string | undefined;
 
-  constructor(init: { code: ApiErrorCode; status: number; detail?: string; retryAfter?: number; title?: string }) {
+  constructor(init: {
+    code: ApiErrorCode;
+    status: number;
+    detail?: string;
+    retryAfter?: number;
+    title?: string;
+    requestId?: string;
+  }) {
     super(init.detail ?? init.title ?? init.code);
     this.name = 'ApiError';
     this.code = init.code;
     this.status = init.status;
     this.detail = init.detail;
     this.retryAfter = init.retryAfter;
+    this.requestId = init.requestId;
   }
 
-  /** The stored authorization no longer works; the user must connect again. */
+  /** The stored provider authorization no longer works; the user must connect again. */
   get needsReauth(): boolean {
-    return this.code === 'reauth_required' || (this.status === 401 && this.code !== 'invalid_state');
+    return (
+      this.code === 'reauth_required' ||
+      this.code === 'insufficient_scope' ||
+      (this.status === 401 && this.code !== 'invalid_state' && this.code !== 'unauthenticated')
+    );
+  }
+
+  get kind(): FailureKind {
+    switch (this.code) {
+      case 'network_error':
+      case 'timeout':
+      case 'store_unavailable':
+        return 'network';
+      case 'upstream_error':
+      case 'upstream_timeout':
+        return 'upstream';
+      case 'unexpected_response':
+      case 'unknown_error':
+      case 'internal_error':
+      case 'invalid_request':
+        return 'unexpected';
+      default:
+        return 'other';
+    }
   }
 }
 
@@ -66,16 +113,34 @@ function codeFromStatus(status: number): ApiErrorCode {
       return 'invalid_request';
     case 401:
       return 'reauth_required';
+    case 403:
+      return 'insufficient_scope';
     case 429:
       return 'rate_limited';
     case 502:
-    case 504:
       return 'upstream_error';
+    case 504:
+      return 'upstream_timeout';
     case 503:
       return 'store_unavailable';
     default:
-      return 'unknown_error';
+      return status >= 500 ? 'internal_error' : 'unknown_error';
   }
+}
+
+function header(response: AxiosResponse | undefined, name: string): string | undefined {
+  const value: unknown = response?.headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A 2xx whose body is not what the endpoint promises. */
+export function unexpectedResponse(response: AxiosResponse): ApiError {
+  return new ApiError({
+    code: 'unexpected_response',
+    status: response.status,
+    detail: 'The server answered in a shape this page does not understand.',
+    requestId: header(response, 'x-request-id'),
+  });
 }
 
 function toApiError(error: unknown): ApiError {
@@ -85,34 +150,55 @@ function toApiError(error: unknown): ApiError {
   }
   const response: AxiosResponse | undefined = error.response;
   if (!response) {
-    return new ApiError({ code: 'network_error', status: 0, detail: error.message });
+    const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
+    return new ApiError({ code: timedOut ? 'timeout' : 'network_error', status: 0, detail: error.message });
   }
   const body: unknown = response.data;
   const problem = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const code = isKnownCode(problem.code) ? problem.code : codeFromStatus(response.status);
-  const retryAfter =
-    parseRetryAfter(problem.retry_after) ?? parseRetryAfter(response.headers['retry-after'] as unknown);
+  const retryAfter = parseRetryAfter(problem.retry_after) ?? parseRetryAfter(header(response, 'retry-after'));
   return new ApiError({
     code,
     status: response.status,
     detail: typeof problem.detail === 'string' ? problem.detail : undefined,
     title: typeof problem.title === 'string' ? problem.title : undefined,
     retryAfter,
+    requestId: header(response, 'x-request-id'),
   });
+}
+
+/** Cookies (the OAuth flow's binding cookie) must go along when the API is on another origin. */
+function isCrossOrigin(base: string): boolean {
+  if (base === '') return false;
+  try {
+    return new URL(base, window.location.href).origin !== window.location.origin;
+  } catch {
+    return false;
+  }
 }
 
 export const apiClient = axios.create({
   baseURL: API_BASE_URL,
   timeout: 30_000,
   headers: { Accept: 'application/json' },
+  withCredentials: isCrossOrigin(API_BASE_URL),
 });
 
 apiClient.interceptors.request.use((config) => {
-  config.headers.set('X-User-Id', getUserId());
+  if (getAuthMode() === 'jwt') {
+    const token = getToken();
+    if (token) config.headers.set('Authorization', `Bearer ${token}`);
+  } else {
+    config.headers.set('X-User-Id', getUserId());
+  }
   return config;
 });
 
 apiClient.interceptors.response.use(
   (response) => response,
-  (error: unknown) => Promise.reject(toApiError(error)),
+  (error: unknown) => {
+    const apiError = toApiError(error);
+    if (apiError.code === 'unauthenticated' && getAuthMode() === 'jwt') reportTokenExpired();
+    return Promise.reject(apiError);
+  },
 );

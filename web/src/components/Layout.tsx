@@ -1,9 +1,54 @@
-import { Link, Outlet } from 'react-router-dom';
-import { useIntegrations } from '../hooks/integrationsContext';
+import { useEffect, useRef, type ReactNode } from 'react';
+import { Link, Outlet, useLocation } from 'react-router-dom';
+import type { AuthMode } from '../auth/mode';
+import { useIntegrations } from '../hooks/queries';
 import { UserIdField } from './UserIdField';
 
-export function Layout() {
+/** On a route change (not the first load), move focus to the new page's heading. */
+function useFocusOnRouteChange(mainRef: React.RefObject<HTMLElement | null>) {
+  const { pathname } = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const main = mainRef.current;
+    if (!main) return;
+    const heading = main.querySelector<HTMLElement>('h1');
+    const target = heading ?? main;
+    if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+    target.focus({ preventScroll: false });
+  }, [pathname, mainRef]);
+}
+
+function SandboxBadge() {
   const { data } = useIntegrations();
+  return data?.sandbox ? <Badge /> : null;
+}
+
+function Badge() {
+  return (
+    <span className="sandbox-badge" title="The server talks to a local HubSpot sandbox, not the real HubSpot">
+      Sandbox
+    </span>
+  );
+}
+
+export function Layout({
+  mode,
+  sandbox,
+  signedIn,
+  children,
+}: {
+  mode: AuthMode;
+  sandbox: boolean;
+  signedIn: boolean;
+  /** Shown instead of the routed page (e.g. while waiting for a sign-in). */
+  children?: ReactNode;
+}) {
+  const mainRef = useRef<HTMLElement>(null);
+  useFocusOnRouteChange(mainRef);
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -20,17 +65,14 @@ export function Layout() {
             </span>
             <span className="brand__name">VectorShift Integrations</span>
           </Link>
-          {data?.sandbox && (
-            <span className="sandbox-badge" title="The server talks to a local HubSpot sandbox, not the real HubSpot">
-              Sandbox
-            </span>
-          )}
+          {sandbox ? <Badge /> : signedIn && <SandboxBadge />}
           <div className="header__spacer" />
-          <UserIdField />
+          {/* The user-id field exists only in dev mode; with AUTH_MODE=jwt the host page signs us in. */}
+          {mode === 'dev' && <UserIdField />}
         </div>
       </header>
-      <main id="main" className="main" tabIndex={-1}>
-        <Outlet />
+      <main id="main" ref={mainRef} className="main" tabIndex={-1}>
+        {children ?? <Outlet />}
       </main>
       <footer className="footer">VectorShift · Integrations settings</footer>
     </div>

@@ -1,4 +1,4 @@
-import type { IntegrationStatus } from '../api/types';
+import type { IntegrationStatus } from '../api/models';
 
 const LABELS: Record<IntegrationStatus, string> = {
   connected: 'Connected',

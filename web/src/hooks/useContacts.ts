@@ -1,97 +1,108 @@
 /**
- * Loads a provider's items page by page, and knows what to do when that fails:
- * rate limiting retries by itself after `retryAfter`, an expired authorization asks for a
- * reconnect, anything else waits for the user to try again.
+ * Loads a provider's items page by page, and knows what to do when that fails: rate limiting
+ * retries by itself after `retryAfter`; an expired authorization asks for a reconnect;
+ * anything else waits for the user to retry. A refresh reloads as many rows as were shown and
+ * keeps the old rows on screen until the new ones arrive (or keeps them if it fails).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { isApiError } from '../api/client';
+import { ApiError, isApiError } from '../api/client';
 import { listItems } from '../api/integrations';
-import type { IntegrationItem } from '../api/types';
+import type { IntegrationItem } from '../api/models';
 
-export type ContactsStatus =
-  | 'idle'
-  | 'loading'
-  | 'ready'
-  | 'loading_more'
-  | 'rate_limited'
-  | 'reauth'
-  | 'not_connected'
-  | 'error';
+export type ContactsOp = 'first' | 'more' | 'refresh';
 
 export interface ContactsState {
-  status: ContactsStatus;
+  /** Rows shown; kept through a refresh and through failures. */
   items: IntegrationItem[];
   nextCursor: string | null;
-  /** When rate limited: the moment (ms since epoch) the request is retried. */
-  retryAt: number | null;
-  /** The cursor of the request that failed (null = first page), retried by `retry()`. */
-  failedCursor: string | null;
+  /** A first page arrived at least once. */
+  loaded: boolean;
+  /** The request under way. */
+  pending: ContactsOp | null;
+  /** The request under way has taken more than SLOW_AFTER_MS. */
+  slow: boolean;
+  /** The last request failed (cleared when another starts). */
+  failure: { op: ContactsOp; error: ApiError; retryAt: number | null } | null;
 }
 
-const INITIAL: ContactsState = {
-  status: 'idle',
-  items: [],
-  nextCursor: null,
-  retryAt: null,
-  failedCursor: null,
-};
+const INITIAL: ContactsState = { items: [], nextCursor: null, loaded: false, pending: null, slow: false, failure: null };
 
 /** Used when a 429 carries no Retry-After. */
 const DEFAULT_RETRY_AFTER_S = 5;
+/** After this long, say that HubSpot is busy rather than just spinning. */
+export const SLOW_AFTER_MS = 5_000;
+/** A refresh reloads at most this many pages. */
+const MAX_REFRESH_PAGES = 20;
+
+function asApiError(error: unknown): ApiError {
+  return isApiError(error) ? error : new ApiError({ code: 'unknown_error', status: 0, detail: String(error) });
+}
 
 export function useContacts(provider: string) {
   const [state, setState] = useState<ContactsState>(INITIAL);
+  const stateRef = useRef(state);
+  useEffect(() => {
+    stateRef.current = state;
+  }, [state]);
   const requestRef = useRef<AbortController | null>(null);
 
-  const fetchPage = useCallback(
-    (cursor: string | null) => {
+  const run = useCallback(
+    (op: ContactsOp) => {
       requestRef.current?.abort();
       const controller = new AbortController();
       requestRef.current = controller;
+      const { signal } = controller;
+      const before = stateRef.current;
       setState((prev) => ({
-        ...(cursor === null ? INITIAL : prev),
-        status: cursor === null ? 'loading' : 'loading_more',
-        retryAt: null,
+        ...(op === 'first' ? INITIAL : prev),
+        pending: op,
+        slow: false,
+        failure: null,
       }));
-      listItems(provider, cursor, controller.signal).then(
-        (page) => {
-          if (controller.signal.aborted) return;
-          setState((prev) => ({
-            status: 'ready',
-            items: cursor === null ? page.items : [...prev.items, ...page.items],
-            nextCursor: page.next_cursor ?? null,
-            retryAt: null,
-            failedCursor: null,
-          }));
+
+      const work = async (): Promise<{ items: IntegrationItem[]; nextCursor: string | null }> => {
+        if (op === 'more') {
+          const page = await listItems(provider, before.nextCursor, signal);
+          return { items: [...before.items, ...page.items], nextCursor: page.next_cursor ?? null };
+        }
+        const target = op === 'refresh' ? Math.max(1, before.items.length) : 1;
+        let items: IntegrationItem[] = [];
+        let cursor: string | null = null;
+        for (let pages = 0; pages < MAX_REFRESH_PAGES; pages += 1) {
+          const page = await listItems(provider, cursor, signal);
+          items = [...items, ...page.items];
+          cursor = page.next_cursor ?? null;
+          if (cursor === null || items.length >= target) break;
+        }
+        return { items, nextCursor: cursor };
+      };
+
+      work().then(
+        ({ items, nextCursor }) => {
+          if (signal.aborted) return;
+          setState({ items, nextCursor, loaded: true, pending: null, slow: false, failure: null });
         },
         (error: unknown) => {
-          if (controller.signal.aborted) return;
-          let status: ContactsStatus = 'error';
-          let retryAt: number | null = null;
-          if (isApiError(error)) {
-            if (error.code === 'rate_limited') {
-              status = 'rate_limited';
-              retryAt = Date.now() + (error.retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000;
-            } else if (error.needsReauth) {
-              status = 'reauth';
-            } else if (error.code === 'not_connected') {
-              status = 'not_connected';
-            }
-          }
-          setState((prev) => ({ ...prev, status, retryAt, failedCursor: cursor }));
+          if (signal.aborted) return;
+          const apiError = asApiError(error);
+          const retryAt =
+            apiError.code === 'rate_limited' ? Date.now() + (apiError.retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000 : null;
+          setState((prev) => ({ ...prev, pending: null, slow: false, failure: { op, error: apiError, retryAt } }));
         },
       );
     },
     [provider],
   );
 
-  const load = useCallback(() => fetchPage(null), [fetchPage]);
-
+  const load = useCallback(() => run('first'), [run]);
   const loadMore = useCallback(() => {
-    if (state.nextCursor !== null) fetchPage(state.nextCursor);
-  }, [fetchPage, state.nextCursor]);
-
-  const retry = useCallback(() => fetchPage(state.failedCursor), [fetchPage, state.failedCursor]);
+    if (stateRef.current.nextCursor !== null && stateRef.current.pending === null) run('more');
+  }, [run]);
+  const refresh = useCallback(() => run(stateRef.current.loaded ? 'refresh' : 'first'), [run]);
+  const retry = useCallback(() => {
+    const failed = stateRef.current.failure;
+    run(failed ? failed.op : 'first');
+  }, [run]);
 
   const clear = useCallback(() => {
     requestRef.current?.abort();
@@ -100,19 +111,26 @@ export function useContacts(provider: string) {
   }, []);
 
   // Rate limited: retry on our own once the server's Retry-After has passed.
-  const { status, retryAt, failedCursor } = state;
+  const { failure, pending } = state;
   useEffect(() => {
-    if (status !== 'rate_limited' || retryAt === null) return;
-    const timer = setTimeout(() => fetchPage(failedCursor), Math.max(0, retryAt - Date.now()));
+    if (!failure || failure.retryAt === null) return;
+    const timer = setTimeout(() => run(failure.op), Math.max(0, failure.retryAt - Date.now()));
     return () => clearTimeout(timer);
-  }, [status, retryAt, failedCursor, fetchPage]);
+  }, [failure, run]);
+
+  // Slow: after a while, say so.
+  useEffect(() => {
+    if (pending === null) return;
+    const timer = setTimeout(() => setState((prev) => (prev.pending ? { ...prev, slow: true } : prev)), SLOW_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [pending]);
 
   useEffect(() => () => requestRef.current?.abort(), []);
 
-  return { state, load, loadMore, retry, clear };
+  return { state, load, loadMore, refresh, retry, clear };
 }
 
-/** Seconds left until `at`, ticking once a second; null when `at` is null. */
+/** Seconds left until `at`, ticking; null when `at` is null. */
 export function useCountdown(at: number | null): number | null {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {

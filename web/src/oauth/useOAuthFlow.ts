@@ -10,8 +10,6 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { isApiError, type ApiError } from '../api/client';
 import { getAuthorizeUrl } from '../api/integrations';
 import { browser } from '../browser';
-import { apiUrl } from '../config';
-import { getUserId } from '../session';
 import {
   isOAuthResultMessage,
   OAUTH_CHANNEL_NAME,
@@ -37,11 +35,6 @@ function popupFeatures(): string {
   const left = Math.max(0, Math.round(window.screenX + (window.outerWidth - POPUP_WIDTH) / 2));
   const top = Math.max(0, Math.round(window.screenY + (window.outerHeight - POPUP_HEIGHT) / 2));
   return `popup=yes,width=${POPUP_WIDTH},height=${POPUP_HEIGHT},left=${left},top=${top}`;
-}
-
-export function authorizeRedirectUrl(provider: string): string {
-  const query = new URLSearchParams({ user_id: getUserId() });
-  return apiUrl(`/api/integrations/${encodeURIComponent(provider)}/authorize?${query.toString()}`);
 }
 
 export interface OAuthFlowOptions {
@@ -73,8 +66,14 @@ export function useOAuthFlow(provider: string, { initialResult = null, onResult 
     stopListening();
     const popup = window.open('', `${POPUP_NAME_PREFIX}${provider}`, popupFeatures());
     if (!popup) {
+      // Popups blocked: this tab goes to the consent page. The URL comes from the API (with
+      // the user named by header or bearer token, never in a URL) and the answer sets the
+      // cookie that binds the flow to this browser.
       setState({ phase: 'redirecting' });
-      browser.assign(authorizeRedirectUrl(provider));
+      getAuthorizeUrl(provider).then(
+        (url) => browser.assign(url),
+        (error: unknown) => setState({ phase: 'start_failed', error: isApiError(error) ? error : null }),
+      );
       return;
     }
     popupRef.current = popup;
@@ -180,10 +179,24 @@ export function useOAuthFlow(provider: string, { initialResult = null, onResult 
     setState({ phase: 'cancelled' });
   }, [stopListening]);
 
+  /** Bring the consent window to the front again (it may be hidden behind this one). */
+  const reopen = useCallback(() => {
+    const popup = popupRef.current;
+    if (popup && !popup.closed) {
+      try {
+        popup.focus();
+        return;
+      } catch {
+        // fall through: start over
+      }
+    }
+    start();
+  }, [start]);
+
   const reset = useCallback(() => {
     stopListening();
     setState({ phase: 'idle' });
   }, [stopListening]);
 
-  return { state, start, cancel, reset };
+  return { state, start, cancel, reset, reopen };
 }

@@ -1,26 +1,25 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
-import { isApiError } from '../api/client';
-import { disconnect, getConnectionStatus } from '../api/integrations';
-import type { IntegrationItem, IntegrationStatus } from '../api/types';
+import { isApiError, type ApiError } from '../api/client';
+import { disconnect } from '../api/integrations';
+import type { ConnectionStatus, IntegrationStatus } from '../api/models';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { ContactsTable } from '../components/ContactsTable';
+import { describeError, ErrorNotice, errorTitle } from '../components/ErrorNotice';
 import { ProviderLogo } from '../components/ProviderLogo';
 import { StatusBadge } from '../components/StatusBadge';
-import { useIntegrations } from '../hooks/integrationsContext';
-import { useContacts, useCountdown } from '../hooks/useContacts';
+import { useConnectionStatus, useIntegrations, useInvalidateConnection } from '../hooks/queries';
+import { useContacts, useCountdown, type ContactsState } from '../hooks/useContacts';
 import { describeOAuthError } from '../oauth/messages';
 import { useOAuthFlow, type OAuthFlowState } from '../oauth/useOAuthFlow';
 import { useDocumentTitle } from '../useDocumentTitle';
 import type { OAuthLocationState } from './OAuthCallback';
 
 const PROVIDER = 'hubspot';
+/** The success notice goes away by itself after this long. */
+export const SUCCESS_NOTICE_MS = 6_000;
 
-type Connection =
-  | { kind: 'loading' }
-  | { kind: 'not_connected' }
-  | { kind: 'connected'; accountId: string; scopes: string[]; expiresAt: string | null }
-  | { kind: 'reauth' }
-  | { kind: 'error' };
+type View = 'loading' | 'not_connected' | 'connected' | 'reauth' | 'error';
 
 type Tone = 'info' | 'success' | 'error' | 'neutral';
 
@@ -29,23 +28,24 @@ interface Notice {
   tone: Tone;
   title: string;
   body?: string;
-  action?: { label: string; onClick: () => void };
+  actions?: { label: string; onClick: () => void }[];
 }
 
-function formatDate(iso: string | null): string | null {
-  if (!iso) return null;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return null;
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+/** HubSpot scopes in words. Unknown ones are shown as they are. */
+const PERMISSIONS: Record<string, string> = {
+  'crm.objects.contacts.read': 'Read your contacts',
+  'crm.objects.companies.read': 'Read your companies',
+  'crm.objects.deals.read': 'Read your deals',
+  'crm.schemas.contacts.read': 'Read how your contacts are set up (properties)',
+  oauth: 'Know which HubSpot account and user connected',
+};
+
+export function describeScopes(scopes: readonly string[]): string[] {
+  const words = scopes.map((scope) => PERMISSIONS[scope] ?? `Other: ${scope}`);
+  return [...new Set(words)];
 }
 
-function contactName(item: IntegrationItem): string {
-  const { firstname, lastname } = item.properties;
-  const fromParts = [firstname, lastname].filter(Boolean).join(' ');
-  return item.title || fromParts || '(no name)';
-}
-
-function oauthNotice(state: OAuthFlowState, actions: { start: () => void; cancel: () => void }): Notice | null {
+function oauthNotice(state: OAuthFlowState, actions: { reopen: () => void; cancel: () => void }): Notice | null {
   switch (state.phase) {
     case 'idle':
       return null;
@@ -54,39 +54,38 @@ function oauthNotice(state: OAuthFlowState, actions: { start: () => void; cancel
         id: 'connecting',
         tone: 'info',
         title: 'Connecting…',
-        body: 'Finish signing in to HubSpot in the popup window.',
-        action: { label: 'Cancel', onClick: actions.cancel },
+        body: 'Finish signing in to HubSpot in its window. Lost it behind this page?',
+        actions: [
+          { label: 'Reopen the HubSpot window', onClick: actions.reopen },
+          { label: 'Cancel', onClick: actions.cancel },
+        ],
       };
     case 'redirecting':
-      return { id: 'redirecting', tone: 'info', title: 'Redirecting to HubSpot…' };
+      return { id: 'redirecting', tone: 'info', title: 'Taking you to HubSpot…' };
     case 'cancelled':
       return {
         id: 'cancelled',
         tone: 'neutral',
         title: 'Connection cancelled',
-        body: 'The HubSpot window was closed before the connection finished.',
-        action: { label: 'Try again', onClick: actions.start },
+        body: 'The HubSpot window was closed before the connection finished. Nothing was connected.',
       };
     case 'start_failed':
       return {
         id: 'start_failed',
         tone: 'error',
         title: 'Could not start connecting',
-        body:
-          state.error?.code === 'rate_limited'
-            ? 'Too many attempts. Wait a moment, then try again.'
-            : 'The server could not be reached — try again later.',
-        action: { label: 'Try again', onClick: actions.start },
+        body: describeError(state.error),
       };
     case 'done':
       if (state.result.result === 'success') {
+        return { id: `success-${state.result.account_id ?? ''}`, tone: 'success', title: 'HubSpot connected' };
+      }
+      if (state.result.error === 'access_denied') {
         return {
-          id: `success-${state.result.account_id ?? ''}`,
-          tone: 'success',
-          title: 'HubSpot connected',
-          body: state.result.account_id
-            ? `Connected to HubSpot account ${state.result.account_id}.`
-            : 'Your HubSpot account is connected.',
+          id: 'denied',
+          tone: 'neutral',
+          title: 'HubSpot was not connected',
+          body: 'You chose not to give access, so nothing was shared. Connect whenever you are ready.',
         };
       }
       return {
@@ -94,7 +93,6 @@ function oauthNotice(state: OAuthFlowState, actions: { start: () => void; cancel
         tone: 'error',
         title: 'Could not connect HubSpot',
         body: describeOAuthError(state.result.error, state.result.error_description),
-        action: { label: 'Try again', onClick: actions.start },
       };
   }
 }
@@ -108,9 +106,21 @@ function ButtonBusy({ label }: { label: string }) {
   );
 }
 
-function RetryCountdown({ at }: { at: number }) {
-  const seconds = useCountdown(at) ?? 0;
-  return <>{`Rate limited — retrying in ${seconds} s`}</>;
+function viewOf(
+  status: ReturnType<typeof useConnectionStatus>,
+  listStatus: string | undefined,
+  contactsError: ApiError | null,
+): View {
+  if (status.error) {
+    if (status.error.needsReauth) return 'reauth';
+    if (status.error.code === 'not_connected') return 'not_connected';
+    return 'error';
+  }
+  if (!status.data) return 'loading';
+  if (!status.data.connected) return listStatus === 'reauth_required' ? 'reauth' : 'not_connected';
+  if (listStatus === 'reauth_required' || contactsError?.needsReauth) return 'reauth';
+  if (contactsError?.code === 'not_connected') return 'not_connected';
+  return 'connected';
 }
 
 export function HubspotIntegration() {
@@ -118,45 +128,32 @@ export function HubspotIntegration() {
   const location = useLocation();
   const navigate = useNavigate();
   const integrations = useIntegrations();
+  const status = useConnectionStatus(PROVIDER);
+  const invalidate = useInvalidateConnection();
   const [initialResult] = useState(() => (location.state as OAuthLocationState | null)?.oauthResult ?? null);
 
-  const [connection, setConnection] = useState<Connection>({ kind: 'loading' });
-  const [statusRequest, setStatusRequest] = useState(0);
   const [confirming, setConfirming] = useState(false);
   const [disconnecting, setDisconnecting] = useState(false);
   const [localNotice, setLocalNotice] = useState<Notice | null>(null);
+  const [disconnectError, setDisconnectError] = useState<ApiError | null>(null);
 
   const noticeHeadingRef = useRef<HTMLHeadingElement>(null);
+  const titleRef = useRef<HTMLHeadingElement>(null);
   const disconnectButtonRef = useRef<HTMLButtonElement>(null);
 
-  const { reload: reloadIntegrations } = integrations;
   const contacts = useContacts(PROVIDER);
   const { load: loadContacts, clear: clearContacts } = contacts;
 
-  const refresh = useCallback(() => {
-    setStatusRequest((n) => n + 1);
-  }, []);
-
   const onResult = useCallback(
     (result: { result: 'success' | 'error' }) => {
-      if (result.result === 'success') {
-        refresh();
-        reloadIntegrations();
-      }
+      invalidate();
+      if (result.result === 'success') loadContacts();
     },
-    [refresh, reloadIntegrations],
+    [invalidate, loadContacts],
   );
 
   const oauth = useOAuthFlow(PROVIDER, { initialResult, onResult });
-  const { start: startOAuth, cancel: cancelOAuth } = oauth;
-
-  /** Reload everything; old outcome messages no longer apply. */
-  const refreshData = () => {
-    oauth.reset();
-    setLocalNotice(null);
-    refresh();
-    reloadIntegrations();
-  };
+  const { start: startOAuth, cancel: cancelOAuth, reopen: reopenOAuth, reset: resetOAuth } = oauth;
 
   const connect = useCallback(() => {
     setLocalNotice(null);
@@ -168,84 +165,75 @@ export function HubspotIntegration() {
     if (initialResult) navigate(location.pathname, { replace: true, state: null });
   }, [initialResult, navigate, location.pathname]);
 
-  // Connection status, and the first page of contacts when connected.
-  useEffect(() => {
-    const controller = new AbortController();
-    getConnectionStatus(PROVIDER, controller.signal).then(
-      (status) => {
-        if (status.connected) {
-          setConnection({
-            kind: 'connected',
-            accountId: status.account_id,
-            scopes: status.scopes ?? [],
-            expiresAt: status.expires_at ?? null,
-          });
-          loadContacts();
-        } else {
-          setConnection({ kind: 'not_connected' });
-          clearContacts();
-        }
-      },
-      (error: unknown) => {
-        if (controller.signal.aborted) return;
-        if (isApiError(error) && error.needsReauth) setConnection({ kind: 'reauth' });
-        else if (isApiError(error) && error.code === 'not_connected') setConnection({ kind: 'not_connected' });
-        else setConnection({ kind: 'error' });
-      },
-    );
-    return () => controller.abort();
-  }, [statusRequest, loadContacts, clearContacts]);
-
   const listStatus = integrations.data?.integrations.find((i) => i.id === PROVIDER)?.status;
-  const needsReauth =
-    connection.kind === 'reauth' ||
-    (connection.kind === 'connected' && contacts.state.status === 'reauth') ||
-    (connection.kind === 'not_connected' && listStatus === 'reauth_required');
-  const isConnected = connection.kind === 'connected' && contacts.state.status !== 'not_connected';
+  const contactsError = contacts.state.failure?.error ?? null;
+  const view = viewOf(status, listStatus, contactsError);
 
-  const badge: IntegrationStatus | null = needsReauth
-    ? 'reauth_required'
-    : isConnected
-      ? 'connected'
-      : connection.kind === 'not_connected' || contacts.state.status === 'not_connected'
-        ? 'not_connected'
-        : null;
+  // Contacts load when the server says we are connected, and go when it says we are not.
+  const statusConnected = status.data?.connected === true;
+  useEffect(() => {
+    if (statusConnected) loadContacts();
+    else clearContacts();
+  }, [statusConnected, loadContacts, clearContacts]);
 
-  const notice =
-    oauth.state.phase === 'idle'
-      ? localNotice
-      : oauthNotice(oauth.state, { start: connect, cancel: cancelOAuth });
+  // A contacts answer that says the connection changed: tell every screen.
+  const contactsSaysChanged = contactsError?.needsReauth === true || contactsError?.code === 'not_connected';
+  useEffect(() => {
+    if (contactsSaysChanged) invalidate();
+  }, [contactsSaysChanged, invalidate]);
+
+  let notice =
+    oauth.state.phase === 'idle' ? localNotice : oauthNotice(oauth.state, { reopen: reopenOAuth, cancel: cancelOAuth });
+  // A stale "request expired" (e.g. Back to an old consent page) means nothing when we are connected.
+  if (oauth.state.phase === 'done' && oauth.state.result.error === 'invalid_state' && view === 'connected') {
+    notice = null;
+  }
   const connecting = oauth.state.phase === 'connecting' || oauth.state.phase === 'redirecting';
 
-  // Move focus to the outcome when one arrives, so keyboard and screen reader users land on it.
+  // Move focus to an outcome when one arrives, so keyboard and screen reader users land on it.
   const noticeId = notice?.id ?? null;
+  const noticeTone = notice?.tone ?? null;
   useEffect(() => {
     if (noticeId && noticeId !== 'connecting' && noticeId !== 'redirecting') noticeHeadingRef.current?.focus();
   }, [noticeId]);
 
+  // Success says so, then gets out of the way.
+  useEffect(() => {
+    if (noticeTone !== 'success') return;
+    const timer = setTimeout(() => {
+      const hadFocus = noticeHeadingRef.current !== null && document.activeElement === noticeHeadingRef.current;
+      resetOAuth();
+      setLocalNotice(null);
+      if (hadFocus) titleRef.current?.focus();
+    }, SUCCESS_NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [noticeId, noticeTone, resetOAuth]);
+
+  const refreshAll = () => {
+    resetOAuth();
+    setLocalNotice(null);
+    invalidate();
+    if (view === 'connected') contacts.refresh();
+  };
+
   const confirmDisconnect = async () => {
     setDisconnecting(true);
+    setDisconnectError(null);
     try {
       await disconnect(PROVIDER);
       setConfirming(false);
-      oauth.reset();
+      resetOAuth();
       clearContacts();
-      setConnection({ kind: 'not_connected' });
       setLocalNotice({
         id: `disconnected-${Date.now()}`,
         tone: 'neutral',
         title: 'HubSpot disconnected',
         body: 'VectorShift no longer has access to your HubSpot account.',
       });
-      reloadIntegrations();
+      invalidate();
     } catch (error) {
       setConfirming(false);
-      setLocalNotice({
-        id: `disconnect-failed-${Date.now()}`,
-        tone: 'error',
-        title: 'Could not disconnect — try again later',
-        body: isApiError(error) && error.detail ? error.detail : undefined,
-      });
+      setDisconnectError(isApiError(error) ? error : null);
     } finally {
       setDisconnecting(false);
     }
@@ -255,6 +243,10 @@ export function HubspotIntegration() {
     setConfirming(false);
     disconnectButtonRef.current?.focus();
   };
+
+  const badge: IntegrationStatus | null =
+    view === 'reauth' ? 'reauth_required' : view === 'connected' ? 'connected' : view === 'not_connected' ? 'not_connected' : null;
+  const refreshing = contacts.state.pending === 'refresh' || (status.isFetching && view === 'connected');
 
   return (
     <div className="page">
@@ -267,74 +259,62 @@ export function HubspotIntegration() {
           <ProviderLogo id={PROVIDER} name="HubSpot" size={52} />
           <div className="provider__titles">
             <div className="provider__title-row">
-              <h1 id="provider-title" className="provider__title">
+              <h1 id="provider-title" className="provider__title" ref={titleRef} tabIndex={-1}>
                 HubSpot
               </h1>
               {badge && <StatusBadge status={badge} />}
             </div>
-            <p className="provider__desc">Sync contacts from your HubSpot CRM into VectorShift.</p>
+            <p className="provider__desc">Bring contacts from your HubSpot CRM into VectorShift.</p>
           </div>
           <div className="provider__actions">
-            {connection.kind === 'loading' && <span className="muted">Checking connection…</span>}
-            {(connection.kind === 'not_connected' || contacts.state.status === 'not_connected') && !needsReauth && (
-              <button type="button" className="btn btn--primary" onClick={connect} disabled={connecting}>
+            {view === 'loading' && (
+              <span className="muted" role="status">
+                Checking connection…
+              </span>
+            )}
+            {view === 'not_connected' && (
+              <button type="button" className="btn btn--primary" onClick={connect} aria-disabled={connecting || undefined}>
                 {connecting ? <ButtonBusy label="Connecting…" /> : 'Connect HubSpot'}
               </button>
             )}
-            {(isConnected || needsReauth) && (
-              <>
-                {isConnected && !needsReauth && (
-                  <button
-                    type="button"
-                    className="btn btn--secondary"
-                    onClick={refreshData}
-                    disabled={contacts.state.status === 'loading'}
-                  >
-                    Refresh
-                  </button>
-                )}
-                <button
-                  ref={disconnectButtonRef}
-                  type="button"
-                  className="btn btn--danger-outline"
-                  onClick={() => setConfirming(true)}
-                >
-                  Disconnect
-                </button>
-              </>
+            {view === 'connected' && (
+              <button
+                type="button"
+                className="btn btn--secondary"
+                onClick={() => {
+                  if (!refreshing) refreshAll();
+                }}
+                aria-disabled={refreshing || undefined}
+              >
+                {refreshing ? <ButtonBusy label="Refreshing…" /> : 'Refresh'}
+              </button>
+            )}
+            {(view === 'connected' || view === 'reauth') && (
+              <button
+                ref={disconnectButtonRef}
+                type="button"
+                className="btn btn--danger-outline"
+                onClick={() => setConfirming(true)}
+              >
+                Disconnect
+              </button>
             )}
           </div>
         </div>
 
-        {connection.kind === 'connected' && (
-          <dl className="provider__details">
-            <div>
-              <dt>Account</dt>
-              <dd>{connection.accountId}</dd>
-            </div>
-            {connection.scopes.length > 0 && (
-              <div>
-                <dt>Permissions</dt>
-                <dd>
-                  {connection.scopes.map((scope) => (
-                    <code key={scope} className="scope">
-                      {scope}
-                    </code>
-                  ))}
-                </dd>
-              </div>
-            )}
-            {formatDate(connection.expiresAt) && (
-              <div>
-                <dt>Access renews</dt>
-                <dd>{formatDate(connection.expiresAt)}</dd>
-              </div>
-            )}
-          </dl>
-        )}
+        {view === 'connected' && status.data && <AccountDetails status={status.data} />}
 
-        {connection.kind === 'error' && <LoadFailed heading="h2" onRetry={refresh} />}
+        {view === 'error' && (
+          <ErrorNotice
+            heading="h2"
+            title={errorTitle(status.error, 'check the connection')}
+            error={status.error}
+            onRetry={() => void status.refetch()}
+          />
+        )}
       </section>
+
+      {disconnectErrorNotice(disconnectError, () => setConfirming(true))}
 
       <div className="live-region" aria-live="polite" aria-atomic="true">
         {notice && (
@@ -343,32 +323,38 @@ export function HubspotIntegration() {
               {notice.title}
             </h2>
             {notice.body && <p className="notice__body">{notice.body}</p>}
-            {notice.action && (
+            {notice.actions && (
               <div className="notice__actions">
-                <button type="button" className="btn btn--secondary" onClick={notice.action.onClick}>
-                  {notice.action.label}
-                </button>
+                {notice.actions.map((action) => (
+                  <button key={action.label} type="button" className="btn btn--secondary" onClick={action.onClick}>
+                    {action.label}
+                  </button>
+                ))}
               </div>
             )}
           </div>
         )}
       </div>
 
-      {needsReauth && (
+      {view === 'not_connected' && <BeforeConnecting />}
+
+      {view === 'reauth' && (
         <section className="card reauth" aria-labelledby="reauth-title">
           <h2 id="reauth-title" className="section__title">
             HubSpot needs to be reconnected
           </h2>
           <p className="muted">
-            The authorization for HubSpot expired or was revoked. Reconnect to keep syncing your contacts.
+            {contactsError?.code === 'insufficient_scope'
+              ? 'The HubSpot connection lacks a permission VectorShift needs. Reconnect to grant it.'
+              : 'The authorization for HubSpot expired or was revoked. Reconnect to keep syncing your contacts.'}
           </p>
-          <button type="button" className="btn btn--primary" onClick={connect} disabled={connecting}>
+          <button type="button" className="btn btn--primary" onClick={connect} aria-disabled={connecting || undefined}>
             {connecting ? <ButtonBusy label="Connecting…" /> : 'Reconnect HubSpot'}
           </button>
         </section>
       )}
 
-      {isConnected && !needsReauth && (
+      {view === 'connected' && (
         <ContactsSection
           state={contacts.state}
           onLoadMore={contacts.loadMore}
@@ -395,46 +381,139 @@ export function HubspotIntegration() {
   );
 }
 
+function disconnectErrorNotice(error: ApiError | null, retry: () => void) {
+  if (error === null) return null;
+  return <ErrorNotice heading="h2" title={errorTitle(error, 'disconnect')} error={error} onRetry={retry} />;
+}
+
+function AccountDetails({ status }: { status: ConnectionStatus }) {
+  const permissions = describeScopes(status.scopes ?? []);
+  const account = status.account_name ?? (status.account_id ? `HubSpot account ${status.account_id}` : null);
+  return (
+    <dl className="provider__details">
+      {account && (
+        <div>
+          <dt>Account</dt>
+          <dd className="break-anywhere">{account}</dd>
+        </div>
+      )}
+      {status.account_user && (
+        <div>
+          <dt>Connected by</dt>
+          <dd className="break-anywhere">{status.account_user}</dd>
+        </div>
+      )}
+      {permissions.length > 0 && (
+        <div>
+          <dt>VectorShift can</dt>
+          <dd>
+            <ul className="permissions">
+              {permissions.map((permission) => (
+                <li key={permission}>{permission}</li>
+              ))}
+            </ul>
+          </dd>
+        </div>
+      )}
+    </dl>
+  );
+}
+
+function BeforeConnecting() {
+  return (
+    <section className="card explain" aria-labelledby="explain-title">
+      <h2 id="explain-title" className="section__title">
+        What happens when you connect
+      </h2>
+      <ul className="explain__list">
+        <li>
+          <strong>What VectorShift reads:</strong> your HubSpot contacts — names, e-mail addresses and when they last
+          changed.
+        </li>
+        <li>
+          <strong>Read-only:</strong> VectorShift never creates, changes or deletes anything in HubSpot.
+        </li>
+        <li>
+          <strong>You sign in on HubSpot’s own page;</strong> VectorShift never sees your password.
+        </li>
+        <li>
+          <strong>Disconnect at any time</strong> here, or in HubSpot under Settings → Integrations → Connected apps.
+        </li>
+      </ul>
+    </section>
+  );
+}
+
+function RetryCountdown({ at }: { at: number }) {
+  const seconds = useCountdown(at) ?? 0;
+  return <>{`HubSpot is busy — retrying in ${seconds} s`}</>;
+}
+
+function Pending({ state, label }: { state: ContactsState; label: string }) {
+  return (
+    <div className="loading" role="status">
+      <span className="spinner" aria-hidden="true" />
+      {state.slow ? 'HubSpot is busy, still trying…' : label}
+    </div>
+  );
+}
+
+function Failure({ state, onRetry }: { state: ContactsState; onRetry: () => void }) {
+  const failure = state.failure;
+  if (!failure) return null;
+  if (failure.retryAt !== null) {
+    return (
+      <div className="notice notice--warning" role="status">
+        <h3 className="notice__title">
+          <RetryCountdown key={failure.retryAt} at={failure.retryAt} />
+        </h3>
+        <p className="notice__body">HubSpot asked us to slow down. This continues by itself.</p>
+      </div>
+    );
+  }
+  if (failure.error.needsReauth || failure.error.code === 'not_connected') return null;
+  const what = failure.op === 'more' ? 'load more contacts' : failure.op === 'refresh' ? 'refresh' : 'load contacts';
+  return <ErrorNotice title={errorTitle(failure.error, what)} error={failure.error} onRetry={onRetry} />;
+}
+
 function ContactsSection({
   state,
   onLoadMore,
   onRetry,
 }: {
-  state: ReturnType<typeof useContacts>['state'];
+  state: ContactsState;
   onLoadMore: () => void;
   onRetry: () => void;
 }) {
-  const { status, items, nextCursor, retryAt } = state;
-  const loadingFirst = status === 'loading' || status === 'idle';
+  const { items, nextCursor, pending, failure, loaded } = state;
   const hasItems = items.length > 0;
+  const footerFailure = failure?.op === 'more';
+  const summaryRef = useRef<HTMLParagraphElement>(null);
+  const loadMoreRef = useRef<HTMLButtonElement>(null);
+  const pagedByKeyboard = useRef(false);
+
+  // When the last page arrives the Load more button goes away: keep focus near it.
+  const showLoadMore = nextCursor !== null;
+  useEffect(() => {
+    if (!showLoadMore && pagedByKeyboard.current) {
+      pagedByKeyboard.current = false;
+      summaryRef.current?.focus();
+    }
+  }, [showLoadMore]);
 
   return (
-    <section className="card contacts" aria-labelledby="contacts-title" aria-busy={loadingFirst}>
+    <section className="card contacts" aria-labelledby="contacts-title" aria-busy={pending !== null}>
       <div className="section__head">
         <h2 id="contacts-title" className="section__title">
           Contacts
         </h2>
+        {pending === 'refresh' && <Pending state={state} label="Refreshing…" />}
       </div>
 
-      {loadingFirst && (
-        <div className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          Loading data…
-        </div>
-      )}
+      {pending === 'first' && <Pending state={state} label="Loading contacts…" />}
+      {!footerFailure && <Failure state={state} onRetry={onRetry} />}
 
-      {status === 'error' && <LoadFailed heading="h3" onRetry={onRetry} />}
-
-      {status === 'rate_limited' && retryAt !== null && (
-        <div className="notice notice--warning" role="status">
-          <h3 className="notice__title">
-            <RetryCountdown key={retryAt} at={retryAt} />
-          </h3>
-          <p className="notice__body">HubSpot asked us to slow down. Your contacts will load automatically.</p>
-        </div>
-      )}
-
-      {status === 'ready' && !hasItems && (
+      {loaded && !hasItems && pending === null && (
         <div className="empty-state">
           <h3 className="empty-state__title">No contacts yet</h3>
           <p className="muted">Contacts you add in HubSpot will show up here.</p>
@@ -443,75 +522,31 @@ function ContactsSection({
 
       {hasItems && (
         <>
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Link</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((item) => (
-                  <tr key={item.id}>
-                    <td data-label="Name" className="table__name">
-                      <span className="contact-name">
-                        <span className="avatar" aria-hidden="true">
-                          {contactName(item).charAt(0).toUpperCase()}
-                        </span>
-                        {contactName(item)}
-                      </span>
-                    </td>
-                    <td data-label="Email" className="table__email">
-                      {item.properties.email ?? <span className="muted">—</span>}
-                    </td>
-                    <td className="table__link">
-                      {item.url && (
-                        <a href={item.url} target="_blank" rel="noopener noreferrer">
-                          Open in HubSpot
-                          <span className="visually-hidden"> ({contactName(item)}, opens in a new tab)</span>
-                        </a>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ContactsTable items={items} />
           <div className="contacts__footer">
-            <span className="muted" role="status">
-              Showing {items.length} contact{items.length === 1 ? '' : 's'}
-            </span>
-            {nextCursor !== null && (
+            <p className="muted contacts__summary" ref={summaryRef} tabIndex={-1}>
+              {nextCursor === null
+                ? `All ${items.length} contact${items.length === 1 ? '' : 's'} loaded`
+                : `Showing ${items.length} contacts — more in HubSpot`}
+            </p>
+            {footerFailure && <Failure state={state} onRetry={onRetry} />}
+            {showLoadMore && (
               <button
+                ref={loadMoreRef}
                 type="button"
                 className="btn btn--secondary"
-                onClick={onLoadMore}
-                disabled={status === 'loading_more' || status === 'rate_limited'}
+                onClick={() => {
+                  pagedByKeyboard.current = document.activeElement === loadMoreRef.current;
+                  onLoadMore();
+                }}
+                aria-disabled={pending !== null || undefined}
               >
-                {status === 'loading_more' ? <ButtonBusy label="Loading…" /> : 'Load more'}
+                {pending === 'more' ? <ButtonBusy label={state.slow ? 'HubSpot is busy, still trying…' : 'Loading…'} /> : 'Load more'}
               </button>
             )}
           </div>
         </>
       )}
     </section>
-  );
-}
-
-/** The generic "could not load" notice with a retry, at the heading level of its section. */
-function LoadFailed({ heading: Heading, onRetry }: { heading: 'h2' | 'h3'; onRetry: () => void }) {
-  return (
-    <div className="notice notice--error">
-      <Heading className="notice__title">Could not load data — try again later</Heading>
-      <div className="notice__actions">
-        <button type="button" className="btn btn--secondary" onClick={onRetry}>
-          Try again
-        </button>
-      </div>
-    </div>
   );
 }

@@ -1,8 +1,9 @@
 import { Link } from 'react-router-dom';
-import type { IntegrationSummary } from '../api/types';
+import type { IntegrationStatus, IntegrationSummary } from '../api/models';
+import { ErrorNotice, errorTitle } from '../components/ErrorNotice';
 import { ProviderLogo } from '../components/ProviderLogo';
 import { StatusBadge } from '../components/StatusBadge';
-import { useIntegrations } from '../hooks/integrationsContext';
+import { useIntegrations } from '../hooks/queries';
 import { useDocumentTitle } from '../useDocumentTitle';
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -32,14 +33,7 @@ export function IntegrationSelector() {
       )}
 
       {error && !data && (
-        <div className="notice notice--error" role="alert">
-          <h2 className="notice__title">Could not load integrations — try again later</h2>
-          <div className="notice__actions">
-            <button type="button" className="btn btn--secondary" onClick={reload}>
-              Try again
-            </button>
-          </div>
-        </div>
+        <ErrorNotice heading="h2" title={errorTitle(error, 'load integrations')} error={error} onRetry={reload} />
       )}
 
       {data && (
@@ -49,7 +43,7 @@ export function IntegrationSelector() {
               <Link className="card card--link integration-card" to={`/integrations/${integration.id}`}>
                 <div className="integration-card__top">
                   <ProviderLogo id={integration.id} name={integration.name} />
-                  <StatusBadge status={integration.status} />
+                  <StatusBadge status={knownStatus(integration.status)} />
                 </div>
                 <h2 className="integration-card__name">{integration.name}</h2>
                 <p className="integration-card__desc">
@@ -75,7 +69,11 @@ export function IntegrationSelector() {
 }
 
 /** The one-line summary under a card: the account, or what the user should do next. */
-function cardMeta(integration: { status: string; account_id: string | null }): string {
+function cardMeta(integration: { status: string; account_id?: string | null }): string {
   if (integration.status === 'reauth_required') return 'Access expired — reconnect';
   return integration.account_id ? `Account ${integration.account_id}` : 'Not set up yet';
+}
+
+function knownStatus(status: string): IntegrationStatus {
+  return status === 'connected' || status === 'reauth_required' ? status : 'not_connected';
 }

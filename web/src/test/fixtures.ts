@@ -1,4 +1,4 @@
-import type { IntegrationItem, IntegrationsResponse } from '../api/types';
+import type { IntegrationItem, IntegrationsResponse } from '../api/models';
 
 export const CONSENT_URL = 'https://sandbox.example/oauth/authorize?client_id=abc&state=xyz';
 

@@ -4,6 +4,7 @@ import { vi } from 'vitest';
 import userEvent from '@testing-library/user-event';
 import { MemoryRouter, useLocation } from 'react-router-dom';
 import { App } from '../App';
+import { createQueryClient } from '../hooks/queries';
 
 export const locationRef: { pathname: string; search: string } = { pathname: '', search: '' };
 
@@ -20,7 +21,7 @@ export function renderApp(path = '/integrations') {
   const user = userEvent.setup();
   const result = render(
     <MemoryRouter initialEntries={[path]}>
-      <App />
+      <App queryClient={createQueryClient()} />
       <LocationSpy />
     </MemoryRouter>,
   );

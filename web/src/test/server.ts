@@ -4,6 +4,7 @@ import { ADA, CONSENT_URL, integrationsResponse } from './fixtures';
 
 /** Default handlers: a user with HubSpot connected and one contact. Tests override per case. */
 export const handlers = [
+  http.get('/api/config', () => HttpResponse.json({ auth_mode: 'dev', sandbox: false, embed_origins: [] })),
   http.get('/api/integrations', () => HttpResponse.json(integrationsResponse('connected'))),
   http.get('/api/integrations/hubspot/authorize', () => HttpResponse.json({ url: CONSENT_URL })),
   http.get('/api/integrations/hubspot/status', () =>

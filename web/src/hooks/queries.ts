@@ -1,0 +1,81 @@
+/**
+ * The one source of truth for server state, with TanStack Query: the integrations list and
+ * each provider's connection status live in one cache every screen reads, so the selector,
+ * the provider page and the header cannot disagree. The cache refetches on window focus, and
+ * `useInvalidateConnection()` is called on every event that may change a connection (an OAuth
+ * result, from this tab or another, a reauth/401 answer, a disconnect). Keys carry the
+ * identity, so a different user never sees another's cached answers.
+ */
+import { QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, useCallback, useContext } from 'react';
+import type { ApiError } from '../api/client';
+import { getConnectionStatus, listIntegrations } from '../api/integrations';
+import type { IntegrationsResponse } from '../api/models';
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // Errors are shown with a Retry button; the server already retries HubSpot for us.
+        retry: false,
+        refetchOnWindowFocus: true,
+        staleTime: 2_000,
+      },
+    },
+  });
+}
+
+/** Who the cached answers belong to (the dev user id, or the JWT's subject). */
+export const IdentityContext = createContext<string>('');
+
+export function useIdentity(): string {
+  return useContext(IdentityContext);
+}
+
+export const queryKeys = {
+  integrations: (who: string) => ['integrations', who] as const,
+  status: (who: string, provider: string) => ['status', who, provider] as const,
+};
+
+export interface IntegrationsQuery {
+  data: IntegrationsResponse | null;
+  error: ApiError | null;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** The server's list of integrations (and whether it runs in sandbox mode). */
+export function useIntegrations(): IntegrationsQuery {
+  const who = useIdentity();
+  const query = useQuery<IntegrationsResponse, ApiError>({
+    queryKey: queryKeys.integrations(who),
+    queryFn: ({ signal }) => listIntegrations(signal),
+  });
+  const { refetch } = query;
+  const reload = useCallback(() => void refetch(), [refetch]);
+  return { data: query.data ?? null, error: query.error, loading: query.isFetching, reload };
+}
+
+export function useConnectionStatus(provider: string) {
+  const who = useIdentity();
+  return useQuery({
+    queryKey: queryKeys.status(who, provider),
+    queryFn: ({ signal }) => getConnectionStatus(provider, signal),
+  });
+}
+
+/** Something may have changed a connection: refetch the list and every status. */
+export function useInvalidateConnection(): () => void {
+  const client = useQueryClient();
+  return useCallback(() => {
+    void client.invalidateQueries({ queryKey: ['integrations'] });
+    void client.invalidateQueries({ queryKey: ['status'] });
+  }, [client]);
+}
+
+declare module '@tanstack/react-query' {
+  interface Register {
+    // Every query function goes through the axios client, which only ever rejects with ApiError.
+    defaultError: ApiError;
+  }
+}
