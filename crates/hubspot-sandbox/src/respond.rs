@@ -183,6 +183,9 @@ pub(crate) fn rate_limited(
             "message": "You have reached your ten_secondly_rolling limit.",
             "errorType": "RATE_LIMIT",
             "correlationId": correlation_id(),
+            // Not in HubSpot's rate-limit page example, but the specs' `Error` schema requires
+            // `category`; `RATE_LIMITS` is the category HubSpot's error-handling page lists.
+            "category": "RATE_LIMITS",
             "policyName": "TEN_SECONDLY_ROLLING",
             "groupName": group,
         }),

@@ -9,4 +9,7 @@ mod faults;
 mod helpers;
 mod mount;
 mod oauth;
+mod oauth2026;
 mod rate_limit;
+mod routes;
+mod schema;
