@@ -15,7 +15,8 @@ export default defineConfig({
   },
   build: {
     outDir: 'dist',
-    sourcemap: true,
+    // No public source maps in the production build (the issue: a 1.9 MB map was served to everyone).
+    sourcemap: false,
   },
   test: {
     environment: 'jsdom',
