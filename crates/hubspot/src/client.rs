@@ -6,17 +6,33 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use integration_core::{
-    AuthorizationCode, Credentials, Error, ExposeSecret as _, Integration, ItemQuery, OAuthState,
-    Page,
+    AuthorizationCode, AuthorizationRequest, Credentials, Cursor, Error, ExposeSecret as _,
+    Integration, ItemQuery, ObjectType, Page, PkceVerifier,
 };
 use url::Url;
 
-use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, append_path};
+use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, append_path};
 use crate::http::{
-    MAX_BODY, MAX_ERROR_BODY, api_error, log_rate_limit, read_body, transport_error,
+    ErrorBody, MAX_BODY, MAX_ERROR_BODY, api_error, log_rate_limit, read_body, transport_error,
 };
 use crate::objects::{ObjectKind, parse_page};
 use crate::token::{self, Grant};
+
+/// What HubSpot lists, and the read scope each needs.
+const OBJECT_TYPES: &[ObjectType] = &[
+    ObjectType {
+        id: "contacts",
+        scopes: &["crm.objects.contacts.read"],
+    },
+    ObjectType {
+        id: "companies",
+        scopes: &["crm.objects.companies.read"],
+    },
+    ObjectType {
+        id: "deals",
+        scopes: &["crm.objects.deals.read"],
+    },
+];
 
 const USER_AGENT: &str = concat!("vs-integrations-hubspot/", env!("CARGO_PKG_VERSION"));
 
@@ -78,6 +94,40 @@ impl HubSpot {
         Ok((status, headers, body))
     }
 
+    /// What HubSpot says about an access token: the portal's domain and the installing user.
+    async fn introspect(&self, credentials: &Credentials) -> Result<token::TokenInfo, Error> {
+        let token = credentials.access_token.expose_secret();
+        let request = match self.config.oauth_api {
+            OAuthApi::V2026_03 => self
+                .http
+                .post(append_path(
+                    &self.config.api_base_url,
+                    "/oauth/2026-03/token/introspect",
+                    &[],
+                )?)
+                .form(&[
+                    ("client_id", self.config.client_id.as_str()),
+                    ("client_secret", self.config.client_secret.expose_secret()),
+                    ("token", token),
+                    ("token_type_hint", "access_token"),
+                ]),
+            OAuthApi::V1 => self.http.get(append_path(
+                &self.config.api_base_url,
+                "/oauth/v1/access-tokens/{token}",
+                &[("token", token)],
+            )?),
+        }
+        .header(reqwest::header::ACCEPT, "application/json");
+        let (status, headers, body) = self.send(request).await?;
+        if (200..300).contains(&status) {
+            let body = body.ok_or_else(|| {
+                Error::InvalidResponse("introspection response exceeds the size limit".into())
+            })?;
+            return token::parse_info(&body);
+        }
+        Err(api_error(status, &headers, body.as_deref()))
+    }
+
     /// `POST token_url` with the client credentials in the form body, as HubSpot requires.
     async fn token_request(
         &self,
@@ -114,7 +164,7 @@ impl HubSpot {
         secrets.extend(
             params
                 .iter()
-                .filter(|(k, _)| matches!(*k, "code" | "refresh_token"))
+                .filter(|(k, _)| matches!(*k, "code" | "refresh_token" | "code_verifier"))
                 .map(|(_, v)| *v),
         );
         Err(token::parse_error(
@@ -137,18 +187,37 @@ impl Integration for HubSpot {
         "HubSpot"
     }
 
-    fn authorization_url(&self, state: &OAuthState, redirect_uri: &str) -> Result<Url, Error> {
+    fn supports_pkce(&self) -> bool {
+        self.config.pkce
+    }
+
+    fn object_types(&self) -> &'static [ObjectType] {
+        OBJECT_TYPES
+    }
+
+    /// HubSpot's `after` cursors are numeric.
+    fn accepts_cursor(&self, cursor: &Cursor) -> bool {
+        let raw = cursor.as_str();
+        raw.len() <= 20 && raw.bytes().all(|b| b.is_ascii_digit())
+    }
+
+    fn authorization_url(&self, request: &AuthorizationRequest<'_>) -> Result<Url, Error> {
         let mut url = self.config.auth_url.clone();
         {
             let mut query = url.query_pairs_mut();
             query
                 .append_pair("client_id", &self.config.client_id)
-                .append_pair("redirect_uri", redirect_uri)
+                .append_pair("redirect_uri", request.redirect_uri)
                 .append_pair("scope", &self.config.scopes.join(" "));
             if !self.config.optional_scopes.is_empty() {
                 query.append_pair("optional_scope", &self.config.optional_scopes.join(" "));
             }
-            query.append_pair("state", state.as_str());
+            if let Some(challenge) = request.pkce_challenge {
+                query
+                    .append_pair("code_challenge", challenge.as_str())
+                    .append_pair("code_challenge_method", "S256");
+            }
+            query.append_pair("state", request.state.as_str());
         }
         Ok(url)
     }
@@ -158,15 +227,33 @@ impl Integration for HubSpot {
         &self,
         code: &AuthorizationCode,
         redirect_uri: &str,
+        pkce_verifier: Option<&PkceVerifier>,
     ) -> Result<Credentials, Error> {
-        self.token_request(
-            Grant::AuthorizationCode,
-            &[
-                ("redirect_uri", redirect_uri),
-                ("code", code.secret().expose_secret()),
-            ],
-        )
-        .await
+        let mut params = vec![
+            ("redirect_uri", redirect_uri),
+            ("code", code.secret().expose_secret()),
+        ];
+        if let Some(verifier) = pkce_verifier {
+            params.push(("code_verifier", verifier.secret().expose_secret()));
+        }
+        let mut credentials = self
+            .token_request(Grant::AuthorizationCode, &params)
+            .await?;
+        // The portal's domain and the installing user's email, for people reading the UI. Best
+        // effort: the connection works without them.
+        match self.introspect(&credentials).await {
+            Ok(info) => {
+                credentials.account_name = info.hub_domain;
+                credentials.account_user = info.user;
+                if credentials.account_id.is_none() {
+                    credentials.account_id = info.hub_id;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "token introspection failed; connecting without account details")
+            }
+        }
+        Ok(credentials)
     }
 
     #[tracing::instrument(skip_all, fields(provider = "hubspot", account = credentials.account_id.as_deref()))]
@@ -194,9 +281,8 @@ impl Integration for HubSpot {
     ) -> Result<Page, Error> {
         let kind = match query.object_type.as_deref() {
             None => ObjectKind::Contacts,
-            Some(raw) => ObjectKind::parse(raw).ok_or_else(|| Error::Rejected {
-                code: "UNSUPPORTED_OBJECT_TYPE".into(),
-                message: "HubSpot items are contacts, companies or deals".into(),
+            Some(raw) => ObjectKind::parse(raw).ok_or_else(|| {
+                Error::InvalidInput("HubSpot items are contacts, companies or deals".into())
             })?,
         };
         let limit = query
@@ -252,12 +338,30 @@ impl Integration for HubSpot {
         let Some(refresh_token) = &credentials.refresh_token else {
             return Ok(());
         };
-        let url = append_path(
-            &self.config.api_base_url,
-            &self.config.revoke_path,
-            &[("token", refresh_token.expose_secret())],
-        )?;
-        let (status, headers, body) = self.send(self.http.delete(url)).await?;
+        let token = refresh_token.expose_secret();
+        let request = match self.config.oauth_api {
+            // The token travels in the form body, never in a URL (URLs end up in access logs).
+            OAuthApi::V2026_03 => self
+                .http
+                .post(append_path(
+                    &self.config.api_base_url,
+                    "/oauth/2026-03/token/revoke",
+                    &[],
+                )?)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .form(&[
+                    ("client_id", self.config.client_id.as_str()),
+                    ("client_secret", self.config.client_secret.expose_secret()),
+                    ("token", token),
+                    ("token_type_hint", "refresh_token"),
+                ]),
+            OAuthApi::V1 => self.http.delete(append_path(
+                &self.config.api_base_url,
+                "/oauth/v1/refresh-tokens/{token}",
+                &[("token", token)],
+            )?),
+        };
+        let (status, headers, body) = self.send(request).await?;
         match status {
             200..=299 => Ok(()),
             404 => {
@@ -265,9 +369,12 @@ impl Integration for HubSpot {
                 Ok(())
             }
             // The endpoint takes no bearer token, so a 401 here is not ours to refresh away.
-            401 => Err(Error::Rejected {
-                code: "UNAUTHORIZED".into(),
-                message: "HubSpot refused to delete the refresh token".into(),
+            400 | 401 | 403 => Err(Error::Rejected {
+                code: ErrorBody::parse(body.as_deref())
+                    .code()
+                    .unwrap_or("UNAUTHORIZED")
+                    .to_owned(),
+                message: "HubSpot refused to revoke the refresh token".into(),
             }),
             _ => Err(api_error(status, &headers, body.as_deref())),
         }

@@ -10,6 +10,37 @@ use url::Url;
 /// HubSpot's largest page for the CRM objects list endpoint.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
+/// Which generation of HubSpot's OAuth API the provider calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OAuthApi {
+    /// The dated 2026-03 API (default): `POST /oauth/2026-03/token`, `…/token/introspect` and
+    /// `…/token/revoke`, all with form bodies (tokens never in a URL), PKCE supported.
+    #[default]
+    V2026_03,
+    /// The v1 API, retired by HubSpot on 2027-02-16: `POST /oauth/v1/token`,
+    /// `GET /oauth/v1/access-tokens/{token}`, `DELETE /oauth/v1/refresh-tokens/{token}`.
+    V1,
+}
+
+impl OAuthApi {
+    /// Parses `2026-03` or `v1`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim() {
+            "2026-03" => Some(Self::V2026_03),
+            "v1" => Some(Self::V1),
+            _ => None,
+        }
+    }
+
+    /// The token endpoint's path under the API base.
+    pub fn token_path(self) -> &'static str {
+        match self {
+            Self::V2026_03 => "/oauth/2026-03/token",
+            Self::V1 => "/oauth/v1/token",
+        }
+    }
+}
+
 /// How the HubSpot provider is set up.
 ///
 /// `Debug` never shows the client secret.
@@ -26,16 +57,17 @@ pub struct HubSpotConfig {
     pub optional_scopes: Vec<String>,
     /// The consent page (default `https://app.hubspot.com/oauth/authorize`).
     pub auth_url: Url,
+    /// Which OAuth API generation to call (default 2026-03).
+    pub oauth_api: OAuthApi,
+    /// Send a PKCE (S256) challenge and verifier (default: yes with the 2026-03 API).
+    pub pkce: bool,
     /// The token endpoint for code exchange and refresh
-    /// (default `https://api.hubapi.com/oauth/v1/token`).
+    /// (default `https://api.hubapi.com/oauth/2026-03/token`). Introspection and revocation live
+    /// under [`api_base_url`](Self::api_base_url) at the paths of [`oauth_api`](Self::oauth_api).
     pub token_url: Url,
     /// Base of the REST API (default `https://api.hubapi.com`). May carry a path prefix
     /// (`http://127.0.0.1:8080/_sandbox/hubspot`); paths are appended to it, never replace it.
     pub api_base_url: Url,
-    /// Path of the refresh-token deletion endpoint under [`api_base_url`](Self::api_base_url);
-    /// `{token}` is replaced by the percent-encoded refresh token
-    /// (default `/oauth/v1/refresh-tokens/{token}`).
-    pub revoke_path: String,
     /// Path of the CRM objects list endpoint under [`api_base_url`](Self::api_base_url);
     /// `{object}` is replaced by the object type (default `/crm/v3/objects/{object}`). Used for
     /// contacts, companies and deals alike.
@@ -64,9 +96,10 @@ impl HubSpotConfig {
             scopes: vec!["crm.objects.contacts.read".into(), "oauth".into()],
             optional_scopes: Vec::new(),
             auth_url: url("https://app.hubspot.com/oauth/authorize"),
-            token_url: url("https://api.hubapi.com/oauth/v1/token"),
+            oauth_api: OAuthApi::V2026_03,
+            pkce: true,
+            token_url: url("https://api.hubapi.com/oauth/2026-03/token"),
             api_base_url: url("https://api.hubapi.com"),
-            revoke_path: "/oauth/v1/refresh-tokens/{token}".into(),
             contacts_path: "/crm/v3/objects/{object}".into(),
             web_base_url: url("https://app.hubspot.com"),
             default_properties: vec!["firstname".into(), "lastname".into(), "email".into()],
@@ -75,12 +108,21 @@ impl HubSpotConfig {
         }
     }
 
+    /// Selects the OAuth API generation, moving the token endpoint to its path under
+    /// [`api_base_url`](Self::api_base_url). PKCE is used only with 2026-03.
+    pub fn with_oauth_api(mut self, api: OAuthApi) -> Result<Self, Error> {
+        self.oauth_api = api;
+        self.pkce = api == OAuthApi::V2026_03;
+        self.token_url = append_path(&self.api_base_url, api.token_path(), &[])?;
+        Ok(self)
+    }
+
     /// Points every HubSpot endpoint at one server (wiremock, the sandbox), keeping any path
-    /// prefix of `base`: the API under `base`, the token endpoint at `{base}/oauth/v1/token`, the
-    /// consent page at `{base}/oauth/authorize`.
+    /// prefix of `base`: the API (and OAuth token, introspection and revocation endpoints) under
+    /// `base`, the consent page at `{base}/oauth/authorize`.
     pub fn with_base_url(mut self, base: &Url) -> Result<Self, Error> {
         self.api_base_url = base.clone();
-        self.token_url = append_path(base, "/oauth/v1/token", &[])?;
+        self.token_url = append_path(base, self.oauth_api.token_path(), &[])?;
         self.auth_url = append_path(base, "/oauth/authorize", &[])?;
         self.web_base_url = base.clone();
         Ok(self)
@@ -130,8 +172,14 @@ mod tests {
         let config = HubSpotConfig::new("id", "secret".to_owned().into());
         assert_eq!(
             config.token_url.as_str(),
+            "https://api.hubapi.com/oauth/2026-03/token"
+        );
+        let v1 = config.with_oauth_api(OAuthApi::V1).unwrap();
+        assert_eq!(
+            v1.token_url.as_str(),
             "https://api.hubapi.com/oauth/v1/token"
         );
+        assert!(!v1.pkce);
         assert_eq!(config.page_size, 100);
     }
 

@@ -167,6 +167,12 @@ pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: Option<&[u8]>) -
         401 => Error::Unauthorized,
         429 => rate_limited(headers),
         500..=599 => Error::Upstream { status },
+        // HubSpot answers 403 `MISSING_SCOPES` with the scopes in `context.requiredGranularScopes`
+        // (or similar); the connector checks scopes first, so this is the rare case of a grant
+        // that changed at HubSpot.
+        403 if parsed.code() == Some("MISSING_SCOPES") => Error::InsufficientScope {
+            scope: parsed.message(),
+        },
         400..=499 => match parsed.code() {
             Some(code) => Error::Rejected {
                 code: code.to_owned(),

@@ -8,5 +8,5 @@ mod objects;
 mod token;
 
 pub use client::HubSpot;
-pub use config::{HubSpotConfig, MAX_PAGE_SIZE};
+pub use config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi};
 pub use objects::ObjectKind;

@@ -83,7 +83,61 @@ pub(crate) fn parse_success(body: &[u8], now: DateTime<Utc>) -> Result<Credentia
         // Absent on some refresh responses: empty lets the connector inherit the old scopes.
         scopes: token.scopes.unwrap_or_default(),
         account_id,
+        account_name: None,
+        account_user: None,
         obtained_at: now,
+    })
+}
+
+/// What introspection says about an access token (2026-03 `token/introspect` and v1
+/// `access-tokens/{token}` share these fields). Only the non-secret parts are kept.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct TokenInfo {
+    /// The portal's domain (`demo-portal.hubspot.com`).
+    pub hub_domain: Option<String>,
+    /// The installing user's email.
+    pub user: Option<String>,
+    /// The portal id.
+    pub hub_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct InfoResponse {
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    hub_domain: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    hub_id: Option<serde_json::Value>,
+}
+
+/// Parses an introspection answer. An inactive token is an error: we just minted it.
+pub(crate) fn parse_info(body: &[u8]) -> Result<TokenInfo, Error> {
+    let info: InfoResponse = serde_json::from_slice(body).map_err(|e| {
+        Error::InvalidResponse(format!(
+            "introspection response is not the documented JSON ({})",
+            crate::http::json_reason(&e)
+        ))
+    })?;
+    if info.active == Some(false) {
+        return Err(Error::InvalidResponse(
+            "HubSpot reports the new token as inactive".into(),
+        ));
+    }
+    let clean = |v: Option<String>| {
+        v.map(|s| s.trim().chars().take(256).collect::<String>())
+            .filter(|s| !s.is_empty())
+    };
+    Ok(TokenInfo {
+        hub_domain: clean(info.hub_domain),
+        user: clean(info.user),
+        hub_id: match info.hub_id {
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        },
     })
 }
 
@@ -147,6 +201,20 @@ mod tests {
         .unwrap();
         assert_eq!(creds.account_id.as_deref(), Some("7"));
         assert_eq!(creds.expires_at, Some(now + chrono::Duration::seconds(60)));
+    }
+
+    #[test]
+    fn introspection_yields_domain_and_user_but_refuses_inactive_tokens() {
+        let info = parse_info(
+            br#"{"active":true,"hub_domain":"demo.hubspot.com","user":"ada@example.com","hub_id":42,"token_use":"access_token","token":"SECRET"}"#,
+        )
+        .unwrap();
+        assert_eq!(info.hub_domain.as_deref(), Some("demo.hubspot.com"));
+        assert_eq!(info.user.as_deref(), Some("ada@example.com"));
+        assert_eq!(info.hub_id.as_deref(), Some("42"));
+        assert!(!format!("{info:?}").contains("SECRET"));
+        assert!(parse_info(br#"{"active":false}"#).is_err());
+        assert!(parse_info(b"not json").is_err());
     }
 
     #[test]

@@ -11,20 +11,29 @@
 //!   store lock (`SET NX PX`, compare-and-delete) does, and every waiter re-reads the store before
 //!   refreshing, so N requests cause one provider call.
 //! - A grant the provider rejects for good is deleted, so the UI shows "reconnect" rather than
-//!   failing the same way forever.
+//!   failing the same way forever. So is a stored credential that no longer decrypts.
+//! - A freshly minted token is never "expiring": a skew longer than the token's lifetime is
+//!   clamped to half the lifetime (and logged once), or every request would refresh.
+//! - Every call has one overall deadline. Retries, backoff and `Retry-After` waits stop at it;
+//!   a wait that would cross it is not started, and the rate limit is reported at once with the
+//!   provider's `retry_after`, so the caller's countdown can run instead of a spinner.
+//! - A client mistake (an object type the provider does not offer, a cursor it never issued, a
+//!   scope the user did not grant) is refused before any provider call.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use chrono::Utc;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
-use url::Url;
 
 use crate::{
-    AuthorizationCode, CredentialStore, Credentials, Error, Integration, ItemQuery, OAuthState,
-    Page, RetryPolicy, UserId, credentials_key,
+    AuthorizationCode, AuthorizationError, AuthorizationRequest, AuthorizationStart,
+    BrowserBinding, CallbackContext, CallbackParams, CredentialStore, Credentials, Error,
+    Integration, ItemQuery, OAuthState, Page, PendingAuthorization, PkceVerifier, RetryPolicy,
+    StoreError, UserId, credentials_key,
 };
 
 /// Tuning for a [`Connector`].
@@ -41,6 +50,11 @@ pub struct ConnectorOptions {
     pub lock_wait: Duration,
     /// Pause between looks at the store while another process refreshes (default 50 ms).
     pub lock_poll: Duration,
+    /// One overall deadline for a call (refresh, retries and waits included); default 20 s, below
+    /// the UI's 30 s timeout so the caller always gets an answer it can show.
+    pub request_deadline: Duration,
+    /// How long a user has to finish the consent page (default 10 minutes).
+    pub state_ttl: Duration,
 }
 
 impl Default for ConnectorOptions {
@@ -51,6 +65,8 @@ impl Default for ConnectorOptions {
             lock_ttl: Duration::from_secs(30),
             lock_wait: Duration::from_secs(20),
             lock_poll: Duration::from_millis(50),
+            request_deadline: Duration::from_secs(20),
+            state_ttl: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -61,6 +77,10 @@ impl Default for ConnectorOptions {
 pub struct ConnectionInfo {
     /// The provider's account id.
     pub account_id: Option<String>,
+    /// A human name for the account (HubSpot: the portal's domain).
+    pub account_name: Option<String>,
+    /// Who granted access (HubSpot: the installing user's email).
+    pub account_user: Option<String>,
     /// Granted scopes.
     pub scopes: Vec<String>,
     /// When the current access token expires.
@@ -75,6 +95,8 @@ pub struct Connector {
     options: ConnectorOptions,
     /// Per-user async locks; entries die with their last holder.
     local_locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    /// Whether the "skew longer than the token lifetime" warning was logged.
+    skew_clamp_logged: AtomicBool,
 }
 
 impl Connector {
@@ -94,6 +116,7 @@ impl Connector {
             store,
             options,
             local_locks: Mutex::new(HashMap::new()),
+            skew_clamp_logged: AtomicBool::new(false),
         }
     }
 
@@ -102,33 +125,202 @@ impl Connector {
         &self.integration
     }
 
-    /// The consent page for `state`.
-    pub fn authorization_url(&self, state: &OAuthState, redirect_uri: &str) -> Result<Url, Error> {
-        self.integration.authorization_url(state, redirect_uri)
+    /// The tuning in force.
+    pub fn options(&self) -> &ConnectorOptions {
+        &self.options
     }
 
-    /// Finishes the authorization-code flow: exchanges `code` and stores the credentials for
-    /// `user`. The caller must have checked `state` first.
+    /// Starts the authorization-code flow for `user`: remembers a fresh one-time state (bound to a
+    /// new [`BrowserBinding`], with a PKCE verifier when the provider supports it) and returns the
+    /// consent URL. Hand `binding` to the browser that will visit the URL, and to no one else.
+    #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
+    pub async fn begin_authorization(
+        &self,
+        user: &UserId,
+        redirect_uri: &str,
+    ) -> Result<AuthorizationStart, Error> {
+        let state = OAuthState::generate();
+        let binding = BrowserBinding::generate();
+        let verifier = self
+            .integration
+            .supports_pkce()
+            .then(PkceVerifier::generate);
+        let challenge = verifier.as_ref().map(PkceVerifier::challenge);
+        let url = self.integration.authorization_url(&AuthorizationRequest {
+            state: &state,
+            redirect_uri,
+            pkce_challenge: challenge.as_ref(),
+        })?;
+        let pending = PendingAuthorization {
+            user_id: user.clone(),
+            provider: self.integration.id().to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            binding_hash: binding.hash(),
+            pkce_verifier: verifier,
+            created_at: Utc::now(),
+        };
+        self.store
+            .put_state(&state, &pending, self.options.state_ttl)
+            .await?;
+        Ok(AuthorizationStart {
+            url,
+            binding,
+            expires_in: self.options.state_ttl,
+        })
+    }
+
+    /// Finishes the flow when the provider sends the browser back: consumes the state (a state
+    /// works once, whatever happens next), checks it was issued by this provider to the browser
+    /// presenting `context.binding` (and to `context.user`, when known), exchanges the code and
+    /// stores the credentials for the user who started the flow. A previous grant of that user is
+    /// replaced and revoked at the provider (best effort).
+    #[tracing::instrument(skip_all, fields(provider = self.integration.id()))]
+    pub async fn finish_authorization(
+        &self,
+        params: CallbackParams,
+        context: CallbackContext<'_>,
+    ) -> Result<(UserId, ConnectionInfo), AuthorizationError> {
+        let state = params
+            .state
+            .as_deref()
+            .ok_or(AuthorizationError::InvalidState(
+                "the callback carries no state",
+            ))
+            .and_then(|raw| {
+                OAuthState::parse(raw)
+                    .map_err(|_| AuthorizationError::InvalidState("the state is malformed"))
+            })?;
+        let pending =
+            self.store
+                .take_state(&state)
+                .await?
+                .ok_or(AuthorizationError::InvalidState(
+                    "the state is unknown, expired or already used",
+                ))?;
+        if pending.provider != self.integration.id() {
+            return Err(AuthorizationError::InvalidState(
+                "the state was issued for another integration",
+            ));
+        }
+        if !context.binding.is_some_and(|b| pending.bound_to(b)) {
+            tracing::warn!("callback from a browser that did not start the flow; refused");
+            return Err(AuthorizationError::InvalidState(
+                "this sign-in was started in another browser (or its cookie expired); start again from the app",
+            ));
+        }
+        if context.user.is_some_and(|user| *user != pending.user_id) {
+            return Err(AuthorizationError::InvalidState(
+                "the state was issued to another user",
+            ));
+        }
+        if let Some(error) = params.error {
+            let description = params
+                .error_description
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| d.chars().take(300).collect())
+                .unwrap_or_else(|| format!("The provider reported '{error}'."));
+            return Err(if error == "access_denied" {
+                AuthorizationError::Denied { description }
+            } else {
+                AuthorizationError::ProviderError {
+                    error: error.chars().take(64).collect(),
+                    description,
+                }
+            });
+        }
+        let code = params
+            .code
+            .as_deref()
+            .ok_or_else(|| {
+                AuthorizationError::InvalidRequest("the callback carries no code".into())
+            })
+            .and_then(|raw| {
+                AuthorizationCode::parse(raw)
+                    .map_err(|e| AuthorizationError::InvalidRequest(e.to_string()))
+            })?;
+        let user = pending.user_id.clone();
+        let info = self
+            .connect(
+                &user,
+                &code,
+                &pending.redirect_uri,
+                pending.pkce_verifier.as_ref(),
+            )
+            .await
+            .map_err(AuthorizationError::Exchange)?;
+        Ok((user, info))
+    }
+
+    /// Exchanges `code` and stores the credentials for `user`, replacing (and revoking, best
+    /// effort) any previous grant. Prefer [`finish_authorization`](Self::finish_authorization),
+    /// which also checks the state; call this only when you have checked it yourself.
     #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
     pub async fn connect(
         &self,
         user: &UserId,
         code: &AuthorizationCode,
         redirect_uri: &str,
+        pkce_verifier: Option<&PkceVerifier>,
     ) -> Result<ConnectionInfo, Error> {
         // Not retried: a code is single-use, and a retry after a lost response would fail anyway.
-        let credentials = self.integration.exchange_code(code, redirect_uri).await?;
+        let credentials = self
+            .within_deadline(
+                self.integration
+                    .exchange_code(code, redirect_uri, pkce_verifier),
+            )
+            .await?;
+        let previous = match self.store.load(self.integration.id(), user).await {
+            Ok(previous) => previous,
+            // Unreadable: it is being replaced anyway.
+            Err(StoreError::Corrupt(_)) => None,
+            Err(error) => return Err(error.into()),
+        };
         self.store
             .save(self.integration.id(), user, &credentials)
             .await?;
         tracing::info!(account = ?credentials.account_id, "connected");
+        if let Some(previous) = previous
+            && previous.access_token.expose_secret() != credentials.access_token.expose_secret()
+            && previous.refresh_token.as_ref().map(|t| t.expose_secret())
+                != credentials
+                    .refresh_token
+                    .as_ref()
+                    .map(|t| t.expose_secret())
+        {
+            // The replaced grant would otherwise stay valid at the provider, unused.
+            if let Err(error) = self.integration.revoke(&previous).await {
+                tracing::warn!(%error, "revoking the replaced grant failed");
+            }
+        }
         Ok(info(&credentials))
     }
 
-    /// The user's connection, if any.
+    /// The user's connection, if any. A stored credential that no longer decrypts is forgotten
+    /// and reported as needing reconnection (see [`needs_reconnect`](Self::needs_reconnect)).
     pub async fn status(&self, user: &UserId) -> Result<Option<ConnectionInfo>, Error> {
-        let stored = self.store.load(self.integration.id(), user).await?;
-        Ok(stored.as_ref().map(info))
+        match self.load(user).await {
+            Ok(stored) => Ok(stored.as_ref().map(info)),
+            Err(Error::ReauthRequired { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The stored credentials; an unreadable value (wrong key, tampering, old format) is logged
+    /// once, forgotten and turned into [`Error::ReauthRequired`], so the user can reconnect
+    /// instead of failing on every request.
+    async fn load(&self, user: &UserId) -> Result<Option<Credentials>, Error> {
+        let provider = self.integration.id();
+        match self.store.load(provider, user).await {
+            Ok(stored) => Ok(stored),
+            Err(StoreError::Corrupt(why)) => {
+                tracing::error!(%why, "stored credentials are unreadable; the user must reconnect");
+                self.store.mark_reauth_required(provider, user).await?;
+                Err(Error::ReauthRequired {
+                    reason: "the stored connection could not be read; reconnect".into(),
+                })
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Whether the user's grant was rejected by the provider and they have not reconnected since
@@ -143,25 +335,99 @@ impl Connector {
     /// Revokes the grant at the provider (best effort) and forgets it. `false` if there was none.
     #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
     pub async fn disconnect(&self, user: &UserId) -> Result<bool, Error> {
-        let Some(credentials) = self.store.load(self.integration.id(), user).await? else {
-            return Ok(false);
+        let credentials = match self.store.load(self.integration.id(), user).await {
+            Ok(Some(credentials)) => credentials,
+            Ok(None) => return Ok(false),
+            // Nothing to revoke with, but the user still wants it gone.
+            Err(StoreError::Corrupt(_)) => {
+                return Ok(self.store.delete(self.integration.id(), user).await?);
+            }
+            Err(error) => return Err(error.into()),
         };
-        if let Err(error) = self.integration.revoke(&credentials).await {
+        if let Err(error) = self
+            .within_deadline(self.integration.revoke(&credentials))
+            .await
+        {
             // The user asked to disconnect; an unreachable provider must not keep our copy alive.
             tracing::warn!(%error, "revoking at the provider failed; deleting our copy anyway");
         }
         Ok(self.store.delete(self.integration.id(), user).await?)
     }
 
-    /// One page of the user's items, refreshing the access token as needed.
+    /// Refuses a query the provider cannot answer (an object type it does not offer, a cursor it
+    /// never issued) without any I/O. [`items`](Self::items) calls it first; servers may call it
+    /// before anything else.
+    pub fn check_query(&self, query: &ItemQuery) -> Result<(), Error> {
+        if let Some(cursor) = &query.cursor
+            && !self.integration.accepts_cursor(cursor)
+        {
+            return Err(Error::InvalidInput(
+                "cursor is malformed: pass back a next_cursor this service returned".into(),
+            ));
+        }
+        let offered = self.integration.object_types();
+        if let Some(kind) = &query.object_type
+            && !offered.iter().any(|t| t.id == kind)
+        {
+            let names: Vec<&str> = offered.iter().map(|t| t.id).collect();
+            return Err(Error::InvalidInput(if names.is_empty() {
+                format!(
+                    "{} lists one kind of item; omit object_type",
+                    self.integration.display_name()
+                )
+            } else {
+                format!("object_type must be one of: {}", names.join(", "))
+            }));
+        }
+        Ok(())
+    }
+
+    /// Refuses a query for an object type whose scope the grant lacks. Grants that record no
+    /// scopes are not second-guessed.
+    fn check_scope(&self, credentials: &Credentials, query: &ItemQuery) -> Result<(), Error> {
+        let offered = self.integration.object_types();
+        let kind = match &query.object_type {
+            Some(id) => offered.iter().find(|t| t.id == id),
+            None => offered.first(),
+        };
+        let Some(kind) = kind else { return Ok(()) };
+        if credentials.scopes.is_empty()
+            || kind.scopes.is_empty()
+            || kind
+                .scopes
+                .iter()
+                .any(|s| credentials.scopes.iter().any(|g| g == s))
+        {
+            return Ok(());
+        }
+        Err(Error::InsufficientScope {
+            scope: kind.scopes[0].to_owned(),
+        })
+    }
+
+    /// One page of the user's items, refreshing the access token as needed, within the
+    /// connector's request deadline.
     #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
     pub async fn items(&self, user: &UserId, query: &ItemQuery) -> Result<Page, Error> {
+        self.check_query(query)?;
+        let deadline = tokio::time::Instant::now() + self.options.request_deadline;
+        self.within_deadline(self.items_until(user, query, deadline))
+            .await
+    }
+
+    async fn items_until(
+        &self,
+        user: &UserId,
+        query: &ItemQuery,
+        deadline: tokio::time::Instant,
+    ) -> Result<Page, Error> {
         let credentials = self.fresh_credentials(user).await?;
+        self.check_scope(&credentials, query)?;
         let call = |credentials: Credentials| async move {
             let credentials = &credentials;
             self.options
                 .retry
-                .run("list_items", || {
+                .run_until("list_items", Some(deadline), || {
                     self.integration.list_items(credentials, query)
                 })
                 .await
@@ -181,22 +447,46 @@ impl Connector {
         }
     }
 
+    /// Runs `call` within the request deadline.
+    async fn within_deadline<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let limit = self.options.request_deadline;
+        tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+            tracing::warn!(?limit, "request deadline passed");
+            Err(Error::DeadlineExceeded(limit))
+        })
+    }
+
     /// The user's credentials, refreshed first if they expire within the skew.
     pub async fn fresh_credentials(&self, user: &UserId) -> Result<Credentials, Error> {
-        let credentials = self
-            .store
-            .load(self.integration.id(), user)
-            .await?
-            .ok_or(Error::NotConnected)?;
+        let credentials = self.load(user).await?.ok_or(Error::NotConnected)?;
         if self.expiring(&credentials) {
             return self.refresh_single_flight(user, &credentials).await;
         }
         Ok(credentials)
     }
 
+    /// Whether `credentials` should be refreshed now. The skew is clamped to half the token's
+    /// lifetime: with a skew at least as long as the lifetime, a token would be "expiring" the
+    /// moment it is minted and every request would refresh.
     fn expiring(&self, credentials: &Credentials) -> bool {
         let skew = chrono::Duration::from_std(self.options.refresh_skew)
             .unwrap_or(chrono::Duration::zero());
+        let skew = match credentials.lifetime() {
+            Some(lifetime) if lifetime > chrono::Duration::zero() && skew >= lifetime => {
+                if !self.skew_clamp_logged.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        skew_secs = skew.num_seconds(),
+                        lifetime_secs = lifetime.num_seconds(),
+                        "TOKEN_REFRESH_SKEW_SECS is not shorter than the provider's token lifetime; using half the lifetime"
+                    );
+                }
+                lifetime / 2
+            }
+            _ => skew,
+        };
         credentials.expires_within(skew, Utc::now())
     }
 
@@ -207,6 +497,12 @@ impl Connector {
         user: &UserId,
         stale: &Credentials,
     ) -> Result<Credentials, Error> {
+        if stale.refresh_token.is_none() {
+            // Nothing to refresh with: no provider call, no lock.
+            return Err(Error::ReauthRequired {
+                reason: "the access token expired and the provider issued no refresh token".into(),
+            });
+        }
         let provider = self.integration.id();
         let key = credentials_key(provider, user);
         let local = self.local_lock(&key);
@@ -296,8 +592,7 @@ impl Connector {
         stale: &Credentials,
     ) -> Result<Option<Credentials>, Error> {
         let current = self
-            .store
-            .load(self.integration.id(), user)
+            .load(user)
             .await?
             .ok_or_else(|| Error::ReauthRequired {
                 reason: "the connection was removed".into(),
@@ -326,6 +621,8 @@ impl Connector {
 fn info(credentials: &Credentials) -> ConnectionInfo {
     ConnectionInfo {
         account_id: credentials.account_id.clone(),
+        account_name: credentials.account_name.clone(),
+        account_user: credentials.account_user.clone(),
         scopes: credentials.scopes.clone(),
         expires_at: credentials.expires_at,
     }

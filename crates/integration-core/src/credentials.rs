@@ -19,6 +19,11 @@ pub struct Credentials {
     pub scopes: Vec<String>,
     /// The provider's id of the connected account (HubSpot: `hub_id`).
     pub account_id: Option<String>,
+    /// A human name for the connected account (HubSpot: the portal's domain; Notion: the
+    /// workspace name), for UIs.
+    pub account_name: Option<String>,
+    /// Who granted access at the provider (HubSpot: the installing user's email), for UIs.
+    pub account_user: Option<String>,
     /// When these credentials were obtained (or last refreshed).
     pub obtained_at: DateTime<Utc>,
 }
@@ -29,6 +34,11 @@ impl Credentials {
         self.expires_at.is_some_and(|at| at - skew <= now)
     }
 
+    /// How long the access token lived when it was obtained, if it expires.
+    pub fn lifetime(&self) -> Option<chrono::Duration> {
+        self.expires_at.map(|at| at - self.obtained_at)
+    }
+
     /// Carries over what a refresh response may omit (the refresh token itself, the account id,
     /// the scopes), so a provider that does not echo them does not erase them.
     pub fn inherit_from(mut self, previous: &Credentials) -> Self {
@@ -37,6 +47,12 @@ impl Credentials {
         }
         if self.account_id.is_none() {
             self.account_id = previous.account_id.clone();
+        }
+        if self.account_name.is_none() {
+            self.account_name = previous.account_name.clone();
+        }
+        if self.account_user.is_none() {
+            self.account_user = previous.account_user.clone();
         }
         if self.scopes.is_empty() {
             self.scopes = previous.scopes.clone();
@@ -56,6 +72,8 @@ impl fmt::Debug for Credentials {
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
             .field("account_id", &self.account_id)
+            .field("account_name", &self.account_name)
+            .field("account_user", &self.account_user)
             .field("obtained_at", &self.obtained_at)
             .finish()
     }
@@ -72,6 +90,8 @@ mod tests {
             expires_at: Some(Utc::now() + chrono::Duration::minutes(30)),
             scopes: vec!["oauth".into()],
             account_id: Some("42".into()),
+            account_name: None,
+            account_user: None,
             obtained_at: Utc::now(),
         }
     }

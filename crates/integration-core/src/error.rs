@@ -58,6 +58,22 @@ pub enum Error {
     #[error("the provider could not be reached: {0}")]
     Unavailable(String),
 
+    /// The caller asked for something the provider does not offer (an unknown object type, a
+    /// cursor it never issued). Refused before any provider call.
+    #[error("{0}")]
+    InvalidInput(String),
+
+    /// The grant lacks a scope the request needs; reconnecting (with the scope) fixes it.
+    #[error("the connection was not granted the '{scope}' permission; reconnect to grant it")]
+    InsufficientScope {
+        /// The scope that is missing (the first acceptable one).
+        scope: String,
+    },
+
+    /// The request's overall deadline passed before the provider answered (retries included).
+    #[error("the provider did not answer within {0:?}")]
+    DeadlineExceeded(Duration),
+
     /// The credential store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod authorization;
 mod connector;
 mod credentials;
 mod error;
@@ -10,11 +11,15 @@ mod item;
 pub mod retry;
 mod store;
 
+pub use authorization::{
+    AuthorizationError, AuthorizationRequest, AuthorizationStart, BrowserBinding, CallbackContext,
+    CallbackParams, PendingAuthorization, PkceChallenge, PkceVerifier, StateStore,
+};
 pub use connector::{ConnectionInfo, Connector, ConnectorOptions};
 pub use credentials::Credentials;
 pub use error::{Error, StoreError};
 pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};
-pub use integration::Integration;
+pub use integration::{Integration, ObjectType};
 pub use item::{Cursor, IntegrationItem, ItemQuery, Page};
 pub use retry::RetryPolicy;
 pub use store::{CredentialStore, LockToken, credentials_key};

@@ -73,6 +73,22 @@ impl RetryPolicy {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
+        self.run_until(what, None, call).await
+    }
+
+    /// Like [`run`](Self::run), but no wait is started that would end after `deadline`: the
+    /// last error is returned at once instead (for a rate limit, with the provider's
+    /// `retry_after`, so the caller can tell its user how long to wait).
+    pub async fn run_until<T, F, Fut>(
+        &self,
+        what: &'static str,
+        deadline: Option<tokio::time::Instant>,
+        call: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.min_delay)
             .with_max_delay(self.max_delay)
@@ -81,7 +97,16 @@ impl RetryPolicy {
         call.retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|e: &Error| matches!(e, Error::RateLimited { .. }) || e.is_transient())
-            .adjust(|e, backoff| self.delay_for(e, backoff))
+            .adjust(|e, backoff| {
+                let wait = self.delay_for(e, backoff)?;
+                match deadline {
+                    Some(deadline) if tokio::time::Instant::now() + wait >= deadline => {
+                        tracing::info!(call = what, ?wait, "not waiting past the request deadline");
+                        None
+                    }
+                    _ => Some(wait),
+                }
+            })
             .notify(
                 |e, wait| tracing::warn!(call = what, error = %e, ?wait, "retrying provider call"),
             )
@@ -192,6 +217,41 @@ mod tests {
             .await;
         let waited = started.elapsed();
         assert!(waited >= policy.max_retry_after && waited < Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_that_would_cross_the_deadline_is_not_started() {
+        let calls = AtomicUsize::new(0);
+        let started = tokio::time::Instant::now();
+        let deadline = started + Duration::from_secs(5);
+        let result = RetryPolicy::default()
+            .run_until(
+                "t",
+                Some(deadline),
+                counting(&calls, 100, || Error::RateLimited {
+                    retry_after: Some(Duration::from_secs(10)),
+                }),
+            )
+            .await;
+        assert!(matches!(
+            result,
+            Err(Error::RateLimited { retry_after: Some(w) }) if w == Duration::from_secs(10)
+        ));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(started.elapsed(), Duration::ZERO);
+
+        // Waits that fit are still taken.
+        let calls = AtomicUsize::new(0);
+        let ok = RetryPolicy::default()
+            .run_until(
+                "t",
+                Some(tokio::time::Instant::now() + Duration::from_secs(5)),
+                counting(&calls, 1, || Error::RateLimited {
+                    retry_after: Some(Duration::from_secs(2)),
+                }),
+            )
+            .await;
+        assert!(ok.is_ok());
     }
 
     #[tokio::test(start_paused = true)]

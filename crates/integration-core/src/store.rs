@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{Credentials, StoreError, UserId};
+use crate::{Credentials, StateStore, StoreError, UserId};
 
 /// The storage key of one user's credentials at one provider, before any deployment prefix:
 /// `{provider}:{user_id}` (e.g. `hubspot:test_user`). User ids cannot contain `:`.
@@ -19,9 +19,10 @@ pub fn credentials_key(provider: &str, user: &UserId) -> String {
 pub struct LockToken(pub String);
 
 /// Durable, shared storage of credentials, plus the short-lived locks that make a refresh happen
-/// once across every process sharing the store.
+/// once across every process sharing the store, and the pending authorizations of the OAuth flow
+/// ([`StateStore`]).
 #[async_trait]
-pub trait CredentialStore: Send + Sync + std::fmt::Debug {
+pub trait CredentialStore: StateStore {
     /// The user's credentials at `provider`, if connected.
     async fn load(&self, provider: &str, user: &UserId) -> Result<Option<Credentials>, StoreError>;
 

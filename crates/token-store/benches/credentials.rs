@@ -16,6 +16,8 @@ fn credentials() -> Credentials {
         expires_at: Some(Utc::now() + chrono::Duration::minutes(30)),
         scopes: vec!["crm.objects.contacts.read".into(), "oauth".into()],
         account_id: Some("24811358".into()),
+        account_name: Some("demo.hubspot.com".into()),
+        account_user: None,
         obtained_at: Utc::now(),
     }
 }

@@ -19,7 +19,9 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use integration_core::{Credentials, ExposeSecret as _, LockToken, OAuthState, UserId};
+use integration_core::{
+    BrowserBinding, Credentials, ExposeSecret as _, LockToken, OAuthState, PkceVerifier, UserId,
+};
 
 use crate::{PendingAuthorization, TokenStore};
 
@@ -82,6 +84,8 @@ pub fn full_credentials(tag: &str) -> Credentials {
         expires_at: Some(at(1_900_000_000, 123_456_789)),
         scopes: vec!["crm.objects.contacts.read".into(), "oauth".into()],
         account_id: Some(format!("hub-{tag}")),
+        account_name: Some(format!("{tag}.example.com")),
+        account_user: Some(format!("{tag}@example.com")),
         obtained_at: at(1_899_998_200, 987_654_321),
     }
 }
@@ -94,6 +98,8 @@ pub fn minimal_credentials(tag: &str) -> Credentials {
         expires_at: None,
         scopes: Vec::new(),
         account_id: None,
+        account_name: None,
+        account_user: None,
         obtained_at: at(1_800_000_000, 0),
     }
 }
@@ -116,13 +122,33 @@ pub fn assert_same_credentials(actual: &Credentials, expected: &Credentials) {
     assert_eq!(actual.obtained_at, expected.obtained_at, "obtained_at");
 }
 
-fn pending(user_id: &UserId, return_to: Option<&str>) -> PendingAuthorization {
+fn pending(user_id: &UserId, redirect_uri: Option<&str>) -> PendingAuthorization {
     PendingAuthorization {
         user_id: user_id.clone(),
         provider: "hubspot".into(),
-        return_to: return_to.map(str::to_owned),
+        redirect_uri: redirect_uri
+            .unwrap_or("http://127.0.0.1:8080/api/integrations/hubspot/callback")
+            .to_owned(),
+        binding_hash: BrowserBinding::generate().hash(),
+        pkce_verifier: Some(PkceVerifier::generate()),
         created_at: at(1_850_000_000, 42_000),
     }
+}
+
+/// Every field of a pending authorization, the PKCE verifier included, as comparable text.
+fn pending_fields(pending: &PendingAuthorization) -> String {
+    format!(
+        "{} {} {} {} {:?} {}",
+        pending.user_id,
+        pending.provider,
+        pending.redirect_uri,
+        pending.binding_hash,
+        pending
+            .pkce_verifier
+            .as_ref()
+            .map(|v| v.secret().expose_secret().to_owned()),
+        pending.created_at
+    )
 }
 
 /// `save` then `load` gives back every field, with and without the optional ones; `delete`
@@ -281,17 +307,22 @@ pub async fn a_rejected_grant_is_remembered_until_reconnect_or_disconnect(store:
 /// A state is returned once, with everything stored; then never again.
 pub async fn state_can_be_taken_only_once(store: &dyn TokenStore) {
     let state = OAuthState::generate();
-    let expected = pending(&user("alice"), Some("/integrations?connected=hubspot"));
-    assert_eq!(store.take_state(&state).await.expect("take"), None);
+    let expected = pending(&user("alice"), Some("https://app.example/callback"));
+    assert!(store.take_state(&state).await.expect("take").is_none());
     store
         .put_state(&state, &expected, LONG_TTL)
         .await
         .expect("put");
     assert_eq!(
-        store.take_state(&state).await.expect("take"),
-        Some(expected)
+        store
+            .take_state(&state)
+            .await
+            .expect("take")
+            .as_ref()
+            .map(pending_fields),
+        Some(pending_fields(&expected))
     );
-    assert_eq!(store.take_state(&state).await.expect("take"), None);
+    assert!(store.take_state(&state).await.expect("take").is_none());
 }
 
 /// Of several simultaneous takes of one state, exactly one succeeds.
@@ -324,7 +355,7 @@ pub async fn state_expires_after_its_ttl(store: &dyn TokenStore) {
         .await
         .expect("put");
     tokio::time::sleep(PAST_SHORT_TTL).await;
-    assert_eq!(store.take_state(&short).await.expect("take"), None);
+    assert!(store.take_state(&short).await.expect("take").is_none());
     assert!(store.take_state(&long).await.expect("take").is_some());
 }
 

@@ -12,48 +12,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use integration_core::{CredentialStore, OAuthState, StoreError, UserId};
-use serde::{Deserialize, Serialize};
+use integration_core::{CredentialStore, StoreError};
+
+pub use integration_core::{PendingAuthorization, StateStore};
 
 pub use crypto::{Cipher, Key, KeyError, KeyId};
 pub use memory::MemoryTokenStore;
 pub use redis_store::{RedisStoreConfig, RedisTokenStore};
 
-/// What the server remembers between sending a user to the consent page and the provider sending
-/// them back: who started the flow, for which provider, and where to return afterwards.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingAuthorization {
-    /// The user who started the flow; the callback connects this user, whoever calls it.
-    pub user_id: UserId,
-    /// The provider being connected (`"hubspot"`).
-    pub provider: String,
-    /// Where to send the browser afterwards, if the caller asked (validated by the server).
-    pub return_to: Option<String>,
-    /// When the flow started.
-    pub created_at: DateTime<Utc>,
-}
-
-/// A [`CredentialStore`] that also keeps pending OAuth authorizations, and can say whether it is
-/// reachable. Implemented by [`RedisTokenStore`] and [`MemoryTokenStore`]; usable as
+/// A [`CredentialStore`] (credentials, locks and pending OAuth authorizations) that can also say
+/// whether it is reachable. Implemented by [`RedisTokenStore`] and [`MemoryTokenStore`]; usable as
 /// `Arc<dyn TokenStore>`.
 #[async_trait]
 pub trait TokenStore: CredentialStore + AsCredentialStore {
-    /// Remembers `pending` under `state` for at most `ttl`. Replaces any earlier value.
-    async fn put_state(
-        &self,
-        state: &OAuthState,
-        pending: &PendingAuthorization,
-        ttl: Duration,
-    ) -> Result<(), StoreError>;
-
-    /// Returns and forgets what was stored under `state`, atomically: of two concurrent calls at
-    /// most one gets `Some`. `None` if the state is unknown, was taken already, or expired.
-    async fn take_state(
-        &self,
-        state: &OAuthState,
-    ) -> Result<Option<PendingAuthorization>, StoreError>;
-
     /// `Ok` if the store is reachable now (for readiness checks).
     async fn ping(&self) -> Result<(), StoreError>;
 }

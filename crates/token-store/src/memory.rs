@@ -12,7 +12,7 @@ use integration_core::{
 };
 use tokio::time::Instant;
 
-use crate::{PendingAuthorization, TokenStore, new_lock_token};
+use crate::{PendingAuthorization, StateStore, TokenStore, new_lock_token};
 
 #[derive(Default)]
 struct State {
@@ -125,7 +125,7 @@ impl CredentialStore for MemoryTokenStore {
 }
 
 #[async_trait]
-impl TokenStore for MemoryTokenStore {
+impl StateStore for MemoryTokenStore {
     async fn put_state(
         &self,
         state: &OAuthState,
@@ -155,7 +155,10 @@ impl TokenStore for MemoryTokenStore {
             .filter(|(_, until)| *until > now)
             .map(|(pending, _)| pending))
     }
+}
 
+#[async_trait]
+impl TokenStore for MemoryTokenStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
@@ -174,7 +177,9 @@ mod tests {
         let pending = PendingAuthorization {
             user_id: UserId::parse("u").unwrap(),
             provider: "hubspot".into(),
-            return_to: None,
+            redirect_uri: "http://x/cb".into(),
+            binding_hash: "h".into(),
+            pkce_verifier: None,
             created_at: Utc::now(),
         };
         store
@@ -189,7 +194,7 @@ mod tests {
                 .is_some()
         );
         tokio::time::advance(Duration::from_secs(601)).await;
-        assert_eq!(store.take_state(&state).await.unwrap(), None);
+        assert!(store.take_state(&state).await.unwrap().is_none());
         assert!(
             store
                 .try_lock("l", Duration::from_secs(15))

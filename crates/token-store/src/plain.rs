@@ -14,6 +14,10 @@ struct PlainRef<'a> {
     expires_at: Option<DateTime<Utc>>,
     scopes: &'a [String],
     account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_user: Option<&'a str>,
     obtained_at: DateTime<Utc>,
 }
 
@@ -26,6 +30,10 @@ struct PlainOwned {
     expires_at: Option<DateTime<Utc>>,
     scopes: Vec<String>,
     account_id: Option<String>,
+    #[serde(default)]
+    account_name: Option<String>,
+    #[serde(default)]
+    account_user: Option<String>,
     #[zeroize(skip)]
     obtained_at: DateTime<Utc>,
 }
@@ -41,6 +49,8 @@ pub(crate) fn encode(credentials: &Credentials) -> Result<Zeroizing<Vec<u8>>, St
         expires_at: credentials.expires_at,
         scopes: &credentials.scopes,
         account_id: credentials.account_id.as_deref(),
+        account_name: credentials.account_name.as_deref(),
+        account_user: credentials.account_user.as_deref(),
         obtained_at: credentials.obtained_at,
     };
     // Sized up front so that growing the buffer does not leave unwiped copies behind.
@@ -70,6 +80,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Credentials, StoreError> {
         expires_at: plain.expires_at,
         scopes: std::mem::take(&mut plain.scopes),
         account_id: plain.account_id.take(),
+        account_name: plain.account_name.take(),
+        account_user: plain.account_user.take(),
         obtained_at: plain.obtained_at,
     })
 }
@@ -86,6 +98,8 @@ mod tests {
             expires_at: None,
             scopes: vec!["oauth".into()],
             account_id: Some("1".into()),
+            account_name: Some("demo.hubspot.com".into()),
+            account_user: None,
             obtained_at: Utc::now(),
         };
         let bytes = encode(&credentials).unwrap();

@@ -17,8 +17,11 @@ use deadpool_redis::{Config, Connection, Pool, PoolConfig, PoolError, Runtime, T
 use integration_core::{
     CredentialStore, Credentials, LockToken, OAuthState, StoreError, UserId, credentials_key,
 };
+use zeroize::Zeroizing;
 
-use crate::{Cipher, PendingAuthorization, TokenStore, new_lock_token, plain, ttl_millis};
+use crate::{
+    Cipher, PendingAuthorization, StateStore, TokenStore, new_lock_token, plain, ttl_millis,
+};
 
 /// Deletes a lock only if it still holds the caller's token, so a holder whose lock expired and
 /// was taken by someone else does not release the new holder's lock.
@@ -99,7 +102,7 @@ struct Inner {
 /// A [`TokenStore`] on Redis. Cheap to clone; clones share the pool.
 ///
 /// Keys (after the configured prefix): `hubspot:{user_id}` for credentials (encrypted, no TTL),
-/// `oauth_state:{state}` for pending authorizations (JSON, with TTL), `lock:{name}` for locks.
+/// `oauth_state:{state}` for pending authorizations (encrypted JSON, with TTL), `lock:{name}` for locks.
 #[derive(Clone)]
 pub struct RedisTokenStore {
     inner: Arc<Inner>,
@@ -367,7 +370,9 @@ impl CredentialStore for RedisTokenStore {
 }
 
 #[async_trait]
-impl TokenStore for RedisTokenStore {
+impl StateStore for RedisTokenStore {
+    /// Encrypted like credentials (it holds the PKCE verifier), with the Redis key as associated
+    /// data.
     #[tracing::instrument(skip_all, fields(provider = %pending.provider, user = %pending.user_id, ttl_ms = ttl_millis(ttl)))]
     async fn put_state(
         &self,
@@ -375,13 +380,14 @@ impl TokenStore for RedisTokenStore {
         pending: &PendingAuthorization,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let value = serde_json::to_vec(pending)
-            .map_err(|_| StoreError::Corrupt("pending authorization not serialisable".into()))?;
+        let plain =
+            Zeroizing::new(serde_json::to_vec(pending).map_err(|_| {
+                StoreError::Corrupt("pending authorization not serialisable".into())
+            })?);
+        let key = self.state_key(state);
+        let value = self.inner.cipher.encrypt(&plain, key.as_bytes())?;
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.state_key(state))
-            .arg(value)
-            .arg("PX")
-            .arg(ttl_millis(ttl));
+        cmd.arg(&key).arg(value).arg("PX").arg(ttl_millis(ttl));
         self.query::<()>("SET PX", cmd).await
     }
 
@@ -392,21 +398,23 @@ impl TokenStore for RedisTokenStore {
     ) -> Result<Option<PendingAuthorization>, StoreError> {
         // GETDEL (Redis 6.2+) reads and deletes in one step: a state is usable exactly once even
         // if the callback is hit twice at the same moment.
+        let key = self.state_key(state);
         let value: Option<Vec<u8>> = self
-            .query(
-                "GETDEL",
-                redis::cmd("GETDEL").arg(self.state_key(state)).clone(),
-            )
+            .query("GETDEL", redis::cmd("GETDEL").arg(&key).clone())
             .await?;
         value
-            .map(|bytes| {
-                serde_json::from_slice(&bytes).map_err(|_| {
+            .map(|envelope| {
+                let plain = self.inner.cipher.decrypt(&envelope, key.as_bytes())?;
+                serde_json::from_slice(&plain).map_err(|_| {
                     StoreError::Corrupt("stored pending authorization is malformed".into())
                 })
             })
             .transpose()
     }
+}
 
+#[async_trait]
+impl TokenStore for RedisTokenStore {
     #[tracing::instrument(skip_all)]
     async fn ping(&self) -> Result<(), StoreError> {
         let _: String = self.query("PING", redis::cmd("PING")).await?;

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use deadpool_redis::redis::{self, AsyncCommands as _};
 use integration_core::{
-    CredentialStore as _, ExposeSecret as _, OAuthState, StoreError, UserId, credentials_key,
+    CredentialStore as _, ExposeSecret as _, OAuthState, StateStore as _, StoreError, UserId,
+    credentials_key,
 };
 use token_store::conformance::{assert_same_credentials, full_credentials, minimal_credentials};
 use token_store::{
@@ -249,7 +250,9 @@ async fn every_key_carries_the_prefix() {
             &PendingAuthorization {
                 user_id: alice.clone(),
                 provider: "hubspot".into(),
-                return_to: None,
+                redirect_uri: "http://x/cb".into(),
+                binding_hash: "h".into(),
+                pkce_verifier: None,
                 created_at: chrono::Utc::now(),
             },
             Duration::from_secs(60),
@@ -281,7 +284,7 @@ async fn every_key_carries_the_prefix() {
     // A store with another prefix sees none of it.
     let other = store_with_prefix(random_prefix());
     assert!(other.load("hubspot", &alice).await.expect("load").is_none());
-    assert_eq!(other.take_state(&state).await.expect("take"), None);
+    assert!(other.take_state(&state).await.expect("take").is_none());
 }
 
 fn store_with_prefix(prefix: String) -> Fixture {
