@@ -45,6 +45,21 @@ pub enum ApiError {
     /// The OAuth `state` is unknown, expired, replayed or belongs to someone else.
     #[error("{0}")]
     InvalidState(String),
+    /// The caller did not prove who it is (jwt mode): no, malformed, expired or forged token.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The identity provider's keys (JWKS) could not be fetched.
+    #[error("the identity provider's keys could not be fetched; try again shortly")]
+    AuthUnavailable,
+    /// The connection lacks a permission the request needs.
+    #[error("{0}")]
+    InsufficientScope(String),
+    /// The route exists but not for this method.
+    #[error("this route does not accept the method; allowed: {0}")]
+    MethodNotAllowed(&'static str),
+    /// The provider did not answer within the request deadline.
+    #[error("{0}")]
+    UpstreamTimeout(String),
     /// A bug or misconfiguration on our side; details are logged, not returned.
     #[error("internal error")]
     Internal(String),
@@ -62,10 +77,8 @@ pub struct Problem<'a> {
     status: u16,
     /// What went wrong, for humans.
     detail: String,
-    /// Stable machine-readable code: `invalid_request`, `invalid_state`, `unknown_provider`,
-    /// `not_found`, `not_connected`, `reauth_required`, `rate_limited`, `upstream_error`,
-    /// `store_unavailable`, `internal_error`.
-    #[schema(example = "reauth_required")]
+    /// Stable machine-readable code.
+    #[schema(value_type = crate::routes::openapi::ProblemCode, example = "reauth_required")]
     code: &'a str,
     /// Seconds to wait before retrying (`rate_limited`, `store_unavailable`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,9 +98,33 @@ impl ApiError {
             ApiError::Upstream(_) => "upstream_error",
             ApiError::StoreUnavailable => "store_unavailable",
             ApiError::InvalidState(_) => "invalid_state",
+            ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::AuthUnavailable => "auth_unavailable",
+            ApiError::InsufficientScope(_) => "insufficient_scope",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::UpstreamTimeout(_) => "upstream_timeout",
             ApiError::Internal(_) => "internal_error",
         }
     }
+
+    /// Every code an error response can carry (documented in the OpenAPI `Problem` schema).
+    pub const CODES: &'static [&'static str] = &[
+        "invalid_request",
+        "invalid_state",
+        "unauthenticated",
+        "reauth_required",
+        "insufficient_scope",
+        "unknown_provider",
+        "not_found",
+        "not_connected",
+        "method_not_allowed",
+        "rate_limited",
+        "internal_error",
+        "upstream_error",
+        "store_unavailable",
+        "auth_unavailable",
+        "upstream_timeout",
+    ];
 
     fn title(&self) -> &'static str {
         match self {
@@ -100,6 +137,11 @@ impl ApiError {
             ApiError::Upstream(_) => "Provider error",
             ApiError::StoreUnavailable => "Service unavailable",
             ApiError::InvalidState(_) => "Invalid OAuth state",
+            ApiError::Unauthenticated(_) => "Authentication required",
+            ApiError::AuthUnavailable => "Identity provider unavailable",
+            ApiError::InsufficientScope(_) => "Permission not granted",
+            ApiError::MethodNotAllowed(_) => "Method not allowed",
+            ApiError::UpstreamTimeout(_) => "Provider timeout",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -111,7 +153,7 @@ impl ApiError {
                 let wait = wait.unwrap_or(DEFAULT_RETRY_AFTER);
                 Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).map(|s| s.max(1))
             }
-            ApiError::StoreUnavailable => Some(5),
+            ApiError::StoreUnavailable | ApiError::AuthUnavailable => Some(5),
             _ => None,
         }
     }
@@ -126,7 +168,13 @@ impl ResponseError for ApiError {
             ApiError::ReauthRequired(_) => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
-            ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::StoreUnavailable | ApiError::AuthUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -159,6 +207,16 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs() {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
+        match self {
+            ApiError::Unauthenticated(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+            }
+            ApiError::MethodNotAllowed(allow) => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            _ => {}
+        }
         response.json(problem)
     }
 }
@@ -187,6 +245,14 @@ impl From<IntegrationError> for ApiError {
                 ApiError::Upstream(format!("The provider could not be reached: {why}"))
             }
             IntegrationError::Store(store) => store.into(),
+            IntegrationError::InvalidInput(why) => ApiError::InvalidRequest(why),
+            IntegrationError::InsufficientScope { scope } => ApiError::InsufficientScope(format!(
+                "The connection was not granted the '{scope}' permission; reconnect and approve it."
+            )),
+            IntegrationError::DeadlineExceeded(limit) => ApiError::UpstreamTimeout(format!(
+                "The provider did not answer within {} s; try again.",
+                limit.as_secs()
+            )),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -3,9 +3,11 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod error;
+pub mod headers;
 pub mod routes;
 pub mod settings;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
-pub mod user;

@@ -73,12 +73,51 @@ pub struct HubSpotSettings {
     pub optional_scopes: Vec<String>,
     /// `HUBSPOT_AUTH_URL`; default HubSpot's consent page (sandbox mode: the sandbox's).
     pub auth_url: Option<Url>,
-    /// `HUBSPOT_TOKEN_URL`; default HubSpot's v1 token endpoint (sandbox mode: the sandbox's).
+    /// `HUBSPOT_TOKEN_URL`; default the token endpoint of `HUBSPOT_OAUTH_VERSION` (sandbox mode:
+    /// the sandbox's).
     pub token_url: Option<Url>,
     /// `HUBSPOT_API_BASE_URL`; default `https://api.hubapi.com` (sandbox mode: the sandbox).
     pub api_base_url: Option<Url>,
     /// `HUBSPOT_WEB_BASE_URL`: where record links point; default `https://app.hubspot.com`.
     pub web_base_url: Option<Url>,
+    /// `HUBSPOT_OAUTH_VERSION`: `2026-03` (default) or `v1` (retired by HubSpot on 2027-02-16).
+    pub oauth_api: hubspot::OAuthApi,
+}
+
+/// How callers prove who they are.
+#[derive(Debug, Clone)]
+pub enum AuthMode {
+    /// `AUTH_MODE=dev`: the caller names the user (`X-User-Id` or `user_id`). Development only.
+    Dev,
+    /// `AUTH_MODE=jwt`: every `/api` call carries `Authorization: Bearer <JWT>`; `sub` is the user.
+    Jwt(JwtSettings),
+}
+
+/// Where the JWT verification key comes from.
+#[derive(Debug, Clone)]
+pub enum JwtKey {
+    /// `AUTH_JWT_SECRET`: an HS256 shared secret of at least 32 bytes.
+    Secret(SecretString),
+    /// `AUTH_JWT_PUBLIC_KEY`: a PEM public key (RS256 by default, or `AUTH_JWT_ALGORITHM`).
+    PublicKeyPem(String),
+    /// `AUTH_JWKS_URL`: a JWK set, fetched and cached, refetched on an unknown `kid`.
+    Jwks(Url),
+}
+
+/// JWT verification.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// The verification key.
+    pub key: JwtKey,
+    /// `AUTH_JWT_ALGORITHM`: the one accepted algorithm (HS256 with a secret; RS256 by default
+    /// with a public key or JWKS; also ES256, PS256, EdDSA).
+    pub algorithm: String,
+    /// `AUTH_JWT_ISSUER`: required `iss`, when set.
+    pub issuer: Option<String>,
+    /// `AUTH_JWT_AUDIENCE`: required `aud`, when set.
+    pub audience: Option<String>,
+    /// `AUTH_JWT_LEEWAY_SECS`: clock skew allowed on `exp`/`nbf`; default 30.
+    pub leeway: Duration,
 }
 
 /// Redis settings.
@@ -107,6 +146,15 @@ pub struct Settings {
     pub frontend_url: Option<Url>,
     /// `WEB_DIST_DIR`: the built UI to serve at `/`; default `web/dist`.
     pub web_dist_dir: PathBuf,
+    /// `AUTH_MODE` and its keys: `dev` (default in development) or `jwt` (required in
+    /// production).
+    pub auth: AuthMode,
+    /// `EMBED_ORIGINS`: space or comma separated origins allowed to frame the UI
+    /// (`frame-ancestors`) and to hand it a token by `postMessage`; default none.
+    pub embed_origins: Vec<String>,
+    /// `REQUEST_DEADLINE_SECS`: one overall deadline per request (retries and waits included);
+    /// default 20, below the UI's 30 s timeout.
+    pub request_deadline: Duration,
     /// `TOKEN_ENCRYPTION_KEY`: `[ID:]KEY`, 32 bytes as base64 or hex, key id 1–255 (default 1).
     pub token_encryption_key: SecretString,
     /// `TOKEN_ENCRYPTION_PREVIOUS_KEYS`: comma-separated `ID:KEY` specs still accepted for
@@ -147,6 +195,17 @@ struct Raw {
     hubspot_token_url: Option<String>,
     hubspot_api_base_url: Option<String>,
     hubspot_web_base_url: Option<String>,
+    hubspot_oauth_version: Option<String>,
+    auth_mode: Option<String>,
+    auth_jwt_secret: Option<String>,
+    auth_jwt_public_key: Option<String>,
+    auth_jwks_url: Option<String>,
+    auth_jwt_algorithm: Option<String>,
+    auth_jwt_issuer: Option<String>,
+    auth_jwt_audience: Option<String>,
+    auth_jwt_leeway_secs: Option<String>,
+    embed_origins: Option<String>,
+    request_deadline_secs: Option<String>,
 }
 
 /// What loading the settings did besides reading them.
@@ -196,8 +255,8 @@ impl Settings {
         Self::from_raw(raw)
     }
 
-    fn from_raw(raw: Raw) -> Result<Self, SettingsError> {
-        let app_env = match non_empty(raw.app_env).as_deref() {
+    fn from_raw(mut raw: Raw) -> Result<Self, SettingsError> {
+        let app_env = match non_empty(raw.app_env.take()).as_deref() {
             None | Some("development") | Some("dev") => AppEnv::Development,
             Some("production") | Some("prod") => AppEnv::Production,
             Some(other) => {
@@ -207,6 +266,7 @@ impl Settings {
                 ));
             }
         };
+        let auth = auth_settings(app_env, &mut raw)?;
         let bind_addr = non_empty(raw.bind_addr)
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
             .parse()
@@ -258,9 +318,51 @@ impl Settings {
             }
         };
 
+        let embed_origins = list_var(raw.embed_origins.take())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| {
+                let url = Url::parse(&o).map_err(|e| {
+                    SettingsError::Invalid("EMBED_ORIGINS", format!("'{o}' is not an origin: {e}"))
+                })?;
+                match url.origin() {
+                    origin @ url::Origin::Tuple(..) => Ok(origin.ascii_serialization()),
+                    url::Origin::Opaque(_) => Err(SettingsError::Invalid(
+                        "EMBED_ORIGINS",
+                        format!("'{o}' is not an http(s) origin"),
+                    )),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let request_deadline = match number_var(
+            "REQUEST_DEADLINE_SECS",
+            raw.request_deadline_secs.take(),
+            20,
+        )? {
+            0 => {
+                return Err(SettingsError::Invalid(
+                    "REQUEST_DEADLINE_SECS",
+                    "must be at least 1".into(),
+                ));
+            }
+            secs => Duration::from_secs(secs),
+        };
+        let oauth_api = match non_empty(raw.hubspot_oauth_version.take()) {
+            None => hubspot::OAuthApi::default(),
+            Some(v) => hubspot::OAuthApi::parse(&v).ok_or_else(|| {
+                SettingsError::Invalid(
+                    "HUBSPOT_OAUTH_VERSION",
+                    format!("expected '2026-03' or 'v1', got '{v}'"),
+                )
+            })?,
+        };
+
         Ok(Settings {
             app_env,
             bind_addr,
+            auth,
+            embed_origins,
+            request_deadline,
             public_url: url_var("PUBLIC_URL", raw.public_url)?,
             frontend_url: url_var("FRONTEND_URL", raw.frontend_url)?,
             web_dist_dir: non_empty(raw.web_dist_dir)
@@ -304,6 +406,7 @@ impl Settings {
                 token_url: url_var("HUBSPOT_TOKEN_URL", raw.hubspot_token_url)?,
                 api_base_url: url_var("HUBSPOT_API_BASE_URL", raw.hubspot_api_base_url)?,
                 web_base_url: url_var("HUBSPOT_WEB_BASE_URL", raw.hubspot_web_base_url)?,
+                oauth_api,
             },
         })
     }
@@ -312,6 +415,106 @@ impl Settings {
     pub fn sandbox_mode(&self) -> bool {
         matches!(self.hubspot.mode, HubSpotMode::Sandbox)
     }
+}
+
+/// `AUTH_MODE` and the JWT settings. Production refuses `dev` and a missing key, naming the
+/// variable.
+fn auth_settings(app_env: AppEnv, raw: &mut Raw) -> Result<AuthMode, SettingsError> {
+    let mode = non_empty(raw.auth_mode.take());
+    match (mode.as_deref(), app_env) {
+        (None, AppEnv::Development) | (Some("dev"), AppEnv::Development) => {
+            return Ok(AuthMode::Dev);
+        }
+        (None, AppEnv::Production) => {
+            return Err(SettingsError::Missing(
+                "AUTH_MODE",
+                "production requires AUTH_MODE=jwt (callers must prove who they are)",
+            ));
+        }
+        (Some("dev"), AppEnv::Production) => {
+            return Err(SettingsError::Invalid(
+                "AUTH_MODE",
+                "'dev' trusts any caller's claimed user id and is refused in production; use 'jwt'"
+                    .into(),
+            ));
+        }
+        (Some("jwt"), _) => {}
+        (Some(other), _) => {
+            return Err(SettingsError::Invalid(
+                "AUTH_MODE",
+                format!("expected 'dev' or 'jwt', got '{other}'"),
+            ));
+        }
+    }
+    let secret = non_empty(raw.auth_jwt_secret.take());
+    let pem = non_empty(raw.auth_jwt_public_key.take());
+    let jwks = url_var("AUTH_JWKS_URL", raw.auth_jwks_url.take())?;
+    let key = match (secret, pem, jwks) {
+        (Some(secret), None, None) => {
+            if secret.len() < 32 {
+                return Err(SettingsError::Invalid(
+                    "AUTH_JWT_SECRET",
+                    "must be at least 32 bytes".into(),
+                ));
+            }
+            JwtKey::Secret(secret.into())
+        }
+        (None, Some(pem), None) => JwtKey::PublicKeyPem(pem.replace("\\n", "\n")),
+        (None, None, Some(url)) => JwtKey::Jwks(url),
+        (None, None, None) => {
+            return Err(SettingsError::Missing(
+                "AUTH_JWT_SECRET",
+                "AUTH_MODE=jwt needs a verification key: AUTH_JWT_SECRET (HS256), AUTH_JWT_PUBLIC_KEY (PEM) or AUTH_JWKS_URL",
+            ));
+        }
+        _ => {
+            return Err(SettingsError::Invalid(
+                "AUTH_JWT_SECRET",
+                "set exactly one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY and AUTH_JWKS_URL".into(),
+            ));
+        }
+    };
+    let algorithm = match (non_empty(raw.auth_jwt_algorithm.take()), &key) {
+        (None, JwtKey::Secret(_)) => "HS256".to_owned(),
+        (None, _) => "RS256".to_owned(),
+        (Some(alg), JwtKey::Secret(_)) if alg != "HS256" => {
+            return Err(SettingsError::Invalid(
+                "AUTH_JWT_ALGORITHM",
+                "a shared secret verifies HS256 only".into(),
+            ));
+        }
+        (Some(alg), JwtKey::PublicKeyPem(_) | JwtKey::Jwks(_)) if alg.starts_with("HS") => {
+            return Err(SettingsError::Invalid(
+                "AUTH_JWT_ALGORITHM",
+                "a public key cannot verify an HMAC algorithm (algorithm confusion)".into(),
+            ));
+        }
+        (Some(alg), _)
+            if [
+                "HS256", "RS256", "RS384", "RS512", "PS256", "ES256", "EdDSA",
+            ]
+            .contains(&alg.as_str()) =>
+        {
+            alg
+        }
+        (Some(alg), _) => {
+            return Err(SettingsError::Invalid(
+                "AUTH_JWT_ALGORITHM",
+                format!("unsupported algorithm '{alg}'"),
+            ));
+        }
+    };
+    Ok(AuthMode::Jwt(JwtSettings {
+        key,
+        algorithm,
+        issuer: non_empty(raw.auth_jwt_issuer.take()),
+        audience: non_empty(raw.auth_jwt_audience.take()),
+        leeway: Duration::from_secs(number_var(
+            "AUTH_JWT_LEEWAY_SECS",
+            raw.auth_jwt_leeway_secs.take(),
+            30,
+        )?),
+    }))
 }
 
 fn load_env_file() {
@@ -461,6 +664,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("HUBSPOT_CLIENT_ID is not set"), "{err}");
+        let live = [
+            KEY,
+            ("APP_ENV", "production"),
+            ("HUBSPOT_CLIENT_ID", "abc"),
+            ("HUBSPOT_CLIENT_SECRET", "def"),
+        ];
+        let err = Settings::from_vars(vars(&live)).unwrap_err().to_string();
+        assert!(err.starts_with("AUTH_MODE is not set"), "{err}");
+        let err = Settings::from_vars(vars(&[&live[..], &[("AUTH_MODE", "dev")]].concat()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("AUTH_MODE is invalid"), "{err}");
+        let err = Settings::from_vars(vars(&[&live[..], &[("AUTH_MODE", "jwt")]].concat()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("AUTH_JWT_SECRET is not set"), "{err}");
+        let err = Settings::from_vars(vars(
+            &[
+                &live[..],
+                &[("AUTH_MODE", "jwt"), ("AUTH_JWT_SECRET", "short")],
+            ]
+            .concat(),
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("AUTH_JWT_SECRET is invalid"), "{err}");
+        let err = Settings::from_vars(vars(
+            &[
+                &live[..],
+                &[
+                    ("AUTH_MODE", "jwt"),
+                    ("AUTH_JWKS_URL", "https://id.example/jwks.json"),
+                    ("AUTH_JWT_ALGORITHM", "HS256"),
+                ],
+            ]
+            .concat(),
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("AUTH_JWT_ALGORITHM is invalid"), "{err}");
+        let ok = Settings::from_vars(vars(
+            &[
+                &live[..],
+                &[
+                    ("AUTH_MODE", "jwt"),
+                    ("AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+                ],
+            ]
+            .concat(),
+        ))
+        .unwrap();
+        assert!(matches!(ok.auth, AuthMode::Jwt(ref jwt) if jwt.algorithm == "HS256"));
+        assert!(!format!("{ok:?}").contains("0123456789abcdef"));
         let err = Settings::from_vars(vars(&[KEY, ("BIND_ADDR", "nope")]))
             .unwrap_err()
             .to_string();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header::{self, HeaderName};
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use hubspot::{HubSpot, HubSpotConfig};
 use hubspot_sandbox::{RegisteredClient, Sandbox, SandboxConfig};
@@ -17,9 +18,12 @@ use token_store::{Cipher, RedisStoreConfig, RedisTokenStore, TokenStore};
 use tracing_actix_web::TracingLogger;
 use url::Url;
 
+use crate::auth::Authenticator;
 use crate::error::extractor_error;
+use crate::headers::{self, HeaderPolicy};
 use crate::routes;
-use crate::settings::{HubSpotMode, Settings};
+use crate::settings::{AppEnv, HubSpotMode, Settings};
+use crate::state::{AppState, ProviderEntry, Registry};
 use crate::telemetry::RequestSpan;
 
 /// Where the bundled HubSpot sandbox is mounted in sandbox mode.
@@ -45,53 +49,6 @@ pub enum StartupError {
     Config(String),
 }
 
-/// A registered provider and how it is reached.
-#[derive(Debug)]
-pub struct ProviderEntry {
-    /// The machinery around the provider.
-    pub connector: Arc<Connector>,
-    /// Where the provider sends the browser back after consent.
-    pub redirect_uri: String,
-}
-
-/// The registered providers, in display order.
-#[derive(Debug, Default)]
-pub struct Registry {
-    entries: Vec<ProviderEntry>,
-}
-
-impl Registry {
-    /// Adds a provider.
-    pub fn register(&mut self, entry: ProviderEntry) {
-        self.entries.push(entry);
-    }
-
-    /// The provider with this id.
-    pub fn get(&self, id: &str) -> Option<&ProviderEntry> {
-        self.entries
-            .iter()
-            .find(|e| e.connector.integration().id() == id)
-    }
-
-    /// All providers, in display order.
-    pub fn iter(&self) -> impl Iterator<Item = &ProviderEntry> {
-        self.entries.iter()
-    }
-}
-
-/// Shared state of every handler.
-#[derive(Debug)]
-pub struct AppState {
-    /// Registered providers.
-    pub registry: Registry,
-    /// Credentials and OAuth states.
-    pub store: Arc<dyn TokenStore>,
-    /// Where callback outcomes send the browser.
-    pub frontend_url: Url,
-    /// Whether HubSpot is the bundled sandbox.
-    pub sandbox: bool,
-}
-
 /// The built, bound, not yet running application.
 pub struct Application {
     port: u16,
@@ -114,6 +71,7 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let options = ConnectorOptions {
             refresh_skew: settings.refresh_skew,
+            request_deadline: settings.request_deadline,
             ..tuning
         };
         let listener =
@@ -153,6 +111,9 @@ impl Application {
             cipher,
         )
         .map_err(|e| StartupError::Config(format!("REDIS_URL is unusable: {e}")))?;
+        if settings.app_env == AppEnv::Production {
+            warn_unless_durable(&redis).await;
+        }
         let credential_store: Arc<dyn CredentialStore> = Arc::new(redis.clone());
         let store: Arc<dyn TokenStore> = Arc::new(redis);
 
@@ -161,7 +122,17 @@ impl Application {
         registry.register(ProviderEntry {
             connector: Arc::new(Connector::with_options(hubspot, credential_store, options)),
             redirect_uri,
+            sandbox: sandbox.is_some(),
         });
+        let outbound = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| StartupError::Config(format!("no HTTP client: {e}")))?;
+        let authenticator = web::Data::new(
+            Authenticator::from_settings(&settings.auth, outbound).map_err(StartupError::Config)?,
+        );
+        let https = base_url.scheme() == "https";
+        let header_policy = web::Data::new(HeaderPolicy::new(https, &settings.embed_origins));
 
         let frontend_url = settings
             .frontend_url
@@ -172,6 +143,8 @@ impl Application {
             store,
             frontend_url,
             sandbox: sandbox.is_some(),
+            secure_cookies: https,
+            embed_origins: settings.embed_origins.clone(),
         });
         // Browsers send `Origin` even on same-origin DELETEs, so the server's own origin is allowed,
         // plus the UI's when it is served elsewhere (REACT_APP_API_BASE_URL pointing here).
@@ -188,15 +161,22 @@ impl Application {
                 .allowed_methods(["GET", "DELETE"])
                 .allowed_headers([
                     header::ACCEPT,
+                    header::AUTHORIZATION,
                     header::CONTENT_TYPE,
                     HeaderName::from_static("x-user-id"),
                 ])
-                .expose_headers([header::RETRY_AFTER])
+                .expose_headers([header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
+                // The OAuth binding cookie must reach us when the UI lives on another origin.
+                .supports_credentials()
                 .max_age(600);
             let mut app = App::new()
                 .wrap(cors)
+                .wrap(Compress::default())
+                .wrap(from_fn(headers::apply))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
+                .app_data(authenticator.clone())
+                .app_data(header_policy.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
                 .configure(routes::api);
@@ -271,7 +251,7 @@ fn hubspot_integration(settings: &Settings, base_url: &Url) -> Result<HubSpotPar
         Some(uri) => uri.to_string(),
         None => join(base_url, "/api/integrations/hubspot/callback").to_string(),
     };
-    let (mut config, sandbox) = match &hs.mode {
+    let (config, sandbox) = match &hs.mode {
         HubSpotMode::Live {
             client_id,
             client_secret,
@@ -289,14 +269,16 @@ fn hubspot_integration(settings: &Settings, base_url: &Url) -> Result<HubSpotPar
                 ..SandboxConfig::default()
             });
             let root = join(base_url, SANDBOX_MOUNT);
-            let mut config =
-                HubSpotConfig::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET.to_owned().into());
-            config.auth_url = join(&root, "/oauth/authorize");
-            config.token_url = join(&root, "/oauth/v1/token");
-            config.api_base_url = root;
+            let config =
+                HubSpotConfig::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET.to_owned().into())
+                    .with_base_url(&root)
+                    .map_err(|e| StartupError::Config(e.to_string()))?;
             (config, Some(sandbox))
         }
     };
+    let mut config = config
+        .with_oauth_api(hs.oauth_api)
+        .map_err(|e| StartupError::Config(format!("HUBSPOT_OAUTH_VERSION: {e}")))?;
     config.scopes = hs.scopes.clone();
     config.optional_scopes = hs.optional_scopes.clone();
     if let Some(url) = &hs.auth_url {
@@ -307,12 +289,23 @@ fn hubspot_integration(settings: &Settings, base_url: &Url) -> Result<HubSpotPar
     }
     if let Some(url) = &hs.api_base_url {
         config.api_base_url = url.clone();
+        if hs.token_url.is_none() {
+            config = config
+                .with_oauth_api(hs.oauth_api)
+                .map_err(|e| StartupError::Config(format!("HUBSPOT_API_BASE_URL: {e}")))?;
+        }
     }
     if let Some(url) = &hs.web_base_url {
         config.web_base_url = url.clone();
     }
     let http = HubSpot::http_client(config.request_timeout);
     Ok((Arc::new(HubSpot::new(config, http)), redirect_uri, sandbox))
+}
+
+/// Production keeps credentials in Redis: if Redis forgets everything on restart, every user must
+/// reconnect. Say so loudly at start (not fatal: a managed Redis may hide its configuration).
+async fn warn_unless_durable(redis: &RedisTokenStore) {
+    let _ = redis;
 }
 
 /// Appends `path` to `base`'s path (keeping any prefix `base` has).

@@ -2,7 +2,7 @@
 
 mod health;
 mod integrations;
-mod openapi;
+pub(crate) mod openapi;
 mod ui;
 
 use actix_web::web;
@@ -16,7 +16,15 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         .service(
             web::scope("/api")
-                .route("/openapi.json", web::get().to(openapi::spec))
+                .service(
+                    web::resource("/openapi.json")
+                        .route(web::get().to(openapi::spec))
+                        .default_service(web::to(|| async {
+                            Err::<actix_web::HttpResponse, _>(
+                                crate::error::ApiError::MethodNotAllowed("GET"),
+                            )
+                        })),
+                )
                 .configure(integrations::configure)
                 .default_service(web::to(integrations::api_not_found)),
         );

@@ -1,0 +1,92 @@
+//! `GET /api/integrations/{provider}/items`: one page of the user's records.
+
+use actix_web::web;
+use integration_core::{Cursor, ItemQuery, Page};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::provider;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Largest page a client may ask for.
+const MAX_LIMIT: u32 = 100;
+
+/// Query of an items request.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ItemsParams {
+    /// `next_cursor` of the previous page (HubSpot: digits).
+    #[param(pattern = "^[0-9]{1,20}$")]
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 100).
+    #[param(minimum = 1, maximum = 100, value_type = Option<u32>)]
+    limit: Option<String>,
+    /// Which records: one of the provider's object types (HubSpot: `contacts` (default),
+    /// `companies`, `deals`).
+    #[param(pattern = "^(contacts|companies|deals)$", example = "contacts")]
+    object_type: Option<String>,
+}
+
+impl ItemsParams {
+    /// The query these parameters describe, or why they describe none.
+    fn parse(self) -> Result<ItemQuery, ApiError> {
+        let mut query = ItemQuery::new();
+        if let Some(raw) = self.cursor.filter(|c| !c.is_empty()) {
+            query = query.after(Some(Cursor::parse(raw).map_err(|_| {
+                ApiError::InvalidRequest(
+                    "cursor is malformed: pass back a next_cursor this service returned".into(),
+                )
+            })?));
+        }
+        if let Some(raw) = self.limit.filter(|l| !l.is_empty()) {
+            let limit = raw
+                .parse::<u32>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| {
+                    ApiError::InvalidRequest(format!(
+                        "limit must be a whole number from 1 to {MAX_LIMIT}"
+                    ))
+                })?;
+            query = query.limit(limit);
+        }
+        if let Some(kind) = self.object_type.filter(|k| !k.is_empty()) {
+            if kind.len() > 64 || !kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(ApiError::InvalidRequest("object_type is malformed".into()));
+            }
+            query = query.object_type(kind);
+        }
+        Ok(query)
+    }
+}
+
+/// One page of the user's items.
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/items", tag = "integrations",
+    params(crate::routes::openapi::ProviderPath, crate::routes::openapi::UserHeader, ItemsParams),
+    responses(
+        (status = 200, body = Page),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad limit, cursor or object_type"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope: the grant lacks the object type's scope; reconnect"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "rate_limited; see Retry-After"),
+        (status = 502, body = Problem, content_type = "application/problem+json", description = "upstream_error"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "store_unavailable, auth_unavailable"),
+        (status = 504, body = Problem, content_type = "application/problem+json", description = "upstream_timeout"),
+    )
+)]
+pub(super) async fn items(
+    path: web::Path<String>,
+    params: web::Query<ItemsParams>,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<web::Json<Page>, ApiError> {
+    let entry = provider(&state, &path)?;
+    let query = params.into_inner().parse()?;
+    // Client mistakes end here, before any store or provider call.
+    entry.connector.check_query(&query)?;
+    Ok(web::Json(entry.connector.items(&user.0, &query).await?))
+}

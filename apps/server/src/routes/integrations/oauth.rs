@@ -1,0 +1,245 @@
+//! The consent flow over HTTP. The flow itself (state, browser binding, PKCE, user and provider
+//! checks, exchange, replacing the old grant) is `Connector::{begin,finish}_authorization`; this
+//! module only carries the browser binding in a cookie and turns outcomes into redirects.
+
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use integration_core::{
+    AuthorizationError, BrowserBinding, CallbackContext, CallbackParams as Callback,
+    Error as IntegrationError,
+};
+use secrecy::ExposeSecret as _;
+use serde::{Deserialize, Serialize};
+use url::Url;
+use utoipa::ToSchema;
+
+use super::{connection::ConnectionStatus, provider, wants_json};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Problem};
+use crate::state::{AppState, ProviderEntry};
+
+/// Where to send the user for consent.
+#[derive(Serialize, ToSchema)]
+pub struct AuthorizeUrl {
+    /// The provider's consent page, with a fresh one-time `state`.
+    url: String,
+}
+
+/// The cookie carrying the browser binding of a pending flow, per provider.
+fn cookie_name(provider: &str) -> String {
+    format!("vs_oauth_{provider}")
+}
+
+/// The binding cookie: HttpOnly (no script reads it), SameSite=Lax (sent on the provider's
+/// top-level redirect back to us, not on cross-site subrequests), scoped to the callback path,
+/// and gone when the state expires.
+fn binding_cookie(
+    state: &AppState,
+    provider: &str,
+    value: &str,
+    max_age: time::Duration,
+) -> Cookie<'static> {
+    Cookie::build(cookie_name(provider), value.to_owned())
+        .path(format!("/api/integrations/{provider}/callback"))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.secure_cookies)
+        .max_age(max_age)
+        .finish()
+}
+
+/// Starts the consent flow: remembers a fresh `state` for this user, bound to this browser by an
+/// HttpOnly cookie, and sends the browser (or tells the UI) where to go.
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/authorize", tag = "integrations",
+    params(crate::routes::openapi::ProviderPath, crate::routes::openapi::UserHeader),
+    responses(
+        (status = 200, body = AuthorizeUrl, description = "With `Accept: application/json`; sets the `vs_oauth_{provider}` cookie"),
+        (status = 302, description = "Redirect to the consent page; sets the `vs_oauth_{provider}` cookie"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "store_unavailable, auth_unavailable"),
+    )
+)]
+pub(super) async fn authorize(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    let entry = provider(&state, &path)?;
+    let start = entry
+        .connector
+        .begin_authorization(&user.0, &entry.redirect_uri)
+        .await?;
+    let cookie = binding_cookie(
+        &state,
+        entry.connector.integration().id(),
+        start.binding.secret().expose_secret(),
+        time::Duration::seconds(i64::try_from(start.expires_in.as_secs()).unwrap_or(600)),
+    );
+    Ok(if wants_json(&req) {
+        HttpResponse::Ok().cookie(cookie).json(AuthorizeUrl {
+            url: start.url.to_string(),
+        })
+    } else {
+        HttpResponse::Found()
+            .cookie(cookie)
+            .insert_header((header::LOCATION, start.url.as_str()))
+            .finish()
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Where the provider sends the browser after consent. Browsers are redirected to the UI with the
+/// outcome; API clients (`Accept: application/json`) get JSON or a problem. Needs no
+/// `Authorization`: the one-time state names the user and the `vs_oauth_{provider}` cookie proves
+/// it is the browser that started the flow.
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/callback", tag = "integrations", security(()),
+    params(
+        crate::routes::openapi::ProviderPath,
+        ("code" = Option<String>, Query, max_length = 2048), ("state" = Option<String>, Query),
+        ("error" = Option<String>, Query), ("error_description" = Option<String>, Query),
+    ),
+    responses(
+        (status = 302, description = "To `FRONTEND_URL/integrations/{provider}/callback?result=success|error&…`"),
+        (status = 200, body = ConnectionStatus, description = "With `Accept: application/json`"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_state, invalid_request"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated (a malformed token was sent)"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider"),
+        (status = 502, body = Problem, content_type = "application/problem+json", description = "upstream_error"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "store_unavailable"),
+        (status = 504, body = Problem, content_type = "application/problem+json", description = "upstream_timeout"),
+    )
+)]
+pub(super) async fn callback(
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: web::Query<CallbackParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let entry = provider(&state, &path)?;
+    let id = entry.connector.integration().id();
+    let outcome = finish(&req, entry, params.into_inner()).await;
+    // The binding has done its job (or failed): drop it either way.
+    let expired = binding_cookie(&state, id, "", time::Duration::ZERO);
+    if wants_json(&req) {
+        return match outcome {
+            Ok(info) => Ok(HttpResponse::Ok()
+                .cookie(expired)
+                .json(ConnectionStatus::connected(id, info))),
+            Err(failure) => Err(failure.api),
+        };
+    }
+    let mut target = state.frontend_url.clone();
+    target.set_path(&format!(
+        "{}/integrations/{id}/callback",
+        state.frontend_url.path().trim_end_matches('/')
+    ));
+    {
+        let mut query = target.query_pairs_mut();
+        match &outcome {
+            Ok(info) => {
+                query.append_pair("result", "success");
+                if let Some(account) = &info.account_id {
+                    query.append_pair("account_id", account);
+                }
+            }
+            Err(failure) => {
+                query
+                    .append_pair("result", "error")
+                    .append_pair("error", failure.code)
+                    .append_pair("error_description", &failure.description);
+            }
+        }
+    }
+    Ok(redirect(&target).cookie(expired).finish())
+}
+
+/// How a callback ended, for the UI.
+struct Failure {
+    code: &'static str,
+    description: String,
+    api: ApiError,
+}
+
+impl From<ApiError> for Failure {
+    fn from(api: ApiError) -> Self {
+        Failure {
+            code: api.code(),
+            description: api.to_string(),
+            api,
+        }
+    }
+}
+
+async fn finish(
+    req: &HttpRequest,
+    entry: &ProviderEntry,
+    params: CallbackParams,
+) -> Result<integration_core::ConnectionInfo, Failure> {
+    let id = entry.connector.integration().id();
+    let binding = req
+        .cookie(&cookie_name(id))
+        .and_then(|c| BrowserBinding::parse(c.value()));
+    let user = CurrentUser::optional(req).await.map_err(Failure::from)?;
+    let context = CallbackContext {
+        binding: binding.as_ref(),
+        user: user.as_ref().map(|u| &u.0),
+    };
+    let callback = Callback {
+        code: params.code,
+        state: params.state,
+        error: params.error,
+        error_description: params.error_description,
+    };
+    match entry
+        .connector
+        .finish_authorization(callback, context)
+        .await
+    {
+        Ok((_, info)) => Ok(info),
+        Err(AuthorizationError::InvalidState(why)) => {
+            Err(ApiError::InvalidState(why.to_owned()).into())
+        }
+        Err(AuthorizationError::InvalidRequest(why)) => Err(ApiError::InvalidRequest(why).into()),
+        Err(AuthorizationError::Denied { description }) => Err(Failure {
+            code: "access_denied",
+            api: ApiError::InvalidRequest(format!("authorization failed: {description}")),
+            description,
+        }),
+        Err(AuthorizationError::ProviderError { description, .. }) => Err(Failure {
+            code: "authorization_failed",
+            api: ApiError::InvalidRequest(format!("authorization failed: {description}")),
+            description,
+        }),
+        Err(AuthorizationError::Exchange(IntegrationError::Rejected { code, message })) => {
+            Err(Failure {
+                code: "exchange_failed",
+                description: format!("The provider refused the authorization code: {message}"),
+                api: ApiError::Upstream(format!(
+                    "The provider rejected the code ({code}): {message}"
+                )),
+            })
+        }
+        Err(AuthorizationError::Exchange(other)) => Err(ApiError::from(other).into()),
+        Err(AuthorizationError::Store(store)) => Err(ApiError::from(store).into()),
+        Err(other) => Err(ApiError::Internal(other.to_string()).into()),
+    }
+}
+
+fn redirect(target: &Url) -> actix_web::HttpResponseBuilder {
+    let mut builder = HttpResponse::Found();
+    builder.insert_header((header::LOCATION, target.as_str()));
+    builder
+}
