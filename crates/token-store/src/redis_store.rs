@@ -8,12 +8,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_redis::redis::{self, FromRedisValue};
-use deadpool_redis::{Config, Connection, Pool, PoolConfig, PoolError, Runtime, Timeouts};
+use deadpool_redis::redis::{self, FromRedisValue, IntoConnectionInfo as _};
+use deadpool_redis::{Connection, Manager, Pool, PoolError, Runtime};
 use integration_core::{
     CredentialStore, Credentials, LockToken, OAuthState, StoreError, UserId, credentials_key,
 };
@@ -33,9 +34,19 @@ end
 /// How to reach Redis.
 #[derive(Clone)]
 pub struct RedisStoreConfig {
-    /// `redis://[user:password@]host:port[/db]` (or `rediss://`). May hold a password, so it is
-    /// never logged or shown in errors or `Debug`.
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS. May hold a password,
+    /// so it is never logged or shown in errors or `Debug`.
+    ///
+    /// With `rediss://` the server's certificate must be valid for the host in the URL and chain
+    /// to a trusted root: the public (Mozilla/webpki) roots compiled in, or [`ca_cert_pem`]
+    /// if set.
+    ///
+    /// [`ca_cert_pem`]: Self::ca_cert_pem
     pub url: String,
+    /// A PEM file of CA certificates to trust for `rediss://` **instead of** the public roots:
+    /// for a self-hosted Redis whose certificate comes from your own CA. Read once, when the store
+    /// is built. Requires a `rediss://` URL. Default: none (public roots).
+    pub ca_cert_pem: Option<PathBuf>,
     /// Prepended to every key (`"vs:"`; a random prefix per test). Default: none.
     pub key_prefix: String,
     /// Most connections the pool opens. Default: 16.
@@ -59,6 +70,12 @@ impl RedisStoreConfig {
         self
     }
 
+    /// With [`ca_cert_pem`](Self::ca_cert_pem) set.
+    pub fn with_ca_cert_pem(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_cert_pem = Some(path.into());
+        self
+    }
+
     /// With `timeout` set.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -70,6 +87,7 @@ impl Default for RedisStoreConfig {
     fn default() -> Self {
         Self {
             url: "redis://127.0.0.1:6379".into(),
+            ca_cert_pem: None,
             key_prefix: String::new(),
             pool_size: 16,
             timeout: Duration::from_secs(2),
@@ -81,6 +99,7 @@ impl fmt::Debug for RedisStoreConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStoreConfig")
             .field("url", &"[redacted]")
+            .field("ca_cert_pem", &self.ca_cert_pem)
             .field("key_prefix", &self.key_prefix)
             .field("pool_size", &self.pool_size)
             .field("timeout", &self.timeout)
@@ -107,28 +126,64 @@ pub struct RedisTokenStore {
 
 impl RedisTokenStore {
     /// Builds the store without connecting; the first operation connects. Fails only if the
-    /// URL is malformed (the error does not repeat it).
+    /// URL is malformed (the error does not repeat it), or if [`RedisStoreConfig::ca_cert_pem`]
+    /// is set but unreadable, holds no certificate, or comes with a non-TLS URL.
     pub fn new(config: RedisStoreConfig, cipher: Cipher) -> Result<Self, StoreError> {
         let timeout = config.timeout;
-        let mut redis_config = Config::from_url(config.url);
-        redis_config.pool = Some(PoolConfig {
-            max_size: config.pool_size.max(1),
-            timeouts: Timeouts {
-                wait: Some(timeout),
-                create: Some(timeout),
-                recycle: Some(timeout),
-            },
-            ..PoolConfig::default()
-        });
-        let pool = redis_config
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|_| {
-                StoreError::Unavailable(
-                    "the Redis URL is malformed or uses an unsupported scheme (not shown: it may \
-                     contain a password)"
-                        .into(),
+        let malformed = || {
+            StoreError::Unavailable(
+                "the Redis URL is malformed or uses an unsupported scheme (not shown: it may \
+                 contain a password)"
+                    .into(),
+            )
+        };
+        let info = config
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(|_| malformed())?;
+        let tls = matches!(info.addr, redis::ConnectionAddr::TcpTls { .. });
+        if tls {
+            install_crypto_provider();
+        }
+        let info = match &config.ca_cert_pem {
+            None => info,
+            Some(path) => {
+                if !tls {
+                    return Err(StoreError::Unavailable(
+                        "a Redis CA certificate is configured but the Redis URL is not \
+                         rediss:// (TLS)"
+                            .into(),
+                    ));
+                }
+                let root_cert = read_ca_certificates(path)?;
+                let client = redis::Client::build_with_tls(
+                    info,
+                    redis::TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(root_cert),
+                    },
                 )
-            })?;
+                .map_err(|_| {
+                    StoreError::Unavailable(format!(
+                        "the Redis CA certificate file {} is not usable",
+                        path.display()
+                    ))
+                })?;
+                client.get_connection_info().clone()
+            }
+        };
+        // Built from the parsed connection info rather than deadpool's URL-based `Config`, which
+        // has no place for a root certificate.
+        let manager = Manager::new(info).map_err(|_| malformed())?;
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size.max(1))
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Unavailable(format!("redis pool: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
@@ -212,6 +267,63 @@ impl fmt::Debug for RedisTokenStore {
     }
 }
 
+/// rustls needs one process-wide crypto provider. Only `ring` is compiled in by this crate, but
+/// another crate in the same binary may enable `aws-lc-rs` too, and then rustls cannot choose by
+/// itself; install `ring` unless the application already installed one.
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race with another installer is fine: some provider is installed either way.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// The CA file's contents, checked to hold at least one PEM certificate (rustls would otherwise
+/// start with an empty trust store and refuse every server).
+fn read_ca_certificates(path: &Path) -> Result<Vec<u8>, StoreError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+
+    let pem = std::fs::read(path).map_err(|e| {
+        StoreError::Unavailable(format!(
+            "the Redis CA certificate file {} could not be read: {e}",
+            path.display()
+        ))
+    })?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            StoreError::Unavailable(format!(
+                "the Redis CA certificate file {} is not valid PEM: {e}",
+                path.display()
+            ))
+        })?;
+    if certificates.is_empty() {
+        return Err(StoreError::Unavailable(format!(
+            "the Redis CA certificate file {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(pem)
+}
+
+/// The TLS error behind a Redis error, if the failure was the TLS handshake (an untrusted or
+/// mismatched certificate, a protocol mismatch). Its text names no password.
+fn tls_failure(error: &redis::RedisError) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+                return Some(tls.to_string());
+            }
+        }
+        source = current.source();
+    }
+    None
+}
+
 /// A pool error as a message that names no address or password.
 fn pool_error(op: &str, error: &PoolError) -> StoreError {
     match error {
@@ -232,7 +344,11 @@ fn pool_error(op: &str, error: &PoolError) -> StoreError {
 /// A Redis error as a message built from its classification only: the detail text of some
 /// errors can carry connection parameters.
 fn redis_error(op: &str, error: &redis::RedisError) -> StoreError {
-    let what = if error.is_connection_refusal() {
+    let what = if let Some(tls) = tls_failure(error) {
+        format!(
+            "TLS handshake failed: {tls} (with a private CA, set RedisStoreConfig::ca_cert_pem)"
+        )
+    } else if error.is_connection_refusal() {
         "connection refused".to_owned()
     } else if error.is_timeout() {
         "timed out".to_owned()
