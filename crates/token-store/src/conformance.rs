@@ -31,11 +31,18 @@ const LONG_TTL: Duration = Duration::from_secs(60);
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an `async fn()` returning
 /// something that dereferences to the store under test (an `Arc<S>`, or a fixture that cleans up
 /// on drop). Pass case names after a `;` to run a subset.
+///
+/// `conformance_tests!(optional $make)` takes an `$make` returning an `Option` of that instead:
+/// `None` skips the case (the function should print why), for backends that need something the
+/// machine may lack, such as a TLS-capable `redis-server`.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($make:path) => {
+    (optional $make:path) => {
+        $crate::conformance_tests!(@all optional $make);
+    };
+    (@all $how:ident $make:path) => {
         $crate::conformance_tests!(
-            $make;
+            $how $make;
             credentials_round_trip_preserves_every_field,
             saving_again_replaces_the_credentials,
             users_are_isolated,
@@ -52,6 +59,23 @@ macro_rules! conformance_tests {
             locks_are_independent_by_name,
             ping_succeeds,
         );
+    };
+    (optional $make:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let Some(store) = $make().await else {
+                    return;
+                };
+                $crate::conformance::$case(&*store).await;
+            }
+        )+
+    };
+    (required $make:path; $($case:ident),+ $(,)?) => {
+        $crate::conformance_tests!($make; $($case),+);
+    };
+    ($make:path) => {
+        $crate::conformance_tests!(@all required $make);
     };
     ($make:path; $($case:ident),+ $(,)?) => {
         $(

@@ -306,18 +306,33 @@ fn read_ca_certificates(path: &Path) -> Result<Vec<u8>, StoreError> {
     Ok(pem)
 }
 
-/// The TLS error behind a Redis error, if the failure was the TLS handshake (an untrusted or
-/// mismatched certificate, a protocol mismatch). Its text names no password.
+/// The TLS error behind a Redis error, as a sentence, if the failure was the TLS handshake (an
+/// untrusted or mismatched certificate, a protocol mismatch). Its text names no password.
 fn tls_failure(error: &redis::RedisError) -> Option<String> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
-        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return Some(tls.to_string());
-        }
-        if let Some(io) = current.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-                return Some(tls.to_string());
-            }
+        let tls = current.downcast_ref::<rustls::Error>().or_else(|| {
+            current
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(tls) = tls {
+            let untrusted = matches!(
+                tls,
+                rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::UnknownIssuer
+                        | rustls::CertificateError::BadSignature
+                )
+            );
+            return Some(if untrusted {
+                format!(
+                    "TLS handshake failed: {tls}: the server's certificate does not chain to a \
+                     trusted root (for a private CA, set RedisStoreConfig::ca_cert_pem)"
+                )
+            } else {
+                format!("TLS handshake failed: {tls}")
+            });
         }
         source = current.source();
     }
@@ -345,9 +360,7 @@ fn pool_error(op: &str, error: &PoolError) -> StoreError {
 /// errors can carry connection parameters.
 fn redis_error(op: &str, error: &redis::RedisError) -> StoreError {
     let what = if let Some(tls) = tls_failure(error) {
-        format!(
-            "TLS handshake failed: {tls} (with a private CA, set RedisStoreConfig::ca_cert_pem)"
-        )
+        tls
     } else if error.is_connection_refusal() {
         "connection refused".to_owned()
     } else if error.is_timeout() {
