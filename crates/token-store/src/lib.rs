@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crypto::{Cipher, Key, KeyError, KeyId};
 pub use memory::MemoryTokenStore;
-pub use redis_store::{RedisStoreConfig, RedisTokenStore};
+pub use redis_store::{Persistence, RedisStoreConfig, RedisTokenStore};
 
 /// What the server remembers between sending a user to the consent page and the provider sending
 /// them back: who started the flow, for which provider, and where to return afterwards.

@@ -12,7 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use integration_core::StoreError;
-use token_store::{Cipher, Key, KeyId, RedisStoreConfig, RedisTokenStore, TokenStore as _};
+use token_store::{
+    Cipher, Key, KeyId, Persistence, RedisStoreConfig, RedisTokenStore, TokenStore as _,
+};
 
 fn cipher() -> Cipher {
     Cipher::new((KeyId(1), Key::generate()), Vec::new()).expect("cipher")
@@ -126,6 +128,15 @@ impl Server {
             }
             Err(NotStarted::Failed(why)) => panic!("{test}: {why}"),
         }
+    }
+}
+
+impl Server {
+    /// A store on this server (plain TCP).
+    fn store(&self) -> RedisTokenStore {
+        let config = RedisStoreConfig::new(format!("redis://127.0.0.1:{}", self.port))
+            .with_timeout(Duration::from_secs(2));
+        RedisTokenStore::new(config, cipher()).expect("store")
     }
 }
 
@@ -351,4 +362,136 @@ fn an_unusable_ca_file_is_refused_when_the_store_is_built() {
     assert!(m.contains("not rediss://") && !m.contains("hunter2"), "{m}");
 
     build("rediss://127.0.0.1:6380", &ca).expect("a good CA file is accepted");
+}
+
+// --- Persistence -------------------------------------------------------------------------------
+
+/// What [`RedisTokenStore::persistence`] says about a plain-TCP `redis-server` started with `args`.
+async fn persistence_of(test: &str, args: &[&str]) -> Option<Persistence> {
+    let port = free_port();
+    let port_arg = port.to_string();
+    let mut all = vec!["--port", &port_arg];
+    all.extend_from_slice(args);
+    let server = Server::start_or_skip(test, TempDir::new(), port, &all)?;
+    Some(server.store().persistence().await.expect("persistence"))
+}
+
+#[tokio::test]
+async fn a_redis_without_persistence_is_not_durable() {
+    let test = "a_redis_without_persistence_is_not_durable";
+    let Some(found) = persistence_of(test, &["--save", "", "--appendonly", "no"]).await else {
+        return;
+    };
+    assert_eq!(
+        found,
+        Persistence::Configured {
+            aof: false,
+            rdb: false
+        }
+    );
+    assert!(!found.is_durable());
+    assert_eq!(found.to_string(), "AOF off, RDB snapshots off (CONFIG GET)");
+}
+
+#[tokio::test]
+async fn a_redis_with_an_append_only_file_is_durable() {
+    let test = "a_redis_with_an_append_only_file_is_durable";
+    let Some(found) = persistence_of(test, &["--save", "", "--appendonly", "yes"]).await else {
+        return;
+    };
+    assert_eq!(
+        found,
+        Persistence::Configured {
+            aof: true,
+            rdb: false
+        }
+    );
+    assert!(found.is_durable());
+}
+
+#[tokio::test]
+async fn a_redis_with_snapshot_points_is_durable() {
+    let test = "a_redis_with_snapshot_points_is_durable";
+    let args = ["--save", "3600 1 300 100", "--appendonly", "no"];
+    let Some(found) = persistence_of(test, &args).await else {
+        return;
+    };
+    assert_eq!(
+        found,
+        Persistence::Configured {
+            aof: false,
+            rdb: true
+        }
+    );
+    assert!(found.is_durable());
+}
+
+#[tokio::test]
+async fn with_config_disabled_persistence_is_read_from_info() {
+    let test = "with_config_disabled_persistence_is_read_from_info";
+    let args = [
+        "--rename-command",
+        "CONFIG",
+        "",
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+    ];
+    let Some(found) = persistence_of(test, &args).await else {
+        return;
+    };
+    assert_eq!(
+        found,
+        Persistence::Reported {
+            aof: true,
+            rdb: false
+        }
+    );
+    assert!(found.is_durable());
+
+    let args = [
+        "--rename-command",
+        "CONFIG",
+        "",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ];
+    let Some(found) = persistence_of(test, &args).await else {
+        return;
+    };
+    assert!(!found.is_durable(), "{found}");
+}
+
+#[tokio::test]
+async fn with_config_and_info_disabled_persistence_is_unknown() {
+    let test = "with_config_and_info_disabled_persistence_is_unknown";
+    let args = [
+        "--rename-command",
+        "CONFIG",
+        "",
+        "--rename-command",
+        "INFO",
+        "",
+        "--appendonly",
+        "yes",
+    ];
+    let Some(found) = persistence_of(test, &args).await else {
+        return;
+    };
+    assert_eq!(found, Persistence::Unknown);
+    assert!(!found.is_durable(), "unknown is not taken for durable");
+}
+
+#[tokio::test]
+async fn persistence_of_an_unreachable_redis_is_an_error() {
+    let config = RedisStoreConfig::new(format!("redis://127.0.0.1:{}", free_port()))
+        .with_timeout(Duration::from_millis(500));
+    let store = RedisTokenStore::new(config, cipher()).expect("store");
+    assert!(matches!(
+        store.persistence().await,
+        Err(StoreError::Unavailable(_))
+    ));
 }
