@@ -353,6 +353,27 @@ impl fmt::Debug for RedisTokenStore {
     }
 }
 
+#[cfg(feature = "conformance")]
+#[async_trait]
+impl crate::conformance::RawCredentials for RedisTokenStore {
+    async fn put_raw_credentials(&self, provider: &str, user: &UserId, bytes: &[u8]) {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.credentials_redis_key(provider, user))
+            .arg(bytes);
+        self.query::<()>("SET", cmd).await.expect("raw SET");
+    }
+
+    async fn put_credentials_plaintext(&self, provider: &str, user: &UserId, plaintext: &[u8]) {
+        let key = self.credentials_redis_key(provider, user);
+        let envelope = self
+            .inner
+            .cipher
+            .encrypt(plaintext, key.as_bytes())
+            .expect("encrypt");
+        self.put_raw_credentials(provider, user, &envelope).await;
+    }
+}
+
 /// `CONFIG GET appendonly` / `save`; `None` if Redis answered without those parameters.
 async fn config_persistence(
     connection: &mut Connection,
