@@ -131,6 +131,9 @@ pub struct RedisSettings {
     pub pool_size: usize,
     /// `REDIS_TIMEOUT_MS`: bound on every Redis operation; default 2000.
     pub timeout: Duration,
+    /// `REDIS_CA_CERT`: PEM file of the CA(s) that sign a `rediss://` server's certificate, when
+    /// it is not publicly trusted.
+    pub ca_cert_pem: Option<PathBuf>,
 }
 
 /// The whole configuration.
@@ -186,6 +189,7 @@ struct Raw {
     redis_key_prefix: Option<String>,
     redis_pool_size: Option<String>,
     redis_timeout_ms: Option<String>,
+    redis_ca_cert: Option<String>,
     hubspot_client_id: Option<String>,
     hubspot_client_secret: Option<String>,
     hubspot_redirect_uri: Option<String>,
@@ -395,6 +399,7 @@ impl Settings {
                     raw.redis_timeout_ms,
                     2000,
                 )?),
+                ca_cert_pem: non_empty(raw.redis_ca_cert).map(PathBuf::from),
             },
             hubspot: HubSpotSettings {
                 mode,

@@ -107,6 +107,7 @@ impl Application {
                 key_prefix: settings.redis.key_prefix.clone(),
                 pool_size: settings.redis.pool_size,
                 timeout: settings.redis.timeout,
+                ca_cert_pem: settings.redis.ca_cert_pem.clone(),
             },
             cipher,
         )
@@ -305,7 +306,17 @@ fn hubspot_integration(settings: &Settings, base_url: &Url) -> Result<HubSpotPar
 /// Production keeps credentials in Redis: if Redis forgets everything on restart, every user must
 /// reconnect. Say so loudly at start (not fatal: a managed Redis may hide its configuration).
 async fn warn_unless_durable(redis: &RedisTokenStore) {
-    let _ = redis;
+    match redis.persistence().await {
+        Ok(persistence) if persistence.is_durable() => {
+            tracing::info!(%persistence, "Redis persists its data");
+        }
+        Ok(persistence) => tracing::error!(
+            %persistence,
+            "REDIS DOES NOT PERSIST: a Redis restart will disconnect every user. Enable AOF \
+             (`appendonly yes`) or RDB snapshots; see the README's 'Running in production'"
+        ),
+        Err(error) => tracing::warn!(%error, "could not check whether Redis persists"),
+    }
 }
 
 /// Appends `path` to `base`'s path (keeping any prefix `base` has).

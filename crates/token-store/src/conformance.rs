@@ -18,9 +18,11 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use chrono::{DateTime, TimeZone as _, Utc};
 use integration_core::{
-    BrowserBinding, Credentials, ExposeSecret as _, LockToken, OAuthState, PkceVerifier, UserId,
+    BrowserBinding, Credentials, ExposeSecret as _, LockToken, OAuthState, PkceVerifier, StoreError,
+    UserId,
 };
 
 use crate::{PendingAuthorization, TokenStore};
@@ -33,11 +35,18 @@ const LONG_TTL: Duration = Duration::from_secs(60);
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an `async fn()` returning
 /// something that dereferences to the store under test (an `Arc<S>`, or a fixture that cleans up
 /// on drop). Pass case names after a `;` to run a subset.
+///
+/// `conformance_tests!(optional $make)` takes an `$make` returning an `Option` of that instead:
+/// `None` skips the case (the function should print why), for backends that need something the
+/// machine may lack, such as a TLS-capable `redis-server`.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($make:path) => {
+    (optional $make:path) => {
+        $crate::conformance_tests!(@all optional $make);
+    };
+    (@all $how:ident $make:path) => {
         $crate::conformance_tests!(
-            $make;
+            $how $make;
             credentials_round_trip_preserves_every_field,
             saving_again_replaces_the_credentials,
             users_are_isolated,
@@ -53,7 +62,25 @@ macro_rules! conformance_tests {
             lock_expires_after_its_ttl,
             locks_are_independent_by_name,
             ping_succeeds,
+            a_stored_value_that_no_longer_decodes_is_corrupt,
         );
+    };
+    (optional $make:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let Some(store) = $make().await else {
+                    return;
+                };
+                $crate::conformance::$case(&*store).await;
+            }
+        )+
+    };
+    (required $make:path; $($case:ident),+ $(,)?) => {
+        $crate::conformance_tests!($make; $($case),+);
+    };
+    ($make:path) => {
+        $crate::conformance_tests!(@all required $make);
     };
     ($make:path; $($case:ident),+ $(,)?) => {
         $(
@@ -474,6 +501,101 @@ pub async fn locks_are_independent_by_name(store: &dyn TokenStore) {
     let (a, b) = (a.expect("a granted"), b.expect("b granted"));
     store.unlock("a", &a).await.expect("unlock");
     store.unlock("b", &b).await.expect("unlock");
+}
+
+/// Write access below a store's encoding, so that the conformance suite can put there what a bit
+/// flip, a forgotten key, an older format or a foreign writer would leave. Implemented (with the
+/// `conformance` feature) by [`RedisTokenStore`](crate::RedisTokenStore) and
+/// [`MemoryTokenStore`](crate::MemoryTokenStore); another store implements it to run the suite.
+#[async_trait]
+pub trait RawCredentials {
+    /// Stores `bytes` as `user`'s credentials at `provider` exactly as given: in place of the
+    /// encrypted envelope (Redis) or of the encoded value (memory). Panics if it cannot.
+    async fn put_raw_credentials(&self, provider: &str, user: &UserId, bytes: &[u8]);
+
+    /// Stores `plaintext` as if it were encoded credentials, sealed the way the store seals real
+    /// ones (encrypted under the current key for this very key, in Redis), so that it opens but
+    /// does not decode. Panics if it cannot.
+    async fn put_credentials_plaintext(&self, provider: &str, user: &UserId, plaintext: &[u8]);
+}
+
+/// A stored value that no longer decrypts, or decrypts but is not credentials, loads as
+/// `StoreError::Corrupt` (never a panic, never wrong credentials), without a word of it in the
+/// message; other users are unaffected, and saving again (reconnecting) repairs it.
+pub async fn a_stored_value_that_no_longer_decodes_is_corrupt<S>(store: &S)
+where
+    S: TokenStore + RawCredentials + ?Sized,
+{
+    let (alice, bob) = (user("alice"), user("bob"));
+    store
+        .save("hubspot", &bob, &full_credentials("bob"))
+        .await
+        .expect("save");
+    let mut random = [0_u8; 300];
+    random.iter_mut().for_each(|b| *b = rand::random());
+
+    let raw: [&[u8]; 7] = [
+        b"",
+        b"v1",
+        b"not an envelope",
+        b"v9\x01aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        b"{\"access_token\":\"access-secret-1\"",
+        b"\xff\xfe\x00\x01",
+        &random,
+    ];
+    let plaintexts: [&[u8]; 7] = [
+        b"",
+        b"not json access-secret-2",
+        b"{}",
+        b"[\"access-secret-3\"]",
+        b"{\"access_token\":5,\"scopes\":[],\"obtained_at\":\"2024-01-01T00:00:00Z\"}",
+        b"{\"access_token\":\"access-secret-4\",\"scopes\":[],\"obtained_at\":\"yesterday\"}",
+        b"{\"access_token\":\"\xff\xfe\",\"scopes\":[],\"obtained_at\":\"2024-01-01T00:00:00Z\"}",
+    ];
+    for (how, value) in raw
+        .iter()
+        .map(|v| ("raw", v))
+        .chain(plaintexts.iter().map(|v| ("plaintext", v)))
+    {
+        if how == "raw" {
+            store.put_raw_credentials("hubspot", &alice, value).await;
+        } else {
+            store
+                .put_credentials_plaintext("hubspot", &alice, value)
+                .await;
+        }
+        match store.load("hubspot", &alice).await {
+            Err(StoreError::Corrupt(message)) => assert!(
+                !message.contains("secret"),
+                "the error repeats the stored value: {message}"
+            ),
+            Err(other) => panic!("{how} {value:?}: expected Corrupt, got {other:?}"),
+            Ok(found) => panic!(
+                "{how} {value:?}: expected Corrupt, got {:?}",
+                found.map(|c| c.scopes)
+            ),
+        }
+    }
+
+    let bobs = store.load("hubspot", &bob).await.expect("load");
+    assert_same_credentials(&bobs.expect("found"), &full_credentials("bob"));
+
+    store
+        .save("hubspot", &alice, &full_credentials("alice"))
+        .await
+        .expect("saving over a corrupt value");
+    let alices = store.load("hubspot", &alice).await.expect("load");
+    assert_same_credentials(&alices.expect("found"), &full_credentials("alice"));
+
+    store
+        .put_raw_credentials("hubspot", &alice, b"garbage")
+        .await;
+    assert!(
+        store.delete("hubspot", &alice).await.expect("delete"),
+        "a corrupt value can be deleted (disconnect)"
+    );
+    assert!(store.load("hubspot", &alice).await.expect("load").is_none());
+    store.delete("hubspot", &bob).await.expect("delete");
 }
 
 /// A reachable store answers `ping`.

@@ -18,7 +18,7 @@ pub use integration_core::{PendingAuthorization, StateStore};
 
 pub use crypto::{Cipher, Key, KeyError, KeyId};
 pub use memory::MemoryTokenStore;
-pub use redis_store::{RedisStoreConfig, RedisTokenStore};
+pub use redis_store::{Persistence, RedisStoreConfig, RedisTokenStore};
 
 /// A [`CredentialStore`] (credentials, locks and pending OAuth authorizations) that can also say
 /// whether it is reachable. Implemented by [`RedisTokenStore`] and [`MemoryTokenStore`]; usable as

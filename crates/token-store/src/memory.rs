@@ -11,12 +11,16 @@ use integration_core::{
     CredentialStore, Credentials, LockToken, OAuthState, StoreError, UserId, credentials_key,
 };
 use tokio::time::Instant;
+use zeroize::Zeroizing;
 
-use crate::{PendingAuthorization, StateStore, TokenStore, new_lock_token};
+use crate::{PendingAuthorization, StateStore, TokenStore, new_lock_token, plain};
 
 #[derive(Default)]
 struct State {
-    credentials: HashMap<String, Credentials>,
+    /// Credentials in their stored (JSON) form, as in Redis before encryption: loading decodes
+    /// them the same way, so a value that no longer decodes is `Corrupt` here too. Wiped when
+    /// replaced or dropped.
+    credentials: HashMap<String, Zeroizing<Vec<u8>>>,
     /// Keys whose grant the provider rejected (see `mark_reauth_required`).
     reauth: std::collections::HashSet<String>,
     states: HashMap<String, (PendingAuthorization, Instant)>,
@@ -58,11 +62,12 @@ impl std::fmt::Debug for MemoryTokenStore {
 #[async_trait]
 impl CredentialStore for MemoryTokenStore {
     async fn load(&self, provider: &str, user: &UserId) -> Result<Option<Credentials>, StoreError> {
-        Ok(self
-            .lock()
+        let state = self.lock();
+        state
             .credentials
             .get(&credentials_key(provider, user))
-            .cloned())
+            .map(|stored| plain::decode(stored))
+            .transpose()
     }
 
     async fn save(
@@ -72,9 +77,10 @@ impl CredentialStore for MemoryTokenStore {
         credentials: &Credentials,
     ) -> Result<(), StoreError> {
         let key = credentials_key(provider, user);
+        let encoded = plain::encode(credentials)?;
         let mut state = self.lock();
         state.reauth.remove(&key);
-        state.credentials.insert(key, credentials.clone());
+        state.credentials.insert(key, encoded);
         Ok(())
     }
 
@@ -161,6 +167,22 @@ impl StateStore for MemoryTokenStore {
 impl TokenStore for MemoryTokenStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+#[cfg(feature = "conformance")]
+#[async_trait]
+impl crate::conformance::RawCredentials for MemoryTokenStore {
+    async fn put_raw_credentials(&self, provider: &str, user: &UserId, bytes: &[u8]) {
+        self.lock().credentials.insert(
+            credentials_key(provider, user),
+            Zeroizing::new(bytes.to_vec()),
+        );
+    }
+
+    async fn put_credentials_plaintext(&self, provider: &str, user: &UserId, plaintext: &[u8]) {
+        // Nothing is encrypted in memory: the plaintext is the stored form.
+        self.put_raw_credentials(provider, user, plaintext).await;
     }
 }
 

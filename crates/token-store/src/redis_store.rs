@@ -8,12 +8,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_redis::redis::{self, FromRedisValue};
-use deadpool_redis::{Config, Connection, Pool, PoolConfig, PoolError, Runtime, Timeouts};
+use deadpool_redis::redis::{self, FromRedisValue, IntoConnectionInfo as _};
+use deadpool_redis::{Connection, Manager, Pool, PoolError, Runtime};
 use integration_core::{
     CredentialStore, Credentials, LockToken, OAuthState, StoreError, UserId, credentials_key,
 };
@@ -36,9 +37,19 @@ end
 /// How to reach Redis.
 #[derive(Clone)]
 pub struct RedisStoreConfig {
-    /// `redis://[user:password@]host:port[/db]` (or `rediss://`). May hold a password, so it is
-    /// never logged or shown in errors or `Debug`.
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS. May hold a password,
+    /// so it is never logged or shown in errors or `Debug`.
+    ///
+    /// With `rediss://` the server's certificate must be valid for the host in the URL and chain
+    /// to a trusted root: the public (Mozilla/webpki) roots compiled in, or [`ca_cert_pem`]
+    /// if set.
+    ///
+    /// [`ca_cert_pem`]: Self::ca_cert_pem
     pub url: String,
+    /// A PEM file of CA certificates to trust for `rediss://` **instead of** the public roots:
+    /// for a self-hosted Redis whose certificate comes from your own CA. Read once, when the store
+    /// is built. Requires a `rediss://` URL. Default: none (public roots).
+    pub ca_cert_pem: Option<PathBuf>,
     /// Prepended to every key (`"vs:"`; a random prefix per test). Default: none.
     pub key_prefix: String,
     /// Most connections the pool opens. Default: 16.
@@ -62,6 +73,12 @@ impl RedisStoreConfig {
         self
     }
 
+    /// With [`ca_cert_pem`](Self::ca_cert_pem) set.
+    pub fn with_ca_cert_pem(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_cert_pem = Some(path.into());
+        self
+    }
+
     /// With `timeout` set.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -73,6 +90,7 @@ impl Default for RedisStoreConfig {
     fn default() -> Self {
         Self {
             url: "redis://127.0.0.1:6379".into(),
+            ca_cert_pem: None,
             key_prefix: String::new(),
             pool_size: 16,
             timeout: Duration::from_secs(2),
@@ -84,10 +102,72 @@ impl fmt::Debug for RedisStoreConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStoreConfig")
             .field("url", &"[redacted]")
+            .field("ca_cert_pem", &self.ca_cert_pem)
             .field("key_prefix", &self.key_prefix)
             .field("pool_size", &self.pool_size)
             .field("timeout", &self.timeout)
             .finish()
+    }
+}
+
+/// Whether Redis keeps its data across a restart, as [`RedisTokenStore::persistence`] found it.
+///
+/// Without persistence a Redis restart forgets every stored grant, and every user has to
+/// reconnect every integration. The server can warn (or refuse to start in production) when
+/// [`is_durable`](Self::is_durable) is `false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Persistence {
+    /// Read from `CONFIG GET appendonly` and `CONFIG GET save`: exact.
+    Configured {
+        /// The append-only file is on (`appendonly yes`).
+        aof: bool,
+        /// RDB snapshot points are configured (`save` is not empty).
+        rdb: bool,
+    },
+    /// Read from `INFO persistence`, because `CONFIG` is disabled or renamed (as on most managed
+    /// Redis services).
+    Reported {
+        /// The append-only file is on (`aof_enabled:1`): exact.
+        aof: bool,
+        /// Redis has written an RDB snapshot since it started (`rdb_saves` or
+        /// `rdb_last_bgsave_time_sec`). `INFO` does not list save points, so this is evidence
+        /// rather than configuration: a server with save points that has not reached one yet
+        /// shows `false`.
+        rdb: bool,
+    },
+    /// Neither `CONFIG GET` nor `INFO persistence` answered (both disabled, or not allowed to
+    /// this user).
+    Unknown,
+}
+
+impl Persistence {
+    /// `true` if Redis writes its data to disk (AOF, or RDB snapshots), so a restart keeps
+    /// stored credentials (up to the last fsync or snapshot). `false` when it does not, and when
+    /// that is [`Unknown`](Self::Unknown).
+    pub fn is_durable(&self) -> bool {
+        match *self {
+            Self::Configured { aof, rdb } | Self::Reported { aof, rdb } => aof || rdb,
+            Self::Unknown => false,
+        }
+    }
+}
+
+impl fmt::Display for Persistence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on = |yes: bool| if yes { "on" } else { "off" };
+        match *self {
+            Self::Configured { aof, rdb } => {
+                write!(f, "AOF {}, RDB snapshots {} (CONFIG GET)", on(aof), on(rdb))
+            }
+            Self::Reported { aof, rdb } => write!(
+                f,
+                "AOF {}, RDB snapshots {} (INFO persistence; CONFIG is disabled)",
+                on(aof),
+                if rdb { "seen" } else { "not seen" }
+            ),
+            Self::Unknown => f.write_str("unknown (CONFIG and INFO are both disabled)"),
+        }
     }
 }
 
@@ -110,28 +190,64 @@ pub struct RedisTokenStore {
 
 impl RedisTokenStore {
     /// Builds the store without connecting; the first operation connects. Fails only if the
-    /// URL is malformed (the error does not repeat it).
+    /// URL is malformed (the error does not repeat it), or if [`RedisStoreConfig::ca_cert_pem`]
+    /// is set but unreadable, holds no certificate, or comes with a non-TLS URL.
     pub fn new(config: RedisStoreConfig, cipher: Cipher) -> Result<Self, StoreError> {
         let timeout = config.timeout;
-        let mut redis_config = Config::from_url(config.url);
-        redis_config.pool = Some(PoolConfig {
-            max_size: config.pool_size.max(1),
-            timeouts: Timeouts {
-                wait: Some(timeout),
-                create: Some(timeout),
-                recycle: Some(timeout),
-            },
-            ..PoolConfig::default()
-        });
-        let pool = redis_config
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|_| {
-                StoreError::Unavailable(
-                    "the Redis URL is malformed or uses an unsupported scheme (not shown: it may \
-                     contain a password)"
-                        .into(),
+        let malformed = || {
+            StoreError::Unavailable(
+                "the Redis URL is malformed or uses an unsupported scheme (not shown: it may \
+                 contain a password)"
+                    .into(),
+            )
+        };
+        let info = config
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(|_| malformed())?;
+        let tls = matches!(info.addr, redis::ConnectionAddr::TcpTls { .. });
+        if tls {
+            install_crypto_provider();
+        }
+        let info = match &config.ca_cert_pem {
+            None => info,
+            Some(path) => {
+                if !tls {
+                    return Err(StoreError::Unavailable(
+                        "a Redis CA certificate is configured but the Redis URL is not \
+                         rediss:// (TLS)"
+                            .into(),
+                    ));
+                }
+                let root_cert = read_ca_certificates(path)?;
+                let client = redis::Client::build_with_tls(
+                    info,
+                    redis::TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(root_cert),
+                    },
                 )
-            })?;
+                .map_err(|_| {
+                    StoreError::Unavailable(format!(
+                        "the Redis CA certificate file {} is not usable",
+                        path.display()
+                    ))
+                })?;
+                client.get_connection_info().clone()
+            }
+        };
+        // Built from the parsed connection info rather than deadpool's URL-based `Config`, which
+        // has no place for a root certificate.
+        let manager = Manager::new(info).map_err(|_| malformed())?;
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size.max(1))
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Unavailable(format!("redis pool: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
@@ -141,6 +257,31 @@ impl RedisTokenStore {
                 unlock: redis::Script::new(UNLOCK_SCRIPT),
             }),
         })
+    }
+
+    /// Whether Redis persists its data: `CONFIG GET appendonly` and `CONFIG GET save`, or, when
+    /// `CONFIG` is refused (renamed or forbidden, as on managed Redis), `INFO persistence`;
+    /// [`Persistence::Unknown`] when both are refused. `Err` only if Redis is unreachable.
+    #[tracing::instrument(skip_all)]
+    pub async fn persistence(&self) -> Result<Persistence, StoreError> {
+        self.with_connection("CONFIG GET/INFO", |mut connection| async move {
+            match config_persistence(&mut connection).await {
+                Ok(Some(persistence)) => return Ok(persistence),
+                Ok(None) => {}
+                Err(e) if refused(&e) => {}
+                Err(e) => return Err(e),
+            }
+            match redis::cmd("INFO")
+                .arg("persistence")
+                .query_async::<String>(&mut connection)
+                .await
+            {
+                Ok(info) => Ok(info_persistence(&info)),
+                Err(e) if refused(&e) => Ok(Persistence::Unknown),
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
     /// The configured key prefix.
@@ -215,6 +356,154 @@ impl fmt::Debug for RedisTokenStore {
     }
 }
 
+#[cfg(feature = "conformance")]
+#[async_trait]
+impl crate::conformance::RawCredentials for RedisTokenStore {
+    async fn put_raw_credentials(&self, provider: &str, user: &UserId, bytes: &[u8]) {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.credentials_redis_key(provider, user))
+            .arg(bytes);
+        self.query::<()>("SET", cmd).await.expect("raw SET");
+    }
+
+    async fn put_credentials_plaintext(&self, provider: &str, user: &UserId, plaintext: &[u8]) {
+        let key = self.credentials_redis_key(provider, user);
+        let envelope = self
+            .inner
+            .cipher
+            .encrypt(plaintext, key.as_bytes())
+            .expect("encrypt");
+        self.put_raw_credentials(provider, user, &envelope).await;
+    }
+}
+
+/// `CONFIG GET appendonly` / `save`; `None` if Redis answered without those parameters.
+async fn config_persistence(
+    connection: &mut Connection,
+) -> redis::RedisResult<Option<Persistence>> {
+    let Some(appendonly) = config_get(connection, "appendonly").await? else {
+        return Ok(None);
+    };
+    let Some(save) = config_get(connection, "save").await? else {
+        return Ok(None);
+    };
+    Ok(Some(Persistence::Configured {
+        aof: appendonly.trim().eq_ignore_ascii_case("yes"),
+        rdb: !save.trim().is_empty(),
+    }))
+}
+
+/// One `CONFIG GET` parameter; `None` if Redis does not list it.
+async fn config_get(
+    connection: &mut Connection,
+    name: &'static str,
+) -> redis::RedisResult<Option<String>> {
+    // A flat [name, value] array (RESP2) or a map (RESP3): both read as a map.
+    let mut answer: std::collections::HashMap<String, String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg(name)
+        .query_async(connection)
+        .await?;
+    Ok(answer.remove(name))
+}
+
+/// Reads `INFO persistence`; [`Persistence::Unknown`] if it lacks `aof_enabled`.
+fn info_persistence(info: &str) -> Persistence {
+    let field = |name: &str| {
+        info.lines().find_map(|line| {
+            let (key, value) = line.trim().split_once(':')?;
+            (key == name).then(|| value.trim().parse::<i64>().ok())?
+        })
+    };
+    let Some(aof) = field("aof_enabled") else {
+        return Persistence::Unknown;
+    };
+    let rdb = field("rdb_saves").is_some_and(|saves| saves > 0)
+        || field("rdb_last_bgsave_time_sec").is_some_and(|seconds| seconds >= 0);
+    Persistence::Reported { aof: aof == 1, rdb }
+}
+
+/// Redis answered, with an error reply (unknown command, no permission), rather than failing to
+/// answer.
+fn refused(error: &redis::RedisError) -> bool {
+    matches!(
+        error.kind(),
+        redis::ErrorKind::ResponseError | redis::ErrorKind::ExtensionError
+    )
+}
+
+/// rustls needs one process-wide crypto provider. Only `ring` is compiled in by this crate, but
+/// another crate in the same binary may enable `aws-lc-rs` too, and then rustls cannot choose by
+/// itself; install `ring` unless the application already installed one.
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race with another installer is fine: some provider is installed either way.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// The CA file's contents, checked to hold at least one PEM certificate (rustls would otherwise
+/// start with an empty trust store and refuse every server).
+fn read_ca_certificates(path: &Path) -> Result<Vec<u8>, StoreError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+
+    let pem = std::fs::read(path).map_err(|e| {
+        StoreError::Unavailable(format!(
+            "the Redis CA certificate file {} could not be read: {e}",
+            path.display()
+        ))
+    })?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            StoreError::Unavailable(format!(
+                "the Redis CA certificate file {} is not valid PEM: {e}",
+                path.display()
+            ))
+        })?;
+    if certificates.is_empty() {
+        return Err(StoreError::Unavailable(format!(
+            "the Redis CA certificate file {} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(pem)
+}
+
+/// The TLS error behind a Redis error, as a sentence, if the failure was the TLS handshake (an
+/// untrusted or mismatched certificate, a protocol mismatch). Its text names no password.
+fn tls_failure(error: &redis::RedisError) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        let tls = current.downcast_ref::<rustls::Error>().or_else(|| {
+            current
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(tls) = tls {
+            let untrusted = matches!(
+                tls,
+                rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::UnknownIssuer
+                        | rustls::CertificateError::BadSignature
+                )
+            );
+            return Some(if untrusted {
+                format!(
+                    "TLS handshake failed: {tls}: the server's certificate does not chain to a \
+                     trusted root (for a private CA, set RedisStoreConfig::ca_cert_pem)"
+                )
+            } else {
+                format!("TLS handshake failed: {tls}")
+            });
+        }
+        source = current.source();
+    }
+    None
+}
+
 /// A pool error as a message that names no address or password.
 fn pool_error(op: &str, error: &PoolError) -> StoreError {
     match error {
@@ -235,7 +524,9 @@ fn pool_error(op: &str, error: &PoolError) -> StoreError {
 /// A Redis error as a message built from its classification only: the detail text of some
 /// errors can carry connection parameters.
 fn redis_error(op: &str, error: &redis::RedisError) -> StoreError {
-    let what = if error.is_connection_refusal() {
+    let what = if let Some(tls) = tls_failure(error) {
+        tls
+    } else if error.is_connection_refusal() {
         "connection refused".to_owned()
     } else if error.is_timeout() {
         "timed out".to_owned()
@@ -419,5 +710,32 @@ impl TokenStore for RedisTokenStore {
     async fn ping(&self) -> Result<(), StoreError> {
         let _: String = self.query("PING", redis::cmd("PING")).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_persistence_reads_aof_and_snapshot_evidence() {
+        let info = "# Persistence\r\nloading:0\r\nrdb_saves:0\r\nrdb_last_bgsave_time_sec:-1\r\naof_enabled:0\r\n";
+        let found = info_persistence(info);
+        assert_eq!(
+            found,
+            Persistence::Reported {
+                aof: false,
+                rdb: false
+            }
+        );
+        assert!(!found.is_durable());
+
+        let snapshotted = info.replace("rdb_saves:0", "rdb_saves:3");
+        assert!(info_persistence(&snapshotted).is_durable());
+        // Older servers have no rdb_saves; a finished background save is the evidence.
+        let older = "rdb_last_bgsave_time_sec:0\naof_enabled:0\n";
+        assert!(info_persistence(older).is_durable());
+        assert!(info_persistence("aof_enabled:1\n").is_durable());
+        assert_eq!(info_persistence("# nothing useful\n"), Persistence::Unknown);
     }
 }

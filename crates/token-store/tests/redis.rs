@@ -14,7 +14,8 @@ use integration_core::{
 };
 use token_store::conformance::{assert_same_credentials, full_credentials, minimal_credentials};
 use token_store::{
-    Cipher, Key, KeyId, PendingAuthorization, RedisStoreConfig, RedisTokenStore, TokenStore as _,
+    Cipher, Key, KeyId, PendingAuthorization, Persistence, RedisStoreConfig, RedisTokenStore,
+    TokenStore as _,
 };
 
 fn redis_url() -> String {
@@ -285,6 +286,23 @@ async fn every_key_carries_the_prefix() {
     let other = store_with_prefix(random_prefix());
     assert!(other.load("hubspot", &alice).await.expect("load").is_none());
     assert!(other.take_state(&state).await.expect("take").is_none());
+}
+
+#[tokio::test]
+async fn the_development_redis_does_not_persist_and_says_so() {
+    // `REDIS_URL` is the Redis `scripts/ensure-redis.sh` starts for development and CI: no AOF,
+    // no snapshots. Pointing the tests at a persistent Redis fails this test, on purpose.
+    let store = store().await;
+    let found = store.persistence().await.expect("persistence");
+    assert_eq!(
+        found,
+        Persistence::Configured {
+            aof: false,
+            rdb: false
+        },
+        "REDIS_URL's Redis persists ({found}); these tests expect the non-persistent one"
+    );
+    assert!(!found.is_durable());
 }
 
 fn store_with_prefix(prefix: String) -> Fixture {
