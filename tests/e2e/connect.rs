@@ -138,7 +138,7 @@ async fn replayed_state_is_invalid_state() {
         query_value(&location(&replay), "error").unwrap(),
         "invalid_state"
     );
-    assert_eq!(hubspot.calls_to("/oauth/v1/token").await, 1);
+    assert_eq!(hubspot.calls_to("/oauth/2026-03/token").await, 1);
 }
 
 #[tokio::test]
@@ -155,19 +155,21 @@ async fn state_of_another_user_is_invalid_state() {
     assert_problem(res, 400, "invalid_state").await;
     assert!(app.stored("mallory").await.is_none());
     assert!(app.stored("alice").await.is_none());
-    assert_eq!(hubspot.calls_to("/oauth/v1/token").await, 0);
+    assert_eq!(hubspot.calls_to("/oauth/2026-03/token").await, 0);
 }
 
 #[tokio::test]
 async fn expired_state_is_invalid_state() {
-    use token_store::TokenStore as _;
+    use token_store::StateStore as _;
     let hubspot = HubSpotMock::start().await;
     let app = spawn_app(&hubspot).await;
     let state = integration_core::OAuthState::generate();
     let pending = PendingAuthorization {
         user_id: e2e::user_id("alice"),
         provider: "hubspot".into(),
-        return_to: None,
+        redirect_uri: format!("{}/api/integrations/hubspot/callback", app.address),
+        binding_hash: integration_core::BrowserBinding::generate().hash(),
+        pkce_verifier: None,
         created_at: chrono::Utc::now(),
     };
     app.store

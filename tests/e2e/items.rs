@@ -36,7 +36,7 @@ async fn paging_across_250_contacts_returns_each_once() {
     assert_eq!(ids.len(), 250);
     // One upstream call per page, nothing else (no refresh while the token is fresh).
     assert_eq!(hubspot.calls_to("/crm/v3/objects/contacts").await, 3);
-    assert_eq!(hubspot.calls_to("/oauth/v1/token").await, 0);
+    assert_eq!(hubspot.calls_to("/oauth/2026-03/token").await, 0);
 }
 
 #[tokio::test]
@@ -51,8 +51,9 @@ async fn disconnect_revokes_at_hubspot_and_forgets_the_grant() {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, ResponseTemplate};
     let hubspot = HubSpotMock::start().await;
-    Mock::given(method("DELETE"))
-        .and(path("/oauth/v1/refresh-tokens/refresh-1"))
+    Mock::given(method("POST"))
+        .and(path("/oauth/2026-03/token/revoke"))
+        .and(wiremock::matchers::body_string_contains("token=refresh-1"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&hubspot.server)

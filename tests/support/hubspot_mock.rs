@@ -10,6 +10,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub const TEST_CLIENT_ID: &str = "test-client-id";
 pub const TEST_CLIENT_SECRET: &str = "test-client-secret-DO-NOT-LOG";
 pub const HUB_ID: u64 = 62_515;
+pub const PORTAL_DOMAIN: &str = "acme-62515.hubspot.com";
+pub const PORTAL_USER: &str = "owner@acme.example";
 
 pub struct HubSpotMock {
     pub server: MockServer,
@@ -33,7 +35,7 @@ impl HubSpotMock {
             ("HUBSPOT_CLIENT_ID", TEST_CLIENT_ID.to_owned()),
             ("HUBSPOT_CLIENT_SECRET", TEST_CLIENT_SECRET.to_owned()),
             ("HUBSPOT_AUTH_URL", format!("{base}/oauth/authorize")),
-            ("HUBSPOT_TOKEN_URL", format!("{base}/oauth/v1/token")),
+            ("HUBSPOT_TOKEN_URL", format!("{base}/oauth/2026-03/token")),
             ("HUBSPOT_API_BASE_URL", base.clone()),
         ]
         .into_iter()
@@ -44,10 +46,24 @@ impl HubSpotMock {
     /// The authorization-code grant for `code` yields `access`/`refresh`.
     pub async fn code_exchange(&self, code: &str, access: &str, refresh: &str) {
         Mock::given(method("POST"))
-            .and(path("/oauth/v1/token"))
+            .and(path("/oauth/2026-03/token"))
             .and(body_string_contains("grant_type=authorization_code"))
             .and(body_string_contains(format!("code={code}")))
             .respond_with(token_response(access, refresh, 1800))
+            .mount(&self.server)
+            .await;
+        // Introspection at connect time: the portal's domain and the installing user.
+        Mock::given(method("POST"))
+            .and(path("/oauth/2026-03/token/introspect"))
+            .and(body_string_contains(format!("token={access}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "active": true,
+                "token_use": "access_token",
+                "hub_id": HUB_ID,
+                "hub_domain": PORTAL_DOMAIN,
+                "user": PORTAL_USER,
+                "scopes": ["crm.objects.contacts.read", "oauth"],
+            })))
             .mount(&self.server)
             .await;
     }
@@ -55,7 +71,7 @@ impl HubSpotMock {
     /// Any other code is refused as HubSpot refuses it.
     pub async fn bad_codes(&self) {
         Mock::given(method("POST"))
-            .and(path("/oauth/v1/token"))
+            .and(path("/oauth/2026-03/token"))
             .and(body_string_contains("grant_type=authorization_code"))
             .respond_with(ResponseTemplate::new(400).set_body_json(json!({
                 "status": "BAD_AUTH_CODE",
@@ -70,7 +86,7 @@ impl HubSpotMock {
     /// The refresh grant yields `access`; fails the test on drop unless called exactly `times`.
     pub async fn refresh(&self, access: &str, times: u64, delay: Duration) {
         Mock::given(method("POST"))
-            .and(path("/oauth/v1/token"))
+            .and(path("/oauth/2026-03/token"))
             .and(body_string_contains("grant_type=refresh_token"))
             .respond_with(token_response(access, "refresh-1", 1800).set_delay(delay))
             .expect(times)
@@ -82,7 +98,7 @@ impl HubSpotMock {
     /// The refresh grant is rejected for good.
     pub async fn refresh_rejected(&self) {
         Mock::given(method("POST"))
-            .and(path("/oauth/v1/token"))
+            .and(path("/oauth/2026-03/token"))
             .and(body_string_contains("grant_type=refresh_token"))
             .respond_with(ResponseTemplate::new(400).set_body_json(json!({
                 "status": "BAD_REFRESH_TOKEN",

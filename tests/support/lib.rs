@@ -157,8 +157,10 @@ pub async fn spawn_app_with(hubspot_vars: Vec<(String, String)>, options: AppOpt
     .expect("store");
     TestApp {
         address,
+        // A browser: keeps cookies (the OAuth flow's binding cookie), follows no redirects.
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
             .build()
             .expect("client"),
         key_prefix: options.key_prefix,
@@ -254,7 +256,10 @@ impl TestApp {
             expires_at: Some(Utc::now() + expires_in),
             scopes: vec!["crm.objects.contacts.read".into(), "oauth".into()],
             account_id: Some(hubspot_mock::HUB_ID.to_string()),
-            obtained_at: Utc::now(),
+            account_name: None,
+            account_user: None,
+            // HubSpot's access tokens live 30 minutes.
+            obtained_at: Utc::now() + expires_in - chrono::Duration::minutes(30),
         };
         self.store
             .save("hubspot", &user_id(user), &credentials)

@@ -38,6 +38,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         expires_at: Some(Utc::now() + chrono::Duration::minutes(30)),
         scopes: vec!["oauth".into(), "crm.objects.contacts.read".into()],
         account_id: Some("62515".into()),
+        account_name: None,
+        account_user: None,
         obtained_at: Utc::now(),
     };
     store

@@ -174,7 +174,7 @@ mod tests {
             config.token_url.as_str(),
             "https://api.hubapi.com/oauth/2026-03/token"
         );
-        let v1 = config.with_oauth_api(OAuthApi::V1).unwrap();
+        let v1 = config.clone().with_oauth_api(OAuthApi::V1).unwrap();
         assert_eq!(
             v1.token_url.as_str(),
             "https://api.hubapi.com/oauth/v1/token"

@@ -10,7 +10,8 @@ use chrono::Utc;
 use common::*;
 use hubspot::{HubSpot, HubSpotConfig};
 use integration_core::{
-    AuthorizationCode, Cursor, Error, ExposeSecret as _, Integration, ItemQuery, OAuthState,
+    AuthorizationCode, AuthorizationRequest, Cursor, Error, ExposeSecret as _, Integration,
+    ItemQuery, OAuthState,
 };
 use serde_json::{Value, json};
 use url::Url;
@@ -438,13 +439,14 @@ async fn base_urls_with_a_path_prefix_keep_it() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/_sandbox/hubspot/oauth/v1/token"))
+        .and(path("/_sandbox/hubspot/oauth/2026-03/token"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token_body("at-2", "rt-2")))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path("/_sandbox/hubspot/oauth/v1/refresh-tokens/rt-1"))
+    Mock::given(method("POST"))
+        .and(path("/_sandbox/hubspot/oauth/2026-03/token/revoke"))
+        .and(body_string_contains("token=rt-1"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&server)
@@ -475,7 +477,7 @@ async fn base_urls_with_a_path_prefix_keep_it() {
 async fn codes_are_exchanged_with_the_secret_in_the_form_body() {
     let (server, provider) = setup().await;
     Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
+        .and(path("/oauth/2026-03/token"))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token_body("at-new", "rt-new")))
         .expect(1)
@@ -485,7 +487,7 @@ async fn codes_are_exchanged_with_the_secret_in_the_form_body() {
     let before = Utc::now();
     let code = AuthorizationCode::parse("code-xyz").unwrap();
     let creds = provider
-        .exchange_code(&code, "https://app.example.com/callback")
+        .exchange_code(&code, "https://app.example.com/callback", None)
         .await
         .unwrap();
 
@@ -518,7 +520,7 @@ async fn codes_are_exchanged_with_the_secret_in_the_form_body() {
 async fn refresh_sends_the_refresh_token_and_tolerates_missing_scopes() {
     let (server, provider) = setup().await;
     Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
+        .and(path("/oauth/2026-03/token"))
         .and(body_string_contains("grant_type=refresh_token"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "token_type": "bearer",
@@ -546,7 +548,7 @@ async fn refresh_sends_the_refresh_token_and_tolerates_missing_scopes() {
 async fn token_error(status: u16, body: Value, refresh: bool) -> Error {
     let (server, provider) = setup().await;
     Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
+        .and(path("/oauth/2026-03/token"))
         .respond_with(ResponseTemplate::new(status).set_body_json(body))
         .expect(1)
         .mount(&server)
@@ -556,7 +558,7 @@ async fn token_error(status: u16, body: Value, refresh: bool) -> Error {
     } else {
         let code = AuthorizationCode::parse("code-xyz").unwrap();
         provider
-            .exchange_code(&code, "https://app.example.com/callback")
+            .exchange_code(&code, "https://app.example.com/callback", None)
             .await
             .unwrap_err()
     }
@@ -656,7 +658,7 @@ async fn token_endpoint_rate_limits_and_outages_map_like_the_api() {
 async fn redirects_are_not_followed() {
     let (server, provider) = setup().await;
     Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
+        .and(path("/oauth/2026-03/token"))
         .respond_with(
             ResponseTemplate::new(307)
                 .insert_header("Location", format!("{}/elsewhere", server.uri())),
@@ -671,11 +673,14 @@ async fn redirects_are_not_followed() {
 // ---------- revoke ----------
 
 #[tokio::test]
-async fn revoke_deletes_the_refresh_token_and_accepts_gone() {
+async fn revoke_posts_the_refresh_token_in_the_body_and_accepts_gone() {
     for status in [200, 204, 404] {
         let (server, provider) = setup().await;
-        Mock::given(method("DELETE"))
-            .and(path("/oauth/v1/refresh-tokens/rt-1"))
+        Mock::given(method("POST"))
+            .and(path("/oauth/2026-03/token/revoke"))
+            .and(body_string_contains("token=rt-1"))
+            .and(body_string_contains("token_type_hint=refresh_token"))
+            .and(body_string_contains("client_secret="))
             .respond_with(ResponseTemplate::new(status))
             .expect(1)
             .mount(&server)
@@ -685,9 +690,9 @@ async fn revoke_deletes_the_refresh_token_and_accepts_gone() {
 }
 
 #[tokio::test]
-async fn revoke_percent_encodes_the_token_and_maps_failures() {
+async fn revoke_never_puts_the_token_in_the_url_and_maps_failures() {
     let (server, provider) = setup().await;
-    Mock::given(method("DELETE"))
+    Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
         .expect(1)
         .mount(&server)
@@ -697,7 +702,10 @@ async fn revoke_percent_encodes_the_token_and_maps_failures() {
     let e = provider.revoke(&creds).await.unwrap_err();
     assert!(matches!(e, Error::Upstream { status: 503 }), "{e:?}");
     let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests[0].url.path(), "/oauth/v1/refresh-tokens/a%2Fb%20c");
+    assert_eq!(requests[0].url.path(), "/oauth/2026-03/token/revoke");
+    assert!(!requests[0].url.as_str().contains("a%2Fb"));
+    let body = String::from_utf8_lossy(&requests[0].body);
+    assert!(body.contains("token=a%2Fb+c"), "{body}");
 }
 
 #[tokio::test]
@@ -729,7 +737,11 @@ fn authorize_url_encodes_scopes_and_state() {
     let provider = HubSpot::new(config.clone(), reqwest::Client::new());
     let state = OAuthState::generate();
     let url = provider
-        .authorization_url(&state, "https://app.example.com/cb?x=1&y=2")
+        .authorization_url(&AuthorizationRequest {
+            state: &state,
+            redirect_uri: "https://app.example.com/cb?x=1&y=2",
+            pkce_challenge: None,
+        })
         .unwrap();
     assert_eq!(
         url.origin().unicode_serialization(),
@@ -754,7 +766,13 @@ fn authorize_url_encodes_scopes_and_state() {
         "crm.objects.companies.read".into(),
     ];
     let provider = HubSpot::new(config, reqwest::Client::new());
-    let url = provider.authorization_url(&state, "https://a/cb").unwrap();
+    let url = provider
+        .authorization_url(&AuthorizationRequest {
+            state: &state,
+            redirect_uri: "https://a/cb",
+            pkce_challenge: None,
+        })
+        .unwrap();
     let query: HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(
         query["optional_scope"],
@@ -841,7 +859,7 @@ async fn logs_never_contain_tokens_codes_or_the_secret() {
 
     let code = AuthorizationCode::parse("code-LEAK").unwrap();
     let creds = provider
-        .exchange_code(&code, "https://app.example.com/cb")
+        .exchange_code(&code, "https://app.example.com/cb", None)
         .await
         .unwrap();
     let _ = provider.refresh(&creds).await;

@@ -83,7 +83,7 @@ fn one_contact() -> ResponseTemplate {
 
 fn refresh_ok(access: &str) -> Mock {
     Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
+        .and(path("/oauth/2026-03/token"))
         .and(body_string_contains("grant_type=refresh_token"))
         .and(body_string_contains("refresh_token=rt-1"))
         .respond_with(
@@ -173,7 +173,7 @@ async fn expired_token_is_refreshed_once_under_concurrency() {
 async fn refreshed_once_under_concurrency(h: Harness) {
     h.seed("at-old", chrono::Duration::minutes(-1)).await;
     Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
+        .and(path("/oauth/2026-03/token"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(token_body("at-new", "rt-2"))
@@ -253,7 +253,7 @@ async fn a_dead_refresh_token_requires_reauthorisation_and_forgets_the_grant() {
 async fn dead_refresh_token_is_forgotten(h: Harness) {
     h.seed("at-old", chrono::Duration::minutes(-1)).await;
     Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
+        .and(path("/oauth/2026-03/token"))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({
             "status": "BAD_REFRESH_TOKEN",
             "message": "missing or invalid refresh token",
@@ -285,14 +285,15 @@ async fn dead_refresh_token_is_forgotten(h: Harness) {
 async fn connect_stores_credentials_and_disconnect_revokes_them() {
     let h = harness().await;
     Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
+        .and(path("/oauth/2026-03/token"))
         .and(body_string_contains("grant_type=authorization_code"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token_body("at-1", "rt-1")))
         .expect(1)
         .mount(&h.server)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path("/oauth/v1/refresh-tokens/rt-1"))
+    Mock::given(method("POST"))
+        .and(path("/oauth/2026-03/token/revoke"))
+        .and(body_string_contains("token=rt-1"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&h.server)
@@ -300,7 +301,7 @@ async fn connect_stores_credentials_and_disconnect_revokes_them() {
     let code = AuthorizationCode::parse("code-1").unwrap();
     let info = h
         .connector
-        .connect(&user(), &code, "https://app.example.com/cb")
+        .connect(&user(), &code, "https://app.example.com/cb", None)
         .await
         .unwrap();
     assert_eq!(info.account_id.as_deref(), Some("62515"));
@@ -333,7 +334,7 @@ async fn a_refresh_never_outlives_its_lock() {
         .await
         .unwrap();
     Mock::given(method("POST"))
-        .and(path("/oauth/v1/token"))
+        .and(path("/oauth/2026-03/token"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(token_body("at-new", "rt-1"))

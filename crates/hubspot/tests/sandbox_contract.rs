@@ -9,8 +9,9 @@ use std::time::Duration;
 use hubspot::{HubSpot, HubSpotConfig};
 use hubspot_sandbox::{RateLimit, RegisteredClient, Sandbox, SandboxConfig};
 use integration_core::{
-    AuthorizationCode, Connector, ConnectorOptions, CredentialStore, Credentials, Error,
-    ExposeSecret as _, Integration, ItemQuery, OAuthState, RetryPolicy, UserId,
+    AuthorizationCode, AuthorizationRequest, Connector, ConnectorOptions, CredentialStore,
+    Credentials, Error, ExposeSecret as _, Integration, ItemQuery, OAuthState, PkceVerifier,
+    RetryPolicy, UserId,
 };
 use token_store::MemoryTokenStore;
 use url::Url;
@@ -48,9 +49,18 @@ async fn peer(config: SandboxConfig) -> Peer {
 
 impl Peer {
     /// The user presses Approve on the consent page: returns the authorization code.
-    async fn approve(&self) -> AuthorizationCode {
+    async fn approve(&self) -> (AuthorizationCode, PkceVerifier) {
         let state = OAuthState::generate();
-        let consent = self.hubspot.authorization_url(&state, REDIRECT).unwrap();
+        let verifier = PkceVerifier::generate();
+        let challenge = verifier.challenge();
+        let consent = self
+            .hubspot
+            .authorization_url(&AuthorizationRequest {
+                state: &state,
+                redirect_uri: REDIRECT,
+                pkce_challenge: Some(&challenge),
+            })
+            .unwrap();
         let mut form: Vec<(String, String)> = consent.query_pairs().into_owned().collect();
         form.push(("decision".into(), "approve".into()));
         let no_redirects = reqwest::Client::builder()
@@ -71,12 +81,18 @@ impl Peer {
                 .map(|(_, v)| v.into_owned())
         };
         assert_eq!(get("state").as_deref(), Some(state.as_str()));
-        AuthorizationCode::parse(&get("code").unwrap()).unwrap()
+        (
+            AuthorizationCode::parse(&get("code").unwrap()).unwrap(),
+            verifier,
+        )
     }
 
     async fn connect(&self) -> Credentials {
-        let code = self.approve().await;
-        self.hubspot.exchange_code(&code, REDIRECT).await.unwrap()
+        let (code, verifier) = self.approve().await;
+        self.hubspot
+            .exchange_code(&code, REDIRECT, Some(&verifier))
+            .await
+            .unwrap()
     }
 }
 
@@ -94,6 +110,21 @@ async fn full_oauth_then_paging_to_the_end() {
             .contains(&"crm.objects.contacts.read".to_owned())
     );
     assert!(credentials.expires_at.unwrap() > chrono::Utc::now() + chrono::Duration::minutes(29));
+    // Introspection at connect time names the portal and the installing user.
+    assert!(
+        credentials
+            .account_name
+            .as_deref()
+            .is_some_and(|d| d.contains('.')),
+        "{credentials:?}"
+    );
+    assert!(
+        credentials
+            .account_user
+            .as_deref()
+            .is_some_and(|u| u.contains('@')),
+        "{credentials:?}"
+    );
 
     let mut ids = std::collections::HashSet::new();
     let mut query = ItemQuery::new().limit(100);
@@ -118,9 +149,15 @@ async fn full_oauth_then_paging_to_the_end() {
 #[tokio::test]
 async fn a_code_works_once() {
     let peer = peer(SandboxConfig::default()).await;
-    let code = peer.approve().await;
-    peer.hubspot.exchange_code(&code, REDIRECT).await.unwrap();
-    let again = peer.hubspot.exchange_code(&code, REDIRECT).await;
+    let (code, verifier) = peer.approve().await;
+    peer.hubspot
+        .exchange_code(&code, REDIRECT, Some(&verifier))
+        .await
+        .unwrap();
+    let again = peer
+        .hubspot
+        .exchange_code(&code, REDIRECT, Some(&verifier))
+        .await;
     assert!(
         matches!(&again, Err(Error::Rejected { code, .. }) if code == "BAD_AUTH_CODE"),
         "{again:?}"

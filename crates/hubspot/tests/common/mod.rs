@@ -33,6 +33,8 @@ pub fn credentials(access: &str, expires_in: chrono::Duration) -> Credentials {
         expires_at: Some(Utc::now() + expires_in),
         scopes: vec!["oauth".into(), "crm.objects.contacts.read".into()],
         account_id: Some("62515".into()),
+        account_name: None,
+        account_user: None,
         obtained_at: Utc::now(),
     }
 }
