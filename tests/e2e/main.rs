@@ -2,6 +2,7 @@
 
 #![expect(clippy::unwrap_used, reason = "tests panic on failure by design")]
 
+mod auth;
 mod connect;
 mod cors;
 mod health_and_input;
