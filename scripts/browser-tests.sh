@@ -58,7 +58,8 @@ if [ -z "${E2E_SKIP_JWT:-}" ]; then
   # The jwt server trusts a host page the suite serves from node on another port (another origin).
   jwt_port="$(free_port)"
   host_port="$(free_port)"
-  jwt_secret="$(random_b64)"
+  # HS256 key: the server uses the variable's bytes as they are, so 64 hex characters (32 random bytes).
+  jwt_secret="$(python3 -c 'import os; print(os.urandom(32).hex())')"
   jwt_log="$(mktemp -t vs-browser-server-jwt.XXXXXX.log)"
   start_server "$jwt_log" "$jwt_port" \
     AUTH_MODE=jwt AUTH_JWT_SECRET="$jwt_secret" EMBED_ORIGINS="http://127.0.0.1:$host_port"

@@ -45,7 +45,14 @@ function sortValue(item: IntegrationItem, key: SortKey): string {
  * The contacts: search over the loaded rows, sortable columns (aria-sort), a sticky header
  * inside a bounded scroll area, long values cut with an ellipsis (full value on hover).
  */
-export function ContactsTable({ items }: { items: IntegrationItem[] }) {
+export function ContactsTable({
+  items,
+  onSkipTable,
+}: {
+  items: IntegrationItem[];
+  /** Moves focus past the table (to Load more), so keyboard users need not Tab through every row. */
+  onSkipTable?: () => void;
+}) {
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; dir: SortDir } | null>(null);
   const searchId = useId();
@@ -98,6 +105,11 @@ export function ContactsTable({ items }: { items: IntegrationItem[] }) {
           value={query}
           onChange={(event) => setQuery(event.target.value)}
         />
+        {onSkipTable && (
+          <button type="button" className="btn btn--secondary skip-inline" onClick={onSkipTable}>
+            Skip to the end of the table
+          </button>
+        )}
         <span className="muted table-toolbar__count" role="status" aria-live="polite">
           {query.trim()
             ? `${rows.length} of ${items.length} loaded contacts match`

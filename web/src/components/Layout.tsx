@@ -1,15 +1,19 @@
 import { useEffect, useRef, type ReactNode } from 'react';
-import { Link, Outlet, useLocation } from 'react-router-dom';
+import { Link, Outlet, useLocation, useNavigationType } from 'react-router-dom';
 import type { AuthMode } from '../auth/mode';
 import { useIntegrations } from '../hooks/queries';
 import { UserIdField } from './UserIdField';
 
-/** On a route change (not the first load), move focus to the new page's heading. */
+/**
+ * On a route change the person made (a link, Back/Forward; not the first load and not a
+ * redirect such as / → /integrations), move focus to the new page's heading.
+ */
 function useFocusOnRouteChange(mainRef: React.RefObject<HTMLElement | null>) {
   const { pathname } = useLocation();
+  const navigationType = useNavigationType();
   const first = useRef(true);
   useEffect(() => {
-    if (first.current) {
+    if (first.current || navigationType === 'REPLACE') {
       first.current = false;
       return;
     }
@@ -19,6 +23,8 @@ function useFocusOnRouteChange(mainRef: React.RefObject<HTMLElement | null>) {
     const target = heading ?? main;
     if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
     target.focus({ preventScroll: false });
+    // Only the path matters; the navigation type is read at that moment.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [pathname, mainRef]);
 }
 

@@ -522,7 +522,10 @@ function ContactsSection({
 
       {hasItems && (
         <>
-          <ContactsTable items={items} />
+          <ContactsTable
+            items={items}
+            onSkipTable={() => (loadMoreRef.current ?? summaryRef.current)?.focus()}
+          />
           <div className="contacts__footer">
             <p className="muted contacts__summary" ref={summaryRef} tabIndex={-1}>
               {nextCursor === null
