@@ -277,7 +277,7 @@ mod tests {
         );
         assert_eq!(
             verifier.challenge().as_str(),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGa-jRJ4dQ"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         assert_eq!(PkceVerifier::generate().secret().expose_secret().len(), 43);
     }
