@@ -10,21 +10,25 @@ import { API_BASE_URL } from '../config';
 import { getUserId } from '../session';
 import type { ApiErrorCode, KnownErrorCode } from './models';
 
-const KNOWN_CODES: readonly KnownErrorCode[] = [
-  'invalid_request',
-  'invalid_state',
-  'unknown_provider',
-  'not_found',
-  'not_connected',
-  'unauthenticated',
-  'reauth_required',
-  'insufficient_scope',
-  'rate_limited',
-  'upstream_error',
-  'upstream_timeout',
-  'store_unavailable',
-  'internal_error',
-];
+/** Every code of the generated `ProblemCode`: a new one fails the type check until it is handled here. */
+const KNOWN: Record<KnownErrorCode, true> = {
+  invalid_request: true,
+  invalid_state: true,
+  unauthenticated: true,
+  reauth_required: true,
+  insufficient_scope: true,
+  unknown_provider: true,
+  not_found: true,
+  not_connected: true,
+  method_not_allowed: true,
+  rate_limited: true,
+  internal_error: true,
+  upstream_error: true,
+  store_unavailable: true,
+  auth_unavailable: true,
+  upstream_timeout: true,
+};
+const KNOWN_CODES = Object.keys(KNOWN) as readonly KnownErrorCode[];
 
 /**
  * What kind of failure, for the words a person reads: we could not reach our server; the
@@ -73,6 +77,7 @@ export class ApiError extends Error {
       case 'network_error':
       case 'timeout':
       case 'store_unavailable':
+      case 'auth_unavailable':
         return 'network';
       case 'upstream_error':
       case 'upstream_timeout':
@@ -81,6 +86,7 @@ export class ApiError extends Error {
       case 'unknown_error':
       case 'internal_error':
       case 'invalid_request':
+      case 'method_not_allowed':
         return 'unexpected';
       default:
         return 'other';

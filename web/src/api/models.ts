@@ -10,9 +10,13 @@ type Schemas = components['schemas'];
 
 export type IntegrationStatus = 'connected' | 'not_connected' | 'reauth_required';
 
-export type IntegrationSummary = Omit<Schemas['ProviderSummary'], 'status'> & {
+export type IntegrationSummary = Omit<Schemas['ProviderSummary'], 'status' | 'sandbox' | 'account_name'> & {
   /** `connected`, `not_connected` or `reauth_required`; anything newer reads as not connected. */
   status: IntegrationStatus | (string & {});
+  /** Newer servers: whether this provider is the bundled sandbox. */
+  sandbox?: boolean;
+  /** Newer servers: the HubSpot portal domain. */
+  account_name?: string | null;
 };
 
 export interface IntegrationsResponse {
@@ -22,14 +26,13 @@ export interface IntegrationsResponse {
 
 export type AuthorizeResponse = Schemas['AuthorizeUrl'];
 
-/** `GET /{provider}/status`: the account fields are present only when connected. */
-export type ConnectionStatus = Omit<Schemas['ConnectionStatus'], 'scopes'> &
-  Partial<Schemas['ConnectionInfo']> & {
-    /** The HubSpot portal domain (newer servers). */
-    account_name?: string | null;
-    /** E-mail of the user who installed the app (newer servers). */
-    account_user?: string | null;
-  };
+/**
+ * `GET /{provider}/status`. Only `provider` and `connected` are relied on; the rest (account,
+ * user, scopes, `status`) arrive when connected and on newer servers, so all are optional.
+ */
+export type ConnectionStatus = { provider: string; connected: boolean } & {
+  [K in Exclude<keyof Schemas['ConnectionStatus'], 'provider' | 'connected'>]?: Schemas['ConnectionStatus'][K] | null;
+};
 
 export type IntegrationItem = Omit<Schemas['IntegrationItem'], 'properties'> & {
   properties: Record<string, unknown>;
@@ -39,28 +42,11 @@ export type ItemsPage = Schemas['Page'];
 
 export type Problem = Schemas['Problem'];
 
-/** `GET /api/config` (newer servers; older ones answer 404 and mean dev mode). */
-export interface AppConfig {
-  auth_mode: 'dev' | 'jwt';
-  sandbox: boolean;
-  embed_origins: string[];
-}
+/** `GET /api/config` (a server without it answers 404, which means dev mode). */
+export type AppConfig = Omit<Schemas['ClientConfig'], 'auth_mode'> & { auth_mode: 'dev' | 'jwt' };
 
 /** Error codes the server puts in the `code` field of its problem+json bodies. */
-export type KnownErrorCode =
-  | 'invalid_request'
-  | 'invalid_state'
-  | 'unknown_provider'
-  | 'not_found'
-  | 'not_connected'
-  | 'unauthenticated'
-  | 'reauth_required'
-  | 'insufficient_scope'
-  | 'rate_limited'
-  | 'upstream_error'
-  | 'upstream_timeout'
-  | 'store_unavailable'
-  | 'internal_error';
+export type KnownErrorCode = Schemas['ProblemCode'];
 
 /** Codes made up by the client for failures that never got a problem+json body. */
 export type ClientErrorCode = 'network_error' | 'timeout' | 'unexpected_response' | 'unknown_error';

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How to authenticate, and whether this is a sandbox. */
+        get: operations["config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integrations": {
         parameters: {
             query?: never;
@@ -29,8 +46,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Starts the consent flow: remembers a fresh `state` for this user and sends the browser (or
-         *     tells the UI) where to go.
+         * Starts the consent flow: remembers a fresh `state` for this user, bound to this browser by an
+         *     HttpOnly cookie, and sends the browser (or tells the UI) where to go.
          */
         get: operations["authorize"];
         put?: never;
@@ -50,7 +67,9 @@ export interface paths {
         };
         /**
          * Where the provider sends the browser after consent. Browsers are redirected to the UI with the
-         *     outcome; API clients (`Accept: application/json`) get JSON or a problem.
+         *     outcome; API clients (`Accept: application/json`) get JSON or a problem. Needs no
+         *     `Authorization`: the one-time state names the user and the `vs_oauth_{provider}` cookie proves
+         *     it is the browser that started the flow.
          */
         get: operations["callback"];
         put?: never;
@@ -121,24 +140,36 @@ export interface components {
             /** @description The provider's consent page, with a fresh one-time `state`. */
             url: string;
         };
-        /** @description What a caller may know about a connection; no tokens. */
-        ConnectionInfo: {
-            /** @description The provider's account id. */
-            account_id?: string | null;
-            /**
-             * Format: date-time
-             * @description When the current access token expires.
-             */
-            expires_at?: string | null;
-            /** @description Granted scopes. */
-            scopes: string[];
+        /** @description How the UI should talk to this server; needs no authentication. */
+        ClientConfig: {
+            /** @description `dev`: name the user with `X-User-Id`; `jwt`: send `Authorization: Bearer <JWT>`. */
+            auth_mode: string;
+            /** @description Origins allowed to embed the UI and hand it a token by `postMessage`. */
+            embed_origins: string[];
+            /** @description Whether any provider is a bundled sandbox (development). */
+            sandbox: boolean;
         };
         /** @description The user's connection to one provider; no tokens. */
-        ConnectionStatus: (null | components["schemas"]["ConnectionInfo"]) & {
+        ConnectionStatus: {
+            /** @description The provider's account id (when connected). */
+            account_id?: string;
+            /** @description A human name for the account, e.g. the HubSpot portal's domain (when known). */
+            account_name?: string;
+            /** @description Who granted access, e.g. the installing user's email (when known). */
+            account_user?: string;
             /** @description Whether credentials are stored. */
             connected: boolean;
+            /**
+             * Format: date-time
+             * @description When the current access token expires (when connected and the provider said).
+             */
+            expires_at?: string;
             /** @description Provider id. */
             provider: string;
+            /** @description Granted scopes (when connected). */
+            scopes?: string[];
+            /** @description `connected`, `not_connected` or `reauth_required`. */
+            status: string;
         };
         /** @description An opaque position in a provider's listing. Callers pass back what a [`Page`] gave them. */
         Cursor: string;
@@ -172,7 +203,7 @@ export interface components {
         IntegrationList: {
             /** @description Providers in display order. */
             integrations: components["schemas"]["ProviderSummary"][];
-            /** @description Whether HubSpot is the bundled sandbox (development). */
+            /** @description Whether any provider is a bundled sandbox (development). */
             sandbox: boolean;
         };
         /** @description One page of items and where the next one starts. */
@@ -183,13 +214,8 @@ export interface components {
         };
         /** @description An RFC 9457 problem document, as every error response carries it. */
         Problem: {
-            /**
-             * @description Stable machine-readable code: `invalid_request`, `invalid_state`, `unknown_provider`,
-             *     `not_found`, `not_connected`, `reauth_required`, `rate_limited`, `upstream_error`,
-             *     `store_unavailable`, `internal_error`.
-             * @example reauth_required
-             */
-            code: string;
+            /** @description Stable machine-readable code. */
+            code: components["schemas"]["ProblemCode"];
             /** @description What went wrong, for humans. */
             detail: string;
             /**
@@ -207,17 +233,26 @@ export interface components {
             /** @description A URI naming the kind of problem. */
             type: string;
         };
+        /**
+         * @description Every `code` a problem can carry.
+         * @enum {string}
+         */
+        ProblemCode: "invalid_request" | "invalid_state" | "unauthenticated" | "reauth_required" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
         /** @description One registered provider and the user's connection to it. */
         ProviderSummary: {
             /** @description The provider's account id when connected. */
             account_id?: string | null;
+            /** @description A human name for the account (HubSpot: the portal's domain) when connected. */
+            account_name?: string | null;
             /** @description Route id, e.g. `hubspot`. */
             id: string;
             /** @description Display name. */
             name: string;
+            /** @description Whether this provider is served by its bundled sandbox. */
+            sandbox: boolean;
             /**
-             * @description `connected`, `not_connected`, or `reauth_required` (the provider rejected the grant;
-             *     reconnect).
+             * @description `connected`, `not_connected`, or `reauth_required` (the provider rejected the grant, or
+             *     the stored grant is unreadable; reconnect).
              * @example connected
              */
             status: string;
@@ -231,12 +266,34 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientConfig"];
+                };
+            };
+        };
+    };
     list: {
         parameters: {
             query?: never;
-            header: {
-                /** @description The user (1–128 of [A-Za-z0-9._@-]) */
-                "X-User-Id": string;
+            header?: {
+                /**
+                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
+                 *     Browser navigations may send a `user_id` query parameter instead.
+                 */
+                "X-User-Id"?: string | null;
             };
             path?: never;
             cookie?: never;
@@ -251,6 +308,7 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationList"];
                 };
             };
+            /** @description invalid_request: no or malformed user (dev mode) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -259,6 +317,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description unauthenticated (jwt mode) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -272,19 +340,21 @@ export interface operations {
     authorize: {
         parameters: {
             query?: never;
-            header: {
-                /** @description Or a `user_id` query parameter */
-                "X-User-Id": string;
+            header?: {
+                /**
+                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
+                 *     Browser navigations may send a `user_id` query parameter instead.
+                 */
+                "X-User-Id"?: string | null;
             };
             path: {
-                /** @example hubspot */
                 provider: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description With `Accept: application/json` */
+            /** @description With `Accept: application/json`; sets the `vs_oauth_{provider}` cookie */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -293,13 +363,14 @@ export interface operations {
                     "application/json": components["schemas"]["AuthorizeUrl"];
                 };
             };
-            /** @description Redirect to the consent page */
+            /** @description Redirect to the consent page; sets the `vs_oauth_{provider}` cookie */
             302: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description invalid_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -308,7 +379,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -328,7 +418,6 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @example hubspot */
                 provider: string;
             };
             cookie?: never;
@@ -360,7 +449,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description unauthenticated (a malformed token was sent) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_error */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_timeout */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -373,11 +499,14 @@ export interface operations {
     disconnect: {
         parameters: {
             query?: never;
-            header: {
-                "X-User-Id": string;
+            header?: {
+                /**
+                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
+                 *     Browser navigations may send a `user_id` query parameter instead.
+                 */
+                "X-User-Id"?: string | null;
             };
             path: {
-                /** @example hubspot */
                 provider: string;
             };
             cookie?: never;
@@ -391,7 +520,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid_request: no or malformed user (dev mode) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -404,17 +561,25 @@ export interface operations {
     items: {
         parameters: {
             query?: {
-                /** @description `next_cursor` of the previous page */
+                /** @description `next_cursor` of the previous page (HubSpot: digits). */
                 cursor?: string;
+                /** @description Page size, 1 to 100 (default 100). */
                 limit?: number;
-                /** @example contacts */
+                /**
+                 * @description Which records: one of the provider's object types (HubSpot: `contacts` (default),
+                 *     `companies`, `deals`).
+                 * @example contacts
+                 */
                 object_type?: string;
             };
-            header: {
-                "X-User-Id": string;
+            header?: {
+                /**
+                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
+                 *     Browser navigations may send a `user_id` query parameter instead.
+                 */
+                "X-User-Id"?: string | null;
             };
             path: {
-                /** @example hubspot */
                 provider: string;
             };
             cookie?: never;
@@ -429,6 +594,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page"];
                 };
             };
+            /** @description invalid_request: bad limit, cursor or object_type */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -437,8 +603,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description reauth_required */
+            /** @description unauthenticated, reauth_required */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description insufficient_scope: the grant lacks the object type's scope; reconnect */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -464,6 +639,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description upstream_error */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -472,7 +648,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description store_unavailable, auth_unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_timeout */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -485,11 +671,14 @@ export interface operations {
     status: {
         parameters: {
             query?: never;
-            header: {
-                "X-User-Id": string;
+            header?: {
+                /**
+                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
+                 *     Browser navigations may send a `user_id` query parameter instead.
+                 */
+                "X-User-Id"?: string | null;
             };
             path: {
-                /** @example hubspot */
                 provider: string;
             };
             cookie?: never;
@@ -504,7 +693,35 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionStatus"];
                 };
             };
+            /** @description invalid_request: no or malformed user (dev mode) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -10,6 +10,8 @@ export function describeError(error: ApiError | null, provider = 'HubSpot'): str
       return 'The server took too long to answer. Try again.';
     case 'store_unavailable':
       return 'The server is briefly unable to reach its storage. Try again in a moment.';
+    case 'auth_unavailable':
+      return 'The sign-in service is not answering. Try again in a moment.';
     case 'upstream_error':
       return `${provider} failed to answer. This is usually brief — try again in a moment.`;
     case 'upstream_timeout':
@@ -23,6 +25,7 @@ export function describeError(error: ApiError | null, provider = 'HubSpot'): str
     case 'unauthenticated':
       return 'Your sign-in expired. Waiting for the host page to sign you in again.';
     case 'invalid_request':
+    case 'method_not_allowed':
     case 'unexpected_response':
     case 'internal_error':
     case 'unknown_error':

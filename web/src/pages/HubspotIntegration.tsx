@@ -117,8 +117,10 @@ function viewOf(
     return 'error';
   }
   if (!status.data) return 'loading';
-  if (!status.data.connected) return listStatus === 'reauth_required' ? 'reauth' : 'not_connected';
-  if (listStatus === 'reauth_required' || contactsError?.needsReauth) return 'reauth';
+  // Newer servers say `status: reauth_required` here directly; older ones only in the list.
+  const reauth = status.data.status === 'reauth_required' || listStatus === 'reauth_required';
+  if (!status.data.connected) return reauth ? 'reauth' : 'not_connected';
+  if (reauth || contactsError?.needsReauth) return 'reauth';
   if (contactsError?.code === 'not_connected') return 'not_connected';
   return 'connected';
 }

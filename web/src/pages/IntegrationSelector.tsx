@@ -69,9 +69,11 @@ export function IntegrationSelector() {
 }
 
 /** The one-line summary under a card: the account, or what the user should do next. */
-function cardMeta(integration: { status: string; account_id?: string | null }): string {
+function cardMeta(integration: { status: string; account_id?: string | null; account_name?: string | null }): string {
   if (integration.status === 'reauth_required') return 'Access expired — reconnect';
-  return integration.account_id ? `Account ${integration.account_id}` : 'Not set up yet';
+  if (integration.status !== 'connected') return 'Not set up yet';
+  if (integration.account_name) return integration.account_name;
+  return integration.account_id ? `Account ${integration.account_id}` : 'Connected';
 }
 
 function knownStatus(status: string): IntegrationStatus {
