@@ -43,7 +43,7 @@ pub enum Authenticator {
     /// Trust the named user (development only).
     Dev,
     /// Verify a bearer JWT.
-    Jwt(JwtVerifier),
+    Jwt(Box<JwtVerifier>),
 }
 
 impl Authenticator {
@@ -51,7 +51,9 @@ impl Authenticator {
     pub fn from_settings(mode: &AuthMode, http: reqwest::Client) -> Result<Self, String> {
         match mode {
             AuthMode::Dev => Ok(Self::Dev),
-            AuthMode::Jwt(settings) => JwtVerifier::new(settings, http).map(Self::Jwt),
+            AuthMode::Jwt(settings) => {
+                JwtVerifier::new(settings, http).map(|v| Self::Jwt(Box::new(v)))
+            }
         }
     }
 

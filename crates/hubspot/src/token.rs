@@ -46,13 +46,13 @@ pub(crate) fn parse_success(body: &[u8], now: DateTime<Utc>) -> Result<Credentia
             "token response has an empty access_token".into(),
         ));
     }
-    if let Some(kind) = &token.token_type {
-        if !kind.eq_ignore_ascii_case("bearer") {
-            return Err(Error::InvalidResponse(format!(
-                "token_type {:?} is not bearer",
-                crate::http::truncate(kind)
-            )));
-        }
+    if let Some(kind) = &token.token_type
+        && !kind.eq_ignore_ascii_case("bearer")
+    {
+        return Err(Error::InvalidResponse(format!(
+            "token_type {:?} is not bearer",
+            crate::http::truncate(kind)
+        )));
     }
     let expires_at = match token.expires_in {
         Some(seconds) if seconds >= 0 => Some(now + chrono::Duration::seconds(seconds)),

@@ -21,8 +21,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone as _, Utc};
 use integration_core::{
-    BrowserBinding, Credentials, ExposeSecret as _, LockToken, OAuthState, PkceVerifier, StoreError,
-    UserId,
+    BrowserBinding, Credentials, ExposeSecret as _, LockToken, OAuthState, PkceVerifier,
+    StoreError, UserId,
 };
 
 use crate::{PendingAuthorization, TokenStore};

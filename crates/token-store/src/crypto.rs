@@ -89,7 +89,7 @@ impl Key {
         // Hex first: 64 hex digits are also valid base64 (of 48 bytes). A 32-byte key in base64
         // is 43 or 44 characters, with an odd length or a `=`, so it is never taken for hex.
         let decoded: Zeroizing<Vec<u8>> = if !material.is_empty()
-            && material.len() % 2 == 0
+            && material.len().is_multiple_of(2)
             && material.bytes().all(|b| b.is_ascii_hexdigit())
         {
             Zeroizing::new(hex::decode(material).map_err(|_| KeyError::NotEncoded)?)

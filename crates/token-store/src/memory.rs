@@ -109,10 +109,10 @@ impl CredentialStore for MemoryTokenStore {
     async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, StoreError> {
         let now = Instant::now();
         let mut state = self.lock();
-        if let Some((_, until)) = state.locks.get(name) {
-            if *until > now {
-                return Ok(None);
-            }
+        if let Some((_, until)) = state.locks.get(name)
+            && *until > now
+        {
+            return Ok(None);
         }
         let token = new_lock_token();
         state
