@@ -13,4 +13,5 @@ mod openapi;
 mod redis_outage;
 mod refresh;
 mod sandbox_mode;
+mod trust;
 mod upstream_failures;

@@ -156,6 +156,59 @@ impl HubSpotMock {
     }
 }
 
+impl HubSpotMock {
+    /// Like [`code_exchange`](Self::code_exchange), but the access token lives `expires_in`
+    /// seconds.
+    pub async fn code_exchange_with_lifetime(
+        &self,
+        code: &str,
+        access: &str,
+        refresh: &str,
+        expires_in: u64,
+    ) {
+        Mock::given(method("POST"))
+            .and(path("/oauth/2026-03/token"))
+            .and(body_string_contains("grant_type=authorization_code"))
+            .and(body_string_contains(format!("code={code}")))
+            .respond_with(token_response(access, refresh, expires_in))
+            .mount(&self.server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/oauth/2026-03/token/introspect"))
+            .and(body_string_contains(format!("token={access}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "active": true,
+                "token_use": "access_token",
+                "hub_id": HUB_ID,
+                "hub_domain": PORTAL_DOMAIN,
+                "user": PORTAL_USER,
+                "scopes": ["crm.objects.contacts.read", "oauth"],
+            })))
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Revocation succeeds for any token (assert on [`requests_to`](Self::requests_to)).
+    pub async fn revoke_accepted(&self) {
+        Mock::given(method("POST"))
+            .and(path("/oauth/2026-03/token/revoke"))
+            .respond_with(ResponseTemplate::new(204))
+            .mount(&self.server)
+            .await;
+    }
+
+    /// The requests received at `wanted_path`, in order.
+    pub async fn requests_to(&self, wanted_path: &str) -> Vec<Request> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path() == wanted_path)
+            .collect()
+    }
+}
+
 pub fn token_response(access: &str, refresh: &str, expires_in: u64) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "token_type": "bearer",

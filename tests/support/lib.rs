@@ -393,3 +393,55 @@ pub async fn redis_command(args: &[&str]) -> Vec<u8> {
         _ => panic!("redis replied {header}"),
     }
 }
+
+/// Like [`spawn_app_with`], but the returned app is addressed at its bound local port whatever
+/// `PUBLIC_URL` says (the server believes it is reached at `PUBLIC_URL`, e.g. behind a TLS
+/// proxy; the test talks to it directly).
+pub async fn spawn_app_behind_proxy(
+    hubspot_vars: Vec<(String, String)>,
+    options: AppOptions,
+) -> TestApp {
+    capture_logs();
+    let mut vars: HashMap<String, String> = [
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("TOKEN_ENCRYPTION_KEY", TEST_KEY.to_owned()),
+        ("REDIS_URL", redis_url()),
+        ("REDIS_KEY_PREFIX", options.key_prefix.clone()),
+        ("REDIS_TIMEOUT_MS", "500".to_owned()),
+        ("FRONTEND_URL", FRONTEND.to_owned()),
+        ("WEB_DIST_DIR", "/nonexistent".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    vars.extend(hubspot_vars);
+    vars.extend(options.vars.iter().cloned());
+    let settings = Settings::from_vars(vars).expect("test settings are valid");
+    let app = Application::build_with(settings, options.connector)
+        .await
+        .expect("app builds");
+    let address = Url::parse(&format!("http://127.0.0.1:{}", app.port())).expect("local url");
+    let sandbox = app.sandbox().cloned();
+    tokio::spawn(app.run_until_stopped());
+    let store = RedisTokenStore::new(
+        RedisStoreConfig::new(redis_url())
+            .with_key_prefix(options.key_prefix.clone())
+            .with_timeout(Duration::from_secs(2)),
+        Cipher::from_key_material(TEST_KEY).expect("test key"),
+    )
+    .expect("store");
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client"),
+        key_prefix: options.key_prefix,
+        store,
+        sandbox,
+    }
+}
+
+/// The token endpoint's answer, for tests that mount their own token mocks.
+pub use hubspot_mock::token_response;
