@@ -665,9 +665,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("HUBSPOT_CLIENT_SECRET is not set"), "{err}");
-        let err = Settings::from_vars(vars(&[KEY, ("APP_ENV", "production")]))
-            .unwrap_err()
-            .to_string();
+        let err = Settings::from_vars(vars(&[
+            KEY,
+            ("APP_ENV", "production"),
+            ("AUTH_MODE", "jwt"),
+            ("AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ]))
+        .unwrap_err()
+        .to_string();
         assert!(err.starts_with("HUBSPOT_CLIENT_ID is not set"), "{err}");
         let live = [
             KEY,

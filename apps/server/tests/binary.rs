@@ -32,6 +32,8 @@ fn production_without_hubspot_credentials_refuses_to_start_naming_the_variable()
     let dir = scratch_dir();
     let output = server(&dir)
         .env("APP_ENV", "production")
+        .env("AUTH_MODE", "jwt")
+        .env("AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef")
         .env(
             "TOKEN_ENCRYPTION_KEY",
             "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=",
@@ -54,6 +56,8 @@ fn production_without_an_encryption_key_refuses_to_start_and_writes_nothing() {
     let dir = scratch_dir();
     let output = server(&dir)
         .env("APP_ENV", "production")
+        .env("AUTH_MODE", "jwt")
+        .env("AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef")
         .env("HUBSPOT_CLIENT_ID", "id")
         .env("HUBSPOT_CLIENT_SECRET", "secret-value-never-printed")
         .output()
