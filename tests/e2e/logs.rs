@@ -32,7 +32,10 @@ async fn logs_have_request_ids_and_no_secrets() {
     let logs = captured_logs();
     for secret in ["SECRET-4711", "SECRET-4712", TEST_CLIENT_SECRET, &state] {
         let leak = logs.lines().find(|l| l.contains(secret));
-        assert!(leak.is_none(), "a secret reached the logs: {secret}: {leak:?}");
+        assert!(
+            leak.is_none(),
+            "a secret reached the logs: {secret}: {leak:?}"
+        );
     }
     let callback_line = logs
         .lines()
