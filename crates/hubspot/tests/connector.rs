@@ -277,7 +277,7 @@ async fn dead_refresh_token_is_forgotten(h: Harness) {
     assert_eq!(h.stored_access_token().await, None);
     assert!(matches!(
         h.connector.items(&user(), &ItemQuery::new()).await,
-        Err(Error::NotConnected)
+        Err(Error::ReauthRequired { .. })
     ));
 }
 

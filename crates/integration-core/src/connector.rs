@@ -461,7 +461,17 @@ impl Connector {
 
     /// The user's credentials, refreshed first if they expire within the skew.
     pub async fn fresh_credentials(&self, user: &UserId) -> Result<Credentials, Error> {
-        let credentials = self.load(user).await?.ok_or(Error::NotConnected)?;
+        let Some(credentials) = self.load(user).await? else {
+            // A grant dropped because the provider rejected it (or it became unreadable) says
+            // "reconnect" on every later call too, not "never connected".
+            return Err(if self.needs_reconnect(user).await? {
+                Error::ReauthRequired {
+                    reason: "the previous connection was rejected or unreadable; reconnect".into(),
+                }
+            } else {
+                Error::NotConnected
+            });
+        };
         if self.expiring(&credentials) {
             return self.refresh_single_flight(user, &credentials).await;
         }
