@@ -12,7 +12,7 @@ if [ -n "${VS_SERVER_BIN:-}" ]; then
   [ -x "$bin" ] || { echo "VS_SERVER_BIN=$bin is not an executable file" >&2; exit 1; }
 else
   cargo build -q -p server --bin vs-server
-  bin="$root/target/debug/vs-server"
+  bin="${CARGO_TARGET_DIR:-$root/target}/debug/vs-server"
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
