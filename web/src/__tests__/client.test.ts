@@ -64,6 +64,29 @@ describe('api client', () => {
     expect(error.status).toBe(0);
   });
 
+  it('keeps the X-Request-Id and sorts failures into kinds a person can act on', async () => {
+    server.use(
+      http.get('/api/a', () => problemResponse(problem(502, 'upstream_error'), { 'X-Request-Id': 'r-1' })),
+      http.get('/api/b', () => new HttpResponse('gateway', { status: 504 })),
+      http.get('/api/c', () => new HttpResponse('forbidden', { status: 403 })),
+      http.get('/api/d', () => problemResponse(problem(500, 'internal_error'))),
+    );
+    const a = await failureOf(apiClient.get('/api/a'));
+    expect([a.requestId, a.kind]).toEqual(['r-1', 'upstream']);
+    const b = await failureOf(apiClient.get('/api/b'));
+    expect([b.code, b.kind, b.requestId]).toEqual(['upstream_timeout', 'upstream', undefined]);
+    const c = await failureOf(apiClient.get('/api/c'));
+    expect([c.code, c.needsReauth]).toEqual(['insufficient_scope', true]);
+    expect((await failureOf(apiClient.get('/api/d'))).kind).toBe('unexpected');
+  });
+
+  it('an unauthenticated 401 is not a provider reauth', async () => {
+    server.use(http.get('/api/u', () => problemResponse(problem(401, 'unauthenticated'))));
+    const error = await failureOf(apiClient.get('/api/u'));
+    expect(error.code).toBe('unauthenticated');
+    expect(error.needsReauth).toBe(false);
+  });
+
   it('parses Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('12')).toBe(12);
     expect(parseRetryAfter(2.2)).toBe(3);

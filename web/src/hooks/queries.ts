@@ -12,14 +12,14 @@ import type { ApiError } from '../api/client';
 import { getConnectionStatus, listIntegrations } from '../api/integrations';
 import type { IntegrationsResponse } from '../api/models';
 
-export function createQueryClient(): QueryClient {
+export function createQueryClient({ staleTime = 2_000 }: { staleTime?: number } = {}): QueryClient {
   return new QueryClient({
     defaultOptions: {
       queries: {
         // Errors are shown with a Retry button; the server already retries HubSpot for us.
         retry: false,
         refetchOnWindowFocus: true,
-        staleTime: 2_000,
+        staleTime,
       },
     },
   });

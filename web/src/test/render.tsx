@@ -21,7 +21,7 @@ export function renderApp(path = '/integrations') {
   const user = userEvent.setup();
   const result = render(
     <MemoryRouter initialEntries={[path]}>
-      <App queryClient={createQueryClient()} />
+      <App queryClient={createQueryClient({ staleTime: 0 })} />
       <LocationSpy />
     </MemoryRouter>,
   );

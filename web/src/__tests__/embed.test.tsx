@@ -1,0 +1,110 @@
+import { screen, waitFor } from '@testing-library/react';
+import { http, HttpResponse } from 'msw';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EXPIRED_MESSAGE, READY_MESSAGE, TOKEN_MESSAGE, installGlobalSetter } from '../auth/embed';
+import { integrationsResponse, problem } from '../test/fixtures';
+import { renderApp } from '../test/render';
+import { problemResponse, server } from '../test/server';
+
+const HOST = 'https://host.example';
+/** A JWT-shaped token for sub "ada" (the UI never verifies it; the server does). */
+const TOKEN = `e30.${btoa(JSON.stringify({ sub: 'ada' })).replace(/=+$/, '')}.sig`;
+
+let parent: { postMessage: ReturnType<typeof vi.fn> };
+
+function jwtConfig(origins = [HOST]) {
+  return http.get('/api/config', () => HttpResponse.json({ auth_mode: 'jwt', sandbox: true, embed_origins: origins }));
+}
+
+function fromParent(data: unknown, { origin = HOST, source }: { origin?: string; source?: unknown } = {}) {
+  window.dispatchEvent(new MessageEvent('message', { data, origin, source: (source ?? parent) as Window }));
+}
+
+describe('embedded (AUTH_MODE=jwt)', () => {
+  beforeEach(() => {
+    parent = { postMessage: vi.fn() };
+    vi.stubGlobal('parent', parent);
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('waits calmly for a token, asks the parent for one, and never shows the user-id field', async () => {
+    const calls: string[] = [];
+    server.use(
+      jwtConfig(),
+      http.get('/api/integrations', () => {
+        calls.push('integrations');
+        return HttpResponse.json(integrationsResponse('connected'));
+      }),
+    );
+    renderApp('/integrations');
+    expect(await screen.findByRole('heading', { name: 'Waiting for sign-in from the host page' })).toBeInTheDocument();
+    expect(screen.queryByLabelText('Signed in as')).not.toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    await waitFor(() => expect(parent.postMessage).toHaveBeenCalledWith({ type: READY_MESSAGE }, HOST));
+    expect(calls).toEqual([]);
+  });
+
+  it('takes a token from the parent (allowed origin) and sends it as a Bearer header, not X-User-Id', async () => {
+    const seen: { auth: string | null; user: string | null }[] = [];
+    server.use(
+      jwtConfig(),
+      http.get('/api/integrations', ({ request }) => {
+        seen.push({ auth: request.headers.get('Authorization'), user: request.headers.get('X-User-Id') });
+        return HttpResponse.json(integrationsResponse('connected'));
+      }),
+    );
+    renderApp('/integrations');
+    await screen.findByRole('heading', { name: 'Waiting for sign-in from the host page' });
+    await waitFor(() => expect(parent.postMessage).toHaveBeenCalled());
+    fromParent({ type: TOKEN_MESSAGE, token: TOKEN });
+    expect(await screen.findByRole('list', { name: 'Available integrations' })).toBeInTheDocument();
+    expect(seen[0]).toEqual({ auth: `Bearer ${TOKEN}`, user: null });
+    expect(screen.queryByLabelText('Signed in as')).not.toBeInTheDocument();
+    // Memory only.
+    expect(JSON.stringify({ ...window.localStorage })).not.toContain(TOKEN);
+    expect(JSON.stringify({ ...window.sessionStorage })).not.toContain(TOKEN);
+  });
+
+  it('ignores tokens from an origin not in embed_origins, or from a window that is not the parent', async () => {
+    server.use(jwtConfig());
+    renderApp('/integrations');
+    await screen.findByRole('heading', { name: 'Waiting for sign-in from the host page' });
+    await waitFor(() => expect(parent.postMessage).toHaveBeenCalled());
+    fromParent({ type: TOKEN_MESSAGE, token: TOKEN }, { origin: 'https://evil.example' });
+    fromParent({ type: TOKEN_MESSAGE, token: TOKEN }, { source: { postMessage: vi.fn() } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(screen.getByRole('heading', { name: 'Waiting for sign-in from the host page' })).toBeInTheDocument();
+  });
+
+  it('accepts a token from window.vsIntegrations.setToken', async () => {
+    installGlobalSetter();
+    server.use(jwtConfig());
+    renderApp('/integrations');
+    await screen.findByRole('heading', { name: 'Waiting for sign-in from the host page' });
+    window.vsIntegrations?.setToken(TOKEN);
+    expect(await screen.findByRole('list', { name: 'Available integrations' })).toBeInTheDocument();
+  });
+
+  it('on 401 unauthenticated: forgets the token, tells the parent, and waits again', async () => {
+    server.use(
+      jwtConfig(),
+      http.get('/api/integrations', () =>
+        problemResponse(problem(401, 'unauthenticated'), { 'WWW-Authenticate': 'Bearer error="invalid_token"' }),
+      ),
+    );
+    renderApp('/integrations');
+    await screen.findByRole('heading', { name: 'Waiting for sign-in from the host page' });
+    await waitFor(() => expect(parent.postMessage).toHaveBeenCalled());
+    fromParent({ type: TOKEN_MESSAGE, token: TOKEN });
+    await waitFor(() => expect(parent.postMessage).toHaveBeenCalledWith({ type: EXPIRED_MESSAGE }, HOST));
+    expect(await screen.findByRole('heading', { name: 'Waiting for sign-in from the host page' })).toBeInTheDocument();
+  });
+
+  it('in dev mode the user-id field is there and no token is asked for', async () => {
+    renderApp('/integrations');
+    expect(await screen.findByLabelText('Signed in as')).toBeInTheDocument();
+    expect(parent.postMessage).not.toHaveBeenCalled();
+  });
+});
