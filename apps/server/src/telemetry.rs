@@ -35,6 +35,16 @@ where
     };
 }
 
+/// The path with any segment long enough to be a credential elided. HubSpot's retired v1 OAuth
+/// API (still served by the sandbox for `HUBSPOT_OAUTH_VERSION=v1`) carries tokens in paths
+/// (`/oauth/v1/refresh-tokens/{token}`); our own routes have no segment this long.
+pub fn redact_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| if segment.len() > 40 { "[redacted]" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The root span of every request: method, path and request id, and nothing from the query
 /// string or headers, because OAuth callbacks carry codes and states there.
 #[derive(Debug)]
@@ -51,7 +61,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         tracing::info_span!(
             "request",
             method = %request.method(),
-            path = %request.path(),
+            path = %redact_path(request.path()),
             request_id = %request_id,
         )
     }
@@ -70,5 +80,21 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         } else {
             tracing::info!(status = status.as_u16(), "request finished");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_path_segments_that_may_be_tokens_are_redacted() {
+        let token = "na1-6c1e-4f3b-9a57-0123456789ab-cdef-SECRET";
+        let path = format!("/_sandbox/hubspot/oauth/v1/refresh-tokens/{token}");
+        let redacted = super::redact_path(&path);
+        assert!(!redacted.contains("SECRET"), "{redacted}");
+        assert_eq!(redacted, "/_sandbox/hubspot/oauth/v1/refresh-tokens/[redacted]");
+        assert_eq!(
+            super::redact_path("/api/integrations/hubspot/items"),
+            "/api/integrations/hubspot/items"
+        );
     }
 }
