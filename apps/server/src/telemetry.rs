@@ -40,7 +40,13 @@ where
 /// (`/oauth/v1/refresh-tokens/{token}`); our own routes have no segment this long.
 pub fn redact_path(path: &str) -> String {
     path.split('/')
-        .map(|segment| if segment.len() > 40 { "[redacted]" } else { segment })
+        .map(|segment| {
+            if segment.len() > 40 {
+                "[redacted]"
+            } else {
+                segment
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -91,7 +97,10 @@ mod tests {
         let path = format!("/_sandbox/hubspot/oauth/v1/refresh-tokens/{token}");
         let redacted = super::redact_path(&path);
         assert!(!redacted.contains("SECRET"), "{redacted}");
-        assert_eq!(redacted, "/_sandbox/hubspot/oauth/v1/refresh-tokens/[redacted]");
+        assert_eq!(
+            redacted,
+            "/_sandbox/hubspot/oauth/v1/refresh-tokens/[redacted]"
+        );
         assert_eq!(
             super::redact_path("/api/integrations/hubspot/items"),
             "/api/integrations/hubspot/items"
