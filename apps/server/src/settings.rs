@@ -158,6 +158,9 @@ pub struct Settings {
     /// `REQUEST_DEADLINE_SECS`: one overall deadline per request (retries and waits included);
     /// default 20, below the UI's 30 s timeout.
     pub request_deadline: Duration,
+    /// `REFRESH_LOCK_TTL_SECS`: how long a replica that died while refreshing a token can block
+    /// the others; default 10, at most half the request deadline.
+    pub refresh_lock_ttl: Duration,
     /// `TOKEN_ENCRYPTION_KEY`: `[ID:]KEY`, 32 bytes as base64 or hex, key id 1–255 (default 1).
     pub token_encryption_key: SecretString,
     /// `TOKEN_ENCRYPTION_PREVIOUS_KEYS`: comma-separated `ID:KEY` specs still accepted for
@@ -210,6 +213,7 @@ struct Raw {
     auth_jwt_leeway_secs: Option<String>,
     embed_origins: Option<String>,
     request_deadline_secs: Option<String>,
+    refresh_lock_ttl_secs: Option<String>,
 }
 
 /// What loading the settings did besides reading them.
@@ -351,6 +355,20 @@ impl Settings {
             }
             secs => Duration::from_secs(secs),
         };
+        let refresh_lock_ttl = Duration::from_secs(number_var(
+            "REFRESH_LOCK_TTL_SECS",
+            raw.refresh_lock_ttl_secs.take(),
+            10,
+        )?);
+        if refresh_lock_ttl.is_zero() || refresh_lock_ttl * 2 > request_deadline {
+            return Err(SettingsError::Invalid(
+                "REFRESH_LOCK_TTL_SECS",
+                format!(
+                    "must be at least 1 and at most half of REQUEST_DEADLINE_SECS ({} s), so a request can outlast a dead replica's lock",
+                    request_deadline.as_secs()
+                ),
+            ));
+        }
         let oauth_api = match non_empty(raw.hubspot_oauth_version.take()) {
             None => hubspot::OAuthApi::default(),
             Some(v) => hubspot::OAuthApi::parse(&v).ok_or_else(|| {
@@ -367,6 +385,7 @@ impl Settings {
             auth,
             embed_origins,
             request_deadline,
+            refresh_lock_ttl,
             public_url: url_var("PUBLIC_URL", raw.public_url)?,
             frontend_url: url_var("FRONTEND_URL", raw.frontend_url)?,
             web_dist_dir: non_empty(raw.web_dist_dir)

@@ -63,8 +63,9 @@ impl Application {
         Self::build_with(settings, ConnectorOptions::default()).await
     }
 
-    /// Builds with explicit retry and lock tuning (tests use short backoffs). The refresh skew
-    /// always comes from `settings` (`TOKEN_REFRESH_SKEW_SECS`).
+    /// Builds with explicit retry tuning (tests use short backoffs). What settings name — the
+    /// refresh skew, the request deadline and the refresh lock's TTL — always comes from
+    /// `settings`.
     pub async fn build_with(
         settings: Settings,
         tuning: ConnectorOptions,
@@ -72,6 +73,8 @@ impl Application {
         let options = ConnectorOptions {
             refresh_skew: settings.refresh_skew,
             request_deadline: settings.request_deadline,
+            lock_ttl: settings.refresh_lock_ttl,
+            lock_wait: settings.request_deadline,
             ..tuning
         };
         let listener =

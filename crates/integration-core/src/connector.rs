@@ -43,10 +43,12 @@ pub struct ConnectorOptions {
     pub refresh_skew: Duration,
     /// Retries of provider calls.
     pub retry: RetryPolicy,
-    /// How long a refresh lock is held at most if its holder dies (default 30 s). A refresh,
-    /// retries included, is cut off at 80% of this so it never outlives its lock.
+    /// How long a refresh lock is held at most if its holder dies (default 10 s). A refresh,
+    /// retries included, is cut off at 80% of this so it never outlives its lock. Kept below
+    /// the request deadline, so a request that finds a dead holder's lock outlasts it.
     pub lock_ttl: Duration,
-    /// How long to wait for another process's refresh before giving up (default 20 s).
+    /// How long to wait for another process's refresh before giving up (default 15 s; the
+    /// request deadline also bounds it).
     pub lock_wait: Duration,
     /// Pause between looks at the store while another process refreshes (default 50 ms).
     pub lock_poll: Duration,
@@ -62,8 +64,8 @@ impl Default for ConnectorOptions {
         Self {
             refresh_skew: Duration::from_secs(5 * 60),
             retry: RetryPolicy::default(),
-            lock_ttl: Duration::from_secs(30),
-            lock_wait: Duration::from_secs(20),
+            lock_ttl: Duration::from_secs(10),
+            lock_wait: Duration::from_secs(15),
             lock_poll: Duration::from_millis(50),
             request_deadline: Duration::from_secs(20),
             state_ttl: Duration::from_secs(10 * 60),
