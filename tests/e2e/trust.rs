@@ -178,7 +178,9 @@ async fn a_skew_longer_than_the_token_lifetime_does_not_refresh_on_every_request
     // 200 requests at once on a loaded CI machine: give the Redis pool room and time, so the
     // only thing under test is how often the token is refreshed.
     options.vars.push(("REDIS_POOL_SIZE".into(), "64".into()));
-    options.vars.push(("REDIS_TIMEOUT_MS".into(), "10000".into()));
+    options
+        .vars
+        .push(("REDIS_TIMEOUT_MS".into(), "10000".into()));
     let app = spawn_app_with(hubspot.env(), options).await;
     app.connect_with_code("alice", "code-a").await;
     let stored = app.stored("alice").await.unwrap();
