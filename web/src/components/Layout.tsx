@@ -66,7 +66,7 @@ export function Layout({
             <span className="brand__mark" aria-hidden="true">
               <svg viewBox="0 0 32 32" width="28" height="28">
                 <rect width="32" height="32" rx="8" fill="currentColor" />
-                <path d="M8 10l8 13 8-13" fill="none" stroke="#fff" strokeWidth="3.2" strokeLinecap="round" strokeLinejoin="round" />
+                <path d="M8 10l8 13 8-13" fill="none" style={{ stroke: 'var(--on-brand)' }} strokeWidth="3.2" strokeLinecap="round" strokeLinejoin="round" />
               </svg>
             </span>
             <span className="brand__name">VectorShift Integrations</span>
