@@ -4,6 +4,7 @@
 
 mod auth;
 mod connect;
+mod contract;
 mod cors;
 mod health_and_input;
 mod items;

@@ -7,6 +7,7 @@
     reason = "test fixtures hold servers and clients with nothing useful to print"
 )]
 
+pub mod contract;
 mod hubspot_mock;
 
 use std::collections::HashMap;

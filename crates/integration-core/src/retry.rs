@@ -21,8 +21,9 @@ pub struct RetryPolicy {
     pub min_delay: Duration,
     /// Longest backoff delay.
     pub max_delay: Duration,
-    /// Longest `Retry-After` we honour; a provider asking for more gets this much and the caller
-    /// gets `RateLimited` if it still refuses.
+    /// Longest `Retry-After` we wait out; a provider asking for more is not retried at all (a
+    /// retry before its time would only be refused again) and the caller gets `RateLimited` with
+    /// the provider's wait at once.
     pub max_retry_after: Duration,
     /// Shortest wait after a 429 that came without `Retry-After` (rate windows are seconds long,
     /// so retrying after a few milliseconds would only burn the next window too).
@@ -57,7 +58,7 @@ impl RetryPolicy {
         match error {
             Error::RateLimited {
                 retry_after: Some(wait),
-            } => Some((*wait).min(self.max_retry_after)),
+            } => (*wait <= self.max_retry_after).then_some(*wait),
             Error::RateLimited { retry_after: None } => {
                 Some(backoff.max(self.min_rate_limit_delay))
             }
@@ -190,7 +191,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn retry_after_is_waited_out_and_capped() {
+    async fn retry_after_is_waited_out_unless_longer_than_the_cap() {
         let calls = AtomicUsize::new(0);
         let started = tokio::time::Instant::now();
         let ok = RetryPolicy::default()
@@ -204,10 +205,10 @@ mod tests {
         assert!(ok.is_ok());
         assert!(started.elapsed() >= Duration::from_secs(4));
 
+        // Longer than we are willing to wait: not retried, reported with the provider's wait.
         let calls = AtomicUsize::new(0);
         let started = tokio::time::Instant::now();
-        let policy = RetryPolicy::default();
-        let _ = policy
+        let result = RetryPolicy::default()
             .run(
                 "t",
                 counting(&calls, 1, || Error::RateLimited {
@@ -215,8 +216,12 @@ mod tests {
                 }),
             )
             .await;
-        let waited = started.elapsed();
-        assert!(waited >= policy.max_retry_after && waited < Duration::from_secs(60));
+        assert!(matches!(
+            result,
+            Err(Error::RateLimited { retry_after: Some(w) }) if w == Duration::from_secs(3600)
+        ));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(started.elapsed(), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]

@@ -10,16 +10,6 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use super::integrations;
 use crate::error::Problem;
 
-/// The provider path segment.
-#[derive(IntoParams)]
-#[into_params(names("provider"), parameter_in = Path)]
-#[expect(dead_code, reason = "only describes the parameter")]
-pub struct ProviderPath(
-    /// A registered provider id (`GET /api/integrations` lists them).
-    #[param(pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot")]
-    String,
-);
-
 /// The user, in `dev` mode.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
@@ -34,6 +24,16 @@ pub struct UserHeader {
         max_length = 128
     )]
     x_user_id: Option<String>,
+}
+
+/// The user, in `dev` mode, for browser navigations that cannot set headers.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "only describes the parameter")]
+pub struct UserQuery {
+    /// `dev` mode only: the user, when the `X-User-Id` header cannot be sent.
+    #[param(pattern = "^[A-Za-z0-9._@-]{1,128}$", min_length = 1, max_length = 128)]
+    user_id: Option<String>,
 }
 
 /// Every `code` a problem can carry.

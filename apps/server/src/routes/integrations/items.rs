@@ -65,7 +65,7 @@ impl ItemsParams {
 /// One page of the user's items.
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/items", tag = "integrations",
-    params(crate::routes::openapi::ProviderPath, crate::routes::openapi::UserHeader, ItemsParams),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, ItemsParams),
     responses(
         (status = 200, body = Page),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad limit, cursor or object_type"),

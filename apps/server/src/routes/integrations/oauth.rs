@@ -53,7 +53,7 @@ fn binding_cookie(
 /// HttpOnly cookie, and sends the browser (or tells the UI) where to go.
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/authorize", tag = "integrations",
-    params(crate::routes::openapi::ProviderPath, crate::routes::openapi::UserHeader),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, crate::routes::openapi::UserQuery),
     responses(
         (status = 200, body = AuthorizeUrl, description = "With `Accept: application/json`; sets the `vs_oauth_{provider}` cookie"),
         (status = 302, description = "Redirect to the consent page; sets the `vs_oauth_{provider}` cookie"),
@@ -107,7 +107,7 @@ pub(super) struct CallbackParams {
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/callback", tag = "integrations", security(()),
     params(
-        crate::routes::openapi::ProviderPath,
+        ("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"),
         ("code" = Option<String>, Query, max_length = 2048), ("state" = Option<String>, Query),
         ("error" = Option<String>, Query), ("error_description" = Option<String>, Query),
     ),
