@@ -355,20 +355,23 @@ impl Settings {
             }
             secs => Duration::from_secs(secs),
         };
-        let refresh_lock_ttl = Duration::from_secs(number_var(
-            "REFRESH_LOCK_TTL_SECS",
-            raw.refresh_lock_ttl_secs.take(),
-            10,
-        )?);
-        if refresh_lock_ttl.is_zero() || refresh_lock_ttl * 2 > request_deadline {
-            return Err(SettingsError::Invalid(
-                "REFRESH_LOCK_TTL_SECS",
-                format!(
-                    "must be at least 1 and at most half of REQUEST_DEADLINE_SECS ({} s), so a request can outlast a dead replica's lock",
-                    request_deadline.as_secs()
-                ),
-            ));
-        }
+        // Default: 10 s, or half the deadline when that is shorter.
+        let refresh_lock_ttl = match non_empty(raw.refresh_lock_ttl_secs.take()) {
+            None => Duration::from_secs(10).min(request_deadline / 2),
+            Some(v) => {
+                let ttl = Duration::from_secs(number_var("REFRESH_LOCK_TTL_SECS", Some(v), 10)?);
+                if ttl.is_zero() || ttl * 2 > request_deadline {
+                    return Err(SettingsError::Invalid(
+                        "REFRESH_LOCK_TTL_SECS",
+                        format!(
+                            "must be at least 1 and at most half of REQUEST_DEADLINE_SECS ({} s), so a request can outlast a dead replica's lock",
+                            request_deadline.as_secs()
+                        ),
+                    ));
+                }
+                ttl
+            }
+        };
         let oauth_api = match non_empty(raw.hubspot_oauth_version.take()) {
             None => hubspot::OAuthApi::default(),
             Some(v) => hubspot::OAuthApi::parse(&v).ok_or_else(|| {
@@ -659,6 +662,17 @@ mod tests {
         assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(s.redis.key_prefix, "vs:");
         assert_eq!(s.refresh_skew, Duration::from_secs(300));
+        assert_eq!(s.refresh_lock_ttl, Duration::from_secs(10));
+        let short = Settings::from_vars(vars(&[KEY, ("REQUEST_DEADLINE_SECS", "4")])).unwrap();
+        assert_eq!(short.refresh_lock_ttl, Duration::from_secs(2));
+        let err = Settings::from_vars(vars(&[
+            KEY,
+            ("REQUEST_DEADLINE_SECS", "4"),
+            ("REFRESH_LOCK_TTL_SECS", "3"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("REFRESH_LOCK_TTL_SECS is invalid"), "{err}");
         assert_eq!(s.hubspot.scopes, ["crm.objects.contacts.read", "oauth"]);
     }
 
