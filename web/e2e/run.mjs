@@ -795,6 +795,84 @@ async function main() {
     );
     await redirectPage.context().close();
 
+    // ---- HubSpot misbehaving: rate limits, failures, nonsense (the sandbox's fault injection).
+    const faultPage = await newPage(browser, { userId: userIdFor('faults') });
+    const setFaults = (faults) =>
+      fetch(`${SANDBOX}/_admin/faults`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ fail_next: 0, fail_status: 500, malformed_next: 0, rate_limit_next: 0, ...faults }),
+      }).then((response) => assert(response.ok, `POST faults answered ${response.status}`));
+    await scenario(
+      'HubSpot failures are told apart, shown where they happen, and recovered from',
+      [
+        [
+          'connect',
+          async () => {
+            await openHubspot(faultPage);
+            await consentInPopup(faultPage, faultPage.getByRole('button', { name: 'Connect HubSpot' }), 'Approve');
+            await expectContacts(faultPage);
+          },
+        ],
+        [
+          'a failing Load more shows "HubSpot failed" by the button with the request id; rows stay; Retry works',
+          async () => {
+            await setFaults({ fail_next: 50, fail_status: 500 });
+            const before = await rowCount(faultPage);
+            await faultPage.getByRole('button', { name: 'Load more' }).click();
+            const footer = faultPage.locator('.contacts__footer');
+            await footer.getByRole('heading', { name: 'Could not load more contacts — HubSpot failed' }).waitFor({ timeout: 45_000 });
+            await footer.getByText(/Request id:/).waitFor();
+            assert((await rowCount(faultPage)) === before, 'the loaded rows stay');
+            await footer.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+            await visit(faultPage, 'hubspot-load-more-failed');
+            await setFaults({});
+            await footer.getByRole('button', { name: 'Retry loading more' }).click();
+            await faultPage.waitForFunction((n) => document.querySelectorAll('table tbody tr').length > n, before);
+          },
+        ],
+        [
+          'a rate-limited refresh counts down and retries by itself, keeping the rows',
+          async () => {
+            await setFaults({ rate_limit_next: 50 });
+            const before = await rowCount(faultPage);
+            await faultPage.getByRole('button', { name: 'Refresh', exact: true }).click();
+            await faultPage.getByText(/HubSpot is busy — retrying in \d+ s/).waitFor({ timeout: 45_000 });
+            assert((await rowCount(faultPage)) === before, 'the rows stay while waiting');
+            await visit(faultPage, 'hubspot-rate-limited');
+            await setFaults({});
+            await faultPage.getByText(/HubSpot is busy — retrying/).waitFor({ state: 'detached', timeout: 45_000 });
+            await faultPage.getByRole('button', { name: 'Refresh', exact: true }).waitFor({ timeout: 45_000 });
+            assert((await rowCount(faultPage)) === before, 'the rows are back after the retry');
+          },
+        ],
+        [
+          'a nonsense answer from HubSpot on Refresh keeps the rows and says what failed',
+          async () => {
+            await setFaults({ malformed_next: 50 });
+            const before = await rowCount(faultPage);
+            await faultPage.getByRole('button', { name: 'Refresh', exact: true }).click();
+            await faultPage.getByRole('heading', { name: /^Could not refresh — / }).waitFor({ timeout: 45_000 });
+            assert((await rowCount(faultPage)) === before, 'a failed refresh does not blank the page');
+            await visit(faultPage, 'hubspot-refresh-failed');
+            await setFaults({});
+          },
+        ],
+        [
+          'clean up: disconnect',
+          async () => {
+            await setFaults({});
+            await faultPage.getByRole('button', { name: 'Disconnect' }).click();
+            await faultPage.getByRole('alertdialog').getByRole('button', { name: 'Disconnect' }).click();
+            await faultPage.getByRole('button', { name: 'Connect HubSpot' }).waitFor();
+          },
+        ],
+      ],
+      { page: faultPage },
+    );
+    await setFaults({}).catch(() => undefined);
+    await faultPage.context().close();
+
     if (JWT_BASE_URL && JWT_SECRET && HOST_PORT) {
       await jwtScenarios(browser);
     } else {

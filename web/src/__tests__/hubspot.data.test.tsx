@@ -140,7 +140,7 @@ describe('HubspotIntegration: contacts', () => {
     await user.click(await screen.findByRole('button', { name: 'Load more' }));
     expect(await screen.findByRole('heading', { name: 'Could not load more contacts — server unreachable' })).toBeInTheDocument();
     expect(rows()).toHaveLength(100);
-    await user.click(screen.getByRole('button', { name: 'Retry' }));
+    await user.click(screen.getByRole('button', { name: 'Retry loading more' }));
     expect(await screen.findByText('All 105 contacts loaded')).toBeInTheDocument();
   });
 

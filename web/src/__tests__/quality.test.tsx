@@ -114,7 +114,10 @@ describe('errors where they happen', () => {
     const { user } = renderApp('/integrations/hubspot');
     await user.click(await screen.findByRole('button', { name: 'Load more' }));
     const heading = await screen.findByRole('heading', { name: 'Could not load more contacts — HubSpot failed' });
-    expect(heading.closest('.contacts__footer')).not.toBeNull();
+    const footer = heading.closest<HTMLElement>('.contacts__footer');
+    expect(footer).not.toBeNull();
+    // One button by the error, the same one that was clicked: it now retries.
+    expect(within(footer as HTMLElement).getAllByRole('button').map((b) => b.textContent)).toEqual(['Retry loading more']);
     expect(rows()).toHaveLength(100);
   });
 

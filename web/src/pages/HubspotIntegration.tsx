@@ -460,7 +460,7 @@ function Pending({ state, label }: { state: ContactsState; label: string }) {
   );
 }
 
-function Failure({ state, onRetry }: { state: ContactsState; onRetry: () => void }) {
+function Failure({ state, onRetry }: { state: ContactsState; onRetry?: () => void }) {
   const failure = state.failure;
   if (!failure) return null;
   if (failure.retryAt !== null) {
@@ -534,19 +534,28 @@ function ContactsSection({
                 ? `All ${items.length} contact${items.length === 1 ? '' : 's'} loaded`
                 : `Showing ${items.length} contacts — more in HubSpot`}
             </p>
-            {footerFailure && <Failure state={state} onRetry={onRetry} />}
+            {/* The failure sits right above the one button, which then retries: focus never moves. */}
+            {footerFailure && <Failure state={state} />}
             {showLoadMore && (
               <button
                 ref={loadMoreRef}
                 type="button"
                 className="btn btn--secondary"
                 onClick={() => {
+                  if (pending !== null) return;
                   pagedByKeyboard.current = document.activeElement === loadMoreRef.current;
-                  onLoadMore();
+                  if (footerFailure) onRetry();
+                  else onLoadMore();
                 }}
                 aria-disabled={pending !== null || undefined}
               >
-                {pending === 'more' ? <ButtonBusy label={state.slow ? 'HubSpot is busy, still trying…' : 'Loading…'} /> : 'Load more'}
+                {pending === 'more' ? (
+                  <ButtonBusy label={state.slow ? 'HubSpot is busy, still trying…' : 'Loading…'} />
+                ) : footerFailure && failure.retryAt === null ? (
+                  'Retry loading more'
+                ) : (
+                  'Load more'
+                )}
               </button>
             )}
           </div>
