@@ -52,3 +52,34 @@ async fn logs_have_request_ids_and_no_secrets() {
     );
     assert!(logs.contains("refreshing access token"));
 }
+
+#[tokio::test]
+async fn each_failure_is_logged_once_with_its_request_id() {
+    let hubspot = HubSpotMock::start().await;
+    hubspot
+        .contacts_answer(wiremock::ResponseTemplate::new(503))
+        .await;
+    let app = spawn_app(&hubspot).await;
+    app.seed_credentials("failing", "access-1", chrono::Duration::minutes(30))
+        .await;
+    for (user, status, message) in [
+        ("nobody", 404, "request refused"),
+        ("failing", 502, "request failed"),
+    ] {
+        let res = app.items(user, "").await;
+        assert_eq!(res.status().as_u16(), status);
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let logs = captured_logs();
+        let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&id)).collect();
+        let failures = lines.iter().filter(|l| l.contains(message)).count();
+        assert_eq!(failures, 1, "{message} once for {user}: {lines:#?}");
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.contains("request finished"))
+                .count(),
+            1,
+            "one access line"
+        );
+    }
+}

@@ -3,12 +3,46 @@
 
 use std::collections::HashSet;
 
-use e2e::{location, query_value, spawn_sandbox_app};
+use e2e::{
+    AppOptions, TestApp, captured_logs, location, query_value, spawn_app_with, spawn_sandbox_app,
+};
+use integration_core::ExposeSecret as _;
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn sandbox_mode_completes_the_connect_flow_and_pages_all_250_contacts() {
     let app = spawn_sandbox_app().await;
+    let secrets = connect_page_all_and_disconnect(&app).await;
+    assert_no_secret_logged(&secrets);
+}
+
+#[tokio::test]
+async fn sandbox_mode_on_the_v1_oauth_api_logs_no_token_either() {
+    // v1 revokes with the refresh token in the URL path; the request log must not carry it.
+    let app = spawn_app_with(
+        Vec::new(),
+        AppOptions {
+            vars: vec![("HUBSPOT_OAUTH_VERSION".into(), "v1".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let secrets = connect_page_all_and_disconnect(&app).await;
+    assert_no_secret_logged(&secrets);
+}
+
+/// No line of the whole e2e log (every test's server and sandbox so far) carries these.
+fn assert_no_secret_logged(secrets: &[String]) {
+    let logs = captured_logs();
+    for secret in secrets {
+        let leak = logs.lines().find(|l| l.contains(secret.as_str()));
+        assert!(leak.is_none(), "a secret reached the logs: {leak:?}");
+    }
+}
+
+/// Connects `sandy` through the sandbox's consent page, pages every contact, disconnects (which
+/// revokes at the sandbox), and returns the secrets that passed by: code, state, tokens.
+async fn connect_page_all_and_disconnect(app: &TestApp) -> Vec<String> {
     assert!(app.sandbox.is_some());
     let list = app.get_json("sandy", "/api/integrations").await;
     assert_eq!(list["sandbox"], true);
@@ -40,7 +74,10 @@ async fn sandbox_mode_completes_the_connect_flow_and_pages_all_250_contacts() {
             .path()
             .ends_with("/api/integrations/hubspot/callback")
     );
-    assert!(query_value(&callback, "code").is_some());
+    let mut secrets = vec![
+        query_value(&callback, "code").expect("a code"),
+        query_value(&callback, "state").expect("the state"),
+    ];
 
     // Follow the redirect to our callback, which lands on the UI with success.
     let res = app.client.get(callback).send().await.unwrap();
@@ -64,6 +101,20 @@ async fn sandbox_mode_completes_the_connect_flow_and_pages_all_250_contacts() {
         }
     }
     assert_eq!(ids.len(), 250);
+
+    let stored = app.stored("sandy").await.expect("connected");
+    secrets.push(stored.access_token.expose_secret().to_owned());
+    secrets.extend(stored.refresh_token.map(|t| t.expose_secret().to_owned()));
+    let res = app
+        .client
+        .delete(app.url("/api/integrations/hubspot/connection"))
+        .header("X-User-Id", "sandy")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(app.stored("sandy").await.is_none());
+    secrets
 }
 
 /// `(name, value)` of the consent form's hidden inputs.

@@ -188,8 +188,13 @@ impl ResponseError for ApiError {
             }
             other => other.to_string(),
         };
-        if status.is_server_error() && !matches!(self, ApiError::Internal(_)) {
-            tracing::warn!(code = self.code(), %detail, "request failed");
+        // Each failure is logged once, here, inside the request's span (so with its id).
+        match self {
+            ApiError::Internal(_) => {}
+            _ if status.is_server_error() => {
+                tracing::warn!(code = self.code(), %detail, "request failed");
+            }
+            _ => tracing::info!(code = self.code(), %detail, "request refused"),
         }
         let problem = Problem {
             kind: format!("https://docs.vectorshift.ai/errors/{}", self.code()),
