@@ -339,7 +339,10 @@ export interface operations {
     };
     authorize: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `dev` mode only: the user, when the `X-User-Id` header cannot be sent. */
+                user_id?: string;
+            };
             header?: {
                 /**
                  * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
@@ -348,6 +351,10 @@ export interface operations {
                 "X-User-Id"?: string | null;
             };
             path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
                 provider: string;
             };
             cookie?: never;
@@ -418,6 +425,10 @@ export interface operations {
             };
             header?: never;
             path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
                 provider: string;
             };
             cookie?: never;
@@ -507,6 +518,10 @@ export interface operations {
                 "X-User-Id"?: string | null;
             };
             path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
                 provider: string;
             };
             cookie?: never;
@@ -580,6 +595,10 @@ export interface operations {
                 "X-User-Id"?: string | null;
             };
             path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
                 provider: string;
             };
             cookie?: never;
@@ -679,6 +698,10 @@ export interface operations {
                 "X-User-Id"?: string | null;
             };
             path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
                 provider: string;
             };
             cookie?: never;
