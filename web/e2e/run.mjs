@@ -824,6 +824,8 @@ async function main() {
             await footer.getByRole('heading', { name: 'Could not load more contacts — HubSpot failed' }).waitFor({ timeout: 45_000 });
             await footer.getByText(/Request id:/).waitFor();
             assert((await rowCount(faultPage)) === before, 'the loaded rows stay');
+            await faultPage.locator('.contacts__summary').focus();
+            await tabTo(faultPage, footer.getByRole('button', { name: 'Retry loading more' }), 'Retry loading more', 2);
             await footer.evaluate((el) => el.scrollIntoView({ block: 'center' }));
             await visit(faultPage, 'hubspot-load-more-failed');
             await setFaults({});
@@ -854,6 +856,8 @@ async function main() {
             await faultPage.getByRole('button', { name: 'Refresh', exact: true }).click();
             await faultPage.getByRole('heading', { name: /^Could not refresh — / }).waitFor({ timeout: 45_000 });
             assert((await rowCount(faultPage)) === before, 'a failed refresh does not blank the page');
+            await faultPage.getByRole('button', { name: 'Disconnect' }).focus();
+            await tabTo(faultPage, faultPage.getByRole('button', { name: 'Retry', exact: true }), 'Retry', 3);
             await visit(faultPage, 'hubspot-refresh-failed');
             await setFaults({});
           },
