@@ -37,6 +37,6 @@ async fn the_served_openapi_document_matches_the_snapshot() {
     let snapshot = std::fs::read_to_string(snapshot_path).unwrap_or_default();
     assert!(
         snapshot == pretty,
-        "the API changed: review and run `UPDATE_OPENAPI=1 cargo test -p e2e openapi`"
+        "the API changed: review and run `UPDATE_OPENAPI=1 cargo test -p e2e openapi`, then `npm --prefix web run gen:types`"
     );
 }
