@@ -387,3 +387,35 @@ async fn a_consent_url_sent_to_a_victim_cannot_link_the_victims_account_to_the_a
     );
     assert!(app.stored("mallory").await.is_none());
 }
+
+#[tokio::test]
+async fn a_pem_public_key_verifies_its_own_signatures_only() {
+    const ED_PUBLIC_PEM: &str = "-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAnGx9OeZjXFAt0j7OE55OYI50zAtTIhWMVeUUjWrsB+M=
+-----END PUBLIC KEY-----
+";
+    let app = spawn_app_with(
+        Vec::new(),
+        AppOptions {
+            vars: vec![
+                ("AUTH_MODE".into(), "jwt".into()),
+                ("AUTH_JWT_PUBLIC_KEY".into(), ED_PUBLIC_PEM.into()),
+                ("AUTH_JWT_ALGORITHM".into(), "EdDSA".into()),
+            ],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let key = EncodingKey::from_ed_pem(ED_PRIVATE_PEM.as_bytes()).unwrap();
+    let claims = json!({"sub": "alice", "exp": now() + 600});
+    let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &key).unwrap();
+    let res = get_bearer(&app, &token, "/api/integrations").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // HS256 keyed with the public key's text: the algorithm-confusion forgery.
+    let forged = hs256(claims, ED_PUBLIC_PEM);
+    assert_unauthenticated(
+        get_bearer(&app, &forged, "/api/integrations").await,
+        "HS256 with the public key",
+    )
+    .await;
+}

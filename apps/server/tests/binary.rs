@@ -119,3 +119,59 @@ fn first_development_run_generates_a_key_into_dot_env_and_starts_in_sandbox_mode
         .unwrap();
     assert!(!seen.contains(key), "the key itself is not logged");
 }
+
+#[test]
+fn production_on_a_redis_that_does_not_persist_warns_loudly_at_start() {
+    let dir = scratch_dir();
+    // A Redis of our own that keeps nothing on disk, whatever the shared one does.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let Ok(mut redis_server) = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--dir"])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+    else {
+        eprintln!("skipped: redis-server is not installed");
+        return;
+    };
+    let redis = format!("redis://127.0.0.1:{port}");
+    let up = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && Instant::now() < up {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut child = server(&dir)
+        .env("APP_ENV", "production")
+        .env("AUTH_MODE", "jwt")
+        .env("AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef")
+        .env("HUBSPOT_CLIENT_ID", "id")
+        .env("HUBSPOT_CLIENT_SECRET", "secret")
+        .env("REDIS_URL", redis)
+        .env(
+            "TOKEN_ENCRYPTION_KEY",
+            "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=",
+        )
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = String::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("listening") || Instant::now() > deadline {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    redis_server.kill().unwrap();
+    redis_server.wait().unwrap();
+    assert!(seen.contains("REDIS DOES NOT PERSIST"), "{seen}");
+    assert!(seen.contains("listening"), "it still starts: {seen}");
+}
