@@ -157,6 +157,12 @@ pub(crate) fn append_path(base: &Url, template: &str, vars: &[(&str, &str)]) -> 
                 })
                 .transpose()?
                 .unwrap_or(segment);
+            // `push` silently drops these, which would change the path.
+            if matches!(value, "." | "..") {
+                return Err(Error::InvalidInput(format!(
+                    "a dot segment cannot fill a placeholder in {template}"
+                )));
+            }
             segments.push(value);
         }
     }

@@ -102,12 +102,15 @@ impl ErrorBody {
     }
 
     pub(crate) fn message(&self) -> String {
-        truncate(
-            self.message
-                .as_deref()
-                .or(self.error_description.as_deref())
-                .unwrap_or(""),
-        )
+        truncate(self.raw_message())
+    }
+
+    /// The whole provider message, not truncated.
+    pub(crate) fn raw_message(&self) -> &str {
+        self.message
+            .as_deref()
+            .or(self.error_description.as_deref())
+            .unwrap_or("")
     }
 }
 

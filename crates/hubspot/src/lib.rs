@@ -3,6 +3,8 @@
 
 mod client;
 mod config;
+#[cfg(test)]
+mod fuzz_tests;
 mod http;
 mod objects;
 mod token;

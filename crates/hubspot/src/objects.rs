@@ -179,7 +179,13 @@ pub(crate) fn parse_page(
                         web_base,
                         "/contacts/{hub}/record/{type}/{id}",
                         &[("hub", hub), ("type", kind.type_id()), ("id", &id)],
-                    )?
+                    )
+                    .map_err(|e| match e {
+                        Error::InvalidInput(_) => Error::InvalidResponse(
+                            "a record id is not a usable path segment".into(),
+                        ),
+                        e => e,
+                    })?
                     .to_string(),
                 ),
                 None => None,

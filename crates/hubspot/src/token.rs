@@ -55,7 +55,14 @@ pub(crate) fn parse_success(body: &[u8], now: DateTime<Utc>) -> Result<Credentia
         )));
     }
     let expires_at = match token.expires_in {
-        Some(seconds) if seconds >= 0 => Some(now + chrono::Duration::seconds(seconds)),
+        // `Duration::seconds` and `DateTime + Duration` panic out of range: checked forms only.
+        Some(seconds) if seconds >= 0 => Some(
+            chrono::Duration::try_seconds(seconds)
+                .and_then(|lifetime| now.checked_add_signed(lifetime))
+                .ok_or_else(|| {
+                    Error::InvalidResponse("token response has an out-of-range expires_in".into())
+                })?,
+        ),
         Some(_) => {
             return Err(Error::InvalidResponse(
                 "token response has a negative expires_in".into(),
@@ -157,10 +164,12 @@ pub(crate) fn parse_error(
         return Error::Upstream { status };
     }
     let parsed = ErrorBody::parse(body);
-    let mut message = parsed.message();
+    // Scrub before truncating: a secret cut at the truncation point would escape as a prefix.
+    let mut message = parsed.raw_message().to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         message = message.replace(secret, "[redacted]");
     }
+    let message = crate::http::truncate(&message);
     let Some(code) = parsed.code().map(str::to_owned) else {
         return Error::Upstream { status };
     };

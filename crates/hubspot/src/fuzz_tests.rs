@@ -1,0 +1,872 @@
+//! Property tests (issue #8): the token, introspection, CRM page and error parsers never panic,
+//! fail only with the documented semantic error, and never let a token or an echoed secret out
+//! through `Display` or `Debug`. Each property runs [`CASES`] cases.
+
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use integration_core::Error;
+use integration_core::ExposeSecret;
+use integration_core::retry::parse_retry_after;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use serde_json::{Map, Number, Value, json};
+use url::Url;
+
+use crate::http::{ErrorBody, api_error, rate_limited};
+use crate::objects::{ObjectKind, parse_page};
+use crate::token::{Grant, parse_error, parse_info, parse_success};
+
+/// Cases per property; 14 properties, so about 28,000 cases a run.
+const CASES: u32 = 2_000;
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: CASES,
+        // Failures print their minimal input; no regression files written into the tree.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generators
+// ---------------------------------------------------------------------------------------------
+
+/// Any JSON number: small and huge integers, and finite floats.
+fn arb_number() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        (-1000i64..1000).prop_map(Value::from),
+        any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
+    ]
+}
+
+/// Any JSON string: empty, short unicode, or long.
+fn arb_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "\\PC{0,24}",
+        1 => Just(String::new()),
+        1 => long_text(),
+    ]
+}
+
+/// A long string (up to 8,000 chars), built by repetition so generating it is cheap.
+fn long_text() -> impl Strategy<Value = String> {
+    ("\\PC{1,3}", 100usize..8_000).prop_map(|(unit, n)| unit.repeat(n / unit.chars().count()))
+}
+
+/// Any JSON value, nested up to three levels.
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        arb_number(),
+        arb_text().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(("\\PC{0,12}", inner), 0..6)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
+/// The values a sloppy or hostile server puts where a well-typed one belongs.
+fn weird_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!(u64::MAX)),
+        Just(json!(i64::MAX)),
+        Just(json!(i64::MIN)),
+        Just(json!(i64::MAX / 1000 + 1)),
+        Just(json!(-1)),
+        Just(json!(1e308)),
+        Just(json!(-0.0)),
+        Just(json!(3.5)),
+        Just(json!("")),
+        Just(json!(" ")),
+        Just(json!("bearer")),
+        Just(json!("\u{0}\u{7f}\u{202e}é😀")),
+        Just(json!([])),
+        Just(json!({})),
+        Just(json!(true)),
+        arb_number(),
+        arb_text().prop_map(Value::String),
+    ]
+}
+
+/// Keeps a documented field, drops it, nulls it or mistypes it. `None` means absent.
+fn mutate(valid: impl Strategy<Value = Value>) -> impl Strategy<Value = Option<Value>> {
+    prop_oneof![
+        6 => valid.prop_map(Some),
+        1 => Just(None),
+        1 => Just(Some(Value::Null)),
+        2 => weird_value().prop_map(Some),
+        1 => arb_json().prop_map(Some),
+    ]
+}
+
+/// A token-like secret: long enough that it cannot occur by chance in our own error texts.
+fn token() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9]{20,64}"
+}
+
+/// Extra fields a server may add; never one of the documented names or aliases.
+fn extras() -> impl Strategy<Value = Vec<(String, Value)>> {
+    prop::collection::vec(("x_[a-z]{0,8}", arb_json()), 0..2)
+}
+
+fn object(fields: impl IntoIterator<Item = (String, Option<Value>)>) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect(),
+    )
+}
+
+fn to_bytes(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap()
+}
+
+/// Bytes that are almost the given JSON: cut short, or with one byte changed.
+fn damage(body: Vec<u8>, at: Index, byte: u8, cut: bool) -> Vec<u8> {
+    let mut body = body;
+    if body.is_empty() {
+        return body;
+    }
+    let i = at.index(body.len());
+    if cut {
+        body.truncate(i);
+    } else {
+        body[i] = byte;
+    }
+    body
+}
+
+fn now() -> impl Strategy<Value = DateTime<Utc>> {
+    // 2001 to 2096, whole seconds plus some nanoseconds.
+    (1_000_000_000i64..4_000_000_000, 0u32..1_000_000_000)
+        .prop_map(|(s, ns)| DateTime::from_timestamp(s, ns).unwrap())
+}
+
+/// A token response in the documented shape, each field then kept, dropped, nulled or mistyped,
+/// in snake_case or camelCase. Also returns the access and refresh token strings used.
+fn token_body() -> impl Strategy<Value = (Value, String, String)> {
+    let hub_id = prop_oneof![
+        any::<u32>().prop_map(Value::from),
+        "[1-9][0-9]{0,9}".prop_map(Value::String),
+    ];
+    let scopes = prop::collection::vec("[a-z.]{1,30}", 0..6)
+        .prop_map(|s| Value::Array(s.into_iter().map(Value::String).collect()));
+    let token_type = prop::sample::select(vec!["bearer", "Bearer", "BEARER"]).prop_map(Value::from);
+    (
+        (token(), token()),
+        (
+            mutate(token().prop_map(Value::String)),
+            mutate(token().prop_map(Value::String)),
+            mutate((0i64..100_000_000).prop_map(Value::from)),
+            mutate(hub_id),
+            mutate(scopes),
+            mutate(token_type),
+        ),
+        any::<[bool; 5]>(),
+        extras(),
+    )
+        .prop_map(|((access, refresh), (a, r, e, h, s, t), camel, extras)| {
+            // The access and refresh fields carry the tokens we look for when kept as is.
+            let a = a.map(|v| {
+                if v.is_string() {
+                    Value::String(access.clone())
+                } else {
+                    v
+                }
+            });
+            let r = r.map(|v| {
+                if v.is_string() {
+                    Value::String(refresh.clone())
+                } else {
+                    v
+                }
+            });
+            let name = |camel: bool, snake: &str, camel_name: &str| {
+                if camel { camel_name } else { snake }.to_owned()
+            };
+            let mut body = object([
+                (name(camel[0], "access_token", "accessToken"), a),
+                (name(camel[1], "refresh_token", "refreshToken"), r),
+                (name(camel[2], "expires_in", "expiresIn"), e),
+                (name(camel[3], "hub_id", "hubId"), h),
+                ("scopes".to_owned(), s),
+                (name(camel[4], "token_type", "tokenType"), t),
+            ]);
+            if let Value::Object(map) = &mut body {
+                map.extend(extras);
+            }
+            (body, access, refresh)
+        })
+}
+
+fn field<'a>(map: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
+    names.iter().find_map(|n| map.get(*n))
+}
+
+/// What `parse_success` must make of a JSON value: `Some` for a valid token response.
+struct ExpectedToken {
+    access: String,
+    refresh: Option<String>,
+    expires_in: Option<i64>,
+    account_id: Option<String>,
+    scopes: Vec<String>,
+}
+
+fn expected_token(value: &Value, now: DateTime<Utc>) -> Option<ExpectedToken> {
+    let map = value.as_object()?;
+    let opt_string = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    };
+    let access = match field(map, &["access_token", "accessToken"]) {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => return None,
+    };
+    let refresh = opt_string(field(map, &["refresh_token", "refreshToken"]))?;
+    let expires_in = match field(map, &["expires_in", "expiresIn"]) {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let s = v.as_i64().filter(|s| *s >= 0)?;
+            chrono::Duration::try_seconds(s).and_then(|d| now.checked_add_signed(d))?;
+            Some(s)
+        }
+    };
+    let account_id = match field(map, &["hub_id", "hubId"]) {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(_) => return None,
+    };
+    let scopes = match map.get("scopes") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()?,
+        Some(_) => return None,
+    };
+    match opt_string(field(map, &["token_type", "tokenType"]))? {
+        Some(kind) if !kind.eq_ignore_ascii_case("bearer") => return None,
+        _ => {}
+    }
+    Some(ExpectedToken {
+        access,
+        refresh: refresh.filter(|r| !r.is_empty()),
+        expires_in,
+        account_id,
+        scopes,
+    })
+}
+
+/// A CRM list page in the documented shape, fields then kept, dropped, nulled or mistyped.
+fn page_body() -> impl Strategy<Value = Value> {
+    let id = prop_oneof![
+        "\\PC{1,20}".prop_map(Value::String),
+        "[1-9][0-9]{0,12}".prop_map(Value::String),
+        any::<u64>().prop_map(Value::from),
+    ];
+    let properties = prop::collection::vec(("[a-z]{1,10}", arb_json()), 0..5)
+        .prop_map(|p| Value::Object(p.into_iter().collect()));
+    let time = prop_oneof![
+        Just(Value::from("2024-01-02T03:04:05.678Z")),
+        Just(Value::from("2024-13-45T99:99:99Z")),
+        "\\PC{0,30}".prop_map(Value::String),
+    ];
+    let record = (
+        mutate(id),
+        mutate(properties),
+        mutate(time.clone()),
+        mutate(time),
+    )
+        .prop_map(|(id, p, c, u)| {
+            object([
+                ("id".to_owned(), id),
+                ("properties".to_owned(), p),
+                ("createdAt".to_owned(), c),
+                ("updatedAt".to_owned(), u),
+            ])
+        });
+    let record = prop_oneof![9 => record, 1 => arb_json()];
+    let results = mutate(prop::collection::vec(record, 0..6).prop_map(Value::Array));
+    let after = prop_oneof![
+        "[!-~]{1,64}".prop_map(Value::String),
+        any::<u64>().prop_map(Value::from),
+        Just(Value::String("a".repeat(1025))),
+        Just(Value::String("a b".into())),
+    ];
+    let next = mutate(
+        (
+            mutate(after),
+            mutate("https://api.hubapi.com/[!-~]{0,20}".prop_map(Value::String)),
+        )
+            .prop_map(|(a, l)| object([("after".to_owned(), a), ("link".to_owned(), l)])),
+    );
+    let paging = mutate(next.prop_map(|n| object([("next".to_owned(), n)])));
+    (results, paging, extras()).prop_map(|(r, p, extras)| {
+        let mut body = object([("results".to_owned(), r), ("paging".to_owned(), p)]);
+        if let Value::Object(map) = &mut body {
+            map.extend(extras);
+        }
+        body
+    })
+}
+
+fn id_text(value: Option<&Value>) -> Option<String> {
+    match value {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// What `parse_page` must make of a JSON value.
+enum ExpectedPage {
+    /// A valid page: these ids, this cursor.
+    Valid(Vec<String>, Option<String>),
+    Invalid,
+    /// serde also reads a struct from an array of its fields (`"paging": []`); that leniency is
+    /// harmless and not modelled, so only the general properties are checked.
+    Unspecified,
+}
+
+fn expected_page(value: &Value, with_links: bool) -> ExpectedPage {
+    use ExpectedPage::{Invalid, Unspecified, Valid};
+    let opt = |v: Option<&Value>, ok: fn(&Value) -> bool| match v {
+        None | Some(Value::Null) => true,
+        Some(v) => ok(v),
+    };
+    let map = match value {
+        Value::Object(map) => map,
+        Value::Array(_) => return Unspecified,
+        _ => return Invalid,
+    };
+    let Some(results) = map.get("results").and_then(Value::as_array) else {
+        return Invalid;
+    };
+    let mut ids = Vec::new();
+    for record in results {
+        let record = match record {
+            Value::Object(record) => record,
+            Value::Array(_) => return Unspecified,
+            _ => return Invalid,
+        };
+        let ok = opt(record.get("properties"), Value::is_object)
+            && opt(record.get("createdAt"), Value::is_string)
+            && opt(record.get("updatedAt"), Value::is_string);
+        match id_text(record.get("id")) {
+            // A record link cannot hold a dot segment.
+            Some(id) if ok && !(with_links && matches!(id.as_str(), "." | "..")) => ids.push(id),
+            _ => return Invalid,
+        }
+    }
+    let next = match map.get("paging") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(paging)) => match paging.get("next") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(next)) => match id_text(next.get("after")) {
+                Some(after) if integration_core::Cursor::parse(after.as_str()).is_ok() => {
+                    Some(after)
+                }
+                _ => return Invalid,
+            },
+            Some(Value::Array(_)) => return Unspecified,
+            Some(_) => return Invalid,
+        },
+        Some(Value::Array(_)) => return Unspecified,
+        Some(_) => return Invalid,
+    };
+    Valid(ids, next)
+}
+
+/// An error body in one of HubSpot's shapes whose message or description echoes some of the
+/// secrets, at any position (so some straddle the 300-char truncation point).
+fn echoing_error_body() -> impl Strategy<Value = (Value, Vec<String>)> {
+    let code = prop_oneof![
+        Just(Value::from("BAD_REFRESH_TOKEN")),
+        Just(Value::from("BAD_CLIENT_SECRET")),
+        Just(Value::from("BAD_AUTH_CODE")),
+        Just(Value::from("invalid_grant")),
+        Just(Value::from("invalid_client")),
+        Just(Value::from("error")),
+        Just(Value::from("MISSING_SCOPES")),
+    ];
+    // Cheap filler of any length up to past the 300-char truncation point.
+    let filler = (0usize..340).prop_map(|n| "ab c".chars().cycle().take(n).collect::<String>());
+    let pad = prop_oneof!["\\PC{0,20}", filler, long_text()];
+    let echo = (pad.clone(), any::<Index>(), pad);
+    (
+        prop::collection::vec(token(), 1..4),
+        prop::collection::vec(echo, 1..4),
+        (mutate(code.clone()), mutate(code.clone()), mutate(code)),
+        any::<bool>(),
+        mutate(arb_text().prop_map(Value::String)),
+    )
+        .prop_map(
+            |(secrets, echoes, (status, error, category), in_desc, other)| {
+                let text: String = echoes
+                    .iter()
+                    .map(|(before, which, after)| {
+                        format!("{before}{}{after}", secrets[which.index(secrets.len())])
+                    })
+                    .collect();
+                let (message, description) = if in_desc {
+                    (other, Some(Value::String(text)))
+                } else {
+                    (Some(Value::String(text)), other)
+                };
+                let body = object([
+                    ("status".to_owned(), status),
+                    ("error".to_owned(), error),
+                    ("category".to_owned(), category),
+                    ("message".to_owned(), message),
+                    ("error_description".to_owned(), description),
+                    ("correlationId".to_owned(), Some(Value::from("c0ffee"))),
+                ]);
+                (body, secrets)
+            },
+        )
+}
+
+fn any_body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..256),
+        arb_json().prop_map(|v| to_bytes(&v)),
+    ]
+}
+
+fn grant() -> impl Strategy<Value = Grant> {
+    prop_oneof![Just(Grant::AuthorizationCode), Just(Grant::RefreshToken)]
+}
+
+fn status() -> impl Strategy<Value = u16> {
+    prop_oneof![400u16..=404, Just(429u16), 500u16..=504, any::<u16>(),]
+}
+
+/// A `Retry-After` value: seconds (padded, huge, negative), an HTTP date, or noise.
+fn retry_after_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<u64>().prop_map(|n| n.to_string()),
+        "[ \t]{0,3}[0-9]{1,25}[ \t]{0,3}",
+        "-[0-9]{1,5}",
+        (0i64..253_402_300_799).prop_map(http_date),
+        "[ -~]{0,40}",
+        "\\PC{0,20}",
+    ]
+}
+
+fn http_date(unix: i64) -> String {
+    DateTime::from_timestamp(unix, 0)
+        .unwrap()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}
+
+fn headers(retry_after: Option<String>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(RETRY_AFTER, value);
+    }
+    headers
+}
+
+fn web_base() -> Url {
+    Url::parse("https://app.hubspot.com/").unwrap()
+}
+
+fn kind() -> impl Strategy<Value = ObjectKind> {
+    prop_oneof![
+        Just(ObjectKind::Contacts),
+        Just(ObjectKind::Companies),
+        Just(ObjectKind::Deals),
+    ]
+}
+
+/// Every 12-char window of each secret: a truncated echo must not leave a usable prefix either.
+fn leaks(text: &str, secrets: &[String]) -> Option<String> {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .find(|s| {
+            let bytes = s.as_bytes();
+            bytes.windows(12.min(bytes.len())).any(|w| {
+                // Secrets are ASCII, so every window is a str.
+                text.contains(std::str::from_utf8(w).unwrap())
+            })
+        })
+        .cloned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `parse_success` on anything: never panics, fails only with `InvalidResponse`, never
+    /// returns an empty access token.
+    #[test]
+    fn token_success_on_anything(body in any_body(), now in now()) {
+        match parse_success(&body, now) {
+            Ok(creds) => prop_assert!(!creds.access_token.expose_secret().is_empty()),
+            Err(error) => prop_assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}"),
+        }
+    }
+
+    /// `parse_success` on almost-valid token responses agrees with the documented rules exactly,
+    /// and neither the credentials' nor the error's `Debug`/`Display` shows a token.
+    #[test]
+    fn token_success_on_almost_valid((body, access, refresh) in token_body(), now in now()) {
+        let bytes = to_bytes(&body);
+        let reparsed: Value = serde_json::from_slice(&bytes).unwrap();
+        let expected = expected_token(&reparsed, now);
+        match (parse_success(&bytes, now), expected) {
+            (Ok(creds), Some(want)) => {
+                prop_assert_eq!(creds.access_token.expose_secret(), want.access.as_str());
+                prop_assert_eq!(
+                    creds.refresh_token.as_ref().map(|r| r.expose_secret().to_owned()),
+                    want.refresh
+                );
+                prop_assert_eq!(
+                    creds.expires_at,
+                    want.expires_in.map(|s| now + chrono::Duration::seconds(s))
+                );
+                prop_assert!(creds.expires_at.is_none_or(|at| at >= now));
+                prop_assert_eq!(&creds.account_id, &want.account_id);
+                prop_assert_eq!(&creds.scopes, &want.scopes);
+                prop_assert_eq!(creds.obtained_at, now);
+                let debug = format!("{creds:?}");
+                prop_assert!(!debug.contains(&access) && !debug.contains(&refresh), "{debug}");
+            }
+            (Err(error), None) => {
+                prop_assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
+                let text = format!("{error:?} {error}");
+                prop_assert!(!text.contains(&access) && !text.contains(&refresh), "{text}");
+            }
+            (Ok(_), None) => prop_assert!(false, "accepted an invalid token response: {reparsed}"),
+            (Err(e), Some(_)) => prop_assert!(false, "refused a valid token response ({e}): {reparsed}"),
+        }
+    }
+
+    /// `parse_success` on damaged bytes of a near-valid response: never panics, documented error.
+    #[test]
+    fn token_success_on_damaged_bytes(
+        (body, access, refresh) in token_body(),
+        at in any::<Index>(),
+        byte in any::<u8>(),
+        cut in any::<bool>(),
+        now in now(),
+    ) {
+        let bytes = damage(to_bytes(&body), at, byte, cut);
+        match parse_success(&bytes, now) {
+            Ok(creds) => {
+                prop_assert!(!creds.access_token.expose_secret().is_empty());
+                let debug = format!("{creds:?}");
+                prop_assert!(!debug.contains(&access) && !debug.contains(&refresh), "{debug}");
+            }
+            Err(error) => {
+                prop_assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
+                let text = format!("{error:?} {error}");
+                prop_assert!(!text.contains(&access) && !text.contains(&refresh), "{text}");
+            }
+        }
+    }
+
+    /// `parse_info` on anything and on almost-valid introspection answers that carry the token:
+    /// never panics, fails only with `InvalidResponse`, keeps fields trimmed, non-empty and short,
+    /// and never keeps the token.
+    #[test]
+    fn token_info_never_keeps_the_token(
+        body in any_body(),
+        access in token(),
+        fields in (
+            mutate(any::<bool>().prop_map(Value::Bool)),
+            mutate("\\PC{0,40}".prop_map(Value::String)),
+            mutate("\\PC{0,40}".prop_map(Value::String)),
+            mutate(any::<u32>().prop_map(Value::from)),
+        ),
+        structured in any::<bool>(),
+    ) {
+        let body = if structured {
+            let (active, domain, user, hub_id) = fields;
+            to_bytes(&object([
+                ("active".to_owned(), active),
+                ("hub_domain".to_owned(), domain),
+                ("user".to_owned(), user),
+                ("hub_id".to_owned(), hub_id),
+                ("token".to_owned(), Some(Value::String(access.clone()))),
+                ("token_use".to_owned(), Some(Value::from("access_token"))),
+            ]))
+        } else {
+            body
+        };
+        match parse_info(&body) {
+            Ok(info) => {
+                for text in [&info.hub_domain, &info.user].into_iter().flatten() {
+                    prop_assert!(!text.is_empty() && text.chars().count() <= 256);
+                    prop_assert_eq!(text.trim(), text.as_str());
+                }
+                prop_assert!(info.hub_id.as_ref().is_none_or(|h| !h.is_empty()));
+                let debug = format!("{info:?}");
+                prop_assert!(!debug.contains(&access), "{debug}");
+            }
+            Err(error) => {
+                prop_assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
+                let text = format!("{error:?} {error}");
+                prop_assert!(!text.contains(&access), "{text}");
+            }
+        }
+    }
+
+    /// `parse_error` on any status, headers and body: never panics, maps by status as documented.
+    #[test]
+    fn token_error_on_anything(
+        grant in grant(),
+        status in status(),
+        retry_after in proptest::option::of(retry_after_value()),
+        body in proptest::option::of(any_body()),
+        secrets in prop::collection::vec(prop_oneof![token(), Just(String::new())], 0..3),
+    ) {
+        let secrets_ref: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let error = parse_error(grant, status, &headers(retry_after), body.as_deref(), &secrets_ref);
+        check_token_error(&error, grant, status)?;
+    }
+
+    /// `parse_error` with bodies that echo the secrets in `message` or `error_description`:
+    /// neither `Display` nor `Debug` holds a secret, or any 12 consecutive characters of one.
+    #[test]
+    fn token_error_scrubs_echoed_secrets(
+        grant in grant(),
+        status in prop_oneof![400u16..=404, Just(429u16), 500u16..=503],
+        (body, secrets) in echoing_error_body(),
+    ) {
+        let secrets_ref: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let error = parse_error(grant, status, &HeaderMap::new(), Some(&to_bytes(&body)), &secrets_ref);
+        check_token_error(&error, grant, status)?;
+        let text = format!("{error} {error:?}");
+        prop_assert!(leaks(&text, &secrets).is_none(), "{text}");
+    }
+
+    /// `api_error` (and `ErrorBody::parse`): never panics, maps by status as documented, passes on
+    /// at most a truncated message.
+    #[test]
+    fn api_error_on_anything(
+        status in status(),
+        retry_after in proptest::option::of(retry_after_value()),
+        body in proptest::option::of(prop_oneof![
+            any_body(),
+            echoing_error_body().prop_map(|(b, _)| to_bytes(&b)),
+        ]),
+    ) {
+        let parsed = ErrorBody::parse(body.as_deref());
+        prop_assert!(parsed.message().chars().count() <= 301);
+        prop_assert!(parsed.code().is_none_or(|c| !c.is_empty()));
+        let error = api_error(status, &headers(retry_after), body.as_deref());
+        match status {
+            401 => prop_assert!(matches!(error, Error::Unauthorized)),
+            429 => prop_assert!(matches!(error, Error::RateLimited { .. }), "{error:?}"),
+            400..=499 => prop_assert!(
+                matches!(
+                    &error,
+                    Error::Rejected { code, message } if !code.is_empty() && message.chars().count() <= 301
+                ) || matches!(&error, Error::InsufficientScope { scope } if scope.chars().count() <= 301)
+                    || matches!(error, Error::Upstream { status: s } if s == status),
+                "{error:?}"
+            ),
+            _ => prop_assert!(
+                matches!(error, Error::Upstream { status: s } if s == status),
+                "{error:?}"
+            ),
+        }
+    }
+
+    /// `parse_page` on anything: never panics, fails only with `InvalidResponse`, never yields an
+    /// empty id.
+    #[test]
+    fn page_on_anything(kind in kind(), body in any_body(), hub in proptest::option::of("\\PC{0,12}")) {
+        match parse_page(kind, &body, &web_base(), hub.as_deref()) {
+            Ok(page) => prop_assert!(page.items.iter().all(|i| !i.id.is_empty())),
+            Err(error) => prop_assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}"),
+        }
+    }
+
+    /// `parse_page` on almost-valid pages agrees exactly with the documented shape: the same ids
+    /// in order, `paging.next.after` as the cursor; otherwise `InvalidResponse`.
+    #[test]
+    fn page_on_almost_valid(
+        kind in kind(),
+        body in page_body(),
+        hub in proptest::option::of("[1-9][0-9]{0,9}"),
+        damaged in proptest::option::of((any::<Index>(), any::<u8>(), any::<bool>())),
+    ) {
+        let mut bytes = to_bytes(&body);
+        if let Some((at, byte, cut)) = damaged {
+            bytes = damage(bytes, at, byte, cut);
+        }
+        let expected = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(value) => expected_page(&value, hub.is_some()),
+            // serde_json skips ignored fields without checking their UTF-8: not modelled.
+            Err(_) if serde_json::from_str::<Value>(&String::from_utf8_lossy(&bytes)).is_ok() => {
+                ExpectedPage::Unspecified
+            }
+            Err(_) => ExpectedPage::Invalid,
+        };
+        match (parse_page(kind, &bytes, &web_base(), hub.as_deref()), expected) {
+            (Ok(page), ExpectedPage::Valid(ids, next)) => {
+                let got: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
+                prop_assert_eq!(got, ids.iter().map(String::as_str).collect::<Vec<_>>());
+                prop_assert_eq!(page.next_cursor.as_ref().map(|c| c.as_str().to_owned()), next);
+                for item in &page.items {
+                    prop_assert!(!item.id.is_empty() && !item.title.is_empty());
+                    prop_assert_eq!(item.item_type.as_deref(), Some(kind.item_type()));
+                    prop_assert_eq!(item.url.is_some(), hub.is_some());
+                }
+            }
+            (Ok(page), ExpectedPage::Unspecified) => {
+                prop_assert!(page.items.iter().all(|i| !i.id.is_empty()));
+            }
+            (Err(error), ExpectedPage::Invalid | ExpectedPage::Unspecified) => {
+                prop_assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
+            }
+            (Ok(_), ExpectedPage::Invalid) => prop_assert!(
+                false,
+                "accepted an invalid page: {}",
+                String::from_utf8_lossy(&bytes)
+            ),
+            (Err(e), ExpectedPage::Valid(..)) => prop_assert!(
+                false,
+                "refused a valid page ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            ),
+        }
+    }
+
+    /// A well-formed page round-trips: N records in, N items out with the same ids, titles from
+    /// the properties, record links under the web base, and `paging.next.after` as the cursor.
+    #[test]
+    fn page_round_trips(
+        kind in kind(),
+        records in prop::collection::vec(
+            (
+                prop_oneof![
+                    "\\PC{1,30}"
+                        .prop_filter("a link cannot hold a dot segment", |s| s != "." && s != "..")
+                        .prop_map(Value::String),
+                    any::<u64>().prop_map(Value::from),
+                ],
+                "[A-Za-z][A-Za-z ]{0,20}",
+                (1_000_000_000i64..4_000_000_000),
+            ),
+            0..20,
+        ),
+        after in proptest::option::of("[!-~]{1,100}"),
+        hub in proptest::option::of("[1-9][0-9]{0,9}"),
+    ) {
+        let results: Vec<Value> = records
+            .iter()
+            .map(|(id, name, at)| {
+                let at = DateTime::from_timestamp(*at, 0).unwrap();
+                json!({
+                    "id": id,
+                    "properties": {
+                        "firstname": name, "name": name, "dealname": name, "hs_object_id": id,
+                    },
+                    "createdAt": at.to_rfc3339(),
+                    "updatedAt": at.to_rfc3339(),
+                    "archived": false,
+                })
+            })
+            .collect();
+        let mut body = json!({ "results": results });
+        if let Some(after) = &after {
+            body["paging"] = json!({
+                "next": { "after": after, "link": format!("https://api.hubapi.com/x?after={after}") }
+            });
+        }
+        let page = parse_page(kind, &to_bytes(&body), &web_base(), hub.as_deref()).unwrap();
+        prop_assert_eq!(page.items.len(), records.len());
+        for (item, (id, name, at)) in page.items.iter().zip(&records) {
+            let id = id_text(Some(id)).unwrap();
+            prop_assert_eq!(&item.id, &id);
+            prop_assert_eq!(&item.title, name.trim());
+            prop_assert_eq!(item.created_at, DateTime::from_timestamp(*at, 0));
+            prop_assert_eq!(item.updated_at, item.created_at);
+            match &hub {
+                Some(hub) => {
+                    let url = Url::parse(item.url.as_deref().unwrap()).unwrap();
+                    prop_assert_eq!(url.host_str(), Some("app.hubspot.com"));
+                    let segments: Vec<_> = url.path_segments().unwrap().collect();
+                    prop_assert_eq!(segments.len(), 5, "{}", url);
+                    prop_assert_eq!(segments[1], hub.as_str());
+                    prop_assert_eq!(segments[2], "record");
+                    prop_assert_eq!(segments[3], kind.type_id());
+                }
+                None => prop_assert!(item.url.is_none()),
+            }
+        }
+        prop_assert_eq!(page.next_cursor.as_ref().map(|c| c.as_str()), after.as_deref());
+    }
+
+    /// `parse_retry_after` on anything: never panics; a seconds form gives exactly that wait (so
+    /// never more than it was given).
+    #[test]
+    fn retry_after_on_anything(value in retry_after_value(), now in (0u64..8_000_000_000)) {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
+        let parsed = parse_retry_after(&value, now);
+        if let Ok(seconds) = value.trim().parse::<u64>() {
+            prop_assert_eq!(parsed, Some(Duration::from_secs(seconds)));
+        }
+        // Whatever it is, `rate_limited` carries it without panicking.
+        let error = rate_limited(&headers(Some(value)));
+        prop_assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+    }
+
+    /// Seconds with whitespace padding, and HTTP dates around now: the wait is never more than
+    /// what was given (the seconds, or the time until the date), and a past date means now.
+    #[test]
+    fn retry_after_is_never_more_than_given(
+        seconds in any::<u64>(),
+        pad in ("[ \t]{0,3}", "[ \t]{0,3}"),
+        now in 1_000_000_000i64..4_000_000_000,
+        offset in -10_000_000i64..10_000_000,
+    ) {
+        let epoch = SystemTime::UNIX_EPOCH;
+        let at = epoch + Duration::from_secs(now as u64);
+        let given = format!("{}{seconds}{}", pad.0, pad.1);
+        let wait = parse_retry_after(&given, at);
+        prop_assert_eq!(wait, Some(Duration::from_secs(seconds)));
+        let date = http_date(now + offset);
+        let wait = parse_retry_after(&date, at).unwrap();
+        prop_assert_eq!(wait, Duration::from_secs(offset.max(0) as u64));
+    }
+}
+
+fn check_token_error(error: &Error, grant: Grant, status: u16) -> Result<(), TestCaseError> {
+    match status {
+        429 => prop_assert!(matches!(error, Error::RateLimited { .. }), "{error:?}"),
+        500.. => prop_assert!(
+            matches!(error, Error::Upstream { status: s } if *s == status),
+            "{error:?}"
+        ),
+        _ => prop_assert!(
+            matches!(error, Error::Config(_) | Error::Rejected { .. })
+                || matches!(error, Error::Upstream { status: s } if *s == status)
+                || (grant == Grant::RefreshToken
+                    && matches!(error, Error::ReauthRequired { reason } if !reason.is_empty())),
+            "{error:?}"
+        ),
+    }
+    Ok(())
+}
