@@ -170,9 +170,14 @@ pub(crate) fn parse_error(
         message = message.replace(secret, "[redacted]");
     }
     let message = crate::http::truncate(&message);
-    let Some(code) = parsed.code().map(str::to_owned) else {
+    let Some(mut code) = parsed.code().map(str::to_owned) else {
         return Error::Upstream { status };
     };
+    // HubSpot's codes are fixed words, but nothing stops a server from echoing input there.
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        code = code.replace(secret, "[redacted]");
+    }
+    let code = crate::http::truncate(&code);
     tracing::warn!(
         status,
         %code,
