@@ -108,7 +108,12 @@ function Shell() {
   return (
     <IdentityContext.Provider value={identity ?? ''}>
       {identity !== null && <OAuthResultListener />}
-      <Layout mode={config.data.auth_mode} sandbox={config.data.sandbox} signedIn={identity !== null}>
+      <Layout
+        mode={config.data.auth_mode}
+        sandbox={config.data.sandbox}
+        signedIn={identity !== null}
+        identity={identity ?? ''}
+      >
         {identity === null ? <WaitingForSignIn /> : undefined}
       </Layout>
     </IdentityContext.Provider>

@@ -83,6 +83,39 @@ describe('one truth about the connection', () => {
   });
 });
 
+describe('switching user (dev mode)', () => {
+  it('starts the page over for the new user: their contacts, not the previous user\'s', async () => {
+    server.use(
+      http.get('/api/integrations/hubspot/items', ({ request }) =>
+        HttpResponse.json({
+          items: request.headers.get('X-User-Id') === 'grace' ? [GRACE] : [ADA],
+          next_cursor: null,
+        }),
+      ),
+    );
+    const { user } = renderApp('/integrations/hubspot');
+    await screen.findByRole('cell', { name: 'Ada Lovelace' });
+    const field = screen.getByLabelText('Signed in as');
+    await user.clear(field);
+    await user.type(field, 'grace{Enter}');
+    expect(await screen.findByRole('cell', { name: 'Grace Hopper' })).toBeInTheDocument();
+    expect(screen.queryByRole('cell', { name: 'Ada Lovelace' })).not.toBeInTheDocument();
+  });
+});
+
+describe('switching user keeps nothing of the previous one', () => {
+  it('an outcome shown to one user is not shown to the next', async () => {
+    server.use(...notConnectedHandlers);
+    const { user } = renderApp('/integrations/hubspot/callback?result=error&error=access_denied');
+    expect(await screen.findByRole('heading', { name: 'HubSpot was not connected' })).toBeInTheDocument();
+    const field = screen.getByLabelText('Signed in as');
+    await user.clear(field);
+    await user.type(field, 'grace{Enter}');
+    await screen.findByRole('button', { name: 'Connect HubSpot' });
+    expect(screen.queryByRole('heading', { name: 'HubSpot was not connected' })).not.toBeInTheDocument();
+  });
+});
+
 describe('errors where they happen', () => {
   it('tells "can\'t reach the server" apart, with Retry', async () => {
     server.use(http.get('/api/integrations/hubspot/items', () => HttpResponse.error()));

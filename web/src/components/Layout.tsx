@@ -45,11 +45,14 @@ export function Layout({
   mode,
   sandbox,
   signedIn,
+  identity,
   children,
 }: {
   mode: AuthMode;
   sandbox: boolean;
   signedIn: boolean;
+  /** Who the pages are for: another user starts the pages over (their local state included). */
+  identity: string;
   /** Shown instead of the routed page (e.g. while waiting for a sign-in). */
   children?: ReactNode;
 }) {
@@ -78,7 +81,7 @@ export function Layout({
         </div>
       </header>
       <main id="main" ref={mainRef} className="main" tabIndex={-1}>
-        {children ?? <Outlet />}
+        {children ?? <Outlet key={identity} />}
       </main>
       <footer className="footer">VectorShift · Integrations settings</footer>
     </div>
