@@ -795,6 +795,87 @@ async function main() {
     );
     await redirectPage.context().close();
 
+    // ---- Awkward records (very long name, no name, very long e-mail), dark mode keyboard.
+    const oddPage = await newPage(browser, { userId: userIdFor('odd') });
+    await scenario(
+      'awkward records and dark-mode focus',
+      [
+        [
+          'a long name does not squeeze the e-mail column; a nameless contact gets a sensible avatar',
+          async () => {
+            await oddPage.route('**/api/integrations/hubspot/items**', async (route) => {
+              const response = await route.fetch();
+              const body = await response.json();
+              if (Array.isArray(body.items) && body.items.length >= 3) {
+                body.items[0] = {
+                  ...body.items[0],
+                  title: 'Maximiliana Alexandrina Theodora Wilhelmina von Hohenzollern-Sigmaringen-Hechingen',
+                };
+                body.items[1] = { ...body.items[1], title: '', properties: { email: 'nobody@example.com' } };
+                body.items[2] = {
+                  ...body.items[2],
+                  properties: { ...body.items[2].properties, email: 'a.very.long.local.part.for.testing.wrapping@subdomain.example-company.co.uk' },
+                };
+              }
+              await route.fulfill({ response, json: body });
+            });
+            await openHubspot(oddPage);
+            await consentInPopup(oddPage, oddPage.getByRole('button', { name: 'Connect HubSpot' }), 'Approve');
+            await expectContacts(oddPage);
+            const layout = await oddPage.evaluate(() => {
+              const rows = document.querySelectorAll('table tbody tr');
+              const name = rows[0].querySelector('.table__name .truncate');
+              return {
+                emailWidth: rows[0].querySelector('.table__email').getBoundingClientRect().width,
+                nameCut: name.scrollWidth > name.clientWidth,
+                nameTitle: name.getAttribute('title'),
+                avatar: rows[1].querySelector('.avatar').textContent,
+                noName: rows[1].querySelector('.table__name').textContent,
+                emailLines: Math.round(rows[2].querySelector('.table__email').getBoundingClientRect().height / 20),
+              };
+            });
+            assert(layout.emailWidth >= 200, `e-mail column keeps its width (${layout.emailWidth} px)`);
+            assert(layout.nameCut && layout.nameTitle?.startsWith('Maximiliana'), 'a long name is cut with the full value on hover');
+            assert(layout.avatar === 'N', `nameless contact: avatar from the e-mail (got "${layout.avatar}")`);
+            assert(layout.noName.includes('No name'), 'nameless contact says "No name"');
+            assert(layout.emailLines <= 3, `a long e-mail wraps in a few lines, not one character per line (${layout.emailLines})`);
+            await visit(oddPage, 'hubspot-awkward-records');
+          },
+        ],
+        [
+          'in dark mode every control still shows its focus ring',
+          async () => {
+            await oddPage.emulateMedia({ colorScheme: 'dark' });
+            try {
+              await oddPage.locator('#provider-title').focus();
+              await tabTo(oddPage, oddPage.getByRole('button', { name: 'Refresh', exact: true }), 'Refresh (dark)');
+              await tabTo(oddPage, oddPage.getByRole('button', { name: 'Disconnect' }), 'Disconnect (dark)');
+              await tabTo(oddPage, oddPage.getByRole('searchbox', { name: 'Search contacts' }), 'search (dark)');
+              await tabTo(oddPage, oddPage.getByRole('button', { name: 'Skip to the end of the table' }), 'skip (dark)', 2);
+              await oddPage.keyboard.press('Enter');
+              await expectFocusVisible(oddPage, 'Load more (dark)');
+              await tabTo(oddPage, oddPage.getByRole('link', { name: '← All integrations' }), 'back link (dark)', 200).catch(async () => {
+                await oddPage.getByRole('link', { name: '← All integrations' }).focus();
+                await expectFocusVisible(oddPage, 'back link (dark)');
+              });
+            } finally {
+              await oddPage.emulateMedia({ colorScheme: 'light' });
+            }
+          },
+        ],
+        [
+          'clean up: disconnect',
+          async () => {
+            await oddPage.getByRole('button', { name: 'Disconnect' }).click();
+            await oddPage.getByRole('alertdialog').getByRole('button', { name: 'Disconnect' }).click();
+            await oddPage.getByRole('button', { name: 'Connect HubSpot' }).waitFor();
+          },
+        ],
+      ],
+      { page: oddPage },
+    );
+    await oddPage.context().close();
+
     // ---- HubSpot misbehaving: rate limits, failures, nonsense (the sandbox's fault injection).
     const faultPage = await newPage(browser, { userId: userIdFor('faults') });
     const setFaults = (faults) =>
