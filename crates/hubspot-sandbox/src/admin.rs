@@ -6,8 +6,11 @@
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-use crate::Sandbox;
 use crate::config::{Faults, Knobs, KnobsPatch};
+use crate::respond;
+use crate::seed::ObjectType;
+use crate::store::Pick;
+use crate::{Sandbox, crm};
 
 pub(crate) fn knobs_json(knobs: &Knobs) -> Value {
     json!({
@@ -18,6 +21,10 @@ pub(crate) fn knobs_json(knobs: &Knobs) -> Value {
         "rate_limit_enabled": knobs.rate_limit.is_some(),
         "rate_limit_max": knobs.rate_limit.map(|r| r.max_requests),
         "rate_limit_window_ms": knobs.rate_limit.map(|r| u64::try_from(r.window.as_millis()).unwrap_or(u64::MAX)),
+        "search_rate_limit_enabled": knobs.search_rate_limit.is_some(),
+        "search_rate_limit_max": knobs.search_rate_limit.map(|r| r.max_requests),
+        "search_rate_limit_window_ms": knobs.search_rate_limit.map(|r| u64::try_from(r.window.as_millis()).unwrap_or(u64::MAX)),
+        "daily_limit": knobs.daily_limit,
         "over_limit": knobs.over_limit,
         "enforce_scopes": knobs.enforce_scopes,
     })
@@ -64,4 +71,74 @@ pub(crate) async fn patch_knobs(
 ) -> HttpResponse {
     sandbox.update(|knobs| patch.apply(knobs));
     HttpResponse::Ok().json(knobs_json(&sandbox.knobs()))
+}
+
+/// The body of `POST /_admin/crm/{type}/modify` and `…/archive`: `{"count": n}` or
+/// `{"ids": ["101", 108]}` (strings or numbers).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MutateBody {
+    count: Option<usize>,
+    ids: Option<Vec<Value>>,
+}
+
+fn pick_of(body: &MutateBody) -> Result<Pick, HttpResponse> {
+    let invalid = |message: &str| {
+        respond::api_error(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            message,
+        )
+    };
+    match (body.count, &body.ids) {
+        (Some(count), None) => Ok(Pick::Count(count)),
+        (None, Some(ids)) => ids
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.trim().parse::<u64>().ok(),
+                other => other.as_u64(),
+            })
+            .collect::<Option<Vec<u64>>>()
+            .map(Pick::Ids)
+            .ok_or_else(|| invalid("'ids' must be numeric record ids.")),
+        _ => Err(invalid("Send exactly one of 'count' and 'ids'.")),
+    }
+}
+
+async fn mutate(
+    sandbox: web::Data<Sandbox>,
+    object_type: web::Path<String>,
+    body: web::Json<MutateBody>,
+    archive: bool,
+) -> HttpResponse {
+    let Some(object) = ObjectType::parse(object_type.as_str()) else {
+        return crm::unknown_object(object_type.as_str());
+    };
+    let pick = match pick_of(&body) {
+        Ok(pick) => pick,
+        Err(response) => return response,
+    };
+    let ids = if archive {
+        sandbox.archive_records(object, pick)
+    } else {
+        sandbox.modify_records(object, pick)
+    };
+    let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+    HttpResponse::Ok().json(json!({ "objectType": object.name(), "ids": ids }))
+}
+
+pub(crate) async fn modify_records(
+    sandbox: web::Data<Sandbox>,
+    object_type: web::Path<String>,
+    body: web::Json<MutateBody>,
+) -> HttpResponse {
+    mutate(sandbox, object_type, body, false).await
+}
+
+pub(crate) async fn archive_records(
+    sandbox: web::Data<Sandbox>,
+    object_type: web::Path<String>,
+    body: web::Json<MutateBody>,
+) -> HttpResponse {
+    mutate(sandbox, object_type, body, true).await
 }

@@ -30,7 +30,8 @@ pub struct SandboxConfig {
     pub user_email: String,
     /// Seed for the generated CRM records; the same seed gives the same records.
     pub seed: u64,
-    /// Number of seeded contacts.
+    /// Number of seeded contacts. Records are generated on demand from the seed, never held in
+    /// memory, so a million costs nothing until read.
     pub contacts: usize,
     /// Number of seeded companies.
     pub companies: usize,
@@ -44,6 +45,11 @@ pub struct SandboxConfig {
     pub over_limit: OverLimit,
     /// Burst limit per portal and app; `None` disables rate limiting.
     pub rate_limit: Option<RateLimit>,
+    /// The CRM search endpoints' own limit per portal (HubSpot: 5 requests per second);
+    /// `None` disables it.
+    pub search_rate_limit: Option<RateLimit>,
+    /// Requests per portal per UTC day on the CRM endpoints; `None` (the default) is no cap.
+    pub daily_limit: Option<u64>,
     /// Whether 429 responses carry a `Retry-After` header (HubSpot does not promise one).
     pub send_retry_after: bool,
     /// Delay added to every API and token response, to make latency visible.
@@ -68,6 +74,8 @@ impl Default for SandboxConfig {
             code_ttl: Duration::from_secs(600),
             over_limit: OverLimit::Reject,
             rate_limit: Some(RateLimit::default()),
+            search_rate_limit: Some(RateLimit::search()),
+            daily_limit: None,
             send_retry_after: false,
             latency: Duration::ZERO,
             enforce_scopes: true,
@@ -116,6 +124,16 @@ pub struct RateLimit {
     pub window: Duration,
 }
 
+impl RateLimit {
+    /// HubSpot's limit on the CRM search endpoints: 5 requests per second per account.
+    pub fn search() -> Self {
+        Self {
+            max_requests: 5,
+            window: Duration::from_secs(1),
+        }
+    }
+}
+
 impl Default for RateLimit {
     /// HubSpot's limit for public OAuth apps: 110 requests every 10 seconds.
     fn default() -> Self {
@@ -139,6 +157,10 @@ pub struct Knobs {
     pub send_retry_after: bool,
     /// Rolling-window limit; `None` disables it.
     pub rate_limit: Option<RateLimit>,
+    /// Rolling-window limit of the search endpoints; `None` disables it.
+    pub search_rate_limit: Option<RateLimit>,
+    /// Requests per UTC day; `None` disables the cap.
+    pub daily_limit: Option<u64>,
     /// What happens to `limit` above 100.
     pub over_limit: OverLimit,
     /// Whether CRM calls check scopes.
@@ -153,6 +175,8 @@ impl Knobs {
             latency: config.latency,
             send_retry_after: config.send_retry_after,
             rate_limit: config.rate_limit,
+            search_rate_limit: config.search_rate_limit,
+            daily_limit: config.daily_limit,
             over_limit: config.over_limit,
             enforce_scopes: config.enforce_scopes,
         }
@@ -177,6 +201,14 @@ pub struct KnobsPatch {
     pub rate_limit_window_ms: Option<u64>,
     /// `false` disables rate limiting entirely; `true` enables it with the defaults.
     pub rate_limit_enabled: Option<bool>,
+    /// New search rate-limit maximum (enables it if it was off, with a 1 s window).
+    pub search_rate_limit_max: Option<u32>,
+    /// New search rate-limit window in milliseconds (enables it if it was off, max 5).
+    pub search_rate_limit_window_ms: Option<u64>,
+    /// `false` disables the search limit; `true` enables it with HubSpot's 5 per second.
+    pub search_rate_limit_enabled: Option<bool>,
+    /// New daily cap; `0` disables it.
+    pub daily_limit: Option<u64>,
     /// `"reject"` or `"clamp"`.
     pub over_limit: Option<OverLimit>,
     /// Turn scope checks on CRM calls on or off.
@@ -217,6 +249,28 @@ impl KnobsPatch {
                 .get_or_insert_with(RateLimit::default)
                 .window = Duration::from_millis(ms);
         }
+        match self.search_rate_limit_enabled {
+            Some(false) => knobs.search_rate_limit = None,
+            Some(true) if knobs.search_rate_limit.is_none() => {
+                knobs.search_rate_limit = Some(RateLimit::search())
+            }
+            _ => {}
+        }
+        if let Some(max) = self.search_rate_limit_max {
+            knobs
+                .search_rate_limit
+                .get_or_insert_with(RateLimit::search)
+                .max_requests = max;
+        }
+        if let Some(ms) = self.search_rate_limit_window_ms {
+            knobs
+                .search_rate_limit
+                .get_or_insert_with(RateLimit::search)
+                .window = Duration::from_millis(ms);
+        }
+        if let Some(limit) = self.daily_limit {
+            knobs.daily_limit = (limit > 0).then_some(limit);
+        }
         if let Some(over_limit) = self.over_limit {
             knobs.over_limit = over_limit;
         }
@@ -248,13 +302,16 @@ pub struct Stats {
     pub revoke: u64,
     /// CRM list calls (`GET /crm/v3/objects/{type}`), whatever their outcome.
     pub objects: u64,
+    /// CRM search calls (`POST /crm/v3/objects/{type}/search`), whatever their outcome.
+    pub search: u64,
     /// Responses with status 429, real or injected.
     pub rate_limited: u64,
     /// Responses replaced by an injected fault.
     pub faults_injected: u64,
 }
 
-/// Forced failures for the next calls to `POST /oauth/v1/token` and the CRM list endpoints.
+/// Forced failures for the next calls to `POST /oauth/v1/token` and the CRM list and search
+/// endpoints.
 ///
 /// Each counter is consumed one call at a time, in this order: `rate_limit_next`, then
 /// `fail_next`, then `malformed_next`. Injected faults happen before authentication, so they

@@ -1,8 +1,8 @@
 //! `GET /crm/v3/objects/{objectType}`: the paged list endpoint of HubSpot's CRM v3 objects API.
 //!
-//! Checks run in HubSpot's order: injected faults, authentication, scopes, the rolling rate
-//! limit, then the request itself. Rate-limit headers are added to every response that was
-//! counted against the limit.
+//! Checks run in HubSpot's order: injected faults, authentication, scopes, the daily cap, the
+//! rolling rate limit, then the request itself ([`admit`], shared with search). Rate-limit
+//! headers are added to every response that was counted against a limit.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -12,7 +12,8 @@ use crate::Sandbox;
 use crate::config::OverLimit;
 use crate::respond;
 use crate::seed::{ObjectType, Record};
-use crate::state::{Bearer, Injected};
+use crate::state::{Bearer, DailyCheck, Injected, RateCheck};
+use crate::store::{self, Mutations};
 
 const MAX_LIMIT: usize = 100;
 const DEFAULT_LIMIT: usize = 10;
@@ -24,7 +25,7 @@ fn bearer_token(req: &HttpRequest) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn validation_error(message: &str) -> HttpResponse {
+pub(crate) fn validation_error(message: &str) -> HttpResponse {
     respond::api_error(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
 }
 
@@ -94,26 +95,23 @@ fn parse_query(raw: &str, over_limit: OverLimit) -> Result<ListQuery, HttpRespon
     Ok(query)
 }
 
-fn render(record: &Record, object_type: ObjectType, requested: &[String]) -> Value {
+/// A record as the v3 APIs render it: the requested properties (or `defaults`) plus those
+/// HubSpot always includes, `null` for a known property without a value.
+pub(crate) fn render(
+    record: &Record,
+    object_type: ObjectType,
+    requested: &[String],
+    defaults: &[&'static str],
+) -> Value {
     let mut properties = Map::new();
-    let defaults: Vec<String>;
-    let requested = if requested.is_empty() {
-        defaults = object_type
-            .default_properties()
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        &defaults
-    } else {
-        requested
-    };
     let known = object_type.known_properties();
+    let requested: Box<dyn Iterator<Item = &str>> = if requested.is_empty() {
+        Box::new(defaults.iter().copied())
+    } else {
+        Box::new(requested.iter().map(String::as_str))
+    };
     // Unknown property names are ignored; known ones without a value come back as null.
-    for name in requested
-        .iter()
-        .map(String::as_str)
-        .chain(object_type.always_properties().iter().copied())
-    {
+    for name in requested.chain(object_type.always_properties().iter().copied()) {
         if known.contains(&name) {
             let value = record
                 .properties
@@ -122,13 +120,17 @@ fn render(record: &Record, object_type: ObjectType, requested: &[String]) -> Val
             properties.insert(name.to_owned(), value);
         }
     }
-    json!({
+    let mut body = json!({
         "id": record.id.to_string(),
         "properties": properties,
         "createdAt": crate::time::format(record.created_at),
         "updatedAt": crate::time::format(record.updated_at),
-        "archived": false,
-    })
+        "archived": record.archived_at.is_some(),
+    });
+    if let Some(at) = record.archived_at {
+        body["archivedAt"] = Value::String(crate::time::format(at));
+    }
+    body
 }
 
 fn next_link(req: &HttpRequest, pairs: &[(String, String)], after: &str) -> String {
@@ -140,72 +142,151 @@ fn next_link(req: &HttpRequest, pairs: &[(String, String)], after: &str) -> Stri
     format!("{}://{}{}?{query}", info.scheme(), info.host(), req.path())
 }
 
-pub(crate) async fn list(
-    sandbox: web::Data<Sandbox>,
-    req: HttpRequest,
-    object_type: web::Path<String>,
-) -> HttpResponse {
+/// Which CRM endpoint a request is for: they share checks but not every limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    List,
+    Search,
+}
+
+/// A request that passed faults, authentication, scopes and every limit.
+pub(crate) struct Admitted {
+    /// `None` for an unknown object type (answered 404 after the limits, as HubSpot does).
+    pub object: Option<ObjectType>,
+    pub over_limit: OverLimit,
+    pub burst: Option<RateCheck>,
+    pub daily: Option<DailyCheck>,
+    /// A snapshot of the object type's mutations, taken under the lock.
+    pub mutations: Mutations,
+}
+
+impl Admitted {
+    /// Adds the rate-limit headers of the checks this request was counted against.
+    pub(crate) fn finish(&self, mut response: HttpResponse) -> HttpResponse {
+        if let Some(check) = self.burst {
+            respond::add_rate_headers(&mut response, check);
+        }
+        if let Some(daily) = self.daily {
+            respond::add_daily_headers(&mut response, daily);
+        }
+        response
+    }
+}
+
+/// Runs the checks every CRM endpoint shares, in HubSpot's order: injected faults,
+/// authentication, scopes, the daily cap, the burst limit, then (search only) the search
+/// limit.
+pub(crate) async fn admit(
+    sandbox: &Sandbox,
+    req: &HttpRequest,
+    object_type: &str,
+    endpoint: Endpoint,
+) -> Result<Admitted, HttpResponse> {
     let latency = sandbox.shared.lock().knobs.latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let hub_id = sandbox.shared.portal.hub_id;
-    let (check, over_limit, object) = {
-        let mut state = sandbox.shared.lock();
-        state.stats.objects += 1;
-        if let Some(injected) = state.take_fault() {
-            return match injected {
-                Injected::RateLimited => {
-                    let check = state.exhausted_rate();
-                    let group = format!("publicapi:oauth:sandbox:{hub_id}");
-                    respond::rate_limited(&group, check, state.knobs.send_retry_after)
-                }
-                Injected::Fail(status) => respond::server_error(status),
-                Injected::Malformed => respond::malformed("{\"results\": [{\"id\": \"1"),
-            };
-        }
-        let Some(token) = bearer_token(&req) else {
-            return respond::missing_auth();
-        };
-        let (app_id, scopes) = match state.bearer(token) {
-            Bearer::Valid { app_id, scopes } => (app_id, scopes),
-            Bearer::Expired { ago, at } => return respond::expired_auth(ago, at),
-            Bearer::Unknown => return respond::invalid_auth(),
-        };
-        let object = ObjectType::parse(object_type.as_str());
-        if let Some(object) = object {
-            let required = format!("crm.objects.{}.read", object.name());
-            // The legacy `contacts` scope covered all CRM objects and is still honoured.
-            if state.knobs.enforce_scopes
-                && !scopes.iter().any(|s| *s == required || s == "contacts")
-            {
-                return respond::missing_scopes(&required);
+    let mut state = sandbox.shared.lock();
+    match endpoint {
+        Endpoint::List => state.stats.objects += 1,
+        Endpoint::Search => state.stats.search += 1,
+    }
+    if let Some(injected) = state.take_fault() {
+        return Err(match injected {
+            Injected::RateLimited => {
+                let check = state.exhausted_rate();
+                let group = format!("publicapi:oauth:sandbox:{hub_id}");
+                respond::rate_limited(&group, check, state.knobs.send_retry_after)
             }
-        }
-        let check = state.check_rate(app_id);
-        if let Some(check) = check.filter(|c| !c.allowed) {
-            state.stats.rate_limited += 1;
-            tracing::debug!(app_id, "hubspot sandbox: rate limit reached");
-            let group = format!("publicapi:oauth:{app_id}:{hub_id}");
-            return respond::rate_limited(&group, Some(check), state.knobs.send_retry_after);
-        }
-        (check, state.knobs.over_limit, object)
+            Injected::Fail(status) => respond::server_error(status),
+            Injected::Malformed => match endpoint {
+                Endpoint::List => respond::malformed("{\"results\": [{\"id\": \"1"),
+                Endpoint::Search => respond::malformed("{\"total\": 1, \"results\": [{\"id\": \"1"),
+            },
+        });
+    }
+    let Some(token) = bearer_token(req) else {
+        return Err(respond::missing_auth());
     };
-    let mut response = match object {
-        None => respond::api_error(
-            StatusCode::NOT_FOUND,
-            "OBJECT_NOT_FOUND",
-            &format!("Unable to infer object type from: {}", object_type.as_str()),
-        ),
-        Some(object) => match parse_query(req.query_string(), over_limit) {
+    let (app_id, scopes) = match state.bearer(token) {
+        Bearer::Valid { app_id, scopes } => (app_id, scopes),
+        Bearer::Expired { ago, at } => return Err(respond::expired_auth(ago, at)),
+        Bearer::Unknown => return Err(respond::invalid_auth()),
+    };
+    let object = ObjectType::parse(object_type);
+    if let Some(object) = object {
+        let required = format!("crm.objects.{}.read", object.name());
+        // The legacy `contacts` scope covered all CRM objects and is still honoured.
+        if state.knobs.enforce_scopes && !scopes.iter().any(|s| *s == required || s == "contacts") {
+            return Err(respond::missing_scopes(&required));
+        }
+    }
+    let send_retry_after = state.knobs.send_retry_after;
+    let group = format!("publicapi:oauth:{app_id}:{hub_id}");
+    let daily = state.check_daily();
+    if let Some(daily) = daily.filter(|d| !d.allowed) {
+        state.stats.rate_limited += 1;
+        tracing::debug!(app_id, "hubspot sandbox: daily limit reached");
+        return Err(respond::daily_limited(&group, daily, send_retry_after));
+    }
+    let burst = state.check_rate(app_id);
+    if let Some(check) = burst.filter(|c| !c.allowed) {
+        state.stats.rate_limited += 1;
+        tracing::debug!(app_id, "hubspot sandbox: rate limit reached");
+        let mut response = respond::rate_limited(&group, Some(check), send_retry_after);
+        if let Some(daily) = daily {
+            respond::add_daily_headers(&mut response, daily);
+        }
+        return Err(response);
+    }
+    let admitted = Admitted {
+        object,
+        over_limit: state.knobs.over_limit,
+        burst,
+        daily,
+        mutations: object.map(|o| state.mutations(o)).unwrap_or_default(),
+    };
+    if endpoint == Endpoint::Search
+        && let Some(check) = state.check_search_rate().filter(|c| !c.allowed)
+    {
+        state.stats.rate_limited += 1;
+        tracing::debug!(app_id, "hubspot sandbox: search rate limit reached");
+        let group = format!("publicapi:crm-search:{hub_id}");
+        return Err(admitted.finish(respond::search_rate_limited(
+            &group,
+            check,
+            send_retry_after,
+        )));
+    }
+    Ok(admitted)
+}
+
+pub(crate) fn unknown_object(object_type: &str) -> HttpResponse {
+    respond::api_error(
+        StatusCode::NOT_FOUND,
+        "OBJECT_NOT_FOUND",
+        &format!("Unable to infer object type from: {object_type}"),
+    )
+}
+
+pub(crate) async fn list(
+    sandbox: web::Data<Sandbox>,
+    req: HttpRequest,
+    object_type: web::Path<String>,
+) -> HttpResponse {
+    let admitted = match admit(&sandbox, &req, object_type.as_str(), Endpoint::List).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let response = match admitted.object {
+        None => unknown_object(object_type.as_str()),
+        Some(object) => match parse_query(req.query_string(), admitted.over_limit) {
             Err(response) => response,
-            Ok(query) => page(&sandbox, &req, object, &query),
+            Ok(query) => page(&sandbox, &req, object, &query, &admitted.mutations),
         },
     };
-    if let Some(check) = check {
-        respond::add_rate_headers(&mut response, check);
-    }
-    response
+    admitted.finish(response)
 }
 
 fn page(
@@ -213,24 +294,44 @@ fn page(
     req: &HttpRequest,
     object: ObjectType,
     query: &ListQuery,
+    mutations: &Mutations,
 ) -> HttpResponse {
-    // No seeded record is archived, so the archived listing is empty.
-    let records: &[Record] = if query.archived {
-        &[]
+    let catalog = &sandbox.shared.catalog;
+    let defaults = object.default_properties();
+    let mut results = Vec::with_capacity(query.limit);
+    let mut next = None;
+    if query.archived {
+        // Only mutated records can be archived, so the map is the whole archived listing.
+        let mut archived = mutations
+            .range(query.after.unwrap_or(0)..)
+            .filter(|(_, m)| m.archived_ms.is_some())
+            .filter_map(|(&id, _)| catalog.index_of(object, id));
+        for index in archived.by_ref().take(query.limit) {
+            let record = store::record(catalog, object, index, mutations);
+            results.push(render(&record, object, &query.properties, defaults));
+        }
+        next = archived.next().map(|index| catalog.id(object, index));
     } else {
-        sandbox.shared.records.of(object)
-    };
-    let start = query
-        .after
-        .map_or(0, |after| records.partition_point(|r| r.id < after));
-    let end = (start + query.limit).min(records.len());
-    let results: Vec<Value> = records[start..end]
-        .iter()
-        .map(|r| render(r, object, &query.properties))
-        .collect();
+        let count = catalog.count(object);
+        let mut index = query
+            .after
+            .map_or(0, |after| catalog.lower_bound(object, after));
+        while index < count {
+            let id = catalog.id(object, index);
+            if store::is_live(id, mutations) {
+                if results.len() == query.limit {
+                    next = Some(id);
+                    break;
+                }
+                let record = store::record(catalog, object, index, mutations);
+                results.push(render(&record, object, &query.properties, defaults));
+            }
+            index += 1;
+        }
+    }
     let mut body = json!({ "results": results });
-    if let Some(next) = records.get(end) {
-        let after = next.id.to_string();
+    if let Some(next) = next {
+        let after = next.to_string();
         body["paging"] = json!({
             "next": { "after": after, "link": next_link(req, &query.pairs, &after) }
         });

@@ -9,8 +9,10 @@ mod oauth2026;
 mod pages;
 mod pkce;
 mod respond;
+mod search;
 mod seed;
 mod state;
+mod store;
 mod time;
 mod tokens;
 
@@ -23,6 +25,8 @@ pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Faults, Knobs, KnobsPatch,
     OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats,
 };
+pub use seed::ObjectType;
+pub use store::Pick;
 
 /// A resource whose other methods get HubSpot's JSON error with `Allow`, not an empty 405.
 fn resource(path: &'static str, allow: &'static str) -> Resource {
@@ -103,6 +107,10 @@ impl Sandbox {
             .service(
                 resource("/crm/v3/objects/{object_type}", "GET").route(web::get().to(crm::list)),
             )
+            .service(
+                resource("/crm/v3/objects/{object_type}/search", "POST")
+                    .route(web::post().to(search::search)),
+            )
             .service(resource("/_admin/stats", "GET").route(web::get().to(admin::stats)))
             .service(
                 resource("/_admin/reset-stats", "POST").route(web::post().to(admin::reset_stats)),
@@ -118,6 +126,14 @@ impl Sandbox {
             .service(
                 resource("/_admin/expire-access-tokens", "POST")
                     .route(web::post().to(admin::expire_access_tokens)),
+            )
+            .service(
+                resource("/_admin/crm/{object_type}/modify", "POST")
+                    .route(web::post().to(admin::modify_records)),
+            )
+            .service(
+                resource("/_admin/crm/{object_type}/archive", "POST")
+                    .route(web::post().to(admin::archive_records)),
             )
             .service(
                 resource("/_admin/knobs", "GET, PATCH")
@@ -189,6 +205,30 @@ impl Sandbox {
     /// Adds an OAuth app, or replaces the one with the same client id.
     pub fn register_client(&self, client: RegisteredClient) {
         self.shared.lock().register_client(client);
+    }
+
+    /// Modifies the picked live records of `object` now, as an edit in HubSpot would: their
+    /// last-modified date (`lastmodifieddate` on contacts, `hs_lastmodifieddate` otherwise)
+    /// and `updatedAt` become the current time (all of them the same millisecond) and one
+    /// property moves to its next value (`lifecyclestage` on contacts and companies,
+    /// `dealstage` on deals). Returns the ids modified, ascending.
+    pub fn modify_records(&self, object: ObjectType, pick: Pick) -> Vec<u64> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let catalog = &self.shared.catalog;
+        let mut state = self.shared.lock();
+        let mutations = state.mutations.entry(object).or_default();
+        store::modify(catalog, object, mutations, &pick, now)
+    }
+
+    /// Archives the picked live records of `object` now: they leave the list and search
+    /// results and appear in the list with `archived=true`. Returns the ids archived,
+    /// ascending.
+    pub fn archive_records(&self, object: ObjectType, pick: Pick) -> Vec<u64> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let catalog = &self.shared.catalog;
+        let mut state = self.shared.lock();
+        let mutations = state.mutations.entry(object).or_default();
+        store::archive(catalog, object, mutations, &pick, now)
     }
 
     /// The portal ("hub") id every token belongs to.

@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::state::RateCheck;
+use crate::state::{DailyCheck, RateCheck};
 use crate::tokens::correlation_id;
 
 pub(crate) fn json(status: StatusCode, body: &Value) -> HttpResponse {
@@ -170,26 +170,110 @@ pub(crate) fn missing_scopes(required: &str) -> HttpResponse {
     )
 }
 
+/// Which of HubSpot's limits a 429 reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Policy {
+    /// The burst limit (110 / 10 s for OAuth apps).
+    TenSecondlyRolling,
+    /// The CRM search endpoints' 5 per second.
+    Secondly,
+    /// The daily cap.
+    Daily,
+}
+
+impl Policy {
+    fn message(self) -> &'static str {
+        match self {
+            Self::TenSecondlyRolling => "You have reached your ten_secondly_rolling limit.",
+            Self::Secondly => "You have reached your secondly limit.",
+            Self::Daily => "You have reached your daily limit.",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::TenSecondlyRolling => "TEN_SECONDLY_ROLLING",
+            Self::Secondly => "SECONDLY",
+            Self::Daily => "DAILY",
+        }
+    }
+}
+
+/// HubSpot's 429 body for `policy`.
+fn rate_limit_body(policy: Policy, group: &str) -> HttpResponse {
+    json(
+        StatusCode::TOO_MANY_REQUESTS,
+        &json!({
+            "status": "error",
+            "message": policy.message(),
+            "errorType": "RATE_LIMIT",
+            "correlationId": correlation_id(),
+            // Not in HubSpot's rate-limit page example, but the specs' `Error` schema requires
+            // `category`; `RATE_LIMITS` is the category HubSpot's error-handling page lists.
+            "category": "RATE_LIMITS",
+            "policyName": policy.name(),
+            "groupName": group,
+        }),
+    )
+}
+
+/// The 429 of the search endpoints' own limit: the search window decides `Retry-After`, the
+/// burst limit's headers (if counted) are added by the caller.
+pub(crate) fn search_rate_limited(
+    group: &str,
+    search: RateCheck,
+    send_retry_after: bool,
+) -> HttpResponse {
+    let mut response = rate_limit_body(Policy::Secondly, group);
+    if send_retry_after {
+        set_header(
+            &mut response,
+            "retry-after",
+            &search.retry_after_secs.to_string(),
+        );
+    }
+    response
+}
+
+/// The 429 of the daily cap, with `X-HubSpot-RateLimit-Daily` / `-Daily-Remaining`.
+pub(crate) fn daily_limited(
+    group: &str,
+    daily: DailyCheck,
+    send_retry_after: bool,
+) -> HttpResponse {
+    let mut response = rate_limit_body(Policy::Daily, group);
+    add_daily_headers(&mut response, daily);
+    if send_retry_after {
+        set_header(
+            &mut response,
+            "retry-after",
+            &daily.retry_after_secs.to_string(),
+        );
+    }
+    response
+}
+
+/// `X-HubSpot-RateLimit-Daily` and `X-HubSpot-RateLimit-Daily-Remaining`.
+pub(crate) fn add_daily_headers(response: &mut HttpResponse, daily: DailyCheck) {
+    set_header(
+        response,
+        "x-hubspot-ratelimit-daily",
+        &daily.max.to_string(),
+    );
+    set_header(
+        response,
+        "x-hubspot-ratelimit-daily-remaining",
+        &daily.remaining.to_string(),
+    );
+}
+
 /// The 429 body HubSpot sends when the ten-second rolling limit is hit.
 pub(crate) fn rate_limited(
     group: &str,
     check: Option<RateCheck>,
     send_retry_after: bool,
 ) -> HttpResponse {
-    let mut response = json(
-        StatusCode::TOO_MANY_REQUESTS,
-        &json!({
-            "status": "error",
-            "message": "You have reached your ten_secondly_rolling limit.",
-            "errorType": "RATE_LIMIT",
-            "correlationId": correlation_id(),
-            // Not in HubSpot's rate-limit page example, but the specs' `Error` schema requires
-            // `category`; `RATE_LIMITS` is the category HubSpot's error-handling page lists.
-            "category": "RATE_LIMITS",
-            "policyName": "TEN_SECONDLY_ROLLING",
-            "groupName": group,
-        }),
-    );
+    let mut response = rate_limit_body(Policy::TenSecondlyRolling, group);
     if let Some(check) = check {
         add_rate_headers(&mut response, check);
         if send_retry_after {

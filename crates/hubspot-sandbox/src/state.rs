@@ -3,14 +3,15 @@
 //! One lock keeps every check-then-act step (code single use, refresh, rate-limit counting)
 //! atomic without ordering rules. It is held only for map look-ups, never across an `.await`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::config::{Faults, Knobs, RegisteredClient, SandboxConfig, Stats};
-use crate::seed::Records;
+use crate::config::{Faults, Knobs, RateLimit, RegisteredClient, SandboxConfig, Stats};
+use crate::seed::{Catalog, ObjectType};
+use crate::store::Mutations;
 
 /// First app id; the n-th registered client gets `FIRST_APP_ID + n`.
 const FIRST_APP_ID: u64 = 3_104_001;
@@ -28,14 +29,13 @@ pub(crate) struct Portal {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub portal: Portal,
-    pub records: Records,
+    pub catalog: Catalog,
     state: Mutex<State>,
 }
 
 impl Shared {
     pub(crate) fn new(config: SandboxConfig) -> Self {
-        let records =
-            crate::seed::generate(config.seed, config.contacts, config.companies, config.deals);
+        let catalog = Catalog::new(config.seed, config.contacts, config.companies, config.deals);
         let mut clients: Vec<Client> = Vec::new();
         for client in config.clients.iter().cloned() {
             upsert_client(&mut clients, client);
@@ -48,7 +48,7 @@ impl Shared {
                 user_email: config.user_email.clone(),
                 user_id: 81_000_000 + config.seed % 1_000_000,
             },
-            records,
+            catalog,
             state: Mutex::new(State {
                 knobs: Knobs::from_config(&config),
                 clients,
@@ -58,6 +58,9 @@ impl Shared {
                 stats: Stats::default(),
                 faults: Faults::default(),
                 windows: HashMap::new(),
+                search_window: VecDeque::new(),
+                daily: None,
+                mutations: BTreeMap::new(),
             }),
         }
     }
@@ -135,6 +138,16 @@ pub(crate) struct RateCheck {
     pub retry_after_secs: u64,
 }
 
+/// The outcome of counting one request against the daily cap.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DailyCheck {
+    pub allowed: bool,
+    pub max: u64,
+    pub remaining: u64,
+    /// Whole seconds until the next UTC midnight.
+    pub retry_after_secs: u64,
+}
+
 /// What a bearer token turned out to be.
 #[derive(Debug)]
 pub(crate) enum Bearer {
@@ -154,6 +167,39 @@ pub(crate) struct State {
     pub faults: Faults,
     /// Request times per app id (the limit is per portal and app; there is one portal).
     pub windows: HashMap<u64, VecDeque<Instant>>,
+    /// Request times of the search endpoints (their limit is per portal).
+    pub search_window: VecDeque<Instant>,
+    /// Requests counted against the daily cap, and the UTC day they were made on.
+    pub daily: Option<(NaiveDate, u64)>,
+    /// Modified and archived records, per object type.
+    pub mutations: BTreeMap<ObjectType, Mutations>,
+}
+
+fn count_in_window(window: &mut VecDeque<Instant>, limit: RateLimit) -> RateCheck {
+    let now = Instant::now();
+    while window
+        .front()
+        .is_some_and(|&at| now.duration_since(at) >= limit.window)
+    {
+        window.pop_front();
+    }
+    let used = u32::try_from(window.len()).unwrap_or(u32::MAX);
+    let allowed = used < limit.max_requests;
+    if allowed {
+        window.push_back(now);
+    }
+    let used_after = u32::try_from(window.len()).unwrap_or(u32::MAX);
+    let retry_after = window
+        .front()
+        .map(|&oldest| limit.window.saturating_sub(now.duration_since(oldest)))
+        .unwrap_or(limit.window);
+    RateCheck {
+        allowed,
+        max: limit.max_requests,
+        remaining: limit.max_requests.saturating_sub(used_after),
+        interval_ms: limit.window.as_millis(),
+        retry_after_secs: retry_after.as_secs_f64().ceil().max(1.0) as u64,
+    }
 }
 
 impl State {
@@ -255,31 +301,49 @@ impl State {
     /// Counts a request for `app_id` against the rolling window, if a limit is set.
     pub(crate) fn check_rate(&mut self, app_id: u64) -> Option<RateCheck> {
         let limit = self.knobs.rate_limit?;
-        let now = Instant::now();
-        let window = self.windows.entry(app_id).or_default();
-        while window
-            .front()
-            .is_some_and(|&at| now.duration_since(at) >= limit.window)
-        {
-            window.pop_front();
-        }
-        let used = u32::try_from(window.len()).unwrap_or(u32::MAX);
-        let allowed = used < limit.max_requests;
-        if allowed {
-            window.push_back(now);
-        }
-        let used_after = u32::try_from(window.len()).unwrap_or(u32::MAX);
-        let retry_after = window
-            .front()
-            .map(|&oldest| limit.window.saturating_sub(now.duration_since(oldest)))
-            .unwrap_or(limit.window);
-        Some(RateCheck {
+        Some(count_in_window(
+            self.windows.entry(app_id).or_default(),
+            limit,
+        ))
+    }
+
+    /// Counts a search request against the portal's search window, if a limit is set.
+    pub(crate) fn check_search_rate(&mut self) -> Option<RateCheck> {
+        let limit = self.knobs.search_rate_limit?;
+        Some(count_in_window(&mut self.search_window, limit))
+    }
+
+    /// Counts a request against the daily cap, if one is set; the count restarts at UTC
+    /// midnight. A refused request is not counted.
+    pub(crate) fn check_daily(&mut self) -> Option<DailyCheck> {
+        let max = self.knobs.daily_limit?;
+        let now = Utc::now();
+        let today = now.date_naive();
+        let used = match self.daily {
+            Some((day, used)) if day == today => used,
+            _ => 0,
+        };
+        let allowed = used < max;
+        let used = if allowed { used + 1 } else { used };
+        self.daily = Some((today, used));
+        let midnight = today
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc());
+        let retry_after_secs = midnight.map_or(86_400, |m| {
+            u64::try_from((m - now).num_seconds()).unwrap_or(0).max(1)
+        });
+        Some(DailyCheck {
             allowed,
-            max: limit.max_requests,
-            remaining: limit.max_requests.saturating_sub(used_after),
-            interval_ms: limit.window.as_millis(),
-            retry_after_secs: retry_after.as_secs_f64().ceil().max(1.0) as u64,
+            max,
+            remaining: max.saturating_sub(used),
+            retry_after_secs,
         })
+    }
+
+    /// The mutations of `object` (empty if none).
+    pub(crate) fn mutations(&self, object: ObjectType) -> Mutations {
+        self.mutations.get(&object).cloned().unwrap_or_default()
     }
 
     /// Rate-limit headers for an injected 429: the window reported as exhausted.
