@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import { delay, http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import type { IntegrationItem } from '../api/models';
-import { initials } from '../components/ContactsTable';
+import { contactsCsv, initials } from '../components/ContactsTable';
 import { ADA, contacts, integrationsResponse, problem } from '../test/fixtures';
 import { postOAuthResult, renderApp, stubPopup } from '../test/render';
 import { notConnectedHandlers, problemResponse, server } from '../test/server';
@@ -214,6 +214,31 @@ describe('a table people can use', () => {
     await user.click(screen.getByRole('button', { name: /^Email/ }));
     expect(screen.getByRole('columnheader', { name: /Email/ })).toHaveAttribute('aria-sort', 'descending');
     expect(rows()[0]).toHaveTextContent('Ada Lovelace');
+  });
+
+  it('downloads the shown rows as CSV (quoted, formula-safe)', async () => {
+    server.use(
+      http.get('/api/integrations/hubspot/items', () => HttpResponse.json({ items: [ADA, GRACE], next_cursor: null })),
+    );
+    const blobs: Blob[] = [];
+    vi.stubGlobal('URL', Object.assign(URL, {
+      createObjectURL: vi.fn((blob: Blob) => {
+        blobs.push(blob);
+        return 'blob:csv';
+      }),
+      revokeObjectURL: vi.fn(),
+    }));
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    const { user } = renderApp('/integrations/hubspot');
+    await screen.findByRole('cell', { name: 'Ada Lovelace' });
+    await user.type(screen.getByRole('searchbox', { name: 'Search contacts' }), 'grace');
+    await user.click(screen.getByRole('button', { name: 'Download CSV' }));
+    expect(click).toHaveBeenCalled();
+    const text = await blobs[0]?.text();
+    expect(text).toBe(`id,name,email,url\r\n102,Grace Hopper,a.grace@example.com,${ADA.url ?? ''}\r\n`);
+    expect(contactsCsv([{ ...ADA, title: '=HYPERLINK("x")', properties: { email: 'a,b@example.com' } }])).toContain(
+      `"'=HYPERLINK(""x"")","a,b@example.com"`,
+    );
   });
 
   it('avatar initials survive missing names', () => {

@@ -30,6 +30,28 @@ export function initials(item: IntegrationItem): string {
   return email ? email.charAt(0).toUpperCase() : '?';
 }
 
+/** RFC 4180 CSV of the rows (what is shown: searched and sorted). */
+export function contactsCsv(items: readonly IntegrationItem[]): string {
+  const cell = (value: string) => {
+    // A leading = + - @ would be a formula in a spreadsheet: quote it as text.
+    const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const lines = [['id', 'name', 'email', 'url'], ...items.map((item) => [item.id, contactName(item), contactEmail(item), item.url ?? ''])];
+  return lines.map((line) => line.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+function download(filename: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
 type SortKey = 'name' | 'email' | 'id';
 type SortDir = 'ascending' | 'descending';
 
@@ -110,6 +132,14 @@ export function ContactsTable({
             Skip to the end of the table
           </button>
         )}
+        <button
+          type="button"
+          className="btn btn--secondary table-toolbar__export"
+          onClick={() => download('hubspot-contacts.csv', contactsCsv(rows))}
+          disabled={rows.length === 0}
+        >
+          Download CSV
+        </button>
         <span className="muted table-toolbar__count" role="status" aria-live="polite">
           {query.trim()
             ? `${rows.length} of ${items.length} loaded contacts match`
