@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use integration_core::{
-    AuthorizationCode, AuthorizationRequest, Credentials, Cursor, Error, ExposeSecret as _,
-    Integration, ItemQuery, ObjectType, Page, PkceVerifier,
+    AuthorizationCode, AuthorizationRequest, Column, Credentials, Cursor, Error, ExposeSecret as _,
+    Integration, ItemQuery, ObjectType, Page, PkceVerifier, ProviderInfo,
 };
 use url::Url;
 
@@ -18,21 +18,49 @@ use crate::http::{
 use crate::objects::{ObjectKind, parse_page};
 use crate::token::{self, Grant};
 
-/// What HubSpot lists, and the read scope each needs.
-const OBJECT_TYPES: &[ObjectType] = &[
-    ObjectType {
-        id: "contacts",
-        scopes: &["crm.objects.contacts.read"],
-    },
-    ObjectType {
-        id: "companies",
-        scopes: &["crm.objects.companies.read"],
-    },
-    ObjectType {
-        id: "deals",
-        scopes: &["crm.objects.deals.read"],
-    },
-];
+/// HubSpot, as servers and UIs see it.
+pub const INFO: ProviderInfo = ProviderInfo {
+    id: "hubspot",
+    name: "HubSpot",
+    description: "CRM contacts, companies and deals from your HubSpot portal.",
+    object_types: &[
+        ObjectType {
+            id: "contacts",
+            noun: "contact",
+            scopes: &["crm.objects.contacts.read"],
+        },
+        ObjectType {
+            id: "companies",
+            noun: "company",
+            scopes: &["crm.objects.companies.read"],
+        },
+        ObjectType {
+            id: "deals",
+            noun: "deal",
+            scopes: &["crm.objects.deals.read"],
+        },
+    ],
+    columns: &[
+        Column {
+            key: "id",
+            label: "ID",
+        },
+        Column {
+            key: "title",
+            label: "Name",
+        },
+        Column {
+            key: "email",
+            label: "Email",
+        },
+    ],
+    permissions: &[
+        "Read your CRM contacts (names and email addresses)",
+        "See which portal and user granted access",
+    ],
+    logo_svg: include_str!("logo.svg"),
+    pkce: true,
+};
 
 const USER_AGENT: &str = concat!("vs-integrations-hubspot/", env!("CARGO_PKG_VERSION"));
 
@@ -41,13 +69,19 @@ const USER_AGENT: &str = concat!("vs-integrations-hubspot/", env!("CARGO_PKG_VER
 pub struct HubSpot {
     config: HubSpotConfig,
     http: reqwest::Client,
+    /// [`INFO`], with PKCE as configured (only the 2026-03 API takes it).
+    info: ProviderInfo,
 }
 
 impl HubSpot {
     /// The provider with `config`, sending requests through `http` (share one pooled client,
     /// built with [`HubSpot::http_client`], across the process).
     pub fn new(config: HubSpotConfig, http: reqwest::Client) -> Self {
-        Self { config, http }
+        let info = ProviderInfo {
+            pkce: config.pkce,
+            ..INFO
+        };
+        Self { config, http, info }
     }
 
     /// An HTTP client fit for HubSpot: no redirects followed (a token request must never be
@@ -179,20 +213,8 @@ impl HubSpot {
 
 #[async_trait]
 impl Integration for HubSpot {
-    fn id(&self) -> &'static str {
-        "hubspot"
-    }
-
-    fn display_name(&self) -> &'static str {
-        "HubSpot"
-    }
-
-    fn supports_pkce(&self) -> bool {
-        self.config.pkce
-    }
-
-    fn object_types(&self) -> &'static [ObjectType] {
-        OBJECT_TYPES
+    fn info(&self) -> &ProviderInfo {
+        &self.info
     }
 
     /// HubSpot's `after` cursors are numeric.

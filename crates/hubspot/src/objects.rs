@@ -194,6 +194,7 @@ pub(crate) fn parse_page(
                 title: kind.title(&id, &properties),
                 item_type: Some(kind.item_type().to_owned()),
                 url,
+                parent_id: None,
                 created_at: timestamp(record.created_at.as_deref()),
                 updated_at: timestamp(record.updated_at.as_deref()),
                 properties,

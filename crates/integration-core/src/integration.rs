@@ -1,15 +1,18 @@
 //! The seam between the provider-agnostic machinery and one provider.
 //!
-//! A provider implements only what differs between providers: where its consent page and token
-//! endpoint are, how its token responses and errors look, and how its records map to
-//! [`IntegrationItem`](crate::IntegrationItem). Refresh-before-expiry, refresh-and-retry on 401,
-//! rate-limit waits, backoff, deadlines, single-flight refresh and the browser-bound OAuth flow
-//! live once, in [`Connector`](crate::Connector).
+//! A provider implements only what differs between providers: its metadata, its consent URL and
+//! code exchange (usually two lines each with the [`kit`](crate::kit)'s `OAuthClient`), and how
+//! its records map to [`IntegrationItem`](crate::IntegrationItem). Refresh-before-expiry,
+//! refresh-and-retry on 401, rate-limit waits, backoff, deadlines, single-flight refresh and the
+//! browser-bound OAuth flow live once, in [`Connector`](crate::Connector).
 //!
-//! Each async method makes exactly one HTTP request and reports failures as semantic [`Error`]s;
-//! it must not retry on its own.
+//! Four methods are required; `refresh` (default: the grant cannot be refreshed, reconnect) and
+//! `revoke` (default: nothing to revoke) have defaults. Each async method makes one HTTP request
+//! (plus, for `exchange_code`, an optional best-effort lookup of account details) and reports
+//! failures as semantic [`Error`]s; it must not retry on its own.
 
 use async_trait::async_trait;
+use serde::Serialize;
 use url::Url;
 
 use crate::{
@@ -20,47 +23,65 @@ use crate::{
 /// A kind of record a provider lists (HubSpot: contacts, companies, deals), and the scopes a
 /// grant needs to read it. Declared by the provider so that a request for a kind it does not
 /// offer, or one the user did not grant, is refused before any provider call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObjectType {
     /// The value of `object_type` in requests (`"contacts"`).
     pub id: &'static str,
-    /// Any one of these granted scopes allows reading it.
+    /// What one record is called in a UI (`"contact"`).
+    pub noun: &'static str,
+    /// Any one of these granted scopes allows reading it (empty: no scope needed).
     pub scopes: &'static [&'static str],
+}
+
+/// A column a UI shows for a provider's items: `key` is an [`IntegrationItem`] field (`id`,
+/// `title`, `item_type`, `parent_id`, `updated_at`) or a `properties` key (`email`).
+///
+/// [`IntegrationItem`]: crate::IntegrationItem
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Column {
+    /// Field or property name.
+    pub key: &'static str,
+    /// Header text.
+    pub label: &'static str,
+}
+
+/// Everything a server and a UI need to know about a provider, declared once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProviderInfo {
+    /// Stable, URL-safe id used in routes, storage keys and settings (`"hubspot"`; settings
+    /// are `HUBSPOT_CLIENT_ID`…).
+    pub id: &'static str,
+    /// Human name (`"HubSpot"`).
+    pub name: &'static str,
+    /// One sentence on what connecting it gives.
+    pub description: &'static str,
+    /// The kinds of records offered, the default first. Empty means one unnamed kind: the
+    /// `object_type` of a query is then refused.
+    pub object_types: &'static [ObjectType],
+    /// Columns for a UI's table, in order.
+    pub columns: &'static [Column],
+    /// What the user grants, in plain words, for the pre-connect page.
+    pub permissions: &'static [&'static str],
+    /// The logo as a self-contained SVG document (a UI shows it as an image).
+    pub logo_svg: &'static str,
+    /// Whether the provider accepts PKCE (S256).
+    pub pkce: bool,
 }
 
 /// One OAuth2 provider.
 #[async_trait]
 pub trait Integration: Send + Sync + std::fmt::Debug {
-    /// Stable, URL-safe id used in routes and storage keys (`"hubspot"`).
-    fn id(&self) -> &'static str;
-
-    /// Human name for UIs (`"HubSpot"`).
-    fn display_name(&self) -> &'static str;
-
-    /// The kinds of records offered, the default first. Empty means "one unnamed kind": the
-    /// `object_type` of a query is then refused.
-    fn object_types(&self) -> &'static [ObjectType] {
-        &[]
-    }
-
-    /// Whether the provider accepts PKCE (S256). When it does, the connector sends a challenge on
-    /// the consent URL and the verifier on the code exchange.
-    fn supports_pkce(&self) -> bool {
-        false
-    }
-
-    /// Whether `cursor` has the shape this provider's cursors have. A cursor it could never have
-    /// issued is refused as a client error instead of being sent upstream.
-    fn accepts_cursor(&self, cursor: &Cursor) -> bool {
-        let _ = cursor;
-        true
-    }
+    /// What the provider is, declared once.
+    fn info(&self) -> &ProviderInfo;
 
     /// The consent page to send the user to.
     fn authorization_url(&self, request: &AuthorizationRequest<'_>) -> Result<Url, Error>;
 
-    /// Trades an authorization code for credentials (with the PKCE verifier when
-    /// [`supports_pkce`](Self::supports_pkce)).
+    /// Trades an authorization code for credentials (with the PKCE verifier when the provider
+    /// supports PKCE).
     async fn exchange_code(
         &self,
         code: &AuthorizationCode,
@@ -68,14 +89,51 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
         pkce_verifier: Option<&PkceVerifier>,
     ) -> Result<Credentials, Error>;
 
-    /// Mints a fresh access token. A grant the provider rejects for good is
-    /// [`Error::ReauthRequired`]. Only called when the credentials carry a refresh token.
-    async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, Error>;
-
     /// Fetches one page of items.
     async fn list_items(&self, credentials: &Credentials, query: &ItemQuery)
     -> Result<Page, Error>;
 
-    /// Revokes the grant at the provider, where the provider supports it.
-    async fn revoke(&self, credentials: &Credentials) -> Result<(), Error>;
+    /// Mints a fresh access token. Only called when the credentials carry a refresh token. A
+    /// grant the provider rejects for good is [`Error::ReauthRequired`]. Default: providers
+    /// whose grants cannot be refreshed ask the user to reconnect.
+    async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, Error> {
+        let _ = credentials;
+        Err(Error::ReauthRequired {
+            reason: format!("{} connections cannot be refreshed", self.info().name),
+        })
+    }
+
+    /// Revokes the grant at the provider, where the provider supports it. Default: nothing to
+    /// revoke (the user removes the app at the provider).
+    async fn revoke(&self, credentials: &Credentials) -> Result<(), Error> {
+        let _ = credentials;
+        Ok(())
+    }
+
+    /// Whether `cursor` has the shape this provider's cursors have. A cursor it could never have
+    /// issued is refused as a client error instead of being sent upstream. Default: any.
+    fn accepts_cursor(&self, cursor: &Cursor) -> bool {
+        let _ = cursor;
+        true
+    }
+
+    /// `info().id`.
+    fn id(&self) -> &'static str {
+        self.info().id
+    }
+
+    /// `info().name`.
+    fn display_name(&self) -> &'static str {
+        self.info().name
+    }
+
+    /// `info().object_types`.
+    fn object_types(&self) -> &'static [ObjectType] {
+        self.info().object_types
+    }
+
+    /// `info().pkce`.
+    fn supports_pkce(&self) -> bool {
+        self.info().pkce
+    }
 }

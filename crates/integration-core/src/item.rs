@@ -23,6 +23,9 @@ pub struct IntegrationItem {
     /// Link to the record in the provider's own UI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The id of the item this one belongs to (an Airtable table's base, a Notion page's parent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
     /// When the record was created at the provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
@@ -118,6 +121,7 @@ mod tests {
             properties: serde_json::Map::new(),
             item_type: None,
             url: None,
+            parent_id: None,
             created_at: None,
             updated_at: None,
         };

@@ -8,6 +8,8 @@ mod error;
 mod ids;
 mod integration;
 mod item;
+#[cfg(feature = "kit")]
+pub mod kit;
 pub mod retry;
 mod store;
 
@@ -19,7 +21,7 @@ pub use connector::{ConnectionInfo, Connector, ConnectorOptions};
 pub use credentials::Credentials;
 pub use error::{Error, StoreError};
 pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};
-pub use integration::{Integration, ObjectType};
+pub use integration::{Column, Integration, ObjectType, ProviderInfo};
 pub use item::{Cursor, IntegrationItem, ItemQuery, Page};
 pub use retry::RetryPolicy;
 pub use store::{CredentialStore, LockToken, credentials_key};

@@ -1,0 +1,316 @@
+//! One request, read safely, with failures in the semantic [`Error`].
+//!
+//! What every provider got wrong when it wrote this itself: following redirects (a token request
+//! replayed to wherever a 3xx points), reading unbounded bodies, putting the request URL (which
+//! may hold a token) into error text, and trusting a provider's error message not to echo what
+//! we sent. Here each is handled once.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+use crate::retry::parse_retry_after;
+
+/// Largest success body read (a page of records with many properties is well under this).
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+/// Largest error body read; providers' error documents are a few hundred bytes.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+/// Longest provider message passed on in an [`Error`].
+const MAX_MESSAGE: usize = 300;
+
+/// An HTTP client fit for talking to a provider: no redirects followed, `timeout` per request,
+/// a shorter connect timeout, and `user_agent`. Build one per process and share it.
+///
+/// # Panics
+///
+/// Like `reqwest::Client::new`, if the TLS backend cannot be initialised.
+pub fn client(timeout: Duration, user_agent: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .user_agent(user_agent.to_owned())
+        .build()
+        .expect("the TLS backend initialises")
+}
+
+/// A provider's answer: status, headers and the body if it was within the limit.
+#[derive(Debug)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body; `None` when it exceeded the limit for its status.
+    pub body: Option<Vec<u8>>,
+}
+
+impl Response {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body parsed as `T`; [`Error::InvalidResponse`] naming `what` if it is too large or
+    /// not the documented JSON (the body itself is never quoted).
+    pub fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, Error> {
+        let body = self
+            .body
+            .as_deref()
+            .ok_or_else(|| Error::InvalidResponse(format!("{what} exceeds the size limit")))?;
+        serde_json::from_slice(body).map_err(|e| {
+            Error::InvalidResponse(format!(
+                "{what} is not the documented JSON ({})",
+                json_reason(&e)
+            ))
+        })
+    }
+
+    /// The `Retry-After` wait, when the provider said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()))
+    }
+
+    /// The standard meaning of a non-2xx answer: 401 → [`Error::Unauthorized`], 429 →
+    /// [`Error::RateLimited`] (with `Retry-After`), 5xx → [`Error::Upstream`], another 4xx with a
+    /// recognisable error document → [`Error::Rejected`], else [`Error::Upstream`].
+    pub fn error(&self) -> Error {
+        match self.status {
+            401 => Error::Unauthorized,
+            429 => Error::RateLimited {
+                retry_after: self.retry_after(),
+            },
+            400..=499 => match ProviderError::parse(self.body.as_deref()) {
+                Some(ProviderError {
+                    code: Some(code),
+                    message,
+                }) => Error::Rejected {
+                    code,
+                    message: truncate(&message),
+                },
+                _ => Error::Upstream {
+                    status: self.status,
+                },
+            },
+            status => Error::Upstream { status },
+        }
+    }
+}
+
+/// Sends one request and reads the body up to [`MAX_BODY`] (2xx) or [`MAX_ERROR_BODY`].
+pub async fn send(request: reqwest::RequestBuilder) -> Result<Response, Error> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(e.without_url()))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let limit = if (200..300).contains(&status) {
+        MAX_BODY
+    } else {
+        MAX_ERROR_BODY
+    };
+    let body = read_body(response, limit).await?;
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// A transport failure, described without the request URL (reqwest's `Display` prints it, and
+/// URLs may carry tokens).
+pub fn transport_error(error: reqwest::Error) -> Error {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_body() || error.is_decode() {
+        "reading the response failed"
+    } else {
+        "request failed"
+    };
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    if detail.is_empty() {
+        Error::Unavailable(kind.to_owned())
+    } else {
+        Error::Unavailable(format!("{kind}: {}", truncate(&detail)))
+    }
+}
+
+async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, Error> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(e.without_url()))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// An error document in any of the shapes providers use: RFC 6749's `{error,
+/// error_description}`, `{code, message}` (Notion), `{error: {type, message}}` (Airtable),
+/// `{status, message, category}` (HubSpot).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProviderError {
+    /// The most specific machine-readable code found.
+    pub code: Option<String>,
+    /// The human message (not truncated; may echo input: scrub before showing).
+    pub message: String,
+}
+
+impl ProviderError {
+    /// Reads `body`; `None` if it is not a JSON object.
+    pub fn parse(body: Option<&[u8]>) -> Option<Self> {
+        let value: serde_json::Value = serde_json::from_slice(body?).ok()?;
+        let object = value.as_object()?;
+        let text = |v: Option<&serde_json::Value>| {
+            v.and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let nested = object.get("error").and_then(|e| e.as_object());
+        let code = match nested {
+            Some(inner) => text(inner.get("type")).or_else(|| text(inner.get("code"))),
+            None => text(object.get("error")),
+        }
+        .or_else(|| text(object.get("code")))
+        .or_else(|| text(object.get("status")).filter(|s| !s.eq_ignore_ascii_case("error")))
+        .or_else(|| text(object.get("category")));
+        let message = nested
+            .and_then(|inner| text(inner.get("message")))
+            .or_else(|| text(object.get("error_description")))
+            .or_else(|| text(object.get("message")))
+            .unwrap_or_default();
+        Some(Self { code, message })
+    }
+}
+
+/// `text` with every occurrence of each (non-empty) secret replaced by `[redacted]`, then cut to
+/// a few hundred characters. Scrub before cutting: a secret across the cut would otherwise leak
+/// its prefix.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut text = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        text = text.replace(secret, "[redacted]");
+    }
+    truncate(&text)
+}
+
+/// `text`, cut to a few hundred characters.
+pub fn truncate(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+/// A short reason a body did not parse, without quoting the body.
+pub fn json_reason(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "malformed JSON",
+        serde_json::error::Category::Data => "missing or mistyped fields",
+        serde_json::error::Category::Eof => "truncated JSON",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: HeaderMap::new(),
+            body: Some(body.as_bytes().to_vec()),
+        }
+    }
+
+    #[test]
+    fn error_documents_of_every_shape_are_understood() {
+        let cases = [
+            (
+                r#"{"error":"invalid_grant","error_description":"d"}"#,
+                "invalid_grant",
+                "d",
+            ),
+            (
+                r#"{"object":"error","status":400,"code":"validation_error","message":"m"}"#,
+                "validation_error",
+                "m",
+            ),
+            (
+                r#"{"error":{"type":"INVALID_REQUEST","message":"m"}}"#,
+                "INVALID_REQUEST",
+                "m",
+            ),
+            (
+                r#"{"status":"error","message":"m","category":"VALIDATION_ERROR"}"#,
+                "VALIDATION_ERROR",
+                "m",
+            ),
+            (
+                r#"{"status":"BAD_REFRESH_TOKEN","message":"m"}"#,
+                "BAD_REFRESH_TOKEN",
+                "m",
+            ),
+        ];
+        for (body, code, message) in cases {
+            let parsed = ProviderError::parse(Some(body.as_bytes())).unwrap();
+            assert_eq!(parsed.code.as_deref(), Some(code), "{body}");
+            assert_eq!(parsed.message, message, "{body}");
+        }
+        assert!(ProviderError::parse(Some(b"<html>")).is_none());
+    }
+
+    #[test]
+    fn statuses_map_to_the_semantic_errors() {
+        assert!(matches!(answer(401, "").error(), Error::Unauthorized));
+        assert!(matches!(answer(429, "").error(), Error::RateLimited { .. }));
+        assert!(matches!(
+            answer(503, "").error(),
+            Error::Upstream { status: 503 }
+        ));
+        assert!(matches!(
+            answer(404, "nope").error(),
+            Error::Upstream { status: 404 }
+        ));
+        assert!(matches!(
+            answer(400, r#"{"code":"validation_error","message":"m"}"#).error(),
+            Error::Rejected { code, .. } if code == "validation_error"
+        ));
+    }
+
+    #[test]
+    fn scrubbing_happens_before_truncation() {
+        let secret = "s".repeat(20);
+        let text = format!("{}{secret}", "x".repeat(290));
+        let scrubbed = scrub(&text, &[&secret]);
+        assert!(!scrubbed.contains("sssss"), "{scrubbed}");
+    }
+}

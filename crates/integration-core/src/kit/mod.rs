@@ -1,0 +1,17 @@
+//! The provider kit (feature `kit`): what every provider needs and nobody should write twice.
+//!
+//! - [`http`]: a redirect-free client, one request with a bounded body and URL-free transport
+//!   errors, the standard status → [`Error`](crate::Error) mapping, error documents of every
+//!   common shape, secret scrubbing.
+//! - [`oauth`]: the authorization-code grant with PKCE, configured per provider (credentials in
+//!   the body or Basic, form or JSON token bodies, provider error codes mapped to RFC 6749's).
+//! - [`ProviderFactory`] and [`ProviderSettings`]: providers built from a list, with settings by
+//!   convention (`{ID}_CLIENT_ID`, `{ID}_CLIENT_SECRET`, `{ID}_REDIRECT_URI`, `{ID}_SCOPES`,
+//!   `{ID}_{NAME}_URL`).
+
+mod factory;
+pub mod http;
+pub mod oauth;
+
+pub use factory::{Configured, ProviderFactory, ProviderSettings, SettingsProblem};
+pub use oauth::{ClientAuth, OAuthClient, OAuthConfig, Token, TokenBody};

@@ -1,0 +1,62 @@
+//! The providers a server offers, in display order. Adding a provider is its crate, a dependency
+//! line in this crate's `Cargo.toml`, and one line in [`all`].
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+
+use actix_web::web;
+use sandbox_kit::{ProviderSandbox, RegisteredClient, Registration, join};
+use url::Url;
+
+/// Every provider, in display order.
+pub fn all() -> Vec<Registration> {
+    vec![HUBSPOT]
+}
+
+/// HubSpot: its sandbox is the full-fidelity `hubspot-sandbox` crate, adapted here.
+const HUBSPOT: Registration = Registration {
+    factory: &hubspot::FACTORY,
+    sandbox: Some(hubspot_sandbox),
+};
+
+fn hubspot_sandbox(client: RegisteredClient) -> Box<dyn ProviderSandbox> {
+    Box::new(HubSpotSandbox(hubspot_sandbox::Sandbox::new(
+        hubspot_sandbox::SandboxConfig {
+            clients: vec![hubspot_sandbox::RegisteredClient {
+                client_id: client.client_id,
+                client_secret: client.client_secret,
+                redirect_uris: client.redirect_uris,
+            }],
+            ..hubspot_sandbox::SandboxConfig::default()
+        },
+    )))
+}
+
+/// The HubSpot sandbox as a [`ProviderSandbox`]; [`HubSpotSandbox::inner`] reaches its admin API.
+#[derive(Debug, Clone)]
+pub struct HubSpotSandbox(pub hubspot_sandbox::Sandbox);
+
+impl ProviderSandbox for HubSpotSandbox {
+    fn configure(&self, cfg: &mut web::ServiceConfig) {
+        self.0.configure(cfg);
+    }
+
+    fn urls(&self, root: &Url) -> BTreeMap<String, Url> {
+        BTreeMap::from([
+            ("auth".to_owned(), join(root, "/oauth/authorize")),
+            ("api_base".to_owned(), root.clone()),
+            ("web_base".to_owned(), root.clone()),
+        ])
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl HubSpotSandbox {
+    /// The sandbox itself.
+    pub fn inner(&self) -> &hubspot_sandbox::Sandbox {
+        &self.0
+    }
+}

@@ -1,0 +1,53 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+
+use actix_web::web;
+use integration_core::kit::ProviderFactory;
+use url::Url;
+
+/// The OAuth client a sandbox accepts (the server registers its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredClient {
+    /// The client id the provider will send.
+    pub client_id: String,
+    /// The client secret the provider will send.
+    pub client_secret: String,
+    /// Redirect URIs the client may use; matched exactly.
+    pub redirect_uris: Vec<String>,
+}
+
+/// A provider look-alike a server mounts at `/_sandbox/{id}` in development when the provider
+/// has no credentials, so every provider works on a fresh machine.
+pub trait ProviderSandbox: Send + Sync + std::fmt::Debug {
+    /// Adds the sandbox's routes (relative to its mount point).
+    fn configure(&self, cfg: &mut web::ServiceConfig);
+
+    /// The provider's URL settings that point it at this sandbox mounted at `root`
+    /// (`auth`, `token`, `api_base`… as in `{ID}_{NAME}_URL`).
+    fn urls(&self, root: &Url) -> BTreeMap<String, Url>;
+
+    /// The concrete sandbox, for tests and admin tools that know its type.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// Builds a provider's sandbox for the server's client.
+pub type SandboxBuilder = fn(RegisteredClient) -> Box<dyn ProviderSandbox>;
+
+/// What a provider crate exports for servers: its factory and its development sandbox.
+#[derive(Debug, Clone, Copy)]
+pub struct Registration {
+    /// Builds the provider from its settings.
+    pub factory: &'static dyn ProviderFactory,
+    /// Builds its sandbox, if it has one.
+    pub sandbox: Option<SandboxBuilder>,
+}
+
+/// `root` with `path` appended to its path (keeping any prefix such as `/_sandbox/notion`).
+pub fn join(root: &Url, path: &str) -> Url {
+    let mut url = root.clone();
+    let joined = format!("{}{}", root.path().trim_end_matches('/'), path);
+    url.set_path(&joined);
+    url
+}
