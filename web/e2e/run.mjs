@@ -543,6 +543,7 @@ async function main() {
               (await page.locator('th[aria-sort="ascending"]').count()) === 1,
               'the sorted column says aria-sort=ascending',
             );
+            assert(!(await page.getByLabel('Sort').isVisible()), 'no second sort control on a wide screen');
             await page.getByRole('button', { name: /^Email/ }).click();
             await page.getByRole('button', { name: /^Email/ }).click();
           },
@@ -648,6 +649,12 @@ async function main() {
               assert(overflow <= 0, `no horizontal scrolling at 360 px (overflow ${overflow} px)`);
               const height = await mobile.evaluate(() => document.documentElement.scrollHeight);
               assert(height < 4000, `250 contacts do not make the page endless (${height} px)`);
+              // The column headers are hidden on a phone; the Sort menu replaces them.
+              await mobile.getByLabel('Sort').selectOption('email:ascending');
+              const emails = await mobile.locator('table tbody tr .table__email').allTextContents();
+              const sorted = [...emails].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base', numeric: true }));
+              assert(JSON.stringify(emails) === JSON.stringify(sorted), 'Sort menu sorts by e-mail at 360 px');
+              await mobile.getByLabel('Sort').selectOption('');
               await shot(mobile, 'hubspot-connected-mobile-360-full', { fullPage: true });
             } finally {
               await mobile.context().close();

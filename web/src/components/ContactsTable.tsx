@@ -78,6 +78,7 @@ export function ContactsTable({
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; dir: SortDir } | null>(null);
   const searchId = useId();
+  const sortId = useId();
 
   const rows = useMemo(() => {
     const needle = query.trim().toLowerCase();
@@ -132,6 +133,26 @@ export function ContactsTable({
             Skip to the end of the table
           </button>
         )}
+        {/* Phones hide the column headers; this is their sort control. */}
+        <span className="table-toolbar__sort">
+          <label htmlFor={sortId}>Sort</label>
+          <select
+            id={sortId}
+            className="input"
+            value={sort ? `${sort.key}:${sort.dir}` : ''}
+            onChange={(event) => {
+              const [key, dir] = event.target.value.split(':') as [SortKey, SortDir];
+              setSort(event.target.value ? { key, dir } : null);
+            }}
+          >
+            <option value="">As HubSpot lists them</option>
+            <option value="name:ascending">Name A–Z</option>
+            <option value="name:descending">Name Z–A</option>
+            <option value="email:ascending">Email A–Z</option>
+            <option value="email:descending">Email Z–A</option>
+            <option value="id:ascending">ID</option>
+          </select>
+        </span>
         <button
           type="button"
           className="btn btn--secondary table-toolbar__export"
