@@ -1,10 +1,12 @@
 import { screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { isCrossOrigin } from '../api/client';
 import { EXPIRED_MESSAGE, READY_MESSAGE, TOKEN_MESSAGE, installGlobalSetter } from '../auth/embed';
-import { integrationsResponse, problem } from '../test/fixtures';
+import { browser } from '../browser';
+import { CONSENT_URL, integrationsResponse, problem } from '../test/fixtures';
 import { renderApp } from '../test/render';
-import { problemResponse, server } from '../test/server';
+import { notConnectedHandlers, problemResponse, server } from '../test/server';
 
 const HOST = 'https://host.example';
 /** A JWT-shaped token for sub "ada" (the UI never verifies it; the server does). */
@@ -100,6 +102,43 @@ describe('embedded (AUTH_MODE=jwt)', () => {
     fromParent({ type: TOKEN_MESSAGE, token: TOKEN });
     await waitFor(() => expect(parent.postMessage).toHaveBeenCalledWith({ type: EXPIRED_MESSAGE }, HOST));
     expect(await screen.findByRole('heading', { name: 'Waiting for sign-in from the host page' })).toBeInTheDocument();
+  });
+
+  it('connecting asks for the consent URL with the Bearer token; no token or user id ever goes into a URL', async () => {
+    const urls: string[] = [];
+    const authHeaders: (string | null)[] = [];
+    server.events.on('request:start', ({ request }) => {
+      urls.push(request.url);
+    });
+    server.use(
+      jwtConfig(),
+      ...notConnectedHandlers,
+      http.get('/api/integrations/hubspot/authorize', ({ request }) => {
+        authHeaders.push(request.headers.get('Authorization'));
+        return HttpResponse.json({ url: CONSENT_URL });
+      }),
+    );
+    vi.stubGlobal('open', vi.fn(() => null)); // popups blocked: the tab itself goes to the consent page
+    const assign = vi.spyOn(browser, 'assign').mockImplementation(() => undefined);
+    const { user } = renderApp('/integrations/hubspot');
+    await screen.findByRole('heading', { name: 'Waiting for sign-in from the host page' });
+    await waitFor(() => expect(parent.postMessage).toHaveBeenCalled());
+    fromParent({ type: TOKEN_MESSAGE, token: TOKEN });
+    await user.click(await screen.findByRole('button', { name: 'Connect HubSpot' }));
+    await waitFor(() => expect(assign).toHaveBeenCalledWith(CONSENT_URL));
+    expect(authHeaders).toEqual([`Bearer ${TOKEN}`]);
+    server.events.removeAllListeners();
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) {
+      expect(url).not.toContain(TOKEN);
+      expect(url).not.toContain('user_id');
+    }
+  });
+
+  it('sends cookies (the OAuth binding cookie) only when the API is on another origin', () => {
+    expect(isCrossOrigin('')).toBe(false);
+    expect(isCrossOrigin(window.location.origin)).toBe(false);
+    expect(isCrossOrigin('https://api.example.com')).toBe(true);
   });
 
   it('in dev mode the user-id field is there and no token is asked for', async () => {

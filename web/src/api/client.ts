@@ -174,7 +174,7 @@ function toApiError(error: unknown): ApiError {
 }
 
 /** Cookies (the OAuth flow's binding cookie) must go along when the API is on another origin. */
-function isCrossOrigin(base: string): boolean {
+export function isCrossOrigin(base: string): boolean {
   if (base === '') return false;
   try {
     return new URL(base, window.location.href).origin !== window.location.origin;
