@@ -283,6 +283,15 @@ describe('a human card', () => {
     expect(section).toHaveTextContent(/Disconnect at any time/);
   });
 
+  it('pressing Connecting… again does not start a second flow', async () => {
+    const { open } = stubPopup();
+    server.use(...notConnectedHandlers);
+    const { user } = renderApp('/integrations/hubspot');
+    await user.click(await screen.findByRole('button', { name: 'Connect HubSpot' }));
+    await user.click(screen.getByRole('button', { name: 'Connecting…' }));
+    expect(open).toHaveBeenCalledTimes(1);
+  });
+
   it('offers to reopen the HubSpot window while connecting', async () => {
     const { popup } = stubPopup();
     const focus = vi.fn();

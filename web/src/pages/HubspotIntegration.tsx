@@ -157,10 +157,13 @@ export function HubspotIntegration() {
   const oauth = useOAuthFlow(PROVIDER, { initialResult, onResult });
   const { start: startOAuth, cancel: cancelOAuth, reopen: reopenOAuth, reset: resetOAuth } = oauth;
 
+  const connecting = oauth.state.phase === 'connecting' || oauth.state.phase === 'redirecting';
   const connect = useCallback(() => {
+    // The button stays focusable while connecting (aria-disabled), so ignore presses here.
+    if (connecting) return;
     setLocalNotice(null);
     startOAuth();
-  }, [startOAuth]);
+  }, [startOAuth, connecting]);
 
   // A result carried over from the full-page redirect is shown once, not on every reload.
   useEffect(() => {
@@ -190,8 +193,6 @@ export function HubspotIntegration() {
   if (oauth.state.phase === 'done' && oauth.state.result.error === 'invalid_state' && view === 'connected') {
     notice = null;
   }
-  const connecting = oauth.state.phase === 'connecting' || oauth.state.phase === 'redirecting';
-
   // Move focus to an outcome when one arrives, so keyboard and screen reader users land on it.
   const noticeId = notice?.id ?? null;
   const noticeTone = notice?.tone ?? null;
