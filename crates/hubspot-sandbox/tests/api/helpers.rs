@@ -206,6 +206,26 @@ impl TestSandbox {
         request.send().await.expect("GET objects")
     }
 
+    pub async fn search(&self, object: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut request = self
+            .http
+            .post(self.url(&format!("/crm/v3/objects/{object}/search")))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("POST search")
+    }
+
+    pub async fn admin_post(&self, path: &str, body: &Value) -> Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST admin")
+    }
+
     pub async fn get_url(&self, url: &str, token: &str) -> Response {
         self.http
             .get(url)

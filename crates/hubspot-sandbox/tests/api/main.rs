@@ -12,4 +12,6 @@ mod oauth;
 mod oauth2026;
 mod rate_limit;
 mod routes;
+mod scale;
 mod schema;
+mod search;
