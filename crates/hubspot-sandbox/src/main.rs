@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 
 use hubspot_sandbox::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, RegisteredClient, Sandbox, SandboxConfig,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, RateLimit, RegisteredClient, Sandbox, SandboxConfig,
 };
 
 fn env_number(name: &str, default: usize) -> std::io::Result<usize> {
@@ -18,8 +18,15 @@ fn env_number(name: &str, default: usize) -> std::io::Result<usize> {
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let bind = std::env::var("SANDBOX_BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:8090".to_owned());
+    let daily = env_number("SANDBOX_DAILY_LIMIT", 0)?;
+    let search = env_number("SANDBOX_SEARCH_RATE_LIMIT", 5)?;
     let mut config = SandboxConfig {
         contacts: env_number("SANDBOX_CONTACTS", 250)?,
+        daily_limit: (daily > 0).then_some(daily as u64),
+        search_rate_limit: (search > 0).then(|| RateLimit {
+            max_requests: u32::try_from(search).unwrap_or(u32::MAX),
+            ..RateLimit::search()
+        }),
         ..SandboxConfig::default()
     };
     let mut client = RegisteredClient::default();
