@@ -117,6 +117,14 @@ impl std::io::Write for LogBuffer {
     }
 }
 
+/// The in-process HubSpot sandbox, when HubSpot is served by it.
+fn hubspot_sandbox_of(app: &Application) -> Option<hubspot_sandbox::Sandbox> {
+    app.sandbox("hubspot")?
+        .as_any()
+        .downcast_ref::<providers::HubSpotSandbox>()
+        .map(|s| s.inner().clone())
+}
+
 fn capture_logs() {
     let buffer = LOGS.get_or_init(Default::default).clone();
     // Everything the server, the sandbox and our crates log, at every level; not wiremock's own
@@ -150,7 +158,7 @@ pub async fn spawn_app_with(hubspot_vars: Vec<(String, String)>, options: AppOpt
         .await
         .expect("app builds");
     let address = app.base_url().clone();
-    let sandbox = app.sandbox().cloned();
+    let sandbox = hubspot_sandbox_of(&app);
     tokio::spawn(app.run_until_stopped());
 
     let store = RedisTokenStore::new(
@@ -426,7 +434,7 @@ pub async fn spawn_app_behind_proxy(
         .await
         .expect("app builds");
     let address = Url::parse(&format!("http://127.0.0.1:{}", app.port())).expect("local url");
-    let sandbox = app.sandbox().cloned();
+    let sandbox = hubspot_sandbox_of(&app);
     tokio::spawn(app.run_until_stopped());
     let store = RedisTokenStore::new(
         RedisStoreConfig::new(redis_url())

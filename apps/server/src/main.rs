@@ -27,9 +27,10 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    if app.sandbox().is_some() {
+    for id in app.sandboxed() {
         tracing::warn!(
-            "SANDBOX MODE: no HUBSPOT_CLIENT_ID is configured, so HubSpot is the bundled sandbox at {}_sandbox/hubspot (fake data, no real accounts)",
+            "SANDBOX MODE: no {}_CLIENT_ID is configured, so {id} is its bundled sandbox at {}_sandbox/{id} (fake data, no real accounts)",
+            id.to_ascii_uppercase(),
             app.base_url()
         );
     }

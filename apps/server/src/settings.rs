@@ -23,6 +23,9 @@ pub enum SettingsError {
     /// A variable is set to something unusable.
     #[error("{0} is invalid: {1}")]
     Invalid(&'static str, String),
+    /// A provider's variable is missing or malformed (named at run time: `NOTION_CLIENT_SECRET`).
+    #[error("{0} {1}")]
+    Provider(String, String),
     /// The configuration sources could not be read.
     #[error("could not read configuration: {0}")]
     Source(String),
@@ -46,42 +49,32 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where HubSpot is.
-#[derive(Debug, Clone)]
-pub enum HubSpotMode {
-    /// The real HubSpot with this app's credentials.
-    Live {
-        /// `HUBSPOT_CLIENT_ID`.
-        client_id: String,
-        /// `HUBSPOT_CLIENT_SECRET`.
-        client_secret: SecretString,
-    },
-    /// The bundled sandbox, mounted in this process at `/_sandbox/hubspot`.
+/// How a registered provider is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderMode {
+    /// `{ID}_CLIENT_ID` and `{ID}_CLIENT_SECRET` are set: the real provider.
+    Live,
+    /// Neither is set, in development: its bundled sandbox, mounted at `/_sandbox/{id}`.
     Sandbox,
+    /// Neither is set and there is no sandbox (or this is production): not offered.
+    Off,
 }
 
-/// HubSpot settings.
-#[derive(Debug, Clone)]
-pub struct HubSpotSettings {
-    /// Live or sandbox.
-    pub mode: HubSpotMode,
-    /// `HUBSPOT_REDIRECT_URI`; default: this server's callback route.
-    pub redirect_uri: Option<Url>,
-    /// `HUBSPOT_SCOPES` (space or comma separated); default `crm.objects.contacts.read oauth`.
-    pub scopes: Vec<String>,
-    /// `HUBSPOT_OPTIONAL_SCOPES`.
-    pub optional_scopes: Vec<String>,
-    /// `HUBSPOT_AUTH_URL`; default HubSpot's consent page (sandbox mode: the sandbox's).
-    pub auth_url: Option<Url>,
-    /// `HUBSPOT_TOKEN_URL`; default the token endpoint of `HUBSPOT_OAUTH_VERSION` (sandbox mode:
-    /// the sandbox's).
-    pub token_url: Option<Url>,
-    /// `HUBSPOT_API_BASE_URL`; default `https://api.hubapi.com` (sandbox mode: the sandbox).
-    pub api_base_url: Option<Url>,
-    /// `HUBSPOT_WEB_BASE_URL`: where record links point; default `https://app.hubspot.com`.
-    pub web_base_url: Option<Url>,
-    /// `HUBSPOT_OAUTH_VERSION`: `2026-03` (default) or `v1` (retired by HubSpot on 2027-02-16).
-    pub oauth_api: hubspot::OAuthApi,
+/// One registered provider and how it is served. Its own settings (`{ID}_CLIENT_ID`,
+/// `{ID}_SCOPES`, `{ID}_{NAME}_URL`…) are read by convention from [`Settings::provider_vars`].
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderChoice {
+    /// The provider crate's registration.
+    pub registration: sandbox_kit::Registration,
+    /// Live, sandbox or off.
+    pub mode: ProviderMode,
+}
+
+impl ProviderChoice {
+    /// The provider's id.
+    pub fn id(&self) -> &'static str {
+        self.registration.factory.info().id
+    }
 }
 
 /// How callers prove who they are.
@@ -172,8 +165,24 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Redis.
     pub redis: RedisSettings,
-    /// HubSpot.
-    pub hubspot: HubSpotSettings,
+    /// Every registered provider (`providers::all()`), in display order, and how it is served.
+    pub providers: Vec<ProviderChoice>,
+    /// The variables of the registered providers (`{ID}_…`), read by convention when each is
+    /// built (`integration_core::kit::ProviderSettings::from_vars`). Secrets among them are
+    /// never printed: `Debug` shows only the names.
+    pub provider_vars: ProviderVars,
+}
+
+/// Provider variables; `Debug` lists names only.
+#[derive(Clone, Default)]
+pub struct ProviderVars(pub HashMap<String, String>);
+
+impl std::fmt::Debug for ProviderVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.0.keys().collect();
+        names.sort();
+        f.debug_tuple("ProviderVars").field(&names).finish()
+    }
 }
 
 /// The raw variables, as strings, before validation.
@@ -193,16 +202,6 @@ struct Raw {
     redis_pool_size: Option<String>,
     redis_timeout_ms: Option<String>,
     redis_ca_cert: Option<String>,
-    hubspot_client_id: Option<String>,
-    hubspot_client_secret: Option<String>,
-    hubspot_redirect_uri: Option<String>,
-    hubspot_scopes: Option<String>,
-    hubspot_optional_scopes: Option<String>,
-    hubspot_auth_url: Option<String>,
-    hubspot_token_url: Option<String>,
-    hubspot_api_base_url: Option<String>,
-    hubspot_web_base_url: Option<String>,
-    hubspot_oauth_version: Option<String>,
     auth_mode: Option<String>,
     auth_jwt_secret: Option<String>,
     auth_jwt_public_key: Option<String>,
@@ -254,13 +253,19 @@ impl Settings {
     }
 
     fn from_source(vars: Option<HashMap<String, String>>) -> Result<Self, SettingsError> {
+        let all: HashMap<String, String> =
+            vars.clone().unwrap_or_else(|| std::env::vars().collect());
         let env = config::Environment::default().source(vars);
         let raw: Raw = config::Config::builder()
             .add_source(env)
             .build()
             .and_then(|c| c.try_deserialize())
             .map_err(|e| SettingsError::Source(e.to_string()))?;
-        Self::from_raw(raw)
+        let mut settings = Self::from_raw(raw)?;
+        let (providers, provider_vars) = provider_choices(settings.app_env, &all)?;
+        settings.providers = providers;
+        settings.provider_vars = provider_vars;
+        Ok(settings)
     }
 
     fn from_raw(mut raw: Raw) -> Result<Self, SettingsError> {
@@ -279,34 +284,6 @@ impl Settings {
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
             .parse()
             .map_err(|e| SettingsError::Invalid("BIND_ADDR", format!("{e}")))?;
-
-        let client_id = non_empty(raw.hubspot_client_id);
-        let client_secret = non_empty(raw.hubspot_client_secret);
-        let mode = match (client_id, client_secret) {
-            (Some(client_id), Some(secret)) => HubSpotMode::Live {
-                client_id,
-                client_secret: secret.into(),
-            },
-            (Some(_), None) => {
-                return Err(SettingsError::Missing(
-                    "HUBSPOT_CLIENT_SECRET",
-                    "it is required when HUBSPOT_CLIENT_ID is set",
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(SettingsError::Missing(
-                    "HUBSPOT_CLIENT_ID",
-                    "it is required when HUBSPOT_CLIENT_SECRET is set",
-                ));
-            }
-            (None, None) if app_env == AppEnv::Production => {
-                return Err(SettingsError::Missing(
-                    "HUBSPOT_CLIENT_ID",
-                    "production needs real HubSpot app credentials (the sandbox is for development only)",
-                ));
-            }
-            (None, None) => HubSpotMode::Sandbox,
-        };
 
         let token_encryption_key = non_empty(raw.token_encryption_key)
             .ok_or(SettingsError::Missing(
@@ -372,16 +349,6 @@ impl Settings {
                 ttl
             }
         };
-        let oauth_api = match non_empty(raw.hubspot_oauth_version.take()) {
-            None => hubspot::OAuthApi::default(),
-            Some(v) => hubspot::OAuthApi::parse(&v).ok_or_else(|| {
-                SettingsError::Invalid(
-                    "HUBSPOT_OAUTH_VERSION",
-                    format!("expected '2026-03' or 'v1', got '{v}'"),
-                )
-            })?,
-        };
-
         Ok(Settings {
             app_env,
             bind_addr,
@@ -423,25 +390,72 @@ impl Settings {
                 )?),
                 ca_cert_pem: non_empty(raw.redis_ca_cert).map(PathBuf::from),
             },
-            hubspot: HubSpotSettings {
-                mode,
-                redirect_uri: url_var("HUBSPOT_REDIRECT_URI", raw.hubspot_redirect_uri)?,
-                scopes: list_var(raw.hubspot_scopes)
-                    .unwrap_or_else(|| vec!["crm.objects.contacts.read".into(), "oauth".into()]),
-                optional_scopes: list_var(raw.hubspot_optional_scopes).unwrap_or_default(),
-                auth_url: url_var("HUBSPOT_AUTH_URL", raw.hubspot_auth_url)?,
-                token_url: url_var("HUBSPOT_TOKEN_URL", raw.hubspot_token_url)?,
-                api_base_url: url_var("HUBSPOT_API_BASE_URL", raw.hubspot_api_base_url)?,
-                web_base_url: url_var("HUBSPOT_WEB_BASE_URL", raw.hubspot_web_base_url)?,
-                oauth_api,
-            },
+            providers: Vec::new(),
+            provider_vars: ProviderVars::default(),
         })
     }
 
-    /// Whether HubSpot is the bundled sandbox.
+    /// Whether any provider is served by its bundled sandbox.
     pub fn sandbox_mode(&self) -> bool {
-        matches!(self.hubspot.mode, HubSpotMode::Sandbox)
+        self.providers
+            .iter()
+            .any(|p| p.mode == ProviderMode::Sandbox)
     }
+}
+
+/// How each registered provider is served, from its `{ID}_CLIENT_ID`/`{ID}_CLIENT_SECRET`;
+/// problems name the variable. Production serves live providers only, and needs at least one.
+fn provider_choices(
+    app_env: AppEnv,
+    all: &HashMap<String, String>,
+) -> Result<(Vec<ProviderChoice>, ProviderVars), SettingsError> {
+    use integration_core::kit::{Configured, ProviderSettings};
+    let registrations = providers::all();
+    let prefixes: Vec<String> = registrations
+        .iter()
+        .map(|r| {
+            format!(
+                "{}_",
+                r.factory.info().id.to_ascii_uppercase().replace('-', "_")
+            )
+        })
+        .collect();
+    let vars: HashMap<String, String> = all
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_uppercase();
+            prefixes.iter().any(|p| k.starts_with(p.as_str()))
+        })
+        .map(|(k, v)| (k.to_ascii_uppercase(), v.clone()))
+        .collect();
+    let mut choices = Vec::new();
+    for registration in registrations {
+        let id = registration.factory.info().id;
+        let configured = ProviderSettings::from_vars(id, &vars, "http://placeholder/")
+            .map_err(|p| SettingsError::Provider(p.variable, p.problem))?;
+        let mode = match configured {
+            Configured::Live(_) => ProviderMode::Live,
+            Configured::Unset { .. }
+                if app_env == AppEnv::Development && registration.sandbox.is_some() =>
+            {
+                ProviderMode::Sandbox
+            }
+            Configured::Unset { .. } => ProviderMode::Off,
+        };
+        choices.push(ProviderChoice { registration, mode });
+    }
+    if !choices.iter().any(|c| c.mode != ProviderMode::Off) {
+        let first = choices
+            .first()
+            .map_or("HUBSPOT".to_owned(), |c| c.id().to_ascii_uppercase());
+        return Err(SettingsError::Provider(
+            format!("{first}_CLIENT_ID"),
+            format!(
+                "is not set: production serves only providers with real app credentials, and none has them (set {first}_CLIENT_ID and {first}_CLIENT_SECRET, or another provider's)"
+            ),
+        ));
+    }
+    Ok((choices, ProviderVars(vars)))
 }
 
 /// `AUTH_MODE` and the JWT settings. Production refuses `dev` and a missing key, naming the
@@ -673,7 +687,8 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.starts_with("REFRESH_LOCK_TTL_SECS is invalid"), "{err}");
-        assert_eq!(s.hubspot.scopes, ["crm.objects.contacts.read", "oauth"]);
+        assert_eq!(s.providers[0].id(), "hubspot");
+        assert_eq!(s.providers[0].mode, ProviderMode::Sandbox);
     }
 
     #[test]
@@ -686,7 +701,11 @@ mod tests {
         ]))
         .unwrap();
         assert!(!s.sandbox_mode());
-        assert_eq!(s.hubspot.scopes, ["oauth", "crm.objects.contacts.read"]);
+        assert_eq!(s.providers[0].mode, ProviderMode::Live);
+        assert_eq!(
+            s.provider_vars.0["HUBSPOT_SCOPES"],
+            "oauth, crm.objects.contacts.read"
+        );
         assert!(!format!("{s:?}").contains("shh-very-secret"));
     }
 

@@ -10,9 +10,9 @@ use actix_web::dev::Server;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
-use hubspot::{HubSpot, HubSpotConfig};
-use hubspot_sandbox::{RegisteredClient, Sandbox, SandboxConfig};
-use integration_core::{Connector, ConnectorOptions, CredentialStore, Integration};
+use integration_core::kit::{Configured, ProviderSettings};
+use integration_core::{Connector, ConnectorOptions, CredentialStore};
+use sandbox_kit::{ProviderSandbox, RegisteredClient};
 use secrecy::ExposeSecret as _;
 use token_store::{Cipher, RedisStoreConfig, RedisTokenStore, TokenStore};
 use tracing_actix_web::TracingLogger;
@@ -22,16 +22,19 @@ use crate::auth::Authenticator;
 use crate::error::extractor_error;
 use crate::headers::{self, HeaderPolicy};
 use crate::routes;
-use crate::settings::{AppEnv, HubSpotMode, Settings};
+use crate::settings::{AppEnv, ProviderMode, Settings};
 use crate::state::{AppState, ProviderEntry, Registry};
 use crate::telemetry::RequestSpan;
 
-/// Where the bundled HubSpot sandbox is mounted in sandbox mode.
-pub const SANDBOX_MOUNT: &str = "/_sandbox/hubspot";
+/// Where a provider's sandbox is mounted: `/_sandbox/{id}`.
+pub fn sandbox_mount(id: &str) -> String {
+    format!("/_sandbox/{id}")
+}
 
-/// Client credentials the in-process sandbox registers for us.
-const SANDBOX_CLIENT_ID: &str = "sandbox-client-id";
-const SANDBOX_CLIENT_SECRET: &str = "sandbox-client-secret";
+const USER_AGENT: &str = concat!("vs-integrations/", env!("CARGO_PKG_VERSION"));
+
+/// A provider sandbox mounted in this process.
+pub type MountedSandbox = (&'static str, Arc<dyn ProviderSandbox>);
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +56,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     base_url: Url,
-    sandbox: Option<Sandbox>,
+    sandboxes: Vec<MountedSandbox>,
     server: Server,
 }
 
@@ -121,13 +124,8 @@ impl Application {
         let credential_store: Arc<dyn CredentialStore> = Arc::new(redis.clone());
         let store: Arc<dyn TokenStore> = Arc::new(redis);
 
-        let (hubspot, redirect_uri, sandbox) = hubspot_integration(&settings, &base_url)?;
-        let mut registry = Registry::default();
-        registry.register(ProviderEntry {
-            connector: Arc::new(Connector::with_options(hubspot, credential_store, options)),
-            redirect_uri,
-            sandbox: sandbox.is_some(),
-        });
+        let (registry, sandboxes) =
+            build_providers(&settings, &base_url, &credential_store, &options)?;
         let outbound = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -146,7 +144,7 @@ impl Application {
             registry,
             store,
             frontend_url,
-            sandbox: sandbox.is_some(),
+            sandbox: !sandboxes.is_empty(),
             secure_cookies: https,
             embed_origins: settings.embed_origins.clone(),
         });
@@ -157,7 +155,7 @@ impl Application {
             state.frontend_url.origin().ascii_serialization(),
         ];
         let web_dist = settings.web_dist_dir.clone();
-        let mounted_sandbox = sandbox.clone();
+        let mounted = sandboxes.clone();
         let server = HttpServer::new(move || {
             let cors = allowed_origins
                 .iter()
@@ -184,8 +182,9 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
                 .configure(routes::api);
-            if let Some(sandbox) = &mounted_sandbox {
-                app = app.service(web::scope(SANDBOX_MOUNT).configure(|c| sandbox.configure(c)));
+            for (id, sandbox) in &mounted {
+                app =
+                    app.service(web::scope(&sandbox_mount(id)).configure(|c| sandbox.configure(c)));
             }
             app.configure(|c| routes::ui(c, &web_dist))
         })
@@ -200,7 +199,7 @@ impl Application {
         Ok(Self {
             port,
             base_url,
-            sandbox,
+            sandboxes,
             server,
         })
     }
@@ -215,9 +214,16 @@ impl Application {
         &self.base_url
     }
 
-    /// The in-process sandbox, in sandbox mode.
-    pub fn sandbox(&self) -> Option<&Sandbox> {
-        self.sandbox.as_ref()
+    /// The sandbox serving provider `id`, when it is served by one.
+    pub fn sandbox(&self, id: &str) -> Option<&Arc<dyn ProviderSandbox>> {
+        self.sandboxes
+            .iter()
+            .find_map(|(sid, s)| (*sid == id).then_some(s))
+    }
+
+    /// The ids of the providers served by their sandboxes.
+    pub fn sandboxed(&self) -> Vec<&'static str> {
+        self.sandboxes.iter().map(|(id, _)| *id).collect()
     }
 
     /// Serves until the process is told to stop.
@@ -230,7 +236,7 @@ impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Application")
             .field("base_url", &self.base_url.as_str())
-            .field("sandbox", &self.sandbox.is_some())
+            .field("sandboxed", &self.sandboxed())
             .finish_non_exhaustive()
     }
 }
@@ -246,64 +252,66 @@ fn display_host(settings: &Settings) -> String {
     }
 }
 
-type HubSpotParts = (Arc<dyn Integration>, String, Option<Sandbox>);
-
-/// The HubSpot integration, pointed at HubSpot or at the in-process sandbox.
-fn hubspot_integration(settings: &Settings, base_url: &Url) -> Result<HubSpotParts, StartupError> {
-    let hs = &settings.hubspot;
-    let redirect_uri = match &hs.redirect_uri {
-        Some(uri) => uri.to_string(),
-        None => join(base_url, "/api/integrations/hubspot/callback").to_string(),
-    };
-    let (config, sandbox) = match &hs.mode {
-        HubSpotMode::Live {
-            client_id,
-            client_secret,
-        } => (
-            HubSpotConfig::new(client_id.clone(), client_secret.clone()),
-            None,
-        ),
-        HubSpotMode::Sandbox => {
-            let sandbox = Sandbox::new(SandboxConfig {
-                clients: vec![RegisteredClient {
-                    client_id: SANDBOX_CLIENT_ID.into(),
-                    client_secret: SANDBOX_CLIENT_SECRET.into(),
-                    redirect_uris: vec![redirect_uri.clone()],
-                }],
-                ..SandboxConfig::default()
-            });
-            let root = join(base_url, SANDBOX_MOUNT);
-            let config =
-                HubSpotConfig::new(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET.to_owned().into())
-                    .with_base_url(&root)
-                    .map_err(|e| StartupError::Config(e.to_string()))?;
-            (config, Some(sandbox))
+/// Every registered provider that is live or sandboxed, each wrapped in a [`Connector`], and the
+/// sandboxes to mount. A provider's settings come by convention from `{ID}_…` variables; in
+/// sandbox mode its sandbox's URLs and a client registered for us fill them in.
+fn build_providers(
+    settings: &Settings,
+    base_url: &Url,
+    store: &Arc<dyn CredentialStore>,
+    options: &ConnectorOptions,
+) -> Result<(Registry, Vec<MountedSandbox>), StartupError> {
+    let http = integration_core::kit::http::client(std::time::Duration::from_secs(15), USER_AGENT);
+    let mut registry = Registry::default();
+    let mut sandboxes = Vec::new();
+    for choice in &settings.providers {
+        let id = choice.id();
+        let callback = join(base_url, &format!("/api/integrations/{id}/callback")).to_string();
+        let configured = ProviderSettings::from_vars(id, &settings.provider_vars.0, &callback)
+            .map_err(|p| StartupError::Config(p.to_string()))?;
+        let (provider_settings, sandbox) = match (choice.mode, configured) {
+            (ProviderMode::Live, Configured::Live(live)) => (live, None),
+            (ProviderMode::Sandbox, Configured::Unset { mut partial }) => {
+                let build = choice
+                    .registration
+                    .sandbox
+                    .ok_or_else(|| StartupError::Config(format!("{id} has no sandbox")))?;
+                let client = RegisteredClient {
+                    client_id: format!("sandbox-{id}-client-id"),
+                    client_secret: format!("sandbox-{id}-client-secret"),
+                    redirect_uris: vec![partial.redirect_uri.clone()],
+                };
+                let sandbox: Arc<dyn ProviderSandbox> = Arc::from(build(client.clone()));
+                let root = join(base_url, &sandbox_mount(id));
+                for (name, url) in sandbox.urls(&root) {
+                    // An explicit `{ID}_{NAME}_URL` still wins.
+                    partial.urls.entry(name).or_insert(url);
+                }
+                partial.client_id = client.client_id;
+                partial.client_secret = client.client_secret.into();
+                (partial, Some(sandbox))
+            }
+            _ => continue,
+        };
+        let integration = choice
+            .registration
+            .factory
+            .build(&provider_settings, http.clone())
+            .map_err(|e| StartupError::Config(format!("{}: {e}", id.to_ascii_uppercase())))?;
+        registry.register(ProviderEntry {
+            connector: Arc::new(Connector::with_options(
+                integration,
+                Arc::clone(store),
+                options.clone(),
+            )),
+            redirect_uri: provider_settings.redirect_uri.clone(),
+            sandbox: sandbox.is_some(),
+        });
+        if let Some(sandbox) = sandbox {
+            sandboxes.push((id, sandbox));
         }
-    };
-    let mut config = config
-        .with_oauth_api(hs.oauth_api)
-        .map_err(|e| StartupError::Config(format!("HUBSPOT_OAUTH_VERSION: {e}")))?;
-    config.scopes = hs.scopes.clone();
-    config.optional_scopes = hs.optional_scopes.clone();
-    if let Some(url) = &hs.auth_url {
-        config.auth_url = url.clone();
     }
-    if let Some(url) = &hs.token_url {
-        config.token_url = url.clone();
-    }
-    if let Some(url) = &hs.api_base_url {
-        config.api_base_url = url.clone();
-        if hs.token_url.is_none() {
-            config = config
-                .with_oauth_api(hs.oauth_api)
-                .map_err(|e| StartupError::Config(format!("HUBSPOT_API_BASE_URL: {e}")))?;
-        }
-    }
-    if let Some(url) = &hs.web_base_url {
-        config.web_base_url = url.clone();
-    }
-    let http = HubSpot::http_client(config.request_timeout);
-    Ok((Arc::new(HubSpot::new(config, http)), redirect_uri, sandbox))
+    Ok((registry, sandboxes))
 }
 
 /// Production keeps credentials in Redis: if Redis forgets everything on restart, every user must

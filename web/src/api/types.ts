@@ -149,6 +149,18 @@ export interface components {
             /** @description Whether any provider is a bundled sandbox (development). */
             sandbox: boolean;
         };
+        /**
+         * @description A column a UI shows for a provider's items: `key` is an [`IntegrationItem`] field (`id`,
+         *     `title`, `item_type`, `parent_id`, `updated_at`) or a `properties` key (`email`).
+         *
+         *     [`IntegrationItem`]: crate::IntegrationItem
+         */
+        Column: {
+            /** @description Field or property name. */
+            key: string;
+            /** @description Header text. */
+            label: string;
+        };
         /** @description The user's connection to one provider; no tokens. */
         ConnectionStatus: {
             /** @description The provider's account id (when connected). */
@@ -187,6 +199,8 @@ export interface components {
             id: string;
             /** @description The kind of record ("contact"). */
             item_type?: string | null;
+            /** @description The id of the item this one belongs to (an Airtable table's base, a Notion page's parent). */
+            parent_id?: string | null;
             /** @description The record's fields as the provider named them. */
             properties: Record<string, unknown>;
             /** @description A human title ("Ada Lovelace"). */
@@ -205,6 +219,19 @@ export interface components {
             integrations: components["schemas"]["ProviderSummary"][];
             /** @description Whether any provider is a bundled sandbox (development). */
             sandbox: boolean;
+        };
+        /**
+         * @description A kind of record a provider lists (HubSpot: contacts, companies, deals), and the scopes a
+         *     grant needs to read it. Declared by the provider so that a request for a kind it does not
+         *     offer, or one the user did not grant, is refused before any provider call.
+         */
+        ObjectType: {
+            /** @description The value of `object_type` in requests (`"contacts"`). */
+            id: string;
+            /** @description What one record is called in a UI (`"contact"`). */
+            noun: string;
+            /** @description Any one of these granted scopes allows reading it (empty: no scope needed). */
+            scopes: string[];
         };
         /** @description One page of items and where the next one starts. */
         Page: {
@@ -238,16 +265,40 @@ export interface components {
          * @enum {string}
          */
         ProblemCode: "invalid_request" | "invalid_state" | "unauthenticated" | "reauth_required" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
-        /** @description One registered provider and the user's connection to it. */
-        ProviderSummary: {
+        /** @description Everything a server and a UI need to know about a provider, declared once. */
+        ProviderInfo: {
+            /** @description Columns for a UI's table, in order. */
+            columns: components["schemas"]["Column"][];
+            /** @description One sentence on what connecting it gives. */
+            description: string;
+            /**
+             * @description Stable, URL-safe id used in routes, storage keys and settings (`"hubspot"`; settings
+             *     are `HUBSPOT_CLIENT_ID`…).
+             */
+            id: string;
+            /** @description The logo as a self-contained SVG document (a UI shows it as an image). */
+            logo_svg: string;
+            /** @description Human name (`"HubSpot"`). */
+            name: string;
+            /**
+             * @description The kinds of records offered, the default first. Empty means one unnamed kind: the
+             *     `object_type` of a query is then refused.
+             */
+            object_types: components["schemas"]["ObjectType"][];
+            /** @description What the user grants, in plain words, for the pre-connect page. */
+            permissions: string[];
+            /** @description Whether the provider accepts PKCE (S256). */
+            pkce: boolean;
+        };
+        /**
+         * @description One registered provider — everything a UI needs to show it, declared once by the provider —
+         *     and the user's connection to it.
+         */
+        ProviderSummary: components["schemas"]["ProviderInfo"] & {
             /** @description The provider's account id when connected. */
             account_id?: string | null;
             /** @description A human name for the account (HubSpot: the portal's domain) when connected. */
             account_name?: string | null;
-            /** @description Route id, e.g. `hubspot`. */
-            id: string;
-            /** @description Display name. */
-            name: string;
             /** @description Whether this provider is served by its bundled sandbox. */
             sandbox: boolean;
             /**

@@ -2,6 +2,25 @@ import type { IntegrationItem, IntegrationsResponse } from '../api/models';
 
 export const CONSENT_URL = 'https://sandbox.example/oauth/authorize?client_id=abc&state=xyz';
 
+/** What the server declares about each provider (`ProviderInfo`), trimmed for tests. */
+function meta(id: string, name: string, noun: string) {
+  return {
+    id,
+    name,
+    description: `${name} records.`,
+    object_types: [{ id: `${noun}s`, noun, scopes: [] }],
+    columns: [
+      { key: 'id', label: 'ID' },
+      { key: 'title', label: 'Name' },
+    ],
+    permissions: [`Read your ${name} ${noun}s`],
+    logo_svg: '<svg xmlns="http://www.w3.org/2000/svg"/>',
+    pkce: false,
+    sandbox: true,
+    account_name: null,
+  };
+}
+
 export function integrationsResponse(
   status: 'connected' | 'not_connected' | 'reauth_required' = 'not_connected',
   sandbox = true,
@@ -9,8 +28,12 @@ export function integrationsResponse(
   return {
     sandbox,
     integrations: [
-      { id: 'notion', name: 'Notion', status: 'not_connected', account_id: null },
-      { id: 'hubspot', name: 'HubSpot', status, account_id: status === 'not_connected' ? null : '24811358' },
+      { ...meta('notion', 'Notion', 'page'), status: 'not_connected', account_id: null },
+      {
+        ...meta('hubspot', 'HubSpot', 'contact'),
+        status,
+        account_id: status === 'not_connected' ? null : '24811358',
+      },
     ],
   };
 }

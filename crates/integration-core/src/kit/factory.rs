@@ -85,7 +85,7 @@ impl ProviderSettings {
         let client_secret = mine.remove("CLIENT_SECRET");
         let redirect_uri = match mine.remove("REDIRECT_URI") {
             Some(raw) => Url::parse(&raw)
-                .map_err(|e| problem("REDIRECT_URI", format!("is not a URL: {e}")))?
+                .map_err(|e| problem("REDIRECT_URI", format!("is invalid: not a URL: {e}")))?
                 .to_string(),
             None => redirect_uri.to_owned(),
         };
@@ -101,7 +101,7 @@ impl ProviderSettings {
             match name.strip_suffix("_URL") {
                 Some(url_name) => {
                     let url = Url::parse(&value)
-                        .map_err(|e| problem(&name, format!("is not a URL: {e}")))?;
+                        .map_err(|e| problem(&name, format!("is invalid: not a URL: {e}")))?;
                     urls.insert(url_name.to_ascii_lowercase(), url);
                 }
                 None => {

@@ -20,13 +20,13 @@ pub struct ClientConfig {
     embed_origins: Vec<String>,
 }
 
-/// One registered provider and the user's connection to it.
+/// One registered provider — everything a UI needs to show it, declared once by the provider —
+/// and the user's connection to it.
 #[derive(Serialize, ToSchema)]
 pub struct ProviderSummary {
-    /// Route id, e.g. `hubspot`.
-    id: &'static str,
-    /// Display name.
-    name: &'static str,
+    /// Id, name, description, object types, table columns, permissions, logo.
+    #[serde(flatten)]
+    info: integration_core::ProviderInfo,
     /// `connected`, `not_connected`, or `reauth_required` (the provider rejected the grant, or
     /// the stored grant is unreadable; reconnect).
     #[schema(
@@ -95,8 +95,7 @@ pub(super) async fn list(
             .map(|i| (i.account_id, i.account_name))
             .unwrap_or_default();
         integrations.push(ProviderSummary {
-            id: integration.id(),
-            name: integration.display_name(),
+            info: *integration.info(),
             status,
             account_id,
             account_name,
