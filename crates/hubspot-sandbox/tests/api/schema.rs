@@ -227,6 +227,33 @@ struct SimplePublicObjectWithAssociations {
     warnings: Option<Vec<Value>>,
 }
 
+/// CRM_OBJECTS `#/components/schemas/CollectionResponseWithTotalSimplePublicObject` (the search
+/// answer; its `paging` is the spec's `Paging`, of which the sandbox sends only `next`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchPage {
+    total: i32,
+    results: Vec<SimplePublicObject>,
+    paging: Option<ForwardPaging>,
+}
+
+/// CRM_OBJECTS `#/components/schemas/SimplePublicObject`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[expect(dead_code, reason = "fields exist to be type-checked")]
+struct SimplePublicObject {
+    archived: bool,
+    created_at: DateTime<Utc>,
+    id: String,
+    properties: HashMap<String, Option<String>>,
+    updated_at: DateTime<Utc>,
+    archived_at: Option<DateTime<Utc>>,
+    object_write_trace_id: Option<String>,
+    properties_with_history: Option<Value>,
+    url: Option<String>,
+    warnings: Option<Vec<Value>>,
+}
+
 /// CRM_OBJECTS `#/components/schemas/ForwardPaging`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -478,4 +505,54 @@ fn transcribed_schemas_reject_nonconforming_bodies() {
         serde_json::from_value::<InactiveToken>(serde_json::json!({"active": false, "x": 1}))
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn search_answers_archived_listings_and_their_errors_match_the_crm_objects_schemas() {
+    let app = spawn_default().await;
+    let token = app.tokens().await.access_token;
+    let body = serde_json::json!({
+        "filterGroups": [{"filters": [
+            {"propertyName": "lastmodifieddate", "operator": "GT", "value": "0"}
+        ]}],
+        "sorts": [{"propertyName": "lastmodifieddate", "direction": "DESCENDING"}],
+        "properties": ["email", "phone", "nonexistent"],
+        "limit": 3,
+    });
+    let (page, _): (SearchPage, _) = parse(
+        app.search("contacts", Some(&token), &body).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!((page.total, page.results.len()), (250, 3));
+    assert!(page.paging.and_then(|p| p.next).is_some());
+
+    app.sandbox.archive_records(
+        hubspot_sandbox::ObjectType::Companies,
+        hubspot_sandbox::Pick::Count(2),
+    );
+    let (archived, _): (ObjectPage, _) = parse(
+        app.list("companies", Some(&token), &[("archived", "true")])
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(archived.results.len(), 2);
+    assert!(
+        archived
+            .results
+            .iter()
+            .all(|r| r.archived && r.archived_at.is_some())
+    );
+
+    for bad in [
+        serde_json::json!({"after": "10000"}),
+        serde_json::json!({"limit": 500}),
+    ] {
+        parse_error(
+            app.search("contacts", Some(&token), &bad).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
 }
