@@ -11,6 +11,7 @@ mod items;
 mod key_rotation;
 mod logs;
 mod openapi;
+mod providers;
 mod redis_outage;
 mod refresh;
 mod sandbox_mode;

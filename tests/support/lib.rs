@@ -308,10 +308,124 @@ impl TestApp {
     }
 
     pub async fn stored(&self, user: &str) -> Option<Credentials> {
+        self.stored_for("hubspot", user).await
+    }
+
+    /// `user`'s stored credentials at `provider`.
+    pub async fn stored_for(&self, provider: &str, user: &str) -> Option<Credentials> {
         self.store
-            .load("hubspot", &user_id(user))
+            .load(provider, &user_id(user))
             .await
             .expect("load")
+    }
+
+    /// One page of `user`'s items at `provider` (`query` starts with `?` or is empty).
+    pub async fn items_of(&self, provider: &str, user: &str, query: &str) -> Response {
+        self.get_as(user, &format!("/api/integrations/{provider}/items{query}"))
+            .await
+    }
+
+    /// Connects `user` to `provider` through its in-process sandbox as a person would: asks for
+    /// the consent URL, loads the consent page, presses its Approve button (whatever the
+    /// sandbox's form looks like), follows the redirect to our callback. Panics unless the
+    /// server reports success.
+    pub async fn connect_through_consent_page(&self, provider: &str, user: &str) {
+        let res = self
+            .client
+            .get(self.url(&format!("/api/integrations/{provider}/authorize")))
+            .header("X-User-Id", user)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .expect("authorize");
+        assert_eq!(res.status(), StatusCode::OK, "{provider} authorize");
+        let body: serde_json::Value = res.json().await.expect("json");
+        let consent = Url::parse(body["url"].as_str().expect("url")).expect("consent url");
+        let page = self
+            .client
+            .get(consent.clone())
+            .send()
+            .await
+            .expect("consent page");
+        assert_eq!(page.status(), StatusCode::OK, "{provider} consent page");
+        let html = page.text().await.expect("html");
+        let form = html::approve_form(&html)
+            .unwrap_or_else(|| panic!("{provider}: no Approve form in {html}"));
+        let action = consent.join(&form.action).expect("form action");
+        let res = self
+            .client
+            .post(action)
+            .form(&form.fields)
+            .send()
+            .await
+            .expect("approve");
+        assert_eq!(res.status(), StatusCode::FOUND, "{provider} approve");
+        let res = self
+            .client
+            .get(location(&res))
+            .send()
+            .await
+            .expect("callback");
+        let outcome = location(&res);
+        assert_eq!(
+            query_value(&outcome, "result").as_deref(),
+            Some("success"),
+            "{provider}: {outcome}"
+        );
+    }
+}
+
+/// Reading a consent page as a browser would, without a browser.
+pub mod html {
+    /// The consent form: where it posts and what pressing Approve sends.
+    #[derive(Debug)]
+    pub struct ApproveForm {
+        /// The form's `action` (relative to the page).
+        pub action: String,
+        /// Hidden inputs plus the Approve button's name and value.
+        pub fields: Vec<(String, String)>,
+    }
+
+    /// The form holding an Approve button, if the page has one.
+    pub fn approve_form(html: &str) -> Option<ApproveForm> {
+        html.split("<form").skip(1).find_map(|form| {
+            let form = form.split("</form>").next()?;
+            let action = attr(form, "action").unwrap_or_default();
+            let mut fields: Vec<(String, String)> = form
+                .split("<input")
+                .skip(1)
+                .filter(|tag| tag.contains("type=\"hidden\""))
+                .filter_map(|tag| Some((attr(tag, "name")?, attr(tag, "value")?)))
+                .collect();
+            let button = form.split("<button").skip(1).find(|tag| {
+                let tag = tag
+                    .split('>')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                tag.contains("approve") || tag.contains("allow")
+            })?;
+            if let (Some(name), Some(value)) = (attr(button, "name"), attr(button, "value")) {
+                fields.push((name, value));
+            }
+            Some(ApproveForm { action, fields })
+        })
+    }
+
+    fn attr(tag: &str, name: &str) -> Option<String> {
+        let tag = tag.split('>').next()?;
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let end = tag[start..].find('"')? + start;
+        Some(unescape(&tag[start..end]))
+    }
+
+    fn unescape(s: &str) -> String {
+        s.replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&#x2F;", "/")
+            .replace("&amp;", "&")
     }
 }
 
