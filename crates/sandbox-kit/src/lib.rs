@@ -7,6 +7,20 @@ use actix_web::web;
 use integration_core::kit::ProviderFactory;
 use url::Url;
 
+mod api;
+pub mod consent;
+mod oauth;
+pub mod paging;
+pub mod seed;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use api::{ApiCall, ApiHandler, ApiResult, ApiSandbox};
+pub use oauth::{
+    ClientAuthMethods, ErrorInfo, ErrorShape, Grant, OAuthSandbox, OAuthSandboxConfig, Pkce,
+    Refresh, SandboxStats, rfc6749_error, s256,
+};
+
 /// The OAuth client a sandbox accepts (the server registers its own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisteredClient {

@@ -8,10 +8,18 @@
 //! - [`ProviderFactory`] and [`ProviderSettings`]: providers built from a list, with settings by
 //!   convention (`{ID}_CLIENT_ID`, `{ID}_CLIENT_SECRET`, `{ID}_REDIRECT_URI`, `{ID}_SCOPES`,
 //!   `{ID}_{NAME}_URL`).
+//! - [`OAuthProvider`]: a whole `Integration` from an [`OAuthClient`] and an [`ItemSource`];
+//!   small helpers ([`Factory`], [`column`], [`object_type`], [`send_json`], [`next_cursor`],
+//!   `OAuthConfig::from_settings`, `Token::with_account`, `OAuthClient::refresh_credentials`)
+//!   so that a provider is only its URLs, quirks and mappings.
 
 mod factory;
 pub mod http;
 pub mod oauth;
+mod provider;
 
 pub use factory::{Configured, ProviderFactory, ProviderSettings, SettingsProblem};
 pub use oauth::{ClientAuth, OAuthClient, OAuthConfig, Token, TokenBody};
+pub use provider::{
+    AccountFields, Factory, ItemSource, OAuthProvider, column, next_cursor, object_type, send_json,
+};

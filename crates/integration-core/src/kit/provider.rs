@@ -1,0 +1,294 @@
+//! Small helpers that keep a provider to its URLs, quirks and mappings: metadata constructors,
+//! OAuth settings by convention, account details from token extras, one JSON call, a factory
+//! from a function.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use reqwest::RequestBuilder;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::http;
+use super::{OAuthClient, OAuthConfig, ProviderFactory, ProviderSettings, Token};
+use crate::{
+    AuthorizationCode, AuthorizationRequest, Column, Credentials, Cursor, Error, Integration,
+    ItemQuery, ObjectType, Page, PkceVerifier, ProviderInfo,
+};
+
+/// Where a token response names the connected account: paths into its extras (see
+/// [`Token::extra`]); an empty path is never found.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccountFields {
+    /// The account's id (`&["workspace_id"]`).
+    pub id: &'static [&'static str],
+    /// Its human name (`&["workspace_name"]`).
+    pub name: &'static [&'static str],
+    /// Who granted access (`&["owner", "user", "person", "email"]`).
+    pub user: &'static [&'static str],
+}
+
+/// One page of a provider's items: the part of a provider that is not OAuth.
+#[async_trait]
+pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
+    /// Fetches one page (one request; errors mapped to [`Error`]).
+    async fn list_items(&self, credentials: &Credentials, query: &ItemQuery)
+    -> Result<Page, Error>;
+}
+
+/// A whole [`Integration`] from the kit's [`OAuthClient`] and an [`ItemSource`]: consent URL,
+/// code exchange (with the PKCE verifier when `info.pkce`), refresh when the grant has a refresh
+/// token, account details from the token response.
+#[derive(Debug)]
+pub struct OAuthProvider<S> {
+    /// The provider's metadata.
+    pub info: &'static ProviderInfo,
+    /// Its OAuth client.
+    pub oauth: OAuthClient,
+    /// Where its token responses name the account.
+    pub account: AccountFields,
+    /// Its listing.
+    pub items: S,
+}
+
+#[async_trait]
+impl<S: ItemSource> Integration for OAuthProvider<S> {
+    fn info(&self) -> &ProviderInfo {
+        self.info
+    }
+
+    fn authorization_url(&self, request: &AuthorizationRequest<'_>) -> Result<Url, Error> {
+        self.oauth.authorization_url(request)
+    }
+
+    async fn exchange_code(
+        &self,
+        code: &AuthorizationCode,
+        redirect_uri: &str,
+        pkce_verifier: Option<&PkceVerifier>,
+    ) -> Result<Credentials, Error> {
+        let verifier = pkce_verifier.filter(|_| self.info.pkce);
+        let token = self
+            .oauth
+            .exchange_code(code, redirect_uri, verifier)
+            .await?;
+        Ok(token.with_fields(self.account))
+    }
+
+    async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, Error> {
+        let token = self.oauth.refresh_credentials(credentials).await?;
+        Ok(token.with_fields(self.account))
+    }
+
+    async fn list_items(
+        &self,
+        credentials: &Credentials,
+        query: &ItemQuery,
+    ) -> Result<Page, Error> {
+        self.items.list_items(credentials, query).await
+    }
+}
+
+/// A [`Column`] in one line.
+pub const fn column(key: &'static str, label: &'static str) -> Column {
+    Column { key, label }
+}
+
+/// An [`ObjectType`] that needs no particular scope.
+pub const fn object_type(id: &'static str, noun: &'static str) -> ObjectType {
+    ObjectType {
+        id,
+        noun,
+        scopes: &[],
+    }
+}
+
+impl OAuthConfig {
+    /// The client id, secret, scopes (`{ID}_SCOPES`) and `auth`/`token` URLs (`{ID}_AUTH_URL`,
+    /// `{ID}_TOKEN_URL`, else the defaults) from `settings`, with RFC 6749 defaults otherwise.
+    pub fn from_settings(
+        settings: &ProviderSettings,
+        auth_url: &str,
+        token_url: &str,
+    ) -> Result<Self, Error> {
+        let mut config = Self::new(
+            settings.client_id.clone(),
+            settings.client_secret.clone(),
+            settings.url_or("auth", auth_url)?,
+            settings.url_or("token", token_url)?,
+        );
+        config.scopes = settings.scopes.clone().unwrap_or_default();
+        Ok(config)
+    }
+}
+
+impl Token {
+    /// [`Token::with_account`] with the paths of `fields`.
+    pub fn with_fields(self, fields: AccountFields) -> Credentials {
+        self.with_account(fields.id, fields.name, fields.user)
+    }
+
+    /// The credentials, with the account id, name and user read from the extras at these paths
+    /// (`&["workspace_name"]`, `&["owner", "user", "person", "email"]`); a missing one is `None`.
+    pub fn with_account(self, id: &[&str], name: &[&str], user: &[&str]) -> Credentials {
+        Credentials {
+            account_id: self.extra(id),
+            account_name: self.extra(name),
+            account_user: self.extra(user),
+            ..self.credentials
+        }
+    }
+}
+
+impl OAuthClient {
+    /// Refreshes `credentials`; without a refresh token, [`Error::ReauthRequired`] at once.
+    pub async fn refresh_credentials(&self, credentials: &Credentials) -> Result<Token, Error> {
+        match &credentials.refresh_token {
+            Some(token) => self.refresh(token).await,
+            None => Err(Error::ReauthRequired {
+                reason: "the grant has no refresh token; reconnect".into(),
+            }),
+        }
+    }
+}
+
+/// Sends `request` and parses a 2xx body as `T` (`what` names it in errors); any other status is
+/// [`Response::error`](http::Response::error)'s standard meaning.
+pub async fn send_json<T: DeserializeOwned>(
+    request: RequestBuilder,
+    what: &str,
+) -> Result<T, Error> {
+    let response = http::send(request).await?;
+    if !response.is_success() {
+        return Err(response.error());
+    }
+    response.json(what)
+}
+
+/// A provider's next-page cursor, when there is one; one that is not a valid [`Cursor`] is
+/// [`Error::InvalidResponse`].
+pub fn next_cursor(raw: Option<String>) -> Result<Option<Cursor>, Error> {
+    raw.map(Cursor::parse)
+        .transpose()
+        .map_err(|_| Error::InvalidResponse("the next-page cursor is malformed".into()))
+}
+
+/// A [`ProviderFactory`] from the provider's metadata and a build function, so a provider
+/// declares `pub static FACTORY: Factory = Factory { info: &INFO, build: … };`.
+#[derive(Debug)]
+pub struct Factory {
+    /// The provider's metadata.
+    pub info: &'static ProviderInfo,
+    /// Builds it from its settings and the shared HTTP client.
+    pub build: fn(&ProviderSettings, reqwest::Client) -> Result<Arc<dyn Integration>, Error>,
+}
+
+impl ProviderFactory for Factory {
+    fn info(&self) -> &'static ProviderInfo {
+        self.info
+    }
+
+    fn build(
+        &self,
+        settings: &ProviderSettings,
+        http: reqwest::Client,
+    ) -> Result<Arc<dyn Integration>, Error> {
+        (self.build)(settings, http)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::kit::Configured;
+
+    fn settings(pairs: &[(&str, &str)]) -> ProviderSettings {
+        let vars: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        match ProviderSettings::from_vars("acme", &vars, "http://app/cb").unwrap() {
+            Configured::Live(s) => s,
+            Configured::Unset { partial } => partial,
+        }
+    }
+
+    #[test]
+    fn oauth_config_comes_from_settings_with_overrides() {
+        let s = settings(&[
+            ("ACME_CLIENT_ID", "id"),
+            ("ACME_CLIENT_SECRET", "secret"),
+            ("ACME_SCOPES", "a b"),
+            ("ACME_TOKEN_URL", "http://127.0.0.1:1/token"),
+        ]);
+        let c = OAuthConfig::from_settings(&s, "https://acme/auth", "https://acme/token").unwrap();
+        assert_eq!(c.client_id, "id");
+        assert_eq!(c.scopes, ["a", "b"]);
+        assert_eq!(c.auth_url.as_str(), "https://acme/auth");
+        assert_eq!(c.token_url.as_str(), "http://127.0.0.1:1/token");
+        assert!(OAuthConfig::from_settings(&s, "not a url", "https://acme/token").is_err());
+    }
+
+    #[test]
+    fn account_details_come_from_extras() {
+        let mut extras = serde_json::Map::new();
+        extras.insert("ws".into(), "W1".into());
+        extras.insert(
+            "owner".into(),
+            serde_json::json!({"user": {"email": "a@b"}}),
+        );
+        let token = Token {
+            credentials: Credentials {
+                access_token: "t".to_owned().into(),
+                refresh_token: None,
+                expires_at: None,
+                scopes: Vec::new(),
+                account_id: None,
+                account_name: None,
+                account_user: None,
+                obtained_at: chrono::Utc::now(),
+            },
+            extras,
+        };
+        let c = token.with_account(&["ws"], &["name"], &["owner", "user", "email"]);
+        assert_eq!(c.account_id.as_deref(), Some("W1"));
+        assert_eq!(c.account_name, None);
+        assert_eq!(c.account_user.as_deref(), Some("a@b"));
+    }
+
+    #[test]
+    fn metadata_constructors_and_cursors() {
+        assert_eq!(column("id", "ID").label, "ID");
+        assert!(object_type("pages", "page").scopes.is_empty());
+        assert_eq!(next_cursor(None).unwrap(), None);
+        assert!(next_cursor(Some("abc".into())).unwrap().is_some());
+        assert!(matches!(
+            next_cursor(Some("a b".into())),
+            Err(Error::InvalidResponse(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn refreshing_without_a_refresh_token_asks_to_reconnect() {
+        let s = settings(&[("ACME_CLIENT_ID", "id"), ("ACME_CLIENT_SECRET", "x")]);
+        let config =
+            OAuthConfig::from_settings(&s, "http://127.0.0.1:1/a", "http://127.0.0.1:1/t").unwrap();
+        let client = OAuthClient::new(config, reqwest::Client::new());
+        let credentials = Credentials {
+            access_token: "t".to_owned().into(),
+            refresh_token: None,
+            expires_at: None,
+            scopes: Vec::new(),
+            account_id: None,
+            account_name: None,
+            account_user: None,
+            obtained_at: chrono::Utc::now(),
+        };
+        assert!(matches!(
+            client.refresh_credentials(&credentials).await,
+            Err(Error::ReauthRequired { .. })
+        ));
+    }
+}
