@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
+use integration_core::kit;
 use integration_core::{
     AuthorizationCode, AuthorizationRequest, Column, Credentials, Cursor, Error, ExposeSecret as _,
     Integration, ItemQuery, ObjectType, Page, PkceVerifier, ProviderInfo,
@@ -12,9 +13,7 @@ use integration_core::{
 use url::Url;
 
 use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, append_path};
-use crate::http::{
-    ErrorBody, MAX_BODY, MAX_ERROR_BODY, api_error, log_rate_limit, read_body, transport_error,
-};
+use crate::http::{ErrorBody, api_error, log_rate_limit};
 use crate::objects::{ObjectKind, parse_page};
 use crate::token::{self, Grant};
 
@@ -92,13 +91,7 @@ impl HubSpot {
     ///
     /// Like `reqwest::Client::new`, if the TLS backend cannot be initialised.
     pub fn http_client(timeout: Duration) -> reqwest::Client {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(USER_AGENT)
-            .build()
-            .expect("the TLS backend initialises")
+        kit::http::client(timeout, USER_AGENT)
     }
 
     /// The configuration in use.
@@ -106,26 +99,15 @@ impl HubSpot {
         &self.config
     }
 
-    /// Sends one request and returns the status, headers and (bounded) body.
+    /// Sends one request (bounded body, URL-free errors: the kit's `send`) within the
+    /// configured timeout, and logs HubSpot's rate-limit headers.
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(u16, reqwest::header::HeaderMap, Option<Vec<u8>>), Error> {
-        let response = request
-            .timeout(self.config.request_timeout)
-            .send()
-            .await
-            .map_err(|e| transport_error(e.without_url()))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        log_rate_limit(&headers);
-        let limit = if (200..300).contains(&status) {
-            MAX_BODY
-        } else {
-            MAX_ERROR_BODY
-        };
-        let body = read_body(response, limit).await?;
-        Ok((status, headers, body))
+        let response = kit::http::send(request.timeout(self.config.request_timeout)).await?;
+        log_rate_limit(&response.headers);
+        Ok((response.status, response.headers, response.body))
     }
 
     /// What HubSpot says about an access token: the portal's domain and the installing user.
@@ -343,7 +325,7 @@ impl Integration for HubSpot {
         let (status, headers, body) = self.send(request).await?;
         if (200..300).contains(&status) {
             let body = body.ok_or_else(|| {
-                Error::InvalidResponse(format!("{kind} page exceeds {MAX_BODY} bytes"))
+                Error::InvalidResponse(format!("{kind} page exceeds {} bytes", kit::http::MAX_BODY))
             })?;
             return parse_page(
                 kind,

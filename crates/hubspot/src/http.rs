@@ -8,62 +8,9 @@ use integration_core::retry::parse_retry_after;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::Deserialize;
 
-/// Largest success body read (a page of 100 records with many properties is well under this).
-pub(crate) const MAX_BODY: usize = 8 * 1024 * 1024;
-/// Largest error body read; HubSpot's error documents are a few hundred bytes.
-pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
-/// Longest provider message passed on in an [`Error`].
-const MAX_MESSAGE: usize = 300;
-
-/// A transport failure, described without the request URL (the revoke URL holds a refresh
-/// token, and reqwest's `Display` prints the URL).
-pub(crate) fn transport_error(error: reqwest::Error) -> Error {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "reading the response failed"
-    } else {
-        "request failed"
-    };
-    let mut detail = String::new();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        detail = cause.to_string();
-        source = cause.source();
-    }
-    if detail.is_empty() {
-        Error::Unavailable(kind.to_owned())
-    } else {
-        Error::Unavailable(format!("{kind}: {}", truncate(&detail)))
-    }
-}
-
-/// Reads at most `limit` bytes of body; `Ok(None)` if the body is larger.
-pub(crate) async fn read_body(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Option<Vec<u8>>, Error> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Ok(None);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport_error(e.without_url()))?
-    {
-        if body.len() + chunk.len() > limit {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
-}
+// Bounded reads, URL-free transport errors and message truncation come from the provider kit,
+// like every provider's.
+pub(crate) use integration_core::kit::http::{json_reason, truncate};
 
 /// The shape HubSpot's error documents share, across API generations: the CRM's
 /// `{status:"error", message, correlationId, category}`, the v1 OAuth endpoint's
@@ -111,23 +58,6 @@ impl ErrorBody {
             .as_deref()
             .or(self.error_description.as_deref())
             .unwrap_or("")
-    }
-}
-
-/// A short reason a body did not parse, without quoting the body.
-pub(crate) fn json_reason(error: &serde_json::Error) -> &'static str {
-    match error.classify() {
-        serde_json::error::Category::Io => "read error",
-        serde_json::error::Category::Syntax => "malformed JSON",
-        serde_json::error::Category::Data => "missing or mistyped fields",
-        serde_json::error::Category::Eof => "truncated JSON",
-    }
-}
-
-pub(crate) fn truncate(text: &str) -> String {
-    match text.char_indices().nth(MAX_MESSAGE) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
     }
 }
 
@@ -205,7 +135,7 @@ mod tests {
     #[test]
     fn messages_are_truncated() {
         let long = "x".repeat(1000);
-        assert!(truncate(&long).chars().count() <= MAX_MESSAGE + 1);
+        assert!(truncate(&long).chars().count() <= 301);
         assert_eq!(truncate("short"), "short");
     }
 }
