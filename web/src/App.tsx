@@ -1,6 +1,6 @@
 import { QueryClientProvider, useQuery, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { Navigate, Route, Routes, useParams } from 'react-router-dom';
+import { Navigate, Route, Routes } from 'react-router-dom';
 import type { ApiError } from './api/client';
 import { getConfig } from './api/integrations';
 import type { AppConfig } from './api/models';
@@ -10,17 +10,11 @@ import { ErrorNotice } from './components/ErrorNotice';
 import { Layout } from './components/Layout';
 import { createQueryClient, IdentityContext, useInvalidateConnection } from './hooks/queries';
 import { isOAuthResultMessage, OAUTH_CHANNEL_NAME } from './oauth/messages';
-import { HubspotIntegration } from './pages/HubspotIntegration';
 import { IntegrationSelector } from './pages/IntegrationSelector';
 import { NotFound } from './pages/NotFound';
 import { OAuthCallback } from './pages/OAuthCallback';
+import { ProviderRoute } from './pages/ProviderPage';
 import { useUserId } from './session';
-
-function IntegrationPage() {
-  const { provider } = useParams();
-  if (provider === 'hubspot') return <HubspotIntegration />;
-  return <NotFound title="Integration not available" />;
-}
 
 /**
  * Any OAuth result, from a popup this tab opened or one left over from before a reload (the
@@ -129,7 +123,7 @@ export function App({ queryClient }: { queryClient?: QueryClient }) {
         <Route element={<Shell />}>
           <Route index element={<Navigate to="/integrations" replace />} />
           <Route path="/integrations" element={<IntegrationSelector />} />
-          <Route path="/integrations/:provider" element={<IntegrationPage />} />
+          <Route path="/integrations/:provider" element={<ProviderRoute />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

@@ -2,8 +2,8 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import { delay, http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import type { IntegrationItem } from '../api/models';
-import { contactsCsv, initials } from '../components/ContactsTable';
-import { ADA, contacts, integrationsResponse, problem } from '../test/fixtures';
+import { initials, itemsCsv } from '../components/ItemsTable';
+import { ADA, contacts, HUBSPOT_META, integrationsResponse, problem } from '../test/fixtures';
 import { postOAuthResult, renderApp, stubPopup } from '../test/render';
 import { notConnectedHandlers, problemResponse, server } from '../test/server';
 
@@ -235,10 +235,10 @@ describe('a table people can use', () => {
     await user.click(screen.getByRole('button', { name: 'Download CSV' }));
     expect(click).toHaveBeenCalled();
     const text = await blobs[0]?.text();
-    expect(text).toBe(`id,name,email,url\r\n102,Grace Hopper,a.grace@example.com,${ADA.url ?? ''}\r\n`);
-    expect(contactsCsv([{ ...ADA, title: '=HYPERLINK("x")', properties: { email: 'a,b@example.com' } }])).toContain(
-      `"'=HYPERLINK(""x"")","a,b@example.com"`,
-    );
+    expect(text).toBe(`id,title,email,url\r\n102,Grace Hopper,a.grace@example.com,${ADA.url ?? ''}\r\n`);
+    expect(
+      itemsCsv([{ ...ADA, title: '=HYPERLINK("x")', properties: { email: 'a,b@example.com' } }], HUBSPOT_META.columns),
+    ).toContain(`"'=HYPERLINK(""x"")","a,b@example.com"`);
   });
 
   it('avatar initials survive missing names', () => {
@@ -269,7 +269,8 @@ describe('a human card', () => {
     renderApp('/integrations/hubspot');
     expect(await screen.findByText('acme.hubspot.com')).toBeInTheDocument();
     expect(screen.getByText('ada@acme.example')).toBeInTheDocument();
-    expect(screen.getByText('Read your contacts')).toBeInTheDocument();
+    // The permissions in words are the provider's own, from its metadata.
+    expect(screen.getByText('Read your CRM contacts (names and email addresses)')).toBeInTheDocument();
     expect(screen.queryByText('crm.objects.contacts.read')).not.toBeInTheDocument();
     expect(screen.queryByText(/renews|expires/i)).not.toBeInTheDocument();
   });

@@ -1,7 +1,7 @@
 import { screen, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { integrationsResponse, problem } from '../test/fixtures';
+import { integrationsResponse, meta, problem } from '../test/fixtures';
 import { locationRef, renderApp } from '../test/render';
 import { problemResponse, server } from '../test/server';
 
@@ -12,15 +12,15 @@ describe('IntegrationSelector', () => {
     expect(locationRef.pathname).toBe('/integrations');
   });
 
-  it('shows a card per provider, HubSpot first, each with its status', async () => {
+  it("shows a card per provider in the server's order, each with its status, description and logo", async () => {
     server.use(
       http.get('/api/integrations', () =>
         HttpResponse.json({
           sandbox: false,
           integrations: [
-            { id: 'notion', name: 'Notion', status: 'not_connected', account_id: null },
-            { id: 'airtable', name: 'Airtable', status: 'reauth_required', account_id: 'app1' },
-            { id: 'hubspot', name: 'HubSpot', status: 'connected', account_id: '24811358' },
+            { ...meta('hubspot', 'HubSpot', 'contact'), status: 'connected', account_id: '24811358' },
+            { ...meta('notion', 'Notion', 'page'), status: 'not_connected', account_id: null },
+            { ...meta('airtable', 'Airtable', 'base'), status: 'reauth_required', account_id: 'app1' },
           ],
         }),
       ),
@@ -36,6 +36,9 @@ describe('IntegrationSelector', () => {
     expect(cards[1]).toHaveTextContent('Not set up yet');
     expect(cards[2]).toHaveTextContent('Needs reconnect');
     expect(cards[2]).toHaveTextContent('Access expired — reconnect');
+    expect(cards[1]).toHaveTextContent('Notion records.');
+    const logo = within(cards[2] as HTMLElement).getByRole('img', { name: 'Airtable logo' });
+    expect(logo.getAttribute('src')).toMatch(/^data:image\/svg\+xml;utf8,%3Csvg/);
   });
 
   it('opens the integration page when a card is clicked', async () => {
@@ -45,9 +48,12 @@ describe('IntegrationSelector', () => {
     expect(locationRef.pathname).toBe('/integrations/hubspot');
   });
 
-  it('shows the Sandbox badge only when the server runs in sandbox mode', async () => {
+  it("shows the Sandbox badge on each card from that provider's own flag", async () => {
     renderApp('/integrations');
-    expect(await screen.findByText('Sandbox')).toBeInTheDocument();
+    const hubspot = await screen.findByRole('link', { name: /HubSpot/ });
+    expect(within(hubspot).getByText('Sandbox')).toBeInTheDocument();
+    const notion = screen.getByRole('link', { name: /Notion/ });
+    expect(within(notion).queryByText('Sandbox')).not.toBeInTheDocument();
   });
 
   it('hides the Sandbox badge in production mode', async () => {

@@ -32,7 +32,7 @@ const KNOWN_CODES = Object.keys(KNOWN) as readonly KnownErrorCode[];
 
 /**
  * What kind of failure, for the words a person reads: we could not reach our server; the
- * provider (HubSpot) failed; or an answer we did not expect (a bug, a bad request).
+ * provider failed; or an answer we did not expect (a bug, a bad request).
  */
 export type FailureKind = 'network' | 'upstream' | 'unexpected' | 'other';
 

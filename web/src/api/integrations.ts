@@ -1,6 +1,14 @@
 /** Typed calls to the server's endpoints; each checks the answer's shape before trusting it. */
 import { apiClient, unexpectedResponse } from './client';
-import type { AppConfig, AuthorizeResponse, ConnectionStatus, IntegrationsResponse, ItemsPage } from './models';
+import type {
+  AppConfig,
+  AuthorizeResponse,
+  Column,
+  ConnectionStatus,
+  IntegrationsResponse,
+  IntegrationSummary,
+  ItemsPage,
+} from './models';
 
 export const PAGE_SIZE = 100;
 
@@ -23,11 +31,55 @@ export async function getConfig(signal?: AbortSignal): Promise<AppConfig> {
   };
 }
 
+const DEFAULT_COLUMNS: Column[] = [
+  { key: 'title', label: 'Name' },
+  { key: 'id', label: 'ID' },
+];
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** One listed provider, with defaults for any metadata an older server does not send. */
+function summary(value: Record<string, unknown>): IntegrationSummary | null {
+  if (typeof value.id !== 'string' || typeof value.name !== 'string') return null;
+  const objectTypes = Array.isArray(value.object_types)
+    ? value.object_types
+        .filter(isObject)
+        .filter((t) => typeof t.id === 'string' && typeof t.noun === 'string')
+        .map((t) => ({ id: t.id as string, noun: t.noun as string, scopes: strings(t.scopes) }))
+    : [];
+  const columns = Array.isArray(value.columns)
+    ? value.columns
+        .filter(isObject)
+        .filter((c) => typeof c.key === 'string' && typeof c.label === 'string')
+        .map((c) => ({ key: c.key as string, label: c.label as string }))
+    : [];
+  return {
+    id: value.id,
+    name: value.name,
+    description: typeof value.description === 'string' ? value.description : '',
+    object_types: objectTypes,
+    columns: columns.length > 0 ? columns : DEFAULT_COLUMNS,
+    permissions: strings(value.permissions),
+    logo_svg: typeof value.logo_svg === 'string' ? value.logo_svg : '',
+    pkce: value.pkce === true,
+    sandbox: value.sandbox === true,
+    status: typeof value.status === 'string' ? value.status : 'not_connected',
+    account_id: typeof value.account_id === 'string' ? value.account_id : null,
+    account_name: typeof value.account_name === 'string' ? value.account_name : null,
+  };
+}
+
 export async function listIntegrations(signal?: AbortSignal): Promise<IntegrationsResponse> {
   const response = await apiClient.get<unknown>('/api/integrations', { signal });
   const data = response.data;
   if (!isObject(data) || !Array.isArray(data.integrations)) throw unexpectedResponse(response);
-  return data as unknown as IntegrationsResponse;
+  const integrations = data.integrations
+    .filter(isObject)
+    .map(summary)
+    .filter((i): i is IntegrationSummary => i !== null);
+  return { sandbox: data.sandbox === true, integrations };
 }
 
 export async function getAuthorizeUrl(provider: string): Promise<string> {
@@ -48,8 +100,15 @@ export async function getConnectionStatus(provider: string, signal?: AbortSignal
   return data as unknown as ConnectionStatus;
 }
 
-export async function listItems(provider: string, cursor: string | null, signal?: AbortSignal): Promise<ItemsPage> {
+/** One page of `provider`'s items; `objectType` null means the provider's default kind. */
+export async function listItems(
+  provider: string,
+  objectType: string | null,
+  cursor: string | null,
+  signal?: AbortSignal,
+): Promise<ItemsPage> {
   const params: Record<string, string | number> = { limit: PAGE_SIZE };
+  if (objectType !== null) params.object_type = objectType;
   if (cursor !== null) params.cursor = cursor;
   const response = await apiClient.get<unknown>(`/api/integrations/${encodeURIComponent(provider)}/items`, {
     params,

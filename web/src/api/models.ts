@@ -10,13 +10,21 @@ type Schemas = components['schemas'];
 
 export type IntegrationStatus = 'connected' | 'not_connected' | 'reauth_required';
 
-export type IntegrationSummary = Omit<Schemas['ProviderSummary'], 'status' | 'sandbox' | 'account_name'> & {
+/** A kind of record a provider lists (`contacts`, `pages`…): its id, its noun and its scopes. */
+export type ObjectType = Schemas['ObjectType'];
+
+/** A column of the items table: an `IntegrationItem` field or a `properties` key, and its header. */
+export type Column = Schemas['Column'];
+
+/**
+ * One provider as `GET /api/integrations` lists it: everything the UI shows about it (name,
+ * description, object types, columns, permissions, logo, whether it is its sandbox) declared
+ * once by the provider, and the user's connection to it. `listIntegrations` fills defaults for
+ * metadata an older server leaves out, so pages can rely on every field.
+ */
+export type IntegrationSummary = Omit<Schemas['ProviderSummary'], 'status'> & {
   /** `connected`, `not_connected` or `reauth_required`; anything newer reads as not connected. */
   status: IntegrationStatus | (string & {});
-  /** Newer servers: whether this provider is the bundled sandbox. */
-  sandbox?: boolean;
-  /** Newer servers: the HubSpot portal domain. */
-  account_name?: string | null;
 };
 
 export interface IntegrationsResponse {

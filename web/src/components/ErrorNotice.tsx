@@ -1,7 +1,10 @@
 import type { ApiError } from '../api/client';
 
-/** Words a person can act on, per kind of failure. */
-export function describeError(error: ApiError | null, provider = 'HubSpot'): string {
+/**
+ * Words a person can act on, per kind of failure. `provider` is the provider's name from the
+ * server's metadata ("The provider" where no one provider is involved).
+ */
+export function describeError(error: ApiError | null, provider = 'The provider'): string {
   if (!error) return 'Something went wrong. Try again.';
   switch (error.code) {
     case 'network_error':
@@ -35,13 +38,13 @@ export function describeError(error: ApiError | null, provider = 'HubSpot'): str
   }
 }
 
-/** The short title for a failure. */
-export function errorTitle(error: ApiError | null, what: string): string {
+/** The short title for a failure ("Could not refresh — {provider} failed"). */
+export function errorTitle(error: ApiError | null, what: string, provider = 'the provider'): string {
   switch (error?.kind) {
     case 'network':
       return `Could not ${what} — server unreachable`;
     case 'upstream':
-      return `Could not ${what} — HubSpot failed`;
+      return `Could not ${what} — ${provider} failed`;
     case 'unexpected':
       return `Could not ${what} — unexpected answer`;
     default:

@@ -35,7 +35,7 @@ function SandboxBadge() {
 
 function Badge() {
   return (
-    <span className="sandbox-badge" title="The server talks to a local HubSpot sandbox, not the real HubSpot">
+    <span className="sandbox-badge" title="Some integrations here talk to local sandboxes, not the real services">
       Sandbox
     </span>
   );

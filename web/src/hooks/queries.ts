@@ -16,7 +16,7 @@ export function createQueryClient({ staleTime = 2_000 }: { staleTime?: number } 
   return new QueryClient({
     defaultOptions: {
       queries: {
-        // Errors are shown with a Retry button; the server already retries HubSpot for us.
+        // Errors are shown with a Retry button; the server already retries the provider for us.
         retry: false,
         refetchOnWindowFocus: true,
         staleTime,

@@ -9,27 +9,27 @@ import { ApiError, isApiError } from '../api/client';
 import { listItems } from '../api/integrations';
 import type { IntegrationItem } from '../api/models';
 
-export type ContactsOp = 'first' | 'more' | 'refresh';
+export type ItemsOp = 'first' | 'more' | 'refresh';
 
-export interface ContactsState {
+export interface ItemsState {
   /** Rows shown; kept through a refresh and through failures. */
   items: IntegrationItem[];
   nextCursor: string | null;
   /** A first page arrived at least once. */
   loaded: boolean;
   /** The request under way. */
-  pending: ContactsOp | null;
+  pending: ItemsOp | null;
   /** The request under way has taken more than SLOW_AFTER_MS. */
   slow: boolean;
   /** The last request failed (cleared when another starts). */
-  failure: { op: ContactsOp; error: ApiError; retryAt: number | null } | null;
+  failure: { op: ItemsOp; error: ApiError; retryAt: number | null } | null;
 }
 
-const INITIAL: ContactsState = { items: [], nextCursor: null, loaded: false, pending: null, slow: false, failure: null };
+const INITIAL: ItemsState = { items: [], nextCursor: null, loaded: false, pending: null, slow: false, failure: null };
 
 /** Used when a 429 carries no Retry-After. */
 const DEFAULT_RETRY_AFTER_S = 5;
-/** After this long, say that HubSpot is busy rather than just spinning. */
+/** After this long, say that the provider is busy rather than just spinning. */
 export const SLOW_AFTER_MS = 5_000;
 /** A refresh reloads at most this many pages. */
 const MAX_REFRESH_PAGES = 20;
@@ -38,8 +38,9 @@ function asApiError(error: unknown): ApiError {
   return isApiError(error) ? error : new ApiError({ code: 'unknown_error', status: 0, detail: String(error) });
 }
 
-export function useContacts(provider: string) {
-  const [state, setState] = useState<ContactsState>(INITIAL);
+/** `objectType` null: the provider's default kind. Changing it takes effect at the next load. */
+export function useItems(provider: string, objectType: string | null) {
+  const [state, setState] = useState<ItemsState>(INITIAL);
   const stateRef = useRef(state);
   useEffect(() => {
     stateRef.current = state;
@@ -47,7 +48,7 @@ export function useContacts(provider: string) {
   const requestRef = useRef<AbortController | null>(null);
 
   const run = useCallback(
-    (op: ContactsOp) => {
+    (op: ItemsOp) => {
       requestRef.current?.abort();
       const controller = new AbortController();
       requestRef.current = controller;
@@ -62,14 +63,14 @@ export function useContacts(provider: string) {
 
       const work = async (): Promise<{ items: IntegrationItem[]; nextCursor: string | null }> => {
         if (op === 'more') {
-          const page = await listItems(provider, before.nextCursor, signal);
+          const page = await listItems(provider, objectType, before.nextCursor, signal);
           return { items: [...before.items, ...page.items], nextCursor: page.next_cursor ?? null };
         }
         const target = op === 'refresh' ? Math.max(1, before.items.length) : 1;
         let items: IntegrationItem[] = [];
         let cursor: string | null = null;
         for (let pages = 0; pages < MAX_REFRESH_PAGES; pages += 1) {
-          const page = await listItems(provider, cursor, signal);
+          const page = await listItems(provider, objectType, cursor, signal);
           items = [...items, ...page.items];
           cursor = page.next_cursor ?? null;
           if (cursor === null || items.length >= target) break;
@@ -91,7 +92,7 @@ export function useContacts(provider: string) {
         },
       );
     },
-    [provider],
+    [provider, objectType],
   );
 
   const load = useCallback(() => run('first'), [run]);

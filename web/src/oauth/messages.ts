@@ -45,17 +45,17 @@ export function isOAuthResultMessage(value: unknown): value is OAuthResultMessag
   );
 }
 
-/** A sentence for the user explaining why connecting failed. */
-export function describeOAuthError(code: string | null, description?: string | null): string {
+/** A sentence for the user explaining why connecting to `provider` (its name) failed. */
+export function describeOAuthError(code: string | null, description: string | null, provider: string): string {
   switch (code) {
     case 'access_denied':
       return 'You denied access. Nothing was connected.';
     case 'invalid_state':
       return 'The connection request expired or did not match. Please start again.';
     case 'exchange_failed':
-      return 'HubSpot did not accept the authorization. Please try again.';
+      return `${provider} did not accept the authorization. Please try again.`;
     case 'upstream_error':
-      return 'HubSpot is not responding right now. Please try again in a moment.';
+      return `${provider} is not responding right now. Please try again in a moment.`;
     case 'store_unavailable':
       return 'We could not save the connection. Please try again in a moment.';
     default:

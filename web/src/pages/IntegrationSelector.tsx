@@ -1,19 +1,10 @@
 import { Link } from 'react-router-dom';
-import type { IntegrationStatus, IntegrationSummary } from '../api/models';
+import type { IntegrationStatus } from '../api/models';
 import { ErrorNotice, errorTitle } from '../components/ErrorNotice';
 import { ProviderLogo } from '../components/ProviderLogo';
 import { StatusBadge } from '../components/StatusBadge';
 import { useIntegrations } from '../hooks/queries';
 import { useDocumentTitle } from '../useDocumentTitle';
-
-const DESCRIPTIONS: Record<string, string> = {
-  hubspot: 'Sync contacts from your HubSpot CRM into VectorShift pipelines.',
-};
-
-/** HubSpot first, then the rest in the server's order. */
-function ordered(integrations: IntegrationSummary[]): IntegrationSummary[] {
-  return [...integrations].sort((a, b) => Number(b.id === 'hubspot') - Number(a.id === 'hubspot'));
-}
 
 export function IntegrationSelector() {
   useDocumentTitle('Integrations');
@@ -38,16 +29,19 @@ export function IntegrationSelector() {
 
       {data && (
         <ul className="card-grid" aria-label="Available integrations">
-          {ordered(data.integrations).map((integration) => (
+          {data.integrations.map((integration) => (
             <li key={integration.id}>
               <Link className="card card--link integration-card" to={`/integrations/${integration.id}`}>
                 <div className="integration-card__top">
-                  <ProviderLogo id={integration.id} name={integration.name} />
-                  <StatusBadge status={knownStatus(integration.status)} />
+                  <ProviderLogo name={integration.name} svg={integration.logo_svg} />
+                  <span className="integration-card__badges">
+                    {integration.sandbox && <span className="sandbox-badge">Sandbox</span>}
+                    <StatusBadge status={knownStatus(integration.status)} />
+                  </span>
                 </div>
                 <h2 className="integration-card__name">{integration.name}</h2>
                 <p className="integration-card__desc">
-                  {DESCRIPTIONS[integration.id] ?? `Bring ${integration.name} data into VectorShift.`}
+                  {integration.description || `Bring ${integration.name} data into VectorShift.`}
                 </p>
                 <p className="integration-card__meta">
                   {cardMeta(integration)}

@@ -17,7 +17,7 @@ export interface OAuthLocationState {
  * integration page and show the result there.
  */
 export function OAuthCallback() {
-  const { provider = 'hubspot' } = useParams();
+  const { provider = '' } = useParams();
   const location = useLocation();
   const navigate = useNavigate();
   const message = useMemo(

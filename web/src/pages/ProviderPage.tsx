@@ -1,21 +1,22 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { Link, useLocation, useNavigate } from 'react-router-dom';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { isApiError, type ApiError } from '../api/client';
 import { disconnect } from '../api/integrations';
-import type { ConnectionStatus, IntegrationStatus } from '../api/models';
+import type { ConnectionStatus, IntegrationStatus, IntegrationSummary } from '../api/models';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { ContactsTable } from '../components/ContactsTable';
+import { ItemsTable, type ItemNouns } from '../components/ItemsTable';
 import { describeError, ErrorNotice, errorTitle } from '../components/ErrorNotice';
 import { ProviderLogo } from '../components/ProviderLogo';
 import { StatusBadge } from '../components/StatusBadge';
 import { useConnectionStatus, useIntegrations, useInvalidateConnection } from '../hooks/queries';
-import { useContacts, useCountdown, type ContactsState } from '../hooks/useContacts';
+import { useCountdown, useItems, type ItemsState } from '../hooks/useItems';
+import { capitalize, plural } from '../nouns';
 import { describeOAuthError } from '../oauth/messages';
 import { useOAuthFlow, type OAuthFlowState } from '../oauth/useOAuthFlow';
 import { useDocumentTitle } from '../useDocumentTitle';
+import { NotFound } from './NotFound';
 import type { OAuthLocationState } from './OAuthCallback';
 
-const PROVIDER = 'hubspot';
 /** The success notice goes away by itself after this long. */
 export const SUCCESS_NOTICE_MS = 6_000;
 
@@ -31,21 +32,11 @@ interface Notice {
   actions?: { label: string; onClick: () => void }[];
 }
 
-/** HubSpot scopes in words. Unknown ones are shown as they are. */
-const PERMISSIONS: Record<string, string> = {
-  'crm.objects.contacts.read': 'Read your contacts',
-  'crm.objects.companies.read': 'Read your companies',
-  'crm.objects.deals.read': 'Read your deals',
-  'crm.schemas.contacts.read': 'Read how your contacts are set up (properties)',
-  oauth: 'Know which HubSpot account and user connected',
-};
-
-export function describeScopes(scopes: readonly string[]): string[] {
-  const words = scopes.map((scope) => PERMISSIONS[scope] ?? `Other: ${scope}`);
-  return [...new Set(words)];
-}
-
-function oauthNotice(state: OAuthFlowState, actions: { reopen: () => void; cancel: () => void }): Notice | null {
+function oauthNotice(
+  name: string,
+  state: OAuthFlowState,
+  actions: { reopen: () => void; cancel: () => void },
+): Notice | null {
   switch (state.phase) {
     case 'idle':
       return null;
@@ -54,45 +45,45 @@ function oauthNotice(state: OAuthFlowState, actions: { reopen: () => void; cance
         id: 'connecting',
         tone: 'info',
         title: 'Connecting…',
-        body: 'Finish signing in to HubSpot in its window. Lost it behind this page?',
+        body: `Finish signing in to ${name} in its window. Lost it behind this page?`,
         actions: [
-          { label: 'Reopen the HubSpot window', onClick: actions.reopen },
+          { label: `Reopen the ${name} window`, onClick: actions.reopen },
           { label: 'Cancel', onClick: actions.cancel },
         ],
       };
     case 'redirecting':
-      return { id: 'redirecting', tone: 'info', title: 'Taking you to HubSpot…' };
+      return { id: 'redirecting', tone: 'info', title: `Taking you to ${name}…` };
     case 'cancelled':
       return {
         id: 'cancelled',
         tone: 'neutral',
         title: 'Connection cancelled',
-        body: 'The HubSpot window was closed before the connection finished. Nothing was connected.',
+        body: `The ${name} window was closed before the connection finished. Nothing was connected.`,
       };
     case 'start_failed':
       return {
         id: 'start_failed',
         tone: 'error',
         title: 'Could not start connecting',
-        body: describeError(state.error),
+        body: describeError(state.error, name),
       };
     case 'done':
       if (state.result.result === 'success') {
-        return { id: `success-${state.result.account_id ?? ''}`, tone: 'success', title: 'HubSpot connected' };
+        return { id: `success-${state.result.account_id ?? ''}`, tone: 'success', title: `${name} connected` };
       }
       if (state.result.error === 'access_denied') {
         return {
           id: 'denied',
           tone: 'neutral',
-          title: 'HubSpot was not connected',
+          title: `${name} was not connected`,
           body: 'You chose not to give access, so nothing was shared. Connect whenever you are ready.',
         };
       }
       return {
         id: `error-${state.result.error ?? ''}`,
         tone: 'error',
-        title: 'Could not connect HubSpot',
-        body: describeOAuthError(state.result.error, state.result.error_description),
+        title: `Could not connect ${name}`,
+        body: describeOAuthError(state.result.error, state.result.error_description, name),
       };
   }
 }
@@ -109,7 +100,7 @@ function ButtonBusy({ label }: { label: string }) {
 function viewOf(
   status: ReturnType<typeof useConnectionStatus>,
   listStatus: string | undefined,
-  contactsError: ApiError | null,
+  itemsError: ApiError | null,
 ): View {
   if (status.error) {
     if (status.error.needsReauth) return 'reauth';
@@ -120,13 +111,56 @@ function viewOf(
   // Newer servers say `status: reauth_required` here directly; older ones only in the list.
   const reauth = status.data.status === 'reauth_required' || listStatus === 'reauth_required';
   if (!status.data.connected) return reauth ? 'reauth' : 'not_connected';
-  if (reauth || contactsError?.needsReauth) return 'reauth';
-  if (contactsError?.code === 'not_connected') return 'not_connected';
+  // A missing permission concerns one object type: it is shown with the items, where the
+  // switcher still lets the person pick another kind.
+  if (reauth || (itemsError?.needsReauth && itemsError.code !== 'insufficient_scope')) return 'reauth';
+  if (itemsError?.code === 'not_connected') return 'not_connected';
   return 'connected';
 }
 
-export function HubspotIntegration() {
-  useDocumentTitle('HubSpot');
+/**
+ * `/integrations/:provider`: the page of any provider the server lists, or a clear not-found
+ * page for an id it does not.
+ */
+export function ProviderRoute() {
+  const { provider = '' } = useParams();
+  const { data, error, reload } = useIntegrations();
+  const info = data?.integrations.find((i) => i.id === provider) ?? null;
+  useDocumentTitle(info ? info.name : data ? 'Integration not found' : null);
+  if (info) return <ProviderPage key={info.id} info={info} />;
+  if (data) {
+    return (
+      <NotFound title="Integration not found">
+        There is no integration called “{provider}” here. Pick one from the list of integrations.
+      </NotFound>
+    );
+  }
+  return (
+    <div className="page">
+      {error ? (
+        <ErrorNotice heading="h1" title={errorTitle(error, 'load this integration')} error={error} onRetry={reload} />
+      ) : (
+        <p className="muted" role="status">
+          Loading…
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The provider's nouns for one object type: "contact"/"contacts", "page"/"pages". */
+function nounsOf(noun: string | undefined): ItemNouns {
+  const one = noun ?? 'item';
+  return { one, many: plural(one) };
+}
+
+/** One provider's page, driven by the metadata the server declares for it. */
+export function ProviderPage({ info }: { info: IntegrationSummary }) {
+  const PROVIDER = info.id;
+  const name = info.name;
+  const objectTypes = info.object_types;
+  const [objectType, setObjectType] = useState<string | null>(objectTypes[0]?.id ?? null);
+  const nouns = nounsOf(objectTypes.find((t) => t.id === objectType)?.noun);
   const location = useLocation();
   const navigate = useNavigate();
   const integrations = useIntegrations();
@@ -143,15 +177,16 @@ export function HubspotIntegration() {
   const titleRef = useRef<HTMLHeadingElement>(null);
   const disconnectButtonRef = useRef<HTMLButtonElement>(null);
 
-  const contacts = useContacts(PROVIDER);
-  const { load: loadContacts, clear: clearContacts } = contacts;
+  // Only a provider with several kinds is asked for one; the first is its default.
+  const listing = useItems(PROVIDER, objectTypes.length > 1 ? objectType : null);
+  const { load: loadItems, clear: clearItems } = listing;
 
   const onResult = useCallback(
     (result: { result: 'success' | 'error' }) => {
       invalidate();
-      if (result.result === 'success') loadContacts();
+      if (result.result === 'success') loadItems();
     },
-    [invalidate, loadContacts],
+    [invalidate, loadItems],
   );
 
   const oauth = useOAuthFlow(PROVIDER, { initialResult, onResult });
@@ -170,25 +205,26 @@ export function HubspotIntegration() {
     if (initialResult) navigate(location.pathname, { replace: true, state: null });
   }, [initialResult, navigate, location.pathname]);
 
-  const listStatus = integrations.data?.integrations.find((i) => i.id === PROVIDER)?.status;
-  const contactsError = contacts.state.failure?.error ?? null;
-  const view = viewOf(status, listStatus, contactsError);
+  const listStatus = integrations.data?.integrations.find((i) => i.id === PROVIDER)?.status ?? info.status;
+  const itemsError = listing.state.failure?.error ?? null;
+  const view = viewOf(status, listStatus, itemsError);
 
-  // Contacts load when the server says we are connected, and go when it says we are not.
+  // Items load when the server says we are connected (again when another kind is picked),
+  // and go when it says we are not.
   const statusConnected = status.data?.connected === true;
   useEffect(() => {
-    if (statusConnected) loadContacts();
-    else clearContacts();
-  }, [statusConnected, loadContacts, clearContacts]);
+    if (statusConnected) loadItems();
+    else clearItems();
+  }, [statusConnected, loadItems, clearItems]);
 
-  // A contacts answer that says the connection changed: tell every screen.
-  const contactsSaysChanged = contactsError?.needsReauth === true || contactsError?.code === 'not_connected';
+  // An items answer that says the connection changed: tell every screen.
+  const itemsSayChanged = itemsError?.needsReauth === true || itemsError?.code === 'not_connected';
   useEffect(() => {
-    if (contactsSaysChanged) invalidate();
-  }, [contactsSaysChanged, invalidate]);
+    if (itemsSayChanged) invalidate();
+  }, [itemsSayChanged, invalidate]);
 
   let notice =
-    oauth.state.phase === 'idle' ? localNotice : oauthNotice(oauth.state, { reopen: reopenOAuth, cancel: cancelOAuth });
+    oauth.state.phase === 'idle' ? localNotice : oauthNotice(name, oauth.state, { reopen: reopenOAuth, cancel: cancelOAuth });
   // A stale "request expired" (e.g. Back to an old consent page) means nothing when we are connected.
   if (oauth.state.phase === 'done' && oauth.state.result.error === 'invalid_state' && view === 'connected') {
     notice = null;
@@ -216,7 +252,7 @@ export function HubspotIntegration() {
     resetOAuth();
     setLocalNotice(null);
     invalidate();
-    if (view === 'connected') contacts.refresh();
+    if (view === 'connected') listing.refresh();
   };
 
   const confirmDisconnect = async () => {
@@ -226,12 +262,12 @@ export function HubspotIntegration() {
       await disconnect(PROVIDER);
       setConfirming(false);
       resetOAuth();
-      clearContacts();
+      clearItems();
       setLocalNotice({
         id: `disconnected-${Date.now()}`,
         tone: 'neutral',
-        title: 'HubSpot disconnected',
-        body: 'VectorShift no longer has access to your HubSpot account.',
+        title: `${name} disconnected`,
+        body: `VectorShift no longer has access to your ${name} account.`,
       });
       invalidate();
     } catch (error) {
@@ -249,7 +285,7 @@ export function HubspotIntegration() {
 
   const badge: IntegrationStatus | null =
     view === 'reauth' ? 'reauth_required' : view === 'connected' ? 'connected' : view === 'not_connected' ? 'not_connected' : null;
-  const refreshing = contacts.state.pending === 'refresh' || (status.isFetching && view === 'connected');
+  const refreshing = listing.state.pending === 'refresh' || (status.isFetching && view === 'connected');
 
   return (
     <div className="page">
@@ -259,15 +295,16 @@ export function HubspotIntegration() {
 
       <section className="card provider" aria-labelledby="provider-title">
         <div className="provider__head">
-          <ProviderLogo id={PROVIDER} name="HubSpot" size={52} />
+          <ProviderLogo name={name} svg={info.logo_svg} size={52} />
           <div className="provider__titles">
             <div className="provider__title-row">
               <h1 id="provider-title" className="provider__title" ref={titleRef} tabIndex={-1}>
-                HubSpot
+                {name}
               </h1>
               {badge && <StatusBadge status={badge} />}
+              {info.sandbox && <SandboxBadge name={name} />}
             </div>
-            <p className="provider__desc">Bring contacts from your HubSpot CRM into VectorShift.</p>
+            {info.description && <p className="provider__desc">{info.description}</p>}
           </div>
           <div className="provider__actions">
             {view === 'loading' && (
@@ -277,7 +314,7 @@ export function HubspotIntegration() {
             )}
             {view === 'not_connected' && (
               <button type="button" className="btn btn--primary" onClick={connect} aria-disabled={connecting || undefined}>
-                {connecting ? <ButtonBusy label="Connecting…" /> : 'Connect HubSpot'}
+                {connecting ? <ButtonBusy label="Connecting…" /> : `Connect ${name}`}
               </button>
             )}
             {view === 'connected' && (
@@ -305,19 +342,20 @@ export function HubspotIntegration() {
           </div>
         </div>
 
-        {view === 'connected' && status.data && <AccountDetails status={status.data} />}
+        {view === 'connected' && status.data && <AccountDetails info={info} status={status.data} />}
 
         {view === 'error' && (
           <ErrorNotice
             heading="h2"
-            title={errorTitle(status.error, 'check the connection')}
+            title={errorTitle(status.error, 'check the connection', name)}
             error={status.error}
+            provider={name}
             onRetry={() => void status.refetch()}
           />
         )}
       </section>
 
-      {disconnectErrorNotice(disconnectError, () => setConfirming(true))}
+      {disconnectErrorNotice(name, disconnectError, () => setConfirming(true))}
 
       <div className="live-region" aria-live="polite" aria-atomic="true">
         {notice && (
@@ -339,35 +377,39 @@ export function HubspotIntegration() {
         )}
       </div>
 
-      {view === 'not_connected' && <BeforeConnecting />}
+      {view === 'not_connected' && <BeforeConnecting info={info} />}
 
       {view === 'reauth' && (
         <section className="card reauth" aria-labelledby="reauth-title">
           <h2 id="reauth-title" className="section__title">
-            HubSpot needs to be reconnected
+            {`${name} needs to be reconnected`}
           </h2>
           <p className="muted">
-            {contactsError?.code === 'insufficient_scope'
-              ? 'The HubSpot connection lacks a permission VectorShift needs. Reconnect to grant it.'
-              : 'The authorization for HubSpot expired or was revoked. Reconnect to keep syncing your contacts.'}
+            {`The authorization for ${name} expired or was revoked. Reconnect to keep syncing your ${plural(objectTypes[0]?.noun ?? 'item')}.`}
           </p>
           <button type="button" className="btn btn--primary" onClick={connect} aria-disabled={connecting || undefined}>
-            {connecting ? <ButtonBusy label="Connecting…" /> : 'Reconnect HubSpot'}
+            {connecting ? <ButtonBusy label="Connecting…" /> : `Reconnect ${name}`}
           </button>
         </section>
       )}
 
       {view === 'connected' && (
-        <ContactsSection
-          state={contacts.state}
-          onLoadMore={contacts.loadMore}
-          onRetry={contacts.retry}
+        <ItemsSection
+          info={info}
+          nouns={nouns}
+          objectType={objectType}
+          onObjectType={setObjectType}
+          state={listing.state}
+          onLoadMore={listing.loadMore}
+          onRetry={listing.retry}
+          onReconnect={connect}
+          connecting={connecting}
         />
       )}
 
       {confirming && (
         <ConfirmDialog
-          title="Disconnect HubSpot?"
+          title={`Disconnect ${name}?`}
           confirmLabel="Disconnect"
           busyLabel="Disconnecting…"
           busy={disconnecting}
@@ -375,8 +417,7 @@ export function HubspotIntegration() {
           onCancel={cancelDisconnect}
         >
           <p>
-            VectorShift will stop syncing contacts and forget the stored HubSpot authorization. You can connect again
-            at any time.
+            {`VectorShift will stop syncing from ${name} and forget the stored ${name} authorization. You can connect again at any time.`}
           </p>
         </ConfirmDialog>
       )}
@@ -384,14 +425,24 @@ export function HubspotIntegration() {
   );
 }
 
-function disconnectErrorNotice(error: ApiError | null, retry: () => void) {
-  if (error === null) return null;
-  return <ErrorNotice heading="h2" title={errorTitle(error, 'disconnect')} error={error} onRetry={retry} />;
+function SandboxBadge({ name }: { name: string }) {
+  return (
+    <span className="sandbox-badge" title={`${name} here is a local sandbox, not the real ${name}`}>
+      Sandbox
+    </span>
+  );
 }
 
-function AccountDetails({ status }: { status: ConnectionStatus }) {
-  const permissions = describeScopes(status.scopes ?? []);
-  const account = status.account_name ?? (status.account_id ? `HubSpot account ${status.account_id}` : null);
+function disconnectErrorNotice(name: string, error: ApiError | null, retry: () => void) {
+  if (error === null) return null;
+  return (
+    <ErrorNotice heading="h2" title={errorTitle(error, 'disconnect', name)} error={error} provider={name} onRetry={retry} />
+  );
+}
+
+function AccountDetails({ info, status }: { info: IntegrationSummary; status: ConnectionStatus }) {
+  const permissions = info.permissions;
+  const account = status.account_name ?? (status.account_id ? `${info.name} account ${status.account_id}` : null);
   return (
     <dl className="provider__details">
       {account && (
@@ -422,72 +473,126 @@ function AccountDetails({ status }: { status: ConnectionStatus }) {
   );
 }
 
-function BeforeConnecting() {
+function BeforeConnecting({ info }: { info: IntegrationSummary }) {
+  const name = info.name;
   return (
     <section className="card explain" aria-labelledby="explain-title">
       <h2 id="explain-title" className="section__title">
         What happens when you connect
       </h2>
       <ul className="explain__list">
+        {info.permissions.length > 0 && (
+          <li>
+            <strong>What VectorShift can do:</strong>
+            <ul className="permissions">
+              {info.permissions.map((permission) => (
+                <li key={permission}>{permission}</li>
+              ))}
+            </ul>
+          </li>
+        )}
         <li>
-          <strong>What VectorShift reads:</strong> your HubSpot contacts — names, e-mail addresses and when they last
-          changed.
+          <strong>Read-only:</strong> {`VectorShift never creates, changes or deletes anything in ${name}.`}
         </li>
         <li>
-          <strong>Read-only:</strong> VectorShift never creates, changes or deletes anything in HubSpot.
+          <strong>{`You sign in on ${name}’s own page;`}</strong> VectorShift never sees your password.
         </li>
         <li>
-          <strong>You sign in on HubSpot’s own page;</strong> VectorShift never sees your password.
-        </li>
-        <li>
-          <strong>Disconnect at any time</strong> here, or in HubSpot under Settings → Integrations → Connected apps.
+          <strong>Disconnect at any time</strong> {`here, or from ${name}’s own settings.`}
         </li>
       </ul>
     </section>
   );
 }
 
-function RetryCountdown({ at }: { at: number }) {
+function RetryCountdown({ name, at }: { name: string; at: number }) {
   const seconds = useCountdown(at) ?? 0;
-  return <>{`HubSpot is busy — retrying in ${seconds} s`}</>;
+  return <>{`${name} is busy — retrying in ${seconds} s`}</>;
 }
 
-function Pending({ state, label }: { state: ContactsState; label: string }) {
+function Pending({ name, state, label }: { name: string; state: ItemsState; label: string }) {
   return (
     <div className="loading" role="status">
       <span className="spinner" aria-hidden="true" />
-      {state.slow ? 'HubSpot is busy, still trying…' : label}
+      {state.slow ? `${name} is busy, still trying…` : label}
     </div>
   );
 }
 
-function Failure({ state, onRetry }: { state: ContactsState; onRetry?: () => void }) {
+function Failure({
+  name,
+  nouns,
+  state,
+  onRetry,
+  onReconnect,
+  connecting = false,
+}: {
+  name: string;
+  nouns: ItemNouns;
+  state: ItemsState;
+  onRetry?: () => void;
+  onReconnect?: () => void;
+  connecting?: boolean;
+}) {
   const failure = state.failure;
   if (!failure) return null;
   if (failure.retryAt !== null) {
     return (
       <div className="notice notice--warning" role="status">
         <h3 className="notice__title">
-          <RetryCountdown key={failure.retryAt} at={failure.retryAt} />
+          <RetryCountdown key={failure.retryAt} name={name} at={failure.retryAt} />
         </h3>
-        <p className="notice__body">HubSpot asked us to slow down. This continues by itself.</p>
+        <p className="notice__body">{`${name} asked us to slow down. This continues by itself.`}</p>
+      </div>
+    );
+  }
+  if (failure.error.code === 'insufficient_scope') {
+    return (
+      <div className="notice notice--warning" role="alert">
+        <h3 className="notice__title">{`${name} has not allowed reading ${nouns.many}`}</h3>
+        <p className="notice__body">
+          {`The ${name} connection lacks a permission this needs. Reconnect ${name} to grant it, or pick another kind.`}
+        </p>
+        {onReconnect && (
+          <div className="notice__actions">
+            <button type="button" className="btn btn--primary" onClick={onReconnect} aria-disabled={connecting || undefined}>
+              {connecting ? <ButtonBusy label="Connecting…" /> : `Reconnect ${name}`}
+            </button>
+          </div>
+        )}
       </div>
     );
   }
   if (failure.error.needsReauth || failure.error.code === 'not_connected') return null;
-  const what = failure.op === 'more' ? 'load more contacts' : failure.op === 'refresh' ? 'refresh' : 'load contacts';
-  return <ErrorNotice title={errorTitle(failure.error, what)} error={failure.error} onRetry={onRetry} />;
+  const what = failure.op === 'more' ? `load more ${nouns.many}` : failure.op === 'refresh' ? 'refresh' : `load ${nouns.many}`;
+  return (
+    <ErrorNotice title={errorTitle(failure.error, what, name)} error={failure.error} provider={name} onRetry={onRetry} />
+  );
 }
 
-function ContactsSection({
+function ItemsSection({
+  info,
+  nouns,
+  objectType,
+  onObjectType,
   state,
   onLoadMore,
   onRetry,
+  onReconnect,
+  connecting,
 }: {
-  state: ContactsState;
+  info: IntegrationSummary;
+  nouns: ItemNouns;
+  objectType: string | null;
+  onObjectType: (id: string) => void;
+  state: ItemsState;
   onLoadMore: () => void;
   onRetry: () => void;
+  onReconnect: () => void;
+  connecting: boolean;
 }) {
+  const name = info.name;
+  const switcherId = useId();
   const { items, nextCursor, pending, failure, loaded } = state;
   const hasItems = items.length > 0;
   const footerFailure = failure?.op === 'more';
@@ -508,35 +613,65 @@ function ContactsSection({
     <section className="card contacts" aria-labelledby="contacts-title" aria-busy={pending !== null}>
       <div className="section__head">
         <h2 id="contacts-title" className="section__title">
-          Contacts
+          {capitalize(nouns.many)}
         </h2>
-        {pending === 'refresh' && <Pending state={state} label="Refreshing…" />}
+        {info.object_types.length > 1 && (
+          <span className="object-type">
+            <label htmlFor={switcherId}>Show</label>
+            <select
+              id={switcherId}
+              className="input"
+              value={objectType ?? ''}
+              onChange={(event) => onObjectType(event.target.value)}
+            >
+              {info.object_types.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {capitalize(plural(t.noun))}
+                </option>
+              ))}
+            </select>
+          </span>
+        )}
+        {pending === 'refresh' && <Pending name={name} state={state} label="Refreshing…" />}
       </div>
 
-      {pending === 'first' && <Pending state={state} label="Loading contacts…" />}
-      {!footerFailure && <Failure state={state} onRetry={onRetry} />}
+      {pending === 'first' && <Pending name={name} state={state} label={`Loading ${nouns.many}…`} />}
+      {!footerFailure && (
+        <Failure
+          name={name}
+          nouns={nouns}
+          state={state}
+          onRetry={onRetry}
+          onReconnect={onReconnect}
+          connecting={connecting}
+        />
+      )}
 
       {loaded && !hasItems && pending === null && (
         <div className="empty-state">
-          <h3 className="empty-state__title">No contacts yet</h3>
-          <p className="muted">Contacts you add in HubSpot will show up here.</p>
+          <h3 className="empty-state__title">{`No ${nouns.many} yet`}</h3>
+          <p className="muted">{`${capitalize(nouns.many)} you add in ${name} will show up here.`}</p>
         </div>
       )}
 
       {hasItems && (
         <>
-          <ContactsTable
+          <ItemsTable
             items={items}
+            columns={info.columns}
+            nouns={nouns}
+            providerName={name}
+            filePrefix={`${info.id}-${nouns.many}`}
             onSkipTable={() => (loadMoreRef.current ?? summaryRef.current)?.focus()}
           />
           <div className="contacts__footer">
             <p className="muted contacts__summary" ref={summaryRef} tabIndex={-1}>
               {nextCursor === null
-                ? `All ${items.length} contact${items.length === 1 ? '' : 's'} loaded`
-                : `Showing ${items.length} contacts — more in HubSpot`}
+                ? `All ${items.length} ${items.length === 1 ? nouns.one : nouns.many} loaded`
+                : `Showing ${items.length} ${nouns.many} — more in ${name}`}
             </p>
             {/* The failure sits right above the one button, which then retries: focus never moves. */}
-            {footerFailure && <Failure state={state} />}
+            {footerFailure && <Failure name={name} nouns={nouns} state={state} />}
             {showLoadMore && (
               <button
                 ref={loadMoreRef}
@@ -551,7 +686,7 @@ function ContactsSection({
                 aria-disabled={pending !== null || undefined}
               >
                 {pending === 'more' ? (
-                  <ButtonBusy label={state.slow ? 'HubSpot is busy, still trying…' : 'Loading…'} />
+                  <ButtonBusy label={state.slow ? `${name} is busy, still trying…` : 'Loading…'} />
                 ) : footerFailure && failure.retryAt === null ? (
                   'Retry loading more'
                 ) : (

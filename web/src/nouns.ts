@@ -1,0 +1,15 @@
+/** English plurals of the nouns providers declare (`contact`, `company`, `page`, `base`, `table`). */
+export function plural(noun: string): string {
+  if (/[^aeiou]y$/i.test(noun)) return `${noun.slice(0, -1)}ies`;
+  if (/(s|x|z|ch|sh)$/i.test(noun)) return `${noun}es`;
+  return `${noun}s`;
+}
+
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** "1 contact", "250 contacts". */
+export function count(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : plural(noun)}`;
+}
