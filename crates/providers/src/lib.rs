@@ -10,7 +10,7 @@ use url::Url;
 
 /// Every provider, in display order.
 pub fn all() -> Vec<Registration> {
-    vec![HUBSPOT]
+    vec![HUBSPOT, notion::REGISTRATION]
 }
 
 /// HubSpot: its sandbox is the full-fidelity `hubspot-sandbox` crate, adapted here.

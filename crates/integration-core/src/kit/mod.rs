@@ -21,5 +21,6 @@ mod provider;
 pub use factory::{Configured, ProviderFactory, ProviderSettings, SettingsProblem};
 pub use oauth::{ClientAuth, OAuthClient, OAuthConfig, Token, TokenBody};
 pub use provider::{
-    AccountFields, Factory, ItemSource, OAuthProvider, column, next_cursor, object_type, send_json,
+    AccountFields, BuildFn, Factory, ItemSource, OAuthProvider, column, next_cursor, object_type,
+    send_json,
 };

@@ -173,6 +173,9 @@ pub fn next_cursor(raw: Option<String>) -> Result<Option<Cursor>, Error> {
         .map_err(|_| Error::InvalidResponse("the next-page cursor is malformed".into()))
 }
 
+/// Builds a provider from its settings and the shared (redirect-free) HTTP client.
+pub type BuildFn = fn(&ProviderSettings, reqwest::Client) -> Result<Arc<dyn Integration>, Error>;
+
 /// A [`ProviderFactory`] from the provider's metadata and a build function, so a provider
 /// declares `pub static FACTORY: Factory = Factory { info: &INFO, build: … };`.
 #[derive(Debug)]
@@ -180,7 +183,7 @@ pub struct Factory {
     /// The provider's metadata.
     pub info: &'static ProviderInfo,
     /// Builds it from its settings and the shared HTTP client.
-    pub build: fn(&ProviderSettings, reqwest::Client) -> Result<Arc<dyn Integration>, Error>,
+    pub build: BuildFn,
 }
 
 impl ProviderFactory for Factory {
