@@ -10,6 +10,7 @@ mod health_and_input;
 mod items;
 mod key_rotation;
 mod logs;
+mod metrics;
 mod openapi;
 mod providers;
 mod redis_outage;

@@ -156,6 +156,7 @@ impl Application {
         ];
         let web_dist = settings.web_dist_dir.clone();
         let mounted = sandboxes.clone();
+        crate::metrics::handle();
         let server = HttpServer::new(move || {
             let cors = allowed_origins
                 .iter()
@@ -175,6 +176,7 @@ impl Application {
                 .wrap(cors)
                 .wrap(Compress::default())
                 .wrap(from_fn(headers::apply))
+                .wrap(from_fn(crate::metrics::count))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(authenticator.clone())

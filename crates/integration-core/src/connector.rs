@@ -265,12 +265,14 @@ impl Connector {
         pkce_verifier: Option<&PkceVerifier>,
     ) -> Result<ConnectionInfo, Error> {
         // Not retried: a code is single-use, and a retry after a lost response would fail anyway.
-        let credentials = self
+        let exchanged = self
             .within_deadline(
                 self.integration
                     .exchange_code(code, redirect_uri, pkce_verifier),
             )
-            .await?;
+            .await;
+        record(self.integration.id(), "exchange_code", &exchanged);
+        let credentials = exchanged?;
         let previous = match self.store.load(self.integration.id(), user).await {
             Ok(previous) => previous,
             // Unreadable: it is being replaced anyway.
@@ -429,8 +431,10 @@ impl Connector {
             let credentials = &credentials;
             self.options
                 .retry
-                .run_until("list_items", Some(deadline), || {
-                    self.integration.list_items(credentials, query)
+                .run_until("list_items", Some(deadline), || async {
+                    let result = self.integration.list_items(credentials, query).await;
+                    record(self.integration.id(), "list_items", &result);
+                    result
                 })
                 .await
         };
@@ -571,9 +575,11 @@ impl Connector {
         let budget = self.options.lock_ttl.mul_f64(0.8);
         let refreshed = tokio::time::timeout(
             budget,
-            self.options
-                .retry
-                .run("refresh", || self.integration.refresh(stale)),
+            self.options.retry.run("refresh", || async {
+                let result = self.integration.refresh(stale).await;
+                record(self.integration.id(), "refresh", &result);
+                result
+            }),
         )
         .await
         .unwrap_or_else(|_| {
@@ -581,6 +587,12 @@ impl Connector {
                 "token refresh did not finish within {budget:?}"
             )))
         });
+        metrics::counter!(
+            "token_refreshes_total",
+            "provider" => provider,
+            "outcome" => match &refreshed { Ok(_) => "ok", Err(e) => e.kind() }
+        )
+        .increment(1);
         match refreshed {
             Ok(fresh) => {
                 let fresh = fresh.inherit_from(stale);
@@ -627,6 +639,25 @@ impl Connector {
         let lock = Arc::new(tokio::sync::Mutex::new(()));
         locks.insert(key.to_owned(), Arc::downgrade(&lock));
         lock
+    }
+}
+
+/// Counts one provider call by provider, operation and outcome (`provider_calls_total`), and
+/// rate limits separately (`provider_rate_limited_total`).
+fn record<T>(provider: &'static str, operation: &'static str, result: &Result<T, Error>) {
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(error) => error.kind(),
+    };
+    metrics::counter!(
+        "provider_calls_total",
+        "provider" => provider,
+        "operation" => operation,
+        "outcome" => outcome
+    )
+    .increment(1);
+    if matches!(result, Err(Error::RateLimited { .. })) {
+        metrics::counter!("provider_rate_limited_total", "provider" => provider).increment(1);
     }
 }
 

@@ -96,6 +96,26 @@ impl Error {
         }
     }
 
+    /// A short, stable label for metrics and logs (`rate_limited`, `upstream_5xx`…).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotConnected => "not_connected",
+            Error::ReauthRequired { .. } => "reauth_required",
+            Error::Unauthorized => "unauthorized",
+            Error::Rejected { .. } => "rejected",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Upstream { status } if *status >= 500 => "upstream_5xx",
+            Error::Upstream { .. } => "upstream_4xx",
+            Error::InvalidResponse(_) => "invalid_response",
+            Error::Unavailable(_) => "unavailable",
+            Error::InvalidInput(_) => "invalid_input",
+            Error::InsufficientScope { .. } => "insufficient_scope",
+            Error::DeadlineExceeded(_) => "deadline_exceeded",
+            Error::Store(_) => "store",
+            Error::Config(_) => "config",
+        }
+    }
+
     /// Whether retrying the same call later may succeed without anything changing on our side
     /// (5xx, timeouts, connection errors). Rate limits are handled separately.
     pub fn is_transient(&self) -> bool {

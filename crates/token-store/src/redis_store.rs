@@ -325,10 +325,14 @@ impl RedisTokenStore {
                 .map_err(|e| pool_error(op, &e))?;
             work(connection).await.map_err(|e| redis_error(op, &e))
         };
-        match tokio::time::timeout(self.inner.timeout, bounded).await {
+        let result = match tokio::time::timeout(self.inner.timeout, bounded).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::Unavailable(format!("redis {op} timed out"))),
+        };
+        if result.is_err() {
+            metrics::counter!("redis_errors_total", "operation" => op).increment(1);
         }
+        result
     }
 
     async fn query<T: FromRedisValue>(

@@ -13,6 +13,7 @@ pub use ui::configure as ui;
 /// `/healthz`, `/readyz` and everything under `/api`.
 pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/metrics", web::get().to(crate::metrics::render))
         .route("/readyz", web::get().to(health::readyz))
         .service(
             web::scope("/api")
