@@ -10,7 +10,7 @@ use url::Url;
 
 /// Every provider, in display order.
 pub fn all() -> Vec<Registration> {
-    vec![HUBSPOT, notion::REGISTRATION]
+    vec![HUBSPOT, notion::REGISTRATION, airtable::REGISTRATION]
 }
 
 /// HubSpot: its sandbox is the full-fidelity `hubspot-sandbox` crate, adapted here.

@@ -1,0 +1,56 @@
+//! Airtable from sandbox-kit: PKCE required, Basic auth, form bodies, hour-long access tokens
+//! with single-use refresh tokens, and the metadata API over 12 generated bases, 5 a page.
+
+use actix_web::HttpResponse;
+use sandbox_kit::{ApiCall, ApiResult, ApiSandbox, ClientAuthMethods, OAuthSandbox};
+use sandbox_kit::{OAuthSandboxConfig, Pkce, ProviderSandbox, RegisteredClient, paging, seed};
+use serde_json::{Value, json};
+
+/// The sandbox for `client` (a `sandbox_kit::SandboxBuilder`).
+pub fn sandbox(client: RegisteredClient) -> Box<dyn ProviderSandbox> {
+    let config = OAuthSandboxConfig {
+        permissions: vec!["See the structure of your bases".into(), "Read their records".into()],
+        token_path: "/oauth2/v1/token",
+        client_auth: ClientAuthMethods::BASIC,
+        pkce: Pkce::Required,
+        unauthorized_code: "AUTHENTICATION_REQUIRED",
+        api_error: |e| json!({"error": {"type": e.code, "message": e.message}}),
+        ..OAuthSandboxConfig::new("Airtable", "your Airtable bases", client)
+    };
+    let api = ApiSandbox::new(OAuthSandbox::new(config), "/v0");
+    api.get("/v0/meta/bases", bases).get("/v0/meta/bases/{base}/tables", tables).boxed()
+}
+
+/// An Airtable-style id: `app`, `tbl`, `fld` or `viw` and 14 characters.
+fn id(kind: &str, i: usize) -> String {
+    format!("{kind}{:014X}", seed::hash(kind, i) >> 8)
+}
+
+fn bases(call: &ApiCall<'_>) -> ApiResult {
+    let name = |i| format!("{} {}", seed::pick("base", i, &["CRM", "Roadmap", "Hiring"]), i + 1);
+    let all: Vec<Value> = (0..12)
+        .map(|i| json!({"id": id("app", i), "name": name(i), "permissionLevel": "create"}))
+        .collect();
+    let query: std::collections::HashMap<String, String> = call.query()?;
+    let (bases, offset) = paging::cursor_page(&all, query.get("offset").map(String::as_str), 5)
+        .map_err(|_| call.error(422, "INVALID_OFFSET_VALUE", "The offset is not valid."))?;
+    let mut body = json!({"bases": bases});
+    if let Some(offset) = offset {
+        body["offset"] = offset.into();
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Base `b` has `2 + b % 3` tables.
+fn tables(call: &ApiCall<'_>) -> ApiResult {
+    let wanted = call.request.match_info().get("base").unwrap_or_default();
+    let b = (0..12).find(|b| id("app", *b) == wanted);
+    let b =
+        b.ok_or_else(|| call.error(404, "NOT_FOUND", "Could not find what you are looking for"))?;
+    let table = |n| {
+        json!({"id": id("tbl", n), "name": seed::pick("table", n, &["Tasks", "People", "Orders"]), "primaryFieldId": id("fld", n),
+        "fields": [{"id": id("fld", n), "name": "Name", "type": "singleLineText"}], "views": [{"id": id("viw", n), "name": "Grid view", "type": "grid"}]})
+    };
+    let tables: Vec<Value> = (b * 10..b * 10 + 2 + b % 3).map(table).collect();
+    Ok(HttpResponse::Ok().json(json!({"tables": tables})))
+}

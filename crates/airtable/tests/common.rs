@@ -1,0 +1,28 @@
+//! Building Airtable the way a server does: settings by convention, then the factory.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use integration_core::Integration;
+use integration_core::kit::{Configured, ProviderFactory, ProviderSettings, http};
+
+pub const SECRET: &str = provider_conformance::CLIENT_SECRET;
+pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+/// Airtable with `AIRTABLE_{NAME}_URL` overrides.
+pub fn airtable(urls: &[(&str, String)]) -> Arc<dyn Integration> {
+    let mut vars = HashMap::from([
+        ("AIRTABLE_CLIENT_ID".to_owned(), "client-1".to_owned()),
+        ("AIRTABLE_CLIENT_SECRET".to_owned(), SECRET.to_owned()),
+    ]);
+    for (name, url) in urls {
+        vars.insert(format!("AIRTABLE_{}_URL", name.to_uppercase()), url.clone());
+    }
+    let Ok(Configured::Live(settings)) = ProviderSettings::from_vars("airtable", &vars, REDIRECT)
+    else {
+        panic!("live settings");
+    };
+    let client = http::client(Duration::from_secs(5), "airtable-tests");
+    ProviderFactory::build(&airtable::FACTORY, &settings, client).expect("builds")
+}
