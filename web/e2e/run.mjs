@@ -410,6 +410,147 @@ async function preflight() {
     body.integrations.some((i) => i.id === 'hubspot'),
     'the server lists a hubspot integration',
   );
+  PROVIDERS = body.integrations;
+}
+
+/** What GET /api/integrations lists (metadata and the user's status), filled in by the preflight. */
+let PROVIDERS = [];
+
+function plural(noun) {
+  if (/[^aeiou]y$/i.test(noun)) return `${noun.slice(0, -1)}ies`;
+  if (/(s|x|z|ch|sh)$/i.test(noun)) return `${noun}es`;
+  return `${noun}s`;
+}
+
+/**
+ * The journey every provider served by its sandbox gets, driven only by its metadata: open its
+ * page by keyboard from the list, the pre-connect explanation with its permissions, Connect →
+ * Approve on its sandbox consent page, items in the table with the declared columns, the
+ * object-type switcher when it has several, axe and focus checks, then Disconnect.
+ */
+async function providerJourney(browser, info) {
+  const page = await newPage(browser, { userId: userIdFor(`generic-${info.id}`) });
+  const name = info.name;
+  const noun = info.object_types[0]?.noun ?? 'item';
+  const nouns = plural(noun);
+  const connect = page.getByRole('button', { name: `Connect ${name}`, exact: true });
+  const shotName = (state) => `provider-${info.id}-${state}`;
+  await scenario(
+    `${name} through the generic provider page (from its metadata)`,
+    [
+      [
+        `its card, by keyboard, opens /integrations/${info.id} with focus on the h1`,
+        async () => {
+          await page.goto(`${BASE_URL}/integrations`);
+          const card = page.locator(`a[href="/integrations/${info.id}"]`);
+          await card.getByRole('heading', { name }).waitFor();
+          assert((await card.getByRole('img', { name: `${name} logo` }).getAttribute('src')).startsWith('data:image/svg+xml;utf8,'), 'the card shows the logo_svg');
+          assert((await card.getByText('Sandbox', { exact: true }).count()) === (info.sandbox ? 1 : 0), 'the card carries its own Sandbox flag');
+          await page.locator('body').focus();
+          await tabTo(page, card, `${name} card`);
+          await page.keyboard.press('Enter');
+          await page.waitForURL(new RegExp(`/integrations/${info.id}$`));
+          await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+          assert((await page.evaluate(() => document.activeElement?.textContent)) === name, 'focus on the h1');
+        },
+      ],
+      [
+        'the pre-connect page explains what is read, from the metadata',
+        async () => {
+          await connect.waitFor();
+          if (info.description) await page.getByText(info.description, { exact: true }).waitFor();
+          const explain = page.getByRole('region', { name: 'What happens when you connect' });
+          for (const permission of info.permissions) await explain.getByText(permission, { exact: true }).waitFor();
+          await explain.getByText(/Read-only/).waitFor();
+          const card = page.locator('section.provider');
+          assert((await card.getByText('Sandbox', { exact: true }).count()) === (info.sandbox ? 1 : 0), 'the page carries its own Sandbox flag');
+          await tabTo(page, connect, `Connect ${name}`);
+          await visit(page, shotName('not-connected'));
+        },
+      ],
+      [
+        `Connect → Approve on its sandbox consent page → "${name} connected" and its ${nouns} in the declared columns`,
+        async () => {
+          await consentInPopup(page, connect, 'Approve');
+          await page.getByRole('heading', { name: `${name} connected` }).waitFor();
+          await page.locator('table tbody tr').first().waitFor();
+          const headers = await page.locator('table thead th').evaluateAll((ths) =>
+            ths.map((th) => (th.querySelector('button')?.firstChild?.textContent ?? th.textContent ?? '').trim()),
+          );
+          const expected = [...info.columns.map((c) => c.label), 'Link'];
+          assert(JSON.stringify(headers) === JSON.stringify(expected), `columns ${JSON.stringify(headers)} = ${JSON.stringify(expected)}`);
+          const cells = await page.locator('table tbody tr').first().locator('td').count();
+          assert(cells === expected.length, `a row has one cell per column (${cells})`);
+          await page
+            .getByText(new RegExp(`^(All \\d+ (${noun}|${nouns}) loaded|Showing \\d+ ${nouns} — more in ${name})$`))
+            .waitFor();
+          await page.getByRole('heading', { name: nouns.charAt(0).toUpperCase() + nouns.slice(1), level: 2 }).waitFor();
+          await visit(page, shotName('connected'));
+        },
+      ],
+      [
+        'Refresh, Disconnect, search and the column sort buttons show a visible focus',
+        async () => {
+          await page.locator('#provider-title').focus();
+          await tabTo(page, page.getByRole('button', { name: 'Refresh', exact: true }), 'Refresh');
+          await tabTo(page, page.getByRole('button', { name: 'Disconnect' }), 'Disconnect');
+          if (info.object_types.length > 1) await tabTo(page, page.getByRole('combobox', { name: 'Show' }), 'object type');
+          await tabTo(page, page.getByRole('searchbox', { name: `Search ${nouns}` }), 'search');
+          await tabTo(page, page.getByRole('button', { name: new RegExp(`^${info.columns[0].label}`) }).first(), 'first column sort');
+        },
+      ],
+      [
+        'the object-type switcher offers every declared kind and loads another one',
+        async () => {
+          if (info.object_types.length < 2) throw new Skip(`${name} declares one object type`);
+          const show = page.getByRole('combobox', { name: 'Show' });
+          const options = await show.locator('option').allTextContents();
+          const wanted = info.object_types.map((t) => plural(t.noun)).map((n) => n.charAt(0).toUpperCase() + n.slice(1));
+          assert(JSON.stringify(options) === JSON.stringify(wanted), `options ${JSON.stringify(options)}`);
+          const second = info.object_types[1];
+          const requested = page.waitForRequest((r) => r.url().includes(`/api/integrations/${info.id}/items`) && r.url().includes(`object_type=${second.id}`));
+          await show.selectOption(second.id);
+          await requested;
+          const label = plural(second.noun);
+          // Either the rows of that kind, or (a grant without its scope) the reconnect notice by the items.
+          await page
+            .getByText(new RegExp(`^(All \\d+ (${second.noun}|${label}) loaded|Showing \\d+ ${label} — more in ${name}|No ${label} yet)$`))
+            .or(page.getByRole('heading', { name: `${name} has not allowed reading ${label}` }))
+            .first()
+            .waitFor();
+          await visit(page, shotName(`${second.id}`));
+          await show.selectOption(info.object_types[0].id);
+          await page.locator('table tbody tr').first().waitFor();
+        },
+      ],
+      [
+        'the page is usable 360 px wide',
+        async () => {
+          const size = page.viewportSize();
+          await page.setViewportSize(MOBILE);
+          try {
+            const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+            assert(overflow <= 0, `no horizontal scrolling at 360 px (overflow ${overflow} px)`);
+          } finally {
+            if (size) await page.setViewportSize(size);
+          }
+        },
+      ],
+      [
+        'Disconnect → confirm returns to not connected',
+        async () => {
+          await page.getByRole('button', { name: 'Disconnect' }).click();
+          const dialog = page.getByRole('alertdialog', { name: `Disconnect ${name}?` });
+          await dialog.getByRole('button', { name: 'Disconnect' }).click();
+          await page.getByRole('heading', { name: `${name} disconnected` }).waitFor();
+          await connect.waitFor();
+          assert((await rowCount(page)) === 0, 'no rows after disconnecting');
+        },
+      ],
+    ],
+    { page },
+  );
+  await page.context().close();
 }
 
 async function main() {
@@ -444,7 +585,12 @@ async function main() {
   });
 
   try {
-    // ---- Main journey: deny, connect, page through, reauth, reconnect, disconnect.
+    // ---- Every provider its sandbox serves, through the generic page.
+    const sandboxed = PROVIDERS.filter((p) => p.sandbox);
+    console.log(`\nproviders in sandbox mode: ${sandboxed.map((p) => p.id).join(', ')}`);
+    for (const info of sandboxed) await providerJourney(browser, info);
+
+    // ---- Main journey (HubSpot in depth): deny, connect, page through, reauth, reconnect, disconnect.
     const mainUser = userIdFor('main');
     const page = await newPage(browser, {});
     await scenario(
@@ -456,7 +602,7 @@ async function main() {
             await page.goto(`${BASE_URL}/`);
             await page.waitForURL(/\/integrations$/);
             await page.getByRole('heading', { name: 'Integrations', level: 1 }).waitFor();
-            await page.getByText('Sandbox', { exact: true }).waitFor();
+            await page.getByText('Sandbox', { exact: true }).first().waitFor();
             await page.getByText('VectorShift Integrations').first().waitFor();
             const skip = page.getByRole('link', { name: 'Skip to content' });
             await tabTo(page, skip, 'skip link', 1);
@@ -510,7 +656,8 @@ async function main() {
             await page.getByRole('heading', { name: 'HubSpot connected' }).waitFor();
             const rows = await expectContacts(page);
             assert(rows <= 100, `first page has at most 100 rows (got ${rows})`);
-            await page.getByText('Read your contacts').waitFor();
+            // The card's permissions are HubSpot's own, in words, from its metadata.
+            await page.getByText(PROVIDERS.find((p) => p.id === 'hubspot').permissions[0]).first().waitFor();
             assert((await page.getByText('crm.objects.contacts.read').count()) === 0, 'no raw scope strings');
             assert((await page.getByText(/Access renews/).count()) === 0, 'no token expiry line');
             await visit(page, 'hubspot-connected');
@@ -650,7 +797,7 @@ async function main() {
               const height = await mobile.evaluate(() => document.documentElement.scrollHeight);
               assert(height < 4000, `250 contacts do not make the page endless (${height} px)`);
               // The column headers are hidden on a phone; the Sort menu replaces them.
-              await mobile.getByLabel('Sort').selectOption('email:ascending');
+              await mobile.getByLabel('Sort').selectOption('ascending:email');
               const emails = await mobile.locator('table tbody tr .table__email').allTextContents();
               const sorted = [...emails].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base', numeric: true }));
               assert(JSON.stringify(emails) === JSON.stringify(sorted), 'Sort menu sorts by e-mail at 360 px');
