@@ -231,9 +231,7 @@ fn contains_token(actual: &str, value: &str) -> bool {
         || actual
             .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
             .any(matches)
-        || actual
-            .split(|c: char| !c.is_alphanumeric())
-            .any(matches)
+        || actual.split(|c: char| !c.is_alphanumeric()).any(matches)
 }
 
 fn compare_text(op: Op, actual: Option<&str>, values: &[String]) -> bool {
