@@ -473,11 +473,12 @@ async function providerJourney(browser, info) {
         async () => {
           await consentInPopup(page, connect, 'Approve');
           await page.getByRole('heading', { name: `${name} connected` }).waitFor();
-          await page.locator('table tbody tr').first().waitFor();
+          const expected = [...info.columns.map((c) => c.label), 'Link'];
+          // The rows may be loaded twice (the OAuth result and the status refetch both ask): wait for a steady table.
+          await page.waitForFunction((n) => document.querySelectorAll('table thead th').length === n && document.querySelector('table tbody tr'), expected.length);
           const headers = await page.locator('table thead th').evaluateAll((ths) =>
             ths.map((th) => (th.querySelector('button')?.firstChild?.textContent ?? th.textContent ?? '').trim()),
           );
-          const expected = [...info.columns.map((c) => c.label), 'Link'];
           assert(JSON.stringify(headers) === JSON.stringify(expected), `columns ${JSON.stringify(headers)} = ${JSON.stringify(expected)}`);
           const cells = await page.locator('table tbody tr').first().locator('td').count();
           assert(cells === expected.length, `a row has one cell per column (${cells})`);
