@@ -58,10 +58,10 @@ async fn an_unknown_provider_is_a_404_problem() {
     let hubspot = HubSpotMock::start().await;
     let app = spawn_app(&hubspot).await;
     for path in [
-        "/api/integrations/notion/items",
-        "/api/integrations/notion/authorize",
-        "/api/integrations/notion/status",
-        "/api/integrations/notion/callback?state=x",
+        "/api/integrations/salesforce/items",
+        "/api/integrations/salesforce/authorize",
+        "/api/integrations/salesforce/status",
+        "/api/integrations/salesforce/callback?state=x",
     ] {
         assert_problem(app.get_as("alice", path).await, 404, "unknown_provider").await;
     }
