@@ -17,6 +17,11 @@
 //! - Every call has one overall deadline. Retries, backoff and `Retry-After` waits stop at it;
 //!   a wait that would cross it is not started, and the rate limit is reported at once with the
 //!   provider's `retry_after`, so the caller's countdown can run instead of a spinner.
+//! - Provider API calls are paced by an optional shared [`RateBudget`] per provider account
+//!   (HubSpot counts its limit per portal, across all of its users and all of our replicas):
+//!   each attempt asks the budget first and waits what it says, within the deadline; a wait that
+//!   would cross it is answered as a rate limit at once. OAuth endpoints (code exchange, refresh)
+//!   are not counted by HubSpot and are not paced.
 //! - A client mistake (an object type the provider does not offer, a cursor it never issued, a
 //!   scope the user did not grant) is refused before any provider call.
 
@@ -29,6 +34,7 @@ use chrono::Utc;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
 
+use crate::budget::{Admission, Limit, Priority, RateBudget, budget_key};
 use crate::{
     AuthorizationCode, AuthorizationError, AuthorizationRequest, AuthorizationStart,
     BrowserBinding, CallbackContext, CallbackParams, CredentialStore, Credentials, Error,
@@ -57,6 +63,25 @@ pub struct ConnectorOptions {
     pub request_deadline: Duration,
     /// How long a user has to finish the consent page (default 10 minutes).
     pub state_ttl: Duration,
+    /// A rate budget shared per provider account, asked before every provider API call
+    /// (default none: calls are not paced).
+    pub budget: Option<SharedBudget>,
+}
+
+/// A [`RateBudget`] and the limit to apply to every account of the connector's provider.
+#[derive(Debug, Clone)]
+pub struct SharedBudget {
+    /// Where the budget is kept (Redis, to share it across replicas).
+    pub budget: Arc<dyn RateBudget>,
+    /// The provider's limit per account.
+    pub limit: Limit,
+}
+
+impl SharedBudget {
+    /// `limit` kept in `budget`.
+    pub fn new(budget: Arc<dyn RateBudget>, limit: Limit) -> Self {
+        Self { budget, limit }
+    }
 }
 
 impl Default for ConnectorOptions {
@@ -69,6 +94,7 @@ impl Default for ConnectorOptions {
             lock_poll: Duration::from_millis(50),
             request_deadline: Duration::from_secs(20),
             state_ttl: Duration::from_secs(10 * 60),
+            budget: None,
         }
     }
 }
@@ -410,19 +436,76 @@ impl Connector {
     }
 
     /// One page of the user's items, refreshing the access token as needed, within the
-    /// connector's request deadline.
-    #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
+    /// connector's request deadline. Paced as an [`Priority::Interactive`] call.
     pub async fn items(&self, user: &UserId, query: &ItemQuery) -> Result<Page, Error> {
+        self.items_as(user, query, Priority::Interactive).await
+    }
+
+    /// Like [`items`](Self::items), with the rate budget's `priority`: background work (exports,
+    /// syncs) passes [`Priority::Background`] so interactive requests of the same account go
+    /// first.
+    #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
+    pub async fn items_as(
+        &self,
+        user: &UserId,
+        query: &ItemQuery,
+        priority: Priority,
+    ) -> Result<Page, Error> {
         self.check_query(query)?;
         let deadline = tokio::time::Instant::now() + self.options.request_deadline;
-        self.within_deadline(self.items_until(user, query, deadline))
+        self.within_deadline(self.items_until(user, query, priority, deadline))
             .await
+    }
+
+    /// Waits until the account's rate budget admits one call of `priority`. A wait that would
+    /// end at or after `deadline` is not started: the caller gets [`Error::RateLimited`] with
+    /// the wait at once.
+    async fn pace(
+        &self,
+        user: &UserId,
+        credentials: &Credentials,
+        priority: Priority,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), Error> {
+        let Some(shared) = &self.options.budget else {
+            return Ok(());
+        };
+        let provider = self.integration.id();
+        let key = budget_key(provider, credentials.account_id.as_deref(), user);
+        let started = tokio::time::Instant::now();
+        let mut slept = false;
+        loop {
+            match shared.budget.acquire(&key, &shared.limit, priority).await? {
+                Admission::Admitted => break,
+                Admission::Wait(wait) => {
+                    if tokio::time::Instant::now() + wait >= deadline {
+                        tracing::info!(?wait, "rate budget wait would cross the request deadline");
+                        metrics::counter!("rate_budget_refusals_total", "provider" => provider)
+                            .increment(1);
+                        return Err(Error::RateLimited {
+                            retry_after: Some(wait),
+                        });
+                    }
+                    tracing::debug!(?wait, "waiting for the account's rate budget");
+                    tokio::time::sleep(wait).await;
+                    slept = true;
+                }
+            }
+        }
+        if slept {
+            let waited = started.elapsed();
+            metrics::counter!("rate_budget_waits_total", "provider" => provider).increment(1);
+            metrics::histogram!("rate_budget_wait_seconds", "provider" => provider)
+                .record(waited.as_secs_f64());
+        }
+        Ok(())
     }
 
     async fn items_until(
         &self,
         user: &UserId,
         query: &ItemQuery,
+        priority: Priority,
         deadline: tokio::time::Instant,
     ) -> Result<Page, Error> {
         let credentials = self.fresh_credentials(user).await?;
@@ -432,6 +515,7 @@ impl Connector {
             self.options
                 .retry
                 .run_until("list_items", Some(deadline), || async {
+                    self.pace(user, credentials, priority, deadline).await?;
                     let result = self.integration.list_items(credentials, query).await;
                     record(self.integration.id(), "list_items", &result);
                     result

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod authorization;
+pub mod budget;
 mod connector;
 mod credentials;
 mod error;
@@ -17,7 +18,8 @@ pub use authorization::{
     AuthorizationError, AuthorizationRequest, AuthorizationStart, BrowserBinding, CallbackContext,
     CallbackParams, PendingAuthorization, PkceChallenge, PkceVerifier, StateStore,
 };
-pub use connector::{ConnectionInfo, Connector, ConnectorOptions};
+pub use budget::{Admission, Limit, Priority, RateBudget, budget_key};
+pub use connector::{ConnectionInfo, Connector, ConnectorOptions, SharedBudget};
 pub use credentials::Credentials;
 pub use error::{Error, StoreError};
 pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};

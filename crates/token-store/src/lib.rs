@@ -2,6 +2,8 @@
 #![warn(missing_docs)]
 
 #[cfg(feature = "conformance")]
+pub mod budget_conformance;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod crypto;
 mod memory;

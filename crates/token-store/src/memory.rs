@@ -7,8 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use integration_core::budget::gcra;
 use integration_core::{
-    CredentialStore, Credentials, LockToken, OAuthState, StoreError, UserId, credentials_key,
+    Admission, CredentialStore, Credentials, Limit, LockToken, OAuthState, Priority, RateBudget,
+    StoreError, UserId, credentials_key,
 };
 use tokio::time::Instant;
 use zeroize::Zeroizing;
@@ -25,6 +27,8 @@ struct State {
     reauth: std::collections::HashSet<String>,
     states: HashMap<String, (PendingAuthorization, Instant)>,
     locks: HashMap<String, (LockToken, Instant)>,
+    /// Rate budgets: the theoretical arrival time of each key's next call.
+    budgets: HashMap<String, Instant>,
 }
 
 /// A [`TokenStore`] in memory. Clones share the same contents.
@@ -160,6 +164,44 @@ impl StateStore for MemoryTokenStore {
             .remove(state.as_str())
             .filter(|(_, until)| *until > now)
             .map(|(pending, _)| pending))
+    }
+}
+
+/// The same GCRA step as the Redis script, on the tokio clock (so paused-clock tests pace too),
+/// in microseconds from now.
+#[async_trait]
+impl RateBudget for MemoryTokenStore {
+    async fn acquire(
+        &self,
+        key: &str,
+        limit: &Limit,
+        priority: Priority,
+    ) -> Result<Admission, StoreError> {
+        let now = Instant::now();
+        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        let mut state = self.lock();
+        if state.budgets.len() >= 1024 {
+            // Idle budgets vanish, as their Redis keys expire.
+            state.budgets.retain(|_, tat| *tat > now);
+        }
+        let ahead = state
+            .budgets
+            .get(key)
+            .map(|tat| micros(tat.saturating_duration_since(now)));
+        match gcra(
+            0,
+            ahead,
+            micros(limit.emission_interval()),
+            micros(limit.tolerance(priority)),
+        ) {
+            Ok(next) => {
+                state
+                    .budgets
+                    .insert(key.to_owned(), now + Duration::from_micros(next));
+                Ok(Admission::Admitted)
+            }
+            Err(wait) => Ok(Admission::Wait(Duration::from_micros(wait))),
+        }
     }
 }
 

@@ -16,7 +16,8 @@ use async_trait::async_trait;
 use deadpool_redis::redis::{self, FromRedisValue, IntoConnectionInfo as _};
 use deadpool_redis::{Connection, Manager, Pool, PoolError, Runtime};
 use integration_core::{
-    CredentialStore, Credentials, LockToken, OAuthState, StoreError, UserId, credentials_key,
+    Admission, CredentialStore, Credentials, Limit, LockToken, OAuthState, Priority, RateBudget,
+    StoreError, UserId, credentials_key,
 };
 use zeroize::Zeroizing;
 
@@ -32,6 +33,33 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then
 else
     return 0
 end
+"#;
+
+/// One GCRA step (`integration_core::budget::gcra`) on one key, atomically: the key holds the
+/// theoretical arrival time (TAT) of the next call in microseconds of Redis's own clock (`TIME`,
+/// so replicas with skewed clocks agree; Redis 5+ replicates the script's effects, not the
+/// script). Returns 0 when the call is admitted (and counted), else the microseconds to wait.
+/// The key expires when the TAT passes, so idle budgets vanish. One key per call, so the script
+/// runs on any Redis Cluster node that owns it.
+const BUDGET_SCRIPT: &str = r#"
+if redis.replicate_commands then redis.replicate_commands() end
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = now
+local stored = redis.call("GET", KEYS[1])
+if stored then
+    tat = math.max(tonumber(stored) or now, now)
+end
+local ahead = tat - now
+if ahead > tolerance then
+    return ahead - tolerance
+end
+local next_tat = tat + interval
+redis.call("SET", KEYS[1], string.format("%.0f", next_tat),
+    "PX", math.floor((next_tat - now) / 1000) + 1)
+return 0
 "#;
 
 /// How to reach Redis.
@@ -177,12 +205,16 @@ struct Inner {
     prefix: String,
     timeout: Duration,
     unlock: redis::Script,
+    budget: redis::Script,
 }
 
 /// A [`TokenStore`] on Redis. Cheap to clone; clones share the pool.
 ///
 /// Keys (after the configured prefix): `hubspot:{user_id}` for credentials (encrypted, no TTL),
-/// `oauth_state:{state}` for pending authorizations (encrypted JSON, with TTL), `lock:{name}` for locks.
+/// `oauth_state:{state}` for pending authorizations (encrypted JSON, with TTL), `lock:{name}` for
+/// locks, `budget:{{provider}:{account}}` for rate budgets (see [`budget_redis_key`]).
+///
+/// [`budget_redis_key`]: Self::budget_redis_key
 #[derive(Clone)]
 pub struct RedisTokenStore {
     inner: Arc<Inner>,
@@ -255,6 +287,7 @@ impl RedisTokenStore {
                 prefix: config.key_prefix,
                 timeout,
                 unlock: redis::Script::new(UNLOCK_SCRIPT),
+                budget: redis::Script::new(BUDGET_SCRIPT),
             }),
         })
     }
@@ -308,6 +341,13 @@ impl RedisTokenStore {
 
     fn lock_key(&self, name: &str) -> String {
         format!("{}lock:{name}", self.inner.prefix)
+    }
+
+    /// The full Redis key of a rate budget: `{prefix}budget:{{key}}`, e.g.
+    /// `vs:budget:{hubspot:62515}`. The braces are a Redis Cluster hash tag: the slot is chosen
+    /// by the account alone, so budgets of different accounts spread over the cluster.
+    pub fn budget_redis_key(&self, key: &str) -> String {
+        format!("{}budget:{{{key}}}", self.inner.prefix)
     }
 
     /// Runs `work` with a pooled connection, bounded by the timeout as a whole.
@@ -706,6 +746,41 @@ impl StateStore for RedisTokenStore {
             })
             .transpose()
     }
+}
+
+#[async_trait]
+impl RateBudget for RedisTokenStore {
+    #[tracing::instrument(skip_all, fields(budget = key))]
+    async fn acquire(
+        &self,
+        key: &str,
+        limit: &Limit,
+        priority: Priority,
+    ) -> Result<Admission, StoreError> {
+        let key = self.budget_redis_key(key);
+        let interval = micros(limit.emission_interval());
+        let tolerance = micros(limit.tolerance(priority));
+        let wait: u64 = self
+            .with_connection("budget", |mut connection| async move {
+                self.inner
+                    .budget
+                    .key(&key)
+                    .arg(interval)
+                    .arg(tolerance)
+                    .invoke_async(&mut connection)
+                    .await
+            })
+            .await?;
+        Ok(match wait {
+            0 => Admission::Admitted,
+            wait => Admission::Wait(Duration::from_micros(wait)),
+        })
+    }
+}
+
+/// Whole microseconds (a `Limit`'s interval is at least a millisecond).
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 #[async_trait]

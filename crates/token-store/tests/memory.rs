@@ -12,6 +12,12 @@ async fn store() -> Arc<MemoryTokenStore> {
 
 token_store::conformance_tests!(store);
 
+mod rate_budget {
+    use super::store;
+
+    token_store::rate_budget_conformance_tests!(store);
+}
+
 #[tokio::test]
 async fn clones_and_trait_objects_share_one_store() {
     let store = MemoryTokenStore::new();

@@ -101,6 +101,12 @@ async fn store() -> Fixture {
 
 token_store::conformance_tests!(store);
 
+mod rate_budget {
+    use super::store;
+
+    token_store::rate_budget_conformance_tests!(store);
+}
+
 #[tokio::test]
 async fn credentials_are_encrypted_at_rest() {
     let store = store().await;
@@ -461,4 +467,26 @@ async fn the_store_recovers_when_redis_comes_back() {
         .expect("save after recovery");
     let loaded = store.load("hubspot", &alice).await.expect("load");
     assert_same_credentials(&loaded.expect("found"), &full_credentials("a"));
+}
+
+#[tokio::test]
+async fn a_rate_budget_is_one_hash_tagged_key_that_expires_when_idle() {
+    use integration_core::{Limit, Priority, RateBudget as _};
+
+    let store = store().await;
+    let limit = Limit::new(110, Duration::from_secs(10));
+    store
+        .acquire("hubspot:62515", &limit, Priority::Interactive)
+        .await
+        .expect("acquire");
+    let key = store.budget_redis_key("hubspot:62515");
+    // The prefix is kept; the account is the Redis Cluster hash tag, so the script's one key
+    // lives in the account's slot.
+    assert_eq!(key, format!("{}budget:{{hubspot:62515}}", store.prefix));
+    let mut raw = store.raw().await;
+    let ttl_ms: i64 = raw.pttl(&key).await.expect("PTTL");
+    let interval = limit.emission_interval().as_millis() as i64;
+    assert!(ttl_ms > 0 && ttl_ms <= interval + 1, "TTL {ttl_ms} ms");
+    let tat: String = raw.get(&key).await.expect("GET");
+    assert!(tat.parse::<u64>().is_ok(), "microseconds, not {tat:?}");
 }

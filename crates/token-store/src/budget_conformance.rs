@@ -1,0 +1,204 @@
+//! The behaviour every [`RateBudget`] must have, as test functions each implementation runs
+//! (like [`conformance`](crate::conformance) for credential stores; same `conformance` feature).
+//!
+//! Each case takes a budget that is empty as far as the case can tell (a fresh memory store, or
+//! Redis with a fresh key prefix) and panics on a violation. [`rate_budget_conformance_tests!`]
+//! turns them into one `#[tokio::test]` each:
+//!
+//! ```ignore
+//! async fn store() -> std::sync::Arc<token_store::MemoryTokenStore> {
+//!     std::sync::Arc::new(token_store::MemoryTokenStore::new())
+//! }
+//! token_store::rate_budget_conformance_tests!(store);
+//! ```
+//!
+//! The cases run on the real clock (Redis keeps its own) with windows of a minute, so that the
+//! few milliseconds between two calls of a case never change an answer; only
+//! [`waiting_what_the_budget_says_admits_the_next_call`] sleeps, for about a tenth of a second.
+//!
+//! [`rate_budget_conformance_tests!`]: crate::rate_budget_conformance_tests
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use integration_core::{Admission, Limit, Priority, RateBudget};
+
+/// Generates one `#[tokio::test]` per rate-budget conformance case. `$make` is an `async fn()`
+/// returning something that dereferences to the budget under test. Pass case names after a `;`
+/// to run a subset.
+#[macro_export]
+macro_rules! rate_budget_conformance_tests {
+    ($make:path) => {
+        $crate::rate_budget_conformance_tests!(
+            $make;
+            admits_up_to_the_burst_then_asks_for_about_one_interval,
+            keys_are_independent,
+            background_is_refused_before_interactive,
+            concurrent_callers_never_exceed_the_burst,
+            waiting_what_the_budget_says_admits_the_next_call,
+        );
+    };
+    ($make:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let store = $make().await;
+                $crate::budget_conformance::$case(&*store).await;
+            }
+        )+
+    };
+}
+
+/// 100 calls a minute: a burst of 5 (4 for background), then one call every 60 s / 95.
+fn per_minute() -> Limit {
+    Limit::new(100, Duration::from_secs(60))
+}
+
+async fn acquire(budget: &impl RateBudget, key: &str, limit: &Limit, p: Priority) -> Admission {
+    budget.acquire(key, limit, p).await.expect("budget answers")
+}
+
+/// An idle key admits `burst` calls at once; the next one is told to wait about one emission
+/// interval (no more, and not much less: only the case's own milliseconds have passed).
+pub async fn admits_up_to_the_burst_then_asks_for_about_one_interval(budget: &impl RateBudget) {
+    let limit = per_minute();
+    for n in 0..limit.burst() {
+        assert_eq!(
+            acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
+            Admission::Admitted,
+            "call {n} of the burst"
+        );
+    }
+    let Admission::Wait(wait) = acquire(budget, "hubspot:1", &limit, Priority::Interactive).await
+    else {
+        panic!("the call after the burst must wait");
+    };
+    let interval = limit.emission_interval();
+    assert!(
+        wait <= interval && wait > interval / 2,
+        "waits {wait:?}, interval {interval:?}"
+    );
+    // A refused call is not counted: asking again says the same (give or take the time passed).
+    let Admission::Wait(again) = acquire(budget, "hubspot:1", &limit, Priority::Interactive).await
+    else {
+        panic!("still waiting");
+    };
+    assert!(again <= wait);
+}
+
+/// Spending one account's budget leaves another's untouched.
+pub async fn keys_are_independent(budget: &impl RateBudget) {
+    let limit = per_minute();
+    for _ in 0..limit.burst() {
+        acquire(budget, "hubspot:1", &limit, Priority::Interactive).await;
+    }
+    assert!(matches!(
+        acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
+        Admission::Wait(_)
+    ));
+    for key in ["hubspot:2", "notion:1", "hubspot:user:alice"] {
+        assert_eq!(
+            acquire(budget, key, &limit, Priority::Interactive).await,
+            Admission::Admitted,
+            "{key}"
+        );
+    }
+}
+
+/// Background callers get part of the burst; what they leave, interactive callers still get.
+pub async fn background_is_refused_before_interactive(budget: &impl RateBudget) {
+    let limit = per_minute();
+    let background = limit.burst_for(Priority::Background);
+    assert!(background < limit.burst());
+    for n in 0..background {
+        assert_eq!(
+            acquire(budget, "hubspot:1", &limit, Priority::Background).await,
+            Admission::Admitted,
+            "background call {n}"
+        );
+    }
+    assert!(matches!(
+        acquire(budget, "hubspot:1", &limit, Priority::Background).await,
+        Admission::Wait(_)
+    ));
+    for n in background..limit.burst() {
+        assert_eq!(
+            acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
+            Admission::Admitted,
+            "interactive call {n} in the headroom"
+        );
+    }
+    let (Admission::Wait(interactive), Admission::Wait(background)) = (
+        acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
+        acquire(budget, "hubspot:1", &limit, Priority::Background).await,
+    ) else {
+        panic!("both wait once the burst is spent");
+    };
+    assert!(
+        interactive < background,
+        "{interactive:?} vs {background:?}"
+    );
+}
+
+/// Many callers at the same moment: exactly the burst is admitted, every other caller waits.
+pub async fn concurrent_callers_never_exceed_the_burst(budget: &impl RateBudget) {
+    let limit = per_minute();
+    let answers = join_all(
+        (0..40)
+            .map(|_| {
+                Box::pin(acquire(budget, "hubspot:1", &limit, Priority::Interactive))
+                    as Pin<Box<dyn Future<Output = Admission> + Send + '_>>
+            })
+            .collect(),
+    )
+    .await;
+    let admitted = answers
+        .iter()
+        .filter(|a| **a == Admission::Admitted)
+        .count();
+    assert_eq!(admitted, limit.burst() as usize);
+}
+
+/// A caller that sleeps what it was told is admitted afterwards.
+pub async fn waiting_what_the_budget_says_admits_the_next_call(budget: &impl RateBudget) {
+    // A burst of one, then a call every 50 ms.
+    let limit = Limit::new(21, Duration::from_secs(1)).with_burst(1);
+    assert_eq!(
+        acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
+        Admission::Admitted
+    );
+    let Admission::Wait(wait) = acquire(budget, "hubspot:1", &limit, Priority::Interactive).await
+    else {
+        panic!("the second call must wait");
+    };
+    tokio::time::sleep(wait).await;
+    assert_eq!(
+        acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
+        Admission::Admitted
+    );
+}
+
+/// Polls every future in turn until all are done, so their requests are in flight together.
+async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>) -> Vec<T> {
+    let mut results: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, result) in futures.iter_mut().zip(results.iter_mut()) {
+            if result.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *result = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
