@@ -16,5 +16,6 @@ mod providers;
 mod redis_outage;
 mod refresh;
 mod sandbox_mode;
+mod serving;
 mod trust;
 mod upstream_failures;
