@@ -13,6 +13,7 @@ mod logs;
 mod metrics;
 mod openapi;
 mod providers;
+mod rate_budget;
 mod redis_outage;
 mod refresh;
 mod sandbox_mode;

@@ -146,6 +146,9 @@ pub async fn spawn_app_with(hubspot_vars: Vec<(String, String)>, options: AppOpt
         ("REDIS_TIMEOUT_MS", "500".to_owned()),
         ("FRONTEND_URL", FRONTEND.to_owned()),
         ("WEB_DIST_DIR", "/nonexistent".to_owned()),
+        // Tests about other things (and the benchmarks) are not paced; the rate-budget tests
+        // turn it on through `AppOptions::vars`.
+        ("RATE_BUDGET_ENABLED", "false".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -537,6 +540,9 @@ pub async fn spawn_app_behind_proxy(
         ("REDIS_TIMEOUT_MS", "500".to_owned()),
         ("FRONTEND_URL", FRONTEND.to_owned()),
         ("WEB_DIST_DIR", "/nonexistent".to_owned()),
+        // Tests about other things (and the benchmarks) are not paced; the rate-budget tests
+        // turn it on through `AppOptions::vars`.
+        ("RATE_BUDGET_ENABLED", "false".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -154,6 +154,10 @@ pub struct Settings {
     /// `REFRESH_LOCK_TTL_SECS`: how long a replica that died while refreshing a token can block
     /// the others; default 10, at most half the request deadline.
     pub refresh_lock_ttl: Duration,
+    /// `RATE_BUDGET_PER_10S` (default 110, HubSpot's per-portal limit) when `RATE_BUDGET_ENABLED`
+    /// (default `true`): provider API calls per 10 s per provider account, shared through Redis
+    /// by every replica; `None` when disabled.
+    pub rate_budget_per_10s: Option<u32>,
     /// `TOKEN_ENCRYPTION_KEY`: `[ID:]KEY`, 32 bytes as base64 or hex, key id 1–255 (default 1).
     pub token_encryption_key: SecretString,
     /// `TOKEN_ENCRYPTION_PREVIOUS_KEYS`: comma-separated `ID:KEY` specs still accepted for
@@ -213,6 +217,8 @@ struct Raw {
     embed_origins: Option<String>,
     request_deadline_secs: Option<String>,
     refresh_lock_ttl_secs: Option<String>,
+    rate_budget_per_10s: Option<String>,
+    rate_budget_enabled: Option<String>,
 }
 
 /// What loading the settings did besides reading them.
@@ -349,7 +355,28 @@ impl Settings {
                 ttl
             }
         };
+        let rate_budget_per_10s =
+            match number_var("RATE_BUDGET_PER_10S", raw.rate_budget_per_10s.take(), 110)? {
+                n @ 1..=100_000 => n as u32,
+                _ => {
+                    return Err(SettingsError::Invalid(
+                        "RATE_BUDGET_PER_10S",
+                        "must be between 1 and 100000".into(),
+                    ));
+                }
+            };
+        let rate_budget_enabled = match non_empty(raw.rate_budget_enabled.take()).as_deref() {
+            None | Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                return Err(SettingsError::Invalid(
+                    "RATE_BUDGET_ENABLED",
+                    format!("expected 'true' or 'false', got '{other}'"),
+                ));
+            }
+        };
         Ok(Settings {
+            rate_budget_per_10s: rate_budget_enabled.then_some(rate_budget_per_10s),
             app_env,
             bind_addr,
             auth,
@@ -689,6 +716,26 @@ mod tests {
         assert!(err.starts_with("REFRESH_LOCK_TTL_SECS is invalid"), "{err}");
         assert_eq!(s.providers[0].id(), "hubspot");
         assert_eq!(s.providers[0].mode, ProviderMode::Sandbox);
+    }
+
+    #[test]
+    fn the_rate_budget_is_on_at_hubspots_limit_unless_disabled() {
+        let s = Settings::from_vars(vars(&[KEY])).unwrap();
+        assert_eq!(s.rate_budget_per_10s, Some(110));
+        let s = Settings::from_vars(vars(&[KEY, ("RATE_BUDGET_PER_10S", "50")])).unwrap();
+        assert_eq!(s.rate_budget_per_10s, Some(50));
+        let s = Settings::from_vars(vars(&[KEY, ("RATE_BUDGET_ENABLED", "false")])).unwrap();
+        assert_eq!(s.rate_budget_per_10s, None);
+        for (name, bad) in [
+            ("RATE_BUDGET_PER_10S", "0"),
+            ("RATE_BUDGET_PER_10S", "many"),
+            ("RATE_BUDGET_ENABLED", "maybe"),
+        ] {
+            let err = Settings::from_vars(vars(&[KEY, (name, bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(&format!("{name} is invalid")), "{err}");
+        }
     }
 
     #[test]

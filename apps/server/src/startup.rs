@@ -11,7 +11,7 @@ use actix_web::http::header::{self, HeaderName};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use integration_core::kit::{Configured, ProviderSettings};
-use integration_core::{Connector, ConnectorOptions, CredentialStore};
+use integration_core::{Connector, ConnectorOptions, CredentialStore, Limit, SharedBudget};
 use sandbox_kit::{ProviderSandbox, RegisteredClient};
 use secrecy::ExposeSecret as _;
 use token_store::{Cipher, RedisStoreConfig, RedisTokenStore, TokenStore};
@@ -121,6 +121,16 @@ impl Application {
         if settings.app_env == AppEnv::Production {
             warn_unless_durable(&redis).await;
         }
+        // Every replica paces each provider account through the same Redis budget.
+        let options = ConnectorOptions {
+            budget: settings.rate_budget_per_10s.map(|rate| {
+                SharedBudget::new(
+                    Arc::new(redis.clone()),
+                    Limit::new(rate, std::time::Duration::from_secs(10)),
+                )
+            }),
+            ..options
+        };
         let credential_store: Arc<dyn CredentialStore> = Arc::new(redis.clone());
         let store: Arc<dyn TokenStore> = Arc::new(redis);
 
