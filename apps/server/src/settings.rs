@@ -747,8 +747,21 @@ mod tests {
             ("HUBSPOT_SCOPES", "oauth, crm.objects.contacts.read"),
         ]))
         .unwrap();
-        assert!(!s.sandbox_mode());
         assert_eq!(s.providers[0].mode, ProviderMode::Live);
+        // The others have no credentials: their sandboxes, in development.
+        assert!(s.providers[1..].iter().all(|p| p.mode == ProviderMode::Sandbox));
+        assert!(s.sandbox_mode());
+        let production = Settings::from_vars(vars(&[
+            KEY,
+            ("APP_ENV", "production"),
+            ("AUTH_MODE", "jwt"),
+            ("AUTH_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("HUBSPOT_CLIENT_ID", "abc"),
+            ("HUBSPOT_CLIENT_SECRET", "shh-very-secret"),
+        ]))
+        .unwrap();
+        assert!(!production.sandbox_mode(), "production mounts no sandbox");
+        assert!(production.providers[1..].iter().all(|p| p.mode == ProviderMode::Off));
         assert_eq!(
             s.provider_vars.0["HUBSPOT_SCOPES"],
             "oauth, crm.objects.contacts.read"
