@@ -137,6 +137,14 @@ fn capture_logs() {
 }
 
 pub async fn spawn_app_with(hubspot_vars: Vec<(String, String)>, options: AppOptions) -> TestApp {
+    spawn(hubspot_vars, options, false).await
+}
+
+async fn spawn(
+    hubspot_vars: Vec<(String, String)>,
+    options: AppOptions,
+    local_address: bool,
+) -> TestApp {
     capture_logs();
     let mut vars: HashMap<String, String> = [
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
@@ -160,7 +168,11 @@ pub async fn spawn_app_with(hubspot_vars: Vec<(String, String)>, options: AppOpt
     let app = Application::build_with(settings, options.connector)
         .await
         .expect("app builds");
-    let address = app.base_url().clone();
+    let address = if local_address {
+        Url::parse(&format!("http://127.0.0.1:{}", app.port())).expect("local url")
+    } else {
+        app.base_url().clone()
+    };
     let sandbox = hubspot_sandbox_of(&app);
     tokio::spawn(app.run_until_stopped());
 
@@ -531,49 +543,7 @@ pub async fn spawn_app_behind_proxy(
     hubspot_vars: Vec<(String, String)>,
     options: AppOptions,
 ) -> TestApp {
-    capture_logs();
-    let mut vars: HashMap<String, String> = [
-        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
-        ("TOKEN_ENCRYPTION_KEY", TEST_KEY.to_owned()),
-        ("REDIS_URL", redis_url()),
-        ("REDIS_KEY_PREFIX", options.key_prefix.clone()),
-        ("REDIS_TIMEOUT_MS", "500".to_owned()),
-        ("FRONTEND_URL", FRONTEND.to_owned()),
-        ("WEB_DIST_DIR", "/nonexistent".to_owned()),
-        // Tests about other things (and the benchmarks) are not paced; the rate-budget tests
-        // turn it on through `AppOptions::vars`.
-        ("RATE_BUDGET_ENABLED", "false".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    vars.extend(hubspot_vars);
-    vars.extend(options.vars.iter().cloned());
-    let settings = Settings::from_vars(vars).expect("test settings are valid");
-    let app = Application::build_with(settings, options.connector)
-        .await
-        .expect("app builds");
-    let address = Url::parse(&format!("http://127.0.0.1:{}", app.port())).expect("local url");
-    let sandbox = hubspot_sandbox_of(&app);
-    tokio::spawn(app.run_until_stopped());
-    let store = RedisTokenStore::new(
-        RedisStoreConfig::new(redis_url())
-            .with_key_prefix(options.key_prefix.clone())
-            .with_timeout(Duration::from_secs(2)),
-        Cipher::from_key_material(TEST_KEY).expect("test key"),
-    )
-    .expect("store");
-    TestApp {
-        address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .expect("client"),
-        key_prefix: options.key_prefix,
-        store,
-        sandbox,
-    }
+    spawn(hubspot_vars, options, true).await
 }
 
 /// The token endpoint's answer, for tests that mount their own token mocks.
