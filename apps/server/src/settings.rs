@@ -749,7 +749,11 @@ mod tests {
         .unwrap();
         assert_eq!(s.providers[0].mode, ProviderMode::Live);
         // The others have no credentials: their sandboxes, in development.
-        assert!(s.providers[1..].iter().all(|p| p.mode == ProviderMode::Sandbox));
+        assert!(
+            s.providers[1..]
+                .iter()
+                .all(|p| p.mode == ProviderMode::Sandbox)
+        );
         assert!(s.sandbox_mode());
         let production = Settings::from_vars(vars(&[
             KEY,
@@ -761,7 +765,11 @@ mod tests {
         ]))
         .unwrap();
         assert!(!production.sandbox_mode(), "production mounts no sandbox");
-        assert!(production.providers[1..].iter().all(|p| p.mode == ProviderMode::Off));
+        assert!(
+            production.providers[1..]
+                .iter()
+                .all(|p| p.mode == ProviderMode::Off)
+        );
         assert_eq!(
             s.provider_vars.0["HUBSPOT_SCOPES"],
             "oauth, crm.objects.contacts.read"
