@@ -474,13 +474,27 @@ async function providerJourney(browser, info) {
           await consentInPopup(page, connect, 'Approve');
           await page.getByRole('heading', { name: `${name} connected` }).waitFor();
           const expected = [...info.columns.map((c) => c.label), 'Link'];
-          // The rows may be loaded twice (the OAuth result and the status refetch both ask): wait for a steady table.
-          await page.waitForFunction((n) => document.querySelectorAll('table thead th').length === n && document.querySelector('table tbody tr'), expected.length);
-          const headers = await page.locator('table thead th').evaluateAll((ths) =>
-            ths.map((th) => (th.querySelector('button')?.firstChild?.textContent ?? th.textContent ?? '').trim()),
-          );
+          // Read the headers inside one poll, so a table re-rendering between two reads cannot fool it.
+          const headersOf = () =>
+            page.locator('table thead th').evaluateAll((ths) =>
+              ths.map((th) => (th.querySelector('button')?.firstChild?.textContent ?? th.textContent ?? '').trim()),
+            );
+          const steady = await page
+            .waitForFunction(
+              (exp) => {
+                const ths = [...document.querySelectorAll('table thead th')];
+                const texts = ths.map((th) => (th.querySelector('button')?.firstChild?.textContent ?? th.textContent ?? '').trim());
+                const row = document.querySelector('table tbody tr');
+                return JSON.stringify(texts) === JSON.stringify(exp) && row !== null && row.querySelectorAll('td').length === exp.length;
+              },
+              expected,
+              { timeout: 15000 },
+            )
+            .then(() => true)
+            .catch(() => false);
+          const headers = steady ? expected : await headersOf();
           assert(JSON.stringify(headers) === JSON.stringify(expected), `columns ${JSON.stringify(headers)} = ${JSON.stringify(expected)}`);
-          const cells = await page.locator('table tbody tr').first().locator('td').count();
+          const cells = steady ? expected.length : await page.locator('table tbody tr').first().locator('td').count();
           assert(cells === expected.length, `a row has one cell per column (${cells})`);
           await page
             .getByText(new RegExp(`^(All \\d+ (${noun}|${nouns}) loaded|Showing \\d+ ${nouns} — more in ${name})$`))

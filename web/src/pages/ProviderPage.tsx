@@ -181,10 +181,17 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const listing = useItems(PROVIDER, objectTypes.length > 1 ? objectType : null);
   const { load: loadItems, clear: clearItems } = listing;
 
+  // After a successful consent the status refetch loads the rows (the effect below) when the
+  // provider was not connected before; only a reconnect of a connected provider reloads here, so
+  // the table is never loaded twice and reset under the user.
+  const wasConnectedRef = useRef(false);
+  useEffect(() => {
+    wasConnectedRef.current = status.data?.connected === true;
+  }, [status.data?.connected]);
   const onResult = useCallback(
     (result: { result: 'success' | 'error' }) => {
       invalidate();
-      if (result.result === 'success') loadItems();
+      if (result.result === 'success' && wasConnectedRef.current) loadItems();
     },
     [invalidate, loadItems],
   );
