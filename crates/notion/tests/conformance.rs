@@ -14,10 +14,19 @@ use url::Url;
 fn build(base: &Url) -> Arc<dyn Integration> {
     let base = base.as_str().trim_end_matches('/');
     let vars = HashMap::from([
-        ("NOTION_CLIENT_ID".to_owned(), "conformance-client".to_owned()),
+        (
+            "NOTION_CLIENT_ID".to_owned(),
+            "conformance-client".to_owned(),
+        ),
         ("NOTION_CLIENT_SECRET".to_owned(), CLIENT_SECRET.to_owned()),
-        ("NOTION_AUTH_URL".to_owned(), format!("{base}/v1/oauth/authorize")),
-        ("NOTION_TOKEN_URL".to_owned(), format!("{base}/v1/oauth/token")),
+        (
+            "NOTION_AUTH_URL".to_owned(),
+            format!("{base}/v1/oauth/authorize"),
+        ),
+        (
+            "NOTION_TOKEN_URL".to_owned(),
+            format!("{base}/v1/oauth/token"),
+        ),
         ("NOTION_API_BASE_URL".to_owned(), format!("{base}/v1")),
     ]);
     let Configured::Live(settings) =

@@ -76,9 +76,15 @@ fn the_consent_url_asks_for_a_user_owned_grant() {
             pkce_challenge: None,
         })
         .unwrap();
-    assert!(url.as_str().starts_with("https://api.notion.com/v1/oauth/authorize?"));
+    assert!(
+        url.as_str()
+            .starts_with("https://api.notion.com/v1/oauth/authorize?")
+    );
     let q: HashMap<_, _> = url.query_pairs().into_owned().collect();
-    assert_eq!((q["owner"].as_str(), q["response_type"].as_str()), ("user", "code"));
+    assert_eq!(
+        (q["owner"].as_str(), q["response_type"].as_str()),
+        ("user", "code")
+    );
     assert_eq!(q["client_id"], "client-1");
     assert!(!url.as_str().contains(SECRET));
 }
@@ -88,10 +94,15 @@ async fn the_code_is_exchanged_with_basic_auth_and_a_json_body_for_a_token_that_
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/oauth/token"))
-        .and(header("authorization", "Basic Y2xpZW50LTE6bm90aW9uLWNsaWVudC1zZWNyZXQtWFla"))
+        .and(header(
+            "authorization",
+            "Basic Y2xpZW50LTE6bm90aW9uLWNsaWVudC1zZWNyZXQtWFla",
+        ))
         .and(header("content-type", "application/json"))
-        .and(body_json(json!({"grant_type": "authorization_code", "code": "the-code",
-            "redirect_uri": REDIRECT})))
+        .and(body_json(
+            json!({"grant_type": "authorization_code", "code": "the-code",
+            "redirect_uri": REDIRECT}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "secret_abc", "token_type": "bearer", "bot_id": "b1",
             "workspace_id": "ws-1", "workspace_name": "Acme", "workspace_icon": null,
@@ -101,7 +112,10 @@ async fn the_code_is_exchanged_with_basic_auth_and_a_json_body_for_a_token_that_
         .mount(&server)
         .await;
     let code = AuthorizationCode::parse("the-code").unwrap();
-    let c = wired(&server).exchange_code(&code, REDIRECT, None).await.unwrap();
+    let c = wired(&server)
+        .exchange_code(&code, REDIRECT, None)
+        .await
+        .unwrap();
     assert_eq!(c.access_token.expose_secret(), "secret_abc");
     assert_eq!((c.expires_at, c.refresh_token.is_none()), (None, true));
     assert_eq!(c.account_id.as_deref(), Some("ws-1"));
@@ -127,24 +141,43 @@ async fn search_is_paged_to_the_end_with_the_version_header() {
         .await;
     Mock::given(method("POST"))
         .and(path("/v1/search"))
-        .and(body_json(json!({"page_size": 2, "start_cursor": "cursor-2"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "list",
-            "results": [page("p2", "")], "next_cursor": null, "has_more": false})))
+        .and(body_json(
+            json!({"page_size": 2, "start_cursor": "cursor-2"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"object": "list",
+            "results": [page("p2", "")], "next_cursor": null, "has_more": false})),
+        )
         .mount(&server)
         .await;
     let n = wired(&server);
-    let first = n.list_items(&credentials(None), &ItemQuery::new().limit(2)).await.unwrap();
-    assert_eq!(first.next_cursor.as_ref().map(Cursor::as_str), Some("cursor-2"));
+    let first = n
+        .list_items(&credentials(None), &ItemQuery::new().limit(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.next_cursor.as_ref().map(Cursor::as_str),
+        Some("cursor-2")
+    );
     let (p1, d1) = (&first.items[0], &first.items[1]);
-    assert_eq!((p1.title.as_str(), p1.item_type.as_deref()), ("Roadmap", Some("page")));
+    assert_eq!(
+        (p1.title.as_str(), p1.item_type.as_deref()),
+        ("Roadmap", Some("page"))
+    );
     assert_eq!(p1.parent_id.as_deref(), Some("parent-1"));
     assert_eq!(p1.url.as_deref(), Some("https://www.notion.so/p1"));
     assert!(p1.updated_at.is_some() && p1.created_at.is_some());
-    assert_eq!((d1.title.as_str(), d1.item_type.as_deref()), ("Tasks", Some("database")));
+    assert_eq!(
+        (d1.title.as_str(), d1.item_type.as_deref()),
+        ("Tasks", Some("database"))
+    );
     assert_eq!(d1.parent_id.as_deref(), Some("workspace"));
     let query = ItemQuery::new().limit(2).after(first.next_cursor);
     let last = n.list_items(&credentials(None), &query).await.unwrap();
-    assert_eq!((last.items[0].title.as_str(), last.next_cursor), ("Untitled", None));
+    assert_eq!(
+        (last.items[0].title.as_str(), last.next_cursor),
+        ("Untitled", None)
+    );
 }
 
 #[tokio::test]
@@ -154,13 +187,22 @@ async fn an_object_type_becomes_the_search_filter() {
         .and(path("/v1/search"))
         .and(body_json(json!({"page_size": 100,
             "filter": {"property": "object", "value": "database"}})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "list",
-            "results": [], "next_cursor": null, "has_more": false})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"object": "list",
+            "results": [], "next_cursor": null, "has_more": false})),
+        )
         .expect(1)
         .mount(&server)
         .await;
     let query = ItemQuery::new().object_type("databases");
-    assert!(wired(&server).list_items(&credentials(None), &query).await.unwrap().items.is_empty());
+    assert!(
+        wired(&server)
+            .list_items(&credentials(None), &query)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -181,8 +223,10 @@ async fn notion_errors_map_to_the_semantic_ones_without_secrets() {
         .mount(&server)
         .await;
     Mock::given(path("/v1/oauth/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant",
-            "error_description": format!("refresh token old-refresh revoked ({SECRET})")})))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant",
+            "error_description": format!("refresh token old-refresh revoked ({SECRET})")})),
+        )
         .mount(&server)
         .await;
     let n = wired(&server);
@@ -197,7 +241,10 @@ async fn notion_errors_map_to_the_semantic_ones_without_secrets() {
     let e = n.refresh(&c).await.unwrap_err();
     assert!(matches!(e, Error::ReauthRequired { .. }), "{e:?}");
     for text in [e.to_string(), format!("{e:?}"), format!("{n:?}")] {
-        assert!(!text.contains(SECRET) && !text.contains("old-refresh"), "{text}");
+        assert!(
+            !text.contains(SECRET) && !text.contains("old-refresh"),
+            "{text}"
+        );
     }
     let no_refresh = n.refresh(&credentials(None)).await.unwrap_err();
     assert!(matches!(no_refresh, Error::ReauthRequired { .. }));
@@ -208,13 +255,20 @@ async fn a_grant_with_a_refresh_token_is_refreshed() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/oauth/token"))
-        .and(body_json(json!({"grant_type": "refresh_token", "refresh_token": "rt-1"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "new",
-            "token_type": "bearer", "refresh_token": "rt-2", "workspace_name": "Acme"})))
+        .and(body_json(
+            json!({"grant_type": "refresh_token", "refresh_token": "rt-1"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"access_token": "new",
+            "token_type": "bearer", "refresh_token": "rt-2", "workspace_name": "Acme"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
-    let fresh = wired(&server).refresh(&credentials(Some("rt-1"))).await.unwrap();
+    let fresh = wired(&server)
+        .refresh(&credentials(Some("rt-1")))
+        .await
+        .unwrap();
     assert_eq!(fresh.access_token.expose_secret(), "new");
     assert_eq!(fresh.refresh_token.unwrap().expose_secret(), "rt-2");
 }
@@ -228,17 +282,28 @@ async fn contract_with_the_sandbox_full_consent_then_every_item() {
     };
     let sandbox: Arc<dyn sandbox_kit::ProviderSandbox> = Arc::from(notion::sandbox(client));
     let root = serve(sandbox.clone(), "/_sandbox/notion").await;
-    let urls: Vec<(&str, String)> =
-        sandbox.urls(&root).into_iter().map(|(k, v)| (leak(k), v.to_string())).collect();
+    let urls: Vec<(&str, String)> = sandbox
+        .urls(&root)
+        .into_iter()
+        .map(|(k, v)| (leak(k), v.to_string()))
+        .collect();
     let n = notion(&urls);
     let state = OAuthState::generate();
-    let request =
-        AuthorizationRequest { state: &state, redirect_uri: REDIRECT, pkce_challenge: None };
-    let back = decide(&n.authorization_url(&request).unwrap(), true).await.unwrap();
+    let request = AuthorizationRequest {
+        state: &state,
+        redirect_uri: REDIRECT,
+        pkce_challenge: None,
+    };
+    let back = decide(&n.authorization_url(&request).unwrap(), true)
+        .await
+        .unwrap();
     assert_eq!(query_value(&back, "state").as_deref(), Some(state.as_str()));
     let code = AuthorizationCode::parse(&query_value(&back, "code").unwrap()).unwrap();
     let c = n.exchange_code(&code, REDIRECT, None).await.unwrap();
-    assert_eq!((c.account_name.as_deref(), c.expires_at), (Some("Acme (sandbox)"), None));
+    assert_eq!(
+        (c.account_name.as_deref(), c.expires_at),
+        (Some("Acme (sandbox)"), None)
+    );
     assert_eq!(c.account_user.as_deref(), Some("ada@example.com"));
     assert!(c.refresh_token.is_some());
 
@@ -253,18 +318,38 @@ async fn contract_with_the_sandbox_full_consent_then_every_item() {
         }
     }
     assert_eq!(items.len(), 60);
-    let databases = items.iter().filter(|i| i.item_type.as_deref() == Some("database")).count();
+    let databases = items
+        .iter()
+        .filter(|i| i.item_type.as_deref() == Some("database"))
+        .count();
     assert_eq!(databases, 15);
-    assert!(items.iter().all(|i| !i.title.is_empty() && i.parent_id.is_some()));
-    let only = n.list_items(&c, &ItemQuery::new().object_type("databases")).await.unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|i| !i.title.is_empty() && i.parent_id.is_some())
+    );
+    let only = n
+        .list_items(&c, &ItemQuery::new().object_type("databases"))
+        .await
+        .unwrap();
     assert_eq!(only.items.len(), 15);
 
     let fresh = n.refresh(&c).await.unwrap();
     assert!(n.list_items(&fresh, &ItemQuery::new()).await.is_ok());
-    assert!(matches!(n.refresh(&c).await, Err(Error::ReauthRequired { .. })), "rotated");
-    let kit = sandbox.as_any().downcast_ref::<ApiSandbox>().unwrap().oauth();
+    assert!(
+        matches!(n.refresh(&c).await, Err(Error::ReauthRequired { .. })),
+        "rotated"
+    );
+    let kit = sandbox
+        .as_any()
+        .downcast_ref::<ApiSandbox>()
+        .unwrap()
+        .oauth();
     kit.revoke_all();
-    assert!(matches!(n.list_items(&fresh, &ItemQuery::new()).await, Err(Error::Unauthorized)));
+    assert!(matches!(
+        n.list_items(&fresh, &ItemQuery::new()).await,
+        Err(Error::Unauthorized)
+    ));
     assert_eq!(kit.stats().approvals, 1);
 }
 

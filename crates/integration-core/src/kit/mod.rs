@@ -12,15 +12,18 @@
 //!   small helpers ([`Factory`], [`column`], [`object_type`], [`send_json`], [`next_cursor`],
 //!   `OAuthConfig::from_settings`, `Token::with_account`, `OAuthClient::refresh_credentials`)
 //!   so that a provider is only its URLs, quirks and mappings.
+//! - [`OAuthSpec`] and [`ItemFields`]: those URLs, quirks and mappings declared as `const`s.
 
 mod factory;
 pub mod http;
 pub mod oauth;
 mod provider;
+mod spec;
 
 pub use factory::{Configured, ProviderFactory, ProviderSettings, SettingsProblem};
 pub use oauth::{ClientAuth, OAuthClient, OAuthConfig, Token, TokenBody};
 pub use provider::{
     AccountFields, BuildFn, Factory, ItemSource, OAuthProvider, column, next_cursor, object_type,
-    send_json,
+    send_json, send_json_or_wait,
 };
+pub use spec::{ItemFields, OAuthSpec, Properties, text};

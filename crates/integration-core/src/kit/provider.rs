@@ -165,6 +165,23 @@ pub async fn send_json<T: DeserializeOwned>(
     response.json(what)
 }
 
+/// [`send_json`] for providers that may answer 429 without `Retry-After` but document a wait
+/// (Airtable: 30 seconds): such a 429 is [`Error::RateLimited`] with `wait`.
+pub async fn send_json_or_wait<T: DeserializeOwned>(
+    request: RequestBuilder,
+    what: &str,
+    wait: std::time::Duration,
+) -> Result<T, Error> {
+    let response = http::send(request).await?;
+    match (response.status, response.retry_after()) {
+        (200..=299, _) => response.json(what),
+        (429, None) => Err(Error::RateLimited {
+            retry_after: Some(wait),
+        }),
+        _ => Err(response.error()),
+    }
+}
+
 /// A provider's next-page cursor, when there is one; one that is not a valid [`Cursor`] is
 /// [`Error::InvalidResponse`].
 pub fn next_cursor(raw: Option<String>) -> Result<Option<Cursor>, Error> {
