@@ -6,9 +6,8 @@ mod sandbox;
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use integration_core::kit::{AccountFields, ClientAuth, Factory, ItemSource, OAuthClient};
-use integration_core::kit::{OAuthConfig, OAuthProvider, ProviderSettings, column as col, http};
-use integration_core::kit::{next_cursor, object_type as kind};
+use integration_core::kit::{ClientAuth, Factory, ItemSource, OAuthSpec, ProviderSettings};
+use integration_core::kit::{column as col, next_cursor, object_type as kind, send_json_or_wait};
 use integration_core::{Credentials, Cursor, Error, ExposeSecret as _, Integration};
 use integration_core::{IntegrationItem, ItemQuery, Page, ProviderInfo};
 use serde::{Deserialize, de::DeserializeOwned};
@@ -31,21 +30,29 @@ pub const INFO: ProviderInfo = ProviderInfo {
         col("item_type", "Type"),
         col("base", "Base"),
     ],
-    permissions: &["See the bases you choose and their tables, fields and views", "Read records"],
+    permissions: &[
+        "See the bases you choose and their tables, fields and views",
+        "Read records",
+    ],
     logo_svg: include_str!("logo.svg"),
     pkce: true,
 };
 
+/// PKCE (from `INFO`), Basic auth, form bodies; token responses name no account.
+const OAUTH: OAuthSpec = OAuthSpec {
+    client_auth: ClientAuth::Basic,
+    scopes: &["data.records:read", "schema.bases:read"],
+    ..OAuthSpec::new(
+        &INFO,
+        "https://airtable.com/oauth2/v1/authorize",
+        "https://airtable.com/oauth2/v1/token",
+    )
+};
+
 /// Airtable from `AIRTABLE_*` settings (see the crate documentation), sending through `http`.
 pub fn build(s: &ProviderSettings, http: reqwest::Client) -> Result<Arc<dyn Integration>, Error> {
-    let at = |path| format!("https://airtable.com/oauth2/v1/{path}");
-    let mut config = OAuthConfig::from_settings(s, &at("authorize"), &at("token"))?;
-    config.client_auth = ClientAuth::Basic;
-    let scopes = ["data.records:read", "schema.bases:read"].map(String::from);
-    config.scopes = s.scopes.clone().unwrap_or_else(|| scopes.to_vec());
-    let items = Api(http.clone(), s.url_or("api_base", "https://api.airtable.com/v0")?);
-    let (oauth, account) = (OAuthClient::new(config, http), AccountFields::default());
-    Ok(Arc::new(OAuthProvider { info: &INFO, oauth, account, items }))
+    let api = s.url_or("api_base", "https://api.airtable.com/v0")?;
+    OAUTH.provider(s, http.clone(), Api(http, api))
 }
 
 /// The metadata API at its base URL.
@@ -70,8 +77,10 @@ struct Listing {
 
 /// A base (no `base`) or one of its tables, with its base's name as property `base`.
 fn item(o: Object, base: Option<&Object>) -> IntegrationItem {
-    let (mut properties, path) =
-        (o.rest, base.map_or(o.id.clone(), |b| b.id.clone() + "/" + &o.id));
+    let (mut properties, path) = (
+        o.rest,
+        base.map_or(o.id.clone(), |b| b.id.clone() + "/" + &o.id),
+    );
     properties.extend(base.map(|b| ("base".to_owned(), Value::from(b.name.clone()))));
     IntegrationItem {
         url: Some(format!("https://airtable.com/{path}")),
@@ -90,13 +99,12 @@ type R<T> = Result<T, Error>;
 impl Api {
     /// A 429 comes without `Retry-After`: Airtable documents a 30 second wait.
     async fn get<T: DeserializeOwned>(&self, c: &Credentials, p: &str, at: Option<&str>) -> R<T> {
-        let request = self.0.get(sandbox_kit::join(&self.1, p)).query(&[("offset", at)]);
-        let response = http::send(request.bearer_auth(c.access_token.expose_secret())).await?;
-        match (response.status, response.retry_after()) {
-            (200..=299, _) => response.json(p),
-            (429, None) => Err(Error::RateLimited { retry_after: Some(Duration::from_secs(30)) }),
-            _ => Err(response.error()),
-        }
+        let request = self
+            .0
+            .get(sandbox_kit::join(&self.1, p))
+            .query(&[("offset", at)]);
+        let request = request.bearer_auth(c.access_token.expose_secret());
+        send_json_or_wait(request, p, Duration::from_secs(30)).await
     }
 }
 
@@ -108,25 +116,40 @@ impl ItemSource for Api {
         if query.object_type.as_deref() != Some("tables") {
             let bases: Listing = self.get(c, "/meta/bases", cursor).await?;
             let items = bases.bases.into_iter().map(|b| item(b, None)).collect();
-            return Ok(Page { items, next_cursor: next_cursor(bases.offset)? });
+            return Ok(Page {
+                items,
+                next_cursor: next_cursor(bases.offset)?,
+            });
         }
         // `{done}~{offset}`: the bases page at `offset`, of which `done` bases are listed.
         let (mut done, at) = match cursor.map(|c| c.split_once('~').map(|(d, o)| (d.parse(), o))) {
             None => (0, None),
             Some(Some((Ok(done), at))) => (done, Some(at).filter(|o| !o.is_empty())),
-            _ => return Err(Error::InvalidInput("the cursor is not a tables cursor".into())),
+            _ => {
+                return Err(Error::InvalidInput(
+                    "the cursor is not a tables cursor".into(),
+                ));
+            }
         };
         let (bases, mut items): (Listing, _) = (self.get(c, "/meta/bases", at).await?, vec![]);
         let (end, limit) = (done + BASES_PER_PAGE, query.limit.unwrap_or(100) as usize);
-        while let Some(base) = bases.bases.get(done).filter(|_| done < end && items.len() < limit) {
-            let tables: Listing =
-                self.get(c, &format!("/meta/bases/{}/tables", base.id), None).await?;
+        while let Some(base) = bases
+            .bases
+            .get(done)
+            .filter(|_| done < end && items.len() < limit)
+        {
+            let tables: Listing = self
+                .get(c, &format!("/meta/bases/{}/tables", base.id), None)
+                .await?;
             items.extend(tables.bases.into_iter().map(|t| item(t, Some(base))));
             done += 1;
         }
         let more = (done < bases.bases.len()).then(|| format!("{done}~{}", at.unwrap_or_default()));
         let next = more.or(bases.offset.map(|o| format!("0~{o}")));
-        Ok(Page { items, next_cursor: next_cursor(next)? })
+        Ok(Page {
+            items,
+            next_cursor: next_cursor(next)?,
+        })
     }
 }
 
@@ -134,5 +157,7 @@ impl ItemSource for Api {
 pub static FACTORY: Factory = Factory { info: &INFO, build };
 
 /// Airtable for servers: its factory and its sandbox.
-pub const REGISTRATION: sandbox_kit::Registration =
-    sandbox_kit::Registration { factory: &FACTORY, sandbox: Some(sandbox) };
+pub const REGISTRATION: sandbox_kit::Registration = sandbox_kit::Registration {
+    factory: &FACTORY,
+    sandbox: Some(sandbox),
+};

@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 /// The sandbox for `client` (a `sandbox_kit::SandboxBuilder`).
 pub fn sandbox(client: RegisteredClient) -> Box<dyn ProviderSandbox> {
     let config = OAuthSandboxConfig {
-        permissions: vec!["See the structure of your bases".into(), "Read their records".into()],
+        permissions: vec![
+            "See the structure of your bases".into(),
+            "Read their records".into(),
+        ],
         token_path: "/oauth2/v1/token",
         client_auth: ClientAuthMethods::BASIC,
         pkce: Pkce::Required,
@@ -18,7 +21,9 @@ pub fn sandbox(client: RegisteredClient) -> Box<dyn ProviderSandbox> {
         ..OAuthSandboxConfig::new("Airtable", "your Airtable bases", client)
     };
     let api = ApiSandbox::new(OAuthSandbox::new(config), "/v0");
-    api.get("/v0/meta/bases", bases).get("/v0/meta/bases/{base}/tables", tables).boxed()
+    api.get("/v0/meta/bases", bases)
+        .get("/v0/meta/bases/{base}/tables", tables)
+        .boxed()
 }
 
 /// An Airtable-style id: `app`, `tbl`, `fld` or `viw` and 14 characters.
@@ -27,7 +32,13 @@ fn id(kind: &str, i: usize) -> String {
 }
 
 fn bases(call: &ApiCall<'_>) -> ApiResult {
-    let name = |i| format!("{} {}", seed::pick("base", i, &["CRM", "Roadmap", "Hiring"]), i + 1);
+    let name = |i| {
+        format!(
+            "{} {}",
+            seed::pick("base", i, &["CRM", "Roadmap", "Hiring"]),
+            i + 1
+        )
+    };
     let all: Vec<Value> = (0..12)
         .map(|i| json!({"id": id("app", i), "name": name(i), "permissionLevel": "create"}))
         .collect();

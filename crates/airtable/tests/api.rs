@@ -52,7 +52,11 @@ fn the_consent_url_asks_for_pkce_s256_and_the_documented_scopes() {
         pkce_challenge: Some(&challenge),
     };
     let url = airtable(&[]).authorization_url(&request).unwrap();
-    assert!(url.as_str().starts_with("https://airtable.com/oauth2/v1/authorize?"), "{url}");
+    assert!(
+        url.as_str()
+            .starts_with("https://airtable.com/oauth2/v1/authorize?"),
+        "{url}"
+    );
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["scope"], "data.records:read schema.bases:read");
     assert_eq!(q["code_challenge_method"], "S256");
@@ -71,7 +75,10 @@ async fn the_code_is_exchanged_with_basic_auth_a_form_body_and_the_verifier() {
         .and(header("authorization", basic.as_str()))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .and(body_string_contains("grant_type=authorization_code"))
-        .and(body_string_contains(format!("code_verifier={}", verifier.secret().expose_secret())))
+        .and(body_string_contains(format!(
+            "code_verifier={}",
+            verifier.secret().expose_secret()
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(
             json!({"access_token": "access-SECRET-1",
             "refresh_token": "refresh-SECRET-1", "token_type": "Bearer", "expires_in": 3600,
@@ -81,9 +88,15 @@ async fn the_code_is_exchanged_with_basic_auth_a_form_body_and_the_verifier() {
         .mount(&server)
         .await;
     let code = AuthorizationCode::parse("code-SECRET-1").unwrap();
-    let c = wired(&server).exchange_code(&code, REDIRECT, Some(&verifier)).await.unwrap();
+    let c = wired(&server)
+        .exchange_code(&code, REDIRECT, Some(&verifier))
+        .await
+        .unwrap();
     assert_eq!(c.access_token.expose_secret(), "access-SECRET-1");
-    assert_eq!(c.refresh_token.as_ref().unwrap().expose_secret(), "refresh-SECRET-1");
+    assert_eq!(
+        c.refresh_token.as_ref().unwrap().expose_secret(),
+        "refresh-SECRET-1"
+    );
     let lifetime = c.expires_at.unwrap() - chrono::Utc::now();
     assert!(lifetime > chrono::Duration::minutes(59) && lifetime <= chrono::Duration::minutes(60));
     assert_eq!(c.scopes, ["data.records:read", "schema.bases:read"]);
@@ -95,7 +108,10 @@ fn base64_of(text: &str) -> String {
     const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in text.as_bytes().chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
         for i in 0..4 {
             out.push(if i <= chunk.len() {
                 ABC[(n >> (18 - 6 * i) & 63) as usize] as char
@@ -122,14 +138,19 @@ async fn a_refresh_rotates_the_refresh_token_and_invalid_grant_asks_to_reconnect
         .await;
     Mock::given(method("POST"))
         .and(path("/oauth2/v1/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant",
-            "error_description": "refresh-SECRET-1 was already used"})))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant",
+            "error_description": "refresh-SECRET-1 was already used"})),
+        )
         .mount(&server)
         .await;
     let provider = wired(&server);
     let fresh = provider.refresh(&credentials()).await.unwrap();
     assert_eq!(fresh.access_token.expose_secret(), "access-SECRET-2");
-    assert_eq!(fresh.refresh_token.as_ref().unwrap().expose_secret(), "refresh-SECRET-2");
+    assert_eq!(
+        fresh.refresh_token.as_ref().unwrap().expose_secret(),
+        "refresh-SECRET-2"
+    );
     let error = provider.refresh(&credentials()).await.unwrap_err();
     assert!(matches!(error, Error::ReauthRequired { .. }), "{error:?}");
     let text = format!("{error} {error:?}");
@@ -177,7 +198,10 @@ async fn tables_are_listed_base_by_base_to_the_end_across_bases_pages() {
             None => break,
         }
     }
-    assert_eq!(pages, 3, "5 bases, then the sixth, then the next bases page");
+    assert_eq!(
+        pages, 3,
+        "5 bases, then the sixth, then the next bases page"
+    );
     assert_eq!(seen.len(), 14);
     let t = &seen[0];
     assert_eq!(
@@ -190,7 +214,11 @@ async fn tables_are_listed_base_by_base_to_the_end_across_bases_pages() {
     assert_eq!(seen[13].parent_id.as_deref(), Some("app6"));
 
     let requests = server.received_requests().await.unwrap().len();
-    assert_eq!(requests, 3 + 7, "one request per bases page read plus one per base");
+    assert_eq!(
+        requests,
+        3 + 7,
+        "one request per bases page read plus one per base"
+    );
 
     // A small limit stops after the base that reaches it.
     let query = ItemQuery::new().object_type("tables").limit(1);
@@ -217,7 +245,10 @@ async fn bases_page_with_offset_and_errors_keep_their_meaning() {
         .mount(&server)
         .await;
     let provider = wired(&server);
-    let first = provider.list_items(&credentials(), &ItemQuery::new()).await.unwrap();
+    let first = provider
+        .list_items(&credentials(), &ItemQuery::new())
+        .await
+        .unwrap();
     assert_eq!(first.items.len(), 2);
     assert_eq!(first.items[0].item_type.as_deref(), Some("base"));
     assert_eq!(first.items[0].properties["permissionLevel"], "create");
@@ -229,7 +260,10 @@ async fn bases_page_with_offset_and_errors_keep_their_meaning() {
 
     let bad = integration_core::Cursor::parse("not-a-tables-cursor").unwrap();
     let error = provider
-        .list_items(&credentials(), &ItemQuery::new().object_type("tables").after(Some(bad)))
+        .list_items(
+            &credentials(),
+            &ItemQuery::new().object_type("tables").after(Some(bad)),
+        )
         .await;
     assert!(matches!(error, Err(Error::InvalidInput(_))), "{error:?}");
 
@@ -239,7 +273,11 @@ async fn bases_page_with_offset_and_errors_keep_their_meaning() {
             json!({"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}}),
             "unauthorized",
         ),
-        (429, json!({"errors": [{"error": "RATE_LIMIT_REACHED"}]}), "rate"),
+        (
+            429,
+            json!({"errors": [{"error": "RATE_LIMIT_REACHED"}]}),
+            "rate",
+        ),
         (
             422,
             json!({"error": {"type": "INVALID_OFFSET_VALUE", "message": "bad offset"}}),
@@ -252,7 +290,10 @@ async fn bases_page_with_offset_and_errors_keep_their_meaning() {
             .respond_with(ResponseTemplate::new(status).set_body_json(body))
             .mount(&server)
             .await;
-        let error = wired(&server).list_items(&credentials(), &ItemQuery::new()).await.unwrap_err();
+        let error = wired(&server)
+            .list_items(&credentials(), &ItemQuery::new())
+            .await
+            .unwrap_err();
         match check {
             "unauthorized" => assert!(matches!(error, Error::Unauthorized), "{error:?}"),
             "rate" => assert!(
@@ -262,7 +303,10 @@ async fn bases_page_with_offset_and_errors_keep_their_meaning() {
             "rejected" => assert!(
                 matches!(&error, Error::Rejected { code, .. } if code == "INVALID_OFFSET_VALUE")
             ),
-            _ => assert!(matches!(error, Error::Upstream { status: 503 }), "{error:?}"),
+            _ => assert!(
+                matches!(error, Error::Upstream { status: 503 }),
+                "{error:?}"
+            ),
         }
         assert!(!format!("{error} {error:?}").contains("SECRET"));
     }

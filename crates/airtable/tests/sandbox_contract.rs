@@ -20,8 +20,10 @@ async fn a_user_connects_through_the_consent_page_and_every_base_and_table_is_li
     let sandbox: Arc<dyn sandbox_kit::ProviderSandbox> = Arc::from(airtable::sandbox(client));
     let root = serve(sandbox.clone(), "/_sandbox/airtable").await;
     let urls_of = sandbox.urls(&root);
-    let urls: Vec<(&str, String)> =
-        urls_of.iter().map(|(k, v)| (k.as_str(), v.to_string())).collect();
+    let urls: Vec<(&str, String)> = urls_of
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.to_string()))
+        .collect();
     let provider = common::airtable(&urls);
 
     // Without PKCE the sandbox refuses, as Airtable does.
@@ -31,22 +33,37 @@ async fn a_user_connects_through_the_consent_page_and_every_base_and_table_is_li
         redirect_uri: common::REDIRECT,
         pkce_challenge: None,
     };
-    let refused = decide(&provider.authorization_url(&plain).unwrap(), true).await.unwrap();
-    assert_eq!(query_value(&refused, "error").as_deref(), Some("invalid_request"));
+    let refused = decide(&provider.authorization_url(&plain).unwrap(), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        query_value(&refused, "error").as_deref(),
+        Some("invalid_request")
+    );
 
     let verifier = PkceVerifier::generate();
     let challenge = verifier.challenge();
-    let request = AuthorizationRequest { pkce_challenge: Some(&challenge), ..plain };
-    let back = decide(&provider.authorization_url(&request).unwrap(), true).await.unwrap();
+    let request = AuthorizationRequest {
+        pkce_challenge: Some(&challenge),
+        ..plain
+    };
+    let back = decide(&provider.authorization_url(&request).unwrap(), true)
+        .await
+        .unwrap();
     assert_eq!(query_value(&back, "state").as_deref(), Some(state.as_str()));
     let code = AuthorizationCode::parse(&query_value(&back, "code").unwrap()).unwrap();
-    let wrong =
-        provider.exchange_code(&code, common::REDIRECT, Some(&PkceVerifier::generate())).await;
+    let wrong = provider
+        .exchange_code(&code, common::REDIRECT, Some(&PkceVerifier::generate()))
+        .await;
     assert!(matches!(wrong, Err(Error::Rejected { .. })), "{wrong:?}");
-    let back = decide(&provider.authorization_url(&request).unwrap(), true).await.unwrap();
+    let back = decide(&provider.authorization_url(&request).unwrap(), true)
+        .await
+        .unwrap();
     let code = AuthorizationCode::parse(&query_value(&back, "code").unwrap()).unwrap();
-    let credentials =
-        provider.exchange_code(&code, common::REDIRECT, Some(&verifier)).await.unwrap();
+    let credentials = provider
+        .exchange_code(&code, common::REDIRECT, Some(&verifier))
+        .await
+        .unwrap();
     assert!(credentials.expires_at.is_some() && credentials.refresh_token.is_some());
     assert!(credentials.scopes.iter().any(|s| s == "schema.bases:read"));
 
@@ -63,14 +80,22 @@ async fn a_user_connects_through_the_consent_page_and_every_base_and_table_is_li
             }
         }
     }
-    let bases: Vec<_> = all.iter().filter(|i| i.item_type.as_deref() == Some("base")).collect();
-    let tables: Vec<_> = all.iter().filter(|i| i.item_type.as_deref() == Some("table")).collect();
+    let bases: Vec<_> = all
+        .iter()
+        .filter(|i| i.item_type.as_deref() == Some("base"))
+        .collect();
+    let tables: Vec<_> = all
+        .iter()
+        .filter(|i| i.item_type.as_deref() == Some("table"))
+        .collect();
     assert_eq!(bases.len(), 12);
     let expected: usize = (0..12).map(|b| 2 + b % 3).sum();
     assert_eq!(tables.len(), expected);
     for table in &tables {
         assert!(
-            bases.iter().any(|b| Some(b.id.as_str()) == table.parent_id.as_deref()),
+            bases
+                .iter()
+                .any(|b| Some(b.id.as_str()) == table.parent_id.as_deref()),
             "{table:?}"
         );
     }
@@ -80,12 +105,27 @@ async fn a_user_connects_through_the_consent_page_and_every_base_and_table_is_li
     assert_eq!(ids.len(), all.len(), "no item twice");
 
     // An expired token is refused; the refresh token (single use) mints a new one.
-    let inner = sandbox.as_any().downcast_ref::<ApiSandbox>().unwrap().oauth();
+    let inner = sandbox
+        .as_any()
+        .downcast_ref::<ApiSandbox>()
+        .unwrap()
+        .oauth();
     inner.expire_access_tokens();
     let expired = provider.list_items(&credentials, &ItemQuery::new()).await;
     assert!(matches!(expired, Err(Error::Unauthorized)), "{expired:?}");
     let fresh = provider.refresh(&credentials).await.unwrap();
-    assert_eq!(provider.list_items(&fresh, &ItemQuery::new()).await.unwrap().items.len(), 5);
+    assert_eq!(
+        provider
+            .list_items(&fresh, &ItemQuery::new())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        5
+    );
     let reused = provider.refresh(&credentials).await;
-    assert!(matches!(reused, Err(Error::ReauthRequired { .. })), "{reused:?}");
+    assert!(
+        matches!(reused, Err(Error::ReauthRequired { .. })),
+        "{reused:?}"
+    );
 }

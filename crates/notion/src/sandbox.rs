@@ -31,7 +31,13 @@ pub fn sandbox(client: RegisteredClient) -> Box<dyn ProviderSandbox> {
     search.boxed()
 }
 
-const TITLES: &[&str] = &["Roadmap", "Meeting notes", "Team wiki", "Reading list", "Design"];
+const TITLES: &[&str] = &[
+    "Roadmap",
+    "Meeting notes",
+    "Team wiki",
+    "Reading list",
+    "Design",
+];
 
 /// Record `i`: every fourth a database, every third at the top of the workspace.
 fn record(i: usize) -> Value {
@@ -64,11 +70,18 @@ struct Search {
 fn search(call: &ApiCall<'_>) -> ApiResult {
     call.require_header("notion-version", "missing_version")?;
     let query: Search = call.json()?;
-    let wanted = |r: &Value| query.filter.as_ref().is_none_or(|f| r["object"] == f["value"]);
+    let wanted = |r: &Value| {
+        query
+            .filter
+            .as_ref()
+            .is_none_or(|f| r["object"] == f["value"])
+    };
     let records: Vec<Value> = (0..60).map(record).filter(wanted).collect();
     let size = query.page_size.unwrap_or(100).clamp(1, 100);
     let (results, next) = paging::cursor_page(&records, query.start_cursor.as_deref(), size)
         .map_err(|_| call.error(400, "validation_error", "start_cursor is not valid."))?;
-    Ok(actix_web::HttpResponse::Ok().json(json!({"object": "list", "results": results,
-        "next_cursor": next, "has_more": next.is_some(), "type": "page_or_database"})))
+    Ok(
+        actix_web::HttpResponse::Ok().json(json!({"object": "list", "results": results,
+        "next_cursor": next, "has_more": next.is_some(), "type": "page_or_database"})),
+    )
 }

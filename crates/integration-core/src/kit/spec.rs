@@ -214,12 +214,18 @@ mod tests {
         assert_eq!(item.item_type.as_deref(), Some("page"));
         assert_eq!(item.parent_id.as_deref(), Some("workspace"));
         assert_eq!((item.url, item.created_at), (None, None));
-        assert_eq!(item.updated_at.unwrap().to_rfc3339(), "2024-01-02T03:04:05+00:00");
+        assert_eq!(
+            item.updated_at.unwrap().to_rfc3339(),
+            "2024-01-02T03:04:05+00:00"
+        );
         assert_eq!(item.properties["a"], 1);
         let bare = FIELDS.item(&json!({"id": 7})).unwrap();
         assert_eq!((bare.id.as_str(), bare.title.as_str()), ("7", "Untitled"));
         assert!(bare.properties.is_empty());
-        assert!(matches!(FIELDS.item(&json!({})), Err(Error::InvalidResponse(_))));
+        assert!(matches!(
+            FIELDS.item(&json!({})),
+            Err(Error::InvalidResponse(_))
+        ));
     }
 
     #[test]
@@ -257,8 +263,10 @@ mod tests {
             ..OAuthSpec::new(&INFO, "https://acme/auth", "https://acme/token")
         };
         let settings = |pairs: &[(&str, &str)]| {
-            let vars: std::collections::HashMap<String, String> =
-                pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            let vars: std::collections::HashMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
             match ProviderSettings::from_vars("acme", &vars, "http://app/cb").unwrap() {
                 Configured::Live(s) => s,
                 Configured::Unset { partial } => partial,
@@ -266,14 +274,26 @@ mod tests {
         };
         let base = [("ACME_CLIENT_ID", "id"), ("ACME_CLIENT_SECRET", "s")];
         let c = SPEC.config(&settings(&base)).unwrap();
-        assert_eq!((c.client_auth, c.token_body), (ClientAuth::Basic, TokenBody::Json));
+        assert_eq!(
+            (c.client_auth, c.token_body),
+            (ClientAuth::Basic, TokenBody::Json)
+        );
         assert_eq!(c.scopes, ["read"]);
-        assert_eq!(c.extra_auth_params, [("owner".to_owned(), "user".to_owned())]);
+        assert_eq!(
+            c.extra_auth_params,
+            [("owner".to_owned(), "user".to_owned())]
+        );
         assert_eq!(c.auth_url.as_str(), "https://acme/auth");
         let mut overridden = base.to_vec();
-        overridden.extend([("ACME_SCOPES", "a b"), ("ACME_AUTH_URL", "http://127.0.0.1:1/a")]);
+        overridden.extend([
+            ("ACME_SCOPES", "a b"),
+            ("ACME_AUTH_URL", "http://127.0.0.1:1/a"),
+        ]);
         let c = SPEC.config(&settings(&overridden)).unwrap();
-        assert_eq!((c.scopes.len(), c.auth_url.as_str()), (2, "http://127.0.0.1:1/a"));
+        assert_eq!(
+            (c.scopes.len(), c.auth_url.as_str()),
+            (2, "http://127.0.0.1:1/a")
+        );
         let provider = SPEC.provider(&settings(&base), reqwest::Client::new(), NoItems);
         assert_eq!(provider.unwrap().info().id, "acme");
     }
