@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
 use integration_core::kit;
 use integration_core::{
     AuthorizationCode, AuthorizationRequest, Column, Credentials, Cursor, Error, ExposeSecret as _,
@@ -15,7 +14,7 @@ use url::Url;
 use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, append_path};
 use crate::http::{ErrorBody, api_error, log_rate_limit};
 use crate::objects::{ObjectKind, parse_page};
-use crate::token::{self, Grant};
+use crate::token;
 
 /// HubSpot, as servers and UIs see it.
 pub const INFO: ProviderInfo = ProviderInfo {
@@ -61,6 +60,21 @@ pub const INFO: ProviderInfo = ProviderInfo {
     pkce: true,
 };
 
+/// HubSpot's legacy token-endpoint codes and the RFC 6749 codes they mean (2026-03 answers carry
+/// both; v1 answers only the legacy one).
+const TOKEN_ERROR_ALIASES: &[(&str, &str)] = &[
+    ("BAD_AUTH_CODE", "invalid_grant"),
+    ("BAD_REFRESH_TOKEN", "invalid_grant"),
+    ("BAD_CLIENT_ID", "invalid_client"),
+    ("BAD_CLIENT_SECRET", "invalid_client"),
+    ("BAD_REDIRECT_URI", "invalid_client"),
+];
+
+/// Credentials from a token response; `hub_id` names the portal.
+fn with_hub_id(token: kit::Token) -> Credentials {
+    token.with_account(&["hub_id"], &[], &[])
+}
+
 const USER_AGENT: &str = concat!("vs-integrations-hubspot/", env!("CARGO_PKG_VERSION"));
 
 /// The HubSpot provider.
@@ -97,6 +111,19 @@ impl HubSpot {
     /// The configuration in use.
     pub fn config(&self) -> &HubSpotConfig {
         &self.config
+    }
+
+    /// The kit's OAuth client for HubSpot's token endpoint: credentials in a form body, and
+    /// HubSpot's own error codes read as the RFC 6749 codes they mean.
+    fn oauth(&self) -> kit::OAuthClient {
+        let mut config = kit::OAuthConfig::new(
+            self.config.client_id.clone(),
+            self.config.client_secret.clone(),
+            self.config.auth_url.clone(),
+            self.config.token_url.clone(),
+        );
+        config.error_aliases = TOKEN_ERROR_ALIASES;
+        kit::OAuthClient::new(config, self.http.clone())
     }
 
     /// Sends one request (bounded body, URL-free errors: the kit's `send`) within the
@@ -143,54 +170,6 @@ impl HubSpot {
         }
         Err(api_error(status, &headers, body.as_deref()))
     }
-
-    /// `POST token_url` with the client credentials in the form body, as HubSpot requires.
-    async fn token_request(
-        &self,
-        grant: Grant,
-        params: &[(&str, &str)],
-    ) -> Result<Credentials, Error> {
-        let secret = self.config.client_secret.expose_secret();
-        let mut form: Vec<(&str, &str)> = vec![
-            (
-                "grant_type",
-                match grant {
-                    Grant::AuthorizationCode => "authorization_code",
-                    Grant::RefreshToken => "refresh_token",
-                },
-            ),
-            ("client_id", &self.config.client_id),
-            ("client_secret", secret),
-        ];
-        form.extend_from_slice(params);
-        let request = self
-            .http
-            .post(self.config.token_url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form);
-        let now = Utc::now();
-        let (status, headers, body) = self.send(request).await?;
-        if (200..300).contains(&status) {
-            let body = body.ok_or_else(|| {
-                Error::InvalidResponse("token response exceeds the size limit".into())
-            })?;
-            return token::parse_success(&body, now);
-        }
-        let mut secrets = vec![secret];
-        secrets.extend(
-            params
-                .iter()
-                .filter(|(k, _)| matches!(*k, "code" | "refresh_token" | "code_verifier"))
-                .map(|(_, v)| *v),
-        );
-        Err(token::parse_error(
-            grant,
-            status,
-            &headers,
-            body.as_deref(),
-            &secrets,
-        ))
-    }
 }
 
 #[async_trait]
@@ -233,16 +212,12 @@ impl Integration for HubSpot {
         redirect_uri: &str,
         pkce_verifier: Option<&PkceVerifier>,
     ) -> Result<Credentials, Error> {
-        let mut params = vec![
-            ("redirect_uri", redirect_uri),
-            ("code", code.secret().expose_secret()),
-        ];
-        if let Some(verifier) = pkce_verifier {
-            params.push(("code_verifier", verifier.secret().expose_secret()));
-        }
-        let mut credentials = self
-            .token_request(Grant::AuthorizationCode, &params)
+        let verifier = pkce_verifier.filter(|_| self.config.pkce);
+        let token = self
+            .oauth()
+            .exchange_code(code, redirect_uri, verifier)
             .await?;
+        let mut credentials = with_hub_id(token);
         // The portal's domain and the installing user's email, for people reading the UI. Best
         // effort: the connection works without them.
         match self.introspect(&credentials).await {
@@ -262,16 +237,8 @@ impl Integration for HubSpot {
 
     #[tracing::instrument(skip_all, fields(provider = "hubspot", account = credentials.account_id.as_deref()))]
     async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, Error> {
-        let Some(refresh_token) = &credentials.refresh_token else {
-            return Err(Error::ReauthRequired {
-                reason: "no refresh token is stored for this connection".into(),
-            });
-        };
-        self.token_request(
-            Grant::RefreshToken,
-            &[("refresh_token", refresh_token.expose_secret())],
-        )
-        .await
+        let token = self.oauth().refresh_credentials(credentials).await?;
+        Ok(with_hub_id(token))
     }
 
     #[tracing::instrument(

@@ -512,4 +512,81 @@ mod tests {
         assert_eq!(q["state"], state.as_str());
         assert!(!url.as_str().contains("s3cr3t"));
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn json() -> impl Strategy<Value = serde_json::Value> {
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(serde_json::Value::from),
+                "\\PC{0,20}".prop_map(serde_json::Value::from),
+            ];
+            leaf.prop_recursive(3, 24, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                    prop::collection::btree_map(
+                        prop_oneof![
+                            Just("access_token".to_owned()),
+                            Just("refresh_token".to_owned()),
+                            Just("expires_in".to_owned()),
+                            Just("token_type".to_owned()),
+                            Just("scope".to_owned()),
+                            Just("scopes".to_owned()),
+                            "[a-z_]{1,8}",
+                        ],
+                        inner,
+                        0..6,
+                    )
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Any 2xx body: no panic; failures are `InvalidResponse`; success never has an empty
+            /// access token; no token text in `Debug`.
+            #[test]
+            fn token_responses_never_panic_or_leak(value in json(), bytes in prop::collection::vec(any::<u8>(), 0..64), raw in any::<bool>()) {
+                let body = if raw { bytes } else { value.to_string().into_bytes() };
+                match parse_token(&answer(200, &String::from_utf8_lossy(&body)), Utc::now()) {
+                    Ok(token) => {
+                        let access = token.credentials.access_token.expose_secret().to_owned();
+                        prop_assert!(!access.is_empty());
+                        let debug = format!("{token:?}");
+                        prop_assert!(access.len() < 4 || !debug.contains(&access), "{debug}");
+                    }
+                    Err(error) => prop_assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}"),
+                }
+            }
+
+            /// Any error answer echoing what we sent: the error names none of it.
+            #[test]
+            fn token_errors_never_echo_secrets(
+                status in prop_oneof![400u16..=404, Just(429u16), 500u16..=503],
+                code in "[A-Za-z_]{0,12}",
+                prefix in "\\PC{0,300}",
+                refresh in any::<bool>(),
+            ) {
+                let c = client();
+                let secrets = ["s3cr3t-value", "the-code-0123456789"];
+                let body = serde_json::json!({
+                    "error": format!("{code}{}", secrets[1]),
+                    "error_description": format!("{prefix}{} {}", secrets[0], secrets[1]),
+                });
+                let grant = if refresh { Grant::RefreshToken } else { Grant::AuthorizationCode };
+                let error = c.token_error(grant, &answer(status, &body.to_string()), &secrets);
+                let text = format!("{error} {error:?}");
+                for secret in secrets {
+                    prop_assert!(!text.contains(&secret[..12]), "{text}");
+                }
+            }
+        }
+    }
 }
