@@ -214,6 +214,7 @@ fn fuzzed() -> impl Strategy<Value = Fuzzed> {
     let provider = prop_oneof![8 => Just("hubspot".to_owned()), 1 => "[a-z0-9_%-]{1,20}"];
     let route = prop_oneof![
         Just("items"),
+        Just("export"),
         Just("status"),
         Just("connection"),
         Just("authorize"),

@@ -6,6 +6,7 @@ mod auth;
 mod connect;
 mod contract;
 mod cors;
+mod export;
 mod health_and_input;
 mod items;
 mod key_rotation;

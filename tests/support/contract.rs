@@ -117,6 +117,19 @@ impl Contract {
                 content.keys().collect::<Vec<_>>()
             ));
         };
+        if received_type == "application/x-ndjson" {
+            // A stream of JSON documents: each line must be one.
+            let text = String::from_utf8_lossy(&answer.body);
+            return text
+                .lines()
+                .find(|line| serde_json::from_str::<Value>(line).is_err())
+                .map(|line| {
+                    format!(
+                        "{} {template}: an NDJSON line is not JSON: {line}",
+                        answer.method
+                    )
+                });
+        }
         let body: Value = match serde_json::from_slice(&answer.body) {
             Ok(body) => body,
             Err(e) => {

@@ -97,6 +97,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/{provider}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every record of the user's at the provider, streamed as NDJSON (see the module docs). */
+        get: operations["export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integrations/{provider}/items": {
         parameters: {
             query?: never;
@@ -605,6 +622,94 @@ export interface operations {
                 };
             };
             /** @description unknown_provider */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page (HubSpot: digits). */
+                cursor?: string;
+                /** @description Page size, 1 to 100 (default 100). */
+                limit?: number;
+                /**
+                 * @description Which records: one of the provider's object types (HubSpot: `contacts` (default),
+                 *     `companies`, `deals`).
+                 * @example contacts
+                 */
+                object_type?: string;
+            };
+            header?: {
+                /**
+                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
+                 *     Browser navigations may send a `user_id` query parameter instead.
+                 */
+                "X-User-Id"?: string | null;
+            };
+            path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One IntegrationItem per line, `{"type":"cursor"…}` after each page, `{"type":"end","count","checkpoint"}` last */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description invalid_request: bad cursor or object_type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthenticated, reauth_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider, not_connected */
             404: {
                 headers: {
                     [name: string]: unknown;

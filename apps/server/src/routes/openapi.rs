@@ -108,6 +108,7 @@ impl Modify for BearerAuth {
         integrations::authorize,
         integrations::callback,
         integrations::items,
+        integrations::export,
         integrations::status,
         integrations::disconnect,
     ),

@@ -31,7 +31,7 @@ pub(crate) struct ItemsParams {
 
 impl ItemsParams {
     /// The query these parameters describe, or why they describe none.
-    fn parse(self) -> Result<ItemQuery, ApiError> {
+    pub(super) fn parse(self) -> Result<ItemQuery, ApiError> {
         let mut query = ItemQuery::new();
         if let Some(raw) = self.cursor.filter(|c| !c.is_empty()) {
             query = query.after(Some(Cursor::parse(raw).map_err(|_| {

@@ -2,6 +2,7 @@
 //! concern has its module; every handler parses, calls one library function, and maps the result.
 
 mod connection;
+mod export;
 mod items;
 mod list;
 mod oauth;
@@ -13,6 +14,7 @@ use crate::error::ApiError;
 use crate::state::{AppState, ProviderEntry};
 
 pub(crate) use connection::{__path_disconnect, __path_status};
+pub(crate) use export::__path_export;
 pub(crate) use items::__path_items;
 pub(crate) use list::{__path_config, __path_list};
 pub(crate) use oauth::{__path_authorize, __path_callback};
@@ -44,6 +46,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/integrations/{provider}/items",
             "GET",
             web::get().to(items::items),
+        ))
+        .service(resource(
+            "/integrations/{provider}/export",
+            "GET",
+            web::get().to(export::export),
         ))
         .service(resource(
             "/integrations/{provider}/status",

@@ -1,0 +1,89 @@
+//! `GET /api/integrations/{provider}/export`: every record as NDJSON, for loading a user's data
+//! into a pipeline in one request.
+//!
+//! Lines, in order: one `IntegrationItem` per line; after each page but the last a control line
+//! `{"type":"cursor","cursor":…,"count":…}` (restart with `?cursor=…` to continue from there);
+//! finally `{"type":"end","count":…,"checkpoint":…}`. A stream without the `end` line was cut
+//! short. An upstream failure mid-stream ends it with `{"type":"error","code":…,"detail":…}`.
+//! The body is produced as the client reads it (backpressure down to the provider's paging), so
+//! memory stays one page whatever the number of records.
+
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::StreamExt as _;
+use integration_core::ExportEvent;
+use serde_json::json;
+
+use super::items::ItemsParams;
+use super::provider;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Every record of the user's at the provider, streamed as NDJSON (see the module docs).
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/export", tag = "integrations",
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, ItemsParams),
+    responses(
+        (status = 200, content_type = "application/x-ndjson", body = String, description = "One IntegrationItem per line, `{\"type\":\"cursor\"…}` after each page, `{\"type\":\"end\",\"count\",\"checkpoint\"}` last"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad cursor or object_type"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "store_unavailable, auth_unavailable"),
+    )
+)]
+pub(super) async fn export(
+    path: web::Path<String>,
+    params: web::Query<ItemsParams>,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    let entry = provider(&state, &path)?;
+    let query = params.into_inner().parse()?;
+    entry.connector.check_query(&query)?;
+    // Answer "not connected" as a status, not as a stream that fails on its first line.
+    if entry.connector.status(&user.0).await?.is_none() {
+        return Err(if entry.connector.needs_reconnect(&user.0).await? {
+            ApiError::ReauthRequired("The connection must be re-authorised.".into())
+        } else {
+            ApiError::NotConnected
+        });
+    }
+    let object_type = query.object_type.clone();
+    let lines = entry
+        .connector
+        .export(user.0, query)
+        .map(move |event| Ok::<_, actix_web::Error>(line(event, object_type.as_deref())));
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(lines))
+}
+
+fn line(event: Result<ExportEvent, integration_core::Error>, object_type: Option<&str>) -> Bytes {
+    let value = match event {
+        Ok(ExportEvent::Item(item)) => serde_json::to_value(item).unwrap_or_default(),
+        Ok(ExportEvent::Resume { cursor, count }) => {
+            json!({"type": "cursor", "cursor": cursor, "count": count})
+        }
+        Ok(ExportEvent::End { count, started_at }) => {
+            // Opaque to callers; the changes feed reads it back.
+            let checkpoint = json!({"v": 1, "since": started_at, "object_type": object_type});
+            json!({
+                "type": "end",
+                "count": count,
+                "checkpoint": URL_SAFE_NO_PAD.encode(checkpoint.to_string()),
+            })
+        }
+        Err(error) => {
+            let api = ApiError::from(error);
+            tracing::warn!(code = api.code(), detail = %api, "export ended early");
+            json!({"type": "error", "code": api.code(), "detail": api.to_string()})
+        }
+    };
+    let mut bytes = value.to_string().into_bytes();
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}

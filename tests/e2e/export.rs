@@ -1,0 +1,150 @@
+//! `GET …/export`: the whole listing in one NDJSON stream, one upstream call per page, resumable
+//! from any cursor line it delivered, and detectably truncated when the upstream fails midway.
+
+use std::collections::HashSet;
+
+use e2e::{HubSpotMock, TestApp, assert_problem, spawn_app, spawn_sandbox_app};
+use reqwest::StatusCode;
+use serde_json::Value;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, ResponseTemplate};
+
+async fn export(app: &TestApp, user: &str, query: &str) -> (StatusCode, Vec<Value>) {
+    let res = app
+        .get_as(user, &format!("/api/integrations/hubspot/export{query}"))
+        .await;
+    let status = res.status();
+    if status == StatusCode::OK {
+        assert_eq!(res.headers()["content-type"], "application/x-ndjson");
+    }
+    let text = res.text().await.expect("body");
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect();
+    (status, lines)
+}
+
+fn items(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l.get("type").is_none())
+        .map(|l| l["id"].as_str().expect("item id").to_owned())
+        .collect()
+}
+
+fn of_type<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    lines.iter().filter(|l| l["type"] == kind).collect()
+}
+
+#[tokio::test]
+async fn an_export_streams_every_contact_once_then_an_end_line_one_upstream_call_a_page() {
+    let app = spawn_sandbox_app().await;
+    app.connect_through_consent_page("hubspot", "exporter")
+        .await;
+    let sandbox = app.sandbox.as_ref().expect("sandbox");
+    let before = sandbox.stats().objects;
+
+    let (status, lines) = export(&app, "exporter", "?limit=100").await;
+    assert_eq!(status, StatusCode::OK);
+    let ids = items(&lines);
+    assert_eq!(ids.len(), 250);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 250, "each once");
+    assert_eq!(
+        sandbox.stats().objects - before,
+        3,
+        "ceil(250/100) page calls"
+    );
+    assert_eq!(
+        of_type(&lines, "cursor").len(),
+        2,
+        "a resume point after each page but the last"
+    );
+    let end = lines.last().expect("lines");
+    assert_eq!(end["type"], "end", "the stream says it is complete");
+    assert_eq!(end["count"], 250);
+    assert!(end["checkpoint"].as_str().is_some_and(|c| !c.is_empty()));
+    assert!(of_type(&lines, "error").is_empty());
+}
+
+#[tokio::test]
+async fn an_export_resumes_from_a_cursor_it_delivered() {
+    let app = spawn_sandbox_app().await;
+    app.connect_through_consent_page("hubspot", "resumer").await;
+    let (_, full) = export(&app, "resumer", "?limit=100").await;
+    let first_page: Vec<String> = items(&full).into_iter().take(100).collect();
+    let cursor = of_type(&full, "cursor")[0]["cursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    assert_eq!(of_type(&full, "cursor")[0]["count"], 100);
+
+    let (status, rest) = export(&app, "resumer", &format!("?limit=100&cursor={cursor}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let rest_ids = items(&rest);
+    assert_eq!(rest_ids.len(), 150);
+    assert!(
+        rest_ids.iter().all(|id| !first_page.contains(id)),
+        "nothing twice"
+    );
+    assert_eq!(rest.last().expect("end")["count"], 150);
+}
+
+#[tokio::test]
+async fn an_upstream_failure_midway_ends_the_stream_without_an_end_line() {
+    let hubspot = HubSpotMock::start().await;
+    let page = |from: usize, n: usize| {
+        let results: Vec<Value> = (from..from + n)
+            .map(|i| serde_json::json!({"id": i.to_string(), "properties": {"email": format!("{i}@x.io")},
+                                        "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"}))
+            .collect();
+        serde_json::json!({"results": results, "paging": {"next": {"after": (from + n).to_string()}}})
+    };
+    Mock::given(method("GET"))
+        .and(path("/crm/v3/objects/contacts"))
+        .and(query_param("after", "10"))
+        .respond_with(ResponseTemplate::new(503))
+        .with_priority(1)
+        .mount(&hubspot.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/crm/v3/objects/contacts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(0, 10)))
+        .with_priority(2)
+        .mount(&hubspot.server)
+        .await;
+    let app = spawn_app(&hubspot).await;
+    app.seed_credentials("unlucky", "access-1", chrono::Duration::minutes(30))
+        .await;
+
+    let (status, lines) = export(&app, "unlucky", "?limit=10").await;
+    assert_eq!(status, StatusCode::OK, "the stream had started");
+    assert_eq!(items(&lines).len(), 10);
+    assert_eq!(
+        of_type(&lines, "cursor")[0]["cursor"],
+        "10",
+        "where to resume"
+    );
+    let last = lines.last().expect("lines");
+    assert_eq!(last["type"], "error");
+    assert_eq!(last["code"], "upstream_error");
+    assert!(
+        of_type(&lines, "end").is_empty(),
+        "a truncated stream has no end line"
+    );
+}
+
+#[tokio::test]
+async fn exporting_without_a_connection_or_with_a_bad_cursor_is_a_problem_not_a_stream() {
+    let hubspot = HubSpotMock::start().await;
+    let app = spawn_app(&hubspot).await;
+    let res = app
+        .get_as("nobody", "/api/integrations/hubspot/export")
+        .await;
+    assert_problem(res, 404, "not_connected").await;
+    let res = app
+        .get_as("nobody", "/api/integrations/hubspot/export?cursor=abc")
+        .await;
+    assert_problem(res, 400, "invalid_request").await;
+    assert!(hubspot.server.received_requests().await.unwrap().is_empty());
+}
