@@ -45,26 +45,7 @@ impl HubSpotMock {
 
     /// The authorization-code grant for `code` yields `access`/`refresh`.
     pub async fn code_exchange(&self, code: &str, access: &str, refresh: &str) {
-        Mock::given(method("POST"))
-            .and(path("/oauth/2026-03/token"))
-            .and(body_string_contains("grant_type=authorization_code"))
-            .and(body_string_contains(format!("code={code}")))
-            .respond_with(token_response(access, refresh, 1800))
-            .mount(&self.server)
-            .await;
-        // Introspection at connect time: the portal's domain and the installing user.
-        Mock::given(method("POST"))
-            .and(path("/oauth/2026-03/token/introspect"))
-            .and(body_string_contains(format!("token={access}")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "active": true,
-                "token_use": "access_token",
-                "hub_id": HUB_ID,
-                "hub_domain": PORTAL_DOMAIN,
-                "user": PORTAL_USER,
-                "scopes": ["crm.objects.contacts.read", "oauth"],
-            })))
-            .mount(&self.server)
+        self.code_exchange_with_lifetime(code, access, refresh, 1800)
             .await;
     }
 
@@ -173,6 +154,7 @@ impl HubSpotMock {
             .respond_with(token_response(access, refresh, expires_in))
             .mount(&self.server)
             .await;
+        // Introspection at connect time: the portal's domain and the installing user.
         Mock::given(method("POST"))
             .and(path("/oauth/2026-03/token/introspect"))
             .and(body_string_contains(format!("token={access}")))
