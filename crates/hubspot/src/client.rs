@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use integration_core::kit;
+use integration_core::kit::{self, append_path};
 use integration_core::{
     AuthorizationCode, AuthorizationRequest, Column, Credentials, Cursor, Error, ExposeSecret as _,
     Integration, ItemQuery, ObjectType, Page, PkceVerifier, ProviderInfo,
 };
 use url::Url;
 
-use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, append_path};
+use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi};
 use crate::http::{ErrorBody, api_error, log_rate_limit};
 use crate::objects::{ObjectKind, parse_page};
 use crate::token;

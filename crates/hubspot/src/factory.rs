@@ -5,8 +5,8 @@ use std::sync::Arc;
 use integration_core::kit::{ProviderFactory, ProviderSettings};
 use integration_core::{Error, Integration, ProviderInfo};
 
-use crate::config::append_path;
 use crate::{HubSpot, HubSpotConfig, INFO, OAuthApi};
+use integration_core::kit::append_path;
 
 /// Builds [`HubSpot`] from `HUBSPOT_CLIENT_ID`, `HUBSPOT_CLIENT_SECRET`, `HUBSPOT_SCOPES`,
 /// `HUBSPOT_OPTIONAL_SCOPES`, `HUBSPOT_OAUTH_VERSION` (`2026-03` or `v1`) and the URL overrides

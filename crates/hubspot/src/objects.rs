@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::config::append_path;
 use crate::http::json_reason;
+use integration_core::kit::append_path;
 
 /// The CRM object types this provider lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 
+use url::Url;
+
 use crate::Error;
 use crate::retry::parse_retry_after;
 
@@ -239,6 +241,47 @@ pub fn json_reason(error: &serde_json::Error) -> &'static str {
     }
 }
 
+/// Appends `template` to `base`'s path, segment by segment, replacing `{name}` segments by their
+/// value in `vars` (percent-encoded as one path segment, so a `/` in a value stays inside it).
+///
+/// `Url::join("/x")` would replace the base's path and drop a prefix such as
+/// `/_sandbox/hubspot`; this keeps it. A value cannot add segments or climb (`/`, `.`, `..`), so
+/// an id from a provider's answer cannot redirect a request elsewhere.
+pub fn append_path(base: &Url, template: &str, vars: &[(&str, &str)]) -> Result<Url, Error> {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    {
+        let mut segments = url
+            .path_segments_mut()
+            .map_err(|()| Error::Config(format!("{base} cannot be a base URL")))?;
+        segments.pop_if_empty();
+        for segment in template.split('/').filter(|s| !s.is_empty()) {
+            let value = segment
+                .strip_prefix('{')
+                .and_then(|s| s.strip_suffix('}'))
+                .map(|name| {
+                    vars.iter()
+                        .find(|(var, _)| *var == name)
+                        .map(|(_, value)| *value)
+                        .ok_or_else(|| {
+                            Error::Config(format!("unknown placeholder {{{name}}} in {template}"))
+                        })
+                })
+                .transpose()?
+                .unwrap_or(segment);
+            // `push` silently drops these, which would change the path.
+            if matches!(value, "." | "..") {
+                return Err(Error::InvalidInput(format!(
+                    "a dot segment cannot fill a placeholder in {template}"
+                )));
+            }
+            segments.push(value);
+        }
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +355,45 @@ mod tests {
         let text = format!("{}{secret}", "x".repeat(290));
         let scrubbed = scrub(&text, &[&secret]);
         assert!(!scrubbed.contains("sssss"), "{scrubbed}");
+    }
+
+    #[test]
+    fn paths_are_appended_to_a_base_with_a_prefix() {
+        let base = Url::parse("http://127.0.0.1:8080/_sandbox/hubspot").unwrap();
+        let url =
+            append_path(&base, "/crm/v3/objects/{object}", &[("object", "contacts")]).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:8080/_sandbox/hubspot/crm/v3/objects/contacts"
+        );
+        let slash = Url::parse("http://127.0.0.1:8080/_sandbox/hubspot/").unwrap();
+        assert_eq!(
+            append_path(&slash, "/a", &[]).unwrap().as_str(),
+            "http://127.0.0.1:8080/_sandbox/hubspot/a"
+        );
+        let root = Url::parse("https://api.hubapi.com").unwrap();
+        assert_eq!(
+            append_path(&root, "/a/b", &[]).unwrap().as_str(),
+            "https://api.hubapi.com/a/b"
+        );
+    }
+
+    #[test]
+    fn placeholder_values_are_one_encoded_segment() {
+        let base = Url::parse("https://api.hubapi.com").unwrap();
+        let url = append_path(
+            &base,
+            "/oauth/v1/refresh-tokens/{token}",
+            &[("token", "a/b c?d#e%f")],
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://api.hubapi.com/oauth/v1/refresh-tokens/a%2Fb%20c%3Fd%23e%25f"
+        );
+        assert!(matches!(
+            append_path(&base, "/{nope}", &[]),
+            Err(Error::Config(_))
+        ));
     }
 }

@@ -190,6 +190,46 @@ pub fn next_cursor(raw: Option<String>) -> Result<Option<Cursor>, Error> {
         .map_err(|_| Error::InvalidResponse("the next-page cursor is malformed".into()))
 }
 
+/// Where a listing of children grouped by parent stands (Airtable: the tables of each base):
+/// the page of parents at `outer` (`None`: the first) and how many of its parents are `done`.
+/// As a cursor it is `{done}~{outer}`, so the provider's own parent cursor stays opaque.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChildCursor {
+    /// The provider's cursor of the parents' page (`None`: the first page).
+    pub outer: Option<String>,
+    /// How many parents of that page have had their children listed.
+    pub done: usize,
+}
+
+impl ChildCursor {
+    /// The position `cursor` names (none: the start); another cursor shape is
+    /// [`Error::InvalidInput`].
+    pub fn parse(cursor: Option<&Cursor>) -> Result<Self, Error> {
+        let Some(cursor) = cursor else {
+            return Ok(Self::default());
+        };
+        let bad = || Error::InvalidInput("the cursor is not a cursor of this listing".into());
+        let (done, outer) = cursor.as_str().split_once('~').ok_or_else(bad)?;
+        let done = done.parse().map_err(|_| bad())?;
+        let outer = Some(outer.to_owned()).filter(|o| !o.is_empty());
+        Ok(Self { outer, done })
+    }
+
+    /// The cursor after the children of the first `done` of this page's `parents` parents:
+    /// the same page while parents remain, else the first of `next_outer` (the provider's next
+    /// parents page), else none.
+    pub fn next(
+        &self,
+        done: usize,
+        parents: usize,
+        next_outer: Option<String>,
+    ) -> Result<Option<Cursor>, Error> {
+        let outer = self.outer.as_deref().unwrap_or_default();
+        let here = (done < parents).then(|| format!("{done}~{outer}"));
+        next_cursor(here.or(next_outer.map(|o| format!("0~{o}"))))
+    }
+}
+
 /// Builds a provider from its settings and the shared (redirect-free) HTTP client.
 pub type BuildFn = fn(&ProviderSettings, reqwest::Client) -> Result<Arc<dyn Integration>, Error>;
 
@@ -310,5 +350,28 @@ mod tests {
             client.refresh_credentials(&credentials).await,
             Err(Error::ReauthRequired { .. })
         ));
+    }
+
+    #[test]
+    fn a_child_cursor_round_trips_and_refuses_other_shapes() {
+        let start = ChildCursor::parse(None).unwrap();
+        assert_eq!(start, ChildCursor::default());
+        let next = start.next(2, 5, Some("p2".into())).unwrap().unwrap();
+        assert_eq!(next.as_str(), "2~");
+        let at = ChildCursor::parse(Some(&next)).unwrap();
+        assert_eq!((at.outer.as_deref(), at.done), (None, 2));
+        let page_two = at.next(5, 5, Some("p2".into())).unwrap().unwrap();
+        assert_eq!(page_two.as_str(), "0~p2");
+        let on_two = ChildCursor::parse(Some(&page_two)).unwrap();
+        assert_eq!(on_two.outer.as_deref(), Some("p2"));
+        assert_eq!(on_two.next(3, 4, None).unwrap().unwrap().as_str(), "3~p2");
+        assert_eq!(on_two.next(4, 4, None).unwrap(), None);
+        for bad in ["p2", "x~p2", "-1~"] {
+            let cursor = Cursor::parse(bad.to_owned()).unwrap();
+            assert!(matches!(
+                ChildCursor::parse(Some(&cursor)),
+                Err(Error::InvalidInput(_))
+            ));
+        }
     }
 }
