@@ -1,5 +1,7 @@
+#![doc = include_str!("../README.md")]
 //! Airtable from sandbox-kit: PKCE required, Basic auth, form bodies, hour-long access tokens
 //! with single-use refresh tokens, and the metadata API over 12 generated bases, 5 a page.
+#![warn(missing_docs)]
 
 use actix_web::HttpResponse;
 use sandbox_kit::{ApiCall, ApiResult, ApiSandbox, ClientAuthMethods, OAuthSandbox};

@@ -1,19 +1,16 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-mod sandbox;
-
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+use integration_core::kit::{ChildCursor, send_json_or_wait};
 use integration_core::kit::{ClientAuth, Factory, ItemSource, OAuthSpec, ProviderSettings};
-use integration_core::kit::{column as col, next_cursor, object_type as kind, send_json_or_wait};
+use integration_core::kit::{append_path, column as col, next_cursor, object_type as kind};
 use integration_core::{Credentials, Cursor, Error, ExposeSecret as _, Integration};
 use integration_core::{IntegrationItem, ItemQuery, Page, ProviderInfo};
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::Deserialize;
 use serde_json::{Map, Value};
-
-pub use sandbox::sandbox;
 
 /// A tables page holds the tables of at most this many bases (one request each).
 pub const BASES_PER_PAGE: usize = 5;
@@ -77,15 +74,16 @@ struct Listing {
 
 /// A base (no `base`) or one of its tables, with its base's name as property `base`.
 fn item(o: Object, base: Option<&Object>) -> IntegrationItem {
-    let (mut properties, path) = (
-        o.rest,
-        base.map_or(o.id.clone(), |b| b.id.clone() + "/" + &o.id),
-    );
+    let (mut properties, parent_id) = (o.rest, base.map(|b| b.id.clone()));
     properties.extend(base.map(|b| ("base".to_owned(), Value::from(b.name.clone()))));
+    let path = parent_id
+        .as_ref()
+        .map_or(o.id.clone(), |b| format!("{b}/{}", o.id));
+    let kind = if base.is_some() { "table" } else { "base" };
     IntegrationItem {
         url: Some(format!("https://airtable.com/{path}")),
-        item_type: Some(if base.is_some() { "table" } else { "base" }.to_owned()),
-        parent_id: base.map(|b| b.id.clone()),
+        item_type: Some(kind.to_owned()),
+        parent_id,
         title: o.name,
         id: o.id,
         properties,
@@ -97,12 +95,12 @@ fn item(o: Object, base: Option<&Object>) -> IntegrationItem {
 type R<T> = Result<T, Error>;
 
 impl Api {
-    /// A 429 comes without `Retry-After`: Airtable documents a 30 second wait.
-    async fn get<T: DeserializeOwned>(&self, c: &Credentials, p: &str, at: Option<&str>) -> R<T> {
-        let request = self
-            .0
-            .get(sandbox_kit::join(&self.1, p))
-            .query(&[("offset", at)]);
+    /// The bases (`base` empty) or a base's tables. A 429 comes without `Retry-After`: Airtable
+    /// documents a 30 second wait.
+    async fn get(&self, c: &Credentials, base: &str, at: Option<&str>) -> R<Listing> {
+        let p = ["/meta/bases", "/meta/bases/{base}/tables"][usize::from(!base.is_empty())];
+        let url = append_path(&self.1, p, &[("base", base)])?;
+        let request = self.0.get(url).query(&[("offset", at)]);
         let request = request.bearer_auth(c.access_token.expose_secret());
         send_json_or_wait(request, p, Duration::from_secs(30)).await
     }
@@ -110,54 +108,33 @@ impl Api {
 
 #[async_trait]
 impl ItemSource for Api {
-    /// Bases: Airtable's `offset` is the cursor. Tables: see the crate documentation.
+    /// Bases: Airtable's `offset` is the cursor. Tables: a [`ChildCursor`] over the bases, at
+    /// most [`BASES_PER_PAGE`] bases' tables a page.
     async fn list_items(&self, c: &Credentials, query: &ItemQuery) -> R<Page> {
-        let cursor = query.cursor.as_ref().map(Cursor::as_str);
         if query.object_type.as_deref() != Some("tables") {
-            let bases: Listing = self.get(c, "/meta/bases", cursor).await?;
-            let items = bases.bases.into_iter().map(|b| item(b, None)).collect();
-            return Ok(Page {
-                items,
-                next_cursor: next_cursor(bases.offset)?,
-            });
-        }
-        // `{done}~{offset}`: the bases page at `offset`, of which `done` bases are listed.
-        let (mut done, at) = match cursor.map(|c| c.split_once('~').map(|(d, o)| (d.parse(), o))) {
-            None => (0, None),
-            Some(Some((Ok(done), at))) => (done, Some(at).filter(|o| !o.is_empty())),
-            _ => {
-                return Err(Error::InvalidInput(
-                    "the cursor is not a tables cursor".into(),
-                ));
-            }
-        };
-        let (bases, mut items): (Listing, _) = (self.get(c, "/meta/bases", at).await?, vec![]);
-        let (end, limit) = (done + BASES_PER_PAGE, query.limit.unwrap_or(100) as usize);
-        while let Some(base) = bases
-            .bases
-            .get(done)
-            .filter(|_| done < end && items.len() < limit)
-        {
-            let tables: Listing = self
-                .get(c, &format!("/meta/bases/{}/tables", base.id), None)
+            let bases = self
+                .get(c, "", query.cursor.as_ref().map(Cursor::as_str))
                 .await?;
+            let items = bases.bases.into_iter().map(|b| item(b, None)).collect();
+            let next_cursor = next_cursor(bases.offset)?;
+            return Ok(Page { items, next_cursor });
+        }
+        let at = ChildCursor::parse(query.cursor.as_ref())?;
+        let (bases, mut items) = (self.get(c, "", at.outer.as_deref()).await?, vec![]);
+        let (mut done, limit) = (at.done, query.limit.unwrap_or(100) as usize);
+        let parents = bases.bases.iter().skip(done).take(BASES_PER_PAGE);
+        for base in parents {
+            if items.len() >= limit {
+                break;
+            }
+            let tables = self.get(c, &base.id, None).await?;
             items.extend(tables.bases.into_iter().map(|t| item(t, Some(base))));
             done += 1;
         }
-        let more = (done < bases.bases.len()).then(|| format!("{done}~{}", at.unwrap_or_default()));
-        let next = more.or(bases.offset.map(|o| format!("0~{o}")));
-        Ok(Page {
-            items,
-            next_cursor: next_cursor(next)?,
-        })
+        let next_cursor = at.next(done, bases.bases.len(), bases.offset)?;
+        Ok(Page { items, next_cursor })
     }
 }
 
 /// Builds Airtable from `AIRTABLE_*` settings; what servers register.
 pub static FACTORY: Factory = Factory { info: &INFO, build };
-
-/// Airtable for servers: its factory and its sandbox.
-pub const REGISTRATION: sandbox_kit::Registration = sandbox_kit::Registration {
-    factory: &FACTORY,
-    sandbox: Some(sandbox),
-};

@@ -228,6 +228,34 @@ async fn tables_are_listed_base_by_base_to_the_end_across_bases_pages() {
 }
 
 #[tokio::test]
+async fn a_base_id_from_the_answer_stays_one_path_segment() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v0/meta/bases"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bases(&["app1/../../x?y"], None)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v0/meta/bases/app1%2F..%2F..%2Fx%3Fy/tables"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"tables": []})))
+        .mount(&server)
+        .await;
+    let query = ItemQuery::new().object_type("tables");
+    let page = wired(&server).list_items(&credentials(), &query).await;
+    assert!(page.unwrap().items.is_empty());
+    let paths: Vec<String> = (server.received_requests().await.unwrap().iter())
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/v0/meta/bases",
+            "/v0/meta/bases/app1%2F..%2F..%2Fx%3Fy/tables"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn bases_page_with_offset_and_errors_keep_their_meaning() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

@@ -17,7 +17,8 @@ async fn a_user_connects_through_the_consent_page_and_every_base_and_table_is_li
         client_secret: common::SECRET.into(),
         redirect_uris: vec![common::REDIRECT.into()],
     };
-    let sandbox: Arc<dyn sandbox_kit::ProviderSandbox> = Arc::from(airtable::sandbox(client));
+    let sandbox: Arc<dyn sandbox_kit::ProviderSandbox> =
+        Arc::from(airtable_sandbox::sandbox(client));
     let root = serve(sandbox.clone(), "/_sandbox/airtable").await;
     let urls_of = sandbox.urls(&root);
     let urls: Vec<(&str, String)> = urls_of

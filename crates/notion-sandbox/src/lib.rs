@@ -1,5 +1,7 @@
+#![doc = include_str!("../README.md")]
 //! Notion from sandbox-kit: its OAuth (Basic auth, JSON bodies, no expiry, rotating refresh
 //! tokens) and `POST /v1/search` over 60 generated pages and databases, paged by `start_cursor`.
+#![warn(missing_docs)]
 
 use sandbox_kit::{ApiCall, ApiResult, ApiSandbox, ClientAuthMethods, OAuthSandbox};
 use sandbox_kit::{OAuthSandboxConfig, Pkce, ProviderSandbox, RegisteredClient, paging, seed};

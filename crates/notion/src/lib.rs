@@ -1,19 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-mod sandbox;
-
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use integration_core::kit::{AccountFields, ClientAuth, Factory, ItemFields, ItemSource};
 use integration_core::kit::{OAuthSpec, Properties, ProviderSettings, TokenBody};
-use integration_core::kit::{column, next_cursor, object_type, send_json, text};
+use integration_core::kit::{append_path, column, next_cursor, object_type, send_json, text};
 use integration_core::{Credentials, Error, ExposeSecret as _, Integration, IntegrationItem};
-use integration_core::{ItemQuery, Page, ProviderInfo};
+use integration_core::{ItemQuery, ObjectType, Page, ProviderInfo};
 use serde_json::{Value, json};
-
-pub use sandbox::sandbox;
 
 /// Notion, as servers and UIs see it. An object type's noun is the search filter's `value`.
 pub const INFO: ProviderInfo = ProviderInfo {
@@ -77,58 +73,33 @@ const FIELDS: ItemFields = ItemFields {
 };
 
 /// Notion from `NOTION_*` settings (see the crate documentation), sending through `http`.
-pub fn build(
-    settings: &ProviderSettings,
-    http: reqwest::Client,
-) -> Result<Arc<dyn Integration>, Error> {
-    let version = settings
-        .extra
-        .get("version")
-        .map_or("2022-06-28", String::as_str);
-    let url = sandbox_kit::join(&settings.url_or("api_base", API)?, "/search");
-    let (client, version) = (http.clone(), version.to_owned());
-    OAUTH.provider(
-        settings,
-        http,
-        Search {
-            http: client,
-            url,
-            version,
-        },
-    )
+pub fn build(s: &ProviderSettings, http: reqwest::Client) -> Result<Arc<dyn Integration>, Error> {
+    let version = s.extra.get("version").map_or("2022-06-28", String::as_str);
+    let url = append_path(&s.url_or("api_base", API)?, "/search", &[])?;
+    let search = Search(http.clone(), url, version.to_owned());
+    OAUTH.provider(s, http, search)
 }
 
-/// `POST /v1/search`: pages and databases shared with the connection.
+/// `POST /v1/search` (client, URL, `Notion-Version`): pages and databases shared with us.
 #[derive(Debug)]
-struct Search {
-    http: reqwest::Client,
-    url: url::Url,
-    version: String,
-}
+struct Search(reqwest::Client, url::Url, String);
 
 /// A database's title is its `title`; a page's is its property of type "title" (both rich text).
 fn title(o: &Value) -> Option<String> {
-    let props = o["properties"]
-        .as_object()
+    let props = o["properties"].as_object().into_iter().flatten();
+    let page = props.filter(|(_, p)| p["type"] == "title");
+    let rich = [&o["title"]]
         .into_iter()
-        .flat_map(|p| p.values());
-    let page = props.filter(|p| p["type"] == "title").map(|p| &p["title"]);
-    let rich = std::iter::once(&o["title"])
-        .chain(page)
-        .filter_map(Value::as_array);
-    let plain: String = rich
-        .flatten()
-        .filter_map(|t| t["plain_text"].as_str())
-        .collect();
+        .chain(page.map(|(_, p)| &p["title"]));
+    let texts = rich.filter_map(Value::as_array).flatten();
+    let plain: String = texts.filter_map(|t| t["plain_text"].as_str()).collect();
     Some(plain).filter(|t| !t.is_empty())
 }
 
 fn item(o: &Value) -> Result<IntegrationItem, Error> {
     let item = FIELDS.item(o)?;
-    Ok(IntegrationItem {
-        title: title(o).unwrap_or(item.title),
-        ..item
-    })
+    let title = title(o).unwrap_or(item.title);
+    Ok(IntegrationItem { title, ..item })
 }
 
 #[async_trait]
@@ -138,33 +109,26 @@ impl ItemSource for Search {
         if let Some(cursor) = &query.cursor {
             body["start_cursor"] = cursor.as_str().into();
         }
-        let kind = INFO
-            .object_types
-            .iter()
-            .find(|k| query.object_type.as_deref() == Some(k.id));
-        if let Some(kind) = kind {
+        let wanted = |k: &&ObjectType| query.object_type.as_deref() == Some(k.id);
+        if let Some(kind) = INFO.object_types.iter().find(wanted) {
             body["filter"] = json!({"property": "object", "value": kind.noun});
         }
-        let request = self.http.post(self.url.clone());
-        let request = request.bearer_auth(creds.access_token.expose_secret());
-        let request = request.header("Notion-Version", &self.version).json(&body);
+        let request = self
+            .0
+            .post(self.1.clone())
+            .header("Notion-Version", &self.2);
+        let request = request
+            .bearer_auth(creds.access_token.expose_secret())
+            .json(&body);
         let page: Value = send_json(request, "search results").await?;
         let results = page["results"].as_array().into_iter().flatten();
         let items = results.map(item).collect::<Result<_, _>>()?;
         // `next_cursor` is null on the last page (`has_more` false).
         let next = text(&page, &["/next_cursor"]).filter(|_| page["has_more"] == true);
-        Ok(Page {
-            items,
-            next_cursor: next_cursor(next)?,
-        })
+        let next_cursor = next_cursor(next)?;
+        Ok(Page { items, next_cursor })
     }
 }
 
 /// Builds Notion from `NOTION_*` settings; what servers register.
 pub static FACTORY: Factory = Factory { info: &INFO, build };
-
-/// Notion for servers: its factory and its sandbox.
-pub const REGISTRATION: sandbox_kit::Registration = sandbox_kit::Registration {
-    factory: &FACTORY,
-    sandbox: Some(sandbox),
-};

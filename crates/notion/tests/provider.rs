@@ -280,7 +280,7 @@ async fn contract_with_the_sandbox_full_consent_then_every_item() {
         client_secret: SECRET.into(),
         redirect_uris: vec![REDIRECT.into()],
     };
-    let sandbox: Arc<dyn sandbox_kit::ProviderSandbox> = Arc::from(notion::sandbox(client));
+    let sandbox: Arc<dyn sandbox_kit::ProviderSandbox> = Arc::from(notion_sandbox::sandbox(client));
     let root = serve(sandbox.clone(), "/_sandbox/notion").await;
     let urls: Vec<(&str, String)> = sandbox
         .urls(&root)

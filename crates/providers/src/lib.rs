@@ -1,5 +1,5 @@
-//! The providers a server offers, in display order. Adding a provider is its crate, a dependency
-//! line in this crate's `Cargo.toml`, and one line in [`all`].
+//! The providers a server offers, in display order. Adding a provider is its crate and its sandbox's
+//! crate, their dependency lines in this crate's `Cargo.toml`, and one line in [`all`].
 #![warn(missing_docs)]
 
 use std::collections::BTreeMap;
@@ -10,14 +10,15 @@ use url::Url;
 
 /// Every provider, in display order.
 pub fn all() -> Vec<Registration> {
-    vec![HUBSPOT, notion::REGISTRATION, airtable::REGISTRATION]
+    vec![
+        HUBSPOT,
+        Registration::new(&notion::FACTORY, notion_sandbox::sandbox),
+        Registration::new(&airtable::FACTORY, airtable_sandbox::sandbox),
+    ]
 }
 
 /// HubSpot: its sandbox is the full-fidelity `hubspot-sandbox` crate, adapted here.
-const HUBSPOT: Registration = Registration {
-    factory: &hubspot::FACTORY,
-    sandbox: Some(hubspot_sandbox),
-};
+const HUBSPOT: Registration = Registration::new(&hubspot::FACTORY, hubspot_sandbox);
 
 fn hubspot_sandbox(client: RegisteredClient) -> Box<dyn ProviderSandbox> {
     Box::new(HubSpotSandbox(hubspot_sandbox::Sandbox::new(

@@ -58,6 +58,16 @@ pub struct Registration {
     pub sandbox: Option<SandboxBuilder>,
 }
 
+impl Registration {
+    /// A provider served by `sandbox` in development when it has no credentials.
+    pub const fn new(factory: &'static dyn ProviderFactory, sandbox: SandboxBuilder) -> Self {
+        Self {
+            factory,
+            sandbox: Some(sandbox),
+        }
+    }
+}
+
 /// `root` with `path` appended to its path (keeping any prefix such as `/_sandbox/notion`).
 pub fn join(root: &Url, path: &str) -> Url {
     let mut url = root.clone();
