@@ -3,6 +3,7 @@
 #![expect(clippy::unwrap_used, reason = "tests panic on failure by design")]
 
 mod auth;
+mod changes;
 mod connect;
 mod contract;
 mod cors;

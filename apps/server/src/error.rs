@@ -60,6 +60,9 @@ pub enum ApiError {
     /// The provider did not answer within the request deadline.
     #[error("{0}")]
     UpstreamTimeout(String),
+    /// The provider cannot do this (incremental sync of a provider without it).
+    #[error("{0}")]
+    Unsupported(String),
     /// A bug or misconfiguration on our side; details are logged, not returned.
     #[error("internal error")]
     Internal(String),
@@ -103,6 +106,7 @@ impl ApiError {
             ApiError::InsufficientScope(_) => "insufficient_scope",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::UpstreamTimeout(_) => "upstream_timeout",
+            ApiError::Unsupported(_) => "changes_unsupported",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -110,6 +114,7 @@ impl ApiError {
     /// Every code an error response can carry (documented in the OpenAPI `Problem` schema).
     pub const CODES: &'static [&'static str] = &[
         "invalid_request",
+        "changes_unsupported",
         "invalid_state",
         "unauthenticated",
         "reauth_required",
@@ -142,6 +147,7 @@ impl ApiError {
             ApiError::InsufficientScope(_) => "Permission not granted",
             ApiError::MethodNotAllowed(_) => "Method not allowed",
             ApiError::UpstreamTimeout(_) => "Provider timeout",
+            ApiError::Unsupported(_) => "Not supported by this provider",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -162,7 +168,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::InvalidRequest(_) | ApiError::InvalidState(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidRequest(_) | ApiError::InvalidState(_) | ApiError::Unsupported(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::UnknownProvider(_) | ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::NotConnected => StatusCode::NOT_FOUND,
             ApiError::ReauthRequired(_) => StatusCode::UNAUTHORIZED,
@@ -251,6 +259,7 @@ impl From<IntegrationError> for ApiError {
             }
             IntegrationError::Store(store) => store.into(),
             IntegrationError::InvalidInput(why) => ApiError::InvalidRequest(why),
+            IntegrationError::Unsupported(why) => ApiError::Unsupported(why),
             IntegrationError::InsufficientScope { scope } => ApiError::InsufficientScope(format!(
                 "The connection was not granted the '{scope}' permission; reconnect and approve it."
             )),

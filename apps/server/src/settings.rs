@@ -158,6 +158,12 @@ pub struct Settings {
     /// (default `true`): provider API calls per 10 s per provider account, shared through Redis
     /// by every replica; `None` when disabled.
     pub rate_budget_per_10s: Option<u32>,
+    /// `RATE_BUDGET_SEARCH_PER_SECOND` (default 5, HubSpot's CRM search limit): search calls
+    /// per second per provider account, a budget of their own beside the general one.
+    pub rate_budget_search_per_s: u32,
+    /// `INDEX_LAG_SECS` (default 30): an incremental sync's window ends this long before it
+    /// starts, since providers' search indexes trail their writes.
+    pub index_lag: Duration,
     /// `TOKEN_ENCRYPTION_KEY`: `[ID:]KEY`, 32 bytes as base64 or hex, key id 1–255 (default 1).
     pub token_encryption_key: SecretString,
     /// `TOKEN_ENCRYPTION_PREVIOUS_KEYS`: comma-separated `ID:KEY` specs still accepted for
@@ -218,6 +224,8 @@ struct Raw {
     request_deadline_secs: Option<String>,
     refresh_lock_ttl_secs: Option<String>,
     rate_budget_per_10s: Option<String>,
+    rate_budget_search_per_second: Option<String>,
+    index_lag_secs: Option<String>,
     rate_budget_enabled: Option<String>,
 }
 
@@ -365,6 +373,28 @@ impl Settings {
                     ));
                 }
             };
+        let rate_budget_search_per_s = match number_var(
+            "RATE_BUDGET_SEARCH_PER_SECOND",
+            raw.rate_budget_search_per_second.take(),
+            5,
+        )? {
+            n @ 1..=10_000 => n as u32,
+            _ => {
+                return Err(SettingsError::Invalid(
+                    "RATE_BUDGET_SEARCH_PER_SECOND",
+                    "must be between 1 and 10000".into(),
+                ));
+            }
+        };
+        let index_lag = match number_var("INDEX_LAG_SECS", raw.index_lag_secs.take(), 30)? {
+            n @ 0..=3600 => Duration::from_secs(n),
+            _ => {
+                return Err(SettingsError::Invalid(
+                    "INDEX_LAG_SECS",
+                    "must be between 0 and 3600".into(),
+                ));
+            }
+        };
         let rate_budget_enabled = match non_empty(raw.rate_budget_enabled.take()).as_deref() {
             None | Some("true" | "1" | "yes") => true,
             Some("false" | "0" | "no") => false,
@@ -377,6 +407,8 @@ impl Settings {
         };
         Ok(Settings {
             rate_budget_per_10s: rate_budget_enabled.then_some(rate_budget_per_10s),
+            rate_budget_search_per_s,
+            index_lag,
             app_env,
             bind_addr,
             auth,
@@ -726,6 +758,12 @@ mod tests {
         assert_eq!(s.rate_budget_per_10s, Some(50));
         let s = Settings::from_vars(vars(&[KEY, ("RATE_BUDGET_ENABLED", "false")])).unwrap();
         assert_eq!(s.rate_budget_per_10s, None);
+        let s = Settings::from_vars(vars(&[KEY, ("RATE_BUDGET_SEARCH_PER_SECOND", "2")])).unwrap();
+        assert_eq!(s.rate_budget_search_per_s, 2);
+        assert!(Settings::from_vars(vars(&[KEY, ("RATE_BUDGET_SEARCH_PER_SECOND", "0")])).is_err());
+        let s = Settings::from_vars(vars(&[KEY, ("INDEX_LAG_SECS", "0")])).unwrap();
+        assert_eq!(s.index_lag, Duration::ZERO);
+        assert!(Settings::from_vars(vars(&[KEY, ("INDEX_LAG_SECS", "-1")])).is_err());
         for (name, bad) in [
             ("RATE_BUDGET_PER_10S", "0"),
             ("RATE_BUDGET_PER_10S", "many"),

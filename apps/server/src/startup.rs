@@ -78,6 +78,7 @@ impl Application {
             request_deadline: settings.request_deadline,
             lock_ttl: settings.refresh_lock_ttl,
             lock_wait: settings.request_deadline,
+            index_lag: settings.index_lag,
             ..tuning
         };
         let listener =
@@ -128,6 +129,10 @@ impl Application {
                     Arc::new(redis.clone()),
                     Limit::new(rate, std::time::Duration::from_secs(10)),
                 )
+                .with_search(Limit::new(
+                    settings.rate_budget_search_per_s,
+                    std::time::Duration::from_secs(1),
+                ))
             }),
             ..options
         };

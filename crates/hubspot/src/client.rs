@@ -6,10 +6,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use integration_core::kit::{self, append_path};
 use integration_core::{
-    AuthorizationCode, AuthorizationRequest, Column, Credentials, Cursor, Error, ExposeSecret as _,
-    Integration, ItemQuery, ObjectType, Page, PkceVerifier, ProviderInfo,
+    AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Column, Credentials,
+    Cursor, Error, ExposeSecret as _, Integration, ItemQuery, Lane, ObjectType, Page, PkceVerifier,
+    ProviderInfo,
 };
 use url::Url;
+
+mod changes;
 
 use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi};
 use crate::http::{ErrorBody, api_error, log_rate_limit};
@@ -250,12 +253,7 @@ impl Integration for HubSpot {
         credentials: &Credentials,
         query: &ItemQuery,
     ) -> Result<Page, Error> {
-        let kind = match query.object_type.as_deref() {
-            None => ObjectKind::Contacts,
-            Some(raw) => ObjectKind::parse(raw).ok_or_else(|| {
-                Error::InvalidInput("HubSpot items are contacts, companies or deals".into())
-            })?,
-        };
+        let kind = kind_of(query.object_type.as_deref())?;
         let limit = query
             .limit
             .unwrap_or(self.config.page_size)
@@ -304,6 +302,31 @@ impl Integration for HubSpot {
         Err(api_error(status, &headers, body.as_deref()))
     }
 
+    #[tracing::instrument(skip_all, fields(provider = "hubspot", object = query.object_type.as_deref()))]
+    async fn changes(
+        &self,
+        credentials: &Credentials,
+        query: &ChangesQuery,
+    ) -> Result<ChangesPage, Error> {
+        self.changes_page(credentials, query).await
+    }
+
+    fn changes_lane(&self, query: &ChangesQuery) -> Lane {
+        changes::lane(query)
+    }
+
+    fn counts(&self) -> bool {
+        true
+    }
+
+    async fn count(
+        &self,
+        credentials: &Credentials,
+        object_type: Option<&str>,
+    ) -> Result<Option<u64>, Error> {
+        self.total(credentials, object_type).await
+    }
+
     #[tracing::instrument(skip_all, fields(provider = "hubspot", account = credentials.account_id.as_deref()))]
     async fn revoke(&self, credentials: &Credentials) -> Result<(), Error> {
         let Some(refresh_token) = &credentials.refresh_token else {
@@ -349,5 +372,15 @@ impl Integration for HubSpot {
             }),
             _ => Err(api_error(status, &headers, body.as_deref())),
         }
+    }
+}
+
+/// The object type a query names (contacts when it names none).
+fn kind_of(raw: Option<&str>) -> Result<ObjectKind, Error> {
+    match raw {
+        None => Ok(ObjectKind::Contacts),
+        Some(raw) => ObjectKind::parse(raw).ok_or_else(|| {
+            Error::InvalidInput("HubSpot items are contacts, companies or deals".into())
+        }),
     }
 }

@@ -61,6 +61,14 @@ impl ObjectKind {
         }
     }
 
+    /// The property holding the last modification time (contacts have their own name for it).
+    pub(crate) fn modified_property(self) -> &'static str {
+        match self {
+            Self::Contacts => "lastmodifieddate",
+            Self::Companies | Self::Deals => "hs_lastmodifieddate",
+        }
+    }
+
     /// Properties requested for companies and deals (contacts' are a setting).
     pub(crate) fn builtin_properties(self) -> &'static [&'static str] {
         match self {
@@ -126,6 +134,8 @@ struct Record {
     created_at: Option<String>,
     #[serde(default, rename = "updatedAt")]
     updated_at: Option<String>,
+    #[serde(default, rename = "archivedAt")]
+    archived_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +222,34 @@ pub(crate) fn parse_page(
         None => None,
     };
     Ok(Page { items, next_cursor })
+}
+
+/// An archived record: its id and when it was archived.
+pub(crate) type Archived = (String, Option<DateTime<Utc>>);
+
+/// Ids and archive times of a page of archived records, and the next page's `after`.
+pub(crate) fn parse_archived(body: &[u8]) -> Result<(Vec<Archived>, Option<String>), Error> {
+    let list: ListResponse = serde_json::from_slice(body).map_err(|e| {
+        Error::InvalidResponse(format!(
+            "the archived page is not the documented JSON ({})",
+            json_reason(&e)
+        ))
+    })?;
+    let records = list
+        .results
+        .into_iter()
+        .map(|r| {
+            Ok((
+                id_text(r.id, "a record id")?,
+                timestamp(r.archived_at.as_deref()),
+            ))
+        })
+        .collect::<Result<_, Error>>()?;
+    let next = list
+        .paging
+        .and_then(|p| p.next)
+        .map(|n| id_text(n.after, "paging.next.after"));
+    Ok((records, next.transpose()?))
 }
 
 #[cfg(test)]

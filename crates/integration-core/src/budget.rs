@@ -129,6 +129,17 @@ pub fn budget_key(provider: &str, account_id: Option<&str>, user: &UserId) -> St
     }
 }
 
+/// Which of an account's budgets a call draws on: providers limit some endpoints separately
+/// (HubSpot's CRM search: 5 requests a second per portal, besides the general limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lane {
+    /// The account's general limit.
+    #[default]
+    Standard,
+    /// The search limit, when the connector has one ([`crate::SharedBudget::with_search`]).
+    Search,
+}
+
 /// One GCRA step, the reference for every [`RateBudget`]: given the stored theoretical arrival
 /// time `tat` (none for an idle key) and `now`, in any one unit (microseconds in Redis), either
 /// admits the call and returns the new TAT to store, or returns how long to wait (storing

@@ -34,7 +34,8 @@ use chrono::Utc;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
 
-use crate::budget::{Admission, Limit, Priority, RateBudget, budget_key};
+use crate::budget::{Admission, Lane, Limit, Priority, RateBudget, budget_key};
+use crate::changes::{ChangesPage, ChangesQuery};
 use crate::{
     AuthorizationCode, AuthorizationError, AuthorizationRequest, AuthorizationStart,
     BrowserBinding, CallbackContext, CallbackParams, CredentialStore, Credentials, Error,
@@ -66,6 +67,9 @@ pub struct ConnectorOptions {
     /// A rate budget shared per provider account, asked before every provider API call
     /// (default none: calls are not paced).
     pub budget: Option<SharedBudget>,
+    /// How far a provider's search index trails its writes: an incremental sync's window ends
+    /// this long before it starts (default 30 s), so nothing written meanwhile is missed.
+    pub index_lag: Duration,
 }
 
 /// A [`RateBudget`] and the limit to apply to every account of the connector's provider.
@@ -75,12 +79,25 @@ pub struct SharedBudget {
     pub budget: Arc<dyn RateBudget>,
     /// The provider's limit per account.
     pub limit: Limit,
+    /// A separate, stricter limit for search calls ([`Lane::Search`]); `None`: searches count
+    /// against `limit` like any call.
+    pub search: Option<Limit>,
 }
 
 impl SharedBudget {
     /// `limit` kept in `budget`.
     pub fn new(budget: Arc<dyn RateBudget>, limit: Limit) -> Self {
-        Self { budget, limit }
+        Self {
+            budget,
+            limit,
+            search: None,
+        }
+    }
+
+    /// Search calls paced by `search` on their own key (HubSpot: 5 a second per portal).
+    pub fn with_search(mut self, search: Limit) -> Self {
+        self.search = Some(search);
+        self
     }
 }
 
@@ -95,6 +112,7 @@ impl Default for ConnectorOptions {
             request_deadline: Duration::from_secs(20),
             state_ttl: Duration::from_secs(10 * 60),
             budget: None,
+            index_lag: Duration::from_secs(30),
         }
     }
 }
@@ -464,18 +482,25 @@ impl Connector {
         &self,
         user: &UserId,
         credentials: &Credentials,
-        priority: Priority,
+        (priority, lane): (Priority, Lane),
         deadline: tokio::time::Instant,
     ) -> Result<(), Error> {
         let Some(shared) = &self.options.budget else {
             return Ok(());
         };
         let provider = self.integration.id();
-        let key = budget_key(provider, credentials.account_id.as_deref(), user);
+        let mut key = budget_key(provider, credentials.account_id.as_deref(), user);
+        let limit = match (lane, &shared.search) {
+            (Lane::Search, Some(search)) => {
+                key.push_str(":search");
+                search
+            }
+            _ => &shared.limit,
+        };
         let started = tokio::time::Instant::now();
         let mut slept = false;
         loop {
-            match shared.budget.acquire(&key, &shared.limit, priority).await? {
+            match shared.budget.acquire(&key, limit, priority).await? {
                 Admission::Admitted => break,
                 Admission::Wait(wait) => {
                     if tokio::time::Instant::now() + wait >= deadline {
@@ -508,16 +533,38 @@ impl Connector {
         priority: Priority,
         deadline: tokio::time::Instant,
     ) -> Result<Page, Error> {
+        let lane = (priority, Lane::Standard);
+        self.call_until(user, query, lane, deadline, "list_items", |c| async move {
+            self.integration.list_items(&c, query).await
+        })
+        .await
+    }
+
+    /// One provider call for `user` with everything around it: fresh credentials, the scope
+    /// `query` needs, pacing in `lane`, retries until `deadline`, and one refresh on a 401.
+    async fn call_until<'a, T, F, Fut>(
+        &'a self,
+        user: &'a UserId,
+        query: &ItemQuery,
+        lane: (Priority, Lane),
+        deadline: tokio::time::Instant,
+        operation: &'static str,
+        f: F,
+    ) -> Result<T, Error>
+    where
+        F: Fn(Credentials) -> Fut + Copy,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
         let credentials = self.fresh_credentials(user).await?;
         self.check_scope(&credentials, query)?;
         let call = |credentials: Credentials| async move {
             let credentials = &credentials;
             self.options
                 .retry
-                .run_until("list_items", Some(deadline), || async {
-                    self.pace(user, credentials, priority, deadline).await?;
-                    let result = self.integration.list_items(credentials, query).await;
-                    record(self.integration.id(), "list_items", &result);
+                .run_until(operation, Some(deadline), || async {
+                    self.pace(user, credentials, lane, deadline).await?;
+                    let result = f(credentials.clone()).await;
+                    record(self.integration.id(), operation, &result);
                     result
                 })
                 .await
@@ -535,6 +582,50 @@ impl Connector {
             }
             other => other,
         }
+    }
+
+    /// How many records `query`'s object type has, when the provider can say (`None` when it
+    /// cannot, without any call). Paced in the search lane at interactive priority.
+    pub async fn count(&self, user: &UserId, query: &ItemQuery) -> Result<Option<u64>, Error> {
+        self.check_query(query)?;
+        if !self.integration.counts() {
+            return Ok(None);
+        }
+        let deadline = tokio::time::Instant::now() + self.options.request_deadline;
+        let lane = (Priority::Interactive, Lane::Search);
+        let object_type = query.object_type.as_deref();
+        self.within_deadline(self.call_until(
+            user,
+            query,
+            lane,
+            deadline,
+            "count",
+            |c| async move { self.integration.count(&c, object_type).await },
+        ))
+        .await
+    }
+
+    /// One page of changes in `query`'s window (see [`Connector::changes`]), at background
+    /// priority in the lane the provider names, within the request deadline.
+    #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
+    pub async fn changes_page(
+        &self,
+        user: &UserId,
+        query: &ChangesQuery,
+    ) -> Result<ChangesPage, Error> {
+        let items = crate::changes::as_items_query(query);
+        self.check_query(&items)?;
+        let deadline = tokio::time::Instant::now() + self.options.request_deadline;
+        let lane = (Priority::Background, self.integration.changes_lane(query));
+        self.within_deadline(self.call_until(
+            user,
+            &items,
+            lane,
+            deadline,
+            "changes",
+            |c| async move { self.integration.changes(&c, query).await },
+        ))
+        .await
     }
 
     /// Runs `call` within the request deadline.

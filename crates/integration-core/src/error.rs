@@ -81,6 +81,10 @@ pub enum Error {
     /// The integration is misconfigured.
     #[error("integration misconfigured: {0}")]
     Config(String),
+
+    /// The provider cannot do what was asked (incremental sync of a provider without it).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl Error {
@@ -113,6 +117,7 @@ impl Error {
             Error::DeadlineExceeded(_) => "deadline_exceeded",
             Error::Store(_) => "store",
             Error::Config(_) => "config",
+            Error::Unsupported(_) => "unsupported",
         }
     }
 

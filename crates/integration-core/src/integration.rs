@@ -16,8 +16,8 @@ use serde::Serialize;
 use url::Url;
 
 use crate::{
-    AuthorizationCode, AuthorizationRequest, Credentials, Cursor, Error, ItemQuery, Page,
-    PkceVerifier,
+    AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Credentials, Cursor, Error,
+    ItemQuery, Lane, Page, PkceVerifier,
 };
 
 /// A kind of record a provider lists (HubSpot: contacts, companies, deals), and the scopes a
@@ -115,6 +115,45 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
     fn accepts_cursor(&self, cursor: &Cursor) -> bool {
         let _ = cursor;
         true
+    }
+
+    /// One page of the records created, modified or archived in `query`'s window, for
+    /// incremental sync (see [`Connector::changes`](crate::Connector::changes)). Default: the
+    /// provider has no way to ask, [`Error::Unsupported`].
+    async fn changes(
+        &self,
+        credentials: &Credentials,
+        query: &ChangesQuery,
+    ) -> Result<ChangesPage, Error> {
+        let _ = (credentials, query);
+        Err(Error::Unsupported(format!(
+            "{} has no incremental sync; export everything instead",
+            self.info().name
+        )))
+    }
+
+    /// Which rate budget the [`changes`](Self::changes) call for `query` draws on. Default:
+    /// the general one.
+    fn changes_lane(&self, query: &ChangesQuery) -> Lane {
+        let _ = query;
+        Lane::Standard
+    }
+
+    /// Whether [`count`](Self::count) can answer (HubSpot: a one-result search says the
+    /// total). Default: no, and the connector does not spend a call asking.
+    fn counts(&self) -> bool {
+        false
+    }
+
+    /// How many records of `object_type` there are (for progress bars and "100 of 12,345").
+    /// Only called when [`counts`](Self::counts) says so; paced as a search. Default: unknown.
+    async fn count(
+        &self,
+        credentials: &Credentials,
+        object_type: Option<&str>,
+    ) -> Result<Option<u64>, Error> {
+        let _ = (credentials, object_type);
+        Ok(None)
     }
 
     /// `info().id`.

@@ -3,6 +3,7 @@
 
 mod authorization;
 pub mod budget;
+mod changes;
 mod connector;
 mod credentials;
 mod error;
@@ -19,7 +20,10 @@ pub use authorization::{
     AuthorizationError, AuthorizationRequest, AuthorizationStart, BrowserBinding, CallbackContext,
     CallbackParams, PendingAuthorization, PkceChallenge, PkceVerifier, StateStore,
 };
-pub use budget::{Admission, Limit, Priority, RateBudget, budget_key};
+pub use budget::{Admission, Lane, Limit, Priority, RateBudget, budget_key};
+pub use changes::{
+    Change, ChangeEvent, ChangesFrom, ChangesPage, ChangesQuery, ChangesResume, Checkpoint,
+};
 pub use connector::{ConnectionInfo, Connector, ConnectorOptions, SharedBudget};
 pub use credentials::Credentials;
 pub use error::{Error, StoreError};

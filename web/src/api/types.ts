@@ -80,6 +80,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/{provider}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What changed since a checkpoint, streamed as NDJSON (see the module docs). */
+        get: operations["changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integrations/{provider}/connection": {
         parameters: {
             query?: never;
@@ -92,6 +109,23 @@ export interface paths {
         post?: never;
         /** Revokes the grant at the provider where possible and forgets it. Idempotent. */
         delete: operations["disconnect"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/{provider}/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many records of an object type the user has at the provider ("100 of 12,345"). */
+        get: operations["count"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -200,6 +234,15 @@ export interface components {
             /** @description `connected`, `not_connected` or `reauth_required`. */
             status: string;
         };
+        /** @description How many records an object type has. */
+        Count: {
+            /**
+             * Format: int64
+             * @description The number of records, or `null` when the provider cannot say.
+             * @example 12345
+             */
+            total?: number | null;
+        };
         /** @description An opaque position in a provider's listing. Callers pass back what a [`Page`] gave them. */
         Cursor: string;
         /**
@@ -281,7 +324,7 @@ export interface components {
          * @description Every `code` a problem can carry.
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "invalid_state" | "unauthenticated" | "reauth_required" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
+        ProblemCode: "invalid_request" | "changes_unsupported" | "invalid_state" | "unauthenticated" | "reauth_required" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
         /** @description Everything a server and a UI need to know about a provider, declared once. */
         ProviderInfo: {
             /** @description Columns for a UI's table, in order. */
@@ -575,6 +618,120 @@ export interface operations {
             };
         };
     };
+    changes: {
+        parameters: {
+            query?: {
+                /** @description The `checkpoint` of an export's or a previous run's `end` line. */
+                since?: string;
+                /** @description A `cursor` line's token, to continue a run that was cut short (wins over `since`). */
+                cursor?: string;
+                /**
+                 * @description Optional: must be the checkpoint's object type when given.
+                 * @example contacts
+                 */
+                object_type?: string;
+            };
+            header?: {
+                /**
+                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
+                 *     Browser navigations may send a `user_id` query parameter instead.
+                 */
+                "X-User-Id"?: string | null;
+            };
+            path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `upsert` and `delete` lines, a `cursor` line after each page, `{"type":"end","upserts","deletes","checkpoint"}` last */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description invalid_request: missing or forged checkpoint/cursor, object_type mismatch; changes_unsupported: the provider has no incremental sync */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthenticated, reauth_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider, not_connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     disconnect: {
         parameters: {
             query?: never;
@@ -641,6 +798,115 @@ export interface operations {
             };
         };
     };
+    count: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which records (as for items).
+                 * @example contacts
+                 */
+                object_type?: string;
+            };
+            header?: {
+                /**
+                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
+                 *     Browser navigations may send a `user_id` query parameter instead.
+                 */
+                "X-User-Id"?: string | null;
+            };
+            path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Count"];
+                };
+            };
+            /** @description invalid_request: bad object_type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthenticated, reauth_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider, not_connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     export: {
         parameters: {
             query?: {
@@ -673,7 +939,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One IntegrationItem per line, `{"type":"cursor"…}` after each page, `{"type":"end","count","checkpoint"}` last */
+            /** @description One IntegrationItem per line, `{"type":"cursor"…}` after each page, `{"type":"end","count","checkpoint"}` last; first `{"type":"start","total"}` */
             200: {
                 headers: {
                     [name: string]: unknown;

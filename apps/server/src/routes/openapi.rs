@@ -43,6 +43,8 @@ pub struct UserQuery {
 pub enum ProblemCode {
     /// 400: the request is malformed.
     InvalidRequest,
+    /// 400: the provider has no incremental sync (export instead).
+    ChangesUnsupported,
     /// 400: the OAuth state is unknown, expired, replayed, or another browser's or user's.
     InvalidState,
     /// 401 (`jwt` mode): no, malformed, expired or forged bearer token.
@@ -109,6 +111,8 @@ impl Modify for BearerAuth {
         integrations::callback,
         integrations::items,
         integrations::export,
+        integrations::changes,
+        integrations::count,
         integrations::status,
         integrations::disconnect,
     ),

@@ -1,7 +1,8 @@
 //! `GET /api/integrations/{provider}/export`: every record as NDJSON, for loading a user's data
 //! into a pipeline in one request.
 //!
-//! Lines, in order: one `IntegrationItem` per line; after each page but the last a control line
+//! Lines, in order: `{"type":"start","total":…}` (`total` null when the provider cannot say);
+//! one `IntegrationItem` per line; after each page but the last a control line
 //! `{"type":"cursor","cursor":…,"count":…}` (restart with `?cursor=…` to continue from there);
 //! finally `{"type":"end","count":…,"checkpoint":…}`. A stream without the `end` line was cut
 //! short. An upstream failure mid-stream ends it with `{"type":"error","code":…,"detail":…}`.
@@ -10,10 +11,8 @@
 
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::StreamExt as _;
-use integration_core::ExportEvent;
+use integration_core::{Checkpoint, ExportEvent};
 use serde_json::json;
 
 use super::items::ItemsParams;
@@ -22,12 +21,15 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
+/// How long an export waits for its total before starting without one.
+const COUNT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Every record of the user's at the provider, streamed as NDJSON (see the module docs).
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/export", tag = "integrations",
     params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, ItemsParams),
     responses(
-        (status = 200, content_type = "application/x-ndjson", body = String, description = "One IntegrationItem per line, `{\"type\":\"cursor\"…}` after each page, `{\"type\":\"end\",\"count\",\"checkpoint\"}` last"),
+        (status = 200, content_type = "application/x-ndjson", body = String, description = "One IntegrationItem per line, `{\"type\":\"cursor\"…}` after each page, `{\"type\":\"end\",\"count\",\"checkpoint\"}` last; first `{\"type\":\"start\",\"total\"}`"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad cursor or object_type"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope"),
@@ -52,11 +54,23 @@ pub(super) async fn export(
             ApiError::NotConnected
         });
     }
+    // A progress bar's denominator; an export neither fails nor waits long for want of one.
+    let count = entry.connector.count(&user.0, &query);
+    let total = match tokio::time::timeout(COUNT_WAIT, count).await {
+        Ok(Ok(total)) => total,
+        Ok(Err(error)) => {
+            tracing::info!(%error, "export starts without a total");
+            None
+        }
+        Err(_) => None,
+    };
+    let start = json!({"type": "start", "total": total}).to_string() + "\n";
     let object_type = query.object_type.clone();
     let lines = entry
         .connector
         .export(user.0, query)
         .map(move |event| Ok::<_, actix_web::Error>(line(event, object_type.as_deref())));
+    let lines = futures_util::stream::once(async move { Ok(Bytes::from(start)) }).chain(lines);
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .streaming(lines))
@@ -70,12 +84,11 @@ fn line(event: Result<ExportEvent, integration_core::Error>, object_type: Option
         }
         Ok(ExportEvent::End { count, started_at }) => {
             // Opaque to callers; the changes feed reads it back.
-            let checkpoint = json!({"v": 1, "since": started_at, "object_type": object_type});
-            json!({
-                "type": "end",
-                "count": count,
-                "checkpoint": URL_SAFE_NO_PAD.encode(checkpoint.to_string()),
-            })
+            let checkpoint = Checkpoint {
+                since: started_at,
+                object_type: object_type.map(str::to_owned),
+            };
+            json!({"type": "end", "count": count, "checkpoint": checkpoint.encode()})
         }
         Err(error) => {
             let api = ApiError::from(error);

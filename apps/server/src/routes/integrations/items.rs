@@ -90,3 +90,50 @@ pub(super) async fn items(
     entry.connector.check_query(&query)?;
     Ok(web::Json(entry.connector.items(&user.0, &query).await?))
 }
+
+/// How many records an object type has.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Count {
+    /// The number of records, or `null` when the provider cannot say.
+    #[schema(example = 12345)]
+    total: Option<u64>,
+}
+
+/// Query of a count request.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CountParams {
+    /// Which records (as for items).
+    #[param(pattern = "^(contacts|companies|deals)$", example = "contacts")]
+    object_type: Option<String>,
+}
+
+/// How many records of an object type the user has at the provider ("100 of 12,345").
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/count", tag = "integrations",
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, CountParams),
+    responses(
+        (status = 200, body = Count),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad object_type"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "rate_limited; see Retry-After"),
+        (status = 502, body = Problem, content_type = "application/problem+json", description = "upstream_error"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "store_unavailable, auth_unavailable"),
+        (status = 504, body = Problem, content_type = "application/problem+json", description = "upstream_timeout"),
+    )
+)]
+pub(super) async fn count(
+    path: web::Path<String>,
+    params: web::Query<CountParams>,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<web::Json<Count>, ApiError> {
+    let entry = provider(&state, &path)?;
+    let mut query = ItemQuery::new();
+    query.object_type = params.into_inner().object_type.filter(|t| !t.is_empty());
+    entry.connector.check_query(&query)?;
+    let total = entry.connector.count(&user.0, &query).await?;
+    Ok(web::Json(Count { total }))
+}

@@ -1,6 +1,7 @@
 //! `/api/integrations/...`: the provider is a path segment, looked up in the registry. Each
 //! concern has its module; every handler parses, calls one library function, and maps the result.
 
+mod changes;
 mod connection;
 mod export;
 mod items;
@@ -13,9 +14,10 @@ use actix_web::{HttpRequest, HttpResponse, Route, web};
 use crate::error::ApiError;
 use crate::state::{AppState, ProviderEntry};
 
+pub(crate) use changes::__path_changes;
 pub(crate) use connection::{__path_disconnect, __path_status};
 pub(crate) use export::__path_export;
-pub(crate) use items::__path_items;
+pub(crate) use items::{__path_count, __path_items};
 pub(crate) use list::{__path_config, __path_list};
 pub(crate) use oauth::{__path_authorize, __path_callback};
 
@@ -51,6 +53,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/integrations/{provider}/export",
             "GET",
             web::get().to(export::export),
+        ))
+        .service(resource(
+            "/integrations/{provider}/changes",
+            "GET",
+            web::get().to(changes::changes),
+        ))
+        .service(resource(
+            "/integrations/{provider}/count",
+            "GET",
+            web::get().to(items::count),
         ))
         .service(resource(
             "/integrations/{provider}/status",

@@ -1,0 +1,123 @@
+//! `GET /api/integrations/{provider}/changes`: incremental sync as NDJSON.
+//!
+//! Lines, in order: `{"type":"upsert","item":…}` for each record created or modified in the
+//! window and `{"type":"delete","id":…,"archived_at":…}` for each archived; after each page but
+//! the last `{"type":"cursor","cursor":…,"count":…}` (restart with `?cursor=…`: the same window
+//! continues); finally `{"type":"end","upserts":…,"deletes":…,"checkpoint":…}`, the `since` of
+//! the next run. No `end` line means the stream was cut short. The window and every cursor are
+//! inside the opaque tokens, so any replica can continue any run.
+
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, web};
+use futures_util::{StreamExt as _, stream};
+use integration_core::{Change, ChangeEvent, ChangesFrom, ChangesResume, Checkpoint};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::IntoParams;
+
+use super::provider;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ChangesParams {
+    /// The `checkpoint` of an export's or a previous run's `end` line.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,2048}$")]
+    since: Option<String>,
+    /// A `cursor` line's token, to continue a run that was cut short (wins over `since`).
+    #[param(pattern = "^[A-Za-z0-9_-]{1,2048}$")]
+    cursor: Option<String>,
+    /// Optional: must be the checkpoint's object type when given.
+    #[param(pattern = "^(contacts|companies|deals)$", example = "contacts")]
+    object_type: Option<String>,
+}
+
+/// What changed since a checkpoint, streamed as NDJSON (see the module docs).
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/changes", tag = "integrations",
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, ChangesParams),
+    responses(
+        (status = 200, content_type = "application/x-ndjson", body = String, description = "`upsert` and `delete` lines, a `cursor` line after each page, `{\"type\":\"end\",\"upserts\",\"deletes\",\"checkpoint\"}` last"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: missing or forged checkpoint/cursor, object_type mismatch; changes_unsupported: the provider has no incremental sync"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "rate_limited"),
+        (status = 502, body = Problem, content_type = "application/problem+json", description = "upstream_error"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "store_unavailable, auth_unavailable"),
+        (status = 504, body = Problem, content_type = "application/problem+json", description = "upstream_timeout"),
+    )
+)]
+pub(super) async fn changes(
+    path: web::Path<String>,
+    params: web::Query<ChangesParams>,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    let entry = provider(&state, &path)?;
+    let params = params.into_inner();
+    let from = match (params.cursor, params.since) {
+        (Some(cursor), _) => ChangesFrom::Resume(ChangesResume::decode(&cursor)?),
+        (None, Some(since)) => ChangesFrom::Checkpoint(Checkpoint::decode(&since)?),
+        (None, None) => {
+            return Err(ApiError::InvalidRequest(
+                "`since` is required: the checkpoint of an export's or a previous run's end line"
+                    .into(),
+            ));
+        }
+    };
+    let object_type = match &from {
+        ChangesFrom::Checkpoint(c) => c.object_type.as_deref(),
+        ChangesFrom::Resume(r) => r.object_type.as_deref(),
+    };
+    if params.object_type.is_some() && params.object_type.as_deref() != object_type {
+        return Err(ApiError::InvalidRequest(
+            "object_type differs from the checkpoint's; start from that object type's export"
+                .into(),
+        ));
+    }
+    let mut events = Box::pin(entry.connector.changes(user.0, from));
+    // The first page decides the status: a failure before any line is a problem, not a stream.
+    let first = match events.next().await {
+        Some(Err(error)) => return Err(error.into()),
+        first => first,
+    };
+    let lines = stream::iter(first)
+        .chain(events)
+        .map(|event| Ok::<_, actix_web::Error>(line(event)));
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(lines))
+}
+
+fn line(event: Result<ChangeEvent, integration_core::Error>) -> Bytes {
+    let value = match event {
+        Ok(ChangeEvent::Change(Change::Upsert(item))) => json!({"type": "upsert", "item": item}),
+        Ok(ChangeEvent::Change(Change::Delete { id, archived_at })) => {
+            json!({"type": "delete", "id": id, "archived_at": archived_at})
+        }
+        Ok(ChangeEvent::Resume { resume, count }) => {
+            json!({"type": "cursor", "cursor": resume.encode(), "count": count})
+        }
+        Ok(ChangeEvent::End {
+            upserts,
+            deletes,
+            checkpoint,
+        }) => json!({
+            "type": "end",
+            "upserts": upserts,
+            "deletes": deletes,
+            "checkpoint": checkpoint.encode(),
+        }),
+        Err(error) => {
+            let api = ApiError::from(error);
+            tracing::warn!(code = api.code(), detail = %api, "changes ended early");
+            json!({"type": "error", "code": api.code(), "detail": api.to_string()})
+        }
+    };
+    let mut bytes = value.to_string().into_bytes();
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}

@@ -1,0 +1,332 @@
+//! Incremental sync against the sandbox: past search's 10,000-result cap, thousands of records
+//! sharing one modification time, records modified and archived while a sync runs.
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use hubspot::{HubSpot, HubSpotConfig};
+use hubspot_sandbox::{ObjectType, Pick, RegisteredClient, Sandbox, SandboxConfig};
+use integration_core::{
+    AuthorizationCode, AuthorizationRequest, Change, ChangeEvent, ChangesFrom, Checkpoint,
+    Connector, ConnectorOptions, CredentialStore, Credentials, Error, Integration, ItemQuery,
+    OAuthState, PkceVerifier, UserId,
+};
+use token_store::MemoryTokenStore;
+use url::Url;
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+struct Peer {
+    sandbox: Sandbox,
+    base: Url,
+    hubspot: HubSpot,
+}
+
+async fn peer(config: SandboxConfig) -> Peer {
+    let sandbox = Sandbox::new(SandboxConfig {
+        clients: vec![RegisteredClient {
+            client_id: "contract-client".into(),
+            client_secret: "contract-secret".into(),
+            redirect_uris: vec![REDIRECT.into()],
+        }],
+        ..config
+    });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(sandbox.run(listener).unwrap());
+    let config = HubSpotConfig::new("contract-client", "contract-secret".to_owned().into())
+        .with_base_url(&base)
+        .unwrap();
+    let http = HubSpot::http_client(Duration::from_secs(5));
+    Peer {
+        sandbox,
+        base,
+        hubspot: HubSpot::new(config, http),
+    }
+}
+
+impl Peer {
+    /// The user presses Approve on the consent page: returns the authorization code.
+    async fn approve(&self) -> (AuthorizationCode, PkceVerifier) {
+        let state = OAuthState::generate();
+        let verifier = PkceVerifier::generate();
+        let challenge = verifier.challenge();
+        let consent = self
+            .hubspot
+            .authorization_url(&AuthorizationRequest {
+                state: &state,
+                redirect_uri: REDIRECT,
+                pkce_challenge: Some(&challenge),
+            })
+            .unwrap();
+        let mut form: Vec<(String, String)> = consent.query_pairs().into_owned().collect();
+        form.push(("decision".into(), "approve".into()));
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = no_redirects
+            .post(self.base.join("oauth/authorize/decision").unwrap())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302);
+        let back = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+        let get = |k: &str| {
+            back.query_pairs()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.into_owned())
+        };
+        assert_eq!(get("state").as_deref(), Some(state.as_str()));
+        (
+            AuthorizationCode::parse(&get("code").unwrap()).unwrap(),
+            verifier,
+        )
+    }
+
+    async fn connect(&self) -> Credentials {
+        let (code, verifier) = self.approve().await;
+        self.hubspot
+            .exchange_code(&code, REDIRECT, Some(&verifier))
+            .await
+            .unwrap()
+    }
+}
+
+/// What one run delivered.
+#[derive(Debug, Default)]
+struct Run {
+    upserts: Vec<String>,
+    deletes: Vec<String>,
+    checkpoint: Option<Checkpoint>,
+}
+
+async fn connector(peer: Peer) -> (Arc<Connector>, UserId, Sandbox) {
+    let store = Arc::new(MemoryTokenStore::new());
+    let user = UserId::parse("sync_user").unwrap();
+    store
+        .save("hubspot", &user, &peer.connect().await)
+        .await
+        .unwrap();
+    let options = ConnectorOptions {
+        index_lag: Duration::ZERO,
+        ..ConnectorOptions::default()
+    };
+    let sandbox = peer.sandbox.clone();
+    let connector = Connector::with_options(Arc::new(peer.hubspot), store, options);
+    (Arc::new(connector), user, sandbox)
+}
+
+/// Runs from `from` to the end; `during` runs once, after the first page.
+async fn run(
+    connector: &Arc<Connector>,
+    user: &UserId,
+    from: ChangesFrom,
+    mut during: impl FnMut(),
+) -> Run {
+    // Windows are [since, until) in milliseconds: let the clock move past the last write.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let mut stream = Box::pin(connector.changes(user.clone(), from));
+    let mut run = Run::default();
+    let mut pages = 0;
+    while let Some(event) = stream.next().await {
+        match event.unwrap() {
+            ChangeEvent::Change(Change::Upsert(item)) => run.upserts.push(item.id),
+            ChangeEvent::Change(Change::Delete { id, archived_at }) => {
+                assert!(archived_at.is_some());
+                run.deletes.push(id);
+            }
+            ChangeEvent::Resume { count, .. } => {
+                pages += 1;
+                assert_eq!(count as usize, run.upserts.len() + run.deletes.len());
+                if pages == 1 {
+                    during();
+                }
+            }
+            ChangeEvent::End {
+                upserts,
+                deletes,
+                checkpoint,
+            } => {
+                assert_eq!(
+                    (upserts as usize, deletes as usize),
+                    (run.upserts.len(), run.deletes.len())
+                );
+                run.checkpoint = Some(checkpoint);
+            }
+        }
+    }
+    run
+}
+
+fn unique(ids: &[String]) -> HashSet<String> {
+    let set: HashSet<String> = ids.iter().cloned().collect();
+    assert_eq!(set.len(), ids.len(), "an id was delivered twice");
+    set
+}
+
+/// Equal sets, or a short account of the difference (not two 12,000-id dumps).
+fn assert_same(got: &HashSet<String>, want: &HashSet<String>) {
+    let missing: Vec<_> = want.difference(got).take(5).collect();
+    let extra: Vec<_> = got.difference(want).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} delivered, {} expected; missing {missing:?}…, unexpected {extra:?}…",
+        got.len(),
+        want.len()
+    );
+}
+
+fn ids(raw: &[u64]) -> HashSet<String> {
+    raw.iter().map(u64::to_string).collect()
+}
+
+#[tokio::test]
+async fn twelve_thousand_records_of_one_instant_pass_the_cap_and_mid_sync_writes_wait_for_the_next_run()
+ {
+    let peer = peer(SandboxConfig {
+        contacts: 20_000,
+        rate_limit: None,
+        search_rate_limit: None,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let (connector, user, sandbox) = connector(peer).await;
+    let since = chrono::Utc::now();
+    // 12,000 records modified in one millisecond: one timestamp, more than search can page.
+    let modified = sandbox.modify_records(ObjectType::Contacts, Pick::Count(12_000));
+    assert_eq!(modified.len(), 12_000);
+    let page = connector
+        .items(&user, &ItemQuery::new().limit(100))
+        .await
+        .unwrap();
+    let set = ids(&modified);
+    let outside: Vec<u64> = (page.items.iter())
+        .filter(|item| !set.contains(&item.id))
+        .map(|item| item.id.parse().unwrap())
+        .take(2)
+        .collect();
+    let searches_before = sandbox.stats().search;
+
+    let (mut late_modified, mut late_archived) = (Vec::new(), Vec::new());
+    let first = run(
+        &connector,
+        &user,
+        ChangesFrom::Checkpoint(Checkpoint {
+            since,
+            object_type: Some("contacts".into()),
+        }),
+        || {
+            // During the sync: touch records before and after the cursor, and outside the set;
+            // archive one still to come and one outside the set.
+            let picks = vec![modified[0], modified[11_999], outside[0]];
+            late_modified = sandbox.modify_records(ObjectType::Contacts, Pick::Ids(picks));
+            let gone = vec![modified[8_000], outside[1]];
+            late_archived = sandbox.archive_records(ObjectType::Contacts, Pick::Ids(gone));
+        },
+    )
+    .await;
+    assert_eq!((late_modified.len(), late_archived.len()), (3, 2));
+    let delivered = unique(&first.upserts);
+    let mut expected = ids(&modified);
+    // Archived before the search reached it; modified again after the window's end before the
+    // search reached it (the next run has it). modified[0] was delivered before it changed.
+    expected.remove(&modified[8_000].to_string());
+    expected.remove(&modified[11_999].to_string());
+    assert_same(&delivered, &expected);
+    assert!(
+        first.deletes.is_empty(),
+        "archived after the window's end: next run"
+    );
+    let searches = sandbox.stats().search - searches_before;
+    assert_eq!(
+        searches,
+        12_000_u64.div_ceil(200),
+        "one search per 200 results, none wasted"
+    );
+
+    // The next run catches everything written while the first ran, once.
+    let second = run(
+        &connector,
+        &user,
+        ChangesFrom::Checkpoint(first.checkpoint.unwrap()),
+        || {},
+    )
+    .await;
+    assert_same(&unique(&second.upserts), &ids(&late_modified));
+    assert_same(&unique(&second.deletes), &ids(&late_archived));
+
+    // And a third, with nothing new, is empty but moves the checkpoint on.
+    let third = run(
+        &connector,
+        &user,
+        ChangesFrom::Checkpoint(second.checkpoint.clone().unwrap()),
+        || {},
+    )
+    .await;
+    assert!(third.upserts.is_empty() && third.deletes.is_empty());
+    assert!(third.checkpoint.unwrap().since > second.checkpoint.unwrap().since);
+}
+
+#[tokio::test]
+async fn a_resumed_run_covers_the_same_window_and_a_forged_cursor_is_refused() {
+    let peer = peer(SandboxConfig {
+        contacts: 2_000,
+        rate_limit: None,
+        search_rate_limit: None,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let (connector, user, sandbox) = connector(peer).await;
+    let since = chrono::Utc::now();
+    let modified = sandbox.modify_records(ObjectType::Contacts, Pick::Count(500));
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let from = ChangesFrom::Checkpoint(Checkpoint {
+        since,
+        object_type: None,
+    });
+    let mut stream = Box::pin(connector.changes(user.clone(), from));
+    let mut seen = Vec::new();
+    let resume = loop {
+        match stream.next().await.unwrap().unwrap() {
+            ChangeEvent::Change(Change::Upsert(item)) => seen.push(item.id),
+            ChangeEvent::Resume { resume, .. } => break resume,
+            other => panic!("{other:?}"),
+        }
+    };
+    drop(stream);
+    // Written after the cut: outside the resumed window, whatever its id.
+    let set = ids(&modified);
+    let page = connector
+        .items(&user, &ItemQuery::new().limit(100))
+        .await
+        .unwrap();
+    let outside = page
+        .items
+        .iter()
+        .find(|item| !set.contains(&item.id))
+        .unwrap();
+    let late = Pick::Ids(vec![outside.id.parse().unwrap()]);
+    assert_eq!(sandbox.modify_records(ObjectType::Contacts, late).len(), 1);
+    let rest = run(
+        &connector,
+        &user,
+        ChangesFrom::Resume(resume.clone()),
+        || {},
+    )
+    .await;
+    seen.extend(rest.upserts);
+    assert_same(&unique(&seen), &ids(&modified));
+
+    let mut forged = resume;
+    forged.cursor = integration_core::Cursor::parse("z99").unwrap();
+    let mut stream = Box::pin(connector.changes(user.clone(), ChangesFrom::Resume(forged)));
+    assert!(matches!(
+        stream.next().await,
+        Some(Err(Error::InvalidInput(_)))
+    ));
+}

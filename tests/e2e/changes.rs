@@ -1,0 +1,160 @@
+//! `GET …/changes` over HTTP in sandbox mode: an export's checkpoint, records modified and
+//! archived at the sandbox afterwards, the changes run that delivers exactly those, and the
+//! requests it refuses (no or forged checkpoint, a provider without incremental sync).
+
+use std::collections::HashSet;
+
+use e2e::{AppOptions, TestApp, assert_problem, spawn_app_with};
+use hubspot_sandbox::{ObjectType, Pick};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn ndjson(app: &TestApp, user: &str, path: &str) -> Vec<Value> {
+    let res = app.get_as(user, path).await;
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    assert_eq!(res.headers()["content-type"], "application/x-ndjson");
+    let text = res.text().await.unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn ids_of(lines: &[Value], kind: &str, pointer: &str) -> HashSet<String> {
+    let of_kind = lines.iter().filter(|l| l["type"] == kind);
+    of_kind
+        .map(|l| l.pointer(pointer).unwrap().as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn sandbox_app() -> TestApp {
+    let vars = vec![("INDEX_LAG_SECS".into(), "0".into())];
+    spawn_app_with(
+        Vec::new(),
+        AppOptions {
+            vars,
+            ..AppOptions::default()
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_exports_checkpoint_gives_exactly_what_changed_since() {
+    let app = sandbox_app().await;
+    let sandbox = app.sandbox.clone().expect("sandbox mode");
+    app.connect_via_sandbox("syncer").await;
+    let export = ndjson(
+        &app,
+        "syncer",
+        "/api/integrations/hubspot/export?object_type=contacts",
+    )
+    .await;
+    assert_eq!(export[0]["type"], "start");
+    assert_eq!(
+        export[0]["total"], 250,
+        "the sandbox's contacts, counted by a search"
+    );
+    let end = export.last().unwrap();
+    assert_eq!(
+        (end["type"].as_str(), end["count"].as_u64()),
+        (Some("end"), Some(250))
+    );
+    let checkpoint = end["checkpoint"].as_str().unwrap().to_owned();
+
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let modified = sandbox.modify_records(ObjectType::Contacts, Pick::Count(7));
+    let archived = sandbox.archive_records(ObjectType::Contacts, Pick::Count(2));
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+
+    let path = format!("/api/integrations/hubspot/changes?object_type=contacts&since={checkpoint}");
+    let lines = ndjson(&app, "syncer", &path).await;
+    let names = |raw: &[u64]| raw.iter().map(u64::to_string).collect::<HashSet<_>>();
+    let archived = names(&archived);
+    let still_live: HashSet<_> = names(&modified).difference(&archived).cloned().collect();
+    assert_eq!(ids_of(&lines, "upsert", "/item/id"), still_live);
+    assert_eq!(ids_of(&lines, "delete", "/id"), archived);
+    let end = lines.last().unwrap();
+    assert_eq!(end["type"], "end", "{end}");
+    assert_eq!(end["upserts"].as_u64().unwrap() as usize, still_live.len());
+    assert_eq!(end["deletes"], 2);
+
+    // From the new checkpoint: nothing.
+    let next = end["checkpoint"].as_str().unwrap();
+    let lines = ndjson(
+        &app,
+        "syncer",
+        &format!("/api/integrations/hubspot/changes?since={next}"),
+    )
+    .await;
+    let kinds = lines.iter().map(|l| l["type"].as_str().unwrap());
+    assert!(
+        kinds.clone().all(|k| k == "cursor" || k == "end"),
+        "{lines:?}"
+    );
+    let end = lines.last().unwrap();
+    assert_eq!(
+        (end["upserts"].as_u64(), end["deletes"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn missing_forged_and_mismatched_checkpoints_and_unsupported_providers_are_problems() {
+    let app = sandbox_app().await;
+    app.connect_via_sandbox("picky").await;
+    let changes = |query: String| {
+        let app = &app;
+        async move {
+            app.get_as(
+                "picky",
+                &format!("/api/integrations/hubspot/changes{query}"),
+            )
+            .await
+        }
+    };
+    assert_problem(changes(String::new()).await, 400, "invalid_request").await;
+    assert_problem(
+        changes("?since=bm90LWEtY2hlY2twb2ludA".into()).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_problem(changes("?cursor=e30".into()).await, 400, "invalid_request").await;
+    let since = chrono::Utc::now();
+    let deals = integration_core::Checkpoint {
+        since,
+        object_type: Some("deals".into()),
+    };
+    let deals = deals.encode();
+    let mismatch = changes(format!("?since={deals}&object_type=contacts")).await;
+    assert_problem(mismatch, 400, "invalid_request").await;
+    // Not connected: a status, not a stream.
+    let stranger = app
+        .get_as(
+            "stranger",
+            &format!("/api/integrations/hubspot/changes?since={deals}"),
+        )
+        .await;
+    assert_problem(stranger, 404, "not_connected").await;
+
+    // Notion has no incremental sync: a typed refusal, not a failing stream.
+    app.connect_through_consent_page("notion", "picky").await;
+    let checkpoint = integration_core::Checkpoint {
+        since: chrono::Utc::now(),
+        object_type: None,
+    };
+    let res = app
+        .get_as(
+            "picky",
+            &format!(
+                "/api/integrations/notion/changes?since={}",
+                checkpoint.encode()
+            ),
+        )
+        .await;
+    let problem = assert_problem(res, 400, "changes_unsupported").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("export"),
+        "{problem}"
+    );
+}
