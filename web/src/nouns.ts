@@ -9,7 +9,15 @@ export function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** "1 contact", "250 contacts". */
+/** The words are English, so are the numbers in them: "12,345". */
+const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/** "12,345". */
+export function formatNumber(n: number): string {
+  return NUMBER_FORMAT.format(n);
+}
+
+/** "1 contact", "250 contacts", "12,345 contacts". */
 export function count(n: number, noun: string): string {
-  return `${n} ${n === 1 ? noun : plural(noun)}`;
+  return `${formatNumber(n)} ${n === 1 ? noun : plural(noun)}`;
 }

@@ -13,6 +13,7 @@ import type { ApiErrorCode, KnownErrorCode } from './models';
 /** Every code of the generated `ProblemCode`: a new one fails the type check until it is handled here. */
 const KNOWN: Record<KnownErrorCode, true> = {
   invalid_request: true,
+  changes_unsupported: true,
   invalid_state: true,
   unauthenticated: true,
   reauth_required: true,
@@ -86,6 +87,7 @@ export class ApiError extends Error {
       case 'unknown_error':
       case 'internal_error':
       case 'invalid_request':
+      case 'changes_unsupported':
       case 'method_not_allowed':
         return 'unexpected';
       default:
@@ -98,7 +100,7 @@ export function isApiError(value: unknown): value is ApiError {
   return value instanceof ApiError;
 }
 
-function isKnownCode(value: unknown): value is KnownErrorCode {
+export function isKnownCode(value: unknown): value is KnownErrorCode {
   return typeof value === 'string' && (KNOWN_CODES as readonly string[]).includes(value);
 }
 
@@ -149,6 +151,24 @@ export function unexpectedResponse(response: AxiosResponse): ApiError {
   });
 }
 
+/**
+ * A failed answer (status >= 400) as an `ApiError`: the problem+json `code` when the body has a
+ * known one, else one from the status. `headerOf` reads a response header (lower-case name).
+ */
+export function problemError(status: number, body: unknown, headerOf: (name: string) => string | undefined): ApiError {
+  const problem = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const code = isKnownCode(problem.code) ? problem.code : codeFromStatus(status);
+  const retryAfter = parseRetryAfter(problem.retry_after) ?? parseRetryAfter(headerOf('retry-after'));
+  return new ApiError({
+    code,
+    status,
+    detail: typeof problem.detail === 'string' ? problem.detail : undefined,
+    title: typeof problem.title === 'string' ? problem.title : undefined,
+    retryAfter,
+    requestId: headerOf('x-request-id'),
+  });
+}
+
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (!(error instanceof AxiosError)) {
@@ -159,18 +179,7 @@ function toApiError(error: unknown): ApiError {
     const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
     return new ApiError({ code: timedOut ? 'timeout' : 'network_error', status: 0, detail: error.message });
   }
-  const body: unknown = response.data;
-  const problem = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  const code = isKnownCode(problem.code) ? problem.code : codeFromStatus(response.status);
-  const retryAfter = parseRetryAfter(problem.retry_after) ?? parseRetryAfter(header(response, 'retry-after'));
-  return new ApiError({
-    code,
-    status: response.status,
-    detail: typeof problem.detail === 'string' ? problem.detail : undefined,
-    title: typeof problem.title === 'string' ? problem.title : undefined,
-    retryAfter,
-    requestId: header(response, 'x-request-id'),
-  });
+  return problemError(response.status, response.data, (name) => header(response, name));
 }
 
 /** Cookies (the OAuth flow's binding cookie) must go along when the API is on another origin. */
@@ -190,21 +199,30 @@ export const apiClient = axios.create({
   withCredentials: isCrossOrigin(API_BASE_URL),
 });
 
-apiClient.interceptors.request.use((config) => {
+/**
+ * Who is asking, as request headers: `Authorization: Bearer` in jwt mode (none while no token
+ * has arrived), `X-User-Id` in dev mode. Every call sends these, through axios or `fetch`.
+ */
+export function identityHeaders(): Record<string, string> {
   if (getAuthMode() === 'jwt') {
     const token = getToken();
-    if (token) config.headers.set('Authorization', `Bearer ${token}`);
-  } else {
-    config.headers.set('X-User-Id', getUserId());
+    return token ? { Authorization: `Bearer ${token}` } : {};
   }
+  return { 'X-User-Id': getUserId() };
+}
+
+/** What every failure goes through: in jwt mode an `unauthenticated` answer asks the host for a new token. */
+export function reportFailure(error: ApiError): ApiError {
+  if (error.code === 'unauthenticated' && getAuthMode() === 'jwt') reportTokenExpired();
+  return error;
+}
+
+apiClient.interceptors.request.use((config) => {
+  for (const [name, value] of Object.entries(identityHeaders())) config.headers.set(name, value);
   return config;
 });
 
 apiClient.interceptors.response.use(
   (response) => response,
-  (error: unknown) => {
-    const apiError = toApiError(error);
-    if (apiError.code === 'unauthenticated' && getAuthMode() === 'jwt') reportTokenExpired();
-    return Promise.reject(apiError);
-  },
+  (error: unknown) => Promise.reject(reportFailure(toApiError(error))),
 );

@@ -7,6 +7,7 @@ import type {
   ConnectionStatus,
   IntegrationsResponse,
   IntegrationSummary,
+  ItemCount,
   ItemsPage,
 } from './models';
 
@@ -117,6 +118,24 @@ export async function listItems(
   const data = response.data;
   if (!isObject(data) || !Array.isArray(data.items)) throw unexpectedResponse(response);
   return data as unknown as ItemsPage;
+}
+
+/** How many items `provider` has of `objectType` (null: the default kind); `total` null when it cannot tell. */
+export async function getItemCount(
+  provider: string,
+  objectType: string | null,
+  signal?: AbortSignal,
+): Promise<ItemCount> {
+  const params: Record<string, string> = {};
+  if (objectType !== null) params.object_type = objectType;
+  const response = await apiClient.get<unknown>(`/api/integrations/${encodeURIComponent(provider)}/count`, {
+    params,
+    signal,
+  });
+  const data = response.data;
+  if (!isObject(data)) throw unexpectedResponse(response);
+  const total = data.total;
+  return { total: typeof total === 'number' && Number.isFinite(total) && total >= 0 ? total : null };
 }
 
 export async function disconnect(provider: string): Promise<void> {

@@ -48,6 +48,9 @@ export type IntegrationItem = Omit<Schemas['IntegrationItem'], 'properties'> & {
 
 export type ItemsPage = Schemas['Page'];
 
+/** `GET /{provider}/count`: how many items of a kind there are; `total` null when the provider cannot tell. */
+export type ItemCount = Required<Schemas['Count']>;
+
 export type Problem = Schemas['Problem'];
 
 /** `GET /api/config` (a server without it answers 404, which means dev mode). */

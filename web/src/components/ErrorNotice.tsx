@@ -28,6 +28,7 @@ export function describeError(error: ApiError | null, provider = 'The provider')
     case 'unauthenticated':
       return 'Your sign-in expired. Waiting for the host page to sign you in again.';
     case 'invalid_request':
+    case 'changes_unsupported':
     case 'method_not_allowed':
     case 'unexpected_response':
     case 'internal_error':

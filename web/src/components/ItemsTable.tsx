@@ -1,26 +1,12 @@
-import { useId, useMemo, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useCallback, useDeferredValue, useId, useMemo, useRef, useState } from 'react';
 import type { Column, IntegrationItem } from '../api/models';
+import { downloadCsv, itemsCsv } from '../csv';
+import { cellValue, itemTitle, text } from '../items';
+import { count, formatNumber } from '../nouns';
 
-function text(value: unknown): string {
-  if (typeof value === 'string') return value.trim();
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return '';
-}
-
-/** The name to show: the title, else first + last name properties; empty when there is none. */
-export function itemTitle(item: IntegrationItem): string {
-  const fromParts = [text(item.properties.firstname), text(item.properties.lastname)].filter(Boolean).join(' ');
-  return text(item.title) || fromParts;
-}
-
-const ITEM_FIELDS = new Set(['id', 'title', 'item_type', 'parent_id', 'url', 'created_at', 'updated_at']);
-
-/** A column's raw value: an `IntegrationItem` field, else the `properties` entry of that name. */
-export function cellValue(item: IntegrationItem, key: string): string {
-  if (key === 'title') return itemTitle(item);
-  if (ITEM_FIELDS.has(key)) return text((item as unknown as Record<string, unknown>)[key]);
-  return text(item.properties[key]);
-}
+export { itemsCsv } from '../csv';
+export { cellValue, itemTitle } from '../items';
 
 const isDateKey = (key: string) => key.endsWith('_at');
 const isEmailKey = (key: string) => /e-?mail/i.test(key);
@@ -49,34 +35,21 @@ export function initials(item: IntegrationItem): string {
   return email ? email.charAt(0).toUpperCase() : '?';
 }
 
-/** RFC 4180 CSV of the rows (what is shown: searched and sorted), one column per declared column, then the link. */
-export function itemsCsv(items: readonly IntegrationItem[], columns: readonly Column[]): string {
-  const cell = (value: string) => {
-    // A leading = + - @ would be a formula in a spreadsheet: quote it as text.
-    const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  const lines = [
-    [...columns.map((c) => c.key), 'url'],
-    ...items.map((item) => [...columns.map((c) => cellValue(item, c.key)), item.url ?? '']),
-  ];
-  return lines.map((line) => line.map(cell).join(',')).join('\r\n') + '\r\n';
-}
-
-function download(filename: string, body: string): void {
-  const url = URL.createObjectURL(new Blob([body], { type: 'text/csv;charset=utf-8' }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 0);
-}
-
 type SortDir = 'ascending' | 'descending';
 
 const COLLATOR = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
+/**
+ * Up to this many rows are all in the page (find in page, print, and assistive technology see
+ * every row); more are virtualized: only the rows in view (and a few around) exist, so 100,000
+ * rows scroll as smoothly as 100.
+ */
+export const VIRTUALIZE_AFTER = 500;
+/** A row's height before it is measured (one line, with the avatar); real heights are measured. */
+const ROW_ESTIMATE_PX = 49;
+const estimateRow = () => ROW_ESTIMATE_PX;
+/** Rows rendered beyond each edge of the view, so a fast scroll or Tab does not land on a gap. */
+const OVERSCAN = 12;
 
 function cellClass(key: string): string {
   if (key === 'title') return 'table__name';
@@ -99,10 +72,124 @@ export interface ItemNouns {
   many: string;
 }
 
+/** What the count above the table says: "100 of 12,345 contacts", or "100 contacts loaded" without a total. */
+export function tableCaption(loaded: number, total: number | null, nouns: ItemNouns): string {
+  if (total === null) return `${count(loaded, nouns.one)} loaded`;
+  return `${formatNumber(loaded)} of ${formatNumber(total)} ${total === 1 ? nouns.one : nouns.many}`;
+}
+
+/** Filtered by the search, sorted by the chosen column (empty values last, whatever the direction). */
+function visibleRows(
+  items: IntegrationItem[],
+  columns: readonly Column[],
+  query: string,
+  sort: { key: string; dir: SortDir } | null,
+): IntegrationItem[] {
+  const needle = query.trim().toLowerCase();
+  const filtered = needle
+    ? items.filter((item) => columns.some((c) => cellValue(item, c.key).toLowerCase().includes(needle)))
+    : items;
+  if (!sort) return filtered;
+  const sign = sort.dir === 'ascending' ? 1 : -1;
+  // Each value read once, not once per comparison: that matters at 100,000 rows.
+  const keyed = filtered.map((item) => ({ item, value: cellValue(item, sort.key) }));
+  keyed.sort((a, b) => {
+    if (!a.value !== !b.value) return a.value ? -1 : 1;
+    return sign * COLLATOR.compare(a.value, b.value);
+  });
+  return keyed.map((k) => k.item);
+}
+
+interface RowProps {
+  item: IntegrationItem;
+  columns: readonly Column[];
+  nouns: ItemNouns;
+  providerName: string;
+  hasTitle: boolean;
+  /** Virtualized: the row's place in the whole table (the header row is 1). */
+  rowIndex?: number;
+  /** Virtualized: the list position, and the ref that measures the row's real height. */
+  index?: number;
+  measure?: (element: HTMLTableRowElement | null) => void;
+}
+
+/** One row; memoized, so scrolling a virtualized table renders only the rows that come into view. */
+const ItemRow = memo(function ItemRow({
+  item,
+  columns,
+  nouns,
+  providerName,
+  hasTitle,
+  rowIndex,
+  index,
+  measure,
+}: RowProps) {
+  const name = itemTitle(item);
+  return (
+    <tr ref={measure} data-index={index} aria-rowindex={rowIndex}>
+      {columns.map((c) => {
+        const value = cellValue(item, c.key);
+        if (c.key === 'title') {
+          return (
+            <td key={c.key} data-label={c.label} className="table__name">
+              <span className="contact-name">
+                <span className="avatar" aria-hidden="true">
+                  {initials(item)}
+                </span>
+                <span className="truncate" title={name || undefined}>
+                  {name || <span className="muted">No name</span>}
+                </span>
+              </span>
+            </td>
+          );
+        }
+        const shown = display(c.key, value);
+        return (
+          <td key={c.key} data-label={c.label} className={cellClass(c.key)}>
+            {!shown ? (
+              <span className="muted">—</span>
+            ) : isEmailKey(c.key) ? (
+              shown
+            ) : (
+              <span className="truncate" title={value}>
+                {shown}
+              </span>
+            )}
+          </td>
+        );
+      })}
+      <td className="table__link">
+        {item.url && (
+          <a href={item.url} target="_blank" rel="noopener noreferrer" className="quiet-link">
+            Open
+            <span className="visually-hidden">
+              {` ${name || (hasTitle ? item.id : `${nouns.one} ${item.id}`)} in ${providerName} (opens in a new tab)`}
+            </span>
+            <span aria-hidden="true"> ↗</span>
+          </a>
+        )}
+      </td>
+    </tr>
+  );
+});
+
+/** Stands in for the rows above or below the rendered ones, so the scroll bar covers every row. */
+function Spacer({ height, span }: { height: number; span: number }) {
+  if (height <= 0) return null;
+  return (
+    <tr className="table__spacer" aria-hidden="true">
+      <td colSpan={span} style={{ height }} />
+    </tr>
+  );
+}
+
 /**
  * A provider's items with the columns it declares: search over the loaded rows, sortable
  * columns (aria-sort; a Sort menu on phones), CSV of what is shown, a sticky header inside a
- * bounded scroll area, long values cut with an ellipsis (full value on hover).
+ * bounded scroll area, long values cut with an ellipsis (full value on hover). Past
+ * `VIRTUALIZE_AFTER` rows only those in view are rendered; the table then says how many rows it
+ * has and where each rendered one is (`aria-rowcount`, `aria-rowindex`), and the scroll area
+ * scrolls by keyboard as before (arrows, Page Up/Down, Home/End once it has focus).
  */
 export function ItemsTable({
   items,
@@ -110,6 +197,7 @@ export function ItemsTable({
   nouns,
   providerName,
   filePrefix,
+  total = null,
   onSkipTable,
 }: {
   items: IntegrationItem[];
@@ -118,6 +206,8 @@ export function ItemsTable({
   providerName: string;
   /** Start of the CSV file's name (`{provider}-{nouns}`). */
   filePrefix: string;
+  /** How many the provider has in all, when it can tell: the count reads "100 of 12,345 contacts". */
+  total?: number | null;
   /** Moves focus past the table (to Load more), so keyboard users need not Tab through every row. */
   onSkipTable?: () => void;
 }) {
@@ -126,22 +216,32 @@ export function ItemsTable({
   const searchId = useId();
   const sortId = useId();
   const hasTitle = columns.some((c) => c.key === 'title');
+  const scrollRef = useRef<HTMLDivElement>(null);
 
-  const rows = useMemo(() => {
-    const needle = query.trim().toLowerCase();
-    const filtered = needle
-      ? items.filter((item) => columns.some((c) => cellValue(item, c.key).toLowerCase().includes(needle)))
-      : items;
-    if (!sort) return filtered;
-    const sign = sort.dir === 'ascending' ? 1 : -1;
-    return [...filtered].sort((a, b) => {
-      const av = cellValue(a, sort.key);
-      const bv = cellValue(b, sort.key);
-      // Empty values last, whatever the direction.
-      if (!av !== !bv) return av ? -1 : 1;
-      return sign * COLLATOR.compare(av, bv);
-    });
-  }, [items, columns, query, sort]);
+  // Typing stays responsive while a large table is filtered behind it.
+  const deferredQuery = useDeferredValue(query);
+  const rows = useMemo(() => visibleRows(items, columns, deferredQuery, sort), [items, columns, deferredQuery, sort]);
+
+  const virtualize = rows.length > VIRTUALIZE_AFTER;
+  const rowKey = useCallback((index: number) => rows[index]?.id ?? index, [rows]);
+  // The React Compiler (not used here) would skip this component: the virtualizer's answers
+  // change every render on purpose. The one thing handed to a memoized child, measureElement,
+  // is a stable method of the instance.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: virtualize ? rows.length : 0,
+    enabled: virtualize,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: estimateRow,
+    getItemKey: rowKey,
+    overscan: OVERSCAN,
+    useFlushSync: false,
+  });
+  const virtualRows = virtualize ? virtualizer.getVirtualItems() : null;
+  const firstRow = virtualRows?.[0];
+  const lastRow = virtualRows?.[virtualRows.length - 1];
+  const padTop = firstRow ? firstRow.start : 0;
+  const padBottom = virtualRows ? virtualizer.getTotalSize() - (lastRow ? lastRow.end : 0) : 0;
 
   const toggle = (key: string) =>
     setSort((prev) =>
@@ -149,7 +249,8 @@ export function ItemsTable({
     );
 
   const searchHint = columns.map((c) => c.label).join(', ');
-  const count = (n: number) => `${n} ${n === 1 ? nouns.one : nouns.many}`;
+  const span = columns.length + 1;
+  const rowProps = { columns, nouns, providerName, hasTitle };
 
   return (
     <>
@@ -197,22 +298,30 @@ export function ItemsTable({
         <button
           type="button"
           className="btn btn--secondary table-toolbar__export"
-          onClick={() => download(`${filePrefix}.csv`, itemsCsv(rows, columns))}
+          onClick={() => downloadCsv(`${filePrefix}.csv`, itemsCsv(rows, columns))}
           disabled={rows.length === 0}
         >
           Download CSV
         </button>
         <span className="muted table-toolbar__count" role="status" aria-live="polite">
-          {query.trim() ? `${rows.length} of ${items.length} loaded ${nouns.many} match` : `${count(items.length)} loaded`}
+          {deferredQuery.trim()
+            ? `${formatNumber(rows.length)} of ${formatNumber(items.length)} loaded ${nouns.many} match`
+            : tableCaption(items.length, total, nouns)}
         </span>
       </div>
       {rows.length === 0 ? (
-        <p className="muted table-empty">{`No loaded ${nouns.one} matches “${query.trim()}”.`}</p>
+        <p className="muted table-empty">{`No loaded ${nouns.one} matches “${deferredQuery.trim()}”.`}</p>
       ) : (
-        <div className="table-wrap" role="region" aria-label={`${providerName} ${nouns.many} table`} tabIndex={0}>
-          <table className="table">
+        <div
+          ref={scrollRef}
+          className="table-wrap"
+          role="region"
+          aria-label={`${providerName} ${nouns.many} table`}
+          tabIndex={0}
+        >
+          <table className="table" aria-rowcount={virtualize ? rows.length + 1 : undefined}>
             <thead>
-              <tr>
+              <tr aria-rowindex={virtualize ? 1 : undefined}>
                 {columns.map((c) => (
                   <th
                     key={c.key}
@@ -234,55 +343,28 @@ export function ItemsTable({
               </tr>
             </thead>
             <tbody>
-              {rows.map((item) => {
-                const name = itemTitle(item);
-                return (
-                  <tr key={item.id}>
-                    {columns.map((c) => {
-                      const value = cellValue(item, c.key);
-                      if (c.key === 'title') {
-                        return (
-                          <td key={c.key} data-label={c.label} className="table__name">
-                            <span className="contact-name">
-                              <span className="avatar" aria-hidden="true">
-                                {initials(item)}
-                              </span>
-                              <span className="truncate" title={name || undefined}>
-                                {name || <span className="muted">No name</span>}
-                              </span>
-                            </span>
-                          </td>
-                        );
-                      }
-                      const shown = display(c.key, value);
-                      return (
-                        <td key={c.key} data-label={c.label} className={cellClass(c.key)}>
-                          {!shown ? (
-                            <span className="muted">—</span>
-                          ) : isEmailKey(c.key) ? (
-                            shown
-                          ) : (
-                            <span className="truncate" title={value}>
-                              {shown}
-                            </span>
-                          )}
-                        </td>
-                      );
-                    })}
-                    <td className="table__link">
-                      {item.url && (
-                        <a href={item.url} target="_blank" rel="noopener noreferrer" className="quiet-link">
-                          Open
-                          <span className="visually-hidden">
-                            {` ${name || (hasTitle ? item.id : `${nouns.one} ${item.id}`)} in ${providerName} (opens in a new tab)`}
-                          </span>
-                          <span aria-hidden="true"> ↗</span>
-                        </a>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
+              {virtualRows ? (
+                <>
+                  <Spacer height={padTop} span={span} />
+                  {virtualRows.map((v) => {
+                    const item = rows[v.index];
+                    if (!item) return null;
+                    return (
+                      <ItemRow
+                        key={v.key}
+                        item={item}
+                        {...rowProps}
+                        rowIndex={v.index + 2}
+                        index={v.index}
+                        measure={virtualizer.measureElement}
+                      />
+                    );
+                  })}
+                  <Spacer height={padBottom} span={span} />
+                </>
+              ) : (
+                rows.map((item) => <ItemRow key={item.id} item={item} {...rowProps} />)
+              )}
             </tbody>
           </table>
         </div>

@@ -9,7 +9,7 @@
 import { QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext } from 'react';
 import type { ApiError } from '../api/client';
-import { getConnectionStatus, listIntegrations } from '../api/integrations';
+import { getConnectionStatus, getItemCount, listIntegrations } from '../api/integrations';
 import type { IntegrationsResponse } from '../api/models';
 
 export function createQueryClient({ staleTime = 2_000 }: { staleTime?: number } = {}): QueryClient {
@@ -35,7 +35,12 @@ export function useIdentity(): string {
 export const queryKeys = {
   integrations: (who: string) => ['integrations', who] as const,
   status: (who: string, provider: string) => ['status', who, provider] as const,
+  count: (who: string, provider: string, objectType: string | null) =>
+    ['count', who, provider, objectType ?? ''] as const,
 };
+
+/** Totals change slowly and cost the provider a call: ask again after a minute at most. */
+export const COUNT_STALE_MS = 60_000;
 
 export interface IntegrationsQuery {
   data: IntegrationsResponse | null;
@@ -64,6 +69,22 @@ export function useConnectionStatus(provider: string) {
   });
 }
 
+/**
+ * How many items of a kind the provider has (`objectType` null: the default kind), for "100 of
+ * 12,345 contacts". Null while unknown: not asked yet, the provider cannot tell, or the call
+ * failed (an older server has no such route) — the table then shows the loaded count alone.
+ */
+export function useItemCount(provider: string, objectType: string | null, enabled: boolean): number | null {
+  const who = useIdentity();
+  const query = useQuery({
+    queryKey: queryKeys.count(who, provider, objectType),
+    queryFn: ({ signal }) => getItemCount(provider, objectType, signal),
+    staleTime: COUNT_STALE_MS,
+    enabled,
+  });
+  return enabled && !query.isError ? (query.data?.total ?? null) : null;
+}
+
 /** Something may have changed a connection: refetch the list and every status. */
 export function useInvalidateConnection(): () => void {
   const client = useQueryClient();
@@ -71,6 +92,12 @@ export function useInvalidateConnection(): () => void {
     void client.invalidateQueries({ queryKey: ['integrations'] });
     void client.invalidateQueries({ queryKey: ['status'] });
   }, [client]);
+}
+
+/** Refresh: the totals may have changed too. */
+export function useInvalidateCounts(): () => void {
+  const client = useQueryClient();
+  return useCallback(() => void client.invalidateQueries({ queryKey: ['count'] }), [client]);
 }
 
 declare module '@tanstack/react-query' {

@@ -1,16 +1,25 @@
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { isApiError, type ApiError } from '../api/client';
 import { disconnect } from '../api/integrations';
 import type { ConnectionStatus, IntegrationStatus, IntegrationSummary } from '../api/models';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ItemsTable, type ItemNouns } from '../components/ItemsTable';
+import { SyncButton, SyncPanel } from '../components/SyncPanel';
+import { csvFileName, downloadCsv, syncCsv } from '../csv';
 import { describeError, ErrorNotice, errorTitle } from '../components/ErrorNotice';
 import { ProviderLogo } from '../components/ProviderLogo';
 import { StatusBadge } from '../components/StatusBadge';
-import { useConnectionStatus, useIntegrations, useInvalidateConnection } from '../hooks/queries';
+import {
+  useConnectionStatus,
+  useIntegrations,
+  useInvalidateConnection,
+  useInvalidateCounts,
+  useItemCount,
+} from '../hooks/queries';
 import { useCountdown, useItems, type ItemsState } from '../hooks/useItems';
-import { capitalize, plural } from '../nouns';
+import { useSync, type SyncState } from '../hooks/useSync';
+import { capitalize, count, formatNumber, plural } from '../nouns';
 import { describeOAuthError } from '../oauth/messages';
 import { useOAuthFlow, type OAuthFlowState } from '../oauth/useOAuthFlow';
 import { useDocumentTitle } from '../useDocumentTitle';
@@ -160,12 +169,14 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const name = info.name;
   const objectTypes = info.object_types;
   const [objectType, setObjectType] = useState<string | null>(objectTypes[0]?.id ?? null);
-  const nouns = nounsOf(objectTypes.find((t) => t.id === objectType)?.noun);
+  const noun = objectTypes.find((t) => t.id === objectType)?.noun;
+  const nouns = useMemo(() => nounsOf(noun), [noun]);
   const location = useLocation();
   const navigate = useNavigate();
   const integrations = useIntegrations();
   const status = useConnectionStatus(PROVIDER);
   const invalidate = useInvalidateConnection();
+  const invalidateCounts = useInvalidateCounts();
   const [initialResult] = useState(() => (location.state as OAuthLocationState | null)?.oauthResult ?? null);
 
   const [confirming, setConfirming] = useState(false);
@@ -178,8 +189,12 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const disconnectButtonRef = useRef<HTMLButtonElement>(null);
 
   // Only a provider with several kinds is asked for one; the first is its default.
-  const listing = useItems(PROVIDER, objectTypes.length > 1 ? objectType : null);
+  const kind = objectTypes.length > 1 ? objectType : null;
+  const listing = useItems(PROVIDER, kind);
   const { load: loadItems, clear: clearItems } = listing;
+  // "Sync all": every item of the kind, streamed; shown in the table instead of the pages.
+  const syncing = useSync(PROVIDER, kind);
+  const { reset: resetSync } = syncing;
 
   // After a successful consent the status refetch loads the rows (the effect below) when the
   // provider was not connected before; only a reconnect of a connected provider reloads here, so
@@ -221,11 +236,23 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const statusConnected = status.data?.connected === true;
   useEffect(() => {
     if (statusConnected) loadItems();
-    else clearItems();
-  }, [statusConnected, loadItems, clearItems]);
+    else {
+      clearItems();
+      resetSync();
+    }
+  }, [statusConnected, loadItems, clearItems, resetSync]);
+
+  // How many there are in all, for "100 of 12,345 contacts".
+  const total = useItemCount(PROVIDER, kind, view === 'connected');
 
   // An items answer that says the connection changed: tell every screen.
-  const itemsSayChanged = itemsError?.needsReauth === true || itemsError?.code === 'not_connected';
+  const syncFailure = syncing.state.failure;
+  const syncError = syncFailure?.kind === 'error' ? syncFailure.error : null;
+  const itemsSayChanged =
+    itemsError?.needsReauth === true ||
+    itemsError?.code === 'not_connected' ||
+    syncError?.needsReauth === true ||
+    syncError?.code === 'not_connected';
   useEffect(() => {
     if (itemsSayChanged) invalidate();
   }, [itemsSayChanged, invalidate]);
@@ -259,6 +286,9 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
     resetOAuth();
     setLocalNotice(null);
     invalidate();
+    invalidateCounts();
+    // Fresh data: back from a sync's snapshot to the pages.
+    resetSync();
     if (view === 'connected') listing.refresh();
   };
 
@@ -270,6 +300,7 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
       setConfirming(false);
       resetOAuth();
       clearItems();
+      resetSync();
       setLocalNotice({
         id: `disconnected-${Date.now()}`,
         tone: 'neutral',
@@ -411,6 +442,11 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
           onRetry={listing.retry}
           onReconnect={connect}
           connecting={connecting}
+          total={total}
+          sync={syncing.state}
+          onSync={syncing.sync}
+          onCancelSync={syncing.cancel}
+          onRetrySync={syncing.retry}
         />
       )}
 
@@ -577,6 +613,30 @@ function Failure({
   );
 }
 
+/** The line under the table: how much of the kind is shown, and whether there is more. */
+function footerSummary({
+  synced,
+  phase,
+  shown,
+  nextCursor,
+  nouns,
+  name,
+}: {
+  synced: boolean;
+  phase: SyncState['phase'];
+  shown: number;
+  nextCursor: string | null;
+  nouns: ItemNouns;
+  name: string;
+}): string {
+  const all = `All ${count(shown, nouns.one)} loaded`;
+  const some = `Showing ${formatNumber(shown)} ${nouns.many} — more in ${name}`;
+  if (!synced) return nextCursor === null ? all : some;
+  if (phase === 'done') return all;
+  if (phase === 'running') return `Receiving ${nouns.many} from ${name}… ${formatNumber(shown)} so far`;
+  return some;
+}
+
 function ItemsSection({
   info,
   nouns,
@@ -587,6 +647,11 @@ function ItemsSection({
   onRetry,
   onReconnect,
   connecting,
+  total,
+  sync,
+  onSync,
+  onCancelSync,
+  onRetrySync,
 }: {
   info: IntegrationSummary;
   nouns: ItemNouns;
@@ -597,24 +662,37 @@ function ItemsSection({
   onRetry: () => void;
   onReconnect: () => void;
   connecting: boolean;
+  /** How many there are in all (the count endpoint), null when unknown. */
+  total: number | null;
+  sync: SyncState;
+  onSync: () => void;
+  onCancelSync: () => void;
+  onRetrySync: () => void;
 }) {
   const name = info.name;
   const switcherId = useId();
-  const { items, nextCursor, pending, failure, loaded } = state;
+  const { nextCursor, pending, failure, loaded } = state;
+  // Once a sync has items (or finished), the table shows what it streamed instead of the pages.
+  const synced = sync.phase !== 'idle' && (sync.items.length > 0 || sync.phase === 'done');
+  const items = synced ? sync.items : state.items;
   const hasItems = items.length > 0;
-  const footerFailure = failure?.op === 'more';
+  const footerFailure = !synced && failure?.op === 'more';
   const summaryRef = useRef<HTMLParagraphElement>(null);
   const loadMoreRef = useRef<HTMLButtonElement>(null);
   const pagedByKeyboard = useRef(false);
 
   // When the last page arrives the Load more button goes away: keep focus near it.
-  const showLoadMore = nextCursor !== null;
+  const showLoadMore = !synced && nextCursor !== null;
   useEffect(() => {
     if (!showLoadMore && pagedByKeyboard.current) {
       pagedByKeyboard.current = false;
       summaryRef.current?.focus();
     }
   }, [showLoadMore]);
+
+  const downloadSynced = () => downloadCsv(csvFileName(info.id, nouns.many), syncCsv(sync.items, info.columns));
+
+  const summary = footerSummary({ synced, phase: sync.phase, shown: items.length, nextCursor, nouns, name });
 
   return (
     <section className="card contacts" aria-labelledby="contacts-title" aria-busy={pending !== null}>
@@ -640,10 +718,20 @@ function ItemsSection({
           </span>
         )}
         {pending === 'refresh' && <Pending name={name} state={state} label="Refreshing…" />}
+        <SyncButton state={sync} nouns={nouns} onSync={onSync} />
       </div>
 
-      {pending === 'first' && <Pending name={name} state={state} label={`Loading ${nouns.many}…`} />}
-      {!footerFailure && (
+      <SyncPanel
+        state={sync}
+        nouns={nouns}
+        providerName={name}
+        onCancel={onCancelSync}
+        onRetry={onRetrySync}
+        onDownload={downloadSynced}
+      />
+
+      {!synced && pending === 'first' && <Pending name={name} state={state} label={`Loading ${nouns.many}…`} />}
+      {!synced && !footerFailure && (
         <Failure
           name={name}
           nouns={nouns}
@@ -654,7 +742,7 @@ function ItemsSection({
         />
       )}
 
-      {loaded && !hasItems && pending === null && (
+      {!hasItems && (synced || (loaded && pending === null)) && (
         <div className="empty-state">
           <h3 className="empty-state__title">{`No ${nouns.many} yet`}</h3>
           <p className="muted">{`${capitalize(nouns.many)} you add in ${name} will show up here.`}</p>
@@ -669,13 +757,13 @@ function ItemsSection({
             nouns={nouns}
             providerName={name}
             filePrefix={`${info.id}-${nouns.many}`}
+            // A sync's own total (its start line, or its count once done) is the freshest.
+            total={synced ? (sync.total ?? total) : total}
             onSkipTable={() => (loadMoreRef.current ?? summaryRef.current)?.focus()}
           />
           <div className="contacts__footer">
             <p className="muted contacts__summary" ref={summaryRef} tabIndex={-1}>
-              {nextCursor === null
-                ? `All ${items.length} ${items.length === 1 ? nouns.one : nouns.many} loaded`
-                : `Showing ${items.length} ${nouns.many} — more in ${name}`}
+              {summary}
             </p>
             {/* The failure sits right above the one button, which then retries: focus never moves. */}
             {footerFailure && <Failure name={name} nouns={nouns} state={state} />}

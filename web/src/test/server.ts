@@ -17,6 +17,8 @@ export const handlers = [
     }),
   ),
   http.get('/api/integrations/hubspot/items', () => HttpResponse.json({ items: [ADA], next_cursor: null })),
+  // Totals: the provider cannot tell, so tables show the loaded count alone (tests that want a total override).
+  http.get('/api/integrations/:provider/count', () => HttpResponse.json({ total: null })),
   http.delete('/api/integrations/hubspot/connection', () => new HttpResponse(null, { status: 204 })),
 ];
 

@@ -1,0 +1,195 @@
+import { useEffect, useRef } from 'react';
+import type { SyncState } from '../hooks/useSync';
+import { count, formatNumber } from '../nouns';
+import { errorTitle, ErrorNotice } from './ErrorNotice';
+import type { ItemNouns } from './ItemsTable';
+
+const RATE_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
+/** "480", "12,000", "2.5": records per second. */
+function formatRate(rate: number): string {
+  return rate >= 10 ? formatNumber(Math.round(rate)) : RATE_FORMAT.format(rate);
+}
+
+/** "8 s", "25 s" (5 s steps under a minute), "4 min", "2 h 5 min": a rough time, rounded up near the end. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 10) return `${Math.max(1, Math.ceil(seconds))} s`;
+  if (seconds < 57.5) return `${Math.ceil(seconds / 5) * 5} s`;
+  const minutes = Math.max(1, Math.round(seconds / 60));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+}
+
+/** "1,234 of 12,345 contacts · 480/s · about 25 s left"; without a total, "1,234 contacts · 480/s". */
+export function syncProgressText(done: number, total: number | null, rate: number | null, nouns: ItemNouns): string {
+  const parts = [
+    total === null
+      ? count(done, nouns.one)
+      : `${formatNumber(done)} of ${formatNumber(total)} ${total === 1 ? nouns.one : nouns.many}`,
+  ];
+  if (rate !== null && rate > 0) {
+    parts.push(`${formatRate(rate)}/s`);
+    if (total !== null && total > done) parts.push(`about ${formatDuration((total - done) / rate)} left`);
+  }
+  return parts.join(' · ');
+}
+
+function ButtonBusy({ label }: { label: string }) {
+  return (
+    <>
+      <span className="spinner spinner--sm" aria-hidden="true" />
+      {label}
+    </>
+  );
+}
+
+/** The "Sync all {nouns}" button: busy (still focusable, presses ignored) while a sync runs. */
+export function SyncButton({ state, nouns, onSync }: { state: SyncState; nouns: ItemNouns; onSync: () => void }) {
+  const running = state.phase === 'running';
+  return (
+    <button
+      type="button"
+      className="btn btn--secondary sync-button"
+      onClick={() => {
+        if (!running) onSync();
+      }}
+      aria-disabled={running || undefined}
+    >
+      {running ? <ButtonBusy label="Syncing…" /> : `Sync all ${nouns.many}`}
+    </button>
+  );
+}
+
+/**
+ * How a sync goes: a progress bar with "1,234 of 12,345 contacts · 480/s · about 25 s left"
+ * (indeterminate when the provider cannot tell the total) and Cancel; then "Synced 12,345
+ * contacts" with Download CSV, "Sync cancelled — 1,234 contacts received", or what failed with
+ * Retry sync. Only the outcome is announced (the numbers would chatter); a screen reader reads
+ * the bar's own value when asked. When Cancel had focus and goes away, focus moves to the outcome.
+ */
+export function SyncPanel({
+  state,
+  nouns,
+  providerName,
+  onCancel,
+  onRetry,
+  onDownload,
+}: {
+  state: SyncState;
+  nouns: ItemNouns;
+  providerName: string;
+  onCancel: () => void;
+  onRetry: () => void;
+  onDownload: () => void;
+}) {
+  const { phase, items, total, rate, failure } = state;
+  const panelRef = useRef<HTMLDivElement>(null);
+  const outcomeRef = useRef<HTMLHeadingElement>(null);
+  const cancelFocused = useRef(false);
+
+  useEffect(() => {
+    if (phase === 'running' || !cancelFocused.current) return;
+    cancelFocused.current = false;
+    // The outcome's heading, or (a failure, announced as an alert) its Retry button.
+    const target = outcomeRef.current ?? panelRef.current?.querySelector<HTMLElement>('button');
+    target?.focus();
+  }, [phase]);
+
+  if (phase === 'idle') return null;
+  const done = items.length;
+  const running = phase === 'running';
+  const known = total !== null;
+  const percent = known && total > 0 ? Math.min(100, (done / total) * 100) : known ? 100 : 0;
+  const progress = syncProgressText(done, total, running ? rate : null, nouns);
+  /** "150 of 250 contacts" (or "150 contacts"): the bar's value, in words. */
+  const counted = syncProgressText(done, total, null, nouns);
+
+  let title: string | null = null;
+  if (phase === 'running') title = `Syncing ${nouns.many}…`;
+  if (phase === 'done') title = `Synced ${count(done, nouns.one)}`;
+  if (phase === 'cancelled') title = `Sync cancelled — ${count(done, nouns.one)} received`;
+
+  return (
+    <div className={`sync sync--${phase}`} ref={panelRef}>
+      <div className="sync__status" role="status" aria-live="polite">
+        {title && (
+          <h3 className="sync__title" ref={outcomeRef} tabIndex={-1}>
+            {title}
+          </h3>
+        )}
+      </div>
+      {failure?.kind === 'truncated' && (
+        <div className="notice notice--error" role="alert">
+          <h3 className="notice__title" ref={outcomeRef} tabIndex={-1}>
+            The sync stopped before the end
+          </h3>
+          <p className="notice__body">
+            {`The connection was cut after ${counted}. What arrived stays in the table; ${
+              state.resumeFrom > 0
+                ? `Retry sync continues after the first ${formatNumber(state.resumeFrom)}.`
+                : 'Retry sync starts again.'
+            }`}
+          </p>
+          <div className="notice__actions">
+            <button type="button" className="btn btn--secondary" onClick={onRetry}>
+              Retry sync
+            </button>
+          </div>
+        </div>
+      )}
+      {failure?.kind === 'error' && (
+        <ErrorNotice
+          title={errorTitle(failure.error, `sync all ${nouns.many}`, providerName)}
+          error={failure.error}
+          provider={providerName}
+          onRetry={onRetry}
+          retryLabel="Retry sync"
+        />
+      )}
+      <div className="sync__progress">
+        <div
+          className={`sync__bar${known ? '' : ' sync__bar--indeterminate'}`}
+          role="progressbar"
+          aria-label="Sync progress"
+          aria-valuemin={0}
+          aria-valuemax={known ? total : undefined}
+          aria-valuenow={known ? done : undefined}
+          aria-valuetext={counted}
+        >
+          {known && <span className="sync__fill" style={{ width: `${percent}%` }} />}
+        </div>
+        <p className="sync__text">{progress}</p>
+      </div>
+      {(running || phase === 'done' || phase === 'cancelled') && (
+        <div className="sync__actions">
+          {running ? (
+            <button
+              type="button"
+              className="btn btn--secondary"
+              onClick={() => {
+                cancelFocused.current = true;
+                onCancel();
+              }}
+              onFocus={() => {
+                cancelFocused.current = true;
+              }}
+              onBlur={() => {
+                cancelFocused.current = false;
+              }}
+            >
+              Cancel
+            </button>
+          ) : (
+            done > 0 && (
+              <button type="button" className="btn btn--primary" onClick={onDownload}>
+                Download CSV
+              </button>
+            )
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

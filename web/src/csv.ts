@@ -1,0 +1,91 @@
+/**
+ * CSV files of items (RFC 4180: comma-separated, CRLF line ends, fields with a comma, quote or
+ * line break quoted, quotes doubled), made safe to open in a spreadsheet, and their download.
+ */
+import type { Column, IntegrationItem } from './api/models';
+import { cellValue, text } from './items';
+
+/**
+ * One field. A value starting with = + - @ (or a tab or carriage return) would be run as a
+ * formula by a spreadsheet ("CSV injection"): a leading single quote makes it text.
+ */
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** Lines of fields as CSV text, every line ended by CRLF. */
+export function csvText(lines: readonly (readonly string[])[]): string {
+  return lines.map((line) => line.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** The rows as shown (searched and sorted): one column per declared column, then the link. */
+export function itemsCsv(items: readonly IntegrationItem[], columns: readonly Column[]): string {
+  return csvText([
+    [...columns.map((c) => c.key), 'url'],
+    ...items.map((item) => [...columns.map((c) => cellValue(item, c.key)), item.url ?? '']),
+  ]);
+}
+
+function isSimple(value: unknown): boolean {
+  return value === null || value === undefined || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+/**
+ * The `properties` keys worth a column of their own: those whose values are all simple (text,
+ * numbers, true/false, empty) and which no declared column already shows, in first-seen order.
+ * A key holding a list or an object anywhere is left out (it has no one-cell form).
+ */
+export function propertyColumns(items: readonly IntegrationItem[], taken: ReadonlySet<string>): string[] {
+  const keys = new Map<string, boolean>();
+  for (const item of items) {
+    for (const [key, value] of Object.entries(item.properties)) {
+      if (taken.has(key)) continue;
+      const simple = isSimple(value);
+      const known = keys.get(key);
+      if (known === undefined) keys.set(key, simple);
+      else if (known && !simple) keys.set(key, false);
+    }
+  }
+  return [...keys].filter(([, simple]) => simple).map(([key]) => key);
+}
+
+/**
+ * Every synced item: the provider's declared columns, then each simple `properties` entry as a
+ * column of its own, then the link.
+ */
+export function syncCsv(items: readonly IntegrationItem[], columns: readonly Column[]): string {
+  const declared = columns.map((c) => c.key);
+  const extra = propertyColumns(items, new Set([...declared, 'url']));
+  const lines: string[][] = [[...declared, ...extra, 'url']];
+  for (const item of items) {
+    lines.push([
+      ...declared.map((key) => cellValue(item, key)),
+      ...extra.map((key) => text(item.properties[key])),
+      item.url ?? '',
+    ]);
+  }
+  return csvText(lines);
+}
+
+/** `{provider}-{nouns}-YYYY-MM-DD.csv`, the date in the reader's time zone. */
+export function csvFileName(provider: string, nouns: string, date: Date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  return `${provider}-${nouns}-${day}.csv`.replace(/[^A-Za-z0-9._-]+/g, '-');
+}
+
+/** How long the file's object URL lives: a download may start after the click returns. */
+const REVOKE_AFTER_MS = 30_000;
+
+/** Saves `body` as a file named `filename` (a Blob behind an object URL, clicked as a download link). */
+export function downloadCsv(filename: string, body: string): void {
+  const url = URL.createObjectURL(new Blob([body], { type: 'text/csv;charset=utf-8' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), REVOKE_AFTER_MS);
+}
