@@ -46,7 +46,7 @@ async fn an_exports_checkpoint_gives_exactly_what_changed_since() {
     let export = ndjson(
         &app,
         "syncer",
-        "/api/integrations/hubspot/export?object_type=contacts",
+        "/api/integrations/hubspot/export?object_type=contacts&total=true",
     )
     .await;
     assert_eq!(export[0]["type"], "start");

@@ -251,6 +251,8 @@ export function exportUrl(provider: string, objectType: string | null, cursor: s
   const params = new URLSearchParams();
   if (objectType !== null) params.set('object_type', objectType);
   if (cursor !== null) params.set('cursor', cursor);
+  // The total (a provider call) is asked for once, on the first request of a sync.
+  else params.set('total', 'true');
   const query = params.toString();
   return apiUrl(`/api/integrations/${encodeURIComponent(provider)}/export${query ? `?${query}` : ''}`);
 }

@@ -920,6 +920,11 @@ export interface operations {
                  * @example contacts
                  */
                 object_type?: string;
+                /**
+                 * @description Count the records first (one more provider call) and put the count in the `start`
+                 *     line; otherwise its `total` is null.
+                 */
+                total?: boolean;
             };
             header?: {
                 /**

@@ -1,7 +1,8 @@
 //! `GET /api/integrations/{provider}/export`: every record as NDJSON, for loading a user's data
 //! into a pipeline in one request.
 //!
-//! Lines, in order: `{"type":"start","total":…}` (`total` null when the provider cannot say);
+//! Lines, in order: `{"type":"start","total":…}` (`total` counted with `?total=true`, else or
+//! when the provider cannot say null);
 //! one `IntegrationItem` per line; after each page but the last a control line
 //! `{"type":"cursor","cursor":…,"count":…}` (restart with `?cursor=…` to continue from there);
 //! finally `{"type":"end","count":…,"checkpoint":…}`. A stream without the `end` line was cut
@@ -21,13 +22,22 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
+/// `?total=true`: start with the record count (for progress bars).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TotalParam {
+    /// Count the records first (one more provider call) and put the count in the `start`
+    /// line; otherwise its `total` is null.
+    total: Option<bool>,
+}
+
 /// How long an export waits for its total before starting without one.
 const COUNT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Every record of the user's at the provider, streamed as NDJSON (see the module docs).
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/export", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, ItemsParams),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, ItemsParams, TotalParam),
     responses(
         (status = 200, content_type = "application/x-ndjson", body = String, description = "One IntegrationItem per line, `{\"type\":\"cursor\"…}` after each page, `{\"type\":\"end\",\"count\",\"checkpoint\"}` last; first `{\"type\":\"start\",\"total\"}`"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad cursor or object_type"),
@@ -40,6 +50,7 @@ const COUNT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 pub(super) async fn export(
     path: web::Path<String>,
     params: web::Query<ItemsParams>,
+    total: web::Query<TotalParam>,
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -54,15 +65,21 @@ pub(super) async fn export(
             ApiError::NotConnected
         });
     }
-    // A progress bar's denominator; an export neither fails nor waits long for want of one.
-    let count = entry.connector.count(&user.0, &query);
-    let total = match tokio::time::timeout(COUNT_WAIT, count).await {
-        Ok(Ok(total)) => total,
-        Ok(Err(error)) => {
-            tracing::info!(%error, "export starts without a total");
-            None
+    // A progress bar's denominator, when asked for: it costs a provider call (a search at
+    // HubSpot), and an export neither fails nor waits long for want of one.
+    let total = match total.total {
+        Some(true) => {
+            let count = entry.connector.count(&user.0, &query);
+            match tokio::time::timeout(COUNT_WAIT, count).await {
+                Ok(Ok(total)) => total,
+                Ok(Err(error)) => {
+                    tracing::info!(%error, "export starts without a total");
+                    None
+                }
+                Err(_) => None,
+            }
         }
-        Err(_) => None,
+        _ => None,
     };
     let start = json!({"type": "start", "total": total}).to_string() + "\n";
     let object_type = query.object_type.clone();

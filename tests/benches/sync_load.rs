@@ -1,0 +1,417 @@
+//! Sync at scale, measured: the real server (in process) in front of a standalone HubSpot sandbox
+//! holding N generated contacts, a real Redis. Prints the numbers docs/benchmarks.md reports.
+//!
+//! `cargo bench -p e2e --bench sync_load` runs every part; `SYNC_BENCH=export|floor|replicas|changes`
+//! runs one. `EXPORT_CONTACTS=N` sizes the export part (without it, the bench runs itself once per
+//! size, 10k / 100k / 1M, so each peak RSS is its own process's).
+//!
+//! - export: one `GET …/export` of N contacts, rate limits off: contacts/s, upstream page calls
+//!   (exactly ceil(N/100)), peak RSS of the whole process (server + sandbox + client).
+//! - floor: 250 contacts in one export request vs the same three pages fetched straight from the
+//!   sandbox with the same client and token, at 1 and 8 connections.
+//! - replicas: two servers on one Redis (shared rate budget), four users of one portal exporting
+//!   at once against the sandbox's real limit (110 / 10 s): aggregate rate, shares, upstream 429s.
+//! - changes: a 1,000,000-contact portal, 5,000 modified and 100 archived; one `changes` run, with
+//!   the sandbox's search limit (5/s) and without.
+
+use std::time::{Duration, Instant};
+
+use e2e::{AppOptions, TestApp, fresh_prefix, spawn_app_with};
+use hubspot::{HubSpot, HubSpotConfig};
+use hubspot_sandbox::{ObjectType, Pick, RateLimit, RegisteredClient, Sandbox, SandboxConfig};
+use integration_core::{
+    AuthorizationCode, AuthorizationRequest, CredentialStore as _, Credentials, ExposeSecret as _,
+    Integration as _, OAuthState, PkceVerifier,
+};
+use url::Url;
+
+const CLIENT_ID: &str = "bench-client";
+const CLIENT_SECRET: &str = "bench-secret";
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: a short smoke run.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let part = std::env::var("SYNC_BENCH").unwrap_or_else(|_| "all".into());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let wants = |name: &str| part == "all" || part == name;
+    if wants("export") {
+        match std::env::var("EXPORT_CONTACTS") {
+            Ok(_) => runtime.block_on(export(env_or("EXPORT_CONTACTS", 100_000))),
+            Err(_) if smoke => runtime.block_on(export(2_000)),
+            // One process per size: peak RSS is a high-water mark.
+            Err(_) => {
+                for n in [10_000, 100_000, 1_000_000] {
+                    let status = std::process::Command::new(std::env::current_exe().expect("exe"))
+                        .arg("--bench")
+                        .env("SYNC_BENCH", "export")
+                        .env("EXPORT_CONTACTS", n.to_string())
+                        .status()
+                        .expect("child bench");
+                    assert!(status.success(), "export bench of {n} failed");
+                }
+            }
+        }
+    }
+    if wants("floor") {
+        runtime.block_on(floor(if smoke { 20 } else { 400 }));
+    }
+    if wants("replicas") && !smoke {
+        runtime.block_on(replicas(env_or("REPLICAS_CONTACTS", 3_000)));
+    }
+    if wants("changes") {
+        let (contacts, modified, archived) = if smoke {
+            (5_000, 50, 5)
+        } else {
+            (1_000_000, 5_000, 100)
+        };
+        runtime.block_on(changes(contacts, modified, archived, !smoke));
+    }
+}
+
+/// A sandbox on its own port with `contacts` contacts and our client registered.
+fn sandbox(contacts: usize, limits: bool) -> (Sandbox, Url) {
+    let sandbox = Sandbox::new(SandboxConfig {
+        clients: vec![RegisteredClient {
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            redirect_uris: vec![REDIRECT.into()],
+        }],
+        contacts,
+        rate_limit: limits.then(RateLimit::default),
+        search_rate_limit: limits.then(RateLimit::search),
+        ..SandboxConfig::default()
+    });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base =
+        Url::parse(&format!("http://{}", listener.local_addr().expect("addr"))).expect("url");
+    tokio::spawn(sandbox.run(listener).expect("sandbox runs"));
+    (sandbox, base)
+}
+
+/// The server with HubSpot pointed at the sandbox at `base`.
+async fn server(base: &Url, prefix: &str, budget: bool) -> TestApp {
+    let base = base.as_str().trim_end_matches('/');
+    let vars = [
+        ("HUBSPOT_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("HUBSPOT_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("HUBSPOT_REDIRECT_URI", REDIRECT.to_owned()),
+        ("HUBSPOT_AUTH_URL", format!("{base}/oauth/authorize")),
+        ("HUBSPOT_TOKEN_URL", format!("{base}/oauth/2026-03/token")),
+        ("HUBSPOT_API_BASE_URL", base.to_owned()),
+        ("RATE_BUDGET_ENABLED", budget.to_string()),
+        ("INDEX_LAG_SECS", "0".to_owned()),
+    ];
+    let vars = vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let options = AppOptions {
+        key_prefix: prefix.to_owned(),
+        ..AppOptions::default()
+    };
+    spawn_app_with(vars, options).await
+}
+
+/// `user` approves the sandbox's consent page; the grant is stored as the server would store it.
+async fn connect(app: &TestApp, base: &Url, user: &str) -> Credentials {
+    let config = HubSpotConfig::new(CLIENT_ID, CLIENT_SECRET.to_owned().into())
+        .with_base_url(base)
+        .expect("config");
+    let hubspot = HubSpot::new(config, HubSpot::http_client(Duration::from_secs(10)));
+    let (state, verifier) = (OAuthState::generate(), PkceVerifier::generate());
+    let challenge = verifier.challenge();
+    let consent = hubspot
+        .authorization_url(&AuthorizationRequest {
+            state: &state,
+            redirect_uri: REDIRECT,
+            pkce_challenge: Some(&challenge),
+        })
+        .expect("consent url");
+    let mut form: Vec<(String, String)> = consent.query_pairs().into_owned().collect();
+    form.push(("decision".into(), "approve".into()));
+    let res = app
+        .client
+        .post(base.join("oauth/authorize/decision").expect("url"))
+        .form(&form)
+        .send()
+        .await
+        .expect("approve");
+    let back = Url::parse(res.headers()["location"].to_str().expect("ascii")).expect("url");
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .expect("code")
+        .1;
+    let code = AuthorizationCode::parse(&code).expect("code");
+    let credentials = hubspot
+        .exchange_code(&code, REDIRECT, Some(&verifier))
+        .await
+        .expect("exchange");
+    let id = integration_core::UserId::parse(user).expect("user id");
+    app.store
+        .save("hubspot", &id, &credentials)
+        .await
+        .expect("save");
+    credentials
+}
+
+/// Reads an NDJSON stream chunk by chunk (never whole): lines with an `id` (an export's records,
+/// a changes run's deletions), all lines, and the last line without one.
+async fn drain(res: reqwest::Response) -> (usize, usize, String) {
+    assert!(res.status().is_success(), "{}", res.status());
+    let (mut items, mut lines, mut line) = (0, 0, Vec::new());
+    let mut last = String::new();
+    let mut res = res;
+    while let Some(chunk) = res.chunk().await.expect("chunk") {
+        for &byte in chunk.iter() {
+            if byte != b'\n' {
+                line.push(byte);
+                continue;
+            }
+            lines += 1;
+            // Items always have an `id` key; start, cursor, end and error lines never do.
+            if line.windows(5).any(|w| w == b"\"id\":") {
+                items += 1;
+            } else {
+                last = String::from_utf8_lossy(&line).into_owned();
+            }
+            line.clear();
+        }
+    }
+    (items, lines, last)
+}
+
+async fn export(contacts: usize) {
+    let (sandbox, base) = sandbox(contacts, false);
+    let app = server(&base, &fresh_prefix(), false).await;
+    connect(&app, &base, "exporter").await;
+    sandbox.reset_stats();
+    let started = Instant::now();
+    let res = app
+        .get_as(
+            "exporter",
+            "/api/integrations/hubspot/export?object_type=contacts",
+        )
+        .await;
+    let (records, _, last) = drain(res).await;
+    let elapsed = started.elapsed();
+    let end: serde_json::Value = serde_json::from_str(&last).expect("end line");
+    assert_eq!(end["type"], "end", "the stream ended");
+    assert_eq!(records, contacts, "every contact once");
+    let stats = sandbox.stats();
+    assert_eq!(
+        stats.objects as usize,
+        contacts.div_ceil(100),
+        "one page call per 100"
+    );
+    println!(
+        "export {contacts} contacts: {:.2} s, {:.0} contacts/s; {} upstream page calls (+{} search for the total); peak RSS {:.1} MiB (server + sandbox + client)",
+        elapsed.as_secs_f64(),
+        contacts as f64 / elapsed.as_secs_f64(),
+        stats.objects,
+        stats.search,
+        peak_rss_mib(),
+    );
+}
+
+/// 250 contacts in one export vs three pages straight from the sandbox, `rounds` times each.
+async fn floor(rounds: usize) {
+    let (_sandbox, base) = sandbox(250, false);
+    let app = server(&base, &fresh_prefix(), false).await;
+    let token = connect(&app, &base, "floor").await.access_token;
+    let bearer = format!("Bearer {}", token.expose_secret());
+    let direct = |after: Option<&str>| {
+        let mut url = base.join("crm/v3/objects/contacts").expect("url");
+        url.query_pairs_mut()
+            .append_pair("limit", "100")
+            .append_pair("properties", "firstname,lastname,email")
+            .append_pair("archived", "false");
+        if let Some(after) = after {
+            url.query_pairs_mut().append_pair("after", after);
+        }
+        app.client.get(url).header("Authorization", bearer.clone())
+    };
+    for connections in [1, 8] {
+        let through = timed(rounds, connections, || async {
+            let res = app
+                .get_as("floor", "/api/integrations/hubspot/export")
+                .await;
+            assert_eq!(drain(res).await.0, 250);
+        })
+        .await;
+        let straight = timed(rounds, connections, || async {
+            let mut after: Option<String> = None;
+            let mut seen = 0;
+            loop {
+                let page: serde_json::Value = direct(after.as_deref())
+                    .send()
+                    .await
+                    .expect("page")
+                    .json()
+                    .await
+                    .expect("json");
+                seen += page["results"].as_array().expect("results").len();
+                match page.pointer("/paging/next/after").and_then(|a| a.as_str()) {
+                    Some(next) => after = Some(next.to_owned()),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, 250);
+        })
+        .await;
+        println!(
+            "250 contacts, {connections} connection(s): export request {:.2} ms p50 / {:.0} loads/s; three direct pages {:.2} ms p50 / {:.0} loads/s; ratio {:.2}x (p50) {:.2}x (throughput)",
+            through.0 * 1e3,
+            through.1,
+            straight.0 * 1e3,
+            straight.1,
+            through.0 / straight.0,
+            straight.1 / through.1,
+        );
+    }
+}
+
+/// `rounds` runs of `load`, `connections` at a time: (p50 seconds, loads per second).
+async fn timed<F, Fut>(rounds: usize, connections: usize, load: F) -> (f64, f64)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let started = Instant::now();
+    let mut latencies = Vec::with_capacity(rounds);
+    let mut pending = futures_util::stream::FuturesUnordered::new();
+    let mut sent = 0;
+    use futures_util::StreamExt as _;
+    while sent < rounds || !pending.is_empty() {
+        while sent < rounds && pending.len() < connections {
+            let run = load();
+            pending.push(async move {
+                let t = Instant::now();
+                run.await;
+                t.elapsed()
+            });
+            sent += 1;
+        }
+        if let Some(latency) = pending.next().await {
+            latencies.push(latency);
+        }
+    }
+    latencies.sort();
+    let p50 = latencies[latencies.len() / 2].as_secs_f64();
+    (p50, rounds as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Two replicas, four users of one portal, each exporting `contacts` contacts at once.
+async fn replicas(contacts: usize) {
+    let (sandbox, base) = sandbox(contacts, true);
+    let prefix = fresh_prefix();
+    let apps = [
+        server(&base, &prefix, true).await,
+        server(&base, &prefix, true).await,
+    ];
+    let users = ["ana", "ben", "cho", "dev"];
+    for user in users {
+        connect(&apps[0], &base, user).await;
+    }
+    sandbox.reset_stats();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, user) in users.iter().enumerate() {
+        let app = &apps[i % 2];
+        let request = app
+            .client
+            .get(app.url("/api/integrations/hubspot/export?object_type=contacts"))
+            .header("X-User-Id", *user);
+        let user = *user;
+        tasks.spawn(async move {
+            let (records, _, last) = drain(request.send().await.expect("export")).await;
+            (user, records, last, Instant::now())
+        });
+    }
+    let mut finished = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        finished.push(done.expect("task"));
+    }
+    let elapsed = started.elapsed();
+    let stats = sandbox.stats();
+    let calls = stats.objects + stats.search;
+    println!(
+        "replicas: 2 servers, 4 users of one portal, {contacts} contacts each: {} upstream calls in {:.1} s = {:.2} calls/s against a ceiling of 11/s ({:.0}%); upstream 429s: {} ({:.2}% of calls)",
+        calls,
+        elapsed.as_secs_f64(),
+        calls as f64 / elapsed.as_secs_f64(),
+        calls as f64 / elapsed.as_secs_f64() / 11.0 * 100.0,
+        stats.rate_limited,
+        stats.rate_limited as f64 / calls.max(1) as f64 * 100.0,
+    );
+    for (user, records, last, at) in finished {
+        let ended = last.contains("\"type\":\"end\"");
+        println!(
+            "  {user}: {records} contacts, finished after {:.1} s, {}",
+            (at - started).as_secs_f64(),
+            if ended {
+                "complete (end line)"
+            } else {
+                "CUT SHORT"
+            }
+        );
+    }
+}
+
+async fn changes(contacts: usize, modified: usize, archived: usize, limited: bool) {
+    for limits in [false, true] {
+        if limits && !limited {
+            continue;
+        }
+        let (sandbox, base) = sandbox(contacts, limits);
+        let app = server(&base, &fresh_prefix(), false).await;
+        connect(&app, &base, "syncer").await;
+        let since = chrono::Utc::now();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        sandbox.modify_records(ObjectType::Contacts, Pick::Count(modified));
+        sandbox.archive_records(ObjectType::Contacts, Pick::Count(archived));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let checkpoint = integration_core::Checkpoint {
+            since,
+            object_type: Some("contacts".into()),
+        };
+        sandbox.reset_stats();
+        let started = Instant::now();
+        let path = format!(
+            "/api/integrations/hubspot/changes?since={}",
+            checkpoint.encode()
+        );
+        let (records, _, last) = drain(app.get_as("syncer", &path).await).await;
+        let elapsed = started.elapsed();
+        let end: serde_json::Value = serde_json::from_str(&last).expect("end line");
+        assert_eq!(end["type"], "end", "{last}");
+        let stats = sandbox.stats();
+        println!(
+            "changes on {contacts} contacts, {modified} modified + {archived} archived, sandbox limits {}: {:.2} s; {} upserts + {} deletes ({records} lines); {} search calls + {} list calls; {} upstream 429s",
+            if limits { "on (5 searches/s)" } else { "off" },
+            elapsed.as_secs_f64(),
+            end["upserts"],
+            end["deletes"],
+            stats.search,
+            stats.objects,
+            stats.rate_limited,
+        );
+    }
+}
