@@ -4,6 +4,7 @@
 
 mod auth;
 mod changes;
+mod cluster;
 mod connect;
 mod contract;
 mod cors;

@@ -46,6 +46,11 @@ impl Respond for LimitedContacts {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_one_portal_budget_and_no_caller_sees_a_429() {
+    two_instances_share_one_budget(Vec::new()).await;
+}
+
+/// The scenario above with extra server variables (`REDIS_URL` of a cluster, say).
+pub(crate) async fn two_instances_share_one_budget(vars: Vec<(String, String)>) {
     let hubspot = HubSpotMock::start().await;
     let upstream = LimitedContacts::default();
     Mock::given(method("GET"))
@@ -59,7 +64,10 @@ async fn two_instances_share_one_portal_budget_and_no_caller_sees_a_429() {
         vars: vec![
             ("RATE_BUDGET_ENABLED".into(), "true".into()),
             ("RATE_BUDGET_PER_10S".into(), RATE.to_string()),
-        ],
+        ]
+        .into_iter()
+        .chain(vars.iter().cloned())
+        .collect(),
         ..AppOptions::default()
     };
     let first = spawn_app_with(hubspot.env(), options()).await;

@@ -116,7 +116,8 @@ pub struct JwtSettings {
 /// Redis settings.
 #[derive(Debug, Clone)]
 pub struct RedisSettings {
-    /// `REDIS_URL`; may contain a password, so it is a secret.
+    /// `REDIS_URL`; may contain a password, so it is a secret. Comma-separated node URLs
+    /// (`redis://10.0.0.1:7000,redis://10.0.0.2:7000`) mean a Redis Cluster.
     pub url: SecretString,
     /// `REDIS_KEY_PREFIX`; default `vs:`.
     pub key_prefix: String,

@@ -30,6 +30,27 @@ use integration_core::{Admission, Limit, Priority, RateBudget};
 /// to run a subset.
 #[macro_export]
 macro_rules! rate_budget_conformance_tests {
+    (optional $make:path) => {
+        $crate::rate_budget_conformance_tests!(
+            optional $make;
+            admits_up_to_the_burst_then_asks_for_about_one_interval,
+            keys_are_independent,
+            background_is_refused_before_interactive,
+            concurrent_callers_never_exceed_the_burst,
+            waiting_what_the_budget_says_admits_the_next_call,
+        );
+    };
+    (optional $make:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let Some(store) = $make().await else {
+                    return;
+                };
+                $crate::budget_conformance::$case(&*store).await;
+            }
+        )+
+    };
     ($make:path) => {
         $crate::rate_budget_conformance_tests!(
             $make;

@@ -6,6 +6,8 @@ pub mod budget_conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod crypto;
+#[cfg(feature = "conformance")]
+pub mod local_cluster;
 mod memory;
 mod plain;
 mod redis_store;

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use deadpool_redis::redis::aio::ConnectionLike;
 use deadpool_redis::redis::{self, FromRedisValue, IntoConnectionInfo as _};
-use deadpool_redis::{Connection, Manager, Pool, PoolError, Runtime};
+use deadpool_redis::{Manager, Pool, PoolError, Runtime, cluster};
 use integration_core::{
     Admission, CredentialStore, Credentials, Limit, LockToken, OAuthState, Priority, RateBudget,
     StoreError, UserId, credentials_key,
@@ -66,7 +67,9 @@ return 0
 #[derive(Clone)]
 pub struct RedisStoreConfig {
     /// `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS. May hold a password,
-    /// so it is never logged or shown in errors or `Debug`.
+    /// so it is never logged or shown in errors or `Debug`. A comma-separated list of node URLs
+    /// (`redis://10.0.0.1:7000,redis://10.0.0.2:7000,…`) is a Redis Cluster: every key and
+    /// script of this store stays within one hash slot.
     ///
     /// With `rediss://` the server's certificate must be valid for the host in the URL and chain
     /// to a trusted root: the public (Mozilla/webpki) roots compiled in, or [`ca_cert_pem`]
@@ -199,8 +202,73 @@ impl fmt::Display for Persistence {
     }
 }
 
+/// One server (or a TLS one with a private CA), or a Redis Cluster.
+enum Pools {
+    Single(Pool),
+    Cluster(cluster::Pool),
+}
+
+/// A pooled connection of either kind; commands to a cluster are routed by their keys.
+enum Conn {
+    Single(deadpool_redis::Connection),
+    Cluster(cluster::Connection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+impl Pools {
+    async fn get(&self) -> Result<Conn, PoolError> {
+        match self {
+            Pools::Single(pool) => pool.get().await.map(Conn::Single),
+            Pools::Cluster(pool) => pool.get().await.map(Conn::Cluster).map_err(|e| match e {
+                cluster::PoolError::Backend(e) => PoolError::Backend(e),
+                cluster::PoolError::Timeout(kind) => PoolError::Timeout(kind),
+                cluster::PoolError::Closed => PoolError::Closed,
+                cluster::PoolError::NoRuntimeSpecified => PoolError::NoRuntimeSpecified,
+                cluster::PoolError::PostCreateHook(_) => PoolError::Closed,
+            }),
+        }
+    }
+
+    fn status(&self) -> deadpool_redis::Status {
+        match self {
+            Pools::Single(pool) => pool.status(),
+            Pools::Cluster(pool) => pool.status(),
+        }
+    }
+}
+
 struct Inner {
-    pool: Pool,
+    pool: Pools,
     cipher: Cipher,
     prefix: String,
     timeout: Duration,
@@ -225,6 +293,74 @@ impl RedisTokenStore {
     /// URL is malformed (the error does not repeat it), or if [`RedisStoreConfig::ca_cert_pem`]
     /// is set but unreadable, holds no certificate, or comes with a non-TLS URL.
     pub fn new(config: RedisStoreConfig, cipher: Cipher) -> Result<Self, StoreError> {
+        let timeout = config.timeout;
+        if config.key_prefix.contains(['{', '}']) {
+            // Braces would become a cluster hash tag and change which keys share a slot.
+            return Err(StoreError::Unavailable(
+                "the Redis key prefix may not contain '{' or '}'".into(),
+            ));
+        }
+        let pool = if config.url.contains(',') {
+            Self::cluster_pool(&config)?
+        } else {
+            Pools::Single(Self::single_pool(&config)?)
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool,
+                cipher,
+                prefix: config.key_prefix,
+                timeout,
+                unlock: redis::Script::new(UNLOCK_SCRIPT),
+                budget: redis::Script::new(BUDGET_SCRIPT),
+            }),
+        })
+    }
+
+    /// A cluster from its comma-separated seed nodes; the client discovers the rest and follows
+    /// slot moves and failovers.
+    fn cluster_pool(config: &RedisStoreConfig) -> Result<Pools, StoreError> {
+        if config.ca_cert_pem.is_some() {
+            return Err(StoreError::Unavailable(
+                "a Redis CA certificate is not supported with a cluster REDIS_URL".into(),
+            ));
+        }
+        let urls: Vec<String> = config
+            .url
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if urls
+            .iter()
+            .any(|u| u.as_str().into_connection_info().is_err())
+        {
+            return Err(StoreError::Unavailable(
+                "a Redis cluster node URL is malformed (not shown: it may contain a password)"
+                    .into(),
+            ));
+        }
+        if urls.iter().any(|u| u.starts_with("rediss://")) {
+            install_crypto_provider();
+        }
+        let mut cluster = cluster::Config::from_urls(urls);
+        cluster.pool = Some(deadpool_redis::PoolConfig {
+            max_size: config.pool_size.max(1),
+            timeouts: deadpool_redis::Timeouts {
+                wait: Some(config.timeout),
+                create: Some(config.timeout),
+                recycle: Some(config.timeout),
+            },
+            ..deadpool_redis::PoolConfig::default()
+        });
+        cluster
+            .create_pool(Some(Runtime::Tokio1))
+            .map(Pools::Cluster)
+            .map_err(|e| StoreError::Unavailable(format!("redis cluster pool: {e}")))
+    }
+
+    fn single_pool(config: &RedisStoreConfig) -> Result<Pool, StoreError> {
         let timeout = config.timeout;
         let malformed = || {
             StoreError::Unavailable(
@@ -272,24 +408,14 @@ impl RedisTokenStore {
         // Built from the parsed connection info rather than deadpool's URL-based `Config`, which
         // has no place for a root certificate.
         let manager = Manager::new(info).map_err(|_| malformed())?;
-        let pool = Pool::builder(manager)
+        Pool::builder(manager)
             .max_size(config.pool_size.max(1))
             .wait_timeout(Some(timeout))
             .create_timeout(Some(timeout))
             .recycle_timeout(Some(timeout))
             .runtime(Runtime::Tokio1)
             .build()
-            .map_err(|e| StoreError::Unavailable(format!("redis pool: {e}")))?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                pool,
-                cipher,
-                prefix: config.key_prefix,
-                timeout,
-                unlock: redis::Script::new(UNLOCK_SCRIPT),
-                budget: redis::Script::new(BUDGET_SCRIPT),
-            }),
-        })
+            .map_err(|e| StoreError::Unavailable(format!("redis pool: {e}")))
     }
 
     /// Whether Redis persists its data: `CONFIG GET appendonly` and `CONFIG GET save`, or, when
@@ -327,11 +453,13 @@ impl RedisTokenStore {
         format!("{}{}", self.inner.prefix, credentials_key(provider, user))
     }
 
+    /// `{prefix}reauth:{{credentials key}}`: the hash tag is the whole credentials key, so in a
+    /// cluster both live in one slot and the transactions that touch both stay possible.
     fn reauth_key(&self, provider: &str, user: &UserId) -> String {
         format!(
-            "{}reauth:{}",
+            "{}reauth:{{{}}}",
             self.inner.prefix,
-            credentials_key(provider, user)
+            self.credentials_redis_key(provider, user)
         )
     }
 
@@ -353,7 +481,7 @@ impl RedisTokenStore {
     /// Runs `work` with a pooled connection, bounded by the timeout as a whole.
     async fn with_connection<T, F, Fut>(&self, op: &'static str, work: F) -> Result<T, StoreError>
     where
-        F: FnOnce(Connection) -> Fut,
+        F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let bounded = async {
@@ -422,9 +550,7 @@ impl crate::conformance::RawCredentials for RedisTokenStore {
 }
 
 /// `CONFIG GET appendonly` / `save`; `None` if Redis answered without those parameters.
-async fn config_persistence(
-    connection: &mut Connection,
-) -> redis::RedisResult<Option<Persistence>> {
+async fn config_persistence(connection: &mut Conn) -> redis::RedisResult<Option<Persistence>> {
     let Some(appendonly) = config_get(connection, "appendonly").await? else {
         return Ok(None);
     };
@@ -439,7 +565,7 @@ async fn config_persistence(
 
 /// One `CONFIG GET` parameter; `None` if Redis does not list it.
 async fn config_get(
-    connection: &mut Connection,
+    connection: &mut Conn,
     name: &'static str,
 ) -> redis::RedisResult<Option<String>> {
     // A flat [name, value] array (RESP2) or a map (RESP3): both read as a map.
