@@ -381,7 +381,8 @@ async fn changes(contacts: usize, modified: usize, archived: usize, limited: boo
             continue;
         }
         let (sandbox, base) = sandbox(contacts, limits);
-        let app = server(&base, &fresh_prefix(), false).await;
+        // Against HubSpot's limits, with ours on (as deployed): searches paced at 5/s.
+        let app = server(&base, &fresh_prefix(), limits).await;
         connect(&app, &base, "syncer").await;
         let since = chrono::Utc::now();
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -205,6 +205,13 @@ impl Application {
             }
             app.configure(|c| routes::ui(c, &web_dist))
         })
+        // Streamed answers (exports, changes) are many small writes: without TCP_NODELAY each
+        // one after the first waits for the client's delayed ACK (~40 ms a stall).
+        .on_connect(|connection, _| {
+            if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                let _ = tcp.set_nodelay(true);
+            }
+        })
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: settings.bind_addr,

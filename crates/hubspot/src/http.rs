@@ -77,6 +77,22 @@ pub(crate) fn log_rate_limit(headers: &HeaderMap) {
     let max = header("x-hubspot-ratelimit-max");
     let interval_ms = header("x-hubspot-ratelimit-interval-milliseconds");
     let daily_remaining = header("x-hubspot-ratelimit-daily-remaining");
+    // The portal's own count: when it is spent (other apps share it), the connector holds the
+    // shared budget for the window instead of letting every replica collect 429s.
+    let number = |v: Option<&str>| v.and_then(|v| v.trim().parse::<u64>().ok());
+    if let (Some(left), Some(ms)) = (number(remaining), number(interval_ms)) {
+        integration_core::report_rate_hint(integration_core::RateHint {
+            remaining: left,
+            window: std::time::Duration::from_millis(ms.clamp(1, 60_000)),
+        });
+    }
+    let secondly = number(header("x-hubspot-ratelimit-secondly-remaining"));
+    if let Some(left) = secondly {
+        integration_core::report_rate_hint(integration_core::RateHint {
+            remaining: left,
+            window: std::time::Duration::from_secs(1),
+        });
+    }
     if remaining.is_some() || max.is_some() || daily_remaining.is_some() {
         tracing::debug!(
             remaining,

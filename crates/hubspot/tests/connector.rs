@@ -355,3 +355,54 @@ async fn a_refresh_never_outlives_its_lock() {
         .unwrap();
     assert!(lock.is_some());
 }
+
+#[tokio::test]
+async fn a_portal_with_no_calls_left_holds_the_shared_budget_for_its_interval() {
+    let store = Arc::new(MemoryTokenStore::new());
+    let server = MockServer::start().await;
+    let budget = integration_core::SharedBudget::new(
+        store.clone(),
+        integration_core::Limit::new(110, Duration::from_secs(10)),
+    );
+    let connector = Connector::with_options(
+        Arc::new(hubspot(config_for(&server))),
+        store.clone(),
+        ConnectorOptions {
+            retry: fast_retries(),
+            budget: Some(budget),
+            request_deadline: Duration::from_secs(2),
+            ..ConnectorOptions::default()
+        },
+    );
+    store
+        .save(
+            "hubspot",
+            &user(),
+            &credentials("at-1", chrono::Duration::minutes(30)),
+        )
+        .await
+        .unwrap();
+    // Other apps of the portal spent its budget: HubSpot says so in its headers. We hold for a
+    // tenth of the interval (6 s), past this test's 2 s deadline, so the answer is immediate.
+    Mock::given(method("GET"))
+        .and(path(CONTACTS))
+        .respond_with(
+            one_contact()
+                .insert_header("X-HubSpot-RateLimit-Max", "110")
+                .insert_header("X-HubSpot-RateLimit-Remaining", "0")
+                .insert_header("X-HubSpot-RateLimit-Interval-Milliseconds", "60000"),
+        )
+        .mount(&server)
+        .await;
+    connector.items(&user(), &ItemQuery::new()).await.unwrap();
+    let held = connector.items(&user(), &ItemQuery::new()).await;
+    assert!(
+        matches!(held, Err(Error::RateLimited { retry_after: Some(w) }) if w > Duration::from_secs(5)),
+        "{held:?}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "no call HubSpot would refuse"
+    );
+}

@@ -117,6 +117,52 @@ pub trait RateBudget: Send + Sync + std::fmt::Debug {
         limit: &Limit,
         priority: Priority,
     ) -> Result<Admission, StoreError>;
+
+    /// Admits nothing on `key` for `wait` from now (a provider said its own budget is spent):
+    /// afterwards interactive callers go first again, as after any wait. A hold never shortens
+    /// an existing wait. Default: budgets that cannot hold ignore it.
+    async fn hold(&self, key: &str, limit: &Limit, wait: Duration) -> Result<(), StoreError> {
+        let _ = (key, limit, wait);
+        Ok(())
+    }
+}
+
+/// What a provider's answer said about its own limit: `remaining` calls in a `window` (HubSpot's
+/// `X-HubSpot-RateLimit-Remaining` and `-Interval-Milliseconds`). When it says none remain, the
+/// connector holds the account's budget for a tenth of the window, so every replica stops
+/// sending calls the provider would refuse (other apps of the same portal spend its budget too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateHint {
+    /// Calls left in the provider's current window.
+    pub remaining: u64,
+    /// The provider's window.
+    pub window: Duration,
+}
+
+tokio::task_local! {
+    static HINT: std::cell::Cell<Option<RateHint>>;
+}
+
+/// Tells the connector making the current call what the provider said about its limit (the
+/// tighter of several reports wins); nothing happens outside a connector call. Providers call
+/// this where they read their responses' headers.
+pub fn report_rate_hint(hint: RateHint) {
+    let _ = HINT.try_with(|cell| {
+        let tighter = match cell.get() {
+            Some(old) if old.remaining < hint.remaining => old,
+            _ => hint,
+        };
+        cell.set(Some(tighter));
+    });
+}
+
+/// Runs `call`, collecting what it reported with [`report_rate_hint`].
+pub(crate) async fn with_hint<F: std::future::Future>(call: F) -> (F::Output, Option<RateHint>) {
+    HINT.scope(std::cell::Cell::new(None), async move {
+        let output = call.await;
+        (output, HINT.with(std::cell::Cell::get))
+    })
+    .await
 }
 
 /// The budget key of a provider account, before any deployment prefix: `{provider}:{account_id}`

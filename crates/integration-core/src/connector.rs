@@ -34,7 +34,7 @@ use chrono::Utc;
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
 
-use crate::budget::{Admission, Lane, Limit, Priority, RateBudget, budget_key};
+use crate::budget::{Admission, Lane, Limit, Priority, RateBudget, RateHint, budget_key};
 use crate::changes::{ChangesPage, ChangesQuery};
 use crate::{
     AuthorizationCode, AuthorizationError, AuthorizationRequest, AuthorizationStart,
@@ -475,6 +475,28 @@ impl Connector {
             .await
     }
 
+    /// When the provider says its budget for the account is spent, holds ours for a tenth of its
+    /// window so that no replica sends calls it would refuse. A tenth, not all of it: the
+    /// provider's window rolls, so a slot usually frees long before the window ends, and a call
+    /// after the hold that still finds it spent holds again (at most ten probes a window). A
+    /// failing hold is logged, not fatal.
+    async fn heed(&self, user: &UserId, credentials: &Credentials, lane: Lane, hint: RateHint) {
+        let Some(shared) = &self.options.budget else {
+            return;
+        };
+        if hint.remaining > 0 {
+            return;
+        }
+        let provider = self.integration.id();
+        let (key, limit) = lane_key(shared, provider, credentials, user, lane);
+        let hold = hint.window / 10;
+        tracing::info!(?hold, "the provider's budget is spent; holding ours");
+        metrics::counter!("rate_budget_holds_total", "provider" => provider).increment(1);
+        if let Err(error) = shared.budget.hold(&key, limit, hold).await {
+            tracing::warn!(%error, "could not hold the rate budget");
+        }
+    }
+
     /// Waits until the account's rate budget admits one call of `priority`. A wait that would
     /// end at or after `deadline` is not started: the caller gets [`Error::RateLimited`] with
     /// the wait at once.
@@ -489,14 +511,7 @@ impl Connector {
             return Ok(());
         };
         let provider = self.integration.id();
-        let mut key = budget_key(provider, credentials.account_id.as_deref(), user);
-        let limit = match (lane, &shared.search) {
-            (Lane::Search, Some(search)) => {
-                key.push_str(":search");
-                search
-            }
-            _ => &shared.limit,
-        };
+        let (key, limit) = lane_key(shared, provider, credentials, user, lane);
         let started = tokio::time::Instant::now();
         let mut slept = false;
         loop {
@@ -563,7 +578,10 @@ impl Connector {
                 .retry
                 .run_until(operation, Some(deadline), || async {
                     self.pace(user, credentials, lane, deadline).await?;
-                    let result = f(credentials.clone()).await;
+                    let (result, hint) = crate::budget::with_hint(f(credentials.clone())).await;
+                    if let Some(hint) = hint {
+                        self.heed(user, credentials, lane.1, hint).await;
+                    }
                     record(self.integration.id(), operation, &result);
                     result
                 })
@@ -814,6 +832,22 @@ impl Connector {
         let lock = Arc::new(tokio::sync::Mutex::new(()));
         locks.insert(key.to_owned(), Arc::downgrade(&lock));
         lock
+    }
+}
+
+/// The budget key and limit of an account's `lane`: search calls have their own when the
+/// budget has a search limit.
+fn lane_key<'a>(
+    shared: &'a SharedBudget,
+    provider: &str,
+    credentials: &Credentials,
+    user: &UserId,
+    lane: Lane,
+) -> (String, &'a Limit) {
+    let key = budget_key(provider, credentials.account_id.as_deref(), user);
+    match (lane, &shared.search) {
+        (Lane::Search, Some(search)) => (key + ":search", search),
+        _ => (key, &shared.limit),
     }
 }
 

@@ -20,7 +20,9 @@ pub use authorization::{
     AuthorizationError, AuthorizationRequest, AuthorizationStart, BrowserBinding, CallbackContext,
     CallbackParams, PendingAuthorization, PkceChallenge, PkceVerifier, StateStore,
 };
-pub use budget::{Admission, Lane, Limit, Priority, RateBudget, budget_key};
+pub use budget::{
+    Admission, Lane, Limit, Priority, RateBudget, RateHint, budget_key, report_rate_hint,
+};
 pub use changes::{
     Change, ChangeEvent, ChangesFrom, ChangesPage, ChangesQuery, ChangesResume, Checkpoint,
 };

@@ -38,6 +38,7 @@ macro_rules! rate_budget_conformance_tests {
             background_is_refused_before_interactive,
             concurrent_callers_never_exceed_the_burst,
             waiting_what_the_budget_says_admits_the_next_call,
+            a_hold_stops_every_caller_of_its_key_until_it_ends,
         );
     };
     (optional $make:path; $($case:ident),+ $(,)?) => {
@@ -59,6 +60,7 @@ macro_rules! rate_budget_conformance_tests {
             background_is_refused_before_interactive,
             concurrent_callers_never_exceed_the_burst,
             waiting_what_the_budget_says_admits_the_next_call,
+            a_hold_stops_every_caller_of_its_key_until_it_ends,
         );
     };
     ($make:path; $($case:ident),+ $(,)?) => {
@@ -222,4 +224,33 @@ async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_
     })
     .await;
     results.into_iter().flatten().collect()
+}
+
+/// After `hold(key, 30 s)`, interactive and background callers of `key` wait about 30 s (never
+/// less than 29), other keys are untouched, and a shorter hold does not shorten it.
+pub async fn a_hold_stops_every_caller_of_its_key_until_it_ends(budget: &impl RateBudget) {
+    let limit = per_minute();
+    let key = "hubspot:held";
+    let other = "hubspot:free";
+    budget
+        .hold(key, &limit, Duration::from_secs(30))
+        .await
+        .expect("hold");
+    budget
+        .hold(key, &limit, Duration::from_secs(1))
+        .await
+        .expect("shorter hold");
+    for priority in [Priority::Interactive, Priority::Background] {
+        match acquire(budget, key, &limit, priority).await {
+            Admission::Wait(wait) => assert!(
+                wait > Duration::from_secs(29) && wait <= Duration::from_secs(31),
+                "{priority:?} waits {wait:?}"
+            ),
+            Admission::Admitted => panic!("{priority:?} admitted during a hold"),
+        }
+    }
+    assert_eq!(
+        acquire(budget, other, &limit, Priority::Interactive).await,
+        Admission::Admitted
+    );
 }

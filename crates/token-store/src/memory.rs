@@ -203,6 +203,16 @@ impl RateBudget for MemoryTokenStore {
             Err(wait) => Ok(Admission::Wait(Duration::from_micros(wait))),
         }
     }
+
+    async fn hold(&self, key: &str, limit: &Limit, wait: Duration) -> Result<(), StoreError> {
+        // Ahead by the wait plus the interactive tolerance: the first call is admitted when the
+        // wait ends, as `gcra` reads the schedule.
+        let until = Instant::now() + wait + limit.tolerance(Priority::Interactive);
+        let mut state = self.lock();
+        let tat = state.budgets.entry(key.to_owned()).or_insert(until);
+        *tat = (*tat).max(until);
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -63,6 +63,20 @@ redis.call("SET", KEYS[1], string.format("%.0f", next_tat),
 return 0
 "#;
 
+/// Pushes a budget's schedule to at least `now + ARGV[1]` microseconds (never back).
+const HOLD_SCRIPT: &str = r#"
+if redis.replicate_commands then redis.replicate_commands() end
+local hold = tonumber(ARGV[1])
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local target = now + hold
+local stored = tonumber(redis.call("GET", KEYS[1]) or "0") or 0
+if stored < target then
+    redis.call("SET", KEYS[1], string.format("%.0f", target), "PX", math.floor(hold / 1000) + 1)
+end
+return 0
+"#;
+
 /// How to reach Redis.
 #[derive(Clone)]
 pub struct RedisStoreConfig {
@@ -274,6 +288,7 @@ struct Inner {
     timeout: Duration,
     unlock: redis::Script,
     budget: redis::Script,
+    hold: redis::Script,
 }
 
 /// A [`TokenStore`] on Redis. Cheap to clone; clones share the pool.
@@ -313,6 +328,7 @@ impl RedisTokenStore {
                 timeout,
                 unlock: redis::Script::new(UNLOCK_SCRIPT),
                 budget: redis::Script::new(BUDGET_SCRIPT),
+                hold: redis::Script::new(HOLD_SCRIPT),
             }),
         })
     }
@@ -901,6 +917,23 @@ impl RateBudget for RedisTokenStore {
             0 => Admission::Admitted,
             wait => Admission::Wait(Duration::from_micros(wait)),
         })
+    }
+
+    #[tracing::instrument(skip_all, fields(budget = key))]
+    async fn hold(&self, key: &str, limit: &Limit, wait: Duration) -> Result<(), StoreError> {
+        let key = self.budget_redis_key(key);
+        // The interactive tolerance on top: the first call is admitted when the wait ends.
+        let ahead = micros(wait + limit.tolerance(Priority::Interactive));
+        self.with_connection("budget hold", |mut connection| async move {
+            self.inner
+                .hold
+                .key(&key)
+                .arg(ahead)
+                .invoke_async::<i64>(&mut connection)
+                .await
+        })
+        .await
+        .map(drop)
     }
 }
 

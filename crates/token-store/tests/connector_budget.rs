@@ -10,7 +10,7 @@ use chrono::Utc;
 use integration_core::{
     AuthorizationCode, AuthorizationRequest, Connector, ConnectorOptions, CredentialStore as _,
     Credentials, Error, Integration, ItemQuery, Limit, Page, PkceVerifier, Priority, ProviderInfo,
-    SharedBudget, UserId,
+    RateHint, SharedBudget, UserId, report_rate_hint,
 };
 use token_store::MemoryTokenStore;
 use tokio::time::Instant;
@@ -33,6 +33,8 @@ struct LimitedProvider {
     per: Duration,
     calls: Mutex<Vec<Instant>>,
     refused: Mutex<usize>,
+    /// Reported with every answer, as HubSpot's `X-HubSpot-RateLimit-*` headers are.
+    hint: Option<RateHint>,
 }
 
 impl LimitedProvider {
@@ -42,6 +44,7 @@ impl LimitedProvider {
             per,
             calls: Mutex::new(Vec::new()),
             refused: Mutex::new(0),
+            hint: None,
         }
     }
 }
@@ -76,6 +79,9 @@ impl Integration for LimitedProvider {
             });
         }
         calls.push(now);
+        if let Some(hint) = self.hint {
+            report_rate_hint(hint);
+        }
         Ok(Page {
             items: Vec::new(),
             next_cursor: None,
@@ -168,6 +174,37 @@ async fn a_budget_wait_past_the_deadline_is_a_rate_limit_at_once() {
     );
     assert_eq!(started.elapsed(), Duration::ZERO, "answered at once");
     assert_eq!(provider.calls.lock().expect("calls").len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_provider_saying_its_budget_is_spent_holds_ours_for_its_window() {
+    // Our budget would allow plenty; the provider says the account has nothing left in its
+    // 600 s window (other apps of the same account spent it): we hold for a tenth of it.
+    let provider = Arc::new(LimitedProvider {
+        hint: Some(RateHint {
+            remaining: 0,
+            window: Duration::from_secs(600),
+        }),
+        ..LimitedProvider::new(100, Duration::from_secs(60))
+    });
+    let (connector, users) = connector(&provider, Limit::new(100, Duration::from_secs(10))).await;
+    connector
+        .items(&users[0], &ItemQuery::new())
+        .await
+        .expect("the call that learns it");
+    // Another user of the account: no call the provider would refuse, an answer at once.
+    let refused = connector.items(&users[1], &ItemQuery::new()).await;
+    assert!(
+        matches!(refused, Err(Error::RateLimited { retry_after: Some(w) }) if w > Duration::from_secs(55) && w <= Duration::from_secs(61)),
+        "{refused:?}"
+    );
+    assert_eq!(provider.calls.lock().expect("calls").len(), 1);
+    // After the window, calls flow again.
+    tokio::time::advance(Duration::from_secs(61)).await;
+    connector
+        .items(&users[2], &ItemQuery::new())
+        .await
+        .expect("after the hold");
 }
 
 #[tokio::test(start_paused = true)]

@@ -84,12 +84,7 @@ pub(super) async fn changes(
         Some(Err(error)) => return Err(error.into()),
         first => first,
     };
-    let lines = stream::iter(first)
-        .chain(events)
-        .map(|event| Ok::<_, actix_web::Error>(line(event)));
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .streaming(lines))
+    Ok(super::ndjson(stream::iter(first).chain(events).map(line)))
 }
 
 fn line(event: Result<ChangeEvent, integration_core::Error>) -> Bytes {

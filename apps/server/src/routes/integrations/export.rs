@@ -86,11 +86,9 @@ pub(super) async fn export(
     let lines = entry
         .connector
         .export(user.0, query)
-        .map(move |event| Ok::<_, actix_web::Error>(line(event, object_type.as_deref())));
-    let lines = futures_util::stream::once(async move { Ok(Bytes::from(start)) }).chain(lines);
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .streaming(lines))
+        .map(move |event| line(event, object_type.as_deref()));
+    let lines = futures_util::stream::once(async move { Bytes::from(start) }).chain(lines);
+    Ok(super::ndjson(lines))
 }
 
 fn line(event: Result<ExportEvent, integration_core::Error>, object_type: Option<&str>) -> Bytes {
