@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 
-use crate::{Connector, Cursor, Error, IntegrationItem, ItemQuery, UserId};
+use crate::{Connector, Credentials, Cursor, Error, IntegrationItem, ItemQuery, UserId};
 
 /// One page of changes within a window, as [`Integration::changes`](crate::Integration::changes)
 /// is asked for it.
@@ -165,6 +165,8 @@ struct Run {
     next: Next,
     upserts: u64,
     deletes: u64,
+    /// The credentials of the previous page, reused while fresh.
+    known: Option<Credentials>,
 }
 
 impl Run {
@@ -181,10 +183,22 @@ impl Run {
             match std::mem::replace(&mut self.next, Next::End) {
                 Next::Fetch(cursor) => {
                     self.query.cursor = cursor;
-                    let page = match self.connector.changes_page(&self.user, &self.query).await {
+                    let connector = Arc::clone(&self.connector);
+                    let page =
+                        connector.changes_page_reusing(&self.user, &self.query, &mut self.known);
+                    let page = match page.await {
                         Ok(page) => page,
                         Err(error) => return Some((Err(error), None)),
                     };
+                    let provider = self.connector.integration().id();
+                    let deletes = (page.changes.iter())
+                        .filter(|c| matches!(c, Change::Delete { .. }))
+                        .count() as u64;
+                    let upserts = page.changes.len() as u64 - deletes;
+                    metrics::counter!("records_changed_total", "provider" => provider, "change" => "upsert")
+                        .increment(upserts);
+                    metrics::counter!("records_changed_total", "provider" => provider, "change" => "delete")
+                        .increment(deletes);
                     self.pending = page.changes.into_iter();
                     self.next = page.next_cursor.map_or(Next::End, Next::Resume);
                 }
@@ -252,6 +266,7 @@ impl Connector {
             pending: Vec::new().into_iter(),
             upserts: 0,
             deletes: 0,
+            known: None,
         };
         stream::unfold(Some(run), |run| async move { run?.step().await })
     }

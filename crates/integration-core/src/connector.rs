@@ -469,9 +469,21 @@ impl Connector {
         query: &ItemQuery,
         priority: Priority,
     ) -> Result<Page, Error> {
+        self.items_reusing(user, query, priority, &mut None).await
+    }
+
+    /// [`items_as`](Self::items_as) reusing the credentials of the caller's previous call while
+    /// they are fresh (an export's pages: one store read, not one a page).
+    pub(crate) async fn items_reusing(
+        &self,
+        user: &UserId,
+        query: &ItemQuery,
+        priority: Priority,
+        known: &mut Option<Credentials>,
+    ) -> Result<Page, Error> {
         self.check_query(query)?;
         let deadline = tokio::time::Instant::now() + self.options.request_deadline;
-        self.within_deadline(self.items_until(user, query, priority, deadline))
+        self.within_deadline(self.items_until(user, query, priority, deadline, known))
             .await
     }
 
@@ -547,9 +559,10 @@ impl Connector {
         query: &ItemQuery,
         priority: Priority,
         deadline: tokio::time::Instant,
+        known: &mut Option<Credentials>,
     ) -> Result<Page, Error> {
-        let lane = (priority, Lane::Standard);
-        self.call_until(user, query, lane, deadline, "list_items", |c| async move {
+        let call = ((priority, Lane::Standard), deadline, "list_items");
+        self.call_until(user, query, call, known, |c| async move {
             self.integration.list_items(&c, query).await
         })
         .await
@@ -561,16 +574,20 @@ impl Connector {
         &'a self,
         user: &'a UserId,
         query: &ItemQuery,
-        lane: (Priority, Lane),
-        deadline: tokio::time::Instant,
-        operation: &'static str,
+        (lane, deadline, operation): ((Priority, Lane), tokio::time::Instant, &'static str),
+        known: &mut Option<Credentials>,
         f: F,
     ) -> Result<T, Error>
     where
         F: Fn(Credentials) -> Fut + Copy,
         Fut: std::future::Future<Output = Result<T, Error>>,
     {
-        let credentials = self.fresh_credentials(user).await?;
+        // A caller making many calls in a row (an export) passes the credentials of its last
+        // call: reused while they are not about to expire, instead of a store read per page.
+        let credentials = match known.take() {
+            Some(credentials) if !self.expiring(&credentials) => credentials,
+            _ => self.fresh_credentials(user).await?,
+        };
         self.check_scope(&credentials, query)?;
         let call = |credentials: Credentials| async move {
             let credentials = &credentials;
@@ -591,14 +608,22 @@ impl Connector {
             Err(Error::Unauthorized) => {
                 tracing::info!("provider rejected the access token; refreshing once");
                 let refreshed = self.refresh_single_flight(user, &credentials).await?;
-                call(refreshed).await.map_err(|e| match e {
+                let result = call(refreshed.clone()).await;
+                if result.is_ok() {
+                    *known = Some(refreshed);
+                }
+                result.map_err(|e| match e {
                     Error::Unauthorized => Error::ReauthRequired {
                         reason: "the provider rejects even a freshly refreshed token".into(),
                     },
                     other => other,
                 })
             }
-            other => other,
+            Ok(value) => {
+                *known = Some(credentials);
+                Ok(value)
+            }
+            Err(other) => Err(other),
         }
     }
 
@@ -612,14 +637,12 @@ impl Connector {
         let deadline = tokio::time::Instant::now() + self.options.request_deadline;
         let lane = (Priority::Interactive, Lane::Search);
         let object_type = query.object_type.as_deref();
-        self.within_deadline(self.call_until(
-            user,
-            query,
-            lane,
-            deadline,
-            "count",
-            |c| async move { self.integration.count(&c, object_type).await },
-        ))
+        let call = (lane, deadline, "count");
+        self.within_deadline(
+            self.call_until(user, query, call, &mut None, |c| async move {
+                self.integration.count(&c, object_type).await
+            }),
+        )
         .await
     }
 
@@ -631,18 +654,24 @@ impl Connector {
         user: &UserId,
         query: &ChangesQuery,
     ) -> Result<ChangesPage, Error> {
+        self.changes_page_reusing(user, query, &mut None).await
+    }
+
+    /// [`changes_page`](Self::changes_page) reusing the credentials of the previous page.
+    pub(crate) async fn changes_page_reusing(
+        &self,
+        user: &UserId,
+        query: &ChangesQuery,
+        known: &mut Option<Credentials>,
+    ) -> Result<ChangesPage, Error> {
         let items = crate::changes::as_items_query(query);
         self.check_query(&items)?;
         let deadline = tokio::time::Instant::now() + self.options.request_deadline;
         let lane = (Priority::Background, self.integration.changes_lane(query));
-        self.within_deadline(self.call_until(
-            user,
-            &items,
-            lane,
-            deadline,
-            "changes",
-            |c| async move { self.integration.changes(&c, query).await },
-        ))
+        let call = (lane, deadline, "changes");
+        self.within_deadline(self.call_until(user, &items, call, known, |c| async move {
+            self.integration.changes(&c, query).await
+        }))
         .await
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, Stream};
 
-use crate::{Connector, Cursor, Error, IntegrationItem, ItemQuery, Priority, UserId};
+use crate::{Connector, Credentials, Cursor, Error, IntegrationItem, ItemQuery, Priority, UserId};
 
 /// What an export yields, in order: items, a cursor after each page but the last, then the end.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,8 +53,8 @@ impl Connector {
         let started_at = Utc::now();
         let first = query.cursor.clone();
         let connector = Arc::clone(self);
-        let init = (State::Next(first), 0u64, query);
-        stream::unfold(init, move |(state, count, query)| {
+        let init = (State::Next(first), 0u64, query, None::<Credentials>);
+        stream::unfold(init, move |(state, count, query, mut known)| {
             let connector = Arc::clone(&connector);
             let user = user.clone();
             async move {
@@ -68,23 +68,23 @@ impl Connector {
                                         cursor: cursor.clone(),
                                         count,
                                     }),
-                                    (State::Next(Some(cursor)), count, query),
+                                    (State::Next(Some(cursor)), count, query, known),
                                 ),
                                 None => (
                                     Ok(ExportEvent::End { count, started_at }),
-                                    (State::Finished, count, query),
+                                    (State::Finished, count, query, known),
                                 ),
                             });
                         };
                         Some((
                             Ok(ExportEvent::Item(item)),
-                            (State::Pending(items, next), count + 1, query),
+                            (State::Pending(items, next), count + 1, query, known),
                         ))
                     }
                     State::Next(cursor) => {
                         let page_query = query.clone().after(cursor);
                         match connector
-                            .items_as(&user, &page_query, Priority::Background)
+                            .items_reusing(&user, &page_query, Priority::Background, &mut known)
                             .await
                         {
                             Ok(page) => {
@@ -105,7 +105,7 @@ impl Connector {
                                         Some(cursor) => State::Next(Some(cursor)),
                                         None => State::Finished,
                                     };
-                                    return Some((Ok(event), (state, count, query)));
+                                    return Some((Ok(event), (state, count, query, known)));
                                 }
                                 items.reverse();
                                 let Some(item) = items.pop() else {
@@ -113,10 +113,12 @@ impl Connector {
                                 };
                                 Some((
                                     Ok(ExportEvent::Item(item)),
-                                    (State::Pending(items, next), count + 1, query),
+                                    (State::Pending(items, next), count + 1, query, known),
                                 ))
                             }
-                            Err(error) => Some((Err(error), (State::Finished, count, query))),
+                            Err(error) => {
+                                Some((Err(error), (State::Finished, count, query, known)))
+                            }
                         }
                     }
                 }

@@ -57,14 +57,6 @@ pub(super) async fn export(
     let entry = provider(&state, &path)?;
     let query = params.into_inner().parse()?;
     entry.connector.check_query(&query)?;
-    // Answer "not connected" as a status, not as a stream that fails on its first line.
-    if entry.connector.status(&user.0).await?.is_none() {
-        return Err(if entry.connector.needs_reconnect(&user.0).await? {
-            ApiError::ReauthRequired("The connection must be re-authorised.".into())
-        } else {
-            ApiError::NotConnected
-        });
-    }
     // A progress bar's denominator, when asked for: it costs a provider call (a search at
     // HubSpot), and an export neither fails nor waits long for want of one.
     let total = match total.total {
@@ -83,9 +75,15 @@ pub(super) async fn export(
     };
     let start = json!({"type": "start", "total": total}).to_string() + "\n";
     let object_type = query.object_type.clone();
-    let lines = entry
-        .connector
-        .export(user.0, query)
+    let mut events = Box::pin(entry.connector.export(user.0, query));
+    // The first page decides the status: "not connected" or "reconnect" is a problem, not a
+    // stream that fails on its first line.
+    let first = match events.next().await {
+        Some(Err(error)) => return Err(error.into()),
+        first => first,
+    };
+    let lines = futures_util::stream::iter(first)
+        .chain(events)
         .map(move |event| line(event, object_type.as_deref()));
     let lines = futures_util::stream::once(async move { Bytes::from(start) }).chain(lines);
     Ok(super::ndjson(lines))
@@ -93,7 +91,12 @@ pub(super) async fn export(
 
 fn line(event: Result<ExportEvent, integration_core::Error>, object_type: Option<&str>) -> Bytes {
     let value = match event {
-        Ok(ExportEvent::Item(item)) => serde_json::to_value(item).unwrap_or_default(),
+        Ok(ExportEvent::Item(item)) => {
+            // Straight to bytes: no intermediate `Value` on the hot path.
+            let mut bytes = serde_json::to_vec(&item).unwrap_or_default();
+            bytes.push(b'\n');
+            return Bytes::from(bytes);
+        }
         Ok(ExportEvent::Resume { cursor, count }) => {
             json!({"type": "cursor", "cursor": cursor, "count": count})
         }
