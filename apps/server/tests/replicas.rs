@@ -453,3 +453,74 @@ async fn when_the_replica_holding_the_refresh_lock_dies_the_others_recover_withi
     );
     hubspot.verify().await;
 }
+
+/// HubSpot's contacts endpoint limited to `RATE` calls in any `WINDOW`: records arrivals and
+/// answers 429 past the limit.
+#[derive(Clone, Default)]
+struct SlidingWindow {
+    admitted: std::sync::Arc<std::sync::Mutex<Vec<Instant>>>,
+    refused: std::sync::Arc<std::sync::Mutex<usize>>,
+}
+
+const RATE: usize = 20;
+const WINDOW: Duration = Duration::from_secs(10);
+
+impl wiremock::Respond for SlidingWindow {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let now = Instant::now();
+        let mut admitted = self.admitted.lock().expect("lock");
+        if admitted.iter().filter(|t| now - **t < WINDOW).count() >= RATE {
+            *self.refused.lock().expect("lock") += 1;
+            return ResponseTemplate::new(429).insert_header("Retry-After", "1");
+        }
+        admitted.push(now);
+        ResponseTemplate::new(200).set_body_json(json!({"results": []}))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_pace_one_portal_through_one_budget_and_nobody_sees_a_429() {
+    let hubspot = MockServer::start().await;
+    mock_code_exchange(&hubspot, 1800).await;
+    let upstream = SlidingWindow::default();
+    Mock::given(method("GET"))
+        .and(path(CONTACTS_PATH))
+        .respond_with(upstream.clone())
+        .mount(&hubspot)
+        .await;
+    let rate = RATE.to_string();
+    let budget = [
+        ("RATE_BUDGET_ENABLED", "true"),
+        ("RATE_BUDGET_PER_10S", rate.as_str()),
+    ];
+    let cluster = Cluster::start(&hubspot, &budget).await;
+    let client = browser();
+    connect(&client, &cluster[0], &cluster[1]).await;
+
+    // More calls than one window allows, all at once, spread over the three processes.
+    let calls = RATE + 4;
+    let mut tasks = JoinSet::new();
+    for i in 0..calls {
+        let (client, base) = (client.clone(), cluster[i % 3].base.clone());
+        tasks.spawn(async move { items(&client, &base).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (status, body) = done.expect("task");
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert_eq!(
+        *upstream.refused.lock().expect("lock"),
+        0,
+        "HubSpot answered 429"
+    );
+    let mut arrivals = upstream.admitted.lock().expect("lock").clone();
+    arrivals.sort();
+    assert_eq!(arrivals.len(), calls);
+    for (i, start) in arrivals.iter().enumerate() {
+        let in_window = arrivals[i..]
+            .iter()
+            .take_while(|t| **t - *start < WINDOW)
+            .count();
+        assert!(in_window <= RATE, "{in_window} calls within one window");
+    }
+}
