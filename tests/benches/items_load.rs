@@ -6,26 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use e2e::bench::{env_or, peak_rss_mib};
 use e2e::spawn_sandbox_app;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a short smoke.

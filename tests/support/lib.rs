@@ -548,3 +548,27 @@ pub async fn spawn_app_behind_proxy(
 
 /// The token endpoint's answer, for tests that mount their own token mocks.
 pub use hubspot_mock::token_response;
+
+/// Helpers the load benchmarks share.
+pub mod bench {
+    /// The number in environment variable `name`, else `default`.
+    pub fn env_or(name: &str, default: usize) -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// This process's peak resident memory (`VmHWM`), in MiB.
+    pub fn peak_rss_mib() -> f64 {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+}

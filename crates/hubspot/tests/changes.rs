@@ -7,95 +7,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use hubspot::{HubSpot, HubSpotConfig};
-use hubspot_sandbox::{ObjectType, Pick, RegisteredClient, Sandbox, SandboxConfig};
+use hubspot_sandbox::{ObjectType, Pick, Sandbox, SandboxConfig};
 use integration_core::{
-    AuthorizationCode, AuthorizationRequest, Change, ChangeEvent, ChangesFrom, Checkpoint,
-    Connector, ConnectorOptions, CredentialStore, Credentials, Error, Integration, ItemQuery,
-    OAuthState, PkceVerifier, UserId,
+    Change, ChangeEvent, ChangesFrom, Checkpoint, Connector, ConnectorOptions, CredentialStore,
+    Error, ItemQuery, UserId,
 };
 use token_store::MemoryTokenStore;
-use url::Url;
 
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
+#[path = "common/peer.rs"]
+mod peer;
 
-struct Peer {
-    sandbox: Sandbox,
-    base: Url,
-    hubspot: HubSpot,
-}
-
-async fn peer(config: SandboxConfig) -> Peer {
-    let sandbox = Sandbox::new(SandboxConfig {
-        clients: vec![RegisteredClient {
-            client_id: "contract-client".into(),
-            client_secret: "contract-secret".into(),
-            redirect_uris: vec![REDIRECT.into()],
-        }],
-        ..config
-    });
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-    tokio::spawn(sandbox.run(listener).unwrap());
-    let config = HubSpotConfig::new("contract-client", "contract-secret".to_owned().into())
-        .with_base_url(&base)
-        .unwrap();
-    let http = HubSpot::http_client(Duration::from_secs(5));
-    Peer {
-        sandbox,
-        base,
-        hubspot: HubSpot::new(config, http),
-    }
-}
-
-impl Peer {
-    /// The user presses Approve on the consent page: returns the authorization code.
-    async fn approve(&self) -> (AuthorizationCode, PkceVerifier) {
-        let state = OAuthState::generate();
-        let verifier = PkceVerifier::generate();
-        let challenge = verifier.challenge();
-        let consent = self
-            .hubspot
-            .authorization_url(&AuthorizationRequest {
-                state: &state,
-                redirect_uri: REDIRECT,
-                pkce_challenge: Some(&challenge),
-            })
-            .unwrap();
-        let mut form: Vec<(String, String)> = consent.query_pairs().into_owned().collect();
-        form.push(("decision".into(), "approve".into()));
-        let no_redirects = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let res = no_redirects
-            .post(self.base.join("oauth/authorize/decision").unwrap())
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 302);
-        let back = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
-        let get = |k: &str| {
-            back.query_pairs()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.into_owned())
-        };
-        assert_eq!(get("state").as_deref(), Some(state.as_str()));
-        (
-            AuthorizationCode::parse(&get("code").unwrap()).unwrap(),
-            verifier,
-        )
-    }
-
-    async fn connect(&self) -> Credentials {
-        let (code, verifier) = self.approve().await;
-        self.hubspot
-            .exchange_code(&code, REDIRECT, Some(&verifier))
-            .await
-            .unwrap()
-    }
-}
+use peer::{Peer, peer};
 
 /// What one run delivered.
 #[derive(Debug, Default)]
