@@ -494,11 +494,11 @@ async function syncScenarios(browser) {
         },
       ],
       [
-        `Download CSV (keyboard) saves every synced contact: a header and ${E} rows`,
+        `Download all as CSV (keyboard) saves every synced contact: a header and ${E} rows`,
         async () => {
-          const download = panel.getByRole('button', { name: 'Download CSV', exact: true });
+          const download = panel.getByRole('button', { name: 'Download all as CSV', exact: true });
           await syncButton.focus();
-          await tabTo(page, download, 'Download CSV', 3);
+          await tabTo(page, download, 'Download all as CSV', 3);
           const downloading = page.waitForEvent('download');
           await page.keyboard.press('Enter');
           const file = await downloading;

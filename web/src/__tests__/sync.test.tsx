@@ -81,7 +81,7 @@ describe('Sync all', () => {
     expect(screen.getByRole('button', { name: 'Sync all contacts' })).toHaveFocus();
 
     const panel = screen.getByRole('heading', { name: 'Synced 3 contacts' }).closest<HTMLElement>('.sync');
-    await user.click(within(panel as HTMLElement).getByRole('button', { name: 'Download CSV' }));
+    await user.click(within(panel as HTMLElement).getByRole('button', { name: 'Download all as CSV' }));
     expect(files).toHaveLength(1);
     expect(files[0]?.name).toMatch(/^hubspot-contacts-\d{4}-\d{2}-\d{2}\.csv$/);
     const text = await files[0]?.blob.text();
@@ -162,7 +162,7 @@ describe('Sync all', () => {
     expect(progressbar()).toHaveAttribute('aria-valuenow', '3');
     expect(screen.getByText('Showing 3 contacts — more in HubSpot')).toBeInTheDocument();
     await user.click(
-      within(outcome.closest<HTMLElement>('.sync') as HTMLElement).getByRole('button', { name: 'Download CSV' }),
+      within(outcome.closest<HTMLElement>('.sync') as HTMLElement).getByRole('button', { name: 'Download all as CSV' }),
     );
     expect((await files[0]?.blob.text())?.split('\r\n')).toHaveLength(5);
     expect(screen.getByRole('button', { name: 'Sync all contacts' })).not.toHaveAttribute('aria-disabled');

@@ -65,7 +65,7 @@ export function SyncButton({ state, nouns, onSync }: { state: SyncState; nouns: 
 /**
  * How a sync goes: a progress bar with "1,234 of 12,345 contacts · 480/s · about 25 s left"
  * (indeterminate when the provider cannot tell the total) and Cancel; then "Synced 12,345
- * contacts" with Download CSV, "Sync cancelled — 1,234 contacts received", or what failed with
+ * contacts" with Download all as CSV, "Sync cancelled — 1,234 contacts received", or what failed with
  * Retry sync. Only the outcome is announced (the numbers would chatter); a screen reader reads
  * the bar's own value when asked. When Cancel had focus and goes away, focus moves to the outcome.
  */
@@ -184,7 +184,7 @@ export function SyncPanel({
           ) : (
             done > 0 && (
               <button type="button" className="btn btn--primary" onClick={onDownload}>
-                Download CSV
+                Download all as CSV
               </button>
             )
           )}
