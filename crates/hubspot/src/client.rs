@@ -140,6 +140,22 @@ impl HubSpot {
         Ok((response.status, response.headers, response.body))
     }
 
+    /// The body of a 2xx answer to `request` (`what` names it when it is over the size limit);
+    /// any other status is HubSpot's error mapped by [`api_error`].
+    async fn body_of(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let (status, headers, body) = self.send(request).await?;
+        if !(200..300).contains(&status) {
+            return Err(api_error(status, &headers, body.as_deref()));
+        }
+        body.ok_or_else(|| {
+            Error::InvalidResponse(format!("{what} exceeds {} bytes", kit::http::MAX_BODY))
+        })
+    }
+
     /// What HubSpot says about an access token: the portal's domain and the installing user.
     async fn introspect(&self, credentials: &Credentials) -> Result<token::TokenInfo, Error> {
         let token = credentials.access_token.expose_secret();
@@ -164,14 +180,7 @@ impl HubSpot {
             )?),
         }
         .header(reqwest::header::ACCEPT, "application/json");
-        let (status, headers, body) = self.send(request).await?;
-        if (200..300).contains(&status) {
-            let body = body.ok_or_else(|| {
-                Error::InvalidResponse("introspection response exceeds the size limit".into())
-            })?;
-            return token::parse_info(&body);
-        }
-        Err(api_error(status, &headers, body.as_deref()))
+        token::parse_info(&self.body_of(request, "the introspection response").await?)
     }
 }
 
@@ -287,19 +296,13 @@ impl Integration for HubSpot {
             .get(url)
             .bearer_auth(credentials.access_token.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json");
-        let (status, headers, body) = self.send(request).await?;
-        if (200..300).contains(&status) {
-            let body = body.ok_or_else(|| {
-                Error::InvalidResponse(format!("{kind} page exceeds {} bytes", kit::http::MAX_BODY))
-            })?;
-            return parse_page(
-                kind,
-                &body,
-                &self.config.web_base_url,
-                credentials.account_id.as_deref(),
-            );
-        }
-        Err(api_error(status, &headers, body.as_deref()))
+        let body = self.body_of(request, &format!("a {kind} page")).await?;
+        parse_page(
+            kind,
+            &body,
+            &self.config.web_base_url,
+            credentials.account_id.as_deref(),
+        )
     }
 
     #[tracing::instrument(skip_all, fields(provider = "hubspot", object = query.object_type.as_deref()))]

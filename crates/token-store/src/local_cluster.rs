@@ -2,10 +2,10 @@
 //! `conformance`): three `redis-server --cluster-enabled yes` processes joined by
 //! `redis-cli --cluster create`, without persistence, in a temporary directory.
 //!
-//! Each server runs under a small shell watchdog that stops it when the test process exits, so a
-//! cluster shared by a whole test binary (a `static`) never outlives it.
+//! Each server runs under a small shell watchdog that stops it and removes the directory when the
+//! test process exits, so the cluster shared by a whole test binary (a `static`, never dropped)
+//! leaves nothing behind.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct LocalCluster {
     ports: [u16; 3],
-    dir: PathBuf,
 }
 
 impl LocalCluster {
@@ -57,8 +56,9 @@ impl LocalCluster {
                 dir = dir.display()
             );
             let watchdog = format!(
-                "redis-server {args} & r=$!; while kill -0 {parent} 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.5; done; kill $r 2>/dev/null",
-                parent = std::process::id()
+                "redis-server {args} & r=$!; while kill -0 {parent} 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.5; done; kill $r 2>/dev/null; wait $r; rm -rf '{dir}'",
+                parent = std::process::id(),
+                dir = dir.display()
             );
             let mut child = Command::new("sh")
                 .args(["-c", &watchdog])
@@ -94,7 +94,7 @@ impl LocalCluster {
                 "the cluster to agree on its slots",
             );
         }
-        Some(Self { ports, dir })
+        Some(Self { ports })
     }
 }
 
@@ -123,14 +123,5 @@ fn wait_for(mut ready: impl FnMut() -> bool, what: &str) {
     while !ready() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-impl Drop for LocalCluster {
-    fn drop(&mut self) {
-        for port in self.ports {
-            let _ = cli(port, &["SHUTDOWN", "NOSAVE"]);
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -17,7 +17,6 @@ use integration_core::{ChangesPage, ChangesQuery, Credentials, Cursor, Error, Ex
 use serde_json::json;
 
 use super::HubSpot;
-use crate::http::api_error;
 use crate::objects::{ObjectKind, parse_archived, parse_page};
 
 /// Results per search page: HubSpot's maximum.
@@ -144,12 +143,7 @@ impl HubSpot {
             .http
             .get(url)
             .bearer_auth(credentials.access_token.expose_secret());
-        let (status, headers, body) = self.send(request).await?;
-        if !(200..300).contains(&status) {
-            return Err(api_error(status, &headers, body.as_deref()));
-        }
-        let body =
-            body.ok_or_else(|| Error::InvalidResponse("an archived page is too big".into()))?;
+        let body = self.body_of(request, "an archived page").await?;
         let (records, next) = parse_archived(&body)?;
         let window = query.since..query.until;
         let changes = records
@@ -194,11 +188,7 @@ impl HubSpot {
             .post(url)
             .bearer_auth(credentials.access_token.expose_secret())
             .json(body);
-        let (status, headers, body) = self.send(request).await?;
-        if !(200..300).contains(&status) {
-            return Err(api_error(status, &headers, body.as_deref()));
-        }
-        body.ok_or_else(|| Error::InvalidResponse("a search page is too big".into()))
+        self.body_of(request, "a search page").await
     }
 
     fn properties(&self, kind: ObjectKind) -> Vec<String> {

@@ -9,7 +9,7 @@
 
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
-use futures_util::{StreamExt as _, stream};
+use futures_util::StreamExt as _;
 use integration_core::{Change, ChangeEvent, ChangesFrom, ChangesResume, Checkpoint};
 use serde::Deserialize;
 use serde_json::json;
@@ -78,13 +78,8 @@ pub(super) async fn changes(
                 .into(),
         ));
     }
-    let mut events = Box::pin(entry.connector.changes(user.0, from));
-    // The first page decides the status: a failure before any line is a problem, not a stream.
-    let first = match events.next().await {
-        Some(Err(error)) => return Err(error.into()),
-        first => first,
-    };
-    Ok(super::ndjson(stream::iter(first).chain(events).map(line)))
+    let events = super::started(entry.connector.changes(user.0, from)).await?;
+    Ok(super::ndjson(events.map(line)))
 }
 
 fn line(event: Result<ChangeEvent, integration_core::Error>) -> Bytes {

@@ -75,16 +75,8 @@ pub(super) async fn export(
     };
     let start = json!({"type": "start", "total": total}).to_string() + "\n";
     let object_type = query.object_type.clone();
-    let mut events = Box::pin(entry.connector.export(user.0, query));
-    // The first page decides the status: "not connected" or "reconnect" is a problem, not a
-    // stream that fails on its first line.
-    let first = match events.next().await {
-        Some(Err(error)) => return Err(error.into()),
-        first => first,
-    };
-    let lines = futures_util::stream::iter(first)
-        .chain(events)
-        .map(move |event| line(event, object_type.as_deref()));
+    let events = super::started(entry.connector.export(user.0, query)).await?;
+    let lines = events.map(move |event| line(event, object_type.as_deref()));
     let lines = futures_util::stream::once(async move { Bytes::from(start) }).chain(lines);
     Ok(super::ndjson(lines))
 }

@@ -76,6 +76,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ));
 }
 
+/// `events` with its first event already awaited: a failure before anything was produced (not
+/// connected, reconnect, a refused query) is the answer's status as a problem, not a stream that
+/// fails on its first line.
+async fn started<T>(
+    events: impl futures_util::Stream<Item = Result<T, integration_core::Error>> + 'static,
+) -> Result<impl futures_util::Stream<Item = Result<T, integration_core::Error>>, ApiError> {
+    use futures_util::StreamExt as _;
+    let mut events = Box::pin(events);
+    let first = match events.next().await {
+        Some(Err(error)) => return Err(error.into()),
+        first => first,
+    };
+    Ok(futures_util::stream::iter(first).chain(events))
+}
+
 /// An NDJSON answer from `lines`, each ending in `\n`. Lines already produced (a page's worth)
 /// go out as one write, so a page costs one syscall rather than one per record.
 fn ndjson(
