@@ -165,6 +165,9 @@ pub struct Settings {
     /// `INDEX_LAG_SECS` (default 30): an incremental sync's window ends this long before it
     /// starts, since providers' search indexes trail their writes.
     pub index_lag: Duration,
+    /// `CHANGES_LOOKBACK_SECS` (default 300): how far each incremental sync's window reaches
+    /// back before its checkpoint, so records a search index lists late still arrive.
+    pub changes_lookback: Duration,
     /// `TOKEN_ENCRYPTION_KEY`: `[ID:]KEY`, 32 bytes as base64 or hex, key id 1–255 (default 1).
     pub token_encryption_key: SecretString,
     /// `TOKEN_ENCRYPTION_PREVIOUS_KEYS`: comma-separated `ID:KEY` specs still accepted for
@@ -227,6 +230,7 @@ struct Raw {
     rate_budget_per_10s: Option<String>,
     rate_budget_search_per_second: Option<String>,
     index_lag_secs: Option<String>,
+    changes_lookback_secs: Option<String>,
     rate_budget_enabled: Option<String>,
 }
 
@@ -396,6 +400,19 @@ impl Settings {
                 ));
             }
         };
+        let changes_lookback = match number_var(
+            "CHANGES_LOOKBACK_SECS",
+            raw.changes_lookback_secs.take(),
+            300,
+        )? {
+            n @ 0..=86_400 => Duration::from_secs(n),
+            _ => {
+                return Err(SettingsError::Invalid(
+                    "CHANGES_LOOKBACK_SECS",
+                    "must be between 0 and 86400".into(),
+                ));
+            }
+        };
         let rate_budget_enabled = match non_empty(raw.rate_budget_enabled.take()).as_deref() {
             None | Some("true" | "1" | "yes") => true,
             Some("false" | "0" | "no") => false,
@@ -410,6 +427,7 @@ impl Settings {
             rate_budget_per_10s: rate_budget_enabled.then_some(rate_budget_per_10s),
             rate_budget_search_per_s,
             index_lag,
+            changes_lookback,
             app_env,
             bind_addr,
             auth,
@@ -765,6 +783,13 @@ mod tests {
         let s = Settings::from_vars(vars(&[KEY, ("INDEX_LAG_SECS", "0")])).unwrap();
         assert_eq!(s.index_lag, Duration::ZERO);
         assert!(Settings::from_vars(vars(&[KEY, ("INDEX_LAG_SECS", "-1")])).is_err());
+        assert_eq!(
+            Settings::from_vars(vars(&[KEY])).unwrap().changes_lookback,
+            Duration::from_secs(300)
+        );
+        let s = Settings::from_vars(vars(&[KEY, ("CHANGES_LOOKBACK_SECS", "0")])).unwrap();
+        assert_eq!(s.changes_lookback, Duration::ZERO);
+        assert!(Settings::from_vars(vars(&[KEY, ("CHANGES_LOOKBACK_SECS", "86401")])).is_err());
         for (name, bad) in [
             ("RATE_BUDGET_PER_10S", "0"),
             ("RATE_BUDGET_PER_10S", "many"),

@@ -79,6 +79,7 @@ impl Application {
             lock_ttl: settings.refresh_lock_ttl,
             lock_wait: settings.request_deadline,
             index_lag: settings.index_lag,
+            lookback: settings.changes_lookback,
             ..tuning
         };
         let listener =

@@ -190,10 +190,10 @@ impl Integration for HubSpot {
         &self.info
     }
 
-    /// HubSpot's `after` cursors are numeric.
+    /// Our cursors wrap HubSpot's opaque `after` tokens ([`Cursor::wrap`]); anything else was
+    /// never issued by this provider.
     fn accepts_cursor(&self, cursor: &Cursor) -> bool {
-        let raw = cursor.as_str();
-        raw.len() <= 20 && raw.bytes().all(|b| b.is_ascii_digit())
+        cursor.unwrap_provider().is_ok()
     }
 
     fn authorization_url(&self, request: &AuthorizationRequest<'_>) -> Result<Url, Error> {
@@ -240,6 +240,12 @@ impl Integration for HubSpot {
                     credentials.account_id = info.hub_id;
                 }
             }
+            // Without the portal id, the portal's rate budget could not be shared with its
+            // other users: the connection waits for an answer that names the portal.
+            Err(error) if credentials.account_id.is_none() => {
+                tracing::warn!(%error, "token introspection failed and the token names no portal");
+                return Err(error);
+            }
             Err(error) => {
                 tracing::warn!(%error, "token introspection failed; connecting without account details")
             }
@@ -271,6 +277,12 @@ impl Integration for HubSpot {
         span.record("object", kind.api_name());
         span.record("limit", limit);
 
+        // HubSpot's own `after`, byte for byte as it was issued.
+        let after = query
+            .cursor
+            .as_ref()
+            .map(Cursor::unwrap_provider)
+            .transpose()?;
         let mut url = append_path(
             &self.config.api_base_url,
             &self.config.contacts_path,
@@ -287,8 +299,8 @@ impl Integration for HubSpot {
                 pairs.append_pair("properties", &properties);
             }
             pairs.append_pair("archived", "false");
-            if let Some(cursor) = &query.cursor {
-                pairs.append_pair("after", cursor.as_str());
+            if let Some(after) = &after {
+                pairs.append_pair("after", after);
             }
         }
         let request = self

@@ -152,6 +152,32 @@ fn damage(body: Vec<u8>, at: Index, byte: u8, cut: bool) -> Vec<u8> {
     body
 }
 
+/// A `paging.next.after` as the spec types it: a "paging cursor token", i.e. any non-empty
+/// string — the spec's own example, base64 with `+`, `/` and `=`, percent-escapes, spaces,
+/// non-ASCII, up to 2 KiB.
+fn opaque_after() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("NTI1Cg%3D%3D".to_owned()),
+        "\\PC{1,64}",
+        "[A-Za-z0-9+/]{1,60}={0,2}",
+        "[%A-F0-9=+/ ]{1,80}",
+        ("\\PC{1,4}", 1usize..512).prop_map(|(unit, n)| unit.repeat(n)),
+    ]
+    .prop_filter("a cursor of at most 2 KiB", |s| s.len() <= 2048)
+}
+
+/// An RFC 3339 time as HubSpot may spell it: with no, 3 or 6 fractional digits, `Z` or an
+/// offset.
+fn spec_time(unix: i64, nanos: u32, style: u8) -> String {
+    let at = DateTime::from_timestamp(unix, nanos).unwrap();
+    match style % 4 {
+        0 => at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        1 => at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        2 => at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        _ => at.to_rfc3339(),
+    }
+}
+
 /// A CRM list page in the documented shape, fields then kept, dropped, nulled or mistyped.
 fn page_body() -> impl Strategy<Value = Value> {
     let id = prop_oneof![
@@ -183,10 +209,12 @@ fn page_body() -> impl Strategy<Value = Value> {
     let record = prop_oneof![9 => record, 1 => arb_json()];
     let results = mutate(prop::collection::vec(record, 0..6).prop_map(Value::Array));
     let after = prop_oneof![
-        "[!-~]{1,64}".prop_map(Value::String),
+        opaque_after().prop_map(Value::String),
         any::<u64>().prop_map(Value::from),
-        Just(Value::String("a".repeat(1025))),
-        Just(Value::String("a b".into())),
+        Just(Value::String(
+            "a".repeat(integration_core::Cursor::MAX_WRAPPED + 1)
+        )),
+        Just(Value::String(String::new())),
     ];
     let next = mutate(
         (
@@ -257,10 +285,9 @@ fn expected_page(value: &Value, with_links: bool) -> ExpectedPage {
         None | Some(Value::Null) => None,
         Some(Value::Object(paging)) => match paging.get("next") {
             None | Some(Value::Null) => None,
+            // Any string is a cursor (the spec types it `string`), up to what we carry.
             Some(Value::Object(next)) => match id_text(next.get("after")) {
-                Some(after) if integration_core::Cursor::parse(after.as_str()).is_ok() => {
-                    Some(after)
-                }
+                Some(after) if after.len() <= integration_core::Cursor::MAX_WRAPPED => Some(after),
                 _ => return Invalid,
             },
             Some(Value::Array(_)) => return Unspecified,
@@ -497,7 +524,8 @@ proptest! {
             (Ok(page), ExpectedPage::Valid(ids, next)) => {
                 let got: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
                 prop_assert_eq!(got, ids.iter().map(String::as_str).collect::<Vec<_>>());
-                prop_assert_eq!(page.next_cursor.as_ref().map(|c| c.as_str().to_owned()), next);
+                let after = page.next_cursor.as_ref().map(|c| c.unwrap_provider().unwrap());
+                prop_assert_eq!(after, next);
                 for item in &page.items {
                     prop_assert!(!item.id.is_empty() && !item.title.is_empty());
                     prop_assert_eq!(item.item_type.as_deref(), Some(kind.item_type()));
@@ -538,25 +566,32 @@ proptest! {
                 ],
                 "[A-Za-z][A-Za-z ]{0,20}",
                 (1_000_000_000i64..4_000_000_000),
+                (0u32..1_000_000_000, any::<u8>()),
+                prop_oneof![Just(None), Just(Some(Value::Null)), Just(Some(Value::from("")))],
             ),
             0..20,
         ),
-        after in proptest::option::of("[!-~]{1,100}"),
+        after in proptest::option::of(opaque_after()),
         hub in proptest::option::of("[1-9][0-9]{0,9}"),
     ) {
         let results: Vec<Value> = records
             .iter()
-            .map(|(id, name, at)| {
-                let at = DateTime::from_timestamp(*at, 0).unwrap();
-                json!({
+            .map(|(id, name, at, (nanos, style), empty)| {
+                let mut record = json!({
                     "id": id,
                     "properties": {
                         "firstname": name, "name": name, "dealname": name, "hs_object_id": id,
                     },
-                    "createdAt": at.to_rfc3339(),
-                    "updatedAt": at.to_rfc3339(),
+                    "createdAt": spec_time(*at, *nanos, *style),
+                    "updatedAt": spec_time(*at, *nanos, style.wrapping_add(1)),
                     "archived": false,
-                })
+                });
+                // Requested properties a record has no value for come back null or "".
+                if let Some(empty) = empty {
+                    record["properties"]["email"] = empty.clone();
+                    record["properties"]["domain"] = empty.clone();
+                }
+                record
             })
             .collect();
         let mut body = json!({ "results": results });
@@ -567,12 +602,14 @@ proptest! {
         }
         let page = parse_page(kind, &to_bytes(&body), &web_base(), hub.as_deref()).unwrap();
         prop_assert_eq!(page.items.len(), records.len());
-        for (item, (id, name, at)) in page.items.iter().zip(&records) {
+        for (item, (id, name, at, (nanos, style), _)) in page.items.iter().zip(&records) {
             let id = id_text(Some(id)).unwrap();
             prop_assert_eq!(&item.id, &id);
             prop_assert_eq!(&item.title, name.trim());
-            prop_assert_eq!(item.created_at, DateTime::from_timestamp(*at, 0));
-            prop_assert_eq!(item.updated_at, item.created_at);
+            // Whatever precision HubSpot wrote, the instant is the one it spelled.
+            let spelled = |style: u8| spec_time(*at, *nanos, style).parse::<DateTime<chrono::Utc>>().ok();
+            prop_assert_eq!(item.created_at, spelled(*style));
+            prop_assert_eq!(item.updated_at, spelled(style.wrapping_add(1)));
             match &hub {
                 Some(hub) => {
                     let url = Url::parse(item.url.as_deref().unwrap()).unwrap();
@@ -586,7 +623,8 @@ proptest! {
                 None => prop_assert!(item.url.is_none()),
             }
         }
-        prop_assert_eq!(page.next_cursor.as_ref().map(|c| c.as_str()), after.as_deref());
+        let wrapped = page.next_cursor.as_ref().map(|c| c.unwrap_provider().unwrap());
+        prop_assert_eq!(wrapped, after);
     }
 
     /// `parse_retry_after` on anything: never panics; a seconds form gives exactly that wait (so

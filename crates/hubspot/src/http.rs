@@ -29,6 +29,22 @@ pub(crate) struct ErrorBody {
     pub message: Option<String>,
     #[serde(default, rename = "correlationId")]
     pub correlation_id: Option<String>,
+    /// Context about the error (`{"requiredGranularScopes": ["crm.objects.deals.read"]}`).
+    #[serde(default)]
+    pub context: Option<Context>,
+    /// Further detail, each with its own context.
+    #[serde(default)]
+    pub errors: Option<Vec<ErrorDetail>>,
+}
+
+/// The spec types `context` as a map of string arrays; anything else in it is ignored.
+pub(crate) type Context = serde_json::Map<String, serde_json::Value>;
+
+/// One of `errors[]`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ErrorDetail {
+    #[serde(default)]
+    pub context: Option<Context>,
 }
 
 impl ErrorBody {
@@ -50,6 +66,32 @@ impl ErrorBody {
 
     pub(crate) fn message(&self) -> String {
         truncate(self.raw_message())
+    }
+
+    /// The scopes a `MISSING_SCOPES` error names in its context or its details' contexts
+    /// (`requiredGranularScopes`, `requiredScopes`, `missingScopes`), deduplicated in order.
+    pub(crate) fn missing_scopes(&self) -> Vec<String> {
+        const KEYS: [&str; 3] = ["requiredGranularScopes", "requiredScopes", "missingScopes"];
+        let details = self
+            .errors
+            .iter()
+            .flatten()
+            .filter_map(|d| d.context.as_ref());
+        let mut scopes: Vec<String> = Vec::new();
+        for context in self.context.iter().chain(details) {
+            let names = KEYS
+                .iter()
+                .filter_map(|key| context.get(*key)?.as_array())
+                .flatten()
+                .filter_map(serde_json::Value::as_str);
+            for name in names {
+                let name = truncate(name.trim());
+                if !name.is_empty() && !scopes.contains(&name) && scopes.len() < 16 {
+                    scopes.push(name);
+                }
+            }
+        }
+        scopes
     }
 
     /// The whole provider message, not truncated.
@@ -120,7 +162,10 @@ pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: Option<&[u8]>) -
         // (or similar); the connector checks scopes first, so this is the rare case of a grant
         // that changed at HubSpot.
         403 if parsed.code() == Some("MISSING_SCOPES") => Error::InsufficientScope {
-            scope: parsed.message(),
+            scope: match parsed.missing_scopes() {
+                names if names.is_empty() => parsed.message(),
+                names => truncate(&names.join(" ")),
+            },
         },
         400..=499 => match parsed.code() {
             Some(code) => Error::Rejected {
@@ -146,6 +191,29 @@ mod tests {
         let body = br#"{"error":"invalid_grant"}"#;
         assert_eq!(ErrorBody::parse(Some(body)).code(), Some("invalid_grant"));
         assert_eq!(ErrorBody::parse(Some(b"<html>")).code(), None);
+    }
+
+    #[test]
+    fn a_missing_scope_is_named_from_the_error_context() {
+        let body = br#"{"status":"error","message":"This app hasn't been granted all required scopes to make this call.","correlationId":"c","category":"MISSING_SCOPES","errors":[{"message":"One or more of the following scopes are required.","context":{"requiredGranularScopes":["crm.objects.deals.read"]}}]}"#;
+        let error = api_error(403, &HeaderMap::new(), Some(body));
+        assert!(
+            matches!(&error, Error::InsufficientScope { scope } if scope == "crm.objects.deals.read"),
+            "{error:?}"
+        );
+        // Only the spec's required fields: the message stands in for the names.
+        let body =
+            br#"{"category":"MISSING_SCOPES","correlationId":"c","message":"scopes missing"}"#;
+        let error = api_error(403, &HeaderMap::new(), Some(body));
+        assert!(
+            matches!(&error, Error::InsufficientScope { scope } if scope == "scopes missing"),
+            "{error:?}"
+        );
+        let body = br#"{"category":"MISSING_SCOPES","correlationId":"c","message":"m","context":{"requiredScopes":["a","b"]},"errors":[{"message":"m","context":{"requiredGranularScopes":["b","c"]}}]}"#;
+        assert_eq!(
+            ErrorBody::parse(Some(body)).missing_scopes(),
+            ["a", "b", "c"]
+        );
     }
 
     #[test]

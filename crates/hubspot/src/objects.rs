@@ -136,6 +136,9 @@ struct Record {
     updated_at: Option<String>,
     #[serde(default, rename = "archivedAt")]
     archived_at: Option<String>,
+    /// "Direct URL for this object in the portal" (optional): right for EU portals too.
+    #[serde(default)]
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +157,16 @@ struct NextPage {
 fn timestamp(raw: Option<&str>) -> Option<DateTime<Utc>> {
     raw.and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// HubSpot's own link to a record, when it is an `https` URL on one of HubSpot's hosts
+/// (`app.hubspot.com`, `app-eu1.hubspot.com`…): a link from a response body is shown to people,
+/// so it must not point anywhere else.
+fn record_link(raw: Option<&str>) -> Option<String> {
+    let url = Url::parse(raw?).ok()?;
+    let host = url.host_str()?;
+    let hubspot = host == "hubspot.com" || host.ends_with(".hubspot.com");
+    (url.scheme() == "https" && hubspot && url.username().is_empty()).then(|| url.to_string())
 }
 
 fn id_text(value: Value, what: &str) -> Result<String, Error> {
@@ -183,8 +196,9 @@ pub(crate) fn parse_page(
         .map(|record| {
             let id = id_text(record.id, "a record id")?;
             let properties = record.properties.unwrap_or_default();
-            let url = match hub_id {
-                Some(hub) => Some(
+            let url = match (record_link(record.url.as_deref()), hub_id) {
+                (Some(link), _) => Some(link),
+                (None, Some(hub)) => Some(
                     append_path(
                         web_base,
                         "/contacts/{hub}/record/{type}/{id}",
@@ -198,7 +212,7 @@ pub(crate) fn parse_page(
                     })?
                     .to_string(),
                 ),
-                None => None,
+                (None, None) => None,
             };
             Ok(IntegrationItem {
                 title: kind.title(&id, &properties),
@@ -212,13 +226,9 @@ pub(crate) fn parse_page(
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    // `after` is an opaque "paging cursor token" (any string): wrapped, never interpreted.
     let next_cursor = match list.paging.and_then(|p| p.next) {
-        Some(next) => {
-            let after = id_text(next.after, "paging.next.after")?;
-            Some(Cursor::parse(after).map_err(|_| {
-                Error::InvalidResponse("paging.next.after is not a usable cursor".into())
-            })?)
-        }
+        Some(next) => Some(Cursor::wrap(&id_text(next.after, "paging.next.after")?)?),
         None => None,
     };
     Ok(Page { items, next_cursor })
@@ -239,10 +249,11 @@ pub(crate) fn parse_archived(body: &[u8]) -> Result<(Vec<Archived>, Option<Strin
         .results
         .into_iter()
         .map(|r| {
-            Ok((
-                id_text(r.id, "a record id")?,
-                timestamp(r.archived_at.as_deref()),
-            ))
+            // `archivedAt` is optional in the spec; `updatedAt` is required, and archiving a
+            // record updates it. Without either, the record has no time to place it in a
+            // window, and it is reported (rather than lost) in every window.
+            let at = timestamp(r.archived_at.as_deref()).or(timestamp(r.updated_at.as_deref()));
+            Ok((id_text(r.id, "a record id")?, at))
         })
         .collect::<Result<_, Error>>()?;
     let next = list
@@ -296,6 +307,57 @@ mod tests {
             "acme.io"
         );
         assert_eq!(ObjectKind::Deals.title("3", &props(json!({}))), "Deal 3");
+    }
+
+    #[test]
+    fn hubspots_own_record_links_are_kept_for_eu_portals_and_others_are_rebuilt() {
+        let web = Url::parse("https://app.hubspot.com/").unwrap();
+        let body = json!({"results": [
+            {"id": "1", "properties": {}, "createdAt": "2024-01-02T03:04:05Z", "updatedAt": "2024-01-02T03:04:05Z", "archived": false,
+             "url": "https://app-eu1.hubspot.com/contacts/7/record/0-1/1"},
+            {"id": "2", "properties": {}, "createdAt": "2024-01-02T03:04:05Z", "updatedAt": "2024-01-02T03:04:05Z", "archived": false,
+             "url": "https://evil.example/contacts/7/record/0-1/2"},
+            {"id": "3", "properties": {}, "createdAt": "2024-01-02T03:04:05Z", "updatedAt": "2024-01-02T03:04:05Z", "archived": false},
+        ]});
+        let page = parse_page(
+            ObjectKind::Contacts,
+            body.to_string().as_bytes(),
+            &web,
+            Some("7"),
+        )
+        .unwrap();
+        let urls: Vec<_> = page
+            .items
+            .iter()
+            .map(|i| i.url.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://app-eu1.hubspot.com/contacts/7/record/0-1/1",
+                "https://app.hubspot.com/contacts/7/record/0-1/2",
+                "https://app.hubspot.com/contacts/7/record/0-1/3",
+            ]
+        );
+    }
+
+    /// `archivedAt` is optional in the spec: the required `updatedAt` places the deletion.
+    #[test]
+    fn an_archived_record_without_archived_at_is_placed_by_updated_at() {
+        let body = json!({"results": [
+            {"id": "1", "properties": {}, "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-02-01T00:00:00.5Z", "archived": true},
+            {"id": "2", "properties": {}, "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-02-01T00:00:00Z", "archived": true, "archivedAt": "2024-03-01T00:00:00.123456Z"},
+        ], "paging": {"next": {"after": "NTI1Cg%3D%3D"}}});
+        let (records, next) = parse_archived(body.to_string().as_bytes()).unwrap();
+        let at = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(
+            records,
+            [
+                ("1".to_owned(), at("2024-02-01T00:00:00.5Z")),
+                ("2".to_owned(), at("2024-03-01T00:00:00.123456Z")),
+            ]
+        );
+        assert_eq!(next.as_deref(), Some("NTI1Cg%3D%3D"));
     }
 
     #[test]

@@ -73,7 +73,8 @@ async fn pages_follow_the_after_cursor_from_the_body_not_the_link() {
     assert_eq!(first.items.len(), 1);
     assert_eq!(first.items[0].title, "Ada Lovelace");
     let cursor = first.next_cursor.clone().expect("a next page");
-    assert_eq!(cursor.as_str(), "NTI1Cg%3D%3D");
+    // HubSpot's opaque token travels wrapped, and comes back byte for byte.
+    assert_eq!(cursor.unwrap_provider().unwrap(), "NTI1Cg%3D%3D");
 
     let second = provider
         .list_items(&fresh(), &ItemQuery::new().after(Some(cursor)))

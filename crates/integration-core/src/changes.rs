@@ -1,8 +1,11 @@
 //! Incremental sync: what changed since a checkpoint, as upserts and deletions.
 //!
 //! A sync covers a fixed window `[since, until)` where `until` is the sync's start minus the
-//! provider's index lag (search indexes trail writes by seconds), so a record modified while the
-//! sync runs falls in the next window instead of being missed. The next checkpoint is `until`.
+//! provider's usual index lag, so a record modified while the sync runs falls in the next window
+//! instead of being missed, and `since` is the checkpoint minus a lookback: search indexes
+//! promise no bound on their lag, so each window overlaps the previous one and a record indexed
+//! late arrives in a later run instead of never (changes are idempotent: a repeat is harmless).
+//! The next checkpoint is `until`.
 //! Checkpoints and resume tokens are opaque to callers (base64url JSON with a version) and carry
 //! everything needed to continue, so servers stay stateless.
 
@@ -243,10 +246,16 @@ impl Connector {
         let query = match from {
             ChangesFrom::Checkpoint(checkpoint) => {
                 let until = Utc::now() - self.options().index_lag;
+                let lookback = chrono::Duration::from_std(self.options().lookback)
+                    .unwrap_or(chrono::Duration::zero());
                 ChangesQuery {
                     object_type: checkpoint.object_type,
-                    since: checkpoint.since,
-                    // An empty window when the last sync ended less than the lag ago.
+                    // Overlapping the previous window catches what its search had not indexed.
+                    since: checkpoint
+                        .since
+                        .checked_sub_signed(lookback)
+                        .unwrap_or(checkpoint.since),
+                    // At least the lookback when the last sync ended less than the lag ago.
                     until: until.max(checkpoint.since),
                     cursor: None,
                 }

@@ -70,6 +70,11 @@ pub struct ConnectorOptions {
     /// How far a provider's search index trails its writes: an incremental sync's window ends
     /// this long before it starts (default 30 s), so nothing written meanwhile is missed.
     pub index_lag: Duration,
+    /// How far each incremental window reaches back before its checkpoint (default 5 minutes).
+    /// Search indexes promise no bound on their lag: a record indexed after its window ran
+    /// arrives in a later, overlapping window instead of never. Upserts and deletes are
+    /// idempotent, so the overlap only repeats what a consumer already has.
+    pub lookback: Duration,
 }
 
 /// A [`RateBudget`] and the limit to apply to every account of the connector's provider.
@@ -113,6 +118,7 @@ impl Default for ConnectorOptions {
             state_ttl: Duration::from_secs(10 * 60),
             budget: None,
             index_lag: Duration::from_secs(30),
+            lookback: Duration::from_secs(5 * 60),
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -41,13 +43,62 @@ pub struct IntegrationItem {
 pub struct Cursor(String);
 
 impl Cursor {
-    /// Wraps a cursor, refusing empty or over-long (over 1024 bytes) or non-printable input.
+    /// The longest cursor accepted: room for a provider's 2 KiB cursor wrapped in base64 (see
+    /// [`Cursor::wrap`]) and a phase prefix.
+    pub const MAX_LEN: usize = 4096;
+    /// The longest provider cursor [`Cursor::wrap`] takes (its base64url fits in [`Self::MAX_LEN`]
+    /// with room to spare).
+    pub const MAX_WRAPPED: usize = 3000;
+
+    /// Wraps a cursor, refusing empty, over-long (over [`Cursor::MAX_LEN`] bytes) or
+    /// non-printable input.
     pub fn parse(raw: impl Into<String>) -> Result<Self, crate::InvalidId> {
         let raw = raw.into();
-        if raw.is_empty() || raw.len() > 1024 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        if raw.is_empty() || raw.len() > Self::MAX_LEN || !raw.bytes().all(|b| b.is_ascii_graphic())
+        {
             return Err(crate::InvalidId("cursor is malformed"));
         }
         Ok(Self(raw))
+    }
+
+    /// Our cursor for a provider's opaque one. Providers promise nothing about their cursors'
+    /// bytes (HubSpot's spec calls `paging.next.after` a "paging cursor token", and its example
+    /// is `NTI1Cg%3D%3D`), so the provider's text travels base64url-encoded: any string
+    /// round-trips through [`Cursor::unwrap_provider`], however it is spelled. A provider cursor that is
+    /// empty or longer than [`Cursor::MAX_WRAPPED`] bytes is the provider's nonsense.
+    pub fn wrap(provider: &str) -> Result<Self, crate::Error> {
+        Self::wrap_with("", provider)
+    }
+
+    /// [`Cursor::wrap`] behind a fixed ASCII `prefix` (a phase tag such as `d`).
+    pub fn wrap_with(prefix: &str, provider: &str) -> Result<Self, crate::Error> {
+        if provider.is_empty() || provider.len() > Self::MAX_WRAPPED {
+            return Err(crate::Error::InvalidResponse(format!(
+                "the provider's paging cursor is empty or longer than {} bytes",
+                Self::MAX_WRAPPED
+            )));
+        }
+        let text = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(provider));
+        Self::parse(text).map_err(|_| {
+            crate::Error::InvalidResponse("the phase prefix is not a cursor prefix".into())
+        })
+    }
+
+    /// The provider's cursor inside one made by [`Cursor::wrap`]; anything else (a cursor this
+    /// service never issued) is [`Error::InvalidInput`](crate::Error::InvalidInput).
+    pub fn unwrap_provider(&self) -> Result<String, crate::Error> {
+        Self::unwrap_provider_text(&self.0)
+    }
+
+    /// [`Cursor::unwrap_provider`] of the text after a prefix.
+    pub fn unwrap_provider_text(text: &str) -> Result<String, crate::Error> {
+        let bad = || crate::Error::InvalidInput("the cursor is not one this service issued".into());
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let provider = String::from_utf8(bytes).map_err(|_| bad())?;
+        if provider.is_empty() || provider.len() > Self::MAX_WRAPPED {
+            return Err(bad());
+        }
+        Ok(provider)
     }
 
     /// The cursor text.
@@ -136,6 +187,50 @@ mod tests {
         assert!(Cursor::parse("abc123").is_ok());
         assert!(Cursor::parse("").is_err());
         assert!(Cursor::parse("a b").is_err());
-        assert!(Cursor::parse("x".repeat(1025)).is_err());
+        assert!(Cursor::parse("x".repeat(Cursor::MAX_LEN)).is_ok());
+        assert!(Cursor::parse("x".repeat(Cursor::MAX_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn provider_cursors_of_any_spelling_round_trip_wrapped() {
+        let long = "é%=+/ ".repeat(Cursor::MAX_WRAPPED / 8);
+        for raw in [
+            "NTI1Cg%3D%3D",
+            "12345",
+            "a b\tc",
+            "ü/+=",
+            "\u{0}",
+            long.as_str(),
+        ] {
+            let cursor = Cursor::wrap(raw).unwrap();
+            assert!(
+                cursor
+                    .as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+            );
+            assert_eq!(cursor.unwrap_provider().unwrap(), raw);
+            let tagged = Cursor::wrap_with("d", raw).unwrap();
+            assert_eq!(
+                Cursor::unwrap_provider_text(&tagged.as_str()[1..]).unwrap(),
+                raw
+            );
+        }
+        assert!(matches!(
+            Cursor::wrap(""),
+            Err(crate::Error::InvalidResponse(_))
+        ));
+        let too_long = "x".repeat(Cursor::MAX_WRAPPED + 1);
+        assert!(matches!(
+            Cursor::wrap(&too_long),
+            Err(crate::Error::InvalidResponse(_))
+        ));
+        for forged in ["!!", "_w", "gICA"] {
+            let cursor = Cursor::parse(forged).unwrap();
+            assert!(
+                matches!(cursor.unwrap_provider(), Err(crate::Error::InvalidInput(_))),
+                "{forged}"
+            );
+        }
     }
 }

@@ -39,28 +39,47 @@ pub(crate) enum Phase {
 }
 
 impl Phase {
+    /// Longest `u{id}`: a `u64` has at most 20 digits.
+    const MAX_ID_DIGITS: usize = 20;
+
     pub(crate) fn parse(cursor: Option<&Cursor>) -> Result<Self, Error> {
         let bad = || Error::InvalidInput("the cursor is not a HubSpot changes cursor".into());
         let Some(raw) = cursor.map(Cursor::as_str) else {
             return Ok(Self::Upserts(0));
         };
-        let digits = |s: &str| s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
-        match raw.split_at(1) {
-            ("u", id) if !id.is_empty() && digits(id) => {
-                id.parse().map(Self::Upserts).map_err(|_| bad())
+        // Split on a char boundary even for input no cursor of ours has (`Cursor` is ASCII
+        // today; this stays panic-free if that ever changes).
+        let mut chars = raw.chars();
+        let tag = chars.next();
+        let rest = chars.as_str();
+        match tag {
+            Some('u')
+                if !rest.is_empty()
+                    && rest.len() <= Self::MAX_ID_DIGITS
+                    && rest.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                rest.parse().map(Self::Upserts).map_err(|_| bad())
             }
-            ("d", "") => Ok(Self::Deletes(None)),
-            ("d", after) if digits(after) => Ok(Self::Deletes(Some(after.to_owned()))),
+            Some('d') if rest.is_empty() => Ok(Self::Deletes(None)),
+            // HubSpot's archived-list `after`, wrapped: any string it sent comes back intact.
+            Some('d') => Cursor::unwrap_provider_text(rest)
+                .map(|after| Self::Deletes(Some(after)))
+                .map_err(|_| bad()),
             _ => Err(bad()),
         }
     }
 
-    fn cursor(&self) -> Cursor {
-        let raw = match self {
-            Self::Upserts(id) => format!("u{id}"),
-            Self::Deletes(after) => format!("d{}", after.as_deref().unwrap_or_default()),
-        };
-        Cursor::parse(raw).unwrap_or_else(|_| unreachable!("u/d and digits are a valid cursor"))
+    /// Our cursor for this phase; an `after` HubSpot sent that cannot be carried (empty or
+    /// over [`Cursor::MAX_WRAPPED`] bytes) is HubSpot's nonsense.
+    fn cursor(&self) -> Result<Cursor, Error> {
+        match self {
+            Self::Upserts(id) => Ok(Cursor::parse(format!("u{id}"))
+                .map_err(|_| Error::InvalidResponse("unreachable: u and digits".into()))?),
+            Self::Deletes(None) => {
+                Cursor::parse("d").map_err(|_| Error::InvalidResponse("unreachable: d".into()))
+            }
+            Self::Deletes(Some(after)) => Cursor::wrap_with("d", after),
+        }
     }
 }
 
@@ -119,7 +138,7 @@ impl HubSpot {
         };
         Ok(ChangesPage {
             changes: page.items.into_iter().map(Change::Upsert).collect(),
-            next_cursor: Some(next.cursor()),
+            next_cursor: Some(next.cursor()?),
         })
     }
 
@@ -151,7 +170,9 @@ impl HubSpot {
             .filter(|(_, at)| at.is_none_or(|at| window.contains(&at)))
             .map(|(id, archived_at)| Change::Delete { id, archived_at })
             .collect();
-        let next_cursor = next.map(|after| Phase::Deletes(Some(after)).cursor());
+        let next_cursor = next
+            .map(|after| Phase::Deletes(Some(after)).cursor())
+            .transpose()?;
         Ok(ChangesPage {
             changes,
             next_cursor,
@@ -213,16 +234,35 @@ mod tests {
         assert_eq!(Phase::parse(None).unwrap(), Phase::Upserts(0));
         assert_eq!(parse("u42").unwrap(), Phase::Upserts(42));
         assert_eq!(parse("d").unwrap(), Phase::Deletes(None));
-        assert_eq!(parse("d123").unwrap(), Phase::Deletes(Some("123".into())));
+        let long = "é".repeat(1000);
         for phase in [
             Phase::Upserts(7),
+            Phase::Upserts(u64::MAX),
             Phase::Deletes(None),
             Phase::Deletes(Some("9".into())),
+            // The spec's own example, and what else an opaque token may be.
+            Phase::Deletes(Some("NTI1Cg%3D%3D".into())),
+            Phase::Deletes(Some("a b+c/d=".into())),
+            Phase::Deletes(Some(long)),
         ] {
-            assert_eq!(Phase::parse(Some(&phase.cursor())).unwrap(), phase);
+            assert_eq!(Phase::parse(Some(&phase.cursor().unwrap())).unwrap(), phase);
         }
-        for bad in ["u", "u-1", "ux", "x1", "d1/../", "u99999999999999999999999"] {
+        for bad in [
+            "u",
+            "u-1",
+            "ux",
+            "x1",
+            "d1/../",
+            "d!!",
+            "u99999999999999999999999",
+            "u18446744073709551616",
+        ] {
             assert!(matches!(parse(bad), Err(Error::InvalidInput(_))), "{bad}");
         }
+        let too_long = "x".repeat(Cursor::MAX_WRAPPED + 1);
+        assert!(matches!(
+            Phase::Deletes(Some(too_long)).cursor(),
+            Err(Error::InvalidResponse(_))
+        ));
     }
 }

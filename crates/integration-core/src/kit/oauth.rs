@@ -243,8 +243,12 @@ impl OAuthClient {
         Err(self.token_error(grant, &response, &secrets))
     }
 
-    /// RFC 6749 §5.2, with the provider's aliases: `invalid_client` is our misconfiguration,
-    /// `invalid_grant` on a refresh means the user must reconnect.
+    /// RFC 6749 §5.2, with the provider's aliases. The grant's fate decides, not the body's
+    /// shape: a refresh refused with 400 or 401 means the user must reconnect, whatever the body
+    /// says or omits (HubSpot's 2026-03 spec requires only `category`, `correlationId` and
+    /// `message`; an HTML or empty body is the same refusal). The one exception is a body that
+    /// names our client (`invalid_client`, `unauthorized_client`): that is our misconfiguration,
+    /// and reconnecting would not fix it.
     fn token_error(&self, grant: Grant, response: &Response, secrets: &[&str]) -> Error {
         match response.status {
             429 => return response.error(),
@@ -255,36 +259,46 @@ impl OAuthClient {
             }
             _ => {}
         }
-        let Some(parsed) = ProviderError::parse(response.body.as_deref()) else {
-            return Error::Upstream {
-                status: response.status,
-            };
-        };
-        let Some(code) = parsed.code.as_deref().map(|c| scrub(c, secrets)) else {
-            return Error::Upstream {
-                status: response.status,
-            };
-        };
+        let parsed = ProviderError::parse(response.body.as_deref()).unwrap_or_default();
+        let code = parsed.code.as_deref().map(|c| scrub(c, secrets));
         let message = scrub(&parsed.message, secrets);
-        let standard = self
-            .config
-            .error_aliases
-            .iter()
-            .find(|(alias, _)| *alias == code)
-            .map_or(code.as_str(), |(_, standard)| standard);
-        tracing::warn!(status = response.status, %code, "token endpoint refused the request");
-        match (grant, standard) {
-            (_, "invalid_client" | "unauthorized_client") => Error::Config(format!(
-                "the provider refused our OAuth client ({code}): {message}"
-            )),
-            (Grant::RefreshToken, "invalid_grant") => Error::ReauthRequired {
-                reason: if message.is_empty() {
-                    format!("the provider refused the refresh token ({code})")
-                } else {
-                    message
-                },
+        let standard = code.as_deref().map(|code| {
+            self.config
+                .error_aliases
+                .iter()
+                .find(|(alias, _)| *alias == code)
+                .map_or(code, |(_, standard)| standard)
+                .to_owned()
+        });
+        let standard = standard.as_deref();
+        tracing::warn!(
+            status = response.status,
+            code = code.as_deref(),
+            "token endpoint refused the request"
+        );
+        let refused = matches!(response.status, 400 | 401);
+        match (grant, standard, code) {
+            (_, Some("invalid_client" | "unauthorized_client"), Some(code)) => Error::Config(
+                format!("the provider refused our OAuth client ({code}): {message}"),
+            ),
+            (Grant::RefreshToken, _, code) if refused || standard == Some("invalid_grant") => {
+                Error::ReauthRequired {
+                    reason: match (message.is_empty(), code) {
+                        (false, _) => message,
+                        (true, Some(code)) => {
+                            format!("the provider refused the refresh token ({code})")
+                        }
+                        (true, None) => format!(
+                            "the provider refused the refresh token (HTTP {})",
+                            response.status
+                        ),
+                    },
+                }
+            }
+            (_, _, Some(code)) => Error::Rejected { code, message },
+            (_, _, None) => Error::Upstream {
+                status: response.status,
             },
-            _ => Error::Rejected { code, message },
         }
     }
 }
@@ -481,9 +495,41 @@ mod tests {
             Error::RateLimited { .. }
         ));
         assert!(matches!(
-            c.token_error(Grant::RefreshToken, &answer(400, "<html>"), &secrets),
+            c.token_error(Grant::AuthorizationCode, &answer(400, "<html>"), &secrets),
             Error::Upstream { status: 400 }
         ));
+    }
+
+    /// HubSpot's 2026-03 spec requires only `category`, `correlationId` and `message` in an
+    /// error; whatever a refused refresh carries (or omits), the user is asked to reconnect.
+    #[test]
+    fn a_refresh_refused_with_any_body_shape_means_reconnect() {
+        let c = client();
+        let minimal = r#"{"category":"VALIDATION_ERROR","correlationId":"aeb5f871-7f07-4993-9211-075dc63e7cbf","message":"missing or invalid refresh token"}"#;
+        for status in [400, 401] {
+            for body in [
+                minimal,
+                "",
+                "<html><body>Bad Request</body></html>",
+                "{}",
+                "[]",
+                r#"{"message":"x"}"#,
+            ] {
+                let e = c.token_error(Grant::RefreshToken, &answer(status, body), &[]);
+                assert!(
+                    matches!(e, Error::ReauthRequired { .. }),
+                    "{status} {body}: {e:?}"
+                );
+            }
+        }
+        let e = c.token_error(Grant::RefreshToken, &answer(403, minimal), &[]);
+        assert!(matches!(e, Error::Rejected { .. }), "{e:?}");
+        let e = c.token_error(
+            Grant::RefreshToken,
+            &answer(400, r#"{"error":"invalid_client"}"#),
+            &[],
+        );
+        assert!(matches!(e, Error::Config(_)), "{e:?}");
     }
 
     #[test]
