@@ -331,5 +331,15 @@ mod tests {
             ChangesResume::decode(&text).is_err(),
             "a checkpoint is not a resume token"
         );
+        // A forged token whose inner cursor is no cursor is refused like any bad input.
+        for inner in ["", " ", "a\\u0000"] {
+            let forged = URL_SAFE_NO_PAD.encode(format!(
+                r#"{{"v":1,"since":"2026-11-25T10:00:00Z","until":"2026-11-25T11:00:00Z","object_type":null,"cursor":"{inner}"}}"#
+            ));
+            assert!(
+                matches!(ChangesResume::decode(&forged), Err(Error::InvalidInput(_))),
+                "{inner:?}"
+            );
+        }
     }
 }

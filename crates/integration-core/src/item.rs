@@ -37,10 +37,26 @@ pub struct IntegrationItem {
 }
 
 /// An opaque position in a provider's listing. Callers pass back what a [`Page`] gave them.
+///
+/// Deserialising goes through [`Cursor::parse`] too: a cursor inside a caller's resume token is
+/// caller input like any other.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Cursor(String);
+
+impl TryFrom<String> for Cursor {
+    type Error = crate::InvalidId;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<Cursor> for String {
+    fn from(value: Cursor) -> Self {
+        value.0
+    }
+}
 
 impl Cursor {
     /// The longest cursor accepted: room for a provider's 2 KiB cursor wrapped in base64 (see
@@ -189,6 +205,17 @@ mod tests {
         assert!(Cursor::parse("a b").is_err());
         assert!(Cursor::parse("x".repeat(Cursor::MAX_LEN)).is_ok());
         assert!(Cursor::parse("x".repeat(Cursor::MAX_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn cursors_inside_json_are_parsed_like_any_other() {
+        for bad in [r#""""#, r#"" ""#, r#""a\nb""#] {
+            assert!(serde_json::from_str::<Cursor>(bad).is_err(), "{bad}");
+        }
+        let long = serde_json::to_string(&"x".repeat(Cursor::MAX_LEN + 1)).unwrap();
+        assert!(serde_json::from_str::<Cursor>(&long).is_err());
+        let cursor: Cursor = serde_json::from_str(r#""u42""#).unwrap();
+        assert_eq!(serde_json::to_string(&cursor).unwrap(), r#""u42""#);
     }
 
     #[test]
