@@ -27,6 +27,7 @@ pub(crate) fn knobs_json(knobs: &Knobs) -> Value {
         "daily_limit": knobs.daily_limit,
         "over_limit": knobs.over_limit,
         "enforce_scopes": knobs.enforce_scopes,
+        "contract": knobs.contract,
     })
 }
 
@@ -105,11 +106,18 @@ fn pick_of(body: &MutateBody) -> Result<Pick, HttpResponse> {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Change {
+    Modify,
+    Archive,
+    Delete,
+}
+
 async fn mutate(
     sandbox: web::Data<Sandbox>,
     object_type: web::Path<String>,
     body: web::Json<MutateBody>,
-    archive: bool,
+    change: Change,
 ) -> HttpResponse {
     let Some(object) = ObjectType::parse(object_type.as_str()) else {
         return crm::unknown_object(object_type.as_str());
@@ -118,10 +126,10 @@ async fn mutate(
         Ok(pick) => pick,
         Err(response) => return response,
     };
-    let ids = if archive {
-        sandbox.archive_records(object, pick)
-    } else {
-        sandbox.modify_records(object, pick)
+    let ids = match change {
+        Change::Modify => sandbox.modify_records(object, pick),
+        Change::Archive => sandbox.archive_records(object, pick),
+        Change::Delete => sandbox.delete_records(object, pick),
     };
     let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
     HttpResponse::Ok().json(json!({ "objectType": object.name(), "ids": ids }))
@@ -132,7 +140,7 @@ pub(crate) async fn modify_records(
     object_type: web::Path<String>,
     body: web::Json<MutateBody>,
 ) -> HttpResponse {
-    mutate(sandbox, object_type, body, false).await
+    mutate(sandbox, object_type, body, Change::Modify).await
 }
 
 pub(crate) async fn archive_records(
@@ -140,5 +148,13 @@ pub(crate) async fn archive_records(
     object_type: web::Path<String>,
     body: web::Json<MutateBody>,
 ) -> HttpResponse {
-    mutate(sandbox, object_type, body, true).await
+    mutate(sandbox, object_type, body, Change::Archive).await
+}
+
+pub(crate) async fn delete_records(
+    sandbox: web::Data<Sandbox>,
+    object_type: web::Path<String>,
+    body: web::Json<MutateBody>,
+) -> HttpResponse {
+    mutate(sandbox, object_type, body, Change::Delete).await
 }

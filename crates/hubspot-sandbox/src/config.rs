@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::contract::{Contract, SearchLag};
+
 /// Client id of the client registered by [`SandboxConfig::default`].
 pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
 /// Client secret of the client registered by [`SandboxConfig::default`].
@@ -50,12 +52,50 @@ pub struct SandboxConfig {
     pub search_rate_limit: Option<RateLimit>,
     /// Requests per portal per UTC day on the CRM endpoints; `None` (the default) is no cap.
     pub daily_limit: Option<u64>,
-    /// Whether 429 responses carry a `Retry-After` header (HubSpot does not promise one).
+    /// `true`: every 429 carries `Retry-After`. `false`: as [`Contract::retry_after`] decides
+    /// (seeded: some do; HubSpot does not promise one).
     pub send_retry_after: bool,
     /// Delay added to every API and token response, to make latency visible.
     pub latency: Duration,
     /// Whether CRM calls require the `crm.objects.<type>.read` scope (403 `MISSING_SCOPES`).
     pub enforce_scopes: bool,
+    /// Which spec-allowed answers the sandbox gives, from one seed (see [`Contract`]); on by
+    /// default. Timestamp precision and blank values are record data, fixed at start; the
+    /// rest can change at runtime through [`Knobs::contract`].
+    pub contract: Contract,
+    /// The portal's data-centre ("hublet"), e.g. `eu1`: records' `url` then point to
+    /// `https://app-eu1.hubspot.com/…` and introspection's `signed_access_token.hublet` names
+    /// it; `None` is the US default (`na1`).
+    pub hublet: Option<String>,
+}
+
+impl SandboxConfig {
+    /// Every contract variation decided by `seed` (see [`Contract::seeded`]).
+    pub fn with_contract_seed(mut self, seed: u64) -> Self {
+        self.contract = Contract::seeded(seed);
+        self
+    }
+
+    /// Replaces the contract (e.g. [`Contract::typical`], or one with a few pins).
+    pub fn with_contract(mut self, contract: Contract) -> Self {
+        self.contract = contract;
+        self
+    }
+
+    /// The defaults with every variation pinned to the common answer ([`Contract::typical`]):
+    /// what tests of unrelated behaviour start from.
+    pub fn typical() -> Self {
+        Self::default().with_contract(Contract::typical())
+    }
+
+    /// Applies `HUBSPOT_SANDBOX_SEED` if set (see [`Contract::from_env`]); an unparsable value
+    /// is an error naming the variable.
+    pub fn with_env_contract_seed(self) -> Result<Self, String> {
+        Ok(match Contract::from_env()? {
+            Some(contract) => self.with_contract(contract),
+            None => self,
+        })
+    }
 }
 
 impl Default for SandboxConfig {
@@ -79,6 +119,8 @@ impl Default for SandboxConfig {
             send_retry_after: false,
             latency: Duration::ZERO,
             enforce_scopes: true,
+            contract: Contract::default(),
+            hublet: None,
         }
     }
 }
@@ -153,7 +195,7 @@ pub struct Knobs {
     pub code_ttl: Duration,
     /// Delay added to every API and token response.
     pub latency: Duration,
-    /// Whether 429 responses carry `Retry-After`.
+    /// `true`: every 429 carries `Retry-After`; `false`: as [`Contract::retry_after`] decides.
     pub send_retry_after: bool,
     /// Rolling-window limit; `None` disables it.
     pub rate_limit: Option<RateLimit>,
@@ -165,6 +207,8 @@ pub struct Knobs {
     pub over_limit: OverLimit,
     /// Whether CRM calls check scopes.
     pub enforce_scopes: bool,
+    /// The contract variations (see [`Contract`]); changes take effect on the next response.
+    pub contract: Contract,
 }
 
 impl Knobs {
@@ -179,6 +223,7 @@ impl Knobs {
             daily_limit: config.daily_limit,
             over_limit: config.over_limit,
             enforce_scopes: config.enforce_scopes,
+            contract: config.contract,
         }
     }
 }
@@ -213,6 +258,16 @@ pub struct KnobsPatch {
     pub over_limit: Option<OverLimit>,
     /// Turn scope checks on CRM calls on or off.
     pub enforce_scopes: Option<bool>,
+    /// Fixed search-index lag in milliseconds (`0` turns the lag off).
+    pub search_lag_ms: Option<u64>,
+    /// `true`: the search lag is seeded again (see [`SearchLag::Seeded`]).
+    pub search_lag_seeded: Option<bool>,
+    /// `true`: pin every variation to [`Contract::typical`] (the seed and search lag kept);
+    /// `false`: back to [`Contract::seeded`] with the current seed (search lag kept).
+    pub contract_typical: Option<bool>,
+    /// A new contract seed, every variation seeded ([`Contract::seeded`]); applied before the
+    /// other contract fields of this patch.
+    pub contract_seed: Option<u64>,
 }
 
 impl KnobsPatch {
@@ -276,6 +331,25 @@ impl KnobsPatch {
         }
         if let Some(on) = self.enforce_scopes {
             knobs.enforce_scopes = on;
+        }
+        if let Some(seed) = self.contract_seed {
+            knobs.contract = Contract::seeded(seed);
+        }
+        if let Some(typical) = self.contract_typical {
+            let (seed, lag) = (knobs.contract.seed, knobs.contract.search_lag);
+            knobs.contract = if typical {
+                Contract::typical()
+            } else {
+                Contract::seeded(seed)
+            };
+            knobs.contract.seed = seed;
+            knobs.contract.search_lag = lag;
+        }
+        if let Some(ms) = self.search_lag_ms {
+            knobs.contract.search_lag = SearchLag::Fixed(Duration::from_millis(ms));
+        }
+        if self.search_lag_seeded == Some(true) {
+            knobs.contract.search_lag = SearchLag::Seeded;
         }
     }
 }

@@ -10,8 +10,10 @@ use serde_json::{Map, Value, json};
 
 use crate::Sandbox;
 use crate::config::OverLimit;
+use crate::contract::{Contract, Roll, Vary, What};
+use crate::cursor::{self, Kind};
 use crate::respond;
-use crate::seed::{ObjectType, Record};
+use crate::seed::{ObjectType, Record, salt};
 use crate::state::{Bearer, DailyCheck, Injected, RateCheck};
 use crate::store::{self, Mutations};
 
@@ -32,13 +34,28 @@ pub(crate) fn validation_error(message: &str) -> HttpResponse {
 /// The query parameters of a list call, after validation.
 struct ListQuery {
     limit: usize,
+    /// The position the `after` cursor carries (the first id to list).
     after: Option<u64>,
     properties: Vec<String>,
     archived: bool,
     pairs: Vec<(String, String)>,
 }
 
-fn parse_query(raw: &str, over_limit: OverLimit) -> Result<ListQuery, HttpResponse> {
+fn bad_cursor(value: &str) -> HttpResponse {
+    let shown: String = value.chars().take(64).collect();
+    validation_error(&format!(
+        "Invalid value for 'after': '{shown}' is not a valid paging cursor. Pass \
+         paging.next.after back exactly as it was returned."
+    ))
+}
+
+fn parse_query(
+    raw: &str,
+    over_limit: OverLimit,
+    seed: u64,
+    object: ObjectType,
+) -> Result<ListQuery, HttpResponse> {
+    let mut after: Option<String> = None;
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
         .into_owned()
         .collect();
@@ -71,15 +88,8 @@ fn parse_query(raw: &str, over_limit: OverLimit) -> Result<ListQuery, HttpRespon
                     (n, _) => n.min(MAX_LIMIT),
                 };
             }
-            "after" => {
-                // HubSpot's cursors are numeric-looking strings; anything else is rejected.
-                let after = value.trim().parse::<u64>().map_err(|_| {
-                    validation_error(&format!(
-                        "Invalid value for 'after': '{value}' is not a valid paging cursor."
-                    ))
-                })?;
-                query.after = Some(after);
-            }
+            // Opaque: decoded below, once `archived` is known.
+            "after" => after = Some(value.clone()),
             "properties" => {
                 for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                     if !query.properties.iter().any(|p| p == name) {
@@ -91,8 +101,53 @@ fn parse_query(raw: &str, over_limit: OverLimit) -> Result<ListQuery, HttpRespon
             _ => {}
         }
     }
+    if let Some(after) = after {
+        let kind = if query.archived {
+            Kind::Archived
+        } else {
+            Kind::List
+        };
+        query.after =
+            Some(cursor::open(seed, kind, object, &after).ok_or_else(|| bad_cursor(&after))?);
+    }
     query.pairs = pairs.into_iter().filter(|(k, _)| k != "after").collect();
     Ok(query)
+}
+
+/// What a record's rendering depends on beyond the record: the contract (which optional
+/// fields it has) and the portal (its `url`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shaping<'a> {
+    pub contract: Contract,
+    pub hub_id: u64,
+    pub hublet: Option<&'a str>,
+}
+
+impl Shaping<'_> {
+    /// `url`, the spec's optional "Direct URL for this object in the portal".
+    fn url(&self, object: ObjectType, id: u64) -> Option<String> {
+        let present = match self.contract.record_url {
+            Vary::On => true,
+            Vary::Off => false,
+            Vary::Seeded => {
+                self.hublet.is_some()
+                    || self
+                        .contract
+                        .decide(Vary::Seeded, What::Url, id ^ salt(object), 50)
+            }
+        };
+        let host = match self.hublet {
+            None | Some("na1") => "app.hubspot.com".to_owned(),
+            Some(hublet) => format!("app-{hublet}.hubspot.com"),
+        };
+        present.then(|| {
+            format!(
+                "https://{host}/contacts/{}/record/{}/{id}",
+                self.hub_id,
+                object.type_id()
+            )
+        })
+    }
 }
 
 /// A record as the v3 APIs render it: the requested properties (or `defaults`) plus those
@@ -102,6 +157,7 @@ pub(crate) fn render(
     object_type: ObjectType,
     requested: &[String],
     defaults: &[&'static str],
+    shaping: &Shaping<'_>,
 ) -> Value {
     let mut properties = Map::new();
     let known = object_type.known_properties();
@@ -120,26 +176,56 @@ pub(crate) fn render(
             properties.insert(name.to_owned(), value);
         }
     }
+    let format = |at| crate::time::format_digits(at, record.digits);
     let mut body = json!({
         "id": record.id.to_string(),
         "properties": properties,
-        "createdAt": crate::time::format(record.created_at),
-        "updatedAt": crate::time::format(record.updated_at),
+        "createdAt": format(record.created_at),
+        "updatedAt": format(record.updated_at),
         "archived": record.archived_at.is_some(),
     });
-    if let Some(at) = record.archived_at {
-        body["archivedAt"] = Value::String(crate::time::format(at));
+    // `archivedAt` is optional in `SimplePublicObject`: some archived records lack it.
+    let omit_archived_at = shaping.contract.decide(
+        shaping.contract.omit_optional,
+        What::ArchivedAt,
+        record.id ^ salt(object_type),
+        30,
+    );
+    if let Some(at) = record.archived_at.filter(|_| !omit_archived_at) {
+        body["archivedAt"] = Value::String(format(at));
+    }
+    if let Some(url) = shaping.url(object_type, record.id) {
+        body["url"] = Value::String(url);
     }
     body
 }
 
-fn next_link(req: &HttpRequest, pairs: &[(String, String)], after: &str) -> String {
-    let info = req.connection_info();
+/// `paging.next.link`: absolute, or relative (`?…`, as in the spec's `NextPage` example), or
+/// `None` (it is optional). The cursor is form-encoded in it, so following the link hands the
+/// cursor back byte for byte.
+fn next_link(
+    req: &HttpRequest,
+    pairs: &[(String, String)],
+    after: &str,
+    roll: &mut Roll,
+) -> Option<String> {
+    if roll.vary(roll.contract.omit_optional, 30) {
+        return None;
+    }
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .append_pair("after", after)
         .finish();
-    format!("{}://{}{}?{query}", info.scheme(), info.host(), req.path())
+    if roll.vary(roll.contract.relative_links, 25) {
+        return Some(format!("?{query}"));
+    }
+    let info = req.connection_info();
+    Some(format!(
+        "{}://{}{}?{query}",
+        info.scheme(),
+        info.host(),
+        req.path()
+    ))
 }
 
 /// Which CRM endpoint a request is for: they share checks but not every limit.
@@ -158,6 +244,14 @@ pub(crate) struct Admitted {
     pub daily: Option<DailyCheck>,
     /// A snapshot of the object type's mutations, taken under the lock.
     pub mutations: Mutations,
+}
+
+/// Shapes a finished CRM answer as the contract says: error bodies (minimal or full), 429
+/// headers.
+pub(crate) fn shape(response: HttpResponse, roll: &mut Roll) -> HttpResponse {
+    let response = respond::vary_rate_headers(response, roll);
+    let shape = respond::error_shape(roll, false);
+    respond::reshape(response, shape)
 }
 
 impl Admitted {
@@ -181,6 +275,7 @@ pub(crate) async fn admit(
     req: &HttpRequest,
     object_type: &str,
     endpoint: Endpoint,
+    roll: &mut Roll,
 ) -> Result<Admitted, HttpResponse> {
     let latency = sandbox.shared.lock().knobs.latency;
     if !latency.is_zero() {
@@ -192,14 +287,15 @@ pub(crate) async fn admit(
         Endpoint::List => state.stats.objects += 1,
         Endpoint::Search => state.stats.search += 1,
     }
+    let send_retry_after = respond::retry_after(state.knobs.send_retry_after, roll);
     if let Some(injected) = state.take_fault() {
         return Err(match injected {
             Injected::RateLimited => {
                 let check = state.exhausted_rate();
                 let group = format!("publicapi:oauth:sandbox:{hub_id}");
-                respond::rate_limited(&group, check, state.knobs.send_retry_after)
+                respond::rate_limited(&group, check, send_retry_after)
             }
-            Injected::Fail(status) => respond::server_error(status),
+            Injected::Fail(status) => respond::server_error(status, roll),
             Injected::Malformed => match endpoint {
                 Endpoint::List => respond::malformed("{\"results\": [{\"id\": \"1"),
                 Endpoint::Search => respond::malformed("{\"total\": 1, \"results\": [{\"id\": \"1"),
@@ -219,10 +315,9 @@ pub(crate) async fn admit(
         let required = format!("crm.objects.{}.read", object.name());
         // The legacy `contacts` scope covered all CRM objects and is still honoured.
         if state.knobs.enforce_scopes && !scopes.iter().any(|s| *s == required || s == "contacts") {
-            return Err(respond::missing_scopes(&required));
+            return Err(respond::missing_scopes(&required, roll));
         }
     }
-    let send_retry_after = state.knobs.send_retry_after;
     let group = format!("publicapi:oauth:{app_id}:{hub_id}");
     let daily = state.check_daily();
     if let Some(daily) = daily.filter(|d| !d.allowed) {
@@ -275,18 +370,39 @@ pub(crate) async fn list(
     req: HttpRequest,
     object_type: web::Path<String>,
 ) -> HttpResponse {
-    let admitted = match admit(&sandbox, &req, object_type.as_str(), Endpoint::List).await {
+    let mut roll = sandbox.shared.lock().roll();
+    let admitted = match admit(
+        &sandbox,
+        &req,
+        object_type.as_str(),
+        Endpoint::List,
+        &mut roll,
+    )
+    .await
+    {
         Ok(admitted) => admitted,
-        Err(response) => return response,
+        Err(response) => return shape(response, &mut roll),
     };
     let response = match admitted.object {
         None => unknown_object(object_type.as_str()),
-        Some(object) => match parse_query(req.query_string(), admitted.over_limit) {
+        Some(object) => match parse_query(
+            req.query_string(),
+            admitted.over_limit,
+            roll.contract.seed,
+            object,
+        ) {
             Err(response) => response,
-            Ok(query) => page(&sandbox, &req, object, &query, &admitted.mutations),
+            Ok(query) => page(
+                &sandbox,
+                &req,
+                object,
+                &query,
+                &admitted.mutations,
+                &mut roll,
+            ),
         },
     };
-    admitted.finish(response)
+    shape(admitted.finish(response), &mut roll)
 }
 
 fn page(
@@ -295,20 +411,28 @@ fn page(
     object: ObjectType,
     query: &ListQuery,
     mutations: &Mutations,
+    roll: &mut Roll,
 ) -> HttpResponse {
     let catalog = &sandbox.shared.catalog;
     let defaults = object.default_properties();
+    let shaping = sandbox.shaping(roll.contract);
     let mut results = Vec::with_capacity(query.limit);
     let mut next = None;
     if query.archived {
         // Only mutated records can be archived, so the map is the whole archived listing.
         let mut archived = mutations
             .range(query.after.unwrap_or(0)..)
-            .filter(|(_, m)| m.archived_ms.is_some())
+            .filter(|(_, m)| m.archived_ms.is_some() && !m.deleted)
             .filter_map(|(&id, _)| catalog.index_of(object, id));
         for index in archived.by_ref().take(query.limit) {
             let record = store::record(catalog, object, index, mutations);
-            results.push(render(&record, object, &query.properties, defaults));
+            results.push(render(
+                &record,
+                object,
+                &query.properties,
+                defaults,
+                &shaping,
+            ));
         }
         next = archived.next().map(|index| catalog.id(object, index));
     } else {
@@ -324,17 +448,30 @@ fn page(
                     break;
                 }
                 let record = store::record(catalog, object, index, mutations);
-                results.push(render(&record, object, &query.properties, defaults));
+                results.push(render(
+                    &record,
+                    object,
+                    &query.properties,
+                    defaults,
+                    &shaping,
+                ));
             }
             index += 1;
         }
     }
     let mut body = json!({ "results": results });
     if let Some(next) = next {
-        let after = next.to_string();
-        body["paging"] = json!({
-            "next": { "after": after, "link": next_link(req, &query.pairs, &after) }
-        });
+        let kind = if query.archived {
+            Kind::Archived
+        } else {
+            Kind::List
+        };
+        let after = cursor::issue(roll, kind, object, next);
+        let mut next = json!({ "after": after });
+        if let Some(link) = next_link(req, &query.pairs, &after, roll) {
+            next["link"] = Value::String(link);
+        }
+        body["paging"] = json!({ "next": next });
     }
     respond::json(StatusCode::OK, &body)
 }

@@ -3,7 +3,9 @@
 
 mod admin;
 mod config;
+mod contract;
 mod crm;
+mod cursor;
 mod oauth;
 mod oauth2026;
 mod pages;
@@ -25,6 +27,7 @@ pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Faults, Knobs, KnobsPatch,
     OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats,
 };
+pub use contract::{CONTRACT_SEED_ENV, Contract, CursorStyle, FaultBody, SearchLag, Vary};
 pub use seed::ObjectType;
 pub use store::Pick;
 
@@ -136,6 +139,10 @@ impl Sandbox {
                     .route(web::post().to(admin::archive_records)),
             )
             .service(
+                resource("/_admin/crm/{object_type}/delete", "POST")
+                    .route(web::post().to(admin::delete_records)),
+            )
+            .service(
                 resource("/_admin/knobs", "GET, PATCH")
                     .route(web::get().to(admin::get_knobs))
                     .route(web::patch().to(admin::patch_knobs)),
@@ -231,8 +238,54 @@ impl Sandbox {
         store::archive(catalog, object, mutations, &pick, now)
     }
 
+    /// Hard-deletes the picked records of `object` now, as a merge or a GDPR deletion does:
+    /// they disappear from the list, from the `archived=true` list and (after the search lag)
+    /// from search, with no archived entry. `Pick::Ids` may name archived records too.
+    /// Returns the ids deleted, ascending.
+    pub fn delete_records(&self, object: ObjectType, pick: Pick) -> Vec<u64> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let catalog = &self.shared.catalog;
+        let mut state = self.shared.lock();
+        let mutations = state.mutations.entry(object).or_default();
+        store::delete(catalog, object, mutations, &pick, now)
+    }
+
     /// The portal ("hub") id every token belongs to.
     pub fn hub_id(&self) -> u64 {
         self.shared.portal.hub_id
+    }
+
+    /// A list cursor (`paging.next.after`) starting at the first record of `object` whose id
+    /// is at least `first_id` (in the `archived=true` listing with `archived`), as the sandbox
+    /// would issue it: lets a test jump to a deep page without paging there.
+    pub fn list_cursor(&self, object: ObjectType, first_id: u64, archived: bool) -> String {
+        let kind = if archived {
+            cursor::Kind::Archived
+        } else {
+            cursor::Kind::List
+        };
+        let mut roll = self.shared.lock().roll();
+        cursor::issue(&mut roll, kind, object, first_id)
+    }
+
+    /// A search cursor for result `offset` of a search on `object` (any query), as the sandbox
+    /// would issue it; an offset of 10,000 or more is refused by the search, as HubSpot does.
+    pub fn search_cursor(&self, object: ObjectType, offset: u64) -> String {
+        let mut roll = self.shared.lock().roll();
+        cursor::issue(&mut roll, cursor::Kind::Search, object, offset)
+    }
+
+    /// The contract in force now (see [`Contract`]; change it with [`Sandbox::update`]).
+    pub fn contract(&self) -> Contract {
+        self.shared.lock().knobs.contract
+    }
+
+    /// How records render under `contract`.
+    pub(crate) fn shaping(&self, contract: Contract) -> crm::Shaping<'_> {
+        crm::Shaping {
+            contract,
+            hub_id: self.shared.portal.hub_id,
+            hublet: self.shared.portal.hublet.as_deref(),
+        }
     }
 }

@@ -27,8 +27,13 @@ async fn main() -> std::io::Result<()> {
             max_requests: u32::try_from(search).unwrap_or(u32::MAX),
             ..RateLimit::search()
         }),
+        hublet: std::env::var("SANDBOX_HUBLET")
+            .ok()
+            .filter(|h| !h.trim().is_empty()),
         ..SandboxConfig::default()
-    };
+    }
+    .with_env_contract_seed()
+    .map_err(std::io::Error::other)?;
     let mut client = RegisteredClient::default();
     if let Ok(uris) = std::env::var("SANDBOX_REDIRECT_URIS") {
         client.redirect_uris.extend(
@@ -58,5 +63,9 @@ async fn main() -> std::io::Result<()> {
         println!("  redirect_uri  : {uri}");
     }
     println!("  admin         : {base}/_admin/stats");
+    println!(
+        "  contract seed : {} (set HUBSPOT_SANDBOX_SEED=<u64> or =typical)",
+        sandbox.contract().seed
+    );
     sandbox.run(listener)?.await
 }

@@ -9,9 +9,11 @@ use std::time::Instant;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine as _;
 use serde_json::json;
 
 use crate::Sandbox;
+use crate::contract::Roll;
 use crate::pages::{self, Consent};
 use crate::respond;
 use crate::respond::OAuthError;
@@ -287,10 +289,15 @@ pub(crate) async fn decision(sandbox: web::Data<Sandbox>, payload: web::Payload)
     }
 }
 
-fn token_fault(injected: Injected, send_retry_after: bool, app_group: &str) -> HttpResponse {
+fn token_fault(
+    injected: Injected,
+    send_retry_after: bool,
+    app_group: &str,
+    roll: &mut Roll,
+) -> HttpResponse {
     match injected {
         Injected::RateLimited => respond::rate_limited(app_group, None, send_retry_after),
-        Injected::Fail(status) => respond::server_error(status),
+        Injected::Fail(status) => respond::server_error(status, roll),
         Injected::Malformed => {
             respond::malformed("{\"token_type\":\"bearer\",\"access_token\":\"CO")
         }
@@ -533,13 +540,16 @@ pub(crate) fn token_response(
     api: Api,
 ) -> HttpResponse {
     let mut state = sandbox.shared.lock();
+    let mut roll = state.roll();
     if let Some(injected) = state.take_fault() {
         let group = format!("publicapi:oauth:token:{}", sandbox.shared.portal.hub_id);
-        let response = token_fault(injected, state.knobs.send_retry_after, &group);
+        let retry_after = respond::retry_after(state.knobs.send_retry_after, &mut roll);
+        let response = token_fault(injected, retry_after, &group, &mut roll);
         if !response.status().is_success() {
             state.stats.token_errors += 1;
         }
-        return response;
+        let shape = respond::error_shape(&mut roll, true);
+        return respond::reshape(response, shape);
     }
     let result = body.and_then(|body| {
         let params = match api {
@@ -554,7 +564,8 @@ pub(crate) fn token_response(
         grant(sandbox, &mut state, &params, api)
     });
     match result {
-        Ok(body) => {
+        Ok(mut body) => {
+            vary_token_body(&mut body, sandbox, &mut roll);
             let mut response = respond::json(StatusCode::OK, &body);
             respond::no_store(&mut response);
             response
@@ -567,7 +578,56 @@ pub(crate) fn token_response(
                 status = error.status,
                 "hubspot sandbox: token request refused"
             );
-            error.render()
+            let shape = respond::error_shape(&mut roll, true);
+            respond::reshape(error.render(), shape)
+        }
+    }
+}
+
+/// The spec's `AccessTokenResponse` requires only `access_token`, `expires_in`,
+/// `refresh_token`, `token_type`, `token_use` (both versions): `hub_id`, `user_id` and
+/// `scopes` may be missing, and `id_token` may be present.
+fn vary_token_body(body: &mut serde_json::Value, sandbox: &Sandbox, roll: &mut Roll) {
+    let Some(map) = body.as_object_mut() else {
+        return;
+    };
+    for field in ["hub_id", "user_id", "scopes"] {
+        if roll.vary(roll.contract.omit_optional, 30) {
+            map.remove(field);
+        }
+    }
+    if roll.vary(roll.contract.id_token, 30) {
+        let portal = &sandbox.shared.portal;
+        let now = chrono::Utc::now().timestamp();
+        let part = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let signature: String = (0..4).map(|_| format!("{:016x}", roll.next())).collect();
+        let token = format!(
+            "{}.{}.{}",
+            part(json!({"alg": "RS256", "typ": "JWT", "kid": "sandbox"})),
+            part(json!({
+                "iss": "https://app.hubspot.com",
+                "sub": portal.user_id.to_string(),
+                "email": portal.user_email,
+                "iat": now,
+                "exp": now + 1800,
+            })),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature),
+        );
+        map.insert("id_token".to_owned(), serde_json::Value::String(token));
+    }
+}
+
+/// Token metadata's optional `user` and `hub_domain` (v1 `AccessTokenInfoResponse` /
+/// `RefreshTokenInfoResponse`, 2026-03 `Public…TokenInfoResponse`) are left out as the
+/// contract says.
+pub(crate) fn vary_token_info(body: &mut serde_json::Value, roll: &mut Roll) {
+    if let Some(map) = body.as_object_mut() {
+        for field in ["user", "hub_domain"] {
+            if roll.vary(roll.contract.omit_optional, 30) {
+                map.remove(field);
+            }
         }
     }
 }
@@ -618,17 +678,18 @@ pub(crate) async fn access_token_info(
     }
     let mut state = sandbox.shared.lock();
     state.stats.token_info += 1;
+    let mut roll = state.roll();
+    let shape = respond::error_shape(&mut roll, false);
     let portal = &sandbox.shared.portal;
     let Some(grant) = state.access_tokens.get(token.as_str()) else {
-        return not_found("access token not found");
+        return respond::reshape(not_found("access token not found"), shape);
     };
     let now = Instant::now();
     if now >= grant.expires_at {
-        return respond::expired_auth(now - grant.expires_at, grant.expires_at_wall);
+        let expired = respond::expired_auth(now - grant.expires_at, grant.expires_at_wall);
+        return respond::reshape(expired, shape);
     }
-    respond::json(
-        StatusCode::OK,
-        &json!({
+    let mut body = json!({
             "token": token.as_str(),
             "user": portal.user_email,
             "hub_domain": portal.hub_domain,
@@ -638,8 +699,9 @@ pub(crate) async fn access_token_info(
             "expires_in": (grant.expires_at - now).as_secs(),
             "user_id": portal.user_id,
             "token_type": "access",
-        }),
-    )
+    });
+    vary_token_info(&mut body, &mut roll);
+    respond::json(StatusCode::OK, &body)
 }
 
 pub(crate) async fn refresh_token_info(
@@ -648,13 +710,13 @@ pub(crate) async fn refresh_token_info(
 ) -> HttpResponse {
     let mut state = sandbox.shared.lock();
     state.stats.token_info += 1;
+    let mut roll = state.roll();
+    let shape = respond::error_shape(&mut roll, false);
     let portal = &sandbox.shared.portal;
     let Some(grant) = state.refresh_tokens.get(token.as_str()) else {
-        return not_found("refresh token not found");
+        return respond::reshape(not_found("refresh token not found"), shape);
     };
-    respond::json(
-        StatusCode::OK,
-        &json!({
+    let mut body = json!({
             "token": token.as_str(),
             "user": portal.user_email,
             "hub_domain": portal.hub_domain,
@@ -663,8 +725,9 @@ pub(crate) async fn refresh_token_info(
             "client_id": grant.client_id,
             "user_id": portal.user_id,
             "token_type": "refresh",
-        }),
-    )
+    });
+    vary_token_info(&mut body, &mut roll);
+    respond::json(StatusCode::OK, &body)
 }
 
 pub(crate) async fn revoke(sandbox: web::Data<Sandbox>, token: web::Path<String>) -> HttpResponse {
@@ -675,7 +738,8 @@ pub(crate) async fn revoke(sandbox: web::Data<Sandbox>, token: web::Path<String>
     let mut state = sandbox.shared.lock();
     state.stats.revoke += 1;
     if state.refresh_tokens.remove(token.as_str()).is_none() {
-        return not_found("refresh token not found");
+        let shape = respond::error_shape(&mut state.roll(), false);
+        return respond::reshape(not_found("refresh token not found"), shape);
     }
     // Access tokens minted from a revoked refresh token stop working too.
     state

@@ -66,7 +66,8 @@ pub(crate) async fn introspect(
         Ok(ok) => ok,
         Err(error) => {
             tracing::debug!(error = error.error, "hubspot sandbox: introspect refused");
-            return error.render();
+            let shape = respond::error_shape(&mut sandbox.shared.lock().roll(), true);
+            return respond::reshape(error.render(), shape);
         }
     };
     let token = params.get("token").map_or("", String::as_str);
@@ -80,7 +81,10 @@ pub(crate) async fn introspect(
         } else {
             access().or_else(refresh)
         };
-        found.unwrap_or_else(|| json!({ "active": false }))
+        let mut roll = state.roll();
+        let mut body = found.unwrap_or_else(|| json!({ "active": false }));
+        oauth::vary_token_info(&mut body, &mut roll);
+        body
     };
     tracing::debug!(
         active = body["active"].as_bool(),
@@ -115,7 +119,7 @@ fn access_info(
         "audience": client_id,
         "expiresAt": grant.expires_at_wall.timestamp_millis(),
         "hubId": portal.hub_id,
-        "hublet": "na1",
+        "hublet": portal.hublet.as_deref().unwrap_or("na1"),
         "installingUserId": portal.user_id,
         "isPrivateDistribution": false,
         "isServiceAccount": false,
@@ -186,7 +190,8 @@ pub(crate) async fn revoke(
         Ok(ok) => ok,
         Err(error) => {
             tracing::debug!(error = error.error, "hubspot sandbox: revoke refused");
-            return error.render();
+            let shape = respond::error_shape(&mut sandbox.shared.lock().roll(), true);
+            return respond::reshape(error.render(), shape);
         }
     };
     let token = params.get("token").map_or("", String::as_str);

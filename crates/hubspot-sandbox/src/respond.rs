@@ -6,10 +6,12 @@
 //! on these fields, so the sandbox reproduces them exactly.
 
 use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, MessageBody as _};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
+use crate::contract::{FaultBody, Roll, Vary};
 use crate::state::{DailyCheck, RateCheck};
 use crate::tokens::correlation_id;
 
@@ -152,22 +154,132 @@ pub(crate) fn expired_auth(
     )
 }
 
-pub(crate) fn missing_scopes(required: &str) -> HttpResponse {
-    json(
-        StatusCode::FORBIDDEN,
-        &json!({
-            "status": "error",
-            "message": "This app hasn't been granted all required scopes to make this call. \
-                        Read more about required scopes here: https://developers.hubspot.com/scopes.",
-            "correlationId": correlation_id(),
-            "errors": [{
-                "message": "One or more of the following scopes are required.",
-                "context": { "requiredGranularScopes": [required] },
-            }],
-            "links": { "scopes": "https://developers.hubspot.com/scopes" },
-            "category": "MISSING_SCOPES",
-        }),
-    )
+/// 403 `MISSING_SCOPES`. The scopes are named in `errors[].context.requiredGranularScopes`
+/// (granular scopes), or in the legacy `requiredScopes` of `errors[].context` and of the
+/// top-level `context`, or both: the specs type both `context`s as maps of string arrays.
+pub(crate) fn missing_scopes(required: &str, roll: &mut Roll) -> HttpResponse {
+    let variant = match roll.contract.legacy_scope_context {
+        Vary::Off => 0,
+        Vary::On => 1,
+        Vary::Seeded => roll.below(3),
+    };
+    let mut detail = serde_json::Map::new();
+    if variant != 1 {
+        detail.insert("requiredGranularScopes".to_owned(), json!([required]));
+    }
+    if variant != 0 {
+        detail.insert("requiredScopes".to_owned(), json!([required]));
+    }
+    let mut body = json!({
+        "status": "error",
+        "message": "This app hasn't been granted all required scopes to make this call. \
+                    Read more about required scopes here: https://developers.hubspot.com/scopes.",
+        "correlationId": correlation_id(),
+        "errors": [{
+            "message": "One or more of the following scopes are required.",
+            "context": detail,
+        }],
+        "links": { "scopes": "https://developers.hubspot.com/scopes" },
+        "category": "MISSING_SCOPES",
+    });
+    if variant == 1 {
+        body["context"] = json!({ "requiredScopes": [required] });
+    }
+    json(StatusCode::FORBIDDEN, &body)
+}
+
+/// Which fields an error body keeps (see [`reshape`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Every field the sandbox sends.
+    Full,
+    /// Only the spec's required `category`, `correlationId`, `message` (and a 403's `errors`).
+    Minimal,
+    /// OAuth: without RFC 6749's `error` / `error_description`.
+    NoRfc,
+    /// OAuth: without HubSpot's legacy `status`.
+    NoLegacy,
+}
+
+/// The shape of this response's error body, as the contract decides.
+pub(crate) fn error_shape(roll: &mut Roll, oauth: bool) -> Shape {
+    match roll.contract.minimal_errors {
+        Vary::Off => Shape::Full,
+        Vary::On => Shape::Minimal,
+        Vary::Seeded if !oauth => {
+            if roll.below(100) < 35 {
+                Shape::Minimal
+            } else {
+                Shape::Full
+            }
+        }
+        Vary::Seeded => match roll.below(100) {
+            0..40 => Shape::Full,
+            40..70 => Shape::Minimal,
+            70..85 => Shape::NoRfc,
+            _ => Shape::NoLegacy,
+        },
+    }
+}
+
+/// Strips an error's JSON body down to `shape`; other answers pass unchanged.
+pub(crate) fn reshape(response: HttpResponse, shape: Shape) -> HttpResponse {
+    let status = response.status();
+    if shape == Shape::Full || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (head, body) = response.into_parts();
+    let bytes = match body.try_into_bytes() {
+        Ok(bytes) => bytes,
+        Err(body) => return head.set_body(body),
+    };
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&bytes) else {
+        return head.set_body(BoxBody::new(bytes));
+    };
+    if !map.contains_key("category") {
+        return head.set_body(BoxBody::new(bytes));
+    }
+    match shape {
+        Shape::Full => {}
+        Shape::Minimal => {
+            let keep_errors = map.get("category").and_then(Value::as_str) == Some("MISSING_SCOPES");
+            map.retain(|k, _| {
+                matches!(k.as_str(), "category" | "correlationId" | "message")
+                    || (keep_errors && k == "errors")
+            });
+        }
+        Shape::NoRfc => {
+            map.remove("error");
+            map.remove("error_description");
+        }
+        Shape::NoLegacy => {
+            map.remove("status");
+        }
+    }
+    head.set_body(BoxBody::new(Value::Object(map).to_string()))
+}
+
+/// Whether this 429 carries `Retry-After`: always with the knob, else as the contract says.
+pub(crate) fn retry_after(knob: bool, roll: &mut Roll) -> bool {
+    knob || roll.vary(roll.contract.retry_after, 50)
+}
+
+/// Drops the `X-HubSpot-RateLimit-*` headers from a 429 when the contract says so.
+pub(crate) fn vary_rate_headers(mut response: HttpResponse, roll: &mut Roll) -> HttpResponse {
+    if response.status() == StatusCode::TOO_MANY_REQUESTS
+        && roll.vary(roll.contract.omit_rate_limit_headers, 40)
+    {
+        for name in [
+            "x-hubspot-ratelimit-max",
+            "x-hubspot-ratelimit-remaining",
+            "x-hubspot-ratelimit-interval-milliseconds",
+            "x-hubspot-ratelimit-daily",
+            "x-hubspot-ratelimit-daily-remaining",
+        ] {
+            response.headers_mut().remove(name);
+        }
+    }
+    response
 }
 
 /// Which of HubSpot's limits a 429 reports.
@@ -289,7 +401,9 @@ pub(crate) fn rate_limited(
     response
 }
 
-pub(crate) fn server_error(status: u16) -> HttpResponse {
+/// An injected failure: HubSpot's JSON error, an HTML page (what a proxy or load balancer in
+/// front of HubSpot answers) or an empty body, as the contract's `fault_body` decides.
+pub(crate) fn server_error(status: u16, roll: &mut Roll) -> HttpResponse {
     let status = StatusCode::from_u16(status)
         .ok()
         .filter(|s| s.is_server_error() || s.is_client_error())
@@ -300,7 +414,22 @@ pub(crate) fn server_error(status: u16) -> HttpResponse {
         504 => "Gateway Timeout",
         _ => "internal error",
     };
-    api_error(status, "INTERNAL_ERROR", message)
+    let body = match roll.contract.fault_body {
+        FaultBody::Seeded => [FaultBody::Json, FaultBody::Html, FaultBody::Empty]
+            [usize::try_from(roll.below(3)).unwrap_or(0)],
+        other => other,
+    };
+    match body {
+        FaultBody::Html => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(format!(
+                "<html>\r\n<head><title>{code} {message}</title></head>\r\n<body>\r\n\
+                 <center><h1>{code} {message}</h1></center>\r\n</body>\r\n</html>\r\n",
+                code = status.as_u16()
+            )),
+        FaultBody::Empty => HttpResponse::build(status).finish(),
+        FaultBody::Json | FaultBody::Seeded => api_error(status, "INTERNAL_ERROR", message),
+    }
 }
 
 /// A 200 whose JSON is cut off, as a dropped connection or a broken proxy would deliver it.

@@ -20,10 +20,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Sandbox;
-use crate::crm::{Endpoint, admit, render, unknown_object, validation_error};
+use crate::contract::Contract;
+use crate::crm::{Endpoint, admit, render, shape, unknown_object, validation_error};
+use crate::cursor::{self, Kind};
 use crate::respond;
-use crate::seed::{Catalog, ObjectType, Record};
-use crate::store::{self, Mutations};
+use crate::seed::{Catalog, ObjectType, Record, salt};
+use crate::store::{self, Mutations, View};
 
 /// Most results one page returns.
 pub(crate) const MAX_LIMIT: usize = 200;
@@ -476,7 +478,7 @@ fn query_fields(object: ObjectType) -> &'static [&'static str] {
     }
 }
 
-fn parse(object: ObjectType, raw: &[u8]) -> Result<Search, HttpResponse> {
+fn parse(object: ObjectType, raw: &[u8], seed: u64) -> Result<Search, HttpResponse> {
     let body: Body = serde_json::from_slice(raw)
         .map_err(|e| validation_error(&format!("Invalid input JSON on line {}: {e}", e.line())))?;
     let limit = match &body.limit {
@@ -496,19 +498,25 @@ fn parse(object: ObjectType, raw: &[u8]) -> Result<Search, HttpResponse> {
             limit
         }
     };
+    // `after` is opaque: only a cursor this sandbox issued for this object's search, byte for
+    // byte ("" or absent starts at the beginning).
     let after = match &body.after {
         None => 0,
+        Some(Scalar::Text(text)) if text.is_empty() => 0,
         Some(value) => {
             let text = value.text();
-            if text.trim().is_empty() {
-                0
-            } else {
-                text.trim().parse::<usize>().map_err(|_| {
-                    validation_error(&format!(
-                        "Invalid value for 'after': '{text}' is not a valid paging cursor."
-                    ))
-                })?
-            }
+            let position = match value {
+                Scalar::Text(text) => cursor::open(seed, Kind::Search, object, text),
+                _ => None,
+            };
+            let shown: String = text.chars().take(64).collect();
+            let position = position.ok_or_else(|| {
+                validation_error(&format!(
+                    "Invalid value for 'after': '{shown}' is not a valid paging cursor. Pass \
+                     paging.next.after back exactly as it was returned."
+                ))
+            })?;
+            usize::try_from(position).unwrap_or(usize::MAX)
         }
     };
     if after >= MAX_RESULTS {
@@ -593,7 +601,31 @@ pub(crate) struct Found {
     pub total: usize,
 }
 
-fn run(catalog: &Catalog, object: ObjectType, mutations: &Mutations, search: &Search) -> Found {
+/// The version of record `index` the search index holds at `now_ms`.
+fn view_of<'a>(
+    catalog: &Catalog,
+    object: ObjectType,
+    index: usize,
+    mutations: &'a Mutations,
+    contract: &Contract,
+    now_ms: i64,
+) -> View<'a> {
+    let id = catalog.id(object, index);
+    if !mutations.contains_key(&id) {
+        return View::Generated;
+    }
+    let lag = |changed_ms: i64| contract.lag_ms(salt(object), id, changed_ms);
+    store::search_view(mutations, id, now_ms, &lag)
+}
+
+fn run(
+    catalog: &Catalog,
+    object: ObjectType,
+    mutations: &Mutations,
+    search: &Search,
+    contract: &Contract,
+    now_ms: i64,
+) -> Found {
     let (low, high) = search.id_range();
     let start = catalog.lower_bound(object, low);
     let end = high
@@ -603,8 +635,9 @@ fn run(catalog: &Catalog, object: ObjectType, mutations: &Mutations, search: &Se
     let mut total = 0;
     let candidates = |index: usize| -> Option<Candidate> {
         let id = catalog.id(object, index);
-        let (modified, archived) = store::modified_ms(catalog, object, index, id, mutations);
-        if archived {
+        let view = view_of(catalog, object, index, mutations, contract, now_ms);
+        let (modified, gone) = store::modified_ms(catalog, object, index, view);
+        if gone {
             return None;
         }
         let candidate = Candidate {
@@ -612,7 +645,7 @@ fn run(catalog: &Catalog, object: ObjectType, mutations: &Mutations, search: &Se
             created: catalog.created_ms(object, index),
             modified,
         };
-        let mut make = || store::record(catalog, object, index, mutations);
+        let mut make = || store::record_in(catalog, object, index, view);
         search
             .matches(object, &candidate, &mut make)
             .then_some(candidate)
@@ -666,49 +699,81 @@ pub(crate) async fn search(
     object_type: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let admitted = match admit(&sandbox, &req, object_type.as_str(), Endpoint::Search).await {
+    let mut roll = sandbox.shared.lock().roll();
+    let admitted = match admit(
+        &sandbox,
+        &req,
+        object_type.as_str(),
+        Endpoint::Search,
+        &mut roll,
+    )
+    .await
+    {
         Ok(admitted) => admitted,
-        Err(response) => return response,
+        Err(response) => return shape(response, &mut roll),
     };
     let Some(object) = admitted.object else {
-        return admitted.finish(unknown_object(object_type.as_str()));
+        return shape(
+            admitted.finish(unknown_object(object_type.as_str())),
+            &mut roll,
+        );
     };
-    let search = match parse(object, &body) {
+    let search = match parse(object, &body, roll.contract.seed) {
         Ok(search) => search,
-        Err(response) => return admitted.finish(response),
+        Err(response) => return shape(admitted.finish(response), &mut roll),
     };
     let catalog = sandbox.shared.catalog.clone();
     let mutations = admitted.mutations.clone();
+    let contract = roll.contract;
+    // The index as of now: changes younger than their lag are not in it yet.
+    let now_ms = chrono::Utc::now().timestamp_millis();
     // A scan of a million records takes milliseconds; keep it off the async workers anyway.
     let (found, search) = match web::block(move || {
-        let found = run(&catalog, object, &mutations, &search);
+        let found = run(&catalog, object, &mutations, &search, &contract, now_ms);
         (found, search)
     })
     .await
     {
         Ok(done) => done,
-        Err(_) => return admitted.finish(respond::server_error(500)),
+        Err(_) => {
+            let failed = respond::server_error(500, &mut roll);
+            return shape(admitted.finish(failed), &mut roll);
+        }
     };
     let catalog = &sandbox.shared.catalog;
+    let shaping = sandbox.shaping(contract);
     let results: Vec<Value> = found
         .indices
         .iter()
         .map(|&index| {
-            let record = store::record(catalog, object, index, &admitted.mutations);
+            let view = view_of(
+                catalog,
+                object,
+                index,
+                &admitted.mutations,
+                &contract,
+                now_ms,
+            );
+            let record = store::record_in(catalog, object, index, view);
             render(
                 &record,
                 object,
                 &search.properties,
                 object.search_default_properties(),
+                &shaping,
             )
         })
         .collect();
     let shown = search.after + results.len();
     let mut body = json!({ "total": found.total, "results": results });
     if shown < found.total && !results.is_empty() {
-        body["paging"] = json!({ "next": { "after": shown.to_string() } });
+        let after = cursor::issue(&mut roll, Kind::Search, object, shown as u64);
+        body["paging"] = json!({ "next": { "after": after } });
     }
-    admitted.finish(respond::json(StatusCode::OK, &body))
+    shape(
+        admitted.finish(respond::json(StatusCode::OK, &body)),
+        &mut roll,
+    )
 }
 
 #[cfg(test)]

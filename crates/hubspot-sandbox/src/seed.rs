@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::contract::{Contract, Vary, What};
+
 /// The CRM object types the sandbox serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ObjectType {
@@ -45,6 +47,15 @@ impl ObjectType {
             Self::Contacts => "contacts",
             Self::Companies => "companies",
             Self::Deals => "deals",
+        }
+    }
+
+    /// HubSpot's object type id (`0-1`, `0-2`, `0-3`), as in record URLs.
+    pub fn type_id(self) -> &'static str {
+        match self {
+            Self::Contacts => "0-1",
+            Self::Companies => "0-2",
+            Self::Deals => "0-3",
         }
     }
 
@@ -386,6 +397,8 @@ pub(crate) struct Record {
     /// When it was archived; `None` while it is live.
     pub archived_at: Option<DateTime<Utc>>,
     pub properties: BTreeMap<&'static str, String>,
+    /// Fraction digits of this record's timestamps (0, 3 or 6).
+    pub digits: u8,
 }
 
 /// 2023-01-09T08:30:00Z, the first creation date, in epoch milliseconds.
@@ -430,16 +443,81 @@ pub(crate) struct Catalog {
     contacts: usize,
     companies: usize,
     deals: usize,
+    /// Decides the record data the contract varies: timestamp precision, blank values.
+    contract: Contract,
+}
+
+/// A per-object salt, so the same id of two types decides differently.
+pub(crate) fn salt(object: ObjectType) -> u64 {
+    match object {
+        ObjectType::Contacts => 0x00C0_47AC,
+        ObjectType::Companies => 0x00C0_4BA1,
+        ObjectType::Deals => 0x00DE_A150,
+    }
+}
+
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+    })
 }
 
 impl Catalog {
+    /// A catalog with the typical record data (millisecond times, no blank values).
     pub(crate) fn new(seed: u64, contacts: usize, companies: usize, deals: usize) -> Self {
         Self {
             seed,
             contacts,
             companies,
             deals,
+            contract: Contract::typical(),
         }
+    }
+
+    /// The same records, with timestamp precision and blank values as `contract` decides.
+    pub(crate) fn with_contract(mut self, contract: Contract) -> Self {
+        self.contract = contract;
+        self
+    }
+
+    /// Fraction digits of record `id`'s timestamps.
+    pub(crate) fn digits(&self, object: ObjectType, id: u64) -> u8 {
+        self.contract.digits(salt(object), id)
+    }
+
+    /// `ms` as record `id` can hold it: whole seconds for a record printed with 0 digits.
+    pub(crate) fn quantize(&self, object: ObjectType, id: u64, ms: i64) -> i64 {
+        if self.digits(object, id) == 0 {
+            ms - ms.rem_euclid(1_000)
+        } else {
+            ms
+        }
+    }
+
+    /// Blanks some properties of a record: unset (rendered `null`) or `""`.
+    fn blank(&self, object: ObjectType, id: u64, properties: &mut BTreeMap<&'static str, String>) {
+        let (unset, empty) = match self.contract.blank_values {
+            Vary::Off => return,
+            Vary::On => (20, 40),
+            Vary::Seeded => (6, 12),
+        };
+        properties.retain(|name, value| {
+            if object.always_properties().contains(name) {
+                return true;
+            }
+            let roll = self
+                .contract
+                .hash(What::Blank, id ^ salt(object) ^ name_hash(name))
+                % 100;
+            if roll < unset {
+                false
+            } else {
+                if roll < empty {
+                    value.clear();
+                }
+                true
+            }
+        });
     }
 
     pub(crate) fn count(&self, object: ObjectType) -> usize {
@@ -459,11 +537,7 @@ impl Catalog {
     }
 
     fn hash(&self, object: ObjectType, index: usize, stream: Stream) -> u64 {
-        let salt = match object {
-            ObjectType::Contacts => 0x00C0_47AC,
-            ObjectType::Companies => 0x00C0_4BA1,
-            ObjectType::Deals => 0x00DE_A150,
-        };
+        let salt = salt(object);
         let mut rng = SplitMix64(
             (self.seed ^ 0x005E_ED0F_C0DE ^ salt)
                 .wrapping_add((index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
@@ -507,7 +581,8 @@ impl Catalog {
         let step = CREATED_SPAN_MS / i64::try_from(self.count(object).max(1)).unwrap_or(1);
         let step = step.max(1);
         let jitter = self.hash(object, index, Stream::Created) % step as u64;
-        BASE_MS + i64::try_from(index).unwrap_or(0) * step + jitter as i64
+        let ms = BASE_MS + i64::try_from(index).unwrap_or(0) * step + jitter as i64;
+        self.quantize(object, self.id(object, index), ms)
     }
 
     /// The last-modified date in epoch milliseconds (never before `createdate`).
@@ -555,17 +630,26 @@ impl Catalog {
             ObjectType::Deals => self.deal(index, &mut rng, &mut properties),
         }
         let id = self.id(object, index);
+        let digits = self.digits(object, id);
         let created_at = millis_to_time(self.created_ms(object, index));
         let updated_at = millis_to_time(self.modified_ms(object, index));
-        properties.insert("createdate", crate::time::format(created_at));
-        properties.insert(object.modified_property(), crate::time::format(updated_at));
+        let format = |at| crate::time::format_digits(at, digits);
+        if let Some(close) = properties.get_mut("closedate") {
+            let ms =
+                chrono::DateTime::parse_from_rfc3339(close).map_or(0, |t| t.timestamp_millis());
+            *close = format(millis_to_time(self.quantize(object, id, ms)));
+        }
+        properties.insert("createdate", format(created_at));
+        properties.insert(object.modified_property(), format(updated_at));
         properties.insert("hs_object_id", id.to_string());
+        self.blank(object, id, &mut properties);
         Record {
             id,
             created_at,
             updated_at,
             archived_at: None,
             properties,
+            digits,
         }
     }
 

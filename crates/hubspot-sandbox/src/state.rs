@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::{Faults, Knobs, RateLimit, RegisteredClient, SandboxConfig, Stats};
+use crate::contract::Roll;
 use crate::seed::{Catalog, ObjectType};
 use crate::store::Mutations;
 
@@ -24,6 +25,8 @@ pub(crate) struct Portal {
     pub app_name: String,
     pub user_email: String,
     pub user_id: u64,
+    /// `eu1` and so on; `None` is `na1`.
+    pub hublet: Option<String>,
 }
 
 #[derive(Debug)]
@@ -35,7 +38,8 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(config: SandboxConfig) -> Self {
-        let catalog = Catalog::new(config.seed, config.contacts, config.companies, config.deals);
+        let catalog = Catalog::new(config.seed, config.contacts, config.companies, config.deals)
+            .with_contract(config.contract);
         let mut clients: Vec<Client> = Vec::new();
         for client in config.clients.iter().cloned() {
             upsert_client(&mut clients, client);
@@ -47,6 +51,12 @@ impl Shared {
                 app_name: config.app_name.clone(),
                 user_email: config.user_email.clone(),
                 user_id: 81_000_000 + config.seed % 1_000_000,
+                hublet: config
+                    .hublet
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_ascii_lowercase),
             },
             catalog,
             state: Mutex::new(State {
@@ -61,6 +71,7 @@ impl Shared {
                 search_window: VecDeque::new(),
                 daily: None,
                 mutations: BTreeMap::new(),
+                responses: 0,
             }),
         }
     }
@@ -173,6 +184,8 @@ pub(crate) struct State {
     pub daily: Option<(NaiveDate, u64)>,
     /// Modified and archived records, per object type.
     pub mutations: BTreeMap<ObjectType, Mutations>,
+    /// Responses that drew contract decisions so far: the key of the next [`Roll`].
+    pub responses: u64,
 }
 
 fn count_in_window(window: &mut VecDeque<Instant>, limit: RateLimit) -> RateCheck {
@@ -203,6 +216,12 @@ fn count_in_window(window: &mut VecDeque<Instant>, limit: RateLimit) -> RateChec
 }
 
 impl State {
+    /// The contract decisions of one response (the same for the same seed and request order).
+    pub(crate) fn roll(&mut self) -> Roll {
+        self.responses += 1;
+        Roll::new(self.knobs.contract, self.responses)
+    }
+
     pub(crate) fn client(&self, client_id: &str) -> Option<&Client> {
         self.clients
             .iter()

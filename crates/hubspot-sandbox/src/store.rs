@@ -19,6 +19,69 @@ pub(crate) struct Mutation {
     pub properties: BTreeMap<&'static str, String>,
     /// When the record was archived, epoch milliseconds.
     pub archived_ms: Option<i64>,
+    /// Hard-deleted (merged away, GDPR-deleted): gone from every listing, no archived entry.
+    pub deleted: bool,
+    /// When this version was written (epoch ms): the search index sees it only after the
+    /// contract's lag.
+    pub changed_ms: i64,
+    /// Earlier versions, oldest first, that a lagging search index may still show; `None` is
+    /// the generated record. At most [`KEPT_VERSIONS`].
+    pub earlier: Vec<Option<Mutation>>,
+}
+
+/// Earlier versions kept per record for the lagging search index.
+const KEPT_VERSIONS: usize = 8;
+
+/// Which version of a record the search index holds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum View<'a> {
+    /// The record as generated.
+    Generated,
+    /// A mutated version.
+    Version(&'a Mutation),
+}
+
+/// The version of record `id` that search sees at `now_ms`: the newest whose change is older
+/// than its lag (`lag(changed_ms)`), else the oldest kept.
+pub(crate) fn search_view<'a>(
+    mutations: &'a Mutations,
+    id: u64,
+    now_ms: i64,
+    lag: &dyn Fn(i64) -> i64,
+) -> View<'a> {
+    let Some(current) = mutations.get(&id) else {
+        return View::Generated;
+    };
+    let visible = |m: &Mutation| m.changed_ms.saturating_add(lag(m.changed_ms)) <= now_ms;
+    if visible(current) {
+        return View::Version(current);
+    }
+    for version in current.earlier.iter().rev() {
+        match version {
+            None => return View::Generated,
+            Some(m) if visible(m) => return View::Version(m),
+            Some(_) => {}
+        }
+    }
+    match current.earlier.first() {
+        Some(Some(oldest)) => View::Version(oldest),
+        _ => View::Generated,
+    }
+}
+
+/// Records the current version of `id` (or the generated one) as an earlier version, before
+/// it changes at `now_ms`.
+fn remember(mutations: &mut Mutations, id: u64) -> &mut Mutation {
+    let before = mutations.get(&id).map(|m| Mutation {
+        earlier: Vec::new(),
+        ..m.clone()
+    });
+    let entry = mutations.entry(id).or_default();
+    entry.earlier.push(before);
+    if entry.earlier.len() > KEPT_VERSIONS {
+        entry.earlier.remove(0);
+    }
+    entry
 }
 
 /// Mutations of one object type, by record id.
@@ -35,17 +98,17 @@ pub enum Pick {
     Ids(Vec<u64>),
 }
 
-/// The last-modified time and archived state of record `index`, mutations applied.
+/// The last-modified time of record `index` in `view`, and whether it is out of search
+/// (archived or deleted).
 pub(crate) fn modified_ms(
     catalog: &Catalog,
     object: ObjectType,
     index: usize,
-    id: u64,
-    mutations: &Mutations,
+    view: View<'_>,
 ) -> (i64, bool) {
-    match mutations.get(&id) {
-        Some(m) => (m.modified_ms, m.archived_ms.is_some()),
-        None => (catalog.modified_ms(object, index), false),
+    match view {
+        View::Version(m) => (m.modified_ms, m.archived_ms.is_some() || m.deleted),
+        View::Generated => (catalog.modified_ms(object, index), false),
     }
 }
 
@@ -56,8 +119,20 @@ pub(crate) fn record(
     index: usize,
     mutations: &Mutations,
 ) -> Record {
+    let id = catalog.id(object, index);
+    let view = mutations.get(&id).map_or(View::Generated, View::Version);
+    record_in(catalog, object, index, view)
+}
+
+/// Record `index` in the version `view`.
+pub(crate) fn record_in(
+    catalog: &Catalog,
+    object: ObjectType,
+    index: usize,
+    view: View<'_>,
+) -> Record {
     let mut record = catalog.record(object, index);
-    if let Some(m) = mutations.get(&record.id) {
+    if let View::Version(m) = view {
         record.updated_at = millis_to_time(m.modified_ms);
         record.archived_at = m.archived_ms.map(millis_to_time);
         for (name, value) in &m.properties {
@@ -65,33 +140,55 @@ pub(crate) fn record(
         }
         record.properties.insert(
             object.modified_property(),
-            crate::time::format(record.updated_at),
+            crate::time::format_digits(record.updated_at, record.digits),
         );
     }
     record
 }
 
+/// Neither archived nor deleted.
 pub(crate) fn is_live(id: u64, mutations: &Mutations) -> bool {
-    mutations.get(&id).is_none_or(|m| m.archived_ms.is_none())
+    mutations
+        .get(&id)
+        .is_none_or(|m| m.archived_ms.is_none() && !m.deleted)
 }
 
-/// The indices of the live records `pick` selects, in the order picked.
-fn select(catalog: &Catalog, object: ObjectType, mutations: &Mutations, pick: &Pick) -> Vec<usize> {
+/// Not hard-deleted (live or archived).
+pub(crate) fn exists(id: u64, mutations: &Mutations) -> bool {
+    mutations.get(&id).is_none_or(|m| !m.deleted)
+}
+
+/// The indices of the live records `pick` selects, in the order picked; with
+/// `archived_too`, ids of archived records count as well (`Pick::Ids` only).
+fn select(
+    catalog: &Catalog,
+    object: ObjectType,
+    mutations: &Mutations,
+    pick: &Pick,
+    archived_too: bool,
+) -> Vec<usize> {
     let count = catalog.count(object);
     match pick {
         Pick::Ids(ids) => {
             let mut seen = HashSet::new();
+            let wanted = |id| {
+                if archived_too {
+                    exists(id, mutations)
+                } else {
+                    is_live(id, mutations)
+                }
+            };
             ids.iter()
                 .filter_map(|&id| catalog.index_of(object, id))
-                .filter(|&i| is_live(catalog.id(object, i), mutations) && seen.insert(i))
+                .filter(|&i| wanted(catalog.id(object, i)) && seen.insert(i))
                 .collect()
         }
         Pick::Count(n) => {
-            let archived = mutations
+            let gone = mutations
                 .values()
-                .filter(|m| m.archived_ms.is_some())
+                .filter(|m| m.archived_ms.is_some() || m.deleted)
                 .count();
-            let n = (*n).min(count.saturating_sub(archived));
+            let n = (*n).min(count.saturating_sub(gone));
             let mut chosen = HashSet::with_capacity(n);
             let mut picked = Vec::with_capacity(n);
             for k in 0..n {
@@ -119,15 +216,16 @@ pub(crate) fn modify(
 ) -> Vec<u64> {
     let (property, values) = object.mutable_property();
     let mut ids = Vec::new();
-    for index in select(catalog, object, mutations, pick) {
+    for index in select(catalog, object, mutations, pick, false) {
         let current = record(catalog, object, index, mutations);
         let next = current
             .properties
             .get(property)
             .and_then(|v| values.iter().position(|x| x == v))
             .map_or(values[0], |i| values[(i + 1) % values.len()]);
-        let entry = mutations.entry(current.id).or_default();
-        entry.modified_ms = now_ms;
+        let entry = remember(mutations, current.id);
+        entry.modified_ms = catalog.quantize(object, current.id, now_ms);
+        entry.changed_ms = now_ms;
         entry.properties.insert(property, next.to_owned());
         ids.push(current.id);
     }
@@ -145,11 +243,39 @@ pub(crate) fn archive(
     now_ms: i64,
 ) -> Vec<u64> {
     let mut ids = Vec::new();
-    for index in select(catalog, object, mutations, pick) {
+    for index in select(catalog, object, mutations, pick, false) {
         let id = catalog.id(object, index);
-        let entry = mutations.entry(id).or_default();
-        entry.modified_ms = now_ms;
-        entry.archived_ms = Some(now_ms);
+        let entry = remember(mutations, id);
+        let at = catalog.quantize(object, id, now_ms);
+        entry.modified_ms = at;
+        entry.archived_ms = Some(at);
+        entry.changed_ms = now_ms;
+        ids.push(id);
+    }
+    ids.sort_unstable();
+    ids
+}
+
+/// Hard-deletes the picked records (live or archived) at `now_ms`: they leave the list, the
+/// archived list and (after the search lag) search, with no archived entry. Returns their
+/// ids, ascending.
+pub(crate) fn delete(
+    catalog: &Catalog,
+    object: ObjectType,
+    mutations: &mut Mutations,
+    pick: &Pick,
+    now_ms: i64,
+) -> Vec<u64> {
+    let mut ids = Vec::new();
+    for index in select(catalog, object, mutations, pick, true) {
+        let id = catalog.id(object, index);
+        let generated = catalog.modified_ms(object, index);
+        let entry = remember(mutations, id);
+        if entry.earlier.last().is_some_and(Option::is_none) {
+            entry.modified_ms = generated;
+        }
+        entry.deleted = true;
+        entry.changed_ms = now_ms;
         ids.push(id);
     }
     ids.sort_unstable();

@@ -11,7 +11,9 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hubspot_sandbox::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Sandbox};
+use hubspot_sandbox::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Sandbox, SandboxConfig,
+};
 use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -190,7 +192,7 @@ async fn no_secret_reaches_the_logs_over_full_flows_on_both_versions() {
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let sandbox = Sandbox::default();
+    let sandbox = Sandbox::new(SandboxConfig::typical());
     tokio::spawn(sandbox.run(listener).unwrap());
     let mut flow = Flow {
         http: reqwest::Client::builder()

@@ -20,17 +20,31 @@ pub fn all() -> Vec<Registration> {
 /// HubSpot: its sandbox is the full-fidelity `hubspot-sandbox` crate, adapted here.
 const HUBSPOT: Registration = Registration::new(&hubspot::FACTORY, hubspot_sandbox);
 
+/// The HubSpot sandbox answers within everything HubSpot's specs allow, varied by its contract
+/// seed: `HUBSPOT_SANDBOX_SEED` (a number, or `typical` for the common answer everywhere), else
+/// the sandbox's default. The seed is logged, so a surprise can be replayed.
 fn hubspot_sandbox(client: RegisteredClient) -> Box<dyn ProviderSandbox> {
-    Box::new(HubSpotSandbox(hubspot_sandbox::Sandbox::new(
-        hubspot_sandbox::SandboxConfig {
-            clients: vec![hubspot_sandbox::RegisteredClient {
-                client_id: client.client_id,
-                client_secret: client.client_secret,
-                redirect_uris: client.redirect_uris,
-            }],
-            ..hubspot_sandbox::SandboxConfig::default()
-        },
-    )))
+    let config = hubspot_sandbox::SandboxConfig {
+        clients: vec![hubspot_sandbox::RegisteredClient {
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+            redirect_uris: client.redirect_uris,
+        }],
+        ..hubspot_sandbox::SandboxConfig::default()
+    };
+    let config = match hubspot_sandbox::Contract::from_env() {
+        Ok(Some(contract)) => config.with_contract(contract),
+        Ok(None) => config,
+        Err(error) => {
+            tracing::warn!(%error, "HUBSPOT_SANDBOX_SEED ignored");
+            config
+        }
+    };
+    tracing::info!(
+        seed = config.contract.seed,
+        "HubSpot sandbox contract seed (replay with HUBSPOT_SANDBOX_SEED)"
+    );
+    Box::new(HubSpotSandbox(hubspot_sandbox::Sandbox::new(config)))
 }
 
 /// The HubSpot sandbox as a [`ProviderSandbox`]; [`HubSpotSandbox::inner`] reaches its admin API.

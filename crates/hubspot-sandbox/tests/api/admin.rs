@@ -156,7 +156,7 @@ async fn admin_knobs_patch_changes_runtime_settings() {
 async fn latency_is_added_to_api_and_token_responses() {
     let app = spawn(SandboxConfig {
         latency: Duration::from_millis(150),
-        ..SandboxConfig::default()
+        ..SandboxConfig::typical()
     })
     .await;
     let started = Instant::now();

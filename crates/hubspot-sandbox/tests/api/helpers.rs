@@ -40,7 +40,7 @@ pub async fn spawn(config: SandboxConfig) -> TestSandbox {
 }
 
 pub async fn spawn_default() -> TestSandbox {
-    spawn(SandboxConfig::default()).await
+    spawn(SandboxConfig::typical()).await
 }
 
 /// The sandbox mounted under `prefix` inside a host app, as the product server does.

@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, reason = "test helpers panic on purpose")]
 
 mod admin;
+mod contract;
 mod crm;
 mod faults;
 mod helpers;

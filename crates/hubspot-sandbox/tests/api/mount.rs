@@ -41,7 +41,7 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn mounted_under_a_prefix_the_whole_flow_works() {
-    let app = spawn_mounted(SandboxConfig::default(), "/_sandbox/hubspot").await;
+    let app = spawn_mounted(SandboxConfig::typical(), "/_sandbox/hubspot").await;
     let response = app
         .consent(&[
             ("client_id", DEFAULT_CLIENT_ID),
@@ -112,7 +112,7 @@ async fn mounted_under_a_prefix_the_whole_flow_works() {
 #[actix_web::test]
 async fn configure_works_with_actix_test_services() {
     use actix_web::{App, test, web};
-    let sandbox = hubspot_sandbox::Sandbox::default();
+    let sandbox = hubspot_sandbox::Sandbox::new(SandboxConfig::typical());
     let app = test::init_service(
         App::new().service(web::scope("/_sandbox/hubspot").configure(|c| sandbox.configure(c))),
     )

@@ -252,7 +252,7 @@ async fn an_unknown_code_is_bad_auth_code() {
 
 #[tokio::test]
 async fn a_code_is_bound_to_its_redirect_uri() {
-    let mut config = SandboxConfig::default();
+    let mut config = SandboxConfig::typical();
     config.clients[0]
         .redirect_uris
         .push("http://localhost:3000/cb".to_owned());
@@ -297,7 +297,7 @@ async fn a_code_is_bound_to_its_client() {
 async fn an_expired_code_is_rejected() {
     let app = spawn(SandboxConfig {
         code_ttl: Duration::ZERO,
-        ..SandboxConfig::default()
+        ..SandboxConfig::typical()
     })
     .await;
     let code = app.approve(SCOPES).await;

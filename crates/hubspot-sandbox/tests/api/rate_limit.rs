@@ -19,7 +19,7 @@ fn limited(max: u32, window: Duration) -> SandboxConfig {
             max_requests: max,
             window,
         }),
-        ..SandboxConfig::default()
+        ..SandboxConfig::typical()
     }
 }
 
@@ -122,7 +122,7 @@ async fn the_window_rolls_and_requests_are_allowed_again() {
 async fn no_rate_limit_means_no_429_and_no_headers() {
     let app = spawn(SandboxConfig {
         rate_limit: None,
-        ..SandboxConfig::default()
+        ..SandboxConfig::typical()
     })
     .await;
     let token = app.tokens().await.access_token;

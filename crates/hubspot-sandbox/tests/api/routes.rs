@@ -8,7 +8,7 @@ use crate::helpers::{SCOPES, assert_api_error, spawn_default, spawn_mounted};
 #[tokio::test]
 async fn unknown_paths_answer_hubspot_json_not_html() {
     let root = spawn_default().await;
-    let mounted = spawn_mounted(SandboxConfig::default(), "/_sandbox/hubspot").await;
+    let mounted = spawn_mounted(SandboxConfig::typical(), "/_sandbox/hubspot").await;
     for app in [&root, &mounted] {
         for path in [
             "/nope",
@@ -25,7 +25,7 @@ async fn unknown_paths_answer_hubspot_json_not_html() {
 
 #[tokio::test]
 async fn wrong_methods_on_known_paths_answer_json_405_with_allow() {
-    let app = spawn_mounted(SandboxConfig::default(), "/_sandbox/hubspot").await;
+    let app = spawn_mounted(SandboxConfig::typical(), "/_sandbox/hubspot").await;
     let cases = [
         (Method::GET, "/oauth/2026-03/token", "POST"),
         (Method::GET, "/oauth/2026-03/token/introspect", "POST"),
@@ -50,7 +50,7 @@ async fn wrong_methods_on_known_paths_answer_json_405_with_allow() {
 
 #[tokio::test]
 async fn consent_page_links_a_stylesheet_that_resolves_under_the_mount() {
-    let app = spawn_mounted(SandboxConfig::default(), "/_sandbox/hubspot").await;
+    let app = spawn_mounted(SandboxConfig::typical(), "/_sandbox/hubspot").await;
     let query = [
         ("client_id", DEFAULT_CLIENT_ID),
         ("redirect_uri", DEFAULT_REDIRECT_URI),

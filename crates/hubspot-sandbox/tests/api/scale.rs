@@ -13,7 +13,7 @@ fn million() -> SandboxConfig {
         contacts: MILLION,
         rate_limit: None,
         search_rate_limit: None,
-        ..SandboxConfig::default()
+        ..SandboxConfig::typical()
     }
 }
 
@@ -49,12 +49,15 @@ async fn a_million_contacts_build_instantly_and_list_their_first_and_last_pages(
         .await)
     .await;
     assert_eq!(top["total"], MILLION);
-    let hundredth = top["results"][99]["id"].as_str().unwrap().to_owned();
+    let hundredth: u64 = top["results"][99]["id"].as_str().unwrap().parse().unwrap();
+    let cursor = app
+        .sandbox
+        .list_cursor(ObjectType::Contacts, hundredth, false);
     let last = ok(app
         .list(
             "contacts",
             Some(&token),
-            &[("limit", "100"), ("after", &hundredth)],
+            &[("limit", "100"), ("after", &cursor)],
         )
         .await)
     .await;
@@ -84,16 +87,18 @@ async fn paging_a_search_past_10000_results_is_hubspots_400_and_an_id_filter_con
             "after": after,
         })
     };
+    let at_9800 = app.sandbox.search_cursor(ObjectType::Contacts, 9_800);
     let near = ok(app
-        .search("contacts", Some(&token), &body("9800", "0"))
+        .search("contacts", Some(&token), &body(&at_9800, "0"))
         .await)
     .await;
     assert_eq!(near["total"], MILLION);
     assert_eq!(near["results"].as_array().unwrap().len(), 200);
-    assert_eq!(near["paging"]["next"]["after"], "10000");
+    // The page ending at result 10,000 still has a cursor, which is then refused.
+    let beyond = near["paging"]["next"]["after"].as_str().unwrap().to_owned();
     let last_id = near["results"][199]["id"].as_str().unwrap().to_owned();
     assert_api_error(
-        app.search("contacts", Some(&token), &body("10000", "0"))
+        app.search("contacts", Some(&token), &body(&beyond, "0"))
             .await,
         StatusCode::BAD_REQUEST,
         "VALIDATION_ERROR",
@@ -101,7 +106,7 @@ async fn paging_a_search_past_10000_results_is_hubspots_400_and_an_id_filter_con
     .await;
     // A new query starting after the last id seen carries on exactly.
     let carried = ok(app
-        .search("contacts", Some(&token), &body("0", &last_id))
+        .search("contacts", Some(&token), &body("", &last_id))
         .await)
     .await;
     assert_eq!(carried["total"], MILLION - 10_000);
@@ -111,7 +116,14 @@ async fn paging_a_search_past_10000_results_is_hubspots_400_and_an_id_filter_con
             Some(&token),
             &[
                 ("limit", "1"),
-                ("after", &(last_id.parse::<u64>().unwrap() + 1).to_string()),
+                (
+                    "after",
+                    &app.sandbox.list_cursor(
+                        ObjectType::Contacts,
+                        last_id.parse::<u64>().unwrap() + 1,
+                        false,
+                    ),
+                ),
             ],
         )
         .await)
@@ -141,7 +153,7 @@ async fn a_search_over_a_million_contacts_is_exact_and_prints_its_latency() {
     let by_date = json!({
         "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
         "limit": 200,
-        "after": "9800",
+        "after": app.sandbox.search_cursor(ObjectType::Contacts, 9_800),
     });
     for (name, body) in [
         ("incremental window", &incremental),

@@ -547,6 +547,7 @@ async fn search_answers_archived_listings_and_their_errors_match_the_crm_objects
 
     for bad in [
         serde_json::json!({"after": "10000"}),
+        serde_json::json!({"after": app.sandbox.search_cursor(hubspot_sandbox::ObjectType::Contacts, 10_000)}),
         serde_json::json!({"limit": 500}),
     ] {
         parse_error(
@@ -554,5 +555,105 @@ async fn search_answers_archived_listings_and_their_errors_match_the_crm_objects
             StatusCode::BAD_REQUEST,
         )
         .await;
+    }
+}
+
+/// Every seeded variation still matches the transcribed schemas: optional fields missing,
+/// `id_token`, `url`, opaque cursors, relative links, any timestamp precision, minimal errors.
+#[tokio::test]
+async fn seeded_contract_answers_still_match_the_schemas() {
+    for seed in 0..4 {
+        let app = crate::helpers::spawn(hubspot_sandbox::SandboxConfig {
+            rate_limit: None,
+            search_rate_limit: None,
+            hublet: (seed % 2 == 1).then(|| "eu1".to_owned()),
+            ..hubspot_sandbox::SandboxConfig::default().with_contract_seed(seed)
+        })
+        .await;
+        for _ in 0..3 {
+            let code = app.approve(SCOPES).await;
+            let (tokens, _): (AccessTokenResponse, _) =
+                parse(app.exchange_2026(&code, None).await, StatusCode::OK).await;
+            let (_, _): (AccessTokenResponse, _) = parse(
+                app.refresh_2026(&tokens.refresh_token).await,
+                StatusCode::OK,
+            )
+            .await;
+            let (_, _): (PublicAccessTokenInfoResponse, _) = parse(
+                app.introspect(&tokens.access_token, None).await,
+                StatusCode::OK,
+            )
+            .await;
+            let (_, _): (PublicRefreshTokenInfoResponse, _) = parse(
+                app.introspect(&tokens.refresh_token, None).await,
+                StatusCode::OK,
+            )
+            .await;
+            let code = app.approve(SCOPES).await;
+            let (_, _): (AccessTokenResponse, _) =
+                parse(app.exchange(&code).await, StatusCode::OK).await;
+            parse_error(app.refresh_2026("na1-gone").await, StatusCode::BAD_REQUEST).await;
+            parse_error(app.refresh("na1-gone").await, StatusCode::BAD_REQUEST).await;
+        }
+        let token = app.tokens().await.access_token;
+        app.sandbox.archive_records(
+            hubspot_sandbox::ObjectType::Contacts,
+            hubspot_sandbox::Pick::Count(12),
+        );
+        for archived in ["false", "true"] {
+            let mut after = String::new();
+            loop {
+                let mut query = vec![("limit", "50"), ("archived", archived)];
+                if !after.is_empty() {
+                    query.push(("after", after.as_str()));
+                }
+                let (page, value): (ObjectPage, _) = parse(
+                    app.list("contacts", Some(&token), &query).await,
+                    StatusCode::OK,
+                )
+                .await;
+                assert!(!page.results.is_empty(), "{value}");
+                match value["paging"]["next"]["after"].as_str() {
+                    Some(next) => after = next.to_owned(),
+                    None => break,
+                }
+            }
+        }
+        let (_, value): (SearchPage, _) = parse(
+            app.search("deals", Some(&token), &serde_json::json!({"limit": 20}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let after = value["paging"]["next"]["after"].clone();
+        let (_, _): (SearchPage, _) = parse(
+            app.search(
+                "deals",
+                Some(&token),
+                &serde_json::json!({"limit": 20, "after": after}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let narrow = app.tokens_with("oauth").await.access_token;
+        for _ in 0..3 {
+            parse_error(
+                app.list("contacts", Some(&narrow), &[]).await,
+                StatusCode::FORBIDDEN,
+            )
+            .await;
+            parse_error(
+                app.list("contacts", Some("nope"), &[]).await,
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
+            parse_error(
+                app.list("contacts", Some(&token), &[("after", "MTA=")])
+                    .await,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
     }
 }

@@ -10,7 +10,7 @@ fn unlimited() -> SandboxConfig {
     SandboxConfig {
         rate_limit: None,
         search_rate_limit: None,
-        ..SandboxConfig::default()
+        ..SandboxConfig::typical()
     }
 }
 
@@ -130,7 +130,21 @@ async fn the_response_has_hubspots_shape_and_default_search_properties() {
     assert_eq!(page["total"], 250);
     let results = page["results"].as_array().unwrap();
     assert_eq!(results.len(), 10);
-    assert_eq!(page["paging"], json!({"next": {"after": "10"}}));
+    // Search pages carry only the opaque cursor (the spec's `NextPage.link` is optional).
+    let next = page["paging"]["next"].as_object().unwrap();
+    assert!(
+        next["after"].as_str().is_some_and(|a| !a.is_empty()),
+        "{page}"
+    );
+    let second = ok(app
+        .search("contacts", Some(&token), &json!({"after": next["after"]}))
+        .await)
+    .await;
+    let all = ok(app
+        .search("contacts", Some(&token), &json!({"limit": 20}))
+        .await)
+    .await;
+    assert_eq!(second["results"][0]["id"], all["results"][10]["id"]);
     let keys: BTreeSet<&str> = results[0]["properties"]
         .as_object()
         .unwrap()
@@ -176,7 +190,10 @@ async fn the_response_has_hubspots_shape_and_default_search_properties() {
         .search(
             "contacts",
             Some(&token),
-            &json!({"limit": 200, "after": "200"}),
+            &json!({
+                "limit": 200,
+                "after": app.sandbox.search_cursor(hubspot_sandbox::ObjectType::Contacts, 200),
+            }),
         )
         .await)
     .await;
@@ -294,7 +311,7 @@ async fn bad_bodies_are_validation_errors() {
 
 #[tokio::test]
 async fn the_sixth_search_in_a_second_is_hubspots_secondly_429() {
-    let app = spawn(SandboxConfig::default()).await;
+    let app = spawn(SandboxConfig::typical()).await;
     let token = app.tokens().await.access_token;
     for _ in 0..5 {
         let response = app.search("contacts", Some(&token), &json!({})).await;
