@@ -10,8 +10,9 @@ run: web-build
     scripts/ensure-redis.sh
     cargo run -p server --bin vs-server
 
-# Run every test: Rust (unit, integration, end-to-end, doc, examples), web lint/unit/build, browser.
-test: test-rust test-web test-browser
+# Run every test: Rust (unit, integration, end-to-end, doc, examples), web lint/unit/build, browser,
+# and the API contract (Schemathesis).
+test: test-rust test-web test-browser test-contract
 
 # Rust tests against a real Redis.
 test-rust:
@@ -31,6 +32,12 @@ test-browser: web-build
     scripts/ensure-redis.sh
     scripts/ensure-chromium.sh
     scripts/browser-tests.sh
+
+# API contract: Schemathesis (`--checks all`) against the real server's served OpenAPI, in sandbox
+# mode, once with AUTH_MODE=dev and once with AUTH_MODE=jwt (scripts/schemathesis.sh).
+test-contract:
+    scripts/ensure-redis.sh
+    scripts/schemathesis.sh
 
 # Format everything.
 fmt: web-deps

@@ -243,7 +243,12 @@ export interface components {
              */
             total?: number | null;
         };
-        /** @description An opaque position in a provider's listing. Callers pass back what a [`Page`] gave them. */
+        /**
+         * @description An opaque position in a provider's listing. Callers pass back what a [`Page`] gave them.
+         *
+         *     Deserialising goes through [`Cursor::parse`] too: a cursor inside a caller's resume token is
+         *     caller input like any other.
+         */
         Cursor: string;
         /**
          * @description One record from a provider, in VectorShift's shape: `{ "id", "title", "properties" }` plus
@@ -399,13 +404,7 @@ export interface operations {
     list: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
-                 *     Browser navigations may send a `user_id` query parameter instead.
-                 */
-                "X-User-Id"?: string | null;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -450,17 +449,8 @@ export interface operations {
     };
     authorize: {
         parameters: {
-            query?: {
-                /** @description `dev` mode only: the user, when the `X-User-Id` header cannot be sent. */
-                user_id?: string;
-            };
-            header?: {
-                /**
-                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
-                 *     Browser navigations may send a `user_id` query parameter instead.
-                 */
-                "X-User-Id"?: string | null;
-            };
+            query?: never;
+            header?: never;
             path: {
                 /**
                  * @description A registered provider id (`GET /api/integrations` lists them)
@@ -475,15 +465,21 @@ export interface operations {
             /** @description With `Accept: application/json`; sets the `vs_oauth_{provider}` cookie */
             200: {
                 headers: {
+                    /** @description `vs_oauth_{provider}`: the browser binding (HttpOnly, SameSite=Lax, scoped to the callback path) */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuthorizeUrl"];
                 };
             };
-            /** @description Redirect to the consent page; sets the `vs_oauth_{provider}` cookie */
+            /** @description Otherwise (a browser navigation): to the provider's consent page, with no body; sets the `vs_oauth_{provider}` cookie */
             302: {
                 headers: {
+                    /** @description The provider's consent page, with a fresh one-time `state` */
+                    Location?: string;
+                    /** @description `vs_oauth_{provider}`: the browser binding (HttpOnly, SameSite=Lax, scoped to the callback path) */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -529,9 +525,13 @@ export interface operations {
     callback: {
         parameters: {
             query?: {
+                /** @description The provider's authorization code. Missing, empty or longer than 2048 bytes (with a valid state): `error=invalid_request` */
                 code?: string;
+                /** @description The one-time state `authorize` put on the consent URL. Missing, malformed, unknown, expired, replayed, another user's or started in another browser: `error=invalid_state` */
                 state?: string;
+                /** @description The provider's error (`access_denied` when the user declined): `error=access_denied` or `error=authorization_failed` */
                 error?: string;
+                /** @description The provider's explanation of `error` */
                 error_description?: string;
             };
             header?: never;
@@ -555,9 +555,13 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionStatus"];
                 };
             };
-            /** @description To `FRONTEND_URL/integrations/{provider}/callback?result=success|error&…` */
+            /** @description Without `Accept: application/json` (a browser navigation), whatever the outcome: to the UI with no body; drops the `vs_oauth_{provider}` cookie */
             302: {
                 headers: {
+                    /** @description `FRONTEND_URL/integrations/{provider}/callback?result=success&account_id=…` or `?result=error&error={code}&error_description=…` */
+                    Location?: string;
+                    /** @description `vs_oauth_{provider}` expired */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -620,24 +624,26 @@ export interface operations {
     };
     changes: {
         parameters: {
-            query?: {
-                /** @description The `checkpoint` of an export's or a previous run's `end` line. */
-                since?: string;
-                /** @description A `cursor` line's token, to continue a run that was cut short (wins over `since`). */
-                cursor?: string;
+            query: {
+                /** @description `since` and/or `cursor`, as query parameters */
+                start: {
+                    /** @description A `cursor` line's token, to finish the window of a run that was cut short (wins over `since`). Opaque, 1–8192 printable ASCII characters. */
+                    cursor?: string;
+                    /** @description The `checkpoint` of an export's or a previous run's `end` line: a new window from there. Opaque, 1–8192 printable ASCII characters. */
+                    since: string;
+                } | {
+                    /** @description A `cursor` line's token, to finish the window of a run that was cut short (wins over `since`). Opaque, 1–8192 printable ASCII characters. */
+                    cursor: string;
+                    /** @description The `checkpoint` of an export's or a previous run's `end` line: a new window from there. Opaque, 1–8192 printable ASCII characters. */
+                    since?: string;
+                };
                 /**
-                 * @description Optional: must be the checkpoint's object type when given.
+                 * @description Optional: the checkpoint's object type (a provider's object type id); another one is 400 `invalid_request`
                  * @example contacts
                  */
                 object_type?: string;
             };
-            header?: {
-                /**
-                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
-                 *     Browser navigations may send a `user_id` query parameter instead.
-                 */
-                "X-User-Id"?: string | null;
-            };
+            header?: never;
             path: {
                 /**
                  * @description A registered provider id (`GET /api/integrations` lists them)
@@ -735,13 +741,7 @@ export interface operations {
     disconnect: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
-                 *     Browser navigations may send a `user_id` query parameter instead.
-                 */
-                "X-User-Id"?: string | null;
-            };
+            header?: never;
             path: {
                 /**
                  * @description A registered provider id (`GET /api/integrations` lists them)
@@ -802,18 +802,12 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Which records (as for items).
+                 * @description Which records, as for items: one of the provider's object type ids.
                  * @example contacts
                  */
                 object_type?: string;
             };
-            header?: {
-                /**
-                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
-                 *     Browser navigations may send a `user_id` query parameter instead.
-                 */
-                "X-User-Id"?: string | null;
-            };
+            header?: never;
             path: {
                 /**
                  * @description A registered provider id (`GET /api/integrations` lists them)
@@ -910,13 +904,18 @@ export interface operations {
     export: {
         parameters: {
             query?: {
-                /** @description `next_cursor` of the previous page (HubSpot: digits). */
+                /**
+                 * @description `next_cursor` of the previous page (an export's `cursor` line for exports), passed back
+                 *     as it was: opaque, 1–8192 printable ASCII characters. One this service did not issue is
+                 *     400 `invalid_request`.
+                 */
                 cursor?: string;
                 /** @description Page size, 1 to 100 (default 100). */
                 limit?: number;
                 /**
-                 * @description Which records: one of the provider's object types (HubSpot: `contacts` (default),
-                 *     `companies`, `deals`).
+                 * @description Which records: the id of one of the provider's object types (`object_types` in
+                 *     `GET /api/integrations`; HubSpot: `contacts`, `companies`, `deals`). Default: the
+                 *     provider's first. One the provider does not offer is 400 `invalid_request`.
                  * @example contacts
                  */
                 object_type?: string;
@@ -926,13 +925,7 @@ export interface operations {
                  */
                 total?: boolean;
             };
-            header?: {
-                /**
-                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
-                 *     Browser navigations may send a `user_id` query parameter instead.
-                 */
-                "X-User-Id"?: string | null;
-            };
+            header?: never;
             path: {
                 /**
                  * @description A registered provider id (`GET /api/integrations` lists them)
@@ -1003,24 +996,23 @@ export interface operations {
     items: {
         parameters: {
             query?: {
-                /** @description `next_cursor` of the previous page (HubSpot: digits). */
+                /**
+                 * @description `next_cursor` of the previous page (an export's `cursor` line for exports), passed back
+                 *     as it was: opaque, 1–8192 printable ASCII characters. One this service did not issue is
+                 *     400 `invalid_request`.
+                 */
                 cursor?: string;
                 /** @description Page size, 1 to 100 (default 100). */
                 limit?: number;
                 /**
-                 * @description Which records: one of the provider's object types (HubSpot: `contacts` (default),
-                 *     `companies`, `deals`).
+                 * @description Which records: the id of one of the provider's object types (`object_types` in
+                 *     `GET /api/integrations`; HubSpot: `contacts`, `companies`, `deals`). Default: the
+                 *     provider's first. One the provider does not offer is 400 `invalid_request`.
                  * @example contacts
                  */
                 object_type?: string;
             };
-            header?: {
-                /**
-                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
-                 *     Browser navigations may send a `user_id` query parameter instead.
-                 */
-                "X-User-Id"?: string | null;
-            };
+            header?: never;
             path: {
                 /**
                  * @description A registered provider id (`GET /api/integrations` lists them)
@@ -1117,13 +1109,7 @@ export interface operations {
     status: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description `dev` mode only (ignored in `jwt` mode): the user, 1–128 characters of `[A-Za-z0-9._@-]`.
-                 *     Browser navigations may send a `user_id` query parameter instead.
-                 */
-                "X-User-Id"?: string | null;
-            };
+            header?: never;
             path: {
                 /**
                  * @description A registered provider id (`GET /api/integrations` lists them)

@@ -7,7 +7,7 @@ mod ui;
 
 use actix_web::web;
 
-pub use openapi::ApiDoc;
+pub use openapi::{Identity, document};
 pub use ui::configure as ui;
 
 /// `/healthz`, `/readyz` and everything under `/api`.

@@ -13,31 +13,78 @@ use futures_util::StreamExt as _;
 use integration_core::{Change, ChangeEvent, ChangesFrom, ChangesResume, Checkpoint};
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::IntoParams;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
 
 use super::provider;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+/// The query of a changes request (documented by [`RunStart`] and the `object_type` parameter).
+#[derive(Debug, Deserialize)]
 pub(crate) struct ChangesParams {
-    /// The `checkpoint` of an export's or a previous run's `end` line.
-    #[param(pattern = "^[A-Za-z0-9_-]{1,2048}$")]
     since: Option<String>,
-    /// A `cursor` line's token, to continue a run that was cut short (wins over `since`).
-    #[param(pattern = "^[A-Za-z0-9_-]{1,2048}$")]
     cursor: Option<String>,
-    /// Optional: must be the checkpoint's object type when given.
-    #[param(pattern = "^(contacts|companies|deals)$", example = "contacts")]
     object_type: Option<String>,
 }
+
+/// Where a run starts, for the document: `since`, `cursor`, or both (`cursor` wins). Query
+/// parameters cannot say "at least one of" by themselves, so they are the properties of one
+/// form-exploded object parameter (`?since=…` or `?cursor=…` on the wire).
+pub(crate) struct RunStart;
+
+impl utoipa::PartialSchema for RunStart {
+    fn schema() -> RefOr<Schema> {
+        let token = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[!-~]{1,8192}$"))
+                .min_length(Some(1))
+                .max_length(Some(8192))
+                .description(Some(description))
+        };
+        let branch = |required: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(
+                    "since",
+                    token(
+                        "The `checkpoint` of an export's or a previous run's `end` line: a new \
+                         window from there. Opaque, 1–8192 printable ASCII characters.",
+                    ),
+                )
+                .property(
+                    "cursor",
+                    token(
+                        "A `cursor` line's token, to finish the window of a run that was cut \
+                         short (wins over `since`). Opaque, 1–8192 printable ASCII characters.",
+                    ),
+                )
+                .required(required)
+        };
+        AnyOfBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Where the run starts: `since`, `cursor`, or both (`cursor` wins). A token this \
+                 service did not issue is 400 `invalid_request`.",
+            ))
+            .item(branch("since"))
+            .item(branch("cursor"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RunStart {}
 
 /// What changed since a checkpoint, streamed as NDJSON (see the module docs).
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/changes", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, ChangesParams),
+    params(
+        ("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"),
+        ("start" = inline(RunStart), Query, style = Form, explode, description = "`since` and/or `cursor`, as query parameters"),
+        ("object_type" = Option<String>, Query, pattern = "^[A-Za-z0-9_]{1,64}$", min_length = 1, max_length = 64, example = "contacts", description = "Optional: the checkpoint's object type (a provider's object type id); another one is 400 `invalid_request`"),
+    ),
     responses(
         (status = 200, content_type = "application/x-ndjson", body = String, description = "`upsert` and `delete` lines, a `cursor` line after each page, `{\"type\":\"end\",\"upserts\",\"deletes\",\"checkpoint\"}` last"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: missing or forged checkpoint/cursor, object_type mismatch; changes_unsupported: the provider has no incremental sync"),
@@ -58,12 +105,25 @@ pub(super) async fn changes(
 ) -> Result<HttpResponse, ApiError> {
     let entry = provider(&state, &path)?;
     let params = params.into_inner();
-    let from = match (params.cursor, params.since) {
-        (Some(cursor), _) => ChangesFrom::Resume(ChangesResume::decode(&cursor)?),
-        (None, Some(since)) => ChangesFrom::Checkpoint(Checkpoint::decode(&since)?),
+    let wanted = super::object_type(params.object_type)?;
+    // Both are checked when both are sent, so a malformed one is never silently ignored.
+    let since = params
+        .since
+        .as_deref()
+        .map(|raw| super::opaque_token("since", raw))
+        .transpose()?;
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(|raw| super::opaque_token("cursor", raw))
+        .transpose()?;
+    let from = match (cursor, since) {
+        (Some(cursor), _) => ChangesFrom::Resume(ChangesResume::decode(cursor)?),
+        (None, Some(since)) => ChangesFrom::Checkpoint(Checkpoint::decode(since)?),
         (None, None) => {
             return Err(ApiError::InvalidRequest(
-                "`since` is required: the checkpoint of an export's or a previous run's end line"
+                "`since` (the checkpoint of an export's or a previous run's end line) or \
+                 `cursor` (a cursor line's token) is required"
                     .into(),
             ));
         }
@@ -72,7 +132,7 @@ pub(super) async fn changes(
         ChangesFrom::Checkpoint(c) => c.object_type.as_deref(),
         ChangesFrom::Resume(r) => r.object_type.as_deref(),
     };
-    if params.object_type.is_some() && params.object_type.as_deref() != object_type {
+    if wanted.is_some() && wanted.as_deref() != object_type {
         return Err(ApiError::InvalidRequest(
             "object_type differs from the checkpoint's; start from that object type's export"
                 .into(),

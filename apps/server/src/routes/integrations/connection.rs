@@ -77,7 +77,7 @@ impl ConnectionStatus {
 /// The user's connection to one provider.
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/status", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)")),
     responses(
         (status = 200, body = ConnectionStatus),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: no or malformed user (dev mode)"),
@@ -105,7 +105,7 @@ pub(super) async fn status(
 /// Revokes the grant at the provider where possible and forgets it. Idempotent.
 #[utoipa::path(
     delete, path = "/api/integrations/{provider}/connection", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)")),
     responses(
         (status = 204, description = "Disconnected (or was not connected)"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: no or malformed user (dev mode)"),

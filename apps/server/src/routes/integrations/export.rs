@@ -37,7 +37,7 @@ const COUNT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Every record of the user's at the provider, streamed as NDJSON (see the module docs).
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/export", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, ItemsParams, TotalParam),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams, TotalParam),
     responses(
         (status = 200, content_type = "application/x-ndjson", body = String, description = "One IntegrationItem per line, `{\"type\":\"cursor\"…}` after each page, `{\"type\":\"end\",\"count\",\"checkpoint\"}` last; first `{\"type\":\"start\",\"total\"}`"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad cursor or object_type"),

@@ -13,19 +13,27 @@ use crate::state::AppState;
 /// Largest page a client may ask for.
 const MAX_LIMIT: u32 = 100;
 
-/// Query of an items request.
+/// Query of an items request. An empty value is refused like any other malformed one.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ItemsParams {
-    /// `next_cursor` of the previous page (HubSpot: digits).
-    #[param(pattern = "^[0-9]{1,20}$")]
+    /// `next_cursor` of the previous page (an export's `cursor` line for exports), passed back
+    /// as it was: opaque, 1–8192 printable ASCII characters. One this service did not issue is
+    /// 400 `invalid_request`.
+    #[param(pattern = "^[!-~]{1,8192}$", min_length = 1, max_length = 8192)]
     cursor: Option<String>,
     /// Page size, 1 to 100 (default 100).
     #[param(minimum = 1, maximum = 100, value_type = Option<u32>)]
     limit: Option<String>,
-    /// Which records: one of the provider's object types (HubSpot: `contacts` (default),
-    /// `companies`, `deals`).
-    #[param(pattern = "^(contacts|companies|deals)$", example = "contacts")]
+    /// Which records: the id of one of the provider's object types (`object_types` in
+    /// `GET /api/integrations`; HubSpot: `contacts`, `companies`, `deals`). Default: the
+    /// provider's first. One the provider does not offer is 400 `invalid_request`.
+    #[param(
+        pattern = "^[A-Za-z0-9_]{1,64}$",
+        min_length = 1,
+        max_length = 64,
+        example = "contacts"
+    )]
     object_type: Option<String>,
 }
 
@@ -33,14 +41,14 @@ impl ItemsParams {
     /// The query these parameters describe, or why they describe none.
     pub(super) fn parse(self) -> Result<ItemQuery, ApiError> {
         let mut query = ItemQuery::new();
-        if let Some(raw) = self.cursor.filter(|c| !c.is_empty()) {
+        if let Some(raw) = self.cursor {
             query = query.after(Some(Cursor::parse(raw).map_err(|_| {
                 ApiError::InvalidRequest(
                     "cursor is malformed: pass back a next_cursor this service returned".into(),
                 )
             })?));
         }
-        if let Some(raw) = self.limit.filter(|l| !l.is_empty()) {
+        if let Some(raw) = self.limit {
             let limit = raw
                 .parse::<u32>()
                 .ok()
@@ -52,10 +60,7 @@ impl ItemsParams {
                 })?;
             query = query.limit(limit);
         }
-        if let Some(kind) = self.object_type.filter(|k| !k.is_empty()) {
-            if kind.len() > 64 || !kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(ApiError::InvalidRequest("object_type is malformed".into()));
-            }
+        if let Some(kind) = super::object_type(self.object_type)? {
             query = query.object_type(kind);
         }
         Ok(query)
@@ -65,7 +70,7 @@ impl ItemsParams {
 /// One page of the user's items.
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/items", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, ItemsParams),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams),
     responses(
         (status = 200, body = Page),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad limit, cursor or object_type"),
@@ -103,15 +108,20 @@ pub(crate) struct Count {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct CountParams {
-    /// Which records (as for items).
-    #[param(pattern = "^(contacts|companies|deals)$", example = "contacts")]
+    /// Which records, as for items: one of the provider's object type ids.
+    #[param(
+        pattern = "^[A-Za-z0-9_]{1,64}$",
+        min_length = 1,
+        max_length = 64,
+        example = "contacts"
+    )]
     object_type: Option<String>,
 }
 
 /// How many records of an object type the user has at the provider ("100 of 12,345").
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/count", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, CountParams),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), CountParams),
     responses(
         (status = 200, body = Count),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad object_type"),
@@ -132,7 +142,7 @@ pub(super) async fn count(
 ) -> Result<web::Json<Count>, ApiError> {
     let entry = provider(&state, &path)?;
     let mut query = ItemQuery::new();
-    query.object_type = params.into_inner().object_type.filter(|t| !t.is_empty());
+    query.object_type = super::object_type(params.into_inner().object_type)?;
     entry.connector.check_query(&query)?;
     let total = entry.connector.count(&user.0, &query).await?;
     Ok(web::Json(Count { total }))

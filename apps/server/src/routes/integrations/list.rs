@@ -70,7 +70,6 @@ pub(super) async fn config(
 /// The registered providers and the user's connection to each.
 #[utoipa::path(
     get, path = "/api/integrations", tag = "integrations",
-    params(crate::routes::openapi::UserHeader),
     responses(
         (status = 200, body = IntegrationList),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: no or malformed user (dev mode)"),

@@ -117,6 +117,35 @@ fn provider<'a>(state: &'a AppState, id: &str) -> Result<&'a ProviderEntry, ApiE
         .ok_or_else(|| ApiError::UnknownProvider(id.chars().take(64).collect()))
 }
 
+/// An `object_type` parameter: an object type id, 1–64 of `[A-Za-z0-9_]` (whether the provider
+/// offers it is the connector's to say).
+fn object_type(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    match raw {
+        Some(kind)
+            if kind.is_empty()
+                || kind.len() > 64
+                || !kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            Err(ApiError::InvalidRequest(
+                "object_type is malformed: 1 to 64 letters, digits or '_'".into(),
+            ))
+        }
+        kind => Ok(kind),
+    }
+}
+
+/// An opaque token this service issued (a cursor or a checkpoint), checked for the shape every
+/// token has: 1–8192 printable ASCII characters, as `integration_core::Cursor` takes them.
+fn opaque_token<'a>(name: &str, raw: &'a str) -> Result<&'a str, ApiError> {
+    integration_core::Cursor::parse(raw)
+        .map(|_| raw)
+        .map_err(|_| {
+            ApiError::InvalidRequest(format!(
+                "{name} is malformed: pass back the token this service returned"
+            ))
+        })
+}
+
 fn wants_json(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)

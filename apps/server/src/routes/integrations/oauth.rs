@@ -53,10 +53,15 @@ fn binding_cookie(
 /// HttpOnly cookie, and sends the browser (or tells the UI) where to go.
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/authorize", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), crate::routes::openapi::UserHeader, crate::routes::openapi::UserQuery),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)")),
     responses(
-        (status = 200, body = AuthorizeUrl, description = "With `Accept: application/json`; sets the `vs_oauth_{provider}` cookie"),
-        (status = 302, description = "Redirect to the consent page; sets the `vs_oauth_{provider}` cookie"),
+        (status = 200, body = AuthorizeUrl, description = "With `Accept: application/json`; sets the `vs_oauth_{provider}` cookie",
+            headers(("Set-Cookie" = String, description = "`vs_oauth_{provider}`: the browser binding (HttpOnly, SameSite=Lax, scoped to the callback path)"))),
+        (status = 302, description = "Otherwise (a browser navigation): to the provider's consent page, with no body; sets the `vs_oauth_{provider}` cookie",
+            headers(
+                ("Location" = String, description = "The provider's consent page, with a fresh one-time `state`"),
+                ("Set-Cookie" = String, description = "`vs_oauth_{provider}`: the browser binding (HttpOnly, SameSite=Lax, scoped to the callback path)"),
+            )),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider"),
@@ -105,14 +110,24 @@ pub(super) struct CallbackParams {
 /// `Authorization`: the one-time state names the user and the `vs_oauth_{provider}` cookie proves
 /// it is the browser that started the flow.
 #[utoipa::path(
-    get, path = "/api/integrations/{provider}/callback", tag = "integrations", security(()),
+    get, path = "/api/integrations/{provider}/callback", tag = "integrations",
+    // The state names the user; a caller identity, when sent, must be that user.
+    security((), ("caller" = [])),
     params(
         ("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"),
-        ("code" = Option<String>, Query, max_length = 2048), ("state" = Option<String>, Query),
-        ("error" = Option<String>, Query), ("error_description" = Option<String>, Query),
+        // What the provider sends is not checked by shape here: whatever it is, a browser is
+        // redirected with the outcome, so no value is refused at the HTTP level.
+        ("code" = Option<String>, Query, description = "The provider's authorization code. Missing, empty or longer than 2048 bytes (with a valid state): `error=invalid_request`"),
+        ("state" = Option<String>, Query, description = "The one-time state `authorize` put on the consent URL. Missing, malformed, unknown, expired, replayed, another user's or started in another browser: `error=invalid_state`"),
+        ("error" = Option<String>, Query, description = "The provider's error (`access_denied` when the user declined): `error=access_denied` or `error=authorization_failed`"),
+        ("error_description" = Option<String>, Query, description = "The provider's explanation of `error`"),
     ),
     responses(
-        (status = 302, description = "To `FRONTEND_URL/integrations/{provider}/callback?result=success|error&…`"),
+        (status = 302, description = "Without `Accept: application/json` (a browser navigation), whatever the outcome: to the UI with no body; drops the `vs_oauth_{provider}` cookie",
+            headers(
+                ("Location" = String, description = "`FRONTEND_URL/integrations/{provider}/callback?result=success&account_id=…` or `?result=error&error={code}&error_description=…`"),
+                ("Set-Cookie" = String, description = "`vs_oauth_{provider}` expired"),
+            )),
         (status = 200, body = ConnectionStatus, description = "With `Accept: application/json`"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_state, invalid_request"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated (a malformed token was sent)"),

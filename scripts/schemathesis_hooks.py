@@ -1,0 +1,58 @@
+"""Schemathesis hooks for scripts/schemathesis.sh: two narrow exceptions, each keyed to the exact
+answer that makes it one.
+
+1. A request whose URI is longer than the HTTP layer can represent (the `http` crate's limit,
+   65,534 bytes: e.g. a negative `since` of 4,097 four-byte characters, percent-encoded) is
+   refused by actix-http's parser with a bare 400 before any application code runs, so no
+   handler can answer it with problem+json. Only failures of such requests, answered with that
+   bare 400, are dropped. (Every schema-valid request is far below the limit: tokens are at most
+   8,192 printable ASCII characters, 24 KiB percent-encoded.)
+
+2. `positive_data_acceptance` (ST202) failures whose answer is the server refusing a *value the
+   schema cannot describe*. Three parameters carry such values:
+
+- `cursor` and `since` are opaque tokens this service issues (1-8192 printable ASCII
+  characters is all a client may assume about their shape); a well-shaped string the service
+  never issued is rightly 400 `invalid_request` ("... this service returned/issued").
+- `object_type` is the id of one of the provider's object types; which ids exist depends on the
+  provider in the path (`GET /api/integrations` lists them), so a well-shaped id the provider
+  does not offer is rightly 400 `invalid_request` ("object_type must be one of ...").
+
+   The failure is dropped only when the answer is that exact problem; any other rejection of
+   schema-valid data still fails the run.
+
+Schemathesis reports how many failures the hooks dropped ("Filtered: N").
+"""
+
+import json
+
+import schemathesis
+
+# Details of the problems the server answers for a well-shaped value it does not know.
+UNKNOWABLE = (
+    "pass back a next_cursor this service returned",
+    "is not one this service issued",
+    "is not one this server issued",
+    "object_type must be one of:",
+    "lists one kind of item; omit object_type",
+)
+
+
+# The longest URI the `http` crate (under actix-http) parses.
+MAX_URI = 65_534
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    uri = response.request.path_url or ""
+    if len(uri) > MAX_URI and response.status_code == 400 and not response.content:
+        return False
+    if failure.code != "ST202" or response.status_code != 400:
+        return True
+    try:
+        problem = json.loads(response.content)
+    except ValueError:
+        return True
+    detail = problem.get("detail", "") if isinstance(problem, dict) else ""
+    unknowable = problem.get("code") == "invalid_request" and any(s in detail for s in UNKNOWABLE)
+    return not unknowable
