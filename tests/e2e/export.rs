@@ -120,10 +120,15 @@ async fn an_upstream_failure_midway_ends_the_stream_without_an_end_line() {
     let (status, lines) = export(&app, "unlucky", "?limit=10").await;
     assert_eq!(status, StatusCode::OK, "the stream had started");
     assert_eq!(items(&lines).len(), 10);
+    let resume = of_type(&lines, "cursor")[0]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resume = integration_core::Cursor::parse(resume).unwrap();
     assert_eq!(
-        of_type(&lines, "cursor")[0]["cursor"],
+        resume.unwrap_provider().unwrap(),
         "10",
-        "where to resume"
+        "where to resume: HubSpot's own `after`, wrapped"
     );
     let last = lines.last().expect("lines");
     assert_eq!(last["type"], "error");

@@ -239,6 +239,11 @@ impl Integration for HubSpot {
                 if credentials.account_id.is_none() {
                     credentials.account_id = info.hub_id;
                 }
+                // `scopes` is optional in a token answer and required in introspection's: the
+                // scope checks before each call need them.
+                if credentials.scopes.is_empty() {
+                    credentials.scopes = info.scopes;
+                }
             }
             // Without the portal id, the portal's rate budget could not be shared with its
             // other users: the connection waits for an answer that names the portal.

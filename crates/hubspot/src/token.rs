@@ -15,6 +15,8 @@ pub(crate) struct TokenInfo {
     pub user: Option<String>,
     /// The portal id.
     pub hub_id: Option<String>,
+    /// The scopes granted (required in introspection answers, optional in token answers).
+    pub scopes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -27,6 +29,8 @@ struct InfoResponse {
     user: Option<String>,
     #[serde(default)]
     hub_id: Option<serde_json::Value>,
+    #[serde(default)]
+    scopes: Option<serde_json::Value>,
 }
 
 /// Parses an introspection answer. An inactive token is an error: we just minted it.
@@ -54,6 +58,18 @@ pub(crate) fn parse_info(body: &[u8]) -> Result<TokenInfo, Error> {
             Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
             _ => None,
         },
+        // Names only: anything that is not a short string is dropped, not an error.
+        scopes: match info.scopes {
+            Some(serde_json::Value::Array(scopes)) => scopes
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.len() <= 256)
+                .take(512)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        },
     })
 }
 
@@ -70,6 +86,12 @@ mod tests {
         assert_eq!(info.hub_domain.as_deref(), Some("demo.hubspot.com"));
         assert_eq!(info.user.as_deref(), Some("ada@example.com"));
         assert_eq!(info.hub_id.as_deref(), Some("42"));
+        assert!(info.scopes.is_empty());
+        let info = parse_info(
+            br#"{"active":true,"hub_id":7,"scopes":["oauth","crm.objects.contacts.read",7,""]}"#,
+        )
+        .unwrap();
+        assert_eq!(info.scopes, ["oauth", "crm.objects.contacts.read"]);
         assert!(!format!("{info:?}").contains("SECRET"));
         assert!(parse_info(br#"{"active":false}"#).is_err());
         assert!(parse_info(b"not json").is_err());

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use hubspot_sandbox::{ObjectType, Pick, Sandbox, SandboxConfig};
+use hubspot_sandbox::{Contract, CursorStyle, ObjectType, Pick, Sandbox, SandboxConfig};
+use hubspot_sandbox::{SearchLag, Vary};
 use integration_core::{
     Change, ChangeEvent, ChangesFrom, Checkpoint, Connector, ConnectorOptions, CredentialStore,
     Error, ItemQuery, UserId,
@@ -27,7 +28,23 @@ struct Run {
     checkpoint: Option<Checkpoint>,
 }
 
+/// The seeded contract with search indexing at once and millisecond times: the tests of the
+/// window algorithm need exact windows (index lag and the lookback have tests of their own).
+fn exact(config: SandboxConfig) -> SandboxConfig {
+    let contract = Contract {
+        search_lag: SearchLag::OFF,
+        timestamp_digits: Some(3),
+        ..config.contract
+    };
+    config.with_contract(contract)
+}
+
+/// A connector whose windows do not overlap (lookback zero).
 async fn connector(peer: Peer) -> (Arc<Connector>, UserId, Sandbox) {
+    connector_with(peer, Duration::ZERO).await
+}
+
+async fn connector_with(peer: Peer, lookback: Duration) -> (Arc<Connector>, UserId, Sandbox) {
     let store = Arc::new(MemoryTokenStore::new());
     let user = UserId::parse("sync_user").unwrap();
     store
@@ -36,6 +53,7 @@ async fn connector(peer: Peer) -> (Arc<Connector>, UserId, Sandbox) {
         .unwrap();
     let options = ConnectorOptions {
         index_lag: Duration::ZERO,
+        lookback,
         ..ConnectorOptions::default()
     };
     let sandbox = peer.sandbox.clone();
@@ -110,12 +128,12 @@ fn ids(raw: &[u64]) -> HashSet<String> {
 #[tokio::test]
 async fn twelve_thousand_records_of_one_instant_pass_the_cap_and_mid_sync_writes_wait_for_the_next_run()
  {
-    let peer = peer(SandboxConfig {
+    let peer = peer(exact(SandboxConfig {
         contacts: 20_000,
         rate_limit: None,
         search_rate_limit: None,
         ..SandboxConfig::default()
-    })
+    }))
     .await;
     let (connector, user, sandbox) = connector(peer).await;
     let since = chrono::Utc::now();
@@ -196,12 +214,12 @@ async fn twelve_thousand_records_of_one_instant_pass_the_cap_and_mid_sync_writes
 
 #[tokio::test]
 async fn a_resumed_run_covers_the_same_window_and_a_forged_cursor_is_refused() {
-    let peer = peer(SandboxConfig {
+    let peer = peer(exact(SandboxConfig {
         contacts: 2_000,
         rate_limit: None,
         search_rate_limit: None,
         ..SandboxConfig::default()
-    })
+    }))
     .await;
     let (connector, user, sandbox) = connector(peer).await;
     let since = chrono::Utc::now();
@@ -251,4 +269,111 @@ async fn a_resumed_run_covers_the_same_window_and_a_forged_cursor_is_refused() {
         stream.next().await,
         Some(Err(Error::InvalidInput(_)))
     ));
+}
+
+/// HubSpot promises no bound on how late its search index lists a write. A record indexed after
+/// its window ran arrives in the next, overlapping window instead of never.
+#[tokio::test]
+async fn a_record_the_search_index_lists_late_arrives_in_a_later_run() {
+    let lag = Duration::from_millis(1_500);
+    let mut config = exact(SandboxConfig {
+        rate_limit: None,
+        search_rate_limit: None,
+        ..SandboxConfig::default()
+    });
+    config.contract.search_lag = SearchLag::Fixed(lag);
+    let (connector, user, sandbox) =
+        connector_with(peer(config).await, Duration::from_secs(60)).await;
+    let since = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let modified = ids(&sandbox.modify_records(ObjectType::Contacts, Pick::Count(3)));
+    let first = run(
+        &connector,
+        &user,
+        ChangesFrom::Checkpoint(Checkpoint {
+            since,
+            object_type: None,
+        }),
+        || {},
+    )
+    .await;
+    assert!(
+        unique(&first.upserts).is_disjoint(&modified),
+        "not searchable yet: {first:?}"
+    );
+    tokio::time::sleep(lag).await;
+    let second = run(
+        &connector,
+        &user,
+        ChangesFrom::Checkpoint(first.checkpoint.unwrap()),
+        || {},
+    )
+    .await;
+    assert!(
+        unique(&second.upserts).is_superset(&modified),
+        "the overlapping window delivers what the index listed late: {second:?}"
+    );
+}
+
+/// Archived lists page with HubSpot's opaque `after` (here percent-encoded like the spec's
+/// `NTI1Cg%3D%3D`, and 2 KiB long): every deletion arrives, over several pages.
+#[tokio::test]
+async fn deletions_across_several_archived_pages_of_opaque_cursors_all_arrive() {
+    let mut config = exact(SandboxConfig {
+        rate_limit: None,
+        search_rate_limit: None,
+        ..SandboxConfig::default()
+    });
+    config.contract.cursor_style = CursorStyle::PercentEncoded;
+    config.contract.cursor_len = Some(2_048);
+    let (connector, user, sandbox) = connector(peer(config).await).await;
+    let since = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let archived = ids(&sandbox.archive_records(ObjectType::Contacts, Pick::Count(230)));
+    assert_eq!(archived.len(), 230);
+    let run = run(
+        &connector,
+        &user,
+        ChangesFrom::Checkpoint(Checkpoint {
+            since,
+            object_type: None,
+        }),
+        || {},
+    )
+    .await;
+    assert_same(&unique(&run.deletes), &archived);
+    assert_eq!(run.deletes.len(), 230, "each once");
+    assert!(run.checkpoint.is_some(), "the run reached its end");
+}
+
+/// `archivedAt` is optional: a deletion without it is placed by `updatedAt`, so it is
+/// delivered in its window and not again in every later one.
+#[tokio::test]
+async fn an_archived_record_without_archived_at_is_delivered_once() {
+    let mut config = exact(SandboxConfig {
+        rate_limit: None,
+        search_rate_limit: None,
+        ..SandboxConfig::default()
+    });
+    config.contract.omit_optional = Vary::On;
+    let (connector, user, sandbox) = connector(peer(config).await).await;
+    let since = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let archived = ids(&sandbox.archive_records(ObjectType::Contacts, Pick::Count(3)));
+    let from = |since| {
+        ChangesFrom::Checkpoint(Checkpoint {
+            since,
+            object_type: None,
+        })
+    };
+    let first = run(&connector, &user, from(since), || {}).await;
+    assert_same(&unique(&first.deletes), &archived);
+    let second = run(
+        &connector,
+        &user,
+        from(first.checkpoint.unwrap().since),
+        || {},
+    )
+    .await;
+    assert!(second.deletes.is_empty(), "{second:?}");
 }

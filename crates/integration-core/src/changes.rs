@@ -331,6 +331,13 @@ mod tests {
             ChangesResume::decode(&text).is_err(),
             "a checkpoint is not a resume token"
         );
+        // The longest provider cursor, wrapped, still makes a resume token that is a cursor.
+        let longest = ChangesResume {
+            object_type: Some("x".repeat(64)),
+            cursor: Cursor::wrap_with("d", &"é".repeat(Cursor::MAX_WRAPPED / 2)).unwrap(),
+            ..resume.clone()
+        };
+        assert!(Cursor::parse(longest.encode()).is_ok());
         // A forged token whose inner cursor is no cursor is refused like any bad input.
         for inner in ["", " ", "a\\u0000"] {
             let forged = URL_SAFE_NO_PAD.encode(format!(

@@ -61,10 +61,10 @@ impl From<Cursor> for String {
 impl Cursor {
     /// The longest cursor accepted: room for a provider's 2 KiB cursor wrapped in base64 (see
     /// [`Cursor::wrap`]) and a phase prefix.
-    pub const MAX_LEN: usize = 4096;
+    pub const MAX_LEN: usize = 8192;
     /// The longest provider cursor [`Cursor::wrap`] takes (its base64url fits in [`Self::MAX_LEN`]
     /// with room to spare).
-    pub const MAX_WRAPPED: usize = 3000;
+    pub const MAX_WRAPPED: usize = 4096;
 
     /// Wraps a cursor, refusing empty, over-long (over [`Cursor::MAX_LEN`] bytes) or
     /// non-printable input.
