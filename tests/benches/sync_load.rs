@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use e2e::bench::{env_or, peak_rss_mib};
 use e2e::{AppOptions, TestApp, fresh_prefix, spawn_app_with};
-use hubspot::{HubSpot, HubSpotConfig};
+use hubspot::HubSpotConfig;
 use hubspot_sandbox::{ObjectType, Pick, RateLimit, RegisteredClient, Sandbox, SandboxConfig};
 use integration_core::{
     AuthorizationCode, AuthorizationRequest, CredentialStore as _, Credentials, ExposeSecret as _,
@@ -119,7 +119,7 @@ async fn connect(app: &TestApp, base: &Url, user: &str) -> Credentials {
     let config = HubSpotConfig::new(CLIENT_ID, CLIENT_SECRET.to_owned().into())
         .with_base_url(base)
         .expect("config");
-    let hubspot = HubSpot::new(config, HubSpot::http_client(Duration::from_secs(10)));
+    let hubspot = hubspot::provider(config, hubspot::http_client(Duration::from_secs(10)));
     let (state, verifier) = (OAuthState::generate(), PkceVerifier::generate());
     let challenge = verifier.challenge();
     let consent = hubspot

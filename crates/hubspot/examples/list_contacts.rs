@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use hubspot::{HubSpot, HubSpotConfig};
+use hubspot::HubSpotConfig;
 use integration_core::{Connector, CredentialStore as _, Credentials, Error, ItemQuery, UserId};
 use serde_json::json;
 use token_store::MemoryTokenStore;
@@ -26,9 +26,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = Url::parse(&hubspot_mock.uri())?;
     let config = HubSpotConfig::new("example-client-id", "example-secret".to_owned().into())
         .with_base_url(&base)?;
-    let http = HubSpot::http_client(config.request_timeout);
+    let http = hubspot::http_client(config.request_timeout);
     let store = Arc::new(MemoryTokenStore::new());
-    let connector = Connector::new(Arc::new(HubSpot::new(config, http)), store.clone());
+    let connector = Connector::new(Arc::new(hubspot::provider(config, http)), store.clone());
 
     // Normally `connector.connect(user, code, redirect_uri)` stores these after consent.
     let user = UserId::parse("test_user")?;

@@ -1,20 +1,19 @@
-//! The [`Integration`] implementation: one HTTP request per method, no retries (the core's
+//! HubSpot as a kit provider: the grant through the kit's OAuth client, the rest
+//! ([`HubSpotApi`]) through the kit's hooks. One HTTP request per method, no retries (the core's
 //! `Connector` refreshes, retries and backs off).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use integration_core::kit::{self, append_path};
+use integration_core::kit::{self, AccountFields, ItemSource, OAuthProvider, append_path};
 use integration_core::{
-    AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Column, Credentials,
-    Cursor, Error, ExposeSecret as _, Integration, ItemQuery, Lane, ObjectType, Page, PkceVerifier,
-    ProviderInfo,
+    ChangesPage, ChangesQuery, Column, Credentials, Cursor, Error, ExposeSecret as _, ItemQuery,
+    Lane, ObjectType, Page, ProviderInfo,
 };
-use url::Url;
 
 mod changes;
 
-use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi};
+use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, paths};
 use crate::http::{ErrorBody, api_error, log_rate_limit};
 use crate::objects::{ObjectKind, parse_page};
 use crate::token;
@@ -63,6 +62,9 @@ pub const INFO: ProviderInfo = ProviderInfo {
     pkce: true,
 };
 
+/// HubSpot on the v1 OAuth API, which takes no PKCE.
+pub const INFO_V1: ProviderInfo = ProviderInfo { pkce: false, ..INFO };
+
 /// HubSpot's legacy token-endpoint codes and the RFC 6749 codes they mean (2026-03 answers carry
 /// both; v1 answers only the legacy one).
 const TOKEN_ERROR_ALIASES: &[(&str, &str)] = &[
@@ -73,60 +75,66 @@ const TOKEN_ERROR_ALIASES: &[(&str, &str)] = &[
     ("BAD_REDIRECT_URI", "invalid_client"),
 ];
 
-/// Credentials from a token response; `hub_id` names the portal.
-fn with_hub_id(token: kit::Token) -> Credentials {
-    token.with_account(&["hub_id"], &[], &[])
-}
+/// The token response names the portal in `hub_id` (optional: introspection fills it in).
+const ACCOUNT: AccountFields = AccountFields {
+    id: &["hub_id"],
+    name: &[],
+    user: &[],
+};
 
 const USER_AGENT: &str = concat!("vs-integrations-hubspot/", env!("CARGO_PKG_VERSION"));
 
-/// The HubSpot provider.
-#[derive(Debug, Clone)]
-pub struct HubSpot {
-    config: HubSpotConfig,
-    http: reqwest::Client,
-    /// [`INFO`], with PKCE as configured (only the 2026-03 API takes it).
-    info: ProviderInfo,
+/// The HubSpot provider: the kit's OAuth provider (consent URL, code exchange, refresh, all
+/// through [`OAuthClient`](kit::OAuthClient)) with HubSpot's API behind it.
+pub type HubSpot = OAuthProvider<HubSpotApi>;
+
+/// HubSpot with `config`, sending requests through `http` (share one pooled client, built with
+/// [`http_client`], across the process).
+pub fn provider(config: HubSpotConfig, http: reqwest::Client) -> HubSpot {
+    let mut oauth = kit::OAuthConfig::new(
+        config.client_id.clone(),
+        config.client_secret.clone(),
+        config.auth_url.clone(),
+        config.token_url.clone(),
+    );
+    oauth.scopes = config.scopes.clone();
+    if !config.optional_scopes.is_empty() {
+        oauth.extra_auth_params = vec![("optional_scope".into(), config.optional_scopes.join(" "))];
+    }
+    // HubSpot's own error codes read as the RFC 6749 codes they mean.
+    oauth.error_aliases = TOKEN_ERROR_ALIASES;
+    OAuthProvider {
+        info: if config.pkce { &INFO } else { &INFO_V1 },
+        oauth: kit::OAuthClient::new(oauth, http.clone()),
+        account: ACCOUNT,
+        items: HubSpotApi { config, http },
+    }
 }
 
-impl HubSpot {
-    /// The provider with `config`, sending requests through `http` (share one pooled client,
-    /// built with [`HubSpot::http_client`], across the process).
-    pub fn new(config: HubSpotConfig, http: reqwest::Client) -> Self {
-        let info = ProviderInfo {
-            pkce: config.pkce,
-            ..INFO
-        };
-        Self { config, http, info }
-    }
+/// An HTTP client fit for HubSpot: no redirects followed (a token request must never be replayed
+/// to wherever a 3xx points), the given overall timeout, a shorter connect timeout, and a user
+/// agent naming this crate.
+///
+/// # Panics
+///
+/// Like `reqwest::Client::new`, if the TLS backend cannot be initialised.
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    kit::http::client(timeout, USER_AGENT)
+}
 
-    /// An HTTP client fit for HubSpot: no redirects followed (a token request must never be
-    /// replayed to wherever a 3xx points), the given overall timeout, a shorter connect timeout,
-    /// and a user agent naming this crate.
-    ///
-    /// # Panics
-    ///
-    /// Like `reqwest::Client::new`, if the TLS backend cannot be initialised.
-    pub fn http_client(timeout: Duration) -> reqwest::Client {
-        kit::http::client(timeout, USER_AGENT)
-    }
+/// HubSpot's API beyond the grant: CRM objects, incremental changes, counts, token
+/// introspection and revocation. Every method makes one request and never retries (the core's
+/// `Connector` refreshes, retries and backs off).
+#[derive(Debug, Clone)]
+pub struct HubSpotApi {
+    config: HubSpotConfig,
+    http: reqwest::Client,
+}
 
+impl HubSpotApi {
     /// The configuration in use.
     pub fn config(&self) -> &HubSpotConfig {
         &self.config
-    }
-
-    /// The kit's OAuth client for HubSpot's token endpoint: credentials in a form body, and
-    /// HubSpot's own error codes read as the RFC 6749 codes they mean.
-    fn oauth(&self) -> kit::OAuthClient {
-        let mut config = kit::OAuthConfig::new(
-            self.config.client_id.clone(),
-            self.config.client_secret.clone(),
-            self.config.auth_url.clone(),
-            self.config.token_url.clone(),
-        );
-        config.error_aliases = TOKEN_ERROR_ALIASES;
-        kit::OAuthClient::new(config, self.http.clone())
     }
 
     /// Sends one request (bounded body, URL-free errors: the kit's `send`) within the
@@ -156,82 +164,82 @@ impl HubSpot {
         })
     }
 
-    /// What HubSpot says about an access token: the portal's domain and the installing user.
-    async fn introspect(&self, credentials: &Credentials) -> Result<token::TokenInfo, Error> {
-        let token = credentials.access_token.expose_secret();
-        let request = match self.config.oauth_api {
+    /// A request to one of HubSpot's OAuth endpoints for `token`: the 2026-03 API sends it in a
+    /// form body with the client's credentials (tokens never in a URL: URLs end up in access
+    /// logs), v1 in the path.
+    fn token_request(
+        &self,
+        endpoint: TokenEndpoint,
+        token: &str,
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let base = &self.config.api_base_url;
+        let path = endpoint.path(self.config.oauth_api);
+        Ok(match self.config.oauth_api {
             OAuthApi::V2026_03 => self
                 .http
-                .post(append_path(
-                    &self.config.api_base_url,
-                    "/oauth/2026-03/token/introspect",
-                    &[],
-                )?)
+                .post(append_path(base, path, &[])?)
                 .form(&[
                     ("client_id", self.config.client_id.as_str()),
                     ("client_secret", self.config.client_secret.expose_secret()),
                     ("token", token),
-                    ("token_type_hint", "access_token"),
+                    ("token_type_hint", endpoint.hint()),
                 ]),
-            OAuthApi::V1 => self.http.get(append_path(
-                &self.config.api_base_url,
-                "/oauth/v1/access-tokens/{token}",
-                &[("token", token)],
-            )?),
+            OAuthApi::V1 => {
+                let url = append_path(base, path, &[("token", token)])?;
+                match endpoint {
+                    TokenEndpoint::Introspect => self.http.get(url),
+                    TokenEndpoint::Revoke => self.http.delete(url),
+                }
+            }
         }
-        .header(reqwest::header::ACCEPT, "application/json");
+        .header(reqwest::header::ACCEPT, "application/json"))
+    }
+
+    /// What HubSpot says about an access token: the portal, its domain, the installing user and
+    /// the granted scopes.
+    async fn introspect(&self, credentials: &Credentials) -> Result<token::TokenInfo, Error> {
+        let token = credentials.access_token.expose_secret();
+        let request = self.token_request(TokenEndpoint::Introspect, token)?;
         token::parse_info(&self.body_of(request, "the introspection response").await?)
     }
 }
 
-#[async_trait]
-impl Integration for HubSpot {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
+/// HubSpot's token endpoints besides the grant's.
+#[derive(Clone, Copy)]
+enum TokenEndpoint {
+    Introspect,
+    Revoke,
+}
+
+impl TokenEndpoint {
+    fn path(self, api: OAuthApi) -> &'static str {
+        match (self, api) {
+            (Self::Introspect, OAuthApi::V2026_03) => paths::INTROSPECT_2026_03,
+            (Self::Revoke, OAuthApi::V2026_03) => paths::REVOKE_2026_03,
+            (Self::Introspect, OAuthApi::V1) => paths::ACCESS_TOKEN_V1,
+            (Self::Revoke, OAuthApi::V1) => paths::REFRESH_TOKEN_V1,
+        }
     }
 
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Introspect => "access_token",
+            Self::Revoke => "refresh_token",
+        }
+    }
+}
+
+#[async_trait]
+impl ItemSource for HubSpotApi {
     /// Our cursors wrap HubSpot's opaque `after` tokens ([`Cursor::wrap`]); anything else was
     /// never issued by this provider.
     fn accepts_cursor(&self, cursor: &Cursor) -> bool {
         cursor.unwrap_provider().is_ok()
     }
 
-    fn authorization_url(&self, request: &AuthorizationRequest<'_>) -> Result<Url, Error> {
-        let mut url = self.config.auth_url.clone();
-        {
-            let mut query = url.query_pairs_mut();
-            query
-                .append_pair("client_id", &self.config.client_id)
-                .append_pair("redirect_uri", request.redirect_uri)
-                .append_pair("scope", &self.config.scopes.join(" "));
-            if !self.config.optional_scopes.is_empty() {
-                query.append_pair("optional_scope", &self.config.optional_scopes.join(" "));
-            }
-            if let Some(challenge) = request.pkce_challenge {
-                query
-                    .append_pair("code_challenge", challenge.as_str())
-                    .append_pair("code_challenge_method", "S256");
-            }
-            query.append_pair("state", request.state.as_str());
-        }
-        Ok(url)
-    }
-
-    #[tracing::instrument(skip_all, fields(provider = "hubspot"))]
-    async fn exchange_code(
-        &self,
-        code: &AuthorizationCode,
-        redirect_uri: &str,
-        pkce_verifier: Option<&PkceVerifier>,
-    ) -> Result<Credentials, Error> {
-        let verifier = pkce_verifier.filter(|_| self.config.pkce);
-        let token = self
-            .oauth()
-            .exchange_code(code, redirect_uri, verifier)
-            .await?;
-        let mut credentials = with_hub_id(token);
-        // The portal's domain and the installing user's email, for people reading the UI. Best
-        // effort: the connection works without them.
+    /// The portal's domain and the installing user's email, for people reading the UI, and the
+    /// portal id and scopes when the token answer left them out (both optional there).
+    async fn after_exchange(&self, mut credentials: Credentials) -> Result<Credentials, Error> {
         match self.introspect(&credentials).await {
             Ok(info) => {
                 credentials.account_name = info.hub_domain;
@@ -239,8 +247,7 @@ impl Integration for HubSpot {
                 if credentials.account_id.is_none() {
                     credentials.account_id = info.hub_id;
                 }
-                // `scopes` is optional in a token answer and required in introspection's: the
-                // scope checks before each call need them.
+                // The scope checks before each call need them.
                 if credentials.scopes.is_empty() {
                     credentials.scopes = info.scopes;
                 }
@@ -251,17 +258,12 @@ impl Integration for HubSpot {
                 tracing::warn!(%error, "token introspection failed and the token names no portal");
                 return Err(error);
             }
+            // Best effort otherwise: the connection works without the names.
             Err(error) => {
                 tracing::warn!(%error, "token introspection failed; connecting without account details")
             }
         }
         Ok(credentials)
-    }
-
-    #[tracing::instrument(skip_all, fields(provider = "hubspot", account = credentials.account_id.as_deref()))]
-    async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, Error> {
-        let token = self.oauth().refresh_credentials(credentials).await?;
-        Ok(with_hub_id(token))
     }
 
     #[tracing::instrument(
@@ -283,11 +285,7 @@ impl Integration for HubSpot {
         span.record("limit", limit);
 
         // HubSpot's own `after`, byte for byte as it was issued.
-        let after = query
-            .cursor
-            .as_ref()
-            .map(Cursor::unwrap_provider)
-            .transpose()?;
+        let after = query.cursor.as_ref().map(Cursor::unwrap_provider).transpose()?;
         let mut url = append_path(
             &self.config.api_base_url,
             &self.config.contacts_path,
@@ -327,8 +325,8 @@ impl Integration for HubSpot {
         &self,
         credentials: &Credentials,
         query: &ChangesQuery,
-    ) -> Result<ChangesPage, Error> {
-        self.changes_page(credentials, query).await
+    ) -> Option<Result<ChangesPage, Error>> {
+        Some(self.changes_page(credentials, query).await)
     }
 
     fn changes_lane(&self, query: &ChangesQuery) -> Lane {
@@ -343,8 +341,8 @@ impl Integration for HubSpot {
         &self,
         credentials: &Credentials,
         object_type: Option<&str>,
-    ) -> Result<Option<u64>, Error> {
-        self.total(credentials, object_type).await
+    ) -> Option<Result<Option<u64>, Error>> {
+        Some(self.total(credentials, object_type).await)
     }
 
     #[tracing::instrument(skip_all, fields(provider = "hubspot", account = credentials.account_id.as_deref()))]
@@ -352,29 +350,7 @@ impl Integration for HubSpot {
         let Some(refresh_token) = &credentials.refresh_token else {
             return Ok(());
         };
-        let token = refresh_token.expose_secret();
-        let request = match self.config.oauth_api {
-            // The token travels in the form body, never in a URL (URLs end up in access logs).
-            OAuthApi::V2026_03 => self
-                .http
-                .post(append_path(
-                    &self.config.api_base_url,
-                    "/oauth/2026-03/token/revoke",
-                    &[],
-                )?)
-                .header(reqwest::header::ACCEPT, "application/json")
-                .form(&[
-                    ("client_id", self.config.client_id.as_str()),
-                    ("client_secret", self.config.client_secret.expose_secret()),
-                    ("token", token),
-                    ("token_type_hint", "refresh_token"),
-                ]),
-            OAuthApi::V1 => self.http.delete(append_path(
-                &self.config.api_base_url,
-                "/oauth/v1/refresh-tokens/{token}",
-                &[("token", token)],
-            )?),
-        };
+        let request = self.token_request(TokenEndpoint::Revoke, refresh_token.expose_secret())?;
         let (status, headers, body) = self.send(request).await?;
         match status {
             200..=299 => Ok(()),

@@ -8,6 +8,28 @@ use integration_core::kit::append_path;
 use integration_core::{Error, SecretString};
 use url::Url;
 
+/// HubSpot's paths, named once (under the API base; the consent page under the app's).
+pub mod paths {
+    /// The consent page.
+    pub const AUTHORIZE: &str = "/oauth/authorize";
+    /// The 2026-03 token endpoint (code exchange, refresh).
+    pub const TOKEN_2026_03: &str = "/oauth/2026-03/token";
+    /// The 2026-03 token introspection (form body).
+    pub const INTROSPECT_2026_03: &str = "/oauth/2026-03/token/introspect";
+    /// The 2026-03 token revocation (form body).
+    pub const REVOKE_2026_03: &str = "/oauth/2026-03/token/revoke";
+    /// The v1 token endpoint, retired 2027-02-16.
+    pub const TOKEN_V1: &str = "/oauth/v1/token";
+    /// The v1 access-token metadata (`GET`, the token in the path).
+    pub const ACCESS_TOKEN_V1: &str = "/oauth/v1/access-tokens/{token}";
+    /// The v1 refresh-token revocation (`DELETE`, the token in the path).
+    pub const REFRESH_TOKEN_V1: &str = "/oauth/v1/refresh-tokens/{token}";
+    /// A CRM object type's records (`{object}`: `contacts`, `companies`, `deals`).
+    pub const OBJECTS: &str = "/crm/v3/objects/{object}";
+    /// CRM search of an object type.
+    pub const SEARCH: &str = "/crm/v3/objects/{object}/search";
+}
+
 /// HubSpot's largest page for the CRM objects list endpoint.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
@@ -36,8 +58,8 @@ impl OAuthApi {
     /// The token endpoint's path under the API base.
     pub fn token_path(self) -> &'static str {
         match self {
-            Self::V2026_03 => "/oauth/2026-03/token",
-            Self::V1 => "/oauth/v1/token",
+            Self::V2026_03 => paths::TOKEN_2026_03,
+            Self::V1 => paths::TOKEN_V1,
         }
     }
 }
@@ -101,7 +123,7 @@ impl HubSpotConfig {
             pkce: true,
             token_url: url("https://api.hubapi.com/oauth/2026-03/token"),
             api_base_url: url("https://api.hubapi.com"),
-            contacts_path: "/crm/v3/objects/{object}".into(),
+            contacts_path: paths::OBJECTS.into(),
             web_base_url: url("https://app.hubspot.com"),
             default_properties: vec!["firstname".into(), "lastname".into(), "email".into()],
             page_size: MAX_PAGE_SIZE,
@@ -124,7 +146,7 @@ impl HubSpotConfig {
     pub fn with_base_url(mut self, base: &Url) -> Result<Self, Error> {
         self.api_base_url = base.clone();
         self.token_url = append_path(base, self.oauth_api.token_path(), &[])?;
-        self.auth_url = append_path(base, "/oauth/authorize", &[])?;
+        self.auth_url = append_path(base, paths::AUTHORIZE, &[])?;
         self.web_base_url = base.clone();
         Ok(self)
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use integration_core::kit::{ProviderFactory, ProviderSettings};
 use integration_core::{Error, Integration, ProviderInfo};
 
-use crate::{HubSpot, HubSpotConfig, INFO, OAuthApi};
+use crate::{HubSpotConfig, INFO, OAuthApi, paths, provider};
 use integration_core::kit::append_path;
 
 /// Builds [`HubSpot`] from `HUBSPOT_CLIENT_ID`, `HUBSPOT_CLIENT_SECRET`, `HUBSPOT_SCOPES`,
@@ -62,7 +62,7 @@ impl ProviderFactory for HubSpotFactory {
         }
         config.request_timeout = settings.request_timeout;
         // Checked here so a bad base fails at start, not on the first request.
-        append_path(&config.api_base_url, "/crm/v3/objects/contacts", &[])?;
-        Ok(Arc::new(HubSpot::new(config, http)))
+        append_path(&config.api_base_url, paths::OBJECTS, &[("object", "contacts")])?;
+        Ok(Arc::new(provider(config, http)))
     }
 }

@@ -10,7 +10,7 @@ mod http;
 mod objects;
 mod token;
 
-pub use client::{HubSpot, INFO};
-pub use config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi};
+pub use client::{HubSpot, HubSpotApi, INFO, INFO_V1, http_client, provider};
+pub use config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, paths};
 pub use factory::{FACTORY, HubSpotFactory};
 pub use objects::ObjectKind;

@@ -732,7 +732,7 @@ async fn revoke_without_a_refresh_token_is_a_no_op() {
 fn authorize_url_encodes_scopes_and_state() {
     let mut config = HubSpotConfig::new(CLIENT_ID, CLIENT_SECRET.to_owned().into());
     config.scopes = vec!["crm.objects.contacts.read".into(), "oauth".into()];
-    let provider = HubSpot::new(config.clone(), reqwest::Client::new());
+    let provider = hubspot::provider(config.clone(), reqwest::Client::new());
     let state = OAuthState::generate();
     let url = provider
         .authorization_url(&AuthorizationRequest {
@@ -763,7 +763,7 @@ fn authorize_url_encodes_scopes_and_state() {
         "crm.objects.deals.read".into(),
         "crm.objects.companies.read".into(),
     ];
-    let provider = HubSpot::new(config, reqwest::Client::new());
+    let provider = hubspot::provider(config, reqwest::Client::new());
     let url = provider
         .authorization_url(&AuthorizationRequest {
             state: &state,
@@ -780,7 +780,7 @@ fn authorize_url_encodes_scopes_and_state() {
 
 #[test]
 fn identity_is_hubspot() {
-    let provider = HubSpot::new(
+    let provider = hubspot::provider(
         HubSpotConfig::new(CLIENT_ID, CLIENT_SECRET.to_owned().into()),
         reqwest::Client::new(),
     );
@@ -794,7 +794,7 @@ fn debug_output_never_shows_the_secret() {
     let text = format!("{config:?}");
     assert!(!text.contains(CLIENT_SECRET), "{text}");
     assert!(text.contains(CLIENT_ID));
-    let provider = HubSpot::new(config, reqwest::Client::new());
+    let provider = hubspot::provider(config, reqwest::Client::new());
     assert!(!format!("{provider:?}").contains(CLIENT_SECRET));
 }
 

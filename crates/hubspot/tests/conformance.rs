@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hubspot::{HubSpot, HubSpotConfig};
+use hubspot::HubSpotConfig;
 use integration_core::Integration;
 use provider_conformance::{ACCESS_TOKEN, CLIENT_SECRET, Fixtures, REFRESH_TOKEN, REFRESHED_TOKEN};
 use serde_json::json;
@@ -13,9 +13,9 @@ fn build(base: &Url) -> Arc<dyn Integration> {
     let config = HubSpotConfig::new("conformance-client", CLIENT_SECRET.to_owned().into())
         .with_base_url(base)
         .expect("base URL");
-    Arc::new(HubSpot::new(
+    Arc::new(hubspot::provider(
         config,
-        HubSpot::http_client(Duration::from_secs(5)),
+        hubspot::http_client(Duration::from_secs(5)),
     ))
 }
 

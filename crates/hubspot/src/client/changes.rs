@@ -16,7 +16,7 @@ use integration_core::{Change, Lane};
 use integration_core::{ChangesPage, ChangesQuery, Credentials, Cursor, Error, ExposeSecret as _};
 use serde_json::json;
 
-use super::HubSpot;
+use super::HubSpotApi;
 use crate::objects::{ObjectKind, parse_archived, parse_page};
 
 /// Results per search page: HubSpot's maximum.
@@ -90,7 +90,7 @@ pub(super) fn lane(query: &ChangesQuery) -> Lane {
     }
 }
 
-impl HubSpot {
+impl HubSpotApi {
     pub(super) async fn changes_page(
         &self,
         credentials: &Credentials,
@@ -201,7 +201,7 @@ impl HubSpot {
     ) -> Result<Vec<u8>, Error> {
         let url = append_path(
             &self.config.api_base_url,
-            "/crm/v3/objects/{object}/search",
+            crate::config::paths::SEARCH,
             &[("object", kind.api_name())],
         )?;
         let request = self

@@ -22,8 +22,8 @@ pub fn config_for(server: &MockServer) -> HubSpotConfig {
 }
 
 pub fn hubspot(config: HubSpotConfig) -> HubSpot {
-    let http = HubSpot::http_client(Duration::from_secs(5));
-    HubSpot::new(config, http)
+    let http = hubspot::http_client(Duration::from_secs(5));
+    hubspot::provider(config, http)
 }
 
 pub fn credentials(access: &str, expires_in: chrono::Duration) -> Credentials {

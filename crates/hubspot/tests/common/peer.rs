@@ -35,11 +35,11 @@ pub async fn peer(config: SandboxConfig) -> Peer {
     let config = HubSpotConfig::new("contract-client", "contract-secret".to_owned().into())
         .with_base_url(&base)
         .unwrap();
-    let http = HubSpot::http_client(Duration::from_secs(5));
+    let http = hubspot::http_client(Duration::from_secs(5));
     Peer {
         sandbox,
         base,
-        hubspot: HubSpot::new(config, http),
+        hubspot: hubspot::provider(config, http),
     }
 }
 

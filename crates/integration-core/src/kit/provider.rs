@@ -12,8 +12,8 @@ use url::Url;
 use super::http;
 use super::{OAuthClient, OAuthConfig, ProviderFactory, ProviderSettings, Token};
 use crate::{
-    AuthorizationCode, AuthorizationRequest, Column, Credentials, Cursor, Error, Integration,
-    ItemQuery, ObjectType, Page, PkceVerifier, ProviderInfo,
+    AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Column, Credentials,
+    Cursor, Error, Integration, ItemQuery, Lane, ObjectType, Page, PkceVerifier, ProviderInfo,
 };
 
 /// Where a token response names the connected account: paths into its extras (see
@@ -28,12 +28,64 @@ pub struct AccountFields {
     pub user: &'static [&'static str],
 }
 
-/// One page of a provider's items: the part of a provider that is not OAuth.
+/// The part of a provider that is not the OAuth grant: its listing (required) and, where the
+/// provider offers them, the hooks [`OAuthProvider`] forwards to. Each default is what a
+/// provider without the feature does, exactly as [`Integration`]'s own defaults.
 #[async_trait]
 pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
     /// Fetches one page (one request; errors mapped to [`Error`]).
     async fn list_items(&self, credentials: &Credentials, query: &ItemQuery)
     -> Result<Page, Error>;
+
+    /// Completes freshly exchanged credentials with what the token response did not say
+    /// (HubSpot: the portal's domain and user from token introspection). Default: as they are.
+    async fn after_exchange(&self, credentials: Credentials) -> Result<Credentials, Error> {
+        Ok(credentials)
+    }
+
+    /// [`Integration::revoke`]. Default: nothing to revoke.
+    async fn revoke(&self, credentials: &Credentials) -> Result<(), Error> {
+        let _ = credentials;
+        Ok(())
+    }
+
+    /// [`Integration::accepts_cursor`]. Default: any.
+    fn accepts_cursor(&self, cursor: &Cursor) -> bool {
+        let _ = cursor;
+        true
+    }
+
+    /// [`Integration::changes`]; `None` (the default) when the provider has no incremental
+    /// sync.
+    async fn changes(
+        &self,
+        credentials: &Credentials,
+        query: &ChangesQuery,
+    ) -> Option<Result<ChangesPage, Error>> {
+        let _ = (credentials, query);
+        None
+    }
+
+    /// [`Integration::changes_lane`]. Default: the general budget.
+    fn changes_lane(&self, query: &ChangesQuery) -> Lane {
+        let _ = query;
+        Lane::Standard
+    }
+
+    /// [`Integration::count`]; `None` (the default) when the provider cannot count.
+    async fn count(
+        &self,
+        credentials: &Credentials,
+        object_type: Option<&str>,
+    ) -> Option<Result<Option<u64>, Error>> {
+        let _ = (credentials, object_type);
+        None
+    }
+
+    /// [`Integration::counts`]: whether [`count`](Self::count) answers. Default: no.
+    fn counts(&self) -> bool {
+        false
+    }
 }
 
 /// A whole [`Integration`] from the kit's [`OAuthClient`] and an [`ItemSource`]: consent URL,
@@ -72,7 +124,7 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
             .oauth
             .exchange_code(code, redirect_uri, verifier)
             .await?;
-        Ok(token.with_fields(self.account))
+        self.items.after_exchange(token.with_fields(self.account)).await
     }
 
     async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, Error> {
@@ -86,6 +138,47 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
         query: &ItemQuery,
     ) -> Result<Page, Error> {
         self.items.list_items(credentials, query).await
+    }
+
+    async fn revoke(&self, credentials: &Credentials) -> Result<(), Error> {
+        self.items.revoke(credentials).await
+    }
+
+    fn accepts_cursor(&self, cursor: &Cursor) -> bool {
+        self.items.accepts_cursor(cursor)
+    }
+
+    async fn changes(
+        &self,
+        credentials: &Credentials,
+        query: &ChangesQuery,
+    ) -> Result<ChangesPage, Error> {
+        match self.items.changes(credentials, query).await {
+            Some(page) => page,
+            None => Err(Error::Unsupported(format!(
+                "{} has no incremental sync; export everything instead",
+                self.info.name
+            ))),
+        }
+    }
+
+    fn changes_lane(&self, query: &ChangesQuery) -> Lane {
+        self.items.changes_lane(query)
+    }
+
+    fn counts(&self) -> bool {
+        self.items.counts()
+    }
+
+    async fn count(
+        &self,
+        credentials: &Credentials,
+        object_type: Option<&str>,
+    ) -> Result<Option<u64>, Error> {
+        self.items
+            .count(credentials, object_type)
+            .await
+            .unwrap_or(Ok(None))
     }
 }
 
