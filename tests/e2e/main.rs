@@ -9,6 +9,7 @@ mod connect;
 mod contract;
 mod cors;
 mod export;
+mod faithful;
 mod health_and_input;
 mod items;
 mod key_rotation;
