@@ -20,7 +20,12 @@ pub struct Peer {
     pub hubspot: HubSpot,
 }
 
-pub async fn peer(config: SandboxConfig) -> Peer {
+/// The provider against a sandbox of `config`, at the contract seed of `HUBSPOT_SANDBOX_SEED`
+/// when it is set (CI runs several): only the seed changes, so a test's pins still hold.
+pub async fn peer(mut config: SandboxConfig) -> Peer {
+    if let Some(env) = hubspot_sandbox::Contract::from_env().unwrap() {
+        config.contract.seed = env.seed;
+    }
     let sandbox = Sandbox::new(SandboxConfig {
         clients: vec![RegisteredClient {
             client_id: "contract-client".into(),
