@@ -63,7 +63,10 @@ pub const INFO: ProviderInfo = ProviderInfo {
 };
 
 /// HubSpot on the v1 OAuth API, which takes no PKCE.
-pub const INFO_V1: ProviderInfo = ProviderInfo { pkce: false, ..INFO };
+pub const INFO_V1: ProviderInfo = ProviderInfo {
+    pkce: false,
+    ..INFO
+};
 
 /// HubSpot's legacy token-endpoint codes and the RFC 6749 codes they mean (2026-03 answers carry
 /// both; v1 answers only the legacy one).
@@ -175,15 +178,12 @@ impl HubSpotApi {
         let base = &self.config.api_base_url;
         let path = endpoint.path(self.config.oauth_api);
         Ok(match self.config.oauth_api {
-            OAuthApi::V2026_03 => self
-                .http
-                .post(append_path(base, path, &[])?)
-                .form(&[
-                    ("client_id", self.config.client_id.as_str()),
-                    ("client_secret", self.config.client_secret.expose_secret()),
-                    ("token", token),
-                    ("token_type_hint", endpoint.hint()),
-                ]),
+            OAuthApi::V2026_03 => self.http.post(append_path(base, path, &[])?).form(&[
+                ("client_id", self.config.client_id.as_str()),
+                ("client_secret", self.config.client_secret.expose_secret()),
+                ("token", token),
+                ("token_type_hint", endpoint.hint()),
+            ]),
             OAuthApi::V1 => {
                 let url = append_path(base, path, &[("token", token)])?;
                 match endpoint {
@@ -285,7 +285,11 @@ impl ItemSource for HubSpotApi {
         span.record("limit", limit);
 
         // HubSpot's own `after`, byte for byte as it was issued.
-        let after = query.cursor.as_ref().map(Cursor::unwrap_provider).transpose()?;
+        let after = query
+            .cursor
+            .as_ref()
+            .map(Cursor::unwrap_provider)
+            .transpose()?;
         let mut url = append_path(
             &self.config.api_base_url,
             &self.config.contacts_path,

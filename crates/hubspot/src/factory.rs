@@ -62,7 +62,11 @@ impl ProviderFactory for HubSpotFactory {
         }
         config.request_timeout = settings.request_timeout;
         // Checked here so a bad base fails at start, not on the first request.
-        append_path(&config.api_base_url, paths::OBJECTS, &[("object", "contacts")])?;
+        append_path(
+            &config.api_base_url,
+            paths::OBJECTS,
+            &[("object", "contacts")],
+        )?;
         Ok(Arc::new(provider(config, http)))
     }
 }

@@ -1,6 +1,8 @@
-//! Property tests (issue #8): the introspection, CRM page and error parsers never panic,
+//! Property tests (issues #8, #15): the introspection, CRM page and error parsers never panic,
 //! fail only with the documented semantic error, and never let a token or an echoed secret out
-//! through `Display` or `Debug`. Each property runs [`CASES`] cases.
+//! through `Display` or `Debug`; and on answers anywhere in the value space HubSpot's published
+//! specs allow (a `string` is any string, an optional field may be absent), they never fail.
+//! Each property runs [`CASES`] cases.
 
 use std::time::{Duration, SystemTime};
 
@@ -14,7 +16,7 @@ use serde_json::{Number, Value, json};
 use url::Url;
 
 use crate::http::{ErrorBody, api_error, rate_limited};
-use crate::objects::{ObjectKind, parse_page};
+use crate::objects::{ObjectKind, parse_archived, parse_page};
 use crate::token::parse_info;
 
 /// Cases per property (the token endpoint's parsing is fuzzed where it now lives, in the kit).
@@ -658,5 +660,128 @@ proptest! {
         let date = http_date(now + offset);
         let wait = parse_retry_after(&date, at).unwrap();
         prop_assert_eq!(wait, Duration::from_secs(offset.max(0) as u64));
+    }
+
+    /// An archived page as the spec allows it (`SimplePublicObject`: `archivedAt` optional,
+    /// `updatedAt` required with any precision; `paging.next.after` any string, `link`
+    /// optional): every record comes back with its time, and `after` byte for byte.
+    #[test]
+    fn archived_pages_the_spec_allows_are_read_in_full(
+        records in prop::collection::vec(
+            (
+                "[1-9][0-9]{0,17}",
+                (1_000_000_000i64..4_000_000_000, 0u32..1_000_000_000, any::<u8>()),
+                proptest::option::of((1_000_000_000i64..4_000_000_000, 0u32..1_000_000_000, any::<u8>())),
+            ),
+            0..20,
+        ),
+        after in proptest::option::of(opaque_after()),
+        link in any::<bool>(),
+    ) {
+        let results: Vec<Value> = records
+            .iter()
+            .map(|(id, (u, un, us), archived)| {
+                let mut record = json!({
+                    "id": id, "properties": {}, "archived": true,
+                    "createdAt": spec_time(*u, *un, *us), "updatedAt": spec_time(*u, *un, *us),
+                });
+                if let Some((a, an, style)) = archived {
+                    record["archivedAt"] = Value::from(spec_time(*a, *an, *style));
+                }
+                record
+            })
+            .collect();
+        let mut body = json!({ "results": results });
+        if let Some(after) = &after {
+            body["paging"] = json!({"next": {"after": after}});
+            if link {
+                body["paging"]["next"]["link"] = Value::from("?after=x&limit=100");
+            }
+        }
+        let (got, next) = parse_archived(&to_bytes(&body)).unwrap();
+        prop_assert_eq!(got.len(), records.len());
+        for ((id, at), (want_id, updated, archived)) in got.iter().zip(&records) {
+            prop_assert_eq!(id, want_id);
+            let (t, n, style) = archived.unwrap_or(*updated);
+            let want = spec_time(t, n, style).parse::<DateTime<chrono::Utc>>().ok();
+            prop_assert_eq!(*at, want);
+        }
+        prop_assert_eq!(next, after);
+    }
+
+    /// An introspection answer as the 2026-03 spec allows it: the required fields, the optional
+    /// `user` and `hub_domain` present or not, any strings: never an error, and the portal and
+    /// scopes are what it said.
+    #[test]
+    fn introspection_answers_the_spec_allows_are_read(
+        hub_id in 1u32..=i32::MAX as u32,
+        scopes in prop::collection::vec("[a-z.]{1,40}", 0..8),
+        user in proptest::option::of("\\PC{0,40}"),
+        domain in proptest::option::of("\\PC{0,40}"),
+        access in token(),
+    ) {
+        let mut body = json!({
+            "active": true, "app_id": 1, "client_id": "c", "expires_in": 1800, "hub_id": hub_id,
+            "is_private_distribution": false, "scopes": scopes, "signed_access_token": {},
+            "token": access, "token_type": "bearer", "token_use": "access_token", "user_id": 9,
+        });
+        if let Some(user) = &user {
+            body["user"] = Value::from(user.clone());
+        }
+        if let Some(domain) = &domain {
+            body["hub_domain"] = Value::from(domain.clone());
+        }
+        let info = parse_info(&to_bytes(&body)).unwrap();
+        prop_assert_eq!(info.hub_id, Some(hub_id.to_string()));
+        prop_assert_eq!(info.scopes, scopes);
+        let debug = format!("{:?}", parse_info(&to_bytes(&body)));
+        prop_assert!(!debug.contains(&access), "{debug}");
+    }
+
+    /// An error as the spec allows it — only `category`, `correlationId` and `message` required,
+    /// `context` and `errors[].context` optional maps of string arrays — on any 4xx/5xx: a
+    /// typed error, a 403 `MISSING_SCOPES` names the scopes it listed.
+    #[test]
+    fn error_answers_the_spec_allows_are_typed(
+        status in prop_oneof![400u16..=404, Just(409u16), Just(429u16), 500u16..=504],
+        category in prop_oneof![Just("MISSING_SCOPES".to_owned()), Just("VALIDATION_ERROR".to_owned()), "[A-Z_]{1,20}"],
+        message in "\\PC{0,80}",
+        scopes in prop::collection::vec("[a-z.]{1,30}", 0..4),
+        in_details in any::<bool>(),
+    ) {
+        let mut body = json!({"category": category, "correlationId": "aeb5f871-7f07-4993-9211-075dc63e7cbf", "message": message});
+        if !scopes.is_empty() {
+            let context = json!({"requiredGranularScopes": scopes});
+            if in_details {
+                body["errors"] = json!([{"message": "m", "context": context}]);
+            } else {
+                body["context"] = context;
+            }
+        }
+        let error = api_error(status, &HeaderMap::new(), Some(&to_bytes(&body)));
+        match (status, category.as_str()) {
+            (401, _) => prop_assert!(matches!(error, Error::Unauthorized)),
+            (429, _) => prop_assert!(matches!(error, Error::RateLimited { .. }), "{error:?}"),
+            (500..=599, _) => prop_assert!(matches!(error, Error::Upstream { .. }), "{error:?}"),
+            (403, "MISSING_SCOPES") if !scopes.is_empty() => {
+                let mut unique = Vec::new();
+                for s in &scopes {
+                    if !unique.contains(s) {
+                        unique.push(s.clone());
+                    }
+                }
+                prop_assert!(
+                    matches!(&error, Error::InsufficientScope { scope } if *scope == unique.join(" ")),
+                    "{error:?}"
+                );
+            }
+            (403, "MISSING_SCOPES") => {
+                prop_assert!(matches!(error, Error::InsufficientScope { .. }), "{error:?}")
+            }
+            _ => prop_assert!(
+                matches!(&error, Error::Rejected { code, .. } if *code == category),
+                "{error:?}"
+            ),
+        }
     }
 }

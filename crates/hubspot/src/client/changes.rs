@@ -58,7 +58,12 @@ impl Phase {
                     && rest.len() <= Self::MAX_ID_DIGITS
                     && rest.bytes().all(|b| b.is_ascii_digit()) =>
             {
-                rest.parse().map(Self::Upserts).map_err(|_| bad())
+                // HubSpot's record ids are 64-bit signed: a larger position was never issued,
+                // and sending it would only spend a call on HubSpot's refusal.
+                match rest.parse::<u64>() {
+                    Ok(id) if i64::try_from(id).is_ok() => Ok(Self::Upserts(id)),
+                    _ => Err(bad()),
+                }
             }
             Some('d') if rest.is_empty() => Ok(Self::Deletes(None)),
             // HubSpot's archived-list `after`, wrapped: any string it sent comes back intact.
@@ -237,7 +242,7 @@ mod tests {
         let long = "é".repeat(1000);
         for phase in [
             Phase::Upserts(7),
-            Phase::Upserts(u64::MAX),
+            Phase::Upserts(i64::MAX as u64),
             Phase::Deletes(None),
             Phase::Deletes(Some("9".into())),
             // The spec's own example, and what else an opaque token may be.
@@ -256,6 +261,8 @@ mod tests {
             "d!!",
             "u99999999999999999999999",
             "u18446744073709551616",
+            "u18446744073709551615",
+            "u9223372036854775808",
         ] {
             assert!(matches!(parse(bad), Err(Error::InvalidInput(_))), "{bad}");
         }
