@@ -129,3 +129,15 @@ async fn a_token_answer_without_hub_id_or_scopes_is_completed_by_introspection()
     assert!(scopes.contains(&"crm.objects.contacts.read"), "{status}");
     assert_eq!(app.items("portal", "").await.status(), StatusCode::OK);
 }
+
+/// Our cursors carry HubSpot's; one we never issued that HubSpot refuses is the caller's
+/// mistake: 400 `invalid_request`, without HubSpot's message (which echoes it), never a 502.
+#[tokio::test]
+async fn a_forged_cursor_hubspot_refuses_is_the_callers_mistake() {
+    let app = spawn_sandbox_app().await;
+    app.connect_via_sandbox("forger").await;
+    let forged = URL_SAFE_NO_PAD.encode("NTI1Cg%3D%3D-forged");
+    let res = app.items("forger", &format!("?cursor={forged}")).await;
+    let body = assert_problem(res, 400, "invalid_request").await;
+    assert!(!body.to_string().contains("forged"), "{body}");
+}

@@ -158,7 +158,24 @@ impl HubSpotApi {
         request: reqwest::RequestBuilder,
         what: &str,
     ) -> Result<Vec<u8>, Error> {
+        self.body_after(request, what, None).await
+    }
+
+    /// [`body_of`](Self::body_of) for a page continued from `after`: HubSpot refuses a cursor
+    /// it never issued with a 400, which is the caller's mistake (a forged or mangled cursor of
+    /// ours), not HubSpot failing, and its message (echoing the cursor) is not passed on.
+    async fn body_after(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &str,
+        after: Option<&str>,
+    ) -> Result<Vec<u8>, Error> {
         let (status, headers, body) = self.send(request).await?;
+        if status == 400 && after.is_some() {
+            return Err(Error::InvalidInput(
+                "HubSpot refused the cursor: pass back a cursor this service returned".into(),
+            ));
+        }
         if !(200..300).contains(&status) {
             return Err(api_error(status, &headers, body.as_deref()));
         }
@@ -315,7 +332,7 @@ impl ItemSource for HubSpotApi {
             .get(url)
             .bearer_auth(credentials.access_token.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json");
-        let body = self.body_of(request, &format!("a {kind} page")).await?;
+        let body = (self.body_after(request, &format!("a {kind} page"), after.as_deref())).await?;
         parse_page(
             kind,
             &body,

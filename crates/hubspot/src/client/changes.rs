@@ -167,7 +167,7 @@ impl HubSpotApi {
             .http
             .get(url)
             .bearer_auth(credentials.access_token.expose_secret());
-        let body = self.body_of(request, "an archived page").await?;
+        let body = (self.body_after(request, "an archived page", after.as_deref())).await?;
         let (records, next) = parse_archived(&body)?;
         let window = query.since..query.until;
         let changes = records
