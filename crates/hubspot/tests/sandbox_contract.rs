@@ -211,3 +211,26 @@ async fn the_connector_refreshes_once_and_waits_out_rate_limits() {
         "the peer did rate-limit: {stats:?}"
     );
 }
+
+/// An EU portal's records live on `app-eu1.hubspot.com`: the links are HubSpot's own `url`
+/// (optional in the spec, sent here for every record), not one built on the default host.
+#[tokio::test]
+async fn an_eu_portals_records_link_to_its_own_hublet() {
+    let peer = peer(SandboxConfig {
+        hublet: Some("eu1".into()),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let credentials = peer.connect().await;
+    let page = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new().limit(20))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 20);
+    for item in &page.items {
+        let url = url::Url::parse(item.url.as_deref().unwrap()).unwrap();
+        assert_eq!(url.host_str(), Some("app-eu1.hubspot.com"), "{url}");
+        assert!(url.path().ends_with(&format!("/{}", item.id)), "{url}");
+    }
+}
