@@ -25,47 +25,9 @@ if [ ! -x "$venv/bin/schemathesis" ] || [ "$requirements" -nt "$venv/.installed"
   touch "$venv/.installed"
 fi
 
-if [ -n "${VS_SERVER_BIN:-}" ]; then
-  bin="$VS_SERVER_BIN"
-  [ -x "$bin" ] || { echo "VS_SERVER_BIN=$bin is not an executable file" >&2; exit 1; }
-else
-  cargo build -q -p server --bin vs-server
-  bin="${CARGO_TARGET_DIR:-$root/target}/debug/vs-server"
-fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-random_b64() { python3 -c 'import os, base64; print(base64.b64encode(os.urandom(32)).decode())'; }
-
-workdir="$(mktemp -d)"   # no .env here: the run must not pick up a developer's credentials
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$workdir"
-}
-trap cleanup EXIT
-
-# start_server LOG PORT [VAR=VALUE...]: the server in sandbox mode with extra variables.
-start_server() {
-  local log="$1" port="$2"; shift 2
-  env -i PATH="$PATH" HOME="$HOME" \
-    BIND_ADDR="127.0.0.1:$port" \
-    REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" \
-    REDIS_KEY_PREFIX="contract-$(date +%s)-$$-$port:" \
-    TOKEN_ENCRYPTION_KEY="$(random_b64)" \
-    WEB_DIST_DIR="$workdir/no-ui" \
-    RUST_LOG="${RUST_LOG:-warn}" \
-    "$@" \
-    bash -c "cd '$workdir' && exec '$bin'" >"$log" 2>&1 &
-  pids+=($!)
-  local pid=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
-    if ! kill -0 "$pid" 2>/dev/null; then echo "server died; log:" >&2; cat "$log" >&2; return 1; fi
-    sleep 0.1
-  done
-  echo "server on port $port did not become healthy; log:" >&2; cat "$log" >&2; return 1
-}
+server_prefix=contract
+# shellcheck source=lib/server.sh
+source "$root/scripts/lib/server.sh"
 
 # run_schemathesis MODE PORT [schemathesis options...]
 run_schemathesis() {
