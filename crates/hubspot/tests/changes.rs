@@ -39,6 +39,23 @@ fn exact(config: SandboxConfig) -> SandboxConfig {
     config.with_contract(contract)
 }
 
+/// [`exact`], without HubSpot's rate limits (these tests are about what arrives, not when).
+fn unpaced() -> SandboxConfig {
+    exact(SandboxConfig {
+        rate_limit: None,
+        search_rate_limit: None,
+        ..SandboxConfig::default()
+    })
+}
+
+/// A run from a checkpoint at `since` (the default object type).
+fn from(since: chrono::DateTime<chrono::Utc>) -> ChangesFrom {
+    ChangesFrom::Checkpoint(Checkpoint {
+        since,
+        object_type: None,
+    })
+}
+
 /// A connector whose windows do not overlap (lookback zero).
 async fn connector(peer: Peer) -> (Arc<Connector>, UserId, Sandbox) {
     connector_with(peer, Duration::ZERO).await
@@ -225,11 +242,7 @@ async fn a_resumed_run_covers_the_same_window_and_a_forged_cursor_is_refused() {
     let since = chrono::Utc::now();
     let modified = sandbox.modify_records(ObjectType::Contacts, Pick::Count(500));
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let from = ChangesFrom::Checkpoint(Checkpoint {
-        since,
-        object_type: None,
-    });
-    let mut stream = Box::pin(connector.changes(user.clone(), from));
+    let mut stream = Box::pin(connector.changes(user.clone(), from(since)));
     let mut seen = Vec::new();
     let resume = loop {
         match stream.next().await.unwrap().unwrap() {
@@ -276,27 +289,14 @@ async fn a_resumed_run_covers_the_same_window_and_a_forged_cursor_is_refused() {
 #[tokio::test]
 async fn a_record_the_search_index_lists_late_arrives_in_a_later_run() {
     let lag = Duration::from_millis(1_500);
-    let mut config = exact(SandboxConfig {
-        rate_limit: None,
-        search_rate_limit: None,
-        ..SandboxConfig::default()
-    });
+    let mut config = unpaced();
     config.contract.search_lag = SearchLag::Fixed(lag);
     let (connector, user, sandbox) =
         connector_with(peer(config).await, Duration::from_secs(60)).await;
     let since = chrono::Utc::now();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let modified = ids(&sandbox.modify_records(ObjectType::Contacts, Pick::Count(3)));
-    let first = run(
-        &connector,
-        &user,
-        ChangesFrom::Checkpoint(Checkpoint {
-            since,
-            object_type: None,
-        }),
-        || {},
-    )
-    .await;
+    let first = run(&connector, &user, from(since), || {}).await;
     assert!(
         unique(&first.upserts).is_disjoint(&modified),
         "not searchable yet: {first:?}"
@@ -319,11 +319,7 @@ async fn a_record_the_search_index_lists_late_arrives_in_a_later_run() {
 /// `NTI1Cg%3D%3D`, and 2 KiB long): every deletion arrives, over several pages.
 #[tokio::test]
 async fn deletions_across_several_archived_pages_of_opaque_cursors_all_arrive() {
-    let mut config = exact(SandboxConfig {
-        rate_limit: None,
-        search_rate_limit: None,
-        ..SandboxConfig::default()
-    });
+    let mut config = unpaced();
     config.contract.cursor_style = CursorStyle::PercentEncoded;
     config.contract.cursor_len = Some(2_048);
     let (connector, user, sandbox) = connector(peer(config).await).await;
@@ -331,16 +327,7 @@ async fn deletions_across_several_archived_pages_of_opaque_cursors_all_arrive() 
     tokio::time::sleep(Duration::from_millis(5)).await;
     let archived = ids(&sandbox.archive_records(ObjectType::Contacts, Pick::Count(230)));
     assert_eq!(archived.len(), 230);
-    let run = run(
-        &connector,
-        &user,
-        ChangesFrom::Checkpoint(Checkpoint {
-            since,
-            object_type: None,
-        }),
-        || {},
-    )
-    .await;
+    let run = run(&connector, &user, from(since), || {}).await;
     assert_same(&unique(&run.deletes), &archived);
     assert_eq!(run.deletes.len(), 230, "each once");
     assert!(run.checkpoint.is_some(), "the run reached its end");
@@ -350,22 +337,12 @@ async fn deletions_across_several_archived_pages_of_opaque_cursors_all_arrive() 
 /// delivered in its window and not again in every later one.
 #[tokio::test]
 async fn an_archived_record_without_archived_at_is_delivered_once() {
-    let mut config = exact(SandboxConfig {
-        rate_limit: None,
-        search_rate_limit: None,
-        ..SandboxConfig::default()
-    });
+    let mut config = unpaced();
     config.contract.omit_optional = Vary::On;
     let (connector, user, sandbox) = connector(peer(config).await).await;
     let since = chrono::Utc::now();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let archived = ids(&sandbox.archive_records(ObjectType::Contacts, Pick::Count(3)));
-    let from = |since| {
-        ChangesFrom::Checkpoint(Checkpoint {
-            since,
-            object_type: None,
-        })
-    };
     let first = run(&connector, &user, from(since), || {}).await;
     assert_same(&unique(&first.deletes), &archived);
     let second = run(
