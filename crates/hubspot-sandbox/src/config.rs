@@ -387,9 +387,9 @@ pub struct Stats {
 /// Forced failures for the next calls to `POST /oauth/v1/token` and the CRM list and search
 /// endpoints.
 ///
-/// Each counter is consumed one call at a time, in this order: `rate_limit_next`, then
-/// `fail_next`, then `malformed_next`. Injected faults happen before authentication, so they
-/// need no valid token.
+/// Each counter is consumed one call at a time, in this order: `pass_next`, then
+/// `rate_limit_next`, then `fail_next`, then `malformed_next`. Injected faults happen before
+/// authentication, so they need no valid token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
@@ -401,6 +401,9 @@ pub struct Faults {
     pub malformed_next: u32,
     /// The next this-many calls answer 429 as if the rate limit were hit.
     pub rate_limit_next: u32,
+    /// The next this-many calls are answered as usual before the faults above begin: HubSpot
+    /// failing midway, e.g. after the first page of a listing.
+    pub pass_next: u32,
 }
 
 impl Default for Faults {
@@ -410,6 +413,7 @@ impl Default for Faults {
             fail_status: 500,
             malformed_next: 0,
             rate_limit_next: 0,
+            pass_next: 0,
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::contract::{Contract, Roll, Vary, What};
 use crate::cursor::{self, Kind};
 use crate::respond;
 use crate::seed::{ObjectType, Record, salt};
-use crate::state::{Bearer, DailyCheck, Injected, RateCheck};
+use crate::state::{DailyCheck, Injected, RateCheck};
 use crate::store::{self, Mutations};
 
 const MAX_LIMIT: usize = 100;
@@ -305,16 +305,21 @@ pub(crate) async fn admit(
     let Some(token) = bearer_token(req) else {
         return Err(respond::missing_auth());
     };
-    let (app_id, scopes) = match state.bearer(token) {
-        Bearer::Valid { app_id, scopes } => (app_id, scopes),
-        Bearer::Expired { ago, at } => return Err(respond::expired_auth(ago, at)),
-        Bearer::Unknown => return Err(respond::invalid_auth()),
+    let Some(grant) = sandbox.oauth.access_token(token) else {
+        return Err(respond::invalid_auth());
     };
+    if let (false, Some(at), Some(wall)) = (grant.is_active(), grant.expires, grant.expires_at) {
+        let ago = std::time::Instant::now().saturating_duration_since(at);
+        return Err(respond::expired_auth(ago, wall));
+    }
+    let app_id = state.app_id(&grant.grant.client_id);
+    let scopes: Vec<&str> = grant.grant.scope.split(' ').collect();
     let object = ObjectType::parse(object_type);
     if let Some(object) = object {
         let required = format!("crm.objects.{}.read", object.name());
         // The legacy `contacts` scope covered all CRM objects and is still honoured.
-        if state.knobs.enforce_scopes && !scopes.iter().any(|s| *s == required || s == "contacts") {
+        if state.knobs.enforce_scopes && !scopes.iter().any(|s| *s == required || *s == "contacts")
+        {
             return Err(respond::missing_scopes(&required, roll));
         }
     }

@@ -7,27 +7,25 @@ mod contract;
 mod crm;
 mod cursor;
 mod oauth;
-mod oauth2026;
-mod pages;
-mod pkce;
 mod respond;
 mod search;
 mod seed;
 mod state;
 mod store;
 mod time;
-mod tokens;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::{App, HttpRequest, HttpServer, Resource, web};
+use sandbox_kit::OAuthSandbox;
 
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Faults, Knobs, KnobsPatch,
     OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats,
 };
 pub use contract::{CONTRACT_SEED_ENV, Contract, CursorStyle, FaultBody, SearchLag, Vary};
+pub use oauth::paths;
 pub use seed::ObjectType;
 pub use store::Pick;
 
@@ -42,6 +40,8 @@ fn resource(path: &'static str, allow: &'static str) -> Resource {
 #[derive(Clone)]
 pub struct Sandbox {
     shared: Arc<state::Shared>,
+    /// Consent, codes and tokens: sandbox-kit's server with HubSpot's hooks.
+    oauth: OAuthSandbox,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -63,9 +63,9 @@ impl Default for Sandbox {
 impl Sandbox {
     /// Builds a sandbox and seeds its CRM records from `config.seed`.
     pub fn new(config: SandboxConfig) -> Self {
-        Self {
-            shared: Arc::new(state::Shared::new(config)),
-        }
+        let shared = Arc::new(state::Shared::new(config.clone()));
+        let oauth = oauth::oauth_sandbox(&config, shared.clone());
+        Self { shared, oauth }
     }
 
     /// Registers all routes on `cfg`, relative to wherever the caller mounts them:
@@ -77,35 +77,16 @@ impl Sandbox {
     /// # drop(app);
     /// ```
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        self.oauth.configure(cfg);
         cfg.app_data(web::Data::new(self.clone()))
-            .service(resource("/oauth/authorize", "GET").route(web::get().to(oauth::authorize)))
             .service(
-                resource("/oauth/authorize/decision", "POST")
-                    .route(web::post().to(oauth::decision)),
-            )
-            .service(
-                resource("/_assets/consent.css", "GET").route(web::get().to(pages::stylesheet)),
-            )
-            .service(resource("/oauth/v1/token", "POST").route(web::post().to(oauth::token)))
-            .service(
-                resource("/oauth/v1/access-tokens/{token}", "GET")
+                resource(paths::ACCESS_TOKEN_V1, "GET")
                     .route(web::get().to(oauth::access_token_info)),
             )
             .service(
-                resource("/oauth/v1/refresh-tokens/{token}", "GET, DELETE")
+                resource(paths::REFRESH_TOKEN_V1, "GET, DELETE")
                     .route(web::get().to(oauth::refresh_token_info))
                     .route(web::delete().to(oauth::revoke)),
-            )
-            .service(
-                resource("/oauth/2026-03/token", "POST").route(web::post().to(oauth2026::token)),
-            )
-            .service(
-                resource("/oauth/2026-03/token/introspect", "POST")
-                    .route(web::post().to(oauth2026::introspect)),
-            )
-            .service(
-                resource("/oauth/2026-03/token/revoke", "POST")
-                    .route(web::post().to(oauth2026::revoke)),
             )
             .service(
                 resource("/crm/v3/objects/{object_type}", "GET").route(web::get().to(crm::list)),
@@ -169,11 +150,22 @@ impl Sandbox {
 
     /// Counters of calls per endpoint since start or the last [`reset_stats`](Self::reset_stats).
     pub fn stats(&self) -> Stats {
-        self.shared.lock().stats.clone()
+        let kit = self.oauth.stats();
+        let mut stats = self.shared.lock().stats.clone();
+        stats.authorize = kit.consent_pages;
+        stats.approvals = kit.approvals;
+        stats.denials = kit.denials;
+        stats.token_authorization_code = kit.codes_redeemed;
+        stats.token_refresh = kit.refreshes;
+        stats.token_errors = kit.token_errors;
+        stats.token_info += kit.introspections;
+        stats.revoke += kit.revocations;
+        stats
     }
 
     /// Sets every counter back to zero.
     pub fn reset_stats(&self) {
+        self.oauth.reset_stats();
         self.shared.lock().stats = Stats::default();
     }
 
@@ -190,7 +182,11 @@ impl Sandbox {
     /// Changes runtime settings; takes effect for the next request (token lifetimes: the next
     /// token minted).
     pub fn update(&self, f: impl FnOnce(&mut Knobs)) {
-        f(&mut self.shared.lock().knobs);
+        let mut state = self.shared.lock();
+        f(&mut state.knobs);
+        let knobs = &state.knobs;
+        self.oauth
+            .set_lifetimes(Some(knobs.access_token_ttl), knobs.code_ttl);
     }
 
     /// The current runtime settings.
@@ -201,17 +197,18 @@ impl Sandbox {
     /// Invalidates every authorization code, access token and refresh token, as uninstalling
     /// the app from the portal does.
     pub fn revoke_all_tokens(&self) {
-        self.shared.lock().revoke_all();
+        self.oauth.revoke_all();
     }
 
     /// Makes every current access token expired now; refresh tokens keep working.
     pub fn expire_access_tokens(&self) {
-        self.shared.lock().expire_access_tokens();
+        self.oauth.expire_access_tokens();
     }
 
     /// Adds an OAuth app, or replaces the one with the same client id.
     pub fn register_client(&self, client: RegisteredClient) {
-        self.shared.lock().register_client(client);
+        self.shared.lock().app_id(&client.client_id);
+        self.oauth.register_client(client.into());
     }
 
     /// Modifies the picked live records of `object` now, as an edit in HubSpot would: their

@@ -4,6 +4,7 @@ use std::net::TcpListener;
 
 use hubspot_sandbox::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, RateLimit, RegisteredClient, Sandbox, SandboxConfig,
+    paths,
 };
 
 fn env_number(name: &str, default: usize) -> std::io::Result<usize> {
@@ -54,8 +55,9 @@ async fn main() -> std::io::Result<()> {
     let base = format!("http://{}", listener.local_addr()?);
     let sandbox = Sandbox::new(config);
     println!("HubSpot sandbox listening on {base}");
-    println!("  authorize URL : {base}/oauth/authorize");
-    println!("  token URL     : {base}/oauth/v1/token");
+    println!("  authorize URL : {base}{}", paths::AUTHORIZE);
+    println!("  token URL     : {base}{}", paths::TOKEN_2026_03);
+    println!("  (v1, retired) : {base}{}", paths::TOKEN_V1);
     println!("  API base URL  : {base}");
     println!("  client_id     : {DEFAULT_CLIENT_ID}");
     println!("  client_secret : {DEFAULT_CLIENT_SECRET}");

@@ -1,628 +1,189 @@
-//! OAuth 2.0 endpoints: the consent page, the token endpoint, token metadata and revocation.
+//! HubSpot's OAuth on sandbox-kit's [`OAuthSandbox`]: the consent page, both token-endpoint
+//! generations (`/oauth/v1/token`, lenient; `/oauth/2026-03/token`, strict), 2026-03
+//! introspection and revocation, plus the v1 token-metadata routes, which HubSpot alone has.
 //!
-//! Validation order and error statuses follow HubSpot's v1 OAuth API so that a client's error
-//! mapping (for example "BAD_REFRESH_TOKEN means the user must reconnect") can be tested here.
+//! Follows `PublicApiSpecs/Auth/Oauth/Rollouts/279897/2026-03/oauth.json` and
+//! `.../155908/v1/oauth.json` in HubSpot/HubSpot-public-api-spec-collection: client credentials
+//! in the form body, HubSpot's error body (legacy `status` beside RFC 6749's `error`), and the
+//! token metadata (`hub_id`, `user`, `hub_domain`, `signed_access_token`…), varied by the
+//! contract seed where the specs leave fields optional.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, LOCATION};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use base64::Engine as _;
-use serde_json::json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sandbox_kit::{ClientAuthMethods, ErrorInfo, Event, Grant, OAuthHooks, OAuthSandbox};
+use sandbox_kit::{OAuthSandboxConfig, Params, Refresh, RequestErrors, Secret, Subject};
+use sandbox_kit::{TokenInfo, TokenKind, param};
+use serde_json::{Map, Value, json};
 
 use crate::Sandbox;
+use crate::config::{RegisteredClient, SandboxConfig};
 use crate::contract::Roll;
-use crate::pages::{self, Consent};
-use crate::respond;
-use crate::respond::OAuthError;
-use crate::state::{Client, CodeGrant, Injected, State};
+use crate::respond::{self, correlation_id};
+use crate::state::{Injected, Shared};
 
-fn form_map(bytes: &[u8]) -> HashMap<String, String> {
-    url::form_urlencoded::parse(bytes).into_owned().collect()
+/// HubSpot's OAuth paths, each named once (relative to the sandbox's mount).
+pub mod paths {
+    /// The consent page (sandbox-kit's; HubSpot's install URL path).
+    pub const AUTHORIZE: &str = sandbox_kit::AUTHORIZE_PATH;
+    /// The dated token endpoint.
+    pub const TOKEN_2026_03: &str = "/oauth/2026-03/token";
+    /// RFC 7662 introspection.
+    pub const INTROSPECT_2026_03: &str = "/oauth/2026-03/token/introspect";
+    /// RFC 7009 revocation.
+    pub const REVOKE_2026_03: &str = "/oauth/2026-03/token/revoke";
+    /// The v1 token endpoint, retired by HubSpot on 2027-02-16.
+    pub const TOKEN_V1: &str = "/oauth/v1/token";
+    /// v1 access-token metadata (`GET`).
+    pub const ACCESS_TOKEN_V1: &str = "/oauth/v1/access-tokens/{token}";
+    /// v1 refresh-token metadata (`GET`) and revocation (`DELETE`).
+    pub const REFRESH_TOKEN_V1: &str = "/oauth/v1/refresh-tokens/{token}";
 }
 
-fn non_empty<'a>(map: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
-    map.get(key).map(String::as_str).filter(|v| !v.is_empty())
+impl From<RegisteredClient> for sandbox_kit::RegisteredClient {
+    fn from(c: RegisteredClient) -> Self {
+        Self {
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+            redirect_uris: c.redirect_uris,
+        }
+    }
 }
 
+/// The kit configured as HubSpot, with its hooks.
+pub(crate) fn oauth_sandbox(config: &SandboxConfig, shared: Arc<Shared>) -> OAuthSandbox {
+    let portal = &shared.portal;
+    let mut clients = config.clients.iter().cloned().map(Into::into);
+    let account = format!("{} (Hub ID {})", portal.hub_domain, portal.hub_id);
+    let kit = OAuthSandboxConfig {
+        user: Some(portal.user_email.clone()),
+        client_name: Some(portal.app_name.clone()),
+        token_path: paths::TOKEN_2026_03,
+        legacy_token_paths: vec![paths::TOKEN_V1],
+        introspect_path: Some(paths::INTROSPECT_2026_03),
+        revoke_path: Some(paths::REVOKE_2026_03),
+        client_auth: ClientAuthMethods::BODY,
+        client_error_status: 400,
+        // The 2026-03 spec's only request content type is a form.
+        unsupported_media_status: 415,
+        require_response_type: false,
+        require_state: false,
+        require_scope: true,
+        request_errors: RequestErrors::Page,
+        carry: vec!["optional_scope"],
+        code_ttl: config.code_ttl,
+        access_ttl: Some(config.access_token_ttl),
+        refresh: Refresh::Reuse,
+        // The spec's `AccessTokenResponse` (both versions), its required `token_use` included.
+        token_extras: json!({"token_use": "access_token", "hub_id": portal.hub_id,
+            "user_id": portal.user_id}),
+        secret,
+        token_error: error_body,
+        api_error: |e| respond::api_error_body(&e.code, &e.message),
+        ..OAuthSandboxConfig::new(
+            "HubSpot",
+            account,
+            clients
+                .next()
+                .unwrap_or_else(|| RegisteredClient::default().into()),
+        )
+    };
+    let oauth = OAuthSandbox::with_hooks(kit, Hooks(shared));
+    clients.for_each(|c| oauth.register_client(c));
+    oauth
+}
+
+/// Secrets shaped like HubSpot's: clients must treat tokens as opaque strings of up to 300
+/// characters; long random ones catch code that truncates, parses or predicts them.
+fn secret(kind: Secret) -> String {
+    let bytes = |n: usize| (0..n).map(|_| rand::random::<u8>()).collect::<Vec<u8>>();
+    match kind {
+        // `CO…`, URL-safe base64, 130 characters.
+        Secret::Access => format!("CO{}", URL_SAFE_NO_PAD.encode(bytes(96))),
+        // `na1-xxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+        Secret::Refresh => {
+            let hex: String = bytes(14).iter().map(|b| format!("{b:02x}")).collect();
+            let parts = [
+                &hex[0..4],
+                &hex[4..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..],
+            ];
+            format!("na1-{}", parts.join("-"))
+        }
+        // UUID-shaped.
+        Secret::Code => uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+/// HubSpot's legacy code for what an error is about.
+fn legacy_status(subject: Subject) -> &'static str {
+    match subject {
+        Subject::Request | Subject::Api => "BAD_REQUEST",
+        Subject::GrantType => "BAD_GRANT_TYPE",
+        Subject::ClientId => "BAD_CLIENT_ID",
+        Subject::ClientSecret => "BAD_CLIENT_SECRET",
+        Subject::Code => "BAD_AUTH_CODE",
+        Subject::ExpiredCode => "EXPIRED_AUTH_CODE",
+        Subject::RedirectUri => "BAD_REDIRECT_URI",
+        Subject::RefreshToken => "BAD_REFRESH_TOKEN",
+    }
+}
+
+/// An OAuth error as both versions answer it. HubSpot's changelog "New OAuth v3 API endpoints
+/// and standardized error responses" adds RFC 6749's `error` / `error_description` to the
+/// legacy `status` / `message`, and both specs' `Error` schema requires `category`,
+/// `correlationId` and `message`; the contract may strip it down ([`respond::error_shape`]).
+fn error_body(e: &ErrorInfo) -> Value {
+    json!({
+        "status": legacy_status(e.subject),
+        "message": e.message,
+        "correlationId": correlation_id(),
+        "category": "VALIDATION_ERROR",
+        "error": e.code,
+        "error_description": e.message,
+    })
+}
+
+/// Scopes of a request parameter: space- or comma-separated, each once.
 fn split_scopes(raw: Option<&str>) -> Vec<String> {
     let mut scopes: Vec<String> = Vec::new();
-    for scope in raw
-        .unwrap_or_default()
-        .split([' ', ','])
-        .filter(|s| !s.is_empty())
-    {
-        if !scopes.iter().any(|s| s == scope) {
+    for scope in raw.unwrap_or_default().split([' ', ',']) {
+        if !scope.is_empty() && !scopes.iter().any(|s| s == scope) {
             scopes.push(scope.to_owned());
         }
     }
     scopes
 }
 
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("cache-control", "no-store"))
-        .insert_header(("content-security-policy", pages::CONTENT_SECURITY_POLICY))
-        .body(body)
-}
-
-/// Where the stylesheet is, relative to a page, by the page's route.
-#[derive(Clone, Copy, Debug)]
-enum Page {
-    /// `{mount}/oauth/authorize`
-    Authorize,
-    /// `{mount}/oauth/authorize/decision`
-    Decision,
-}
-
-impl Page {
-    fn css(self) -> &'static str {
-        match self {
-            Page::Authorize => "../_assets/consent.css",
-            Page::Decision => "../../_assets/consent.css",
-        }
-    }
-}
-
-fn bad_authorize(at: Page, title: &str, detail: &str) -> HttpResponse {
-    html(
-        StatusCode::BAD_REQUEST,
-        pages::error(title, detail, at.css()),
-    )
-}
-
-/// Checks client and redirect URI; errors are rendered, never redirected, as HubSpot does
-/// (redirecting to an unverified URI would make the sandbox an open redirector).
-fn check_client(
-    sandbox: &Sandbox,
-    params: &HashMap<String, String>,
-    at: Page,
-) -> Result<(), HttpResponse> {
-    let state = sandbox.shared.lock();
-    let Some(client_id) = non_empty(params, "client_id") else {
-        return Err(bad_authorize(
-            at,
-            "Missing client_id",
-            "The request has no client_id parameter.",
-        ));
-    };
-    let Some(client) = state.client(client_id) else {
-        return Err(bad_authorize(
-            at,
-            "Unknown app",
-            &format!("No app with client_id {client_id} is registered with this HubSpot sandbox."),
-        ));
-    };
-    let Some(redirect_uri) = non_empty(params, "redirect_uri") else {
-        return Err(bad_authorize(
-            at,
-            "Missing redirect_uri",
-            "The request has no redirect_uri parameter.",
-        ));
-    };
-    if !client
-        .registered
-        .redirect_uris
-        .iter()
-        .any(|u| u == redirect_uri)
-    {
-        return Err(bad_authorize(
-            at,
-            "Redirect URI mismatch",
-            &format!(
-                "The redirect_uri {redirect_uri} is not one of the redirect URLs registered for this app:\n{}",
-                client.registered.redirect_uris.join("\n")
-            ),
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) async fn authorize(sandbox: web::Data<Sandbox>, req: HttpRequest) -> HttpResponse {
-    let params = form_map(req.query_string().as_bytes());
-    sandbox.shared.lock().stats.authorize += 1;
-    let at = Page::Authorize;
-    if let Err(page) = check_client(&sandbox, &params, at) {
-        return page;
-    }
-    let scopes = split_scopes(non_empty(&params, "scope"));
-    if scopes.is_empty() {
-        return bad_authorize(
-            at,
-            "Missing scope",
-            "The request must list at least one scope in the scope parameter.",
-        );
-    }
-    let optional: Vec<String> = split_scopes(non_empty(&params, "optional_scope"))
-        .into_iter()
-        .filter(|s| !scopes.contains(s))
-        .collect();
-    let code_challenge = match pkce_params(&params, at) {
-        Ok(challenge) => challenge,
-        Err(page) => return page,
-    };
-    let portal = &sandbox.shared.portal;
-    let consent = Consent {
-        app_name: &portal.app_name,
-        hub_domain: &portal.hub_domain,
-        hub_id: portal.hub_id,
-        user_email: &portal.user_email,
-        client_id: params.get("client_id").map_or("", String::as_str),
-        redirect_uri: params.get("redirect_uri").map_or("", String::as_str),
-        scopes: &scopes,
-        optional_scopes: &optional,
-        state: params.get("state").map(String::as_str),
-        code_challenge: code_challenge.as_deref(),
-    };
-    html(StatusCode::OK, pages::consent(&consent))
-}
-
-/// PKCE parameters of an authorization request (RFC 7636 §4.3). Only `S256` is accepted:
-/// `plain` (also the RFC's default when no method is named) would let a stolen code be redeemed
-/// by whoever saw the authorization URL.
-fn pkce_params(params: &HashMap<String, String>, at: Page) -> Result<Option<String>, HttpResponse> {
-    let challenge = non_empty(params, "code_challenge");
-    let method = non_empty(params, "code_challenge_method");
-    match (challenge, method) {
-        (None, None) => Ok(None),
-        (None, Some(_)) => Err(bad_authorize(
-            at,
-            "Missing code_challenge",
-            "code_challenge_method was sent without a code_challenge.",
-        )),
-        (Some(_), method) if method != Some("S256") => Err(bad_authorize(
-            at,
-            "Unsupported code_challenge_method",
-            "Only code_challenge_method=S256 is supported; plain (the default when no method \
-             is sent) is not accepted.",
-        )),
-        (Some(challenge), _) if !crate::pkce::valid_challenge(challenge) => Err(bad_authorize(
-            at,
-            "Malformed code_challenge",
-            "An S256 code_challenge is 43 characters of unpadded base64url.",
-        )),
-        (Some(challenge), _) => Ok(Some(challenge.to_owned())),
-    }
-}
-
-fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> HttpResponse {
-    let location = match url::Url::parse(redirect_uri) {
-        Ok(mut url) => {
-            {
-                let mut query = url.query_pairs_mut();
-                for (k, v) in pairs {
-                    query.append_pair(k, v);
-                }
-            }
-            url.to_string()
-        }
-        // Registered URIs are compared as strings, so a relative one can still be registered.
-        Err(_) => {
-            let query = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(pairs)
-                .finish();
-            let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-            format!("{redirect_uri}{sep}{query}")
-        }
-    };
-    HttpResponse::Found()
-        .insert_header((LOCATION, location))
-        .insert_header(("cache-control", "no-store"))
-        .finish()
-}
-
-pub(crate) async fn decision(sandbox: web::Data<Sandbox>, payload: web::Payload) -> HttpResponse {
-    let params = match read_body(payload).await {
-        Ok(body) => form_map(&body),
-        Err(error) => {
-            let page = pages::error("Invalid form", &error.message, Page::Decision.css());
-            return html(error.http, page);
-        }
-    };
-    let at = Page::Decision;
-    if let Err(page) = check_client(&sandbox, &params, at) {
-        return page;
-    }
-    let code_challenge = match pkce_params(&params, at) {
-        Ok(challenge) => challenge,
-        Err(page) => return page,
-    };
-    let redirect_uri = params.get("redirect_uri").cloned().unwrap_or_default();
-    let state_param = params.get("state").map(String::as_str);
-    match params.get("decision").map(String::as_str) {
-        Some("approve") => {
-            let mut scopes = split_scopes(non_empty(&params, "scope"));
-            if scopes.is_empty() {
-                return bad_authorize(
-                    at,
-                    "Missing scope",
-                    "The consent form was posted without scopes.",
-                );
-            }
-            // The sandbox portal has every feature, so every optional scope is granted.
-            for scope in split_scopes(non_empty(&params, "optional_scope")) {
-                if !scopes.contains(&scope) {
-                    scopes.push(scope);
-                }
-            }
-            let code = crate::tokens::authorization_code();
-            {
-                let mut state = sandbox.shared.lock();
-                state.stats.approvals += 1;
-                let expires_at = Instant::now() + state.knobs.code_ttl;
-                state.codes.insert(
-                    code.clone(),
-                    CodeGrant {
-                        client_id: params.get("client_id").cloned().unwrap_or_default(),
-                        redirect_uri: redirect_uri.clone(),
-                        scopes,
-                        expires_at,
-                        code_challenge,
-                    },
-                );
-            }
-            let mut pairs = vec![("code", code.as_str())];
-            if let Some(s) = state_param {
-                pairs.push(("state", s));
-            }
-            redirect_with(&redirect_uri, &pairs)
-        }
-        Some("deny") => {
-            sandbox.shared.lock().stats.denials += 1;
-            let mut pairs = vec![
-                ("error", "access_denied"),
-                ("error_description", "The user denied access to the app."),
-            ];
-            if let Some(s) = state_param {
-                pairs.push(("state", s));
-            }
-            redirect_with(&redirect_uri, &pairs)
-        }
-        _ => bad_authorize(
-            at,
-            "Invalid decision",
-            "The consent form must be posted with decision=approve or decision=deny.",
-        ),
-    }
-}
-
-fn token_fault(
-    injected: Injected,
-    send_retry_after: bool,
-    app_group: &str,
-    roll: &mut Roll,
-) -> HttpResponse {
-    match injected {
-        Injected::RateLimited => respond::rate_limited(app_group, None, send_retry_after),
-        Injected::Fail(status) => respond::server_error(status, roll),
-        Injected::Malformed => {
-            respond::malformed("{\"token_type\":\"bearer\",\"access_token\":\"CO")
-        }
-    }
-}
-
-/// Largest form body the OAuth endpoints read; a real one is well under 2 KiB.
-pub(crate) const MAX_FORM_BYTES: usize = 16 * 1024;
-
-/// Which OAuth API a request came in through; they differ only where noted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Api {
-    /// `/oauth/v1/*`, retired by HubSpot on 2027-02-16.
-    V1,
-    /// `/oauth/2026-03/*`.
-    V2026_03,
-}
-
-/// Reads at most [`MAX_FORM_BYTES`]; a larger body is a 413, never a buffered megabyte.
-pub(crate) async fn read_body(payload: web::Payload) -> Result<web::Bytes, OAuthError> {
-    match payload.to_bytes_limited(MAX_FORM_BYTES).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(OAuthError::new(
-            "invalid_request",
-            "BAD_REQUEST",
-            "the request body could not be read",
-        )),
-        Err(_) => Err(OAuthError::new(
-            "invalid_request",
-            "BAD_REQUEST",
-            format!("the request body is larger than {MAX_FORM_BYTES} bytes"),
-        )
-        .with_http(StatusCode::PAYLOAD_TOO_LARGE)),
-    }
-}
-
-pub(crate) fn is_form(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        })
-}
-
-/// Parses a form body; names sent more than once are an error (RFC 6749 §3.2: "parameters
-/// MUST NOT be included more than once"). Bad UTF-8 is decoded lossily, never a panic.
-pub(crate) fn strict_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
-    let mut map = HashMap::new();
-    for (key, value) in url::form_urlencoded::parse(body).into_owned() {
-        if map.contains_key(&key) {
-            return Err(OAuthError::new(
-                "invalid_request",
-                "BAD_REQUEST",
-                format!("parameter {key} is included more than once"),
-            ));
-        }
-        map.insert(key, value);
-    }
-    Ok(map)
-}
-
-fn missing(field: &'static str, status: &'static str) -> OAuthError {
-    OAuthError::new(
-        "invalid_request",
-        status,
-        format!("missing required parameter {field}"),
-    )
-}
-
-/// Authenticates the client from `client_id` / `client_secret` in the form body (HubSpot
-/// accepts no other client authentication for apps with a secret).
-pub(crate) fn authenticate_client(
-    state: &State,
-    params: &HashMap<String, String>,
-) -> Result<Client, OAuthError> {
-    let Some(client) = non_empty(params, "client_id")
-        .and_then(|id| state.client(id))
-        .cloned()
-    else {
-        return Err(OAuthError::new(
-            "invalid_client",
-            "BAD_CLIENT_ID",
-            "missing or unknown client id",
-        ));
-    };
-    if non_empty(params, "client_secret") != Some(client.registered.client_secret.as_str()) {
-        return Err(OAuthError::new(
-            "invalid_client",
-            "BAD_CLIENT_SECRET",
-            "missing or invalid client secret",
-        ));
-    }
-    Ok(client)
-}
-
-/// The token endpoint's work, shared by both API versions: validates the form in HubSpot's
-/// checking order and mints tokens. Never logs a secret.
-fn grant(
-    sandbox: &Sandbox,
-    state: &mut State,
-    params: &HashMap<String, String>,
-    api: Api,
-) -> Result<serde_json::Value, OAuthError> {
-    let grant_type = match non_empty(params, "grant_type") {
-        None if api == Api::V2026_03 => return Err(missing("grant_type", "BAD_GRANT_TYPE")),
-        Some(g @ ("authorization_code" | "refresh_token")) => g,
-        Some("client_credentials") => {
-            return Err(OAuthError::new(
-                "unsupported_grant_type",
-                "BAD_GRANT_TYPE",
-                "the sandbox has no client credentials apps; use authorization_code or refresh_token",
-            ));
-        }
-        _ => {
-            return Err(OAuthError::new(
-                "unsupported_grant_type",
-                "BAD_GRANT_TYPE",
-                "missing or unknown grant type",
-            ));
-        }
-    };
-    let client = authenticate_client(state, params)?;
-    let client_id = client.registered.client_id.as_str();
-    let bad_code = || {
-        OAuthError::new(
-            "invalid_grant",
-            "BAD_AUTH_CODE",
-            "missing or invalid auth code",
-        )
-    };
-    let minted = if grant_type == "authorization_code" {
-        let Some(code) = non_empty(params, "code") else {
-            return Err(if api == Api::V2026_03 {
-                missing("code", "BAD_AUTH_CODE")
-            } else {
-                bad_code()
-            });
-        };
-        if api == Api::V2026_03 && non_empty(params, "redirect_uri").is_none() {
-            return Err(missing("redirect_uri", "BAD_REDIRECT_URI"));
-        }
-        let Some(grant) = state.codes.get(code).filter(|g| g.client_id == client_id) else {
-            return Err(bad_code());
-        };
-        if non_empty(params, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
-            return Err(OAuthError::new(
-                "invalid_grant",
-                "BAD_REDIRECT_URI",
-                "redirect_uri does not match the redirect_uri used to obtain the auth code",
-            ));
-        }
-        if Instant::now() >= grant.expires_at {
-            state.codes.remove(code);
-            return Err(OAuthError::new(
-                "invalid_grant",
-                "EXPIRED_AUTH_CODE",
-                "auth code is expired",
-            ));
-        }
-        check_pkce(
-            grant.code_challenge.as_deref(),
-            non_empty(params, "code_verifier"),
-            api,
-        )?;
-        let Some(grant) = state.codes.remove(code) else {
-            return Err(bad_code());
-        };
-        state.stats.token_authorization_code += 1;
-        tracing::debug!(
-            client_id,
-            ?api,
-            "hubspot sandbox: authorization code exchanged"
-        );
-        state.mint(client_id, client.app_id, grant.scopes, None)
-    } else {
-        let bad_refresh = || {
-            OAuthError::new(
-                "invalid_grant",
-                "BAD_REFRESH_TOKEN",
-                "missing or invalid refresh token",
-            )
-        };
-        let Some(refresh) = non_empty(params, "refresh_token") else {
-            return Err(if api == Api::V2026_03 {
-                missing("refresh_token", "BAD_REFRESH_TOKEN")
-            } else {
-                bad_refresh()
-            });
-        };
-        let Some(grant) = state
-            .refresh_tokens
-            .get(refresh)
-            .filter(|g| g.client_id == client_id)
-        else {
-            return Err(bad_refresh());
-        };
-        let (app_id, scopes) = (grant.app_id, grant.scopes.clone());
-        state.stats.token_refresh += 1;
-        tracing::debug!(client_id, ?api, "hubspot sandbox: access token refreshed");
-        state.mint(client_id, app_id, scopes, Some(refresh.to_owned()))
-    };
-    // Both versions answer the spec's `AccessTokenResponse` (its required `token_use` included).
-    Ok(json!({
-        "token_type": "bearer",
-        "token_use": "access_token",
-        "refresh_token": minted.refresh_token,
-        "access_token": minted.access_token,
-        "expires_in": minted.expires_in,
-        "hub_id": sandbox.shared.portal.hub_id,
-        "user_id": sandbox.shared.portal.user_id,
-        "scopes": minted.scopes,
-    }))
-}
-
-/// RFC 7636 §4.6 for a code that carried a challenge; on 2026-03 also OAuth 2.1's rule that a
-/// verifier without a challenge is refused (v1 keeps ignoring it, as it always did).
-fn check_pkce(challenge: Option<&str>, verifier: Option<&str>, api: Api) -> Result<(), OAuthError> {
-    let fail = |message: &str| OAuthError::new("invalid_grant", "BAD_AUTH_CODE", message);
-    match (challenge, verifier) {
-        (Some(challenge), Some(verifier)) if crate::pkce::verify(challenge, verifier) => Ok(()),
-        (Some(_), Some(_)) => Err(fail("code_verifier does not match the code_challenge")),
-        (Some(_), None) => Err(fail(
-            "code_verifier is required: the authorization request had a code_challenge",
-        )),
-        (None, Some(_)) if api == Api::V2026_03 => Err(fail(
-            "code_verifier was sent but the authorization request had no code_challenge",
-        )),
-        (None, _) => Ok(()),
-    }
-}
-
-/// Token endpoint of either version, after the body was read.
-pub(crate) fn token_response(
-    sandbox: &Sandbox,
-    req: &HttpRequest,
-    body: Result<web::Bytes, OAuthError>,
-    api: Api,
-) -> HttpResponse {
-    let mut state = sandbox.shared.lock();
-    let mut roll = state.roll();
-    if let Some(injected) = state.take_fault() {
-        let group = format!("publicapi:oauth:token:{}", sandbox.shared.portal.hub_id);
-        let retry_after = respond::retry_after(state.knobs.send_retry_after, &mut roll);
-        let response = token_fault(injected, retry_after, &group, &mut roll);
-        if !response.status().is_success() {
-            state.stats.token_errors += 1;
-        }
-        let shape = respond::error_shape(&mut roll, true);
-        return respond::reshape(response, shape);
-    }
-    let result = body.and_then(|body| {
-        let params = match api {
-            // A JSON (or empty) body has no form fields, so HubSpot's v1 sees no grant_type.
-            Api::V1 if !is_form(req) => HashMap::new(),
-            Api::V1 => form_map(&body),
-            Api::V2026_03 => {
-                require_form(req)?;
-                strict_form(&body)?
-            }
-        };
-        grant(sandbox, &mut state, &params, api)
-    });
-    match result {
-        Ok(mut body) => {
-            vary_token_body(&mut body, sandbox, &mut roll);
-            let mut response = respond::json(StatusCode::OK, &body);
-            respond::no_store(&mut response);
-            response
-        }
-        Err(error) => {
-            state.stats.token_errors += 1;
-            tracing::debug!(
-                ?api,
-                error = error.error,
-                status = error.status,
-                "hubspot sandbox: token request refused"
-            );
-            let shape = respond::error_shape(&mut roll, true);
-            respond::reshape(error.render(), shape)
-        }
-    }
-}
-
-/// The spec's `AccessTokenResponse` requires only `access_token`, `expires_in`,
-/// `refresh_token`, `token_type`, `token_use` (both versions): `hub_id`, `user_id` and
-/// `scopes` may be missing, and `id_token` may be present.
-fn vary_token_body(body: &mut serde_json::Value, sandbox: &Sandbox, roll: &mut Roll) {
-    let Some(map) = body.as_object_mut() else {
-        return;
-    };
-    for field in ["hub_id", "user_id", "scopes"] {
-        if roll.vary(roll.contract.omit_optional, 30) {
-            map.remove(field);
-        }
-    }
-    if roll.vary(roll.contract.id_token, 30) {
-        let portal = &sandbox.shared.portal;
-        let now = chrono::Utc::now().timestamp();
-        let part = |v: serde_json::Value| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
-        };
-        let signature: String = (0..4).map(|_| format!("{:016x}", roll.next())).collect();
-        let token = format!(
-            "{}.{}.{}",
-            part(json!({"alg": "RS256", "typ": "JWT", "kid": "sandbox"})),
-            part(json!({
-                "iss": "https://app.hubspot.com",
-                "sub": portal.user_id.to_string(),
-                "email": portal.user_email,
-                "iat": now,
-                "exp": now + 1800,
-            })),
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature),
-        );
-        map.insert("id_token".to_owned(), serde_json::Value::String(token));
+/// A human description of a scope, for the consent list.
+fn describe(scope: &str) -> &str {
+    match scope {
+        "oauth" => "Basic OAuth access",
+        "crm.objects.contacts.read" => "View contacts",
+        "crm.objects.contacts.write" => "Create and edit contacts",
+        "crm.objects.companies.read" => "View companies",
+        "crm.objects.companies.write" => "Create and edit companies",
+        "crm.objects.deals.read" => "View deals",
+        "crm.objects.deals.write" => "Create and edit deals",
+        "crm.schemas.contacts.read" => "View contact properties",
+        "crm.schemas.companies.read" => "View company properties",
+        "crm.schemas.deals.read" => "View deal properties",
+        "crm.objects.owners.read" => "View owners",
+        "contacts" => "Legacy CRM access (contacts, companies, deals)",
+        other => other,
     }
 }
 
 /// Token metadata's optional `user` and `hub_domain` (v1 `AccessTokenInfoResponse` /
-/// `RefreshTokenInfoResponse`, 2026-03 `Public…TokenInfoResponse`) are left out as the
-/// contract says.
-pub(crate) fn vary_token_info(body: &mut serde_json::Value, roll: &mut Roll) {
+/// `RefreshTokenInfoResponse`, 2026-03 `Public…TokenInfoResponse`), left out as the contract
+/// says.
+fn vary_token_info(body: &mut Value, roll: &mut Roll) {
     if let Some(map) = body.as_object_mut() {
         for field in ["user", "hub_domain"] {
             if roll.vary(roll.contract.omit_optional, 30) {
@@ -632,18 +193,168 @@ pub(crate) fn vary_token_info(body: &mut serde_json::Value, roll: &mut Roll) {
     }
 }
 
-/// The 2026-03 endpoints take only `application/x-www-form-urlencoded` (the spec's only
-/// request content type): anything else is 415.
-pub(crate) fn require_form(req: &HttpRequest) -> Result<(), OAuthError> {
-    if is_form(req) {
-        Ok(())
-    } else {
-        Err(OAuthError::new(
-            "invalid_request",
-            "BAD_REQUEST",
-            "Content-Type must be application/x-www-form-urlencoded",
-        )
-        .with_http(StatusCode::UNSUPPORTED_MEDIA_TYPE))
+struct Hooks(Arc<Shared>);
+
+impl OAuthHooks for Hooks {
+    fn latency(&self) -> std::time::Duration {
+        self.0.lock().knobs.latency
+    }
+
+    /// Injected faults ([`crate::Faults`]) on both token endpoints.
+    fn intercept(&self, _path: &str) -> Option<HttpResponse> {
+        let mut state = self.0.lock();
+        let injected = state.take_fault()?;
+        let mut roll = state.roll();
+        let group = format!("publicapi:oauth:token:{}", self.0.portal.hub_id);
+        let retry_after = respond::retry_after(state.knobs.send_retry_after, &mut roll);
+        let response = match injected {
+            Injected::RateLimited => respond::rate_limited(&group, None, retry_after),
+            Injected::Fail(status) => respond::server_error(status, &mut roll),
+            Injected::Malformed => {
+                respond::malformed("{\"token_type\":\"bearer\",\"access_token\":\"CO")
+            }
+        };
+        Some(respond::reshape(
+            response,
+            respond::error_shape(&mut roll, true),
+        ))
+    }
+
+    /// The sandbox portal has every feature, so every optional scope is granted too.
+    fn granted_scope(&self, params: &Params) -> String {
+        let mut scopes = split_scopes(param(params, "scope"));
+        for scope in split_scopes(param(params, "optional_scope")) {
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        scopes.join(" ")
+    }
+
+    fn permissions(&self, params: &Params, _: &[String]) -> Vec<String> {
+        let required = split_scopes(param(params, "scope"));
+        let optional = split_scopes(param(params, "optional_scope"));
+        let line = |s: &String, note: &str| format!("{} ({s}{note})", describe(s));
+        let optional = optional.iter().filter(|s| !required.contains(s));
+        (required.iter().map(|s| line(s, "")))
+            .chain(optional.map(|s| line(s, ", optional")))
+            .collect()
+    }
+
+    /// `scopes` as an array; `hub_id`, `user_id` and `scopes` are optional in the spec and
+    /// `id_token` may be present, as the contract says.
+    fn token_answer(&self, body: &mut Map<String, Value>, grant: &Grant) {
+        body.remove("scope");
+        let scopes: Vec<&str> = grant.scope.split(' ').filter(|s| !s.is_empty()).collect();
+        body.insert("scopes".into(), json!(scopes));
+        let mut roll = self.0.lock().roll();
+        for field in ["hub_id", "user_id", "scopes"] {
+            if roll.vary(roll.contract.omit_optional, 30) {
+                body.remove(field);
+            }
+        }
+        if roll.vary(roll.contract.id_token, 30) {
+            let portal = &self.0.portal;
+            let now = chrono::Utc::now().timestamp();
+            let part = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
+            let signature: String = (0..4).map(|_| format!("{:016x}", roll.next())).collect();
+            let token = format!(
+                "{}.{}.{}",
+                part(json!({"alg": "RS256", "typ": "JWT", "kid": "sandbox"})),
+                part(
+                    json!({"iss": "https://app.hubspot.com", "sub": portal.user_id.to_string(),
+                    "email": portal.user_email, "iat": now, "exp": now + 1800})
+                ),
+                URL_SAFE_NO_PAD.encode(signature),
+            );
+            body.insert("id_token".into(), token.into());
+        }
+    }
+
+    fn error_answer(&self, body: &mut Value, _: &ErrorInfo) {
+        let shape = respond::error_shape(&mut self.0.lock().roll(), true);
+        respond::strip(body, shape);
+    }
+
+    /// `PublicAccessTokenInfoResponse` / `PublicRefreshTokenInfoResponse`.
+    fn introspection(&self, token: &str, info: &TokenInfo, body: &mut Map<String, Value>) {
+        let mut state = self.0.lock();
+        let (app_id, mut roll) = (state.app_id(&info.grant.client_id), state.roll());
+        drop(state);
+        let portal = &self.0.portal;
+        let client_id = &info.grant.client_id;
+        let scopes: Vec<&str> = info.grant.scope.split(' ').collect();
+        let mut answer = json!({
+            "active": true, "token": token, "client_id": client_id, "app_id": app_id,
+            "hub_id": portal.hub_id, "hub_domain": portal.hub_domain, "user": portal.user_email,
+            "user_id": portal.user_id, "scopes": scopes,
+        });
+        if info.kind == TokenKind::Refresh {
+            answer["token_type"] = "refresh".into();
+            answer["token_use"] = "refresh_token".into();
+        } else {
+            answer["token_type"] = "access".into();
+            answer["token_use"] = "access_token".into();
+            answer["expires_in"] = info.expires_in().unwrap_or_default().into();
+            answer["is_private_distribution"] = false.into();
+            // The spec requires HubSpot's decoded token claims. The sandbox's tokens are opaque
+            // random strings: the ids and expiry are real, the signatures are not.
+            answer["signed_access_token"] = json!({
+                "appId": app_id,
+                "appInstallId": format!("{}-{app_id}", portal.hub_id),
+                "audience": client_id,
+                "expiresAt": info.expires_at.map(|t| t.timestamp_millis()),
+                "hubId": portal.hub_id,
+                "hublet": portal.hublet.as_deref().unwrap_or("na1"),
+                "installingUserId": portal.user_id,
+                "isPrivateDistribution": false,
+                "isServiceAccount": false,
+                "isUserLevel": false,
+                "newSignature": "sandbox-unsigned",
+                "scopeToScopeGroupPks": "",
+                "scopes": info.grant.scope,
+                "signature": "sandbox-unsigned",
+                "trialScopeToScopeGroupPks": "",
+                "trialScopes": "",
+                "userId": portal.user_id,
+            });
+        }
+        vary_token_info(&mut answer, &mut roll);
+        if let Value::Object(answer) = answer {
+            *body = answer;
+        }
+    }
+
+    fn method_not_allowed(&self, method: &str, path: &str, allow: &str) -> Option<HttpResponse> {
+        Some(respond::wrong_method(method, path, allow))
+    }
+
+    /// Never a secret: ids, paths and codes only.
+    fn on_event(&self, event: &Event<'_>) {
+        match *event {
+            Event::CodeRedeemed { client_id, path } => {
+                tracing::debug!(
+                    client_id,
+                    path,
+                    "hubspot sandbox: authorization code exchanged"
+                );
+            }
+            Event::Refreshed { client_id, path } => {
+                tracing::debug!(client_id, path, "hubspot sandbox: access token refreshed");
+            }
+            Event::TokenRefused { path, error } => tracing::debug!(
+                path,
+                error = error.code,
+                status = legacy_status(error.subject),
+                "hubspot sandbox: token request refused"
+            ),
+            Event::Introspected { active } => {
+                tracing::debug!(active, "hubspot sandbox: token introspected");
+            }
+            Event::Revoked { revoked } => {
+                tracing::debug!(revoked, "hubspot sandbox: revoke request")
+            }
+        }
     }
 }
 
@@ -654,96 +365,103 @@ pub(crate) async fn latency(sandbox: &Sandbox) {
     }
 }
 
-pub(crate) async fn token(
-    sandbox: web::Data<Sandbox>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> HttpResponse {
-    latency(&sandbox).await;
-    let body = read_body(payload).await;
-    token_response(&sandbox, &req, body, Api::V1)
-}
-
 fn not_found(message: &str) -> HttpResponse {
     respond::api_error(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", message)
 }
 
+/// `GET /oauth/v1/access-tokens/{token}`: `AccessTokenInfoResponse`, 404 for an unknown
+/// token, HubSpot's expired-token 401 for an expired one.
 pub(crate) async fn access_token_info(
     sandbox: web::Data<Sandbox>,
     token: web::Path<String>,
 ) -> HttpResponse {
-    let latency = sandbox.shared.lock().knobs.latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    latency(&sandbox).await;
+    let info = sandbox.oauth.access_token(&token);
     let mut state = sandbox.shared.lock();
     state.stats.token_info += 1;
     let mut roll = state.roll();
     let shape = respond::error_shape(&mut roll, false);
-    let portal = &sandbox.shared.portal;
-    let Some(grant) = state.access_tokens.get(token.as_str()) else {
+    let Some(info) = info else {
         return respond::reshape(not_found("access token not found"), shape);
     };
-    let now = Instant::now();
-    if now >= grant.expires_at {
-        let expired = respond::expired_auth(now - grant.expires_at, grant.expires_at_wall);
+    if let (false, Some(at), Some(wall)) = (info.is_active(), info.expires, info.expires_at) {
+        let expired = respond::expired_auth(Instant::now().saturating_duration_since(at), wall);
         return respond::reshape(expired, shape);
     }
+    let portal = &sandbox.shared.portal;
     let mut body = json!({
-            "token": token.as_str(),
-            "user": portal.user_email,
-            "hub_domain": portal.hub_domain,
-            "scopes": grant.scopes,
-            "hub_id": portal.hub_id,
-            "app_id": grant.app_id,
-            "expires_in": (grant.expires_at - now).as_secs(),
-            "user_id": portal.user_id,
-            "token_type": "access",
+        "token": token.as_str(),
+        "user": portal.user_email,
+        "hub_domain": portal.hub_domain,
+        "scopes": info.grant.scope.split(' ').collect::<Vec<_>>(),
+        "hub_id": portal.hub_id,
+        "app_id": state.app_id(&info.grant.client_id),
+        "expires_in": info.expires_in(),
+        "user_id": portal.user_id,
+        "token_type": "access",
     });
     vary_token_info(&mut body, &mut roll);
     respond::json(StatusCode::OK, &body)
 }
 
+/// `GET /oauth/v1/refresh-tokens/{token}`: `RefreshTokenInfoResponse`, or 404.
 pub(crate) async fn refresh_token_info(
     sandbox: web::Data<Sandbox>,
     token: web::Path<String>,
 ) -> HttpResponse {
+    let info = sandbox.oauth.refresh_token(&token);
     let mut state = sandbox.shared.lock();
     state.stats.token_info += 1;
     let mut roll = state.roll();
     let shape = respond::error_shape(&mut roll, false);
-    let portal = &sandbox.shared.portal;
-    let Some(grant) = state.refresh_tokens.get(token.as_str()) else {
+    let Some(info) = info else {
         return respond::reshape(not_found("refresh token not found"), shape);
     };
+    let portal = &sandbox.shared.portal;
     let mut body = json!({
-            "token": token.as_str(),
-            "user": portal.user_email,
-            "hub_domain": portal.hub_domain,
-            "scopes": grant.scopes,
-            "hub_id": portal.hub_id,
-            "client_id": grant.client_id,
-            "user_id": portal.user_id,
-            "token_type": "refresh",
+        "token": token.as_str(),
+        "user": portal.user_email,
+        "hub_domain": portal.hub_domain,
+        "scopes": info.grant.scope.split(' ').collect::<Vec<_>>(),
+        "hub_id": portal.hub_id,
+        "client_id": info.grant.client_id,
+        "user_id": portal.user_id,
+        "token_type": "refresh",
     });
     vary_token_info(&mut body, &mut roll);
     respond::json(StatusCode::OK, &body)
 }
 
+/// `DELETE /oauth/v1/refresh-tokens/{token}`: 204, and the access tokens minted from it stop
+/// working too; 404 for a token that does not exist (any more).
 pub(crate) async fn revoke(sandbox: web::Data<Sandbox>, token: web::Path<String>) -> HttpResponse {
-    let latency = sandbox.shared.lock().knobs.latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    latency(&sandbox).await;
+    let known = sandbox.oauth.refresh_token(&token).is_some();
     let mut state = sandbox.shared.lock();
     state.stats.revoke += 1;
-    if state.refresh_tokens.remove(token.as_str()).is_none() {
+    if !known {
         let shape = respond::error_shape(&mut state.roll(), false);
         return respond::reshape(not_found("refresh token not found"), shape);
     }
-    // Access tokens minted from a revoked refresh token stop working too.
-    state
-        .access_tokens
-        .retain(|_, grant| grant.refresh_token != *token);
+    drop(state);
+    sandbox.oauth.revoke(&token, None);
     HttpResponse::NoContent().finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_have_hubspot_shapes_and_differ() {
+        let a = secret(Secret::Access);
+        assert!(
+            a.starts_with("CO") && a.len() > 100 && a.len() <= 300,
+            "{a}"
+        );
+        assert_ne!(a, secret(Secret::Access));
+        let r = secret(Secret::Refresh);
+        assert!(r.starts_with("na1-") && r.split('-').count() == 6, "{r}");
+        assert_eq!(secret(Secret::Code).len(), 36);
+    }
 }

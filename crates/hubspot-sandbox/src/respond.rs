@@ -1,7 +1,7 @@
 //! HubSpot-shaped response bodies, in one place so every endpoint fails the same way.
 //!
 //! HubSpot has two error shapes: the OAuth endpoints answer `{"status": "BAD_…", "message",
-//! "correlationId", "category", "error", "error_description"}` (see [`OAuthError`]), while the
+//! "correlationId", "category", "error", "error_description"}` (see `oauth::error_body`), while the
 //! v3 APIs answer `{"status": "error", "message", "correlationId", "category"}`. Clients branch
 //! on these fields, so the sandbox reproduces them exactly.
 
@@ -13,7 +13,11 @@ use serde_json::{Value, json};
 
 use crate::contract::{FaultBody, Roll, Vary};
 use crate::state::{DailyCheck, RateCheck};
-use crate::tokens::correlation_id;
+
+/// A correlation id for an error body.
+pub(crate) fn correlation_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
 
 pub(crate) fn json(status: StatusCode, body: &Value) -> HttpResponse {
     HttpResponse::build(status)
@@ -23,76 +27,17 @@ pub(crate) fn json(status: StatusCode, body: &Value) -> HttpResponse {
 
 /// A v3 API error: `{"status":"error","message","correlationId","category"}`.
 pub(crate) fn api_error(status: StatusCode, category: &str, message: &str) -> HttpResponse {
-    json(
-        status,
-        &json!({
-            "status": "error",
-            "message": message,
-            "correlationId": correlation_id(),
-            "category": category,
-        }),
-    )
+    json(status, &api_error_body(category, message))
 }
 
-/// A failed OAuth request, as both OAuth API versions answer it.
-///
-/// HubSpot's changelog "New OAuth v3 API endpoints and standardized error responses" adds the
-/// RFC 6749 `error` / `error_description` to the legacy `status` / `message` on v1 and on the
-/// date-versioned API alike, and the `Error` schema of both OpenAPI specs
-/// (`Auth/Oauth/.../v1/oauth.json`, `.../2026-03/oauth.json`) requires `category`,
-/// `correlationId` and `message`. So every OAuth error body carries all six fields.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct OAuthError {
-    pub http: StatusCode,
-    /// RFC 6749 §5.2 code: `invalid_request`, `invalid_client`, `invalid_grant`,
-    /// `unsupported_grant_type`.
-    pub error: &'static str,
-    /// HubSpot's legacy code, e.g. `BAD_REFRESH_TOKEN`.
-    pub status: &'static str,
-    pub message: String,
-}
-
-impl OAuthError {
-    pub(crate) fn new(
-        error: &'static str,
-        status: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            http: StatusCode::BAD_REQUEST,
-            error,
-            status,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn with_http(mut self, http: StatusCode) -> Self {
-        self.http = http;
-        self
-    }
-
-    pub(crate) fn render(&self) -> HttpResponse {
-        let mut response = json(
-            self.http,
-            &json!({
-                "status": self.status,
-                "message": self.message,
-                "correlationId": correlation_id(),
-                "category": "VALIDATION_ERROR",
-                "error": self.error,
-                "error_description": self.message,
-            }),
-        );
-        no_store(&mut response);
-        response
-    }
-}
-
-/// `Cache-Control: no-store` and `Pragma: no-cache`, required on token responses (RFC 6749
-/// §5.1) and harmless on their errors.
-pub(crate) fn no_store(response: &mut HttpResponse) {
-    set_header(response, "cache-control", "no-store");
-    set_header(response, "pragma", "no-cache");
+/// The body of [`api_error`].
+pub(crate) fn api_error_body(category: &str, message: &str) -> Value {
+    json!({
+        "status": "error",
+        "message": message,
+        "correlationId": correlation_id(),
+        "category": category,
+    })
 }
 
 /// JSON 404 for a path the sandbox does not serve (HubSpot answers unknown API paths with
@@ -233,12 +178,20 @@ pub(crate) fn reshape(response: HttpResponse, shape: Shape) -> HttpResponse {
         Ok(bytes) => bytes,
         Err(body) => return head.set_body(body),
     };
-    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&bytes) else {
+    let Ok(mut body) = serde_json::from_slice::<Value>(&bytes) else {
         return head.set_body(BoxBody::new(bytes));
     };
-    if !map.contains_key("category") {
+    if !strip(&mut body, shape) {
         return head.set_body(BoxBody::new(bytes));
     }
+    head.set_body(BoxBody::new(body.to_string()))
+}
+
+/// Strips an error body (a JSON object with `category`) down to `shape`; whether it was one.
+pub(crate) fn strip(body: &mut Value, shape: Shape) -> bool {
+    let Some(map) = body.as_object_mut().filter(|m| m.contains_key("category")) else {
+        return false;
+    };
     match shape {
         Shape::Full => {}
         Shape::Minimal => {
@@ -256,7 +209,7 @@ pub(crate) fn reshape(response: HttpResponse, shape: Shape) -> HttpResponse {
             map.remove("status");
         }
     }
-    head.set_body(BoxBody::new(Value::Object(map).to_string()))
+    true
 }
 
 /// Whether this 429 carries `Retry-After`: always with the knob, else as the contract says.

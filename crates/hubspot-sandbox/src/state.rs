@@ -1,15 +1,16 @@
 //! The sandbox's mutable state, kept behind one mutex.
 //!
-//! One lock keeps every check-then-act step (code single use, refresh, rate-limit counting)
-//! atomic without ordering rules. It is held only for map look-ups, never across an `.await`.
+//! One lock keeps every check-then-act step (rate-limit counting, fault injection) atomic. It is
+//! held only for map look-ups, never across an `.await`. Codes and tokens live in sandbox-kit's
+//! `OAuthSandbox`, whose lock may be taken while this one is held, never the other way round.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 
-use crate::config::{Faults, Knobs, RateLimit, RegisteredClient, SandboxConfig, Stats};
+use crate::config::{Faults, Knobs, RateLimit, SandboxConfig, Stats};
 use crate::contract::Roll;
 use crate::seed::{Catalog, ObjectType};
 use crate::store::Mutations;
@@ -40,9 +41,11 @@ impl Shared {
     pub(crate) fn new(config: SandboxConfig) -> Self {
         let catalog = Catalog::new(config.seed, config.contacts, config.companies, config.deals)
             .with_contract(config.contract);
-        let mut clients: Vec<Client> = Vec::new();
-        for client in config.clients.iter().cloned() {
-            upsert_client(&mut clients, client);
+        let mut apps: Vec<String> = Vec::new();
+        for client in &config.clients {
+            if !apps.contains(&client.client_id) {
+                apps.push(client.client_id.clone());
+            }
         }
         Self {
             portal: Portal {
@@ -61,10 +64,7 @@ impl Shared {
             catalog,
             state: Mutex::new(State {
                 knobs: Knobs::from_config(&config),
-                clients,
-                codes: HashMap::new(),
-                access_tokens: HashMap::new(),
-                refresh_tokens: HashMap::new(),
+                apps,
                 stats: Stats::default(),
                 faults: Faults::default(),
                 windows: HashMap::new(),
@@ -83,51 +83,6 @@ impl Shared {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-fn upsert_client(clients: &mut Vec<Client>, registered: RegisteredClient) {
-    if let Some(existing) = clients
-        .iter_mut()
-        .find(|c| c.registered.client_id == registered.client_id)
-    {
-        existing.registered = registered;
-    } else {
-        let app_id = FIRST_APP_ID + clients.len() as u64;
-        clients.push(Client { registered, app_id });
-    }
-}
-
-#[derive(Clone, Debug)]
-pub(crate) struct Client {
-    pub registered: RegisteredClient,
-    pub app_id: u64,
-}
-
-#[derive(Debug)]
-pub(crate) struct CodeGrant {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scopes: Vec<String>,
-    pub expires_at: Instant,
-    /// The PKCE `S256` challenge sent to the authorize endpoint, if any.
-    pub code_challenge: Option<String>,
-}
-
-#[derive(Debug)]
-pub(crate) struct AccessGrant {
-    pub client_id: String,
-    pub app_id: u64,
-    pub scopes: Vec<String>,
-    pub refresh_token: String,
-    pub expires_at: Instant,
-    pub expires_at_wall: DateTime<Utc>,
-}
-
-#[derive(Debug)]
-pub(crate) struct RefreshGrant {
-    pub client_id: String,
-    pub app_id: u64,
-    pub scopes: Vec<String>,
 }
 
 /// A fault taken from [`Faults`] for one call.
@@ -159,21 +114,12 @@ pub(crate) struct DailyCheck {
     pub retry_after_secs: u64,
 }
 
-/// What a bearer token turned out to be.
-#[derive(Debug)]
-pub(crate) enum Bearer {
-    Valid { app_id: u64, scopes: Vec<String> },
-    Expired { ago: Duration, at: DateTime<Utc> },
-    Unknown,
-}
-
 #[derive(Debug)]
 pub(crate) struct State {
     pub knobs: Knobs,
-    pub clients: Vec<Client>,
-    pub codes: HashMap<String, CodeGrant>,
-    pub access_tokens: HashMap<String, AccessGrant>,
-    pub refresh_tokens: HashMap<String, RefreshGrant>,
+    /// Client ids in registration order: the n-th is app `FIRST_APP_ID + n`.
+    pub apps: Vec<String>,
+    /// Counters kept here (the OAuth ones are the kit's; see [`crate::Sandbox::stats`]).
     pub stats: Stats,
     pub faults: Faults,
     /// Request times per app id (the limit is per portal and app; there is one portal).
@@ -222,19 +168,25 @@ impl State {
         Roll::new(self.knobs.contract, self.responses)
     }
 
-    pub(crate) fn client(&self, client_id: &str) -> Option<&Client> {
-        self.clients
-            .iter()
-            .find(|c| c.registered.client_id == client_id)
-    }
-
-    pub(crate) fn register_client(&mut self, client: RegisteredClient) {
-        upsert_client(&mut self.clients, client);
+    /// The app id of a registered client (registering it if it is new).
+    pub(crate) fn app_id(&mut self, client_id: &str) -> u64 {
+        let index = match self.apps.iter().position(|c| c == client_id) {
+            Some(index) => index,
+            None => {
+                self.apps.push(client_id.to_owned());
+                self.apps.len() - 1
+            }
+        };
+        FIRST_APP_ID + index as u64
     }
 
     /// Consumes one injected fault, if any is pending.
     pub(crate) fn take_fault(&mut self) -> Option<Injected> {
         let faults = &mut self.faults;
+        if faults.pass_next > 0 {
+            faults.pass_next -= 1;
+            return None;
+        }
         let injected = if faults.rate_limit_next > 0 {
             faults.rate_limit_next -= 1;
             Injected::RateLimited
@@ -253,68 +205,6 @@ impl State {
             self.stats.rate_limited += 1;
         }
         Some(injected)
-    }
-
-    /// Mints an access token (and a refresh token unless `refresh_token` is given).
-    pub(crate) fn mint(
-        &mut self,
-        client_id: &str,
-        app_id: u64,
-        scopes: Vec<String>,
-        refresh_token: Option<String>,
-    ) -> Minted {
-        let refresh_token = refresh_token.unwrap_or_else(|| {
-            let token = crate::tokens::refresh_token();
-            self.refresh_tokens.insert(
-                token.clone(),
-                RefreshGrant {
-                    client_id: client_id.to_owned(),
-                    app_id,
-                    scopes: scopes.clone(),
-                },
-            );
-            token
-        });
-        let ttl = self.knobs.access_token_ttl;
-        let access_token = crate::tokens::access_token();
-        self.access_tokens.insert(
-            access_token.clone(),
-            AccessGrant {
-                client_id: client_id.to_owned(),
-                app_id,
-                scopes: scopes.clone(),
-                refresh_token: refresh_token.clone(),
-                expires_at: Instant::now() + ttl,
-                expires_at_wall: Utc::now()
-                    + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::zero()),
-            },
-        );
-        Minted {
-            access_token,
-            refresh_token,
-            expires_in: ttl.as_secs(),
-            scopes,
-        }
-    }
-
-    pub(crate) fn bearer(&self, token: &str) -> Bearer {
-        match self.access_tokens.get(token) {
-            None => Bearer::Unknown,
-            Some(grant) => {
-                let now = Instant::now();
-                if now >= grant.expires_at {
-                    Bearer::Expired {
-                        ago: now - grant.expires_at,
-                        at: grant.expires_at_wall,
-                    }
-                } else {
-                    Bearer::Valid {
-                        app_id: grant.app_id,
-                        scopes: grant.scopes.clone(),
-                    }
-                }
-            }
-        }
     }
 
     /// Counts a request for `app_id` against the rolling window, if a limit is set.
@@ -376,30 +266,4 @@ impl State {
             retry_after_secs: limit.window.as_secs().max(1),
         })
     }
-
-    pub(crate) fn revoke_all(&mut self) {
-        self.access_tokens.clear();
-        self.refresh_tokens.clear();
-        self.codes.clear();
-    }
-
-    pub(crate) fn expire_access_tokens(&mut self) {
-        let now = Instant::now();
-        let wall = Utc::now();
-        for grant in self.access_tokens.values_mut() {
-            if grant.expires_at > now {
-                grant.expires_at = now;
-                grant.expires_at_wall = wall;
-            }
-        }
-    }
-}
-
-/// A freshly minted token set.
-#[derive(Debug)]
-pub(crate) struct Minted {
-    pub access_token: String,
-    pub refresh_token: String,
-    pub expires_in: u64,
-    pub scopes: Vec<String>,
 }

@@ -145,21 +145,25 @@ fn page(status: StatusCode, depth: usize, title: &str, body: &str) -> HttpRespon
         .body(html)
 }
 
-/// A refused authorization request, shown rather than redirected.
-pub(crate) fn error_page(depth: usize, title: &str, detail: &str) -> HttpResponse {
+/// A refused authorization request (or consent form), shown rather than redirected.
+pub(crate) fn error_page(status: u16, depth: usize, title: &str, detail: &str) -> HttpResponse {
     let body = format!(
         "<main class=\"error\"><p class=\"banner\">Sandbox</p><div class=\"body\">\
          <h1>{}</h1><p>{}</p></div></main>",
         escape(title),
         escape(detail)
     );
-    page(StatusCode::BAD_REQUEST, depth, title, &body)
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    page(status, depth, title, &body)
 }
 
 pub(crate) struct Consent<'a> {
     pub provider: &'a str,
     pub account: &'a str,
-    pub client_id: &'a str,
+    /// The signed-in user, if the provider names one.
+    pub user: Option<&'a str>,
+    /// The app's name (or client id).
+    pub client: &'a str,
     pub redirect_uri: &'a str,
     pub permissions: &'a [String],
     /// Request parameters carried to the decision.
@@ -174,10 +178,11 @@ pub(crate) fn consent_page(c: &Consent<'_>) -> HttpResponse {
     let mut body = format!(
         "<main aria-labelledby=\"title\"><p class=\"banner\">{provider} sandbox — no real account is used</p>\
          <div class=\"body\"><h1 id=\"title\">Allow <span>{client}</span> to access {account}?</h1>\
-         <p class=\"muted\">Signed in to {provider} as the sandbox user. After you choose, you \
+         <p class=\"muted\">Signed in to {provider} as {user}. After you choose, you \
          return to {host}.</p>",
         provider = escape(c.provider),
-        client = escape(c.client_id),
+        user = escape(c.user.unwrap_or("the sandbox user")),
+        client = escape(c.client),
         account = escape(c.account),
         host = escape(&host),
     );
@@ -265,7 +270,7 @@ mod tests {
 
     #[test]
     fn pages_have_no_inline_script_or_style() {
-        let response = error_page(1, "<x>", "\"y\"");
+        let response = error_page(400, 1, "<x>", "\"y\"");
         assert!(
             response
                 .headers()

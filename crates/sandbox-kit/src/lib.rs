@@ -17,8 +17,9 @@ pub mod testing;
 
 pub use api::{ApiCall, ApiHandler, ApiResult, ApiSandbox};
 pub use oauth::{
-    ClientAuthMethods, ErrorInfo, ErrorShape, Grant, OAuthSandbox, OAuthSandboxConfig, Pkce,
-    Refresh, SandboxStats, rfc6749_error, s256,
+    AUTHORIZE_PATH, ClientAuthMethods, ErrorInfo, ErrorShape, Event, Grant, OAuthHooks,
+    OAuthSandbox, OAuthSandboxConfig, Params, Pkce, Refresh, RequestErrors, SandboxStats, Secret,
+    Subject, TokenInfo, TokenKind, param, random_secret, rfc6749_error, s256,
 };
 
 /// The OAuth client a sandbox accepts (the server registers its own).
