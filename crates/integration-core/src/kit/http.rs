@@ -396,4 +396,96 @@ mod tests {
             Err(Error::Config(_))
         ));
     }
+
+    /// A peer that answers every connection with `answer` (raw HTTP/1.1), after `delay`.
+    async fn peer(answer: Vec<u8>, delay: Duration) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    let _ = socket.read(&mut request).await;
+                    tokio::time::sleep(delay).await;
+                    let _ = socket.write_all(&answer).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    fn client() -> reqwest::Client {
+        super::client(Duration::from_millis(500), "kit-test")
+    }
+
+    /// A token request must never be replayed to wherever a 3xx points.
+    #[tokio::test]
+    async fn redirects_are_answers_not_followed() {
+        let url = peer(
+            b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/steal\r\nContent-Length: 0\r\n\r\n"
+                .to_vec(),
+            Duration::ZERO,
+        )
+        .await;
+        let response = send(client().post(url).form(&[("code", "c")]))
+            .await
+            .unwrap();
+        assert_eq!(response.status, 302);
+        assert!(matches!(response.error(), Error::Upstream { status: 302 }));
+    }
+
+    /// Bodies over the limit are not read into memory, announced or streamed.
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_not_read() {
+        let announced = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{{}}",
+            MAX_BODY + 1
+        );
+        let response = send(client().get(peer(announced.into_bytes(), Duration::ZERO).await))
+            .await
+            .unwrap();
+        assert_eq!((response.status, response.body), (200, None));
+
+        let mut chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..=MAX_BODY >> 20 {
+            chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            chunked.extend_from_slice(&chunk);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        let response = send(client().get(peer(chunked, Duration::ZERO).await))
+            .await
+            .unwrap();
+        assert_eq!((response.status, response.body), (200, None));
+    }
+
+    /// A peer slower than the timeout, or none at all, is `Unavailable`, without the URL (a
+    /// v1 revoke URL holds a token).
+    #[tokio::test]
+    async fn slow_and_absent_peers_are_unavailable_without_the_url() {
+        let slow = peer(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec(),
+            Duration::from_secs(3),
+        )
+        .await;
+        let error = send(client().get(format!("{slow}secret-token")))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::Unavailable(m) if m.starts_with("timed out")),
+            "{error:?}"
+        );
+        assert!(!format!("{error} {error:?}").contains("secret-token"));
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/secret-token", closed.local_addr().unwrap());
+        drop(closed);
+        let error = send(client().get(url)).await.unwrap_err();
+        assert!(matches!(&error, Error::Unavailable(_)), "{error:?}");
+        assert!(!format!("{error} {error:?}").contains("secret-token"));
+    }
 }

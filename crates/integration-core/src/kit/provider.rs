@@ -124,7 +124,9 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
             .oauth
             .exchange_code(code, redirect_uri, verifier)
             .await?;
-        self.items.after_exchange(token.with_fields(self.account)).await
+        self.items
+            .after_exchange(token.with_fields(self.account))
+            .await
     }
 
     async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, Error> {
