@@ -33,7 +33,7 @@ fn token(access: &str) -> serde_json::Value {
 fn fixtures() -> Fixtures {
     Fixtures {
         build,
-        token_path: "/oauth/2026-03/token",
+        token_path: hubspot::paths::TOKEN_2026_03,
         token_response: token(ACCESS_TOKEN),
         refreshed_response: Some(token(REFRESHED_TOKEN)),
         list: ("GET", "/crm/v3/objects/contacts"),
