@@ -101,7 +101,10 @@ async fn server(base: &Url, prefix: &str, budget: bool) -> TestApp {
         ("HUBSPOT_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
         ("HUBSPOT_REDIRECT_URI", REDIRECT.to_owned()),
         ("HUBSPOT_AUTH_URL", format!("{base}/oauth/authorize")),
-        ("HUBSPOT_TOKEN_URL", format!("{base}{}", hubspot::paths::TOKEN_2026_03)),
+        (
+            "HUBSPOT_TOKEN_URL",
+            format!("{base}{}", hubspot::paths::TOKEN_2026_03),
+        ),
         ("HUBSPOT_API_BASE_URL", base.to_owned()),
         ("RATE_BUDGET_ENABLED", budget.to_string()),
         ("INDEX_LAG_SECS", "0".to_owned()),

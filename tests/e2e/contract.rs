@@ -7,11 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use e2e::contract::{Answer, Contract};
-use e2e::{HubSpotMock, TestApp, spawn_app};
+use e2e::{TestApp, query_value, spawn_sandbox_app};
+use hubspot_sandbox::Faults;
 use proptest::prelude::*;
 use reqwest::Method;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
 
 async fn contract_of(app: &TestApp) -> Contract {
     let doc: serde_json::Value = app
@@ -48,41 +47,13 @@ fn check(contract: &Contract, answer: &Answer) {
 
 #[tokio::test]
 async fn every_route_and_outcome_matches_the_served_contract() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot
-        .code_exchange("good-code", "access-1", "refresh-1")
-        .await;
-    hubspot.contacts(3, "access-1").await;
-    hubspot.contacts(3, "access-seeded").await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .and(wiremock::matchers::header(
-            "authorization",
-            "Bearer access-busy",
-        ))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "60"))
-        .mount(&hubspot.server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .and(wiremock::matchers::header(
-            "authorization",
-            "Bearer access-broken",
-        ))
-        .respond_with(ResponseTemplate::new(400).set_body_string("{}"))
-        .mount(&hubspot.server)
-        .await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
+    let sandbox = app.sandbox.clone().expect("sandbox mode");
     let contract = contract_of(&app).await;
     let c = &app.client;
     let u = |p: &str| app.url(p);
 
-    app.seed_credentials("seeded", "access-seeded", chrono::Duration::minutes(30))
-        .await;
-    app.seed_credentials("busy", "access-busy", chrono::Duration::minutes(30))
-        .await;
-    app.seed_credentials("broken", "access-broken", chrono::Duration::minutes(30))
-        .await;
+    app.connect_via_sandbox("seeded").await;
 
     let items = "/api/integrations/hubspot/items";
     let requests = vec![
@@ -114,8 +85,6 @@ async fn every_route_and_outcome_matches_the_served_contract() {
         c.get(u(&format!("{items}?object_type=companies")))
             .header("X-User-Id", "seeded"),
         c.get(u(items)).header("X-User-Id", "nobody"),
-        c.get(u(items)).header("X-User-Id", "busy"),
-        c.get(u(items)).header("X-User-Id", "broken"),
         c.get(u(items)),
         c.get(u("/api/integrations/nope/items"))
             .header("X-User-Id", "seeded"),
@@ -141,12 +110,36 @@ async fn every_route_and_outcome_matches_the_served_contract() {
         check(&contract, &answer);
         seen.insert(answer.status);
     }
+    // HubSpot busy (a 429 asking to wait out its 10-second window, longer than we wait), then
+    // refusing the call.
+    sandbox.update(|k| k.send_retry_after = true);
+    for faults in [
+        Faults {
+            rate_limit_next: 1,
+            ..Faults::default()
+        },
+        Faults {
+            fail_next: 1,
+            fail_status: 400,
+            ..Faults::default()
+        },
+    ] {
+        sandbox.set_faults(faults);
+        let answer = answer(&app, c.get(u(items)).header("X-User-Id", "seeded")).await;
+        check(&contract, &answer);
+        seen.insert(answer.status);
+    }
+    sandbox.set_faults(Faults::default());
     // The full flow, as a browser and as an API client.
-    let state = app.issue_state("alice").await;
+    let callback = app.approve_at_sandbox("alice").await;
+    let (code, state) = (
+        query_value(&callback, "code").expect("code"),
+        query_value(&callback, "state").expect("state"),
+    );
     let connected = answer(
         &app,
         c.get(u("/api/integrations/hubspot/callback"))
-            .query(&[("code", "good-code"), ("state", state.as_str())])
+            .query(&[("code", code.as_str()), ("state", state.as_str())])
             .header("Accept", "application/json"),
     )
     .await;
@@ -261,19 +254,18 @@ fn ten_thousand_fuzzed_requests_never_break_the_contract() {
         .enable_all()
         .build()
         .expect("runtime");
-    let (app, contract, hubspot) = runtime.block_on(async {
-        let hubspot = HubSpotMock::start().await;
-        hubspot.contacts(3, "access-seeded").await;
-        // Revocation of a grant the fuzzer disconnects: HubSpot accepts it.
-        Mock::given(method("POST"))
-            .and(path("/oauth/2026-03/token/revoke"))
-            .respond_with(ResponseTemplate::new(200))
-            .mount(&hubspot.server)
-            .await;
-        let app = spawn_app(&hubspot).await;
+    let app = runtime.block_on(async {
+        let app = spawn_sandbox_app().await;
+        // A healthy HubSpot: no 429 from its limits however fast the fuzzer goes.
+        app.sandbox.as_ref().expect("sandbox mode").update(|k| {
+            k.rate_limit = None;
+            k.search_rate_limit = None;
+        });
+        app.connect_via_sandbox("seeded").await;
         let contract = contract_of(&app).await;
-        (Arc::new(app), Arc::new(contract), hubspot)
+        (Arc::new(app), Arc::new(contract))
     });
+    let (app, contract) = app;
     let codes = contract.problem_codes();
     assert!(codes.len() >= 10, "{codes:?}");
 
@@ -293,7 +285,7 @@ fn ten_thousand_fuzzed_requests_never_break_the_contract() {
         let answer = runtime.block_on(async {
             // The fuzzer may disconnect `seeded`; put the grant back so items keep succeeding.
             if app.stored("seeded").await.is_none() {
-                app.seed_credentials("seeded", "access-seeded", chrono::Duration::minutes(30)).await;
+                app.connect_via_sandbox("seeded").await;
             }
             let path = match request.route {
                 "-list" => "/api/integrations".to_owned(),
@@ -330,5 +322,4 @@ fn ten_thousand_fuzzed_requests_never_break_the_contract() {
             );
         }
     });
-    drop(hubspot);
 }

@@ -1,7 +1,7 @@
 //! A UI on another origin (`FRONTEND_URL`, with `REACT_APP_API_BASE_URL` pointing here) may call
 //! the API from a browser; no other origin may.
 
-use e2e::{FRONTEND, HubSpotMock, spawn_app};
+use e2e::{FRONTEND, spawn_sandbox_app};
 
 async fn preflight(app: &e2e::TestApp, origin: &str) -> reqwest::Response {
     app.client
@@ -19,8 +19,7 @@ async fn preflight(app: &e2e::TestApp, origin: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn the_configured_frontend_origin_may_call_the_api() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     let res = preflight(&app, FRONTEND).await;
     assert!(res.status().is_success(), "{}", res.status());
     assert_eq!(res.headers()["access-control-allow-origin"], FRONTEND);
@@ -33,8 +32,7 @@ async fn the_configured_frontend_origin_may_call_the_api() {
 
 #[tokio::test]
 async fn other_origins_may_not() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     let res = preflight(&app, "http://evil.test").await;
     assert!(res.headers().get("access-control-allow-origin").is_none());
     let res = app
@@ -50,8 +48,7 @@ async fn other_origins_may_not() {
 
 #[tokio::test]
 async fn same_origin_requests_that_carry_an_origin_header_work() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     let own_origin = app.address.origin().ascii_serialization();
     let res = app
         .client

@@ -3,11 +3,10 @@
 
 use std::collections::HashSet;
 
-use e2e::{HubSpotMock, TestApp, assert_problem, spawn_app, spawn_sandbox_app};
+use e2e::{TestApp, assert_problem, spawn_sandbox_app};
+use hubspot_sandbox::Faults;
 use reqwest::StatusCode;
 use serde_json::Value;
-use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, ResponseTemplate};
 
 async fn export(app: &TestApp, user: &str, query: &str) -> (StatusCode, Vec<Value>) {
     let res = app
@@ -92,44 +91,25 @@ async fn an_export_resumes_from_a_cursor_it_delivered() {
 
 #[tokio::test]
 async fn an_upstream_failure_midway_ends_the_stream_without_an_end_line() {
-    let hubspot = HubSpotMock::start().await;
-    let page = |from: usize, n: usize| {
-        let results: Vec<Value> = (from..from + n)
-            .map(|i| serde_json::json!({"id": i.to_string(), "properties": {"email": format!("{i}@x.io")},
-                                        "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z"}))
-            .collect();
-        serde_json::json!({"results": results, "paging": {"next": {"after": (from + n).to_string()}}})
-    };
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .and(query_param("after", "10"))
-        .respond_with(ResponseTemplate::new(503))
-        .with_priority(1)
-        .mount(&hubspot.server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(0, 10)))
-        .with_priority(2)
-        .mount(&hubspot.server)
-        .await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("unlucky", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    app.connect_through_consent_page("hubspot", "unlucky").await;
+    let sandbox = app.sandbox.as_ref().expect("sandbox");
+    // The first page is served; from the second on HubSpot answers 503.
+    sandbox.set_faults(Faults {
+        pass_next: 1,
+        fail_next: 100,
+        fail_status: 503,
+        ..Faults::default()
+    });
 
     let (status, lines) = export(&app, "unlucky", "?limit=10").await;
     assert_eq!(status, StatusCode::OK, "the stream had started");
-    assert_eq!(items(&lines).len(), 10);
+    let delivered = items(&lines);
+    assert_eq!(delivered.len(), 10);
     let resume = of_type(&lines, "cursor")[0]["cursor"]
         .as_str()
         .unwrap()
         .to_owned();
-    let resume = integration_core::Cursor::parse(resume).unwrap();
-    assert_eq!(
-        resume.unwrap_provider().unwrap(),
-        "10",
-        "where to resume: HubSpot's own `after`, wrapped"
-    );
     let last = lines.last().expect("lines");
     assert_eq!(last["type"], "error");
     assert_eq!(last["code"], "upstream_error");
@@ -137,12 +117,23 @@ async fn an_upstream_failure_midway_ends_the_stream_without_an_end_line() {
         of_type(&lines, "end").is_empty(),
         "a truncated stream has no end line"
     );
+
+    // Where to resume: HubSpot's own `after`, wrapped; it delivers the rest, nothing twice.
+    let wrapped = integration_core::Cursor::parse(resume.clone()).unwrap();
+    assert!(wrapped.unwrap_provider().is_ok(), "{resume}");
+    sandbox.set_faults(Faults::default());
+    let (status, rest) = export(&app, "unlucky", &format!("?limit=10&cursor={resume}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let rest_ids = items(&rest);
+    assert_eq!(rest_ids.len(), 240);
+    assert!(rest_ids.iter().all(|id| !delivered.contains(id)));
+    assert_eq!(rest.last().expect("end")["type"], "end");
 }
 
 #[tokio::test]
 async fn exporting_without_a_connection_or_with_a_bad_cursor_is_a_problem_not_a_stream() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
+    let sandbox = app.sandbox.as_ref().expect("sandbox");
     let res = app
         .get_as("nobody", "/api/integrations/hubspot/export")
         .await;
@@ -151,5 +142,9 @@ async fn exporting_without_a_connection_or_with_a_bad_cursor_is_a_problem_not_a_
         .get_as("nobody", "/api/integrations/hubspot/export?cursor=abc")
         .await;
     assert_problem(res, 400, "invalid_request").await;
-    assert!(hubspot.server.received_requests().await.unwrap().is_empty());
+    assert_eq!(
+        sandbox.stats(),
+        hubspot_sandbox::Stats::default(),
+        "HubSpot untouched"
+    );
 }

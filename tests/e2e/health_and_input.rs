@@ -1,10 +1,9 @@
-use e2e::{HubSpotMock, assert_problem, spawn_app};
+use e2e::{assert_problem, spawn_sandbox_app};
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn health_and_readiness() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     let res = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = app.client.get(app.url("/readyz")).send().await.unwrap();
@@ -13,8 +12,7 @@ async fn health_and_readiness() {
 
 #[tokio::test]
 async fn a_missing_or_invalid_user_id_is_a_400_problem() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     let res = app
         .client
         .get(app.url("/api/integrations/hubspot/items"))
@@ -38,8 +36,7 @@ async fn a_missing_or_invalid_user_id_is_a_400_problem() {
 
 #[tokio::test]
 async fn bad_paging_parameters_are_400_problems() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     for query in [
         "?limit=0",
         "?limit=101",
@@ -55,8 +52,7 @@ async fn bad_paging_parameters_are_400_problems() {
 
 #[tokio::test]
 async fn an_unknown_provider_is_a_404_problem() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     for path in [
         "/api/integrations/salesforce/items",
         "/api/integrations/salesforce/authorize",

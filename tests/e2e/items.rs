@@ -1,15 +1,15 @@
 use std::collections::HashSet;
 
-use e2e::{HubSpotMock, assert_problem, spawn_app};
+use e2e::{assert_problem, spawn_sandbox_app};
+use integration_core::ExposeSecret as _;
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn paging_across_250_contacts_returns_each_once() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot.contacts(250, "access-1").await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    let sandbox = app.sandbox.clone().expect("sandbox mode");
+    app.connect_via_sandbox("alice").await;
+    sandbox.reset_stats();
 
     let mut ids = HashSet::new();
     let mut pages = Vec::new();
@@ -35,32 +35,27 @@ async fn paging_across_250_contacts_returns_each_once() {
     assert_eq!(pages, [100, 100, 50]);
     assert_eq!(ids.len(), 250);
     // One upstream call per page, nothing else (no refresh while the token is fresh).
-    assert_eq!(hubspot.calls_to("/crm/v3/objects/contacts").await, 3);
-    assert_eq!(hubspot.calls_to("/oauth/2026-03/token").await, 0);
+    let stats = sandbox.stats();
+    assert_eq!(stats.objects, 3);
+    assert_eq!(
+        stats.token_authorization_code + stats.token_refresh + stats.token_errors,
+        0
+    );
 }
 
 #[tokio::test]
 async fn items_of_a_user_who_never_connected_is_not_connected() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     assert_problem(app.items("nobody", "").await, 404, "not_connected").await;
 }
 
 #[tokio::test]
 async fn disconnect_revokes_at_hubspot_and_forgets_the_grant() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, ResponseTemplate};
-    let hubspot = HubSpotMock::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/2026-03/token/revoke"))
-        .and(wiremock::matchers::body_string_contains("token=refresh-1"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&hubspot.server)
-        .await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    let sandbox = app.sandbox.clone().expect("sandbox mode");
+    app.connect_via_sandbox("alice").await;
+    let access = app.stored("alice").await.unwrap().access_token;
+    sandbox.reset_stats();
     let res = app
         .client
         .delete(app.url("/api/integrations/hubspot/connection"))
@@ -69,6 +64,16 @@ async fn disconnect_revokes_at_hubspot_and_forgets_the_grant() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(sandbox.stats().revoke, 1);
+    // HubSpot no longer honours the grant: the access token minted from it is dead too.
+    let res = app
+        .client
+        .get(app.url("/_sandbox/hubspot/crm/v3/objects/contacts?limit=1"))
+        .bearer_auth(access.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(app.stored("alice").await.is_none());
     let status = app
         .get_json("alice", "/api/integrations/hubspot/status")

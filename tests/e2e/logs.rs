@@ -1,37 +1,35 @@
 //! Logs carry a request id on every request line and never a secret.
 
-use e2e::{HubSpotMock, TEST_CLIENT_SECRET, captured_logs, spawn_app};
+use e2e::{HubSpot, TEST_CLIENT_SECRET, captured_logs, query_value, spawn_app, spawn_sandbox_app};
+use hubspot_sandbox::Faults;
+use integration_core::ExposeSecret as _;
 use reqwest::StatusCode;
-use std::time::Duration;
 
 #[tokio::test]
 async fn logs_have_request_ids_and_no_secrets() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot
-        .code_exchange(
-            "code-SECRET-4711",
-            "access-SECRET-4711",
-            "refresh-SECRET-4711",
-        )
-        .await;
-    hubspot.token_rejected("access-SECRET-4711").await;
-    hubspot
-        .refresh("access-SECRET-4712", 1, Duration::ZERO)
-        .await;
-    hubspot.contacts(2, "access-SECRET-4712").await;
+    let hubspot = HubSpot::start().await;
     let app = spawn_app(&hubspot).await;
 
-    let state = app.issue_state("loggy").await;
-    let res = app
-        .callback_browser(&[("code", "code-SECRET-4711"), ("state", &state)])
-        .await;
+    let callback = app.approve_at_sandbox("loggy").await;
+    let mut secrets = vec![
+        query_value(&callback, "code").expect("code"),
+        query_value(&callback, "state").expect("state"),
+        TEST_CLIENT_SECRET.to_owned(),
+    ];
+    let res = app.client.get(callback).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
+    let first = app.stored("loggy").await.expect("connected");
+    secrets.push(first.access_token.expose_secret().to_owned());
+    secrets.extend(first.refresh_token.map(|t| t.expose_secret().to_owned()));
     // 401 → refresh → retry: every path that touches a token.
+    hubspot.sandbox.expire_access_tokens();
     assert_eq!(app.items("loggy", "").await.status(), StatusCode::OK);
+    let refreshed = app.stored("loggy").await.expect("still connected");
+    secrets.push(refreshed.access_token.expose_secret().to_owned());
 
     let logs = captured_logs();
-    for secret in ["SECRET-4711", "SECRET-4712", TEST_CLIENT_SECRET, &state] {
-        let leak = logs.lines().find(|l| l.contains(secret));
+    for secret in &secrets {
+        let leak = logs.lines().find(|l| l.contains(secret.as_str()));
         assert!(
             leak.is_none(),
             "a secret reached the logs: {secret}: {leak:?}"
@@ -55,13 +53,16 @@ async fn logs_have_request_ids_and_no_secrets() {
 
 #[tokio::test]
 async fn each_failure_is_logged_once_with_its_request_id() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot
-        .contacts_answer(wiremock::ResponseTemplate::new(503))
-        .await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("failing", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    app.connect_via_sandbox("failing").await;
+    app.sandbox
+        .as_ref()
+        .expect("sandbox mode")
+        .set_faults(Faults {
+            fail_next: 100,
+            fail_status: 503,
+            ..Faults::default()
+        });
     for (user, status, message) in [
         ("nobody", 404, "request refused"),
         ("failing", 502, "request failed"),

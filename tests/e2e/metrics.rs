@@ -2,19 +2,18 @@
 //! status with latency histograms, provider calls by operation and outcome, rate limits and
 //! token refreshes.
 
-use e2e::{HubSpotMock, spawn_app};
+use e2e::spawn_sandbox_app;
 use reqwest::StatusCode;
-use std::time::Duration;
 
 #[tokio::test]
 async fn metrics_count_requests_provider_calls_rate_limits_and_refreshes() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot.contacts(2, "access-2").await;
-    hubspot.token_rejected("access-1").await;
-    hubspot.refresh("access-2", 1, Duration::ZERO).await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("metered", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    app.connect_via_sandbox("metered").await;
+    // HubSpot rejects the token before its stated expiry.
+    app.sandbox
+        .as_ref()
+        .expect("sandbox mode")
+        .expire_access_tokens();
     // 401 → one refresh → retry succeeds.
     assert_eq!(app.items("metered", "").await.status(), StatusCode::OK);
     assert_eq!(

@@ -2,7 +2,7 @@
 //! API change fails this test until the snapshot is updated (`UPDATE_OPENAPI=1 cargo test -p e2e
 //! openapi`), so it shows up as a reviewable diff.
 
-use e2e::{AppOptions, HubSpotMock, TestApp, spawn_app, spawn_app_with};
+use e2e::{AppOptions, HubSpot, TestApp, spawn_app};
 use reqwest::StatusCode;
 
 async fn served(app: &TestApp) -> serde_json::Value {
@@ -28,7 +28,7 @@ fn requirements(doc: &serde_json::Value, path: &str, operation: &str) -> serde_j
 
 #[tokio::test]
 async fn the_served_openapi_document_matches_the_snapshot() {
-    let hubspot = HubSpotMock::start().await;
+    let hubspot = HubSpot::start().await;
     let app = spawn_app(&hubspot).await;
     let served = served(&app).await;
     for path in [
@@ -60,7 +60,7 @@ async fn the_served_openapi_document_matches_the_snapshot() {
 /// in `jwt` mode.
 #[tokio::test]
 async fn each_identity_mode_serves_its_own_security_scheme() {
-    let hubspot = HubSpotMock::start().await;
+    let hubspot = HubSpot::start().await;
     let dev = served(&spawn_app(&hubspot).await).await;
     let schemes = &dev["components"]["securitySchemes"];
     assert_eq!(schemes["user_header"]["type"], "apiKey");
@@ -75,9 +75,8 @@ async fn each_identity_mode_serves_its_own_security_scheme() {
     );
 
     let jwt = served(
-        &spawn_app_with(
-            hubspot.env(),
-            AppOptions {
+        &hubspot
+            .app(AppOptions {
                 vars: vec![
                     ("AUTH_MODE".to_owned(), "jwt".to_owned()),
                     (
@@ -86,9 +85,8 @@ async fn each_identity_mode_serves_its_own_security_scheme() {
                     ),
                 ],
                 ..AppOptions::default()
-            },
-        )
-        .await,
+            })
+            .await,
     )
     .await;
     let schemes = jwt["components"]["securitySchemes"].as_object().unwrap();

@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use e2e::{AppOptions, HubSpotMock, assert_problem, spawn_app_with};
+use e2e::{AppOptions, assert_problem, spawn_app_with};
 use reqwest::StatusCode;
 
 struct PrivateRedis {
@@ -50,27 +50,14 @@ async fn redis_down_is_503_and_the_server_recovers_when_it_returns() {
     let Some(redis) = PrivateRedis::start(port) else {
         panic!("this test needs redis-server on PATH (.ci/run installs it)");
     };
-    let hubspot = HubSpotMock::start().await;
-    hubspot.contacts(3, "access-1").await;
     let mut options = AppOptions::default();
     options.vars.push((
         "REDIS_URL".into(),
         format!("redis://127.0.0.1:{}", redis.port),
     ));
-    let app = spawn_app_with(hubspot.env(), options).await;
-    // The test's own view of the store must use the same Redis.
-    let seed_store = token_store::RedisTokenStore::new(
-        token_store::RedisStoreConfig::new(format!("redis://127.0.0.1:{port}"))
-            .with_key_prefix(app.key_prefix.clone()),
-        token_store::Cipher::from_key_material(e2e::TEST_KEY).unwrap(),
-    )
-    .unwrap();
-    let app = e2e::TestApp {
-        store: seed_store,
-        ..app
-    };
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    // Sandbox mode: HubSpot is served in process, so only Redis can go away.
+    let app = spawn_app_with(Vec::new(), options).await;
+    app.connect_via_sandbox("alice").await;
     assert_eq!(app.items("alice", "").await.status(), StatusCode::OK);
 
     redis.stop();
@@ -83,8 +70,8 @@ async fn redis_down_is_503_and_the_server_recovers_when_it_returns() {
     let redis = PrivateRedis::start(port).expect("restart redis");
     let res = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    // The grant went with the data: alice connects again.
+    app.connect_via_sandbox("alice").await;
     assert_eq!(app.items("alice", "").await.status(), StatusCode::OK);
     redis.stop();
 }

@@ -6,13 +6,12 @@
 use std::time::Duration;
 
 use e2e::{
-    AppOptions, HubSpotMock, assert_problem, captured_logs, concurrent_items, redis_command,
-    spawn_app, spawn_app_behind_proxy, spawn_app_with, token_response,
+    AppOptions, TestApp, assert_problem, captured_logs, concurrent_items, redis_command,
+    spawn_app_behind_proxy, spawn_app_with, spawn_sandbox_app,
 };
+use hubspot_sandbox::{Faults, Sandbox, Stats};
 use reqwest::{Method, Response, StatusCode};
 use secrecy::ExposeSecret as _;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, ResponseTemplate};
 
 const ITEMS: &str = "/api/integrations/hubspot/items";
 
@@ -20,31 +19,39 @@ fn header<'a>(res: &'a Response, name: &str) -> Option<&'a str> {
     res.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// An app whose every call has a 2-second deadline; retries use production's `Retry-After` cap
-/// (30 s), so only the deadline can stop a long wait.
-async fn app_with_two_second_deadline(hubspot: &HubSpotMock) -> e2e::TestApp {
+/// An app in sandbox mode whose every call has a 2-second deadline; retries use production's
+/// `Retry-After` cap (30 s), so only the deadline can stop a long wait.
+async fn app_with_two_second_deadline() -> TestApp {
     let mut options = AppOptions::default();
     options
         .vars
         .push(("REQUEST_DEADLINE_SECS".into(), "2".into()));
     options.connector.retry.max_retry_after = Duration::from_secs(30);
-    spawn_app_with(hubspot.env(), options).await
+    spawn_app_with(Vec::new(), options).await
 }
 
-async fn assert_hubspot_untouched(hubspot: &HubSpotMock) {
-    let received = hubspot.server.received_requests().await.unwrap();
-    assert!(received.is_empty(), "HubSpot was called: {received:?}");
+fn sandbox(app: &TestApp) -> Sandbox {
+    app.sandbox.clone().expect("sandbox mode")
+}
+
+/// `alice` connected through the sandbox, its counters at zero afterwards.
+async fn connect_alice(app: &TestApp) -> Sandbox {
+    let sandbox = sandbox(app);
+    app.connect_via_sandbox("alice").await;
+    sandbox.reset_stats();
+    sandbox
+}
+
+fn assert_hubspot_untouched(sandbox: &Sandbox) {
+    assert_eq!(sandbox.stats(), Stats::default(), "HubSpot was called");
 }
 
 // 1. Client mistakes are 4xx before any HubSpot call.
 
 #[tokio::test]
 async fn a_malformed_cursor_is_refused_before_any_hubspot_call() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot.contacts(5, "access-1").await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    let hubspot = connect_alice(&app).await;
 
     let body = assert_problem(
         app.items("alice", "?cursor=abc").await,
@@ -56,16 +63,13 @@ async fn a_malformed_cursor_is_refused_before_any_hubspot_call() {
         body["detail"].as_str().unwrap().contains("cursor"),
         "{body}"
     );
-    assert_hubspot_untouched(&hubspot).await;
+    assert_hubspot_untouched(&hubspot);
 }
 
 #[tokio::test]
 async fn an_unknown_object_type_is_refused_before_any_hubspot_call() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot.contacts(5, "access-1").await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    let hubspot = connect_alice(&app).await;
 
     let body = assert_problem(
         app.items("alice", "?object_type=foo").await,
@@ -77,17 +81,14 @@ async fn an_unknown_object_type_is_refused_before_any_hubspot_call() {
         body["detail"].as_str().unwrap().contains("object_type"),
         "{body}"
     );
-    assert_hubspot_untouched(&hubspot).await;
+    assert_hubspot_untouched(&hubspot);
 }
 
 #[tokio::test]
 async fn an_object_type_whose_scope_was_not_granted_is_forbidden_before_any_hubspot_call() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot.contacts(5, "access-1").await;
-    let app = spawn_app(&hubspot).await;
-    // Granted: crm.objects.contacts.read and oauth only.
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    // Granted: crm.objects.contacts.read and oauth only (what the server asks for).
+    let hubspot = connect_alice(&app).await;
 
     let body = assert_problem(
         app.items("alice", "?object_type=companies").await,
@@ -102,24 +103,16 @@ async fn an_object_type_whose_scope_was_not_granted_is_forbidden_before_any_hubs
             .contains("crm.objects.companies.read"),
         "{body}"
     );
-    assert_hubspot_untouched(&hubspot).await;
+    assert_hubspot_untouched(&hubspot);
 }
 
 // 2. One overall deadline.
 
 #[tokio::test]
 async fn a_hubspot_slower_than_the_request_deadline_is_a_504_problem() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot
-        .contacts_answer(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({ "results": [] }))
-                .set_delay(Duration::from_secs(10)),
-        )
-        .await;
-    let app = app_with_two_second_deadline(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = app_with_two_second_deadline().await;
+    let hubspot = connect_alice(&app).await;
+    hubspot.update(|k| k.latency = Duration::from_secs(10));
 
     let body = assert_problem(app.items("alice", "").await, 504, "upstream_timeout").await;
     assert!(body["detail"].as_str().unwrap().contains("2 s"), "{body}");
@@ -127,50 +120,33 @@ async fn a_hubspot_slower_than_the_request_deadline_is_a_504_problem() {
 
 #[tokio::test]
 async fn a_retry_after_longer_than_the_deadline_is_reported_at_once_instead_of_waited_out() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot
-        .contacts_answer(
-            ResponseTemplate::new(429)
-                .insert_header("Retry-After", "10")
-                .set_body_json(serde_json::json!({
-                    "status": "error",
-                    "message": "You have reached your ten_secondly_rolling limit.",
-                    "errorType": "RATE_LIMIT",
-                    "policyName": "TEN_SECONDLY_ROLLING"
-                })),
-        )
-        .await;
-    let app = app_with_two_second_deadline(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = app_with_two_second_deadline().await;
+    let hubspot = connect_alice(&app).await;
+    // 429s asking to wait out HubSpot's 10-second window.
+    hubspot.update(|k| {
+        k.send_retry_after = true;
+        k.rate_limit = Some(hubspot_sandbox::RateLimit {
+            max_requests: 110,
+            window: Duration::from_secs(10),
+        });
+    });
+    hubspot.set_faults(Faults {
+        rate_limit_next: 100,
+        ..Faults::default()
+    });
 
     let res = app.items("alice", "").await;
     assert_eq!(header(&res, "retry-after"), Some("10"));
     let body = assert_problem(res, 429, "rate_limited").await;
     assert_eq!(body["retry_after"], 10);
     // Not retried: the wait HubSpot asked for would end after the deadline.
-    assert_eq!(hubspot.calls_to("/crm/v3/objects/contacts").await, 1);
+    assert_eq!(hubspot.stats().objects, 1);
 }
 
 // 3. The refresh skew is clamped to the token's lifetime.
 
 #[tokio::test]
 async fn a_skew_longer_than_the_token_lifetime_does_not_refresh_on_every_request() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot
-        .code_exchange_with_lifetime("code-a", "access-1", "refresh-1", 60)
-        .await;
-    hubspot.contacts(5, "access-1").await;
-    hubspot.contacts(5, "access-2").await;
-    // Refreshed tokens live 60 s too: without the clamp every request would refresh again.
-    Mock::given(method("POST"))
-        .and(path("/oauth/2026-03/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(token_response("access-2", "refresh-1", 60))
-        .expect(0..=1)
-        .named("refresh grant")
-        .mount(&hubspot.server)
-        .await;
     let mut options = AppOptions::default();
     options
         .vars
@@ -181,23 +157,25 @@ async fn a_skew_longer_than_the_token_lifetime_does_not_refresh_on_every_request
     options
         .vars
         .push(("REDIS_TIMEOUT_MS".into(), "10000".into()));
-    let app = spawn_app_with(hubspot.env(), options).await;
-    app.connect_with_code("alice", "code-a").await;
+    let app = spawn_app_with(Vec::new(), options).await;
+    let hubspot = sandbox(&app);
+    // Tokens live 60 s, refreshed ones too: without the clamp every request would refresh
+    // again. HubSpot's burst limit is not under test here.
+    hubspot.update(|k| {
+        k.access_token_ttl = Duration::from_secs(60);
+        k.rate_limit = None;
+    });
+    app.connect_via_sandbox("alice").await;
     let stored = app.stored("alice").await.unwrap();
     assert_eq!(
         stored.lifetime(),
         Some(chrono::Duration::seconds(60)),
-        "the mock's 60 s lifetime was stored"
+        "HubSpot's 60 s lifetime was stored"
     );
+    hubspot.reset_stats();
 
     concurrent_items(&[&app], "alice", 200).await;
-    hubspot.server.verify().await;
-    let refreshes = hubspot
-        .requests_to("/oauth/2026-03/token")
-        .await
-        .into_iter()
-        .filter(|r| String::from_utf8_lossy(&r.body).contains("grant_type=refresh_token"))
-        .count();
+    let refreshes = hubspot.stats().token_refresh;
     assert!(refreshes <= 1, "{refreshes} refreshes");
     assert!(
         captured_logs().contains("TOKEN_REFRESH_SKEW_SECS is not shorter"),
@@ -215,23 +193,19 @@ async fn corrupt_stored_credentials(app: &e2e::TestApp, user: &str) {
 
 #[tokio::test]
 async fn items_for_a_credential_that_no_longer_decrypts_ask_for_reconnection() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    let hubspot = connect_alice(&app).await;
     corrupt_stored_credentials(&app, "alice").await;
 
     assert_problem(app.items("alice", "").await, 401, "reauth_required").await;
-    assert_hubspot_untouched(&hubspot).await;
+    assert_hubspot_untouched(&hubspot);
 }
 
 #[tokio::test]
 async fn status_and_the_integrations_list_say_reauth_required_for_a_credential_that_no_longer_decrypts()
  {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    let hubspot = connect_alice(&app).await;
     corrupt_stored_credentials(&app, "alice").await;
 
     let res = app
@@ -251,15 +225,13 @@ async fn status_and_the_integrations_list_say_reauth_required_for_a_credential_t
         .unwrap()
         .clone();
     assert_eq!(hubspot_entry["status"], "reauth_required", "{list}");
-    assert_hubspot_untouched(&hubspot).await;
+    assert_hubspot_untouched(&hubspot);
 }
 
 #[tokio::test]
 async fn items_still_ask_for_reconnection_after_the_status_noticed_an_undecryptable_credential() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    let hubspot = connect_alice(&app).await;
     corrupt_stored_credentials(&app, "alice").await;
 
     let status = app
@@ -268,7 +240,7 @@ async fn items_still_ask_for_reconnection_after_the_status_noticed_an_undecrypta
     assert_eq!(status["status"], "reauth_required", "{status}");
     // Items agree with the status the UI shows.
     assert_problem(app.items("alice", "").await, 401, "reauth_required").await;
-    assert_hubspot_untouched(&hubspot).await;
+    assert_hubspot_untouched(&hubspot);
 }
 
 // 5. Wrong methods are 405 problems that say what is allowed.
@@ -280,8 +252,8 @@ async fn assert_method_not_allowed(res: Response, allow: &str) {
 
 #[tokio::test]
 async fn posting_to_items_is_a_405_that_allows_get() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
+    let hubspot = sandbox(&app);
     let res = app
         .client
         .post(app.url(ITEMS))
@@ -290,13 +262,12 @@ async fn posting_to_items_is_a_405_that_allows_get() {
         .await
         .unwrap();
     assert_method_not_allowed(res, "GET").await;
-    assert_hubspot_untouched(&hubspot).await;
+    assert_hubspot_untouched(&hubspot);
 }
 
 #[tokio::test]
 async fn trace_on_the_integrations_list_is_a_405_that_allows_get() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     let res = app
         .client
         .request(
@@ -312,8 +283,7 @@ async fn trace_on_the_integrations_list_is_a_405_that_allows_get() {
 
 #[tokio::test]
 async fn getting_the_connection_is_a_405_that_allows_delete() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     let res = app
         .get_as("alice", "/api/integrations/hubspot/connection")
         .await;
@@ -322,8 +292,7 @@ async fn getting_the_connection_is_a_405_that_allows_delete() {
 
 #[tokio::test]
 async fn an_unknown_api_path_stays_a_404_problem() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     let res = app.get_as("alice", "/api/nope").await;
     assert_eq!(header(&res, "allow"), None);
     assert_problem(res, 404, "not_found").await;
@@ -333,11 +302,8 @@ async fn an_unknown_api_path_stays_a_404_problem() {
 
 #[tokio::test]
 async fn every_api_answer_is_uncacheable_unsniffable_unreferred_and_has_a_request_id() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot.contacts(3, "access-1").await;
-    let app = spawn_app(&hubspot).await;
-    app.seed_credentials("alice", "access-1", chrono::Duration::minutes(30))
-        .await;
+    let app = spawn_sandbox_app().await;
+    app.connect_via_sandbox("alice").await;
 
     let answers = [
         app.get_as("alice", "/api/integrations").await,
@@ -375,8 +341,7 @@ async fn every_api_answer_is_uncacheable_unsniffable_unreferred_and_has_a_reques
 
 #[tokio::test]
 async fn the_ui_has_a_content_security_policy_that_forbids_framing_by_default() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
     let res = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let csp = header(&res, "content-security-policy").unwrap();
@@ -389,12 +354,11 @@ async fn the_ui_has_a_content_security_policy_that_forbids_framing_by_default() 
 
 #[tokio::test]
 async fn the_ui_may_be_framed_by_the_embed_origins_only() {
-    let hubspot = HubSpotMock::start().await;
     let mut options = AppOptions::default();
     options
         .vars
         .push(("EMBED_ORIGINS".into(), "https://app.vectorshift.ai".into()));
-    let app = spawn_app_with(hubspot.env(), options).await;
+    let app = spawn_app_with(Vec::new(), options).await;
     let res = app.client.get(app.url("/")).send().await.unwrap();
     let csp = header(&res, "content-security-policy").unwrap();
     assert!(csp.contains("default-src 'self'"), "{csp}");
@@ -408,13 +372,12 @@ async fn the_ui_may_be_framed_by_the_embed_origins_only() {
 
 #[tokio::test]
 async fn an_https_public_url_adds_strict_transport_security() {
-    let hubspot = HubSpotMock::start().await;
     let mut options = AppOptions::default();
     options.vars.push((
         "PUBLIC_URL".into(),
         "https://integrations.example.com".into(),
     ));
-    let app = spawn_app_behind_proxy(hubspot.env(), options).await;
+    let app = spawn_app_behind_proxy(Vec::new(), options).await;
     for path in ["/", "/api/integrations", "/api/nope"] {
         let res = app.get_as("alice", path).await;
         let hsts = header(&res, "strict-transport-security").unwrap_or_default();
@@ -424,8 +387,7 @@ async fn an_https_public_url_adds_strict_transport_security() {
 
 #[tokio::test]
 async fn without_a_public_url_there_is_no_strict_transport_security() {
-    let hubspot = HubSpotMock::start().await;
-    let app = spawn_app_behind_proxy(hubspot.env(), AppOptions::default()).await;
+    let app = spawn_app_behind_proxy(Vec::new(), AppOptions::default()).await;
     for path in ["/", "/api/integrations", "/api/nope"] {
         let res = app.get_as("alice", path).await;
         assert_eq!(header(&res, "strict-transport-security"), None, "{path}");
@@ -436,39 +398,41 @@ async fn without_a_public_url_there_is_no_strict_transport_security() {
 
 #[tokio::test]
 async fn reconnecting_replaces_the_grant_and_revokes_the_old_one_at_hubspot() {
-    let hubspot = HubSpotMock::start().await;
-    hubspot
-        .code_exchange("code-a", "access-1", "refresh-1")
-        .await;
-    hubspot
-        .code_exchange("code-b", "access-2", "refresh-2")
-        .await;
-    hubspot.revoke_accepted().await;
-    let app = spawn_app(&hubspot).await;
+    let app = spawn_sandbox_app().await;
+    let hubspot = sandbox(&app);
 
-    app.connect_with_code("alice", "code-a").await;
-    assert!(
-        hubspot
-            .requests_to("/oauth/2026-03/token/revoke")
-            .await
-            .is_empty(),
+    app.connect_via_sandbox("alice").await;
+    assert_eq!(
+        hubspot.stats().revoke,
+        0,
         "a first connection revokes nothing"
     );
-    app.connect_with_code("alice", "code-b").await;
+    let old = app.stored("alice").await.unwrap();
+    app.connect_via_sandbox("alice").await;
 
     let stored = app.stored("alice").await.unwrap();
-    assert_eq!(stored.access_token.expose_secret(), "access-2");
-    assert_eq!(
+    assert_ne!(
+        stored.access_token.expose_secret(),
+        old.access_token.expose_secret()
+    );
+    assert_ne!(
         stored.refresh_token.as_ref().map(|t| t.expose_secret()),
-        Some("refresh-2")
+        old.refresh_token.as_ref().map(|t| t.expose_secret())
     );
-    let revokes = hubspot.requests_to("/oauth/2026-03/token/revoke").await;
-    assert_eq!(revokes.len(), 1, "exactly one revocation");
-    assert_eq!(revokes[0].method.as_str(), "POST");
-    let form = String::from_utf8_lossy(&revokes[0].body);
-    assert!(
-        form.split('&').any(|pair| pair == "token=refresh-1"),
-        "{form}"
-    );
-    assert!(!form.contains("refresh-2"), "{form}");
+    assert_eq!(hubspot.stats().revoke, 1, "exactly one revocation");
+    // The old grant is dead at HubSpot (its access token with it); the new one is alive.
+    let contacts = |token: String| {
+        app.client
+            .get(app.url("/_sandbox/hubspot/crm/v3/objects/contacts?limit=1"))
+            .bearer_auth(token)
+            .send()
+    };
+    let res = contacts(old.access_token.expose_secret().to_owned())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the old grant");
+    let res = contacts(stored.access_token.expose_secret().to_owned())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the new grant");
 }

@@ -1,5 +1,6 @@
 //! Test support: `spawn_app` starts the real server (exactly what `vs-server` builds) on port 0
-//! against a real Redis with a fresh key prefix, and HubSpot as wiremock or the bundled sandbox.
+//! against a real Redis with a fresh key prefix, and HubSpot as the bundled sandbox: in process
+//! (sandbox mode) or on a port of its own ([`HubSpot`], live mode).
 //! Typed helpers keep the tests about behaviour, not plumbing.
 
 #![expect(
@@ -8,7 +9,7 @@
 )]
 
 pub mod contract;
-mod hubspot_mock;
+mod hubspot;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -21,7 +22,7 @@ use server::startup::Application;
 use token_store::{Cipher, RedisStoreConfig, RedisTokenStore};
 use url::Url;
 
-pub use hubspot_mock::{HubSpotMock, TEST_CLIENT_ID, TEST_CLIENT_SECRET};
+pub use hubspot::{HubSpot, TEST_CLIENT_ID, TEST_CLIENT_SECRET};
 
 /// The test encryption key (32 bytes of 0x2a, base64).
 pub const TEST_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
@@ -82,9 +83,9 @@ pub struct TestApp {
     pub sandbox: Option<hubspot_sandbox::Sandbox>,
 }
 
-/// The app in live mode with HubSpot played by `hubspot`.
-pub async fn spawn_app(hubspot: &HubSpotMock) -> TestApp {
-    spawn_app_with(hubspot.env(), AppOptions::default()).await
+/// The app in live mode against the stand-alone sandbox `hubspot`, its callback registered there.
+pub async fn spawn_app(hubspot: &HubSpot) -> TestApp {
+    hubspot.app(AppOptions::default()).await
 }
 
 /// The app in sandbox mode (no HubSpot credentials), as `just run` starts it.
@@ -128,8 +129,7 @@ fn hubspot_sandbox_of(app: &Application) -> Option<hubspot_sandbox::Sandbox> {
 fn capture_logs() {
     let buffer = LOGS.get_or_init(Default::default).clone();
     // Everything the server, the sandbox and our crates log, at every level; not wiremock's own
-    // debug dump of unmatched requests (the fake HubSpot, not our code, would echo the test
-    // client secret there).
+    // debug dump of unmatched requests (the identity provider some tests fake).
     let filter = "debug,wiremock=info";
     server::telemetry::init_with(server::settings::LogFormat::Json, filter, move || {
         LogBuffer(buffer.clone())
@@ -243,16 +243,6 @@ impl TestApp {
         query_value(&self.authorize(user).await, "state").expect("state in consent url")
     }
 
-    /// Runs authorize + callback (as an API client) for `user` with `code`; asserts success.
-    pub async fn connect_with_code(&self, user: &str, code: &str) -> String {
-        let state = self.issue_state(user).await;
-        let res = self
-            .callback_json(&[("code", code), ("state", &state)], None)
-            .await;
-        assert_eq!(res.status(), StatusCode::OK, "callback failed");
-        state
-    }
-
     /// Calls the OAuth callback as an API client (JSON outcome).
     pub async fn callback_json(&self, query: &[(&str, &str)], user: Option<&str>) -> Response {
         let mut req = self
@@ -276,28 +266,25 @@ impl TestApp {
             .expect("request")
     }
 
-    /// Stores credentials for `user` as if they had connected, expiring in `expires_in`.
-    pub async fn seed_credentials(&self, user: &str, access: &str, expires_in: chrono::Duration) {
-        let credentials = Credentials {
-            access_token: access.to_owned().into(),
-            refresh_token: Some("refresh-1".to_owned().into()),
-            expires_at: Some(Utc::now() + expires_in),
-            scopes: vec!["crm.objects.contacts.read".into(), "oauth".into()],
-            account_id: Some(hubspot_mock::HUB_ID.to_string()),
-            account_name: None,
-            account_user: None,
-            // HubSpot's access tokens live 30 minutes.
-            obtained_at: Utc::now() + expires_in - chrono::Duration::minutes(30),
-        };
+    /// Makes `user`'s stored access token expire `expires_in` from now (negative: already
+    /// expired), as far as the server knows, as if it had been obtained earlier (its lifetime
+    /// kept); HubSpot's view of the token is unchanged.
+    pub async fn expire_in(&self, user: &str, expires_in: chrono::Duration) {
+        let mut credentials = self.stored(user).await.expect("connected");
+        let lifetime = credentials.lifetime().expect("an expiring token");
+        let expires_at = Utc::now() + expires_in;
+        credentials.expires_at = Some(expires_at);
+        credentials.obtained_at = expires_at - lifetime;
         self.store
             .save("hubspot", &user_id(user), &credentials)
             .await
-            .expect("seed");
+            .expect("save");
     }
 
-    /// Connects `user` through the in-process sandbox (sandbox mode only): consent URL, Approve,
-    /// callback. Panics unless the server reports success.
-    pub async fn connect_via_sandbox(&self, user: &str) {
+    /// Starts the flow for `user` and presses Approve on the sandbox's consent page (in process
+    /// or stand-alone): returns where the sandbox sends the browser back (our callback, with
+    /// `code` and `state`), not yet followed.
+    pub async fn approve_at_sandbox(&self, user: &str) -> Url {
         let consent = self.authorize(user).await;
         let mut form: Vec<(String, String)> = consent.query_pairs().into_owned().collect();
         form.push(("decision".into(), "approve".into()));
@@ -310,12 +297,14 @@ impl TestApp {
             .await
             .expect("approve");
         assert_eq!(res.status(), StatusCode::FOUND);
-        let res = self
-            .client
-            .get(location(&res))
-            .send()
-            .await
-            .expect("callback");
+        location(&res)
+    }
+
+    /// Connects `user` through the sandbox (in process or stand-alone): consent URL, Approve,
+    /// callback. Panics unless the server reports success.
+    pub async fn connect_via_sandbox(&self, user: &str) {
+        let callback = self.approve_at_sandbox(user).await;
+        let res = self.client.get(callback).send().await.expect("callback");
         assert_eq!(
             query_value(&location(&res), "result").as_deref(),
             Some("success")
@@ -545,9 +534,6 @@ pub async fn spawn_app_behind_proxy(
 ) -> TestApp {
     spawn(hubspot_vars, options, true).await
 }
-
-/// The token endpoint's answer, for tests that mount their own token mocks.
-pub use hubspot_mock::token_response;
 
 /// Helpers the load benchmarks share.
 pub mod bench {

@@ -120,3 +120,31 @@ async fn faults_happen_before_authentication() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn pass_next_lets_that_many_calls_through_before_the_faults() {
+    let app = spawn_default().await;
+    let token = app.tokens().await.access_token;
+    app.sandbox.set_faults(Faults {
+        pass_next: 1,
+        fail_next: 1,
+        fail_status: 503,
+        ..Faults::default()
+    });
+    let statuses = [
+        app.list("contacts", Some(&token), &[]).await.status(),
+        app.list("contacts", Some(&token), &[]).await.status(),
+        app.list("contacts", Some(&token), &[]).await.status(),
+    ];
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::OK
+        ]
+    );
+    assert_eq!(app.sandbox.stats().faults_injected, 1);
+    let left = app.sandbox.faults();
+    assert_eq!((left.pass_next, left.fail_next), (0, 0));
+}
