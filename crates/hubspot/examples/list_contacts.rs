@@ -1,7 +1,8 @@
 //! Embedding the HubSpot provider: the provider plus `integration_core::Connector` over an
-//! in-memory credential store, listing a user's contacts page by page.
+//! in-memory credential store, connecting a user and listing their contacts page by page.
 //!
-//! HubSpot itself is replaced by a local wiremock server, so this runs without network access:
+//! HubSpot itself is replaced by the HubSpot sandbox on a local port, so this runs without
+//! network access or a HubSpot account:
 //!
 //! ```text
 //! cargo run -p hubspot --example list_contacts
@@ -9,94 +10,102 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use hubspot::HubSpotConfig;
-use integration_core::{Connector, CredentialStore as _, Credentials, Error, ItemQuery, UserId};
-use serde_json::json;
+use hubspot_sandbox::{RegisteredClient, Sandbox, SandboxConfig};
+use integration_core::{CallbackContext, CallbackParams, Connector, ItemQuery, UserId};
 use token_store::MemoryTokenStore;
 use url::Url;
-use wiremock::matchers::{method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const CLIENT_ID: &str = "example-client-id";
+const CLIENT_SECRET: &str = "example-secret";
+const REDIRECT_URI: &str = "http://127.0.0.1:9/api/integrations/hubspot/callback";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let hubspot_mock = fake_hubspot().await;
+    let base = local_hubspot()?;
 
     // In production: `HubSpotConfig::new(id, secret)` with HubSpot's real URLs.
-    let base = Url::parse(&hubspot_mock.uri())?;
-    let config = HubSpotConfig::new("example-client-id", "example-secret".to_owned().into())
-        .with_base_url(&base)?;
+    let config =
+        HubSpotConfig::new(CLIENT_ID, CLIENT_SECRET.to_owned().into()).with_base_url(&base)?;
     let http = hubspot::http_client(config.request_timeout);
     let store = Arc::new(MemoryTokenStore::new());
-    let connector = Connector::new(Arc::new(hubspot::provider(config, http)), store.clone());
+    let connector = Connector::new(Arc::new(hubspot::provider(config, http)), store);
 
-    // Normally `connector.connect(user, code, redirect_uri)` stores these after consent.
+    // Connecting: send the user's browser to the consent page, and finish on the callback.
     let user = UserId::parse("test_user")?;
-    let credentials = Credentials {
-        access_token: "example-access-token".to_owned().into(),
-        refresh_token: Some("example-refresh-token".to_owned().into()),
-        expires_at: Some(Utc::now() + chrono::Duration::minutes(30)),
-        scopes: vec!["oauth".into(), "crm.objects.contacts.read".into()],
-        account_id: Some("62515".into()),
-        account_name: None,
-        account_user: None,
-        obtained_at: Utc::now(),
+    let start = connector.begin_authorization(&user, REDIRECT_URI).await?;
+    let callback = press_approve(&start.url).await?;
+    let param = |name: &str| {
+        callback
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     };
-    store
-        .save("hubspot", &user, &credentials)
-        .await
-        .map_err(Error::from)?;
+    let params = CallbackParams {
+        code: param("code"),
+        state: param("state"),
+        error: param("error"),
+        error_description: param("error_description"),
+    };
+    let context = CallbackContext {
+        binding: Some(&start.binding),
+        user: Some(&user),
+    };
+    let (_, connection) = connector.finish_authorization(params, context).await?;
+    println!("connected to portal {:?}", connection.account_id);
 
-    let mut query = ItemQuery::new().limit(2);
+    let mut query = ItemQuery::new().limit(25);
     loop {
         let page = connector.items(&user, &query).await?;
         for item in &page.items {
             println!(
-                "{:>4}  {:<22} {}",
+                "{:>4}  {:<28} {}",
                 item.id,
                 item.title,
                 item.url.as_deref().unwrap_or("-")
             );
         }
         match page.next_cursor {
-            Some(cursor) => query = ItemQuery::new().limit(2).after(Some(cursor)),
+            Some(cursor) => query = ItemQuery::new().limit(25).after(Some(cursor)),
             None => break,
         }
     }
     Ok(())
 }
 
-/// A local stand-in for `GET /crm/v3/objects/contacts`, two pages long.
-async fn fake_hubspot() -> MockServer {
-    let server = MockServer::start().await;
-    let contact = |id: &str, first: &str, last: &str, email: &str| {
-        json!({
-            "id": id,
-            "properties": {"firstname": first, "lastname": last, "email": email},
-            "createdAt": "2024-01-02T03:04:05Z",
-            "updatedAt": "2024-02-03T04:05:06Z",
-            "archived": false
-        })
-    };
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .and(query_param_is_missing("after"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "results": [
-                contact("101", "Ada", "Lovelace", "ada@example.com"),
-                contact("102", "Grace", "Hopper", "grace@example.com"),
-            ],
-            "paging": {"next": {"after": "102", "link": "?after=102"}}
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/contacts"))
-        .and(query_param("after", "102"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "results": [json!({"id": "103", "properties": {"email": "anon@example.com"}})]
-        })))
-        .mount(&server)
-        .await;
-    server
+/// A local HubSpot: the sandbox (consent page, token endpoints, 250 generated contacts) on a
+/// free port, with this example's app registered, giving HubSpot's typical answers.
+fn local_hubspot() -> Result<Url, Box<dyn std::error::Error>> {
+    let sandbox = Sandbox::new(SandboxConfig {
+        clients: vec![RegisteredClient {
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+        }],
+        ..SandboxConfig::typical()
+    });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let base = Url::parse(&format!("http://{}", listener.local_addr()?))?;
+    tokio::spawn(sandbox.run(listener)?);
+    Ok(base)
+}
+
+/// What the user does in the browser: press Approve on the consent page, which sends the
+/// browser back to the redirect URI with a code. Returns that callback URL.
+async fn press_approve(consent: &Url) -> Result<Url, Box<dyn std::error::Error>> {
+    let mut form: Vec<(String, String)> = consent.query_pairs().into_owned().collect();
+    form.push(("decision".into(), "approve".into()));
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let answer = browser
+        .post(consent.join("authorize/decision")?)
+        .form(&form)
+        .send()
+        .await?;
+    let location = answer
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .ok_or("the consent page did not redirect")?;
+    Ok(Url::parse(location.to_str()?)?)
 }

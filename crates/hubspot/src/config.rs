@@ -1,6 +1,6 @@
 //! Every HubSpot endpoint is a setting with today's documented default: HubSpot has announced the
-//! retirement of the v1 OAuth endpoints (February 2027), and tests point all of them at wiremock or
-//! the sandbox.
+//! retirement of the v1 OAuth endpoints (February 2027), and tests point all of them at the HubSpot
+//! sandbox.
 
 use std::time::Duration;
 
@@ -140,7 +140,7 @@ impl HubSpotConfig {
         Ok(self)
     }
 
-    /// Points every HubSpot endpoint at one server (wiremock, the sandbox), keeping any path
+    /// Points every HubSpot endpoint at one server (the HubSpot sandbox), keeping any path
     /// prefix of `base`: the API (and OAuth token, introspection and revocation endpoints) under
     /// `base`, the consent page at `{base}/oauth/authorize`.
     pub fn with_base_url(mut self, base: &Url) -> Result<Self, Error> {

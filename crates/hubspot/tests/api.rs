@@ -1,729 +1,603 @@
-//! The HubSpot provider against a wiremock HubSpot: one test per HubSpot response it handles.
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+//! The HubSpot provider against the HubSpot sandbox: one test per HubSpot answer it handles.
+//! Each test pins only the contract variation it depends on (see the sandbox's "Contract
+//! variations"); everything else varies with `HUBSPOT_SANDBOX_SEED`.
 
-mod common;
+#[path = "common/peer.rs"]
+mod peer;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::*;
-use hubspot::{HubSpot, HubSpotConfig};
+use hubspot::{HubSpotConfig, OAuthApi};
+use hubspot_sandbox::{Contract, CursorStyle, Faults, SandboxConfig, Vary};
 use integration_core::{
-    AuthorizationCode, AuthorizationRequest, Cursor, Error, ExposeSecret as _, Integration,
-    ItemQuery, OAuthState,
+    AuthorizationRequest, Credentials, Cursor, Error, ExposeSecret as _, Integration, ItemQuery,
+    OAuthState,
 };
-use serde_json::{Value, json};
-use url::Url;
-use wiremock::matchers::{body_string_contains, header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use peer::{CLIENT_ID, CLIENT_SECRET, Peer, REDIRECT, peer, peer_under};
+use serde_json::Value;
 
 const CONTACTS: &str = "/crm/v3/objects/contacts";
 
-async fn setup() -> (MockServer, HubSpot) {
-    let server = MockServer::start().await;
-    let provider = hubspot(config_for(&server));
-    (server, provider)
+/// The default sandbox with `edit` applied to its contract.
+fn pinned(edit: impl FnOnce(&mut Contract)) -> SandboxConfig {
+    let mut config = SandboxConfig::default();
+    edit(&mut config.contract);
+    config
 }
 
-fn fresh() -> integration_core::Credentials {
-    credentials("at-1", chrono::Duration::minutes(30))
+/// A connected peer of `config`.
+async fn connected(config: SandboxConfig) -> (Peer, Credentials) {
+    let peer = peer(config).await;
+    let credentials = peer.connect().await;
+    (peer, credentials)
 }
 
-fn form_of(request: &wiremock::Request) -> HashMap<String, String> {
-    serde_urlencoded::from_bytes(&request.body).unwrap()
+/// The base URL without its trailing slash, as record links start.
+fn origin(peer: &Peer) -> String {
+    peer.base.as_str().trim_end_matches('/').to_owned()
 }
 
 // ---------- list_items ----------
 
 #[tokio::test]
 async fn pages_follow_the_after_cursor_from_the_body_not_the_link() {
-    let (server, provider) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(CONTACTS))
-        .and(query_param("after", "NTI1Cg%3D%3D"))
-        .and(header("authorization", "Bearer at-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "results": [contact("2", json!("Grace"), json!("Hopper"), json!(null))]
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(CONTACTS))
-        .and(query_param("limit", "100"))
-        .and(query_param("properties", "firstname,lastname,email"))
-        .and(query_param("archived", "false"))
-        .and(header("authorization", "Bearer at-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "results": [contact("1", json!("Ada"), json!("Lovelace"), json!("ada@example.com"))],
-            "paging": {"next": {
-                "after": "NTI1Cg%3D%3D",
-                "link": "https://evil.example.com/steal?after=elsewhere"
-            }}
-        })))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-
-    let first = provider
-        .list_items(&fresh(), &ItemQuery::new())
-        .await
-        .unwrap();
-    assert_eq!(first.items.len(), 1);
-    assert_eq!(first.items[0].title, "Ada Lovelace");
-    let cursor = first.next_cursor.clone().expect("a next page");
-    // HubSpot's opaque token travels wrapped, and comes back byte for byte.
-    assert_eq!(cursor.unwrap_provider().unwrap(), "NTI1Cg%3D%3D");
-
-    let second = provider
-        .list_items(&fresh(), &ItemQuery::new().after(Some(cursor)))
-        .await
-        .unwrap();
-    assert_eq!(second.items[0].id, "2");
-    assert_eq!(second.items[0].title, "Grace Hopper");
-    assert_eq!(second.next_cursor, None);
-
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 2);
-    let after: Vec<_> = requests[1]
-        .url
-        .query_pairs()
-        .filter(|(k, _)| k == "after")
-        .map(|(_, v)| v.into_owned())
-        .collect();
-    assert_eq!(after, ["NTI1Cg%3D%3D"]);
-    assert_eq!(requests[1].url.path(), CONTACTS);
-    assert_ne!(requests[1].url.host_str(), Some("evil.example.com"));
+    // Percent-encoded cursors (the spec's `NTI1Cg%3D%3D` style) next to an absolute link.
+    let (peer, credentials) = connected(pinned(|c| {
+        c.cursor_style = CursorStyle::PercentEncoded;
+        c.omit_optional = Vary::Off;
+        c.relative_links = Vary::Off;
+    }))
+    .await;
+    let mut query = ItemQuery::new();
+    let mut ids = Vec::new();
+    let mut cursors = Vec::new();
+    loop {
+        let page = peer.hubspot.list_items(&credentials, &query).await.unwrap();
+        ids.extend(page.items.into_iter().map(|i| i.id));
+        let Some(cursor) = page.next_cursor else {
+            break;
+        };
+        // HubSpot's opaque token travels wrapped, and comes back byte for byte.
+        let after = cursor.unwrap_provider().unwrap().to_owned();
+        assert!(after.contains('%'), "{after}");
+        cursors.push(after);
+        query = ItemQuery::new().after(Some(cursor));
+    }
+    assert_eq!(ids.len(), 250);
+    assert_eq!(cursors.len(), 2);
+    let lists = peer.requests_to(CONTACTS);
+    assert_eq!(lists.len(), 3);
+    assert_eq!(peer.sandbox.stats().objects, 3);
+    for (request, cursor) in lists[1..].iter().zip(&cursors) {
+        assert_eq!(request.param("after"), [cursor.as_str()]);
+        // Built by us, not taken from the link: our page size, properties and archived flag.
+        assert_eq!(request.param("limit"), ["100"]);
+        assert_eq!(request.param("properties"), ["firstname,lastname,email"]);
+        assert_eq!(request.param("archived"), ["false"]);
+    }
 }
 
 #[tokio::test]
 async fn records_map_to_items_with_properties_titles_and_links() {
-    let (server, provider) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(CONTACTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "results": [
-                contact("1", json!("Ada"), json!("Lovelace"), json!("ada@example.com")),
-                contact("2", json!(null), json!(" "), json!("only@example.com")),
-                contact("3", json!(null), json!(null), json!(null)),
-                contact("4", json!("Solo"), json!(null), json!(null)),
-            ]
-        })))
-        .mount(&server)
-        .await;
+    // Unset and empty values on many records, so every title fallback occurs; no HubSpot `url`,
+    // so the links are ours.
+    let (peer, credentials) = connected(pinned(|c| {
+        c.blank_values = Vary::On;
+        c.record_url = Vary::Off;
+    }))
+    .await;
+    let mut items = Vec::new();
+    let mut query = ItemQuery::new();
+    loop {
+        let page = peer.hubspot.list_items(&credentials, &query).await.unwrap();
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) => query = ItemQuery::new().after(Some(cursor)),
+            None => break,
+        }
+    }
+    assert_eq!(items.len(), 250);
+    let hub = peer.sandbox.hub_id();
+    let mut fallbacks = HashMap::new();
+    for item in &items {
+        let text = |name: &str| {
+            item.properties
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let (first, last, email) = (text("firstname"), text("lastname"), text("email"));
+        let (expected, kind) = match (first, last, email) {
+            (Some(f), Some(l), _) => (format!("{f} {l}"), "full name"),
+            (Some(one), None, _) | (None, Some(one), _) => (one.to_owned(), "one name"),
+            (None, None, Some(email)) => (email.to_owned(), "email"),
+            (None, None, None) => (format!("Contact {}", item.id), "id"),
+        };
+        assert_eq!(item.title, expected, "{item:?}");
+        *fallbacks.entry(kind).or_insert(0) += 1;
 
-    let page = provider
-        .list_items(&fresh(), &ItemQuery::new())
-        .await
-        .unwrap();
-    let titles: Vec<_> = page.items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(item.item_type.as_deref(), Some("contact"));
+        let link = format!("{}/contacts/{hub}/record/0-1/{}", origin(&peer), item.id);
+        assert_eq!(item.url.as_deref(), Some(link.as_str()));
+        assert_eq!(
+            item.properties["hs_object_id"],
+            Value::from(item.id.as_str())
+        );
+        let (created, updated) = (item.created_at.unwrap(), item.updated_at.unwrap());
+        assert!(created <= updated, "{item:?}");
+    }
     assert_eq!(
-        titles,
-        ["Ada Lovelace", "only@example.com", "Contact 3", "Solo"]
+        fallbacks.len(),
+        4,
+        "every title rule is exercised: {fallbacks:?}"
     );
-
-    let ada = &page.items[0];
-    assert_eq!(ada.item_type.as_deref(), Some("contact"));
-    assert_eq!(
-        ada.url.as_deref(),
-        Some(format!("{}/contacts/62515/record/0-1/1", server.uri()).as_str())
-    );
-    assert_eq!(
-        ada.created_at,
-        Some("2024-01-02T03:04:05.678Z".parse().unwrap())
-    );
-    assert_eq!(
-        ada.updated_at,
-        Some("2024-02-03T04:05:06Z".parse().unwrap())
-    );
-    assert_eq!(ada.properties["email"], json!("ada@example.com"));
-    assert_eq!(ada.properties["hs_object_id"], json!("1"));
-    // Nulls are kept, not dropped.
-    assert_eq!(
-        page.items[2].properties.get("firstname"),
-        Some(&Value::Null)
-    );
+    // Nulls are kept, not dropped; empty strings stay empty strings.
+    let values: Vec<&Value> = items.iter().flat_map(|i| i.properties.values()).collect();
+    assert!(values.contains(&&Value::Null));
+    assert!(values.contains(&&Value::from("")));
 }
 
 #[tokio::test]
 async fn links_are_omitted_without_a_hub_id() {
-    let (server, provider) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(CONTACTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "results": [contact("1", json!("Ada"), json!(null), json!(null))]
-        })))
-        .mount(&server)
-        .await;
-    let mut creds = fresh();
-    creds.account_id = None;
-    let page = provider
-        .list_items(&creds, &ItemQuery::new())
+    let (peer, mut credentials) = connected(pinned(|c| c.record_url = Vary::Off)).await;
+    credentials.account_id = None;
+    let page = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new().limit(20))
         .await
         .unwrap();
-    assert_eq!(page.items[0].url, None);
+    assert_eq!(page.items.len(), 20);
+    assert!(page.items.iter().all(|i| i.url.is_none()), "{page:?}");
 }
 
 #[tokio::test]
 async fn companies_and_deals_use_their_own_paths_properties_and_links() {
-    let (server, provider) = setup().await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/companies"))
-        .and(query_param("properties", "name,domain"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "results": [{"id": "9", "properties": {"name": "Acme", "domain": "acme.io"}}]
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/crm/v3/objects/deals"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "results": [{"id": "5", "properties": {"dealname": "Big one", "amount": "10"}}]
-        })))
-        .mount(&server)
-        .await;
+    let mut peer = peer(pinned(|c| c.record_url = Vary::Off)).await;
+    peer.hubspot = peer.provider(|c| {
+        c.scopes.push("crm.objects.companies.read".into());
+        c.scopes.push("crm.objects.deals.read".into());
+    });
+    let credentials = peer.connect().await;
+    let hub = peer.sandbox.hub_id();
 
-    let companies = provider
-        .list_items(&fresh(), &ItemQuery::new().object_type("companies"))
+    let companies = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new().object_type("companies"))
         .await
         .unwrap();
-    assert_eq!(companies.items[0].title, "Acme");
-    assert_eq!(companies.items[0].item_type.as_deref(), Some("company"));
-    assert!(
-        companies.items[0]
-            .url
-            .as_deref()
-            .unwrap()
-            .ends_with("/contacts/62515/record/0-2/9")
-    );
+    assert_eq!(companies.items.len(), 40);
+    for item in &companies.items {
+        let name = item.properties.get("name").and_then(Value::as_str);
+        let domain = item.properties.get("domain").and_then(Value::as_str);
+        let expected = [name, domain]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .find(|s| !s.is_empty())
+            .map_or_else(|| format!("Company {}", item.id), str::to_owned);
+        assert_eq!(item.title, expected);
+        assert_eq!(item.item_type.as_deref(), Some("company"));
+        let link = format!("{}/contacts/{hub}/record/0-2/{}", origin(&peer), item.id);
+        assert_eq!(item.url.as_deref(), Some(link.as_str()));
+    }
 
-    let deals = provider
-        .list_items(&fresh(), &ItemQuery::new().object_type("deals"))
+    let deals = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new().object_type("deals"))
         .await
         .unwrap();
-    assert_eq!(deals.items[0].title, "Big one");
-    assert_eq!(deals.items[0].item_type.as_deref(), Some("deal"));
-    assert!(
-        deals.items[0]
-            .url
-            .as_deref()
-            .unwrap()
-            .ends_with("/record/0-3/5")
+    assert_eq!(deals.items.len(), 60);
+    for item in &deals.items {
+        let name = item.properties.get("dealname").and_then(Value::as_str);
+        let expected = name
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map_or_else(|| format!("Deal {}", item.id), str::to_owned);
+        assert_eq!(item.title, expected);
+        assert_eq!(item.item_type.as_deref(), Some("deal"));
+        assert!(
+            item.url
+                .as_deref()
+                .unwrap()
+                .ends_with(&format!("/record/0-3/{}", item.id)),
+            "{item:?}"
+        );
+    }
+
+    let companies = peer.requests_to("/crm/v3/objects/companies");
+    assert_eq!(companies[0].param("properties"), ["name,domain"]);
+    let deals = peer.requests_to("/crm/v3/objects/deals");
+    assert_eq!(
+        deals[0].param("properties"),
+        ["dealname,amount,dealstage,closedate"]
     );
 
-    let unsupported = provider
-        .list_items(&fresh(), &ItemQuery::new().object_type("tickets"))
+    let unsupported = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new().object_type("tickets"))
         .await;
     assert!(matches!(unsupported, Err(Error::InvalidInput(_))));
+    assert_eq!(peer.sandbox.stats().objects, 2, "no request for tickets");
 }
 
 #[tokio::test]
 async fn requested_limits_are_clamped_to_hubspots_maximum() {
-    let (server, provider) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(CONTACTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": []})))
-        .mount(&server)
-        .await;
-    for (asked, sent) in [(500, "100"), (0, "1"), (25, "25")] {
-        provider
-            .list_items(&fresh(), &ItemQuery::new().limit(asked))
+    // The sandbox refuses `limit` over 100 with a 400, as the v3 objects API does.
+    let (peer, credentials) = connected(SandboxConfig::default()).await;
+    for (asked, sent) in [(500, 100), (0, 1), (25, 25)] {
+        let page = peer
+            .hubspot
+            .list_items(&credentials, &ItemQuery::new().limit(asked))
             .await
             .unwrap();
-        let requests = server.received_requests().await.unwrap();
-        let limit = requests
-            .last()
-            .unwrap()
-            .url
-            .query_pairs()
-            .find(|(k, _)| k == "limit")
-            .map(|(_, v)| v.into_owned());
-        assert_eq!(limit.as_deref(), Some(sent), "asked {asked}");
+        assert_eq!(page.items.len(), sent, "asked {asked}");
+        let last = peer.requests_to(CONTACTS).pop().unwrap();
+        assert_eq!(last.param("limit"), [sent.to_string()], "asked {asked}");
     }
-}
-
-async fn list_error(response: ResponseTemplate) -> Error {
-    let (server, provider) = setup().await;
-    Mock::given(method("GET"))
-        .and(path(CONTACTS))
-        .respond_with(response)
-        .expect(1)
-        .mount(&server)
-        .await;
-    provider
-        .list_items(&fresh(), &ItemQuery::new())
-        .await
-        .unwrap_err()
 }
 
 #[tokio::test]
 async fn expired_and_invalid_tokens_are_unauthorized() {
-    for category in ["EXPIRED_AUTHENTICATION", "INVALID_AUTHENTICATION"] {
-        let error = list_error(ResponseTemplate::new(401).set_body_json(json!({
-            "status": "error",
-            "message": "The OAuth token used to make this call expired.",
-            "correlationId": "c0ffee",
-            "category": category
-        })))
-        .await;
-        assert!(
-            matches!(error, Error::Unauthorized),
-            "{category}: {error:?}"
-        );
-    }
+    let (peer, mut credentials) = connected(SandboxConfig::default()).await;
+    // INVALID_AUTHENTICATION: a token HubSpot never issued.
+    let live = credentials.access_token.clone();
+    credentials.access_token = "CO-not-a-token-of-this-portal".to_owned().into();
+    let error = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Unauthorized), "invalid: {error:?}");
+    // EXPIRED_AUTHENTICATION.
+    credentials.access_token = live;
+    peer.sandbox.expire_access_tokens();
+    let error = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Unauthorized), "expired: {error:?}");
+    assert_eq!(peer.sandbox.stats().objects, 2);
 }
 
 #[tokio::test]
 async fn missing_scopes_is_rejected_with_the_category() {
-    let error = list_error(ResponseTemplate::new(403).set_body_json(json!({
-        "status": "error",
-        "message": "This app hasn't been granted all required scopes to make this call.",
-        "correlationId": "c0ffee",
-        "category": "MISSING_SCOPES"
-    })))
-    .await;
-    match error {
-        Error::InsufficientScope { scope } => assert!(scope.contains("scopes")),
-        other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn rate_limits_carry_retry_after_when_given() {
-    let error = list_error(
-        ResponseTemplate::new(429)
-            .insert_header("Retry-After", "3")
-            .insert_header("X-HubSpot-RateLimit-Max", "100")
-            .insert_header("X-HubSpot-RateLimit-Remaining", "0")
-            .insert_header("X-HubSpot-RateLimit-Interval-Milliseconds", "10000")
-            .set_body_json(json!({
-                "status": "error",
-                "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT",
-                "correlationId": "c0ffee",
-                "policyName": "TEN_SECONDLY_ROLLING"
-            })),
-    )
+    // The grant has contacts only; the sandbox checks scopes, and names the missing one in
+    // whichever context field the seed picks.
+    let (peer, credentials) = connected(SandboxConfig {
+        enforce_scopes: true,
+        ..SandboxConfig::default()
+    })
     .await;
     assert!(
-        matches!(error, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(3)),
-        "{error:?}"
+        !credentials
+            .scopes
+            .contains(&"crm.objects.deals.read".to_owned()),
+        "{credentials:?}"
     );
-}
-
-#[tokio::test]
-async fn rate_limits_accept_an_http_date() {
-    let at = std::time::SystemTime::now() + Duration::from_secs(120);
-    let error =
-        list_error(ResponseTemplate::new(429).insert_header("Retry-After", httpdate(at).as_str()))
-            .await;
+    let error = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new().object_type("deals"))
+        .await
+        .unwrap_err();
     match error {
-        Error::RateLimited {
-            retry_after: Some(d),
-        } => {
-            assert!(
-                d > Duration::from_secs(100) && d <= Duration::from_secs(120),
-                "{d:?}"
-            )
+        Error::InsufficientScope { scope } => {
+            assert!(scope.contains("crm.objects.deals.read"), "{scope}")
         }
         other => panic!("{other:?}"),
     }
-}
-
-fn httpdate(at: std::time::SystemTime) -> String {
-    // RFC 7231 IMF-fixdate.
-    chrono::DateTime::<Utc>::from(at)
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string()
-}
-
-#[tokio::test]
-async fn rate_limits_without_retry_after_say_nothing() {
-    let error = list_error(ResponseTemplate::new(429).set_body_json(json!({
-        "status": "error", "message": "slow down", "policyName": "DAILY"
-    })))
-    .await;
-    assert!(
-        matches!(error, Error::RateLimited { retry_after: None }),
-        "{error:?}"
-    );
+    assert_eq!(peer.sandbox.stats().objects, 1);
 }
 
 #[tokio::test]
 async fn server_errors_are_upstream() {
+    // With HubSpot's JSON, an HTML page or no body, as the seed decides.
+    let (peer, credentials) = connected(SandboxConfig::default()).await;
     for status in [500, 502, 503] {
-        let error = list_error(ResponseTemplate::new(status)).await;
+        peer.sandbox.set_faults(Faults {
+            fail_next: 1,
+            fail_status: status,
+            ..Faults::default()
+        });
+        let error = peer
+            .hubspot
+            .list_items(&credentials, &ItemQuery::new())
+            .await
+            .unwrap_err();
         assert!(
             matches!(error, Error::Upstream { status: s } if s == status),
             "{error:?}"
         );
     }
+    assert_eq!(peer.sandbox.stats().faults_injected, 3);
 }
 
 #[tokio::test]
 async fn malformed_pages_are_invalid_responses_without_the_body() {
-    let error = list_error(
-        ResponseTemplate::new(200).set_body_string("{\"results\": [ {\"id\": SECRET-LOOKING-BODY"),
-    )
-    .await;
-    match error {
-        Error::InvalidResponse(reason) => assert!(!reason.contains("SECRET"), "{reason}"),
-        other => panic!("{other:?}"),
-    }
-    let error =
-        list_error(ResponseTemplate::new(200).set_body_json(json!({"results": "nope"}))).await;
-    assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
-}
-
-#[tokio::test]
-async fn oversized_pages_are_refused() {
-    let huge = format!(
-        "{{\"results\": [], \"pad\": \"{}\"}}",
-        "x".repeat(9 * 1024 * 1024)
-    );
-    let error = list_error(ResponseTemplate::new(200).set_body_string(huge)).await;
-    assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
-}
-
-#[tokio::test]
-async fn refused_connections_are_unavailable() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    let base = Url::parse(&format!("http://{addr}")).unwrap();
-    let config = HubSpotConfig::new(CLIENT_ID, CLIENT_SECRET.to_owned().into())
-        .with_base_url(&base)
-        .unwrap();
-    let provider = hubspot(config);
-    let error = provider
-        .list_items(&fresh(), &ItemQuery::new())
+    let (peer, credentials) = connected(SandboxConfig::default()).await;
+    peer.sandbox.set_faults(Faults {
+        malformed_next: 1,
+        ..Faults::default()
+    });
+    // The sandbox answers 200 with `{"results": [{"id": "1` (cut short).
+    let error = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new())
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Unavailable(_)), "{error:?}");
-    let error = provider.refresh(&fresh()).await.unwrap_err();
-    assert!(matches!(error, Error::Unavailable(_)), "{error:?}");
+    match error {
+        Error::InvalidResponse(reason) => {
+            assert!(
+                !reason.contains("results") && !reason.contains('{'),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(peer.sandbox.stats().faults_injected, 1);
 }
 
 #[tokio::test]
 async fn slow_answers_time_out_as_unavailable() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"results": []}))
-                .set_delay(Duration::from_secs(5)),
-        )
-        .mount(&server)
-        .await;
-    let mut config = config_for(&server);
-    config.request_timeout = Duration::from_millis(100);
-    let error = hubspot(config)
-        .list_items(&fresh(), &ItemQuery::new())
+    let (peer, credentials) = connected(SandboxConfig::default()).await;
+    peer.sandbox
+        .update(|k| k.latency = Duration::from_millis(1500));
+    let provider = peer.provider(|c| c.request_timeout = Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    let error = provider
+        .list_items(&credentials, &ItemQuery::new())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Unavailable(_)), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the setting's timeout, not the client's"
+    );
 }
 
 #[tokio::test]
 async fn base_urls_with_a_path_prefix_keep_it() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/_sandbox/hubspot/crm/v3/objects/contacts"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "results": [contact("1", json!("Ada"), json!(null), json!(null))]
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/_sandbox/hubspot/oauth/2026-03/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("at-2", "rt-2")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/_sandbox/hubspot/oauth/2026-03/token/revoke"))
-        .and(body_string_contains("token=rt-1"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let base = Url::parse(&format!("{}/_sandbox/hubspot", server.uri())).unwrap();
-    let config = HubSpotConfig::new(CLIENT_ID, CLIENT_SECRET.to_owned().into())
-        .with_base_url(&base)
-        .unwrap();
-    let provider = hubspot(config);
-    let page = provider
-        .list_items(&fresh(), &ItemQuery::new())
+    // Mounted as the server mounts it in sandbox mode.
+    let peer = peer_under(pinned(|c| c.record_url = Vary::Off), "/_sandbox/hubspot").await;
+    let credentials = peer.connect().await;
+    let page = peer
+        .hubspot
+        .list_items(&credentials, &ItemQuery::new().limit(1))
         .await
         .unwrap();
+    let hub = peer.sandbox.hub_id();
     assert!(
         page.items[0]
             .url
             .as_deref()
             .unwrap()
-            .contains("/_sandbox/hubspot/contacts/62515/record/0-1/1")
+            .contains(&format!("/_sandbox/hubspot/contacts/{hub}/record/0-1/")),
+        "{page:?}"
     );
-    provider.refresh(&fresh()).await.unwrap();
-    provider.revoke(&fresh()).await.unwrap();
+    let refreshed = peer.hubspot.refresh(&credentials).await.unwrap();
+    peer.hubspot.revoke(&refreshed).await.unwrap();
+    let stats = peer.sandbox.stats();
+    assert_eq!(
+        (
+            stats.approvals,
+            stats.token_authorization_code,
+            stats.token_refresh
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!((stats.objects, stats.revoke), (1, 1));
+    let requests = peer.requests();
+    assert!(requests.len() >= 6, "{requests:?}");
+    for request in &requests {
+        assert!(
+            request.path.starts_with("/_sandbox/hubspot/"),
+            "{request:?}"
+        );
+    }
 }
 
 // ---------- tokens ----------
 
 #[tokio::test]
 async fn codes_are_exchanged_with_the_secret_in_the_form_body() {
-    let (server, provider) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/2026-03/token"))
-        .and(header("content-type", "application/x-www-form-urlencoded"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("at-new", "rt-new")))
-        .expect(1)
-        .mount(&server)
-        .await;
-
+    // The sandbox takes client credentials in a form body only (415 for anything else, 400
+    // `invalid_client` without them): an exchange that succeeds sent them there.
+    let peer = peer(SandboxConfig::default()).await;
+    let (code, verifier) = peer.approve().await;
     let before = Utc::now();
-    let code = AuthorizationCode::parse("code-xyz").unwrap();
-    let creds = provider
-        .exchange_code(&code, "https://app.example.com/callback", None)
+    let creds = peer
+        .hubspot
+        .exchange_code(&code, REDIRECT, Some(&verifier))
         .await
         .unwrap();
 
-    let requests = server.received_requests().await.unwrap();
-    let form = form_of(&requests[0]);
-    assert_eq!(form["grant_type"], "authorization_code");
-    assert_eq!(form["client_id"], CLIENT_ID);
-    assert_eq!(form["client_secret"], CLIENT_SECRET);
-    assert_eq!(form["redirect_uri"], "https://app.example.com/callback");
-    assert_eq!(form["code"], "code-xyz");
-    assert!(requests[0].headers.get("authorization").is_none());
-    assert!(
-        requests[0].url.query().is_none(),
-        "nothing secret in the URL"
-    );
+    let tokens = peer.requests_to("/oauth/2026-03/token");
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].method, "POST");
+    assert!(!tokens[0].authorization);
+    assert!(tokens[0].query.is_empty(), "nothing secret in the URL");
+    assert_eq!(peer.sandbox.stats().token_authorization_code, 1);
 
-    assert_eq!(creds.access_token.expose_secret(), "at-new");
-    assert_eq!(
-        creds.refresh_token.as_ref().unwrap().expose_secret(),
-        "rt-new"
+    assert!(!creds.access_token.expose_secret().is_empty());
+    assert!(creds.refresh_token.is_some());
+    // From the token answer or, when it leaves them out, from introspection.
+    let hub = peer.sandbox.hub_id().to_string();
+    assert_eq!(creds.account_id.as_deref(), Some(hub.as_str()));
+    assert!(
+        creds
+            .scopes
+            .contains(&"crm.objects.contacts.read".to_owned()),
+        "{creds:?}"
     );
-    assert_eq!(creds.account_id.as_deref(), Some("62515"));
-    assert_eq!(creds.scopes, ["oauth", "crm.objects.contacts.read"]);
     let expires = creds.expires_at.unwrap();
-    assert!(expires >= before + chrono::Duration::seconds(1800));
-    assert!(expires <= Utc::now() + chrono::Duration::seconds(1800));
+    assert!(
+        expires >= before + chrono::Duration::seconds(1799),
+        "{expires}"
+    );
+    assert!(
+        expires <= Utc::now() + chrono::Duration::seconds(1800),
+        "{expires}"
+    );
 }
 
 #[tokio::test]
 async fn refresh_sends_the_refresh_token_and_tolerates_missing_scopes() {
-    let (server, provider) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/2026-03/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "token_type": "bearer",
-            "refresh_token": "rt-1",
-            "access_token": "at-2",
-            "expires_in": 1800
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let creds = provider.refresh(&fresh()).await.unwrap();
-    let form = form_of(&server.received_requests().await.unwrap()[0]);
-    assert_eq!(form["refresh_token"], "rt-1");
-    assert_eq!(form["client_secret"], CLIENT_SECRET);
-    assert!(!form.contains_key("code"));
-    assert_eq!(creds.access_token.expose_secret(), "at-2");
+    let (peer, original) = connected(SandboxConfig::default()).await;
+    // The refresh answer leaves out the optional `hub_id`, `user_id` and `scopes`.
+    peer.sandbox.update(|k| k.contract.omit_optional = Vary::On);
+    let creds = peer.hubspot.refresh(&original).await.unwrap();
+    assert_eq!(peer.sandbox.stats().token_refresh, 1);
+    assert!(peer.requests_to("/oauth/2026-03/token")[1].query.is_empty());
+    assert_ne!(
+        creds.access_token.expose_secret(),
+        original.access_token.expose_secret()
+    );
     assert!(creds.scopes.is_empty(), "empty so the connector inherits");
     assert_eq!(creds.account_id, None);
     // What the connector does with it:
-    let merged = creds.inherit_from(&fresh());
-    assert_eq!(merged.scopes, fresh().scopes);
-    assert_eq!(merged.account_id.as_deref(), Some("62515"));
-}
-
-async fn token_error(status: u16, body: Value, refresh: bool) -> Error {
-    let (server, provider) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/2026-03/token"))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .expect(1)
-        .mount(&server)
-        .await;
-    if refresh {
-        provider.refresh(&fresh()).await.unwrap_err()
-    } else {
-        let code = AuthorizationCode::parse("code-xyz").unwrap();
-        provider
-            .exchange_code(&code, "https://app.example.com/callback", None)
-            .await
-            .unwrap_err()
-    }
-}
-
-#[tokio::test]
-async fn bad_auth_codes_are_rejected() {
-    let error = token_error(
-        400,
-        json!({"status": "BAD_AUTH_CODE", "message": "missing or unknown auth code", "correlationId": "c"}),
-        false,
-    )
-    .await;
-    match error {
-        Error::Rejected { code, message } => {
-            assert_eq!(code, "BAD_AUTH_CODE");
-            assert_eq!(message, "missing or unknown auth code");
-        }
-        other => panic!("{other:?}"),
-    }
-    let error = token_error(400, json!({"error": "invalid_grant"}), false).await;
-    assert!(
-        matches!(error, Error::Rejected { ref code, .. } if code == "invalid_grant"),
-        "{error:?}"
-    );
-}
-
-#[tokio::test]
-async fn bad_refresh_tokens_require_reauthorisation() {
-    let error = token_error(
-        400,
-        json!({"status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token", "correlationId": "c"}),
-        true,
-    )
-    .await;
-    assert!(
-        matches!(error, Error::ReauthRequired { ref reason } if reason == "missing or invalid refresh token"),
-        "{error:?}"
-    );
-    let error = token_error(
-        400,
-        json!({"error": "invalid_grant", "error_description": "refresh token revoked"}),
-        true,
-    )
-    .await;
-    assert!(matches!(error, Error::ReauthRequired { .. }), "{error:?}");
+    let merged = creds.inherit_from(&original);
+    assert_eq!(merged.scopes, original.scopes);
+    assert_eq!(merged.account_id, original.account_id);
+    let page = peer
+        .hubspot
+        .list_items(&merged, &ItemQuery::new().limit(1))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
 }
 
 #[tokio::test]
 async fn client_misconfiguration_is_a_config_error_without_the_secret() {
-    for (status, refresh) in [
-        ("BAD_CLIENT_ID", false),
-        ("BAD_CLIENT_SECRET", true),
-        ("BAD_REDIRECT_URI", false),
-    ] {
-        let error = token_error(
-            400,
-            json!({"status": status, "message": format!("bad value {CLIENT_SECRET}")}),
-            refresh,
-        )
-        .await;
-        assert!(matches!(error, Error::Config(_)), "{status}: {error:?}");
+    // The refusal names the client (`BAD_CLIENT_…` or `invalid_client`) only when the body
+    // carries more than the spec's required fields: pinned to full bodies.
+    let (peer, credentials) = connected(pinned(|c| c.minimal_errors = Vary::Off)).await;
+    let wrong_secret = "shh-wrong-client-secret";
+    let misconfigured = peer.provider(|c| c.client_secret = wrong_secret.to_owned().into());
+    let unknown_client = peer.provider(|c| c.client_id = "no-such-client".into());
+
+    let (code, verifier) = peer.approve().await;
+    let errors = [
+        (
+            "BAD_CLIENT_SECRET on exchange",
+            misconfigured
+                .exchange_code(&code, REDIRECT, Some(&verifier))
+                .await,
+        ),
+        (
+            "BAD_CLIENT_SECRET on refresh",
+            misconfigured.refresh(&credentials).await,
+        ),
+        ("BAD_CLIENT_ID", unknown_client.refresh(&credentials).await),
+    ];
+    for (case, result) in errors {
+        let error = result.unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{case}: {error:?}");
         let text = format!("{error} {error:?}");
-        assert!(!text.contains(CLIENT_SECRET), "{text}");
+        for secret in [wrong_secret, CLIENT_SECRET] {
+            assert!(!text.contains(secret), "{case}: {text}");
+        }
     }
+    // None of these consumed the code.
+    peer.hubspot
+        .exchange_code(&code, REDIRECT, Some(&verifier))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn token_endpoint_rate_limits_and_outages_map_like_the_api() {
-    let (server, provider) = setup().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "2"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>oops</html>"))
-        .mount(&server)
-        .await;
-    let e = provider.refresh(&fresh()).await.unwrap_err();
+    let (peer, credentials) = connected(SandboxConfig {
+        send_retry_after: true,
+        ..SandboxConfig::default()
+    })
+    .await;
+    // Consumed in this order: the 429, the 502, the truncated JSON.
+    peer.sandbox.set_faults(Faults {
+        rate_limit_next: 1,
+        fail_next: 1,
+        fail_status: 502,
+        malformed_next: 1,
+        ..Faults::default()
+    });
+    let e = peer.hubspot.refresh(&credentials).await.unwrap_err();
     assert!(
-        matches!(e, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(2)),
+        matches!(e, Error::RateLimited { retry_after: Some(d) } if d <= Duration::from_secs(10)),
         "{e:?}"
     );
-    let e = provider.refresh(&fresh()).await.unwrap_err();
+    let e = peer.hubspot.refresh(&credentials).await.unwrap_err();
     assert!(matches!(e, Error::Upstream { status: 502 }), "{e:?}");
-    let e = provider.refresh(&fresh()).await.unwrap_err();
+    let e = peer.hubspot.refresh(&credentials).await.unwrap_err();
     assert!(matches!(e, Error::InvalidResponse(_)), "{e:?}");
-}
-
-#[tokio::test]
-async fn redirects_are_not_followed() {
-    let (server, provider) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/2026-03/token"))
-        .respond_with(
-            ResponseTemplate::new(307)
-                .insert_header("Location", format!("{}/elsewhere", server.uri())),
-        )
-        .mount(&server)
-        .await;
-    let e = provider.refresh(&fresh()).await.unwrap_err();
-    assert!(matches!(e, Error::Upstream { status: 307 }), "{e:?}");
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(peer.sandbox.stats().faults_injected, 3);
+    // And the grant is intact.
+    peer.hubspot.refresh(&credentials).await.unwrap();
 }
 
 // ---------- revoke ----------
 
 #[tokio::test]
 async fn revoke_posts_the_refresh_token_in_the_body_and_accepts_gone() {
-    for status in [200, 204, 404] {
-        let (server, provider) = setup().await;
-        Mock::given(method("POST"))
-            .and(path("/oauth/2026-03/token/revoke"))
-            .and(body_string_contains("token=rt-1"))
-            .and(body_string_contains("token_type_hint=refresh_token"))
-            .and(body_string_contains("client_secret="))
-            .respond_with(ResponseTemplate::new(status))
-            .expect(1)
-            .mount(&server)
-            .await;
-        provider.revoke(&fresh()).await.unwrap();
-    }
+    let (peer, credentials) = connected(SandboxConfig::default()).await;
+    peer.hubspot.revoke(&credentials).await.unwrap();
+    let revokes = peer.requests_to("/oauth/2026-03/token/revoke");
+    assert_eq!((revokes.len(), revokes[0].method.as_str()), (1, "POST"));
+    assert!(revokes[0].query.is_empty());
+    assert_eq!(peer.sandbox.stats().revoke, 1);
+    // It was the grant's refresh token: the grant is gone.
+    let refresh = peer.hubspot.refresh(&credentials).await;
+    assert!(
+        matches!(refresh, Err(Error::ReauthRequired { .. })),
+        "{refresh:?}"
+    );
+    // Already gone: 2026-03 answers 200 again, v1's DELETE answers 404; both are fine.
+    peer.hubspot.revoke(&credentials).await.unwrap();
+    let v1 = peer.provider(|c| *c = c.clone().with_oauth_api(OAuthApi::V1).unwrap());
+    v1.revoke(&credentials).await.unwrap();
+    let refresh_token = credentials.refresh_token.as_ref().unwrap();
+    let deletes = peer.requests_to(refresh_token.expose_secret());
+    assert_eq!(deletes.len(), 1, "v1 names the token in the path");
+    assert_eq!(deletes[0].method, "DELETE");
 }
 
 #[tokio::test]
 async fn revoke_never_puts_the_token_in_the_url_and_maps_failures() {
-    let (server, provider) = setup().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let mut creds = fresh();
-    creds.refresh_token = Some("a/b c".to_owned().into());
-    let e = provider.revoke(&creds).await.unwrap_err();
-    assert!(matches!(e, Error::Upstream { status: 503 }), "{e:?}");
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests[0].url.path(), "/oauth/2026-03/token/revoke");
-    assert!(!requests[0].url.as_str().contains("a%2Fb"));
-    let body = String::from_utf8_lossy(&requests[0].body);
-    assert!(body.contains("token=a%2Fb+c"), "{body}");
+    let (peer, mut credentials) = connected(SandboxConfig::default()).await;
+    credentials.refresh_token = Some("a/b c".to_owned().into());
+    // An unknown token: 200, left alone (RFC 7009).
+    peer.hubspot.revoke(&credentials).await.unwrap();
+    let requests = peer.requests_to("/token/revoke");
+    assert_eq!(requests[0].path, "/oauth/2026-03/token/revoke");
+    assert!(requests[0].query.is_empty());
+    // A revoke that cannot finish is unavailable, and says nothing of the token.
+    peer.sandbox.update(|k| k.latency = Duration::from_secs(2));
+    let slow = peer.provider(|c| c.request_timeout = Duration::from_millis(100));
+    let e = slow.revoke(&credentials).await.unwrap_err();
+    assert!(matches!(e, Error::Unavailable(_)), "{e:?}");
+    assert!(!format!("{e} {e:?}").contains("a/b"), "{e:?}");
 }
 
 #[tokio::test]
 async fn revoke_refused_is_rejected_not_unauthorized() {
-    let (server, provider) = setup().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
-    let e = provider.revoke(&fresh()).await.unwrap_err();
+    // The endpoint refuses a client with the wrong secret (400 `invalid_client`): no bearer
+    // token is involved, so this is not a 401 for the connector to refresh away.
+    let (peer, credentials) = connected(SandboxConfig::default()).await;
+    let misconfigured = peer.provider(|c| c.client_secret = "wrong".to_owned().into());
+    let e = misconfigured.revoke(&credentials).await.unwrap_err();
     assert!(matches!(e, Error::Rejected { .. }), "{e:?}");
+    // The grant still works.
+    peer.hubspot.refresh(&credentials).await.unwrap();
 }
 
 #[tokio::test]
 async fn revoke_without_a_refresh_token_is_a_no_op() {
-    let (server, provider) = setup().await;
-    let mut creds = fresh();
-    creds.refresh_token = None;
-    provider.revoke(&creds).await.unwrap();
-    assert!(server.received_requests().await.unwrap().is_empty());
+    let (peer, mut credentials) = connected(SandboxConfig::default()).await;
+    let before = peer.requests().len();
+    credentials.refresh_token = None;
+    peer.hubspot.revoke(&credentials).await.unwrap();
+    assert_eq!(peer.requests().len(), before, "no request");
 }
 
 // ---------- authorize URL and config ----------
@@ -801,83 +675,4 @@ fn debug_output_never_shows_the_secret() {
 #[test]
 fn cursors_round_trip_through_the_core_type() {
     assert!(Cursor::parse("NTI1Cg%3D%3D").is_ok());
-}
-
-// ---------- logging ----------
-
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn logs_never_contain_tokens_codes_or_the_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("hubspot=trace,integration_core=trace")
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let (server, provider) = setup().await;
-    Mock::given(method("POST"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("at-LEAK", "rt-LEAK")))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
-            "status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token", "correlationId": "c"
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("X-HubSpot-RateLimit-Remaining", "0")
-                .insert_header("X-HubSpot-RateLimit-Max", "100"),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
-
-    let code = AuthorizationCode::parse("code-LEAK").unwrap();
-    let creds = provider
-        .exchange_code(&code, "https://app.example.com/cb", None)
-        .await
-        .unwrap();
-    let _ = provider.refresh(&creds).await;
-    let _ = provider.list_items(&creds, &ItemQuery::new()).await;
-    let _ = provider.revoke(&creds).await;
-    drop(server);
-    let errors = [
-        provider
-            .list_items(&creds, &ItemQuery::new())
-            .await
-            .unwrap_err(),
-        provider.refresh(&creds).await.unwrap_err(),
-    ];
-
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("hubspot rate limit"), "{logs}");
-    for needle in ["LEAK", CLIENT_SECRET] {
-        assert!(!logs.contains(needle), "{needle} in logs:\n{logs}");
-        for error in &errors {
-            assert!(!format!("{error} {error:?}").contains(needle), "{error:?}");
-        }
-    }
 }

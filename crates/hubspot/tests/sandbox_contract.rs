@@ -1,6 +1,7 @@
 //! Contract tests: the HubSpot client against the sandbox, a stateful peer that behaves as HubSpot
-//! documents itself — the same scenarios as the wiremock tests (OAuth, paging to the end, refresh,
-//! revoke, 401, 429), now with real state behind them.
+//! documents itself — whole flows (OAuth, paging to the end, refresh, revoke, 401, 429) with real
+//! state behind them. `api.rs` takes HubSpot's answers one at a time, `connector.rs` the core's
+//! machinery over them.
 
 use std::sync::Arc;
 use std::time::Duration;
