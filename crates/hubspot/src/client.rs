@@ -75,7 +75,9 @@ const TOKEN_ERROR_ALIASES: &[(&str, &str)] = &[
     ("BAD_REFRESH_TOKEN", "invalid_grant"),
     ("BAD_CLIENT_ID", "invalid_client"),
     ("BAD_CLIENT_SECRET", "invalid_client"),
-    ("BAD_REDIRECT_URI", "invalid_client"),
+    // RFC 6749 §5.2: a redirect URI that does not match the code's is `invalid_grant` (2026-03
+    // answers carry both).
+    ("BAD_REDIRECT_URI", "invalid_grant"),
 ];
 
 /// The token response names the portal in `hub_id` (optional: introspection fills it in).
@@ -204,7 +206,7 @@ impl HubSpotApi {
             OAuthApi::V1 => {
                 let url = append_path(base, path, &[("token", token)])?;
                 match endpoint {
-                    TokenEndpoint::Introspect => self.http.get(url),
+                    TokenEndpoint::Introspect | TokenEndpoint::Confirm => self.http.get(url),
                     TokenEndpoint::Revoke => self.http.delete(url),
                 }
             }
@@ -224,24 +226,27 @@ impl HubSpotApi {
 /// HubSpot's token endpoints besides the grant's.
 #[derive(Clone, Copy)]
 enum TokenEndpoint {
+    /// What an access token says.
     Introspect,
+    /// Whether a refused refresh token is really dead (introspection of the refresh token).
+    Confirm,
     Revoke,
 }
 
 impl TokenEndpoint {
     fn path(self, api: OAuthApi) -> &'static str {
         match (self, api) {
-            (Self::Introspect, OAuthApi::V2026_03) => paths::INTROSPECT_2026_03,
+            (Self::Introspect | Self::Confirm, OAuthApi::V2026_03) => paths::INTROSPECT_2026_03,
             (Self::Revoke, OAuthApi::V2026_03) => paths::REVOKE_2026_03,
             (Self::Introspect, OAuthApi::V1) => paths::ACCESS_TOKEN_V1,
-            (Self::Revoke, OAuthApi::V1) => paths::REFRESH_TOKEN_V1,
+            (Self::Confirm | Self::Revoke, OAuthApi::V1) => paths::REFRESH_TOKEN_V1,
         }
     }
 
     fn hint(self) -> &'static str {
         match self {
             Self::Introspect => "access_token",
-            Self::Revoke => "refresh_token",
+            Self::Confirm | Self::Revoke => "refresh_token",
         }
     }
 }
@@ -364,6 +369,53 @@ impl ItemSource for HubSpotApi {
         object_type: Option<&str>,
     ) -> Option<Result<Option<u64>, Error>> {
         Some(self.total(credentials, object_type).await)
+    }
+
+    /// Asks 2026-03 introspection about the refused refresh token, authenticated as our client
+    /// (RFC 7662): `active: false` confirms a dead grant; an introspection that refuses *us*
+    /// means the client is misconfigured, and the grant is kept for when it is fixed; an active
+    /// token, or no answer (5xx, 429, transport), is not a reason to forget anything; a 404 (no
+    /// introspection there, or no such token) lets the refusal stand. (v1 has no
+    /// client-authenticated introspection, and its refusals always name `BAD_REFRESH_TOKEN`.)
+    #[tracing::instrument(skip_all, fields(provider = "hubspot", account = credentials.account_id.as_deref()))]
+    async fn confirm_refusal(&self, credentials: &Credentials, refusal: Error) -> Error {
+        let (OAuthApi::V2026_03, Some(refresh)) =
+            (self.config.oauth_api, &credentials.refresh_token)
+        else {
+            return refusal;
+        };
+        let request = match self.token_request(TokenEndpoint::Confirm, refresh.expose_secret()) {
+            Ok(request) => request,
+            Err(error) => return error,
+        };
+        match self.send(request).await {
+            Ok((200..=299, _, body)) => match token::parse_activity(body.as_deref()) {
+                Some(false) => refusal,
+                Some(true) => {
+                    tracing::warn!(
+                        "HubSpot refused to refresh a grant its introspection calls active"
+                    );
+                    Error::Upstream { status: 400 }
+                }
+                None => Error::InvalidResponse("the introspection answer has no `active`".into()),
+            },
+            Ok((status @ (400 | 401 | 403), _, _)) => {
+                tracing::error!(
+                    status,
+                    "HubSpot refused our client at introspection too; keeping the grant"
+                );
+                Error::Config(format!(
+                    "HubSpot refuses this app's client credentials (HTTP {status} at the token \
+                     endpoint and at introspection): check HUBSPOT_CLIENT_ID and \
+                     HUBSPOT_CLIENT_SECRET"
+                ))
+            }
+            // No introspection to ask (or "no such token"): the refusal stands.
+            Ok((404, _, _)) => refusal,
+            // Transient: the grant is kept and the next call tries the refresh again.
+            Ok((status, headers, body)) => api_error(status, &headers, body.as_deref()),
+            Err(error) => error,
+        }
     }
 
     #[tracing::instrument(skip_all, fields(provider = "hubspot", account = credentials.account_id.as_deref()))]

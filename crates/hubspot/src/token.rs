@@ -33,6 +33,12 @@ struct InfoResponse {
     scopes: Option<serde_json::Value>,
 }
 
+/// RFC 7662's `active` of an introspection answer (`None`: not an introspection answer).
+pub(crate) fn parse_activity(body: Option<&[u8]>) -> Option<bool> {
+    let value: serde_json::Value = serde_json::from_slice(body?).ok()?;
+    value.get("active")?.as_bool()
+}
+
 /// Parses an introspection answer. An inactive token is an error: we just minted it.
 pub(crate) fn parse_info(body: &[u8]) -> Result<TokenInfo, Error> {
     let info: InfoResponse = serde_json::from_slice(body).map_err(|e| {

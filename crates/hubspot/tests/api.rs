@@ -507,6 +507,25 @@ async fn client_misconfiguration_is_a_config_error_without_the_secret() {
         .unwrap();
 }
 
+/// A wrong client secret refused with only the spec's required error fields cannot be told
+/// from a dead grant by its body: introspection of the refresh token, authenticated as the
+/// client (RFC 7662), tells them apart, so a bad deploy does not cost users their grants.
+#[tokio::test]
+async fn a_refresh_refused_for_our_client_is_a_config_error_whatever_the_body() {
+    let (peer, credentials) = connected(pinned(|c| c.minimal_errors = Vary::On)).await;
+    let misconfigured =
+        peer.provider(|c| c.client_secret = "shh-wrong-client-secret".to_owned().into());
+    let error = misconfigured.refresh(&credentials).await.unwrap_err();
+    assert!(matches!(error, Error::Config(_)), "{error:?}");
+    assert!(!format!("{error} {error:?}").contains("shh-wrong"));
+    // The grant itself is fine: the right client refreshes it.
+    peer.hubspot.refresh(&credentials).await.unwrap();
+    // A dead grant, refused the same minimal way, is confirmed dead.
+    peer.sandbox.revoke_all_tokens();
+    let error = peer.hubspot.refresh(&credentials).await.unwrap_err();
+    assert!(matches!(error, Error::ReauthRequired { .. }), "{error:?}");
+}
+
 #[tokio::test]
 async fn token_endpoint_rate_limits_and_outages_map_like_the_api() {
     let (peer, credentials) = connected(SandboxConfig {

@@ -43,6 +43,18 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
         Ok(credentials)
     }
 
+    /// A refresh the token endpoint refused (`refusal`, [`Error::ReauthRequired`]), confirmed
+    /// before the connector forgets the grant: a refusal body may not say whose fault it was
+    /// (HubSpot's spec requires only `category`, `correlationId`, `message`), and a wrong
+    /// client secret after a deploy must not cost every user their grant. A provider that can
+    /// ask (RFC 7662 introspection of the refresh token, authenticated as the client) answers
+    /// the refusal for a dead grant, or another error for a fault of ours. Default: the
+    /// refusal.
+    async fn confirm_refusal(&self, credentials: &Credentials, refusal: Error) -> Error {
+        let _ = credentials;
+        refusal
+    }
+
     /// [`Integration::revoke`]. Default: nothing to revoke.
     async fn revoke(&self, credentials: &Credentials) -> Result<(), Error> {
         let _ = credentials;
@@ -130,8 +142,13 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
     }
 
     async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, Error> {
-        let token = self.oauth.refresh_credentials(credentials).await?;
-        Ok(token.with_fields(self.account))
+        match self.oauth.refresh_credentials(credentials).await {
+            Ok(token) => Ok(token.with_fields(self.account)),
+            Err(refusal @ Error::ReauthRequired { .. }) if credentials.refresh_token.is_some() => {
+                Err(self.items.confirm_refusal(credentials, refusal).await)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     async fn list_items(
