@@ -58,7 +58,10 @@ impl ProviderSandbox for HubSpotSandbox {
 
     fn urls(&self, root: &Url) -> BTreeMap<String, Url> {
         BTreeMap::from([
-            ("auth".to_owned(), join(root, hubspot_sandbox::paths::AUTHORIZE)),
+            (
+                "auth".to_owned(),
+                join(root, hubspot_sandbox::paths::AUTHORIZE),
+            ),
             ("api_base".to_owned(), root.clone()),
             ("web_base".to_owned(), root.clone()),
         ])
