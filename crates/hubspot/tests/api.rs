@@ -526,6 +526,36 @@ async fn a_refresh_refused_for_our_client_is_a_config_error_whatever_the_body() 
     assert!(matches!(error, Error::ReauthRequired { .. }), "{error:?}");
 }
 
+/// `hub_id` is optional in a token answer. Without it, introspection names the portal; if that
+/// fails too, connecting fails rather than keep a rate budget per user instead of per portal.
+/// With it, introspection is only for names, and its failure does not stop the connection.
+#[tokio::test]
+async fn a_connection_needs_a_portal_from_the_token_or_from_introspection() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = url::Url::parse(&format!("http://{}", closed.local_addr().unwrap())).unwrap();
+    drop(closed);
+    for (omit, connects) in [(Vary::On, false), (Vary::Off, true)] {
+        let peer = peer(pinned(|c| c.omit_optional = omit)).await;
+        // Tokens from the sandbox; introspection (under the API base) unreachable.
+        let hubspot = peer.provider(|c| c.api_base_url = nowhere.clone());
+        let (code, verifier) = peer.approve().await;
+        let result = hubspot
+            .exchange_code(&code, REDIRECT, Some(&verifier))
+            .await;
+        match (connects, result) {
+            (true, Ok(credentials)) => {
+                assert_eq!(
+                    credentials.account_id,
+                    Some(peer.sandbox.hub_id().to_string())
+                );
+                assert_eq!(credentials.account_name, None);
+            }
+            (false, Err(error)) => assert!(matches!(error, Error::Unavailable(_)), "{error:?}"),
+            (_, other) => panic!("omit_optional {omit:?}: {other:?}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn token_endpoint_rate_limits_and_outages_map_like_the_api() {
     let (peer, credentials) = connected(SandboxConfig {
