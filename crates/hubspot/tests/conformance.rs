@@ -38,12 +38,14 @@ fn fixtures() -> Fixtures {
         refreshed_response: Some(token(REFRESHED_TOKEN)),
         list: ("GET", "/crm/v3/objects/contacts"),
         pages: [
-            json!({"results": [contact(1), contact(2)], "paging": {"next": {"after": "3", "link": "https://api.hubapi.com/ignored"}}}),
+            // The spec's own example of an `after`: an opaque token, not an id.
+            json!({"results": [contact(1), contact(2)], "paging": {"next": {"after": "NTI1Cg%3D%3D", "link": "https://api.hubapi.com/ignored"}}}),
             json!({"results": [contact(3)]}),
         ],
         items_per_page: [2, 1],
-        rejected_refresh: json!({"status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token {secret}",
-                                 "error": "invalid_grant", "error_description": "{secret}"}),
+        // Only the fields HubSpot's 2026-03 spec requires of an error: nothing says whose fault.
+        rejected_refresh: json!({"category": "VALIDATION_ERROR", "correlationId": "aeb5f871-7f07-4993-9211-075dc63e7cbf",
+                                 "message": "missing or invalid refresh token {secret}"}),
         rejected_code: json!({"status": "BAD_AUTH_CODE", "message": "unknown code {secret}",
                               "error": "invalid_grant", "error_description": "{secret}"}),
     }
