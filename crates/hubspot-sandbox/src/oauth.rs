@@ -200,7 +200,8 @@ impl OAuthHooks for Hooks {
         self.0.lock().knobs.latency
     }
 
-    /// Injected faults ([`crate::Faults`]) on both token endpoints.
+    /// Injected faults ([`crate::Faults`]) on both token endpoints, introspection and
+    /// revocation.
     fn intercept(&self, _path: &str) -> Option<HttpResponse> {
         let mut state = self.0.lock();
         let injected = state.take_fault()?;

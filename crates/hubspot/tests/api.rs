@@ -556,6 +556,29 @@ async fn a_connection_needs_a_portal_from_the_token_or_from_introspection() {
     }
 }
 
+/// When HubSpot cannot say whether a refused grant is dead (introspection failing), the grant
+/// is kept: the next call tries the refresh again, instead of asking every user to reconnect.
+#[tokio::test]
+async fn a_refusal_introspection_cannot_confirm_keeps_the_grant() {
+    let (peer, credentials) = connected(pinned(|c| c.minimal_errors = Vary::On)).await;
+    peer.sandbox.revoke_all_tokens();
+    // The refresh is answered (refused); the introspection that would confirm it fails.
+    peer.sandbox.set_faults(Faults {
+        pass_next: 1,
+        fail_next: 1,
+        fail_status: 503,
+        ..Faults::default()
+    });
+    let error = peer.hubspot.refresh(&credentials).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Upstream { status: 503 }),
+        "{error:?}"
+    );
+    // Once it answers, the refusal is confirmed.
+    let error = peer.hubspot.refresh(&credentials).await.unwrap_err();
+    assert!(matches!(error, Error::ReauthRequired { .. }), "{error:?}");
+}
+
 #[tokio::test]
 async fn token_endpoint_rate_limits_and_outages_map_like_the_api() {
     let (peer, credentials) = connected(SandboxConfig {
@@ -620,6 +643,14 @@ async fn revoke_never_puts_the_token_in_the_url_and_maps_failures() {
     let requests = peer.requests_to("/token/revoke");
     assert_eq!(requests[0].path, "/oauth/2026-03/token/revoke");
     assert!(requests[0].query.is_empty());
+    // A revoke HubSpot fails is the upstream's failure.
+    peer.sandbox.set_faults(Faults {
+        fail_next: 1,
+        fail_status: 503,
+        ..Faults::default()
+    });
+    let e = peer.hubspot.revoke(&credentials).await.unwrap_err();
+    assert!(matches!(e, Error::Upstream { status: 503 }), "{e:?}");
     // A revoke that cannot finish is unavailable, and says nothing of the token.
     peer.sandbox.update(|k| k.latency = Duration::from_secs(2));
     let slow = peer.provider(|c| c.request_timeout = Duration::from_millis(100));

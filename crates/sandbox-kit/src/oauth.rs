@@ -410,7 +410,8 @@ pub trait OAuthHooks: Send + Sync + 'static {
         Duration::ZERO
     }
 
-    /// An answer replacing a token endpoint's (an injected fault), before the request is read.
+    /// An answer replacing a token, introspection or revocation endpoint's (an injected fault),
+    /// before the request is read; `path` says which.
     fn intercept(&self, path: &str) -> Option<HttpResponse> {
         let _ = path;
         None
@@ -823,6 +824,9 @@ impl OAuthSandbox {
                     let s = s.clone();
                     async move {
                         s.pause().await;
+                        if let Some(answer) = s.0.hooks.intercept(path) {
+                            return answer;
+                        }
                         let body = read_body(payload, limit).await;
                         match s.client_request(&req, body) {
                             Ok((client_id, params)) => handler(&s, &client_id, params),
