@@ -63,8 +63,14 @@ impl HubSpot {
         [
             ("HUBSPOT_CLIENT_ID", TEST_CLIENT_ID.to_owned()),
             ("HUBSPOT_CLIENT_SECRET", TEST_CLIENT_SECRET.to_owned()),
-            ("HUBSPOT_AUTH_URL", format!("{base}/oauth/authorize")),
-            ("HUBSPOT_TOKEN_URL", format!("{base}/oauth/2026-03/token")),
+            (
+                "HUBSPOT_AUTH_URL",
+                format!("{base}{}", hubspot_sandbox::paths::AUTHORIZE),
+            ),
+            (
+                "HUBSPOT_TOKEN_URL",
+                format!("{base}{}", hubspot_sandbox::paths::TOKEN_2026_03),
+            ),
             ("HUBSPOT_API_BASE_URL", base),
         ]
         .into_iter()

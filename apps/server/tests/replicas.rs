@@ -118,12 +118,12 @@ impl Cluster {
                 .env("HUBSPOT_CLIENT_ID", CLIENT_ID)
                 .env("HUBSPOT_CLIENT_SECRET", CLIENT_SECRET)
                 .env("HUBSPOT_REDIRECT_URI", REDIRECT_URI)
-                .env("HUBSPOT_AUTH_URL", format!("{hubspot}/oauth/authorize"))
-                .env("HUBSPOT_API_BASE_URL", hubspot)
                 .env(
-                    "HUBSPOT_TOKEN_URL",
-                    format!("{hubspot}/oauth/2026-03/token"),
+                    "HUBSPOT_AUTH_URL",
+                    format!("{hubspot}{}", hubspot_sandbox::paths::AUTHORIZE),
                 )
+                // The token endpoint follows from the API base.
+                .env("HUBSPOT_API_BASE_URL", hubspot)
                 .envs(extra.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(out))
