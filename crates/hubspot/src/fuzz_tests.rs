@@ -784,4 +784,18 @@ proptest! {
             ),
         }
     }
+
+    /// HubSpot's changes cursors, as a client may forge them: never a panic, a refusal is
+    /// `InvalidInput`, and what we issue parses back to itself.
+    #[test]
+    fn changes_cursors_of_any_content_are_parsed_or_refused_as_input(
+        raw in prop_oneof!["[!-~]{1,64}", ("[ud]", "[!-~]{0,40}").prop_map(|(t, r)| format!("{t}{r}")), ("[ud]", "[0-9]{1,25}").prop_map(|(t, r)| format!("{t}{r}"))],
+    ) {
+        if let Ok(cursor) = integration_core::Cursor::parse(raw) {
+            match crate::client::changes_cursor_round_trips(&cursor) {
+                Ok(same) => prop_assert!(same, "{cursor:?}"),
+                Err(error) => prop_assert!(matches!(error, Error::InvalidInput(_)), "{error:?}"),
+            }
+        }
+    }
 }

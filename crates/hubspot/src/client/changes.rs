@@ -76,7 +76,7 @@ impl Phase {
 
     /// Our cursor for this phase; an `after` HubSpot sent that cannot be carried (empty or
     /// over [`Cursor::MAX_WRAPPED`] bytes) is HubSpot's nonsense.
-    fn cursor(&self) -> Result<Cursor, Error> {
+    pub(crate) fn cursor(&self) -> Result<Cursor, Error> {
         match self {
             Self::Upserts(id) => Ok(Cursor::parse(format!("u{id}"))
                 .map_err(|_| Error::InvalidResponse("unreachable: u and digits".into()))?),
