@@ -84,3 +84,90 @@ async fn each_failure_is_logged_once_with_its_request_id() {
         );
     }
 }
+
+/// The JSON log lines of the request `res` answered, parsed.
+fn log_lines_of(res: &reqwest::Response) -> Vec<serde_json::Value> {
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    captured_logs()
+        .lines()
+        .filter(|l| l.contains(&id))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn control_characters_in_a_callbacks_provider_name_are_escaped_in_the_log() {
+    let app = spawn_sandbox_app().await;
+    // No identity needed; the provider segment decodes to a newline, ESC and NUL.
+    let res = app
+        .client
+        .get(app.url(
+            "/api/integrations/evil%0A2030-01-01T00:00:00Z%20INFO%20forged%1B%5B2K%00/callback?code=c&state=s",
+        ))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let lines = log_lines_of(&res);
+    let refused = lines
+        .iter()
+        .find(|l| l["message"] == "request refused")
+        .unwrap_or_else(|| panic!("the refusal was logged: {lines:#?}"));
+    let detail = refused["detail"].as_str().expect("a detail");
+    assert!(
+        !detail.chars().any(char::is_control),
+        "raw control characters reached the log: {detail:?}"
+    );
+    assert!(
+        detail.contains(r"evil\n2030-01-01T00:00:00Z INFO forged\u{1b}[2K\0"),
+        "escaped, not dropped: {detail}"
+    );
+    for line in &lines {
+        for value in [&line["span"]["path"], &line["span"]["method"]] {
+            let text = value.as_str().unwrap_or_default();
+            assert!(!text.chars().any(char::is_control), "{line}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_very_long_request_path_is_cut_short_in_the_log() {
+    let app = spawn_sandbox_app().await;
+    let path = format!("/api/{}end", "ab/".repeat(4_000));
+    let res = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let lines = log_lines_of(&res);
+    let finished = lines
+        .iter()
+        .find(|l| l["message"] == "request finished")
+        .unwrap_or_else(|| panic!("the request was logged: {lines:#?}"));
+    let logged = finished["span"]["path"].as_str().expect("a path");
+    assert!(logged.starts_with("/api/ab/ab/"), "{logged}");
+    assert!(
+        logged.len() <= 1_024,
+        "{} bytes of path logged",
+        logged.len()
+    );
+}
+
+#[tokio::test]
+async fn a_made_up_method_is_logged_as_other() {
+    let app = spawn_sandbox_app().await;
+    let marker = format!("FORGED{}", uuid::Uuid::new_v4().simple()).to_uppercase();
+    let method = reqwest::Method::from_bytes(marker.as_bytes()).unwrap();
+    let res = app
+        .client
+        .request(method, app.url("/api/integrations"))
+        .header("X-User-Id", "methodical")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let lines = log_lines_of(&res);
+    assert!(!lines.is_empty());
+    for line in &lines {
+        assert_eq!(line["span"]["method"], "other", "{line}");
+    }
+    assert!(!captured_logs().contains(&marker));
+}

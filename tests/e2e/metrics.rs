@@ -78,3 +78,78 @@ async fn metrics_count_requests_provider_calls_rate_limits_and_refreshes() {
     );
     assert!(!text.contains("metered"), "no user ids in labels");
 }
+
+/// The `http_requests_total` lines of `/metrics`.
+async fn request_series(app: &e2e::TestApp) -> String {
+    let res = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.text()
+        .await
+        .unwrap()
+        .lines()
+        .filter(|line| line.starts_with("http_request"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn made_up_methods_are_counted_as_other_and_mint_no_series_of_their_own() {
+    let app = spawn_sandbox_app().await;
+    let marker = format!("MADEUP{}", uuid::Uuid::new_v4().simple()).to_uppercase();
+    let long = format!("{marker}{}", "X".repeat(4_000));
+    for i in 0..20 {
+        let name = if i == 0 {
+            long.clone()
+        } else {
+            format!("{marker}{i}")
+        };
+        let method = reqwest::Method::from_bytes(name.as_bytes()).unwrap();
+        let res = app
+            .client
+            .request(method, app.url("/api/integrations/hubspot/items"))
+            .header("X-User-Id", "methodical")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let series = request_series(&app).await;
+    assert!(!series.contains(&marker), "a made-up method became a label");
+    assert!(
+        series.lines().any(|line| line.contains("method=\"other\"")
+            && line.contains("route=\"/api/integrations/{provider}/items\"")
+            && line.contains("status=\"405\"")),
+        "{series}"
+    );
+}
+
+#[tokio::test]
+async fn requests_no_route_matched_are_counted_under_a_fixed_route_label() {
+    let app = spawn_sandbox_app().await;
+    let marker = uuid::Uuid::new_v4().simple().to_string();
+    for path in [
+        format!("/nowhere-{marker}"),
+        format!("/api/nowhere-{marker}"),
+        format!("/api/integrations/{marker}/items"),
+        format!("/_sandbox/hubspot/nowhere-{marker}"),
+    ] {
+        let res = app
+            .client
+            .get(app.url(&path))
+            .header("X-User-Id", "lost")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_client_error() || res.status().is_success(),
+            "{path}: {}",
+            res.status()
+        );
+    }
+    let series = request_series(&app).await;
+    assert!(!series.contains(&marker), "a raw path became a label");
+    assert!(
+        series.lines().any(|l| l.contains("route=\"unmatched\"")),
+        "{series}"
+    );
+}

@@ -12,6 +12,8 @@ use actix_web::{HttpResponse, ResponseError};
 use integration_core::{Error as IntegrationError, StoreError};
 use serde::Serialize;
 
+use crate::telemetry::log_text;
+
 /// Wait suggested to clients after a 429 when the provider did not say how long.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
 
@@ -191,7 +193,7 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let detail = match self {
             ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
+                tracing::error!(cause = %log_text(cause), "internal error");
                 "Something went wrong on our side; it has been logged.".to_owned()
             }
             other => other.to_string(),
@@ -200,9 +202,10 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(_) => {}
             _ if status.is_server_error() => {
-                tracing::warn!(code = self.code(), %detail, "request failed");
+                tracing::warn!(code = self.code(), detail = %log_text(&detail), "request failed");
             }
-            _ => tracing::info!(code = self.code(), %detail, "request refused"),
+            // The detail may quote the request (a provider name, a malformed parameter).
+            _ => tracing::info!(code = self.code(), detail = %log_text(&detail), "request refused"),
         }
         let problem = Problem {
             kind: format!("https://docs.vectorshift.ai/errors/{}", self.code()),

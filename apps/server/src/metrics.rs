@@ -1,7 +1,9 @@
 //! `GET /metrics`: Prometheus text. The library crates count through the `metrics` facade
 //! (provider calls by operation and outcome, rate limits, token refreshes, Redis errors); only
-//! this module knows the exporter. HTTP requests are counted here by route pattern (never the
-//! raw path: unbounded label values would swamp Prometheus) and status, with latency histograms.
+//! this module knows the exporter. HTTP requests are counted here by method (one of a closed
+//! set, `other` otherwise), route pattern (never the raw path; `unmatched` when no route
+//! matched) and status, with latency histograms: every label value comes from a fixed set, since
+//! unbounded values minted by callers would swamp Prometheus.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -51,13 +53,13 @@ pub async fn render() -> HttpResponse {
         .body(handle.render())
 }
 
-/// Counts every request by method, route pattern and status, and times it.
+/// Counts every request by method (closed set), route pattern and status, and times it.
 pub async fn count(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = crate::telemetry::method_label(req.method());
     let res = next.call(req).await?;
     let route = res
         .request()
@@ -66,7 +68,7 @@ pub async fn count(
     let status = res.status().as_u16().to_string();
     metrics::counter!(
         "http_requests_total",
-        "method" => method.clone(),
+        "method" => method,
         "route" => route.clone(),
         "status" => status
     )

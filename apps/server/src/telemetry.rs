@@ -2,6 +2,11 @@
 //! Each request runs inside `tracing-actix-web`'s root span, so every line it logs carries the
 //! request id. Nothing in this code base logs a token: secrets are `SecretString`s and I/O is
 //! instrumented with `skip_all`.
+//!
+//! Whatever a request controls reaches logs and metric labels only through this module: the
+//! method as one of a closed set ([`method_label`]), text (the path, a provider name, an error's
+//! detail) escaped and bounded ([`log_text`]), so a caller can neither forge log lines nor mint
+//! unbounded label values.
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt;
@@ -52,8 +57,53 @@ pub fn redact_path(path: &str) -> String {
         .join("/")
 }
 
-/// The root span of every request: method, path and request id, and nothing from the query
-/// string or headers, because OAuth callbacks carry codes and states there.
+/// The request's method as a metric label or log field: one of a closed set, `other` for any
+/// method outside it (made-up methods would otherwise mint a series or a log value each).
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The most bytes of request-derived text one log field carries (escapes included).
+pub const MAX_LOG_TEXT: usize = 512;
+
+/// `text` as a log field may carry it: control characters (newline, ESC, NUL…), invisible
+/// format characters (bidirectional overrides, line separators) and backslashes escaped as
+/// Rust writes them (`\n`, `\u{1b}`, `\0`, `\\`), so no input can start a forged line or
+/// drive a terminal; cut after [`MAX_LOG_TEXT`] bytes, marked `…`. Every field that may hold
+/// request-derived text goes through here.
+pub fn log_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_LOG_TEXT + 8));
+    for c in text.chars() {
+        if out.len() >= MAX_LOG_TEXT {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.extend(c.escape_debug()),
+            '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{feff}' => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The root span of every request: method (from a closed set), path (credential-like segments
+/// redacted, escaped, bounded) and request id, and nothing from the query string or headers,
+/// because OAuth callbacks carry codes and states there.
 #[derive(Debug)]
 pub struct RequestSpan;
 
@@ -67,8 +117,8 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             .unwrap_or_default();
         tracing::info_span!(
             "request",
-            method = %request.method(),
-            path = %redact_path(request.path()),
+            method = method_label(request.method()),
+            path = %log_text(&redact_path(request.path())),
             request_id = %request_id,
         )
     }
@@ -105,5 +155,27 @@ mod tests {
         );
         let long = format!("/x/{}/y", "a".repeat(32));
         assert_eq!(super::redact_path(&long), "/x/[redacted]/y");
+    }
+
+    #[test]
+    fn control_characters_in_logged_text_are_escaped_and_its_length_is_bounded() {
+        assert_eq!(
+            super::log_text("a\nb\r\u{1b}[31m\0\t\\n\u{202e}é"),
+            "a\\nb\\r\\u{1b}[31m\\0\\t\\\\n\\u{202e}é"
+        );
+        assert_eq!(super::log_text("hubspot"), "hubspot");
+        let long = super::log_text(&"x".repeat(10_000));
+        assert_eq!(long.chars().count(), super::MAX_LOG_TEXT + 1);
+        assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn methods_outside_the_standard_set_are_labelled_other() {
+        use actix_web::http::Method;
+        assert_eq!(super::method_label(&Method::GET), "GET");
+        assert_eq!(super::method_label(&Method::OPTIONS), "OPTIONS");
+        assert_eq!(super::method_label(&Method::TRACE), "other");
+        let made_up = Method::from_bytes(b"MADEUP").unwrap();
+        assert_eq!(super::method_label(&made_up), "other");
     }
 }

@@ -163,7 +163,7 @@ fn line(event: Result<ChangeEvent, integration_core::Error>) -> Bytes {
         }),
         Err(error) => {
             let api = ApiError::from(error);
-            tracing::warn!(code = api.code(), detail = %api, "changes ended early");
+            tracing::warn!(code = api.code(), detail = %crate::telemetry::log_text(&api.to_string()), "changes ended early");
             json!({"type": "error", "code": api.code(), "detail": api.to_string()})
         }
     };

@@ -65,7 +65,7 @@ pub(super) async fn export(
             match tokio::time::timeout(COUNT_WAIT, count).await {
                 Ok(Ok(total)) => total,
                 Ok(Err(error)) => {
-                    tracing::info!(%error, "export starts without a total");
+                    tracing::info!(error = %crate::telemetry::log_text(&error.to_string()), "export starts without a total");
                     None
                 }
                 Err(_) => None,
@@ -102,7 +102,7 @@ fn line(event: Result<ExportEvent, integration_core::Error>, object_type: Option
         }
         Err(error) => {
             let api = ApiError::from(error);
-            tracing::warn!(code = api.code(), detail = %api, "export ended early");
+            tracing::warn!(code = api.code(), detail = %crate::telemetry::log_text(&api.to_string()), "export ended early");
             json!({"type": "error", "code": api.code(), "detail": api.to_string()})
         }
     };
