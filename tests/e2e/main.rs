@@ -20,6 +20,7 @@ mod providers;
 mod rate_budget;
 mod redis_outage;
 mod refresh;
+mod sandbox_guard;
 mod sandbox_mode;
 mod serving;
 mod trust;

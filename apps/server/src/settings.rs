@@ -137,9 +137,11 @@ pub struct Settings {
     pub app_env: AppEnv,
     /// `BIND_ADDR`; default `127.0.0.1:8080`.
     pub bind_addr: SocketAddr,
-    /// `PUBLIC_URL`: how browsers reach this server; default `http://{BIND_ADDR}`.
+    /// `PUBLIC_URL`: how browsers reach this server, an http(s) origin; default
+    /// `http://{BIND_ADDR}`.
     pub public_url: Option<Url>,
-    /// `FRONTEND_URL`: where the UI lives (callback outcomes go there); default `PUBLIC_URL`.
+    /// `FRONTEND_URL`: where the UI lives (callback outcomes go there), an http(s) origin;
+    /// default `PUBLIC_URL`.
     pub frontend_url: Option<Url>,
     /// `WEB_DIST_DIR`: the built UI to serve at `/`; default `web/dist`.
     pub web_dist_dir: PathBuf,
@@ -179,6 +181,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Redis.
     pub redis: RedisSettings,
+    /// `SANDBOX_ADMIN`: who may call the sandboxes' `/_admin/*` routes: `loopback` (default:
+    /// connections whose peer address is 127.0.0.1 or ::1), `open` or `off`.
+    pub sandbox_admin: sandbox_kit::guard::AdminAccess,
     /// Every registered provider (`providers::all()`), in display order, and how it is served.
     pub providers: Vec<ProviderChoice>,
     /// The variables of the registered providers (`{ID}_…`), read by convention when each is
@@ -232,6 +237,7 @@ struct Raw {
     index_lag_secs: Option<String>,
     changes_lookback_secs: Option<String>,
     rate_budget_enabled: Option<String>,
+    sandbox_admin: Option<String>,
 }
 
 /// What loading the settings did besides reading them.
@@ -423,7 +429,17 @@ impl Settings {
                 ));
             }
         };
+        let sandbox_admin = match non_empty(raw.sandbox_admin.take()) {
+            None => sandbox_kit::guard::AdminAccess::default(),
+            Some(v) => sandbox_kit::guard::AdminAccess::parse(&v).ok_or_else(|| {
+                SettingsError::Invalid(
+                    "SANDBOX_ADMIN",
+                    format!("expected 'loopback', 'open' or 'off', got '{v}'"),
+                )
+            })?,
+        };
         Ok(Settings {
+            sandbox_admin,
             rate_budget_per_10s: rate_budget_enabled.then_some(rate_budget_per_10s),
             rate_budget_search_per_s,
             index_lag,
@@ -434,8 +450,8 @@ impl Settings {
             embed_origins,
             request_deadline,
             refresh_lock_ttl,
-            public_url: url_var("PUBLIC_URL", raw.public_url)?,
-            frontend_url: url_var("FRONTEND_URL", raw.frontend_url)?,
+            public_url: origin_var("PUBLIC_URL", raw.public_url)?,
+            frontend_url: origin_var("FRONTEND_URL", raw.frontend_url)?,
             web_dist_dir: non_empty(raw.web_dist_dir)
                 .unwrap_or_else(|| "web/dist".to_owned())
                 .into(),
@@ -690,6 +706,34 @@ fn url_var(name: &'static str, value: Option<String>) -> Result<Option<Url>, Set
         .transpose()
 }
 
+/// An http(s) origin (`PUBLIC_URL`, `FRONTEND_URL`): scheme, host and port only. CORS allows
+/// these origins with credentials, so anything else (`file:`, whose origin is `null`; a path,
+/// query, fragment or user info that would be silently dropped or misread) stops the start.
+fn origin_var(name: &'static str, value: Option<String>) -> Result<Option<Url>, SettingsError> {
+    let Some(url) = url_var(name, value)? else {
+        return Ok(None);
+    };
+    let problem = if !matches!(url.scheme(), "http" | "https") {
+        Some(format!(
+            "must be an http or https origin (like https://app.example.com), not a {}: URL",
+            url.scheme()
+        ))
+    } else if !url.username().is_empty() || url.password().is_some() {
+        Some("must be an origin without a user name or password".to_owned())
+    } else if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        Some(
+            "must be an origin (like https://app.example.com) without a path, query or fragment"
+                .to_owned(),
+        )
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(SettingsError::Invalid(name, problem)),
+        None => Ok(Some(url)),
+    }
+}
+
 fn number_var(
     name: &'static str,
     value: Option<String>,
@@ -767,6 +811,25 @@ mod tests {
         assert!(err.starts_with("REFRESH_LOCK_TTL_SECS is invalid"), "{err}");
         assert_eq!(s.providers[0].id(), "hubspot");
         assert_eq!(s.providers[0].mode, ProviderMode::Sandbox);
+    }
+
+    #[test]
+    fn sandbox_admin_defaults_to_loopback_and_a_bad_value_names_the_variable() {
+        use sandbox_kit::guard::AdminAccess;
+        let s = Settings::from_vars(vars(&[KEY])).unwrap();
+        assert_eq!(s.sandbox_admin, AdminAccess::Loopback);
+        for (value, access) in [
+            ("open", AdminAccess::Open),
+            ("loopback", AdminAccess::Loopback),
+            ("off", AdminAccess::Off),
+        ] {
+            let s = Settings::from_vars(vars(&[KEY, ("SANDBOX_ADMIN", value)])).unwrap();
+            assert_eq!(s.sandbox_admin, access);
+        }
+        let err = Settings::from_vars(vars(&[KEY, ("SANDBOX_ADMIN", "everyone")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("SANDBOX_ADMIN is invalid"), "{err}");
     }
 
     #[test]
@@ -919,5 +982,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("HUBSPOT_API_BASE_URL is invalid"), "{err}");
+    }
+
+    #[test]
+    fn public_and_frontend_urls_must_be_plain_http_or_https_origins() {
+        for name in ["PUBLIC_URL", "FRONTEND_URL"] {
+            for bad in [
+                "file:///srv/ui/index.html",
+                "ftp://ui.example.com",
+                "data:text/html,hi",
+                "javascript:alert(1)",
+                "https://ui.example.com/app",
+                "https://ui.example.com/?x=1",
+                "https://ui.example.com/#top",
+                "https://user:hunter2@ui.example.com",
+                "https://user@ui.example.com",
+            ] {
+                let err = Settings::from_vars(vars(&[KEY, (name, bad)]))
+                    .expect_err(bad)
+                    .to_string();
+                assert!(err.starts_with(&format!("{name} is invalid: ")), "{err}");
+                assert!(!err.contains("hunter2"), "no credentials echoed: {err}");
+                assert_eq!(err.matches(". ").count(), 0, "one sentence: {err}");
+            }
+            for good in [
+                "http://localhost:5173",
+                "https://ui.example.com",
+                "https://ui.example.com/",
+                "http://[::1]:8080",
+            ] {
+                let s = Settings::from_vars(vars(&[KEY, (name, good)])).expect(good);
+                let url = if name == "PUBLIC_URL" {
+                    s.public_url
+                } else {
+                    s.frontend_url
+                };
+                assert_eq!(url.expect("set").path(), "/");
+            }
+        }
     }
 }

@@ -177,6 +177,12 @@ impl Application {
         ];
         let web_dist = settings.web_dist_dir.clone();
         let mounted = sandboxes.clone();
+        // Sandbox admin routes need no identity, so only the peers `SANDBOX_ADMIN` allows reach
+        // them; and a sandbox request body gets the API's deadline, not forever.
+        let sandbox_guard = sandbox_kit::guard::Guard {
+            admin: settings.sandbox_admin,
+            body_deadline: settings.request_deadline,
+        };
         crate::metrics::handle();
         let server = HttpServer::new(move || {
             let cors = allowed_origins
@@ -206,8 +212,14 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
                 .configure(routes::api);
             for (id, sandbox) in &mounted {
-                app =
-                    app.service(web::scope(&sandbox_mount(id)).configure(|c| sandbox.configure(c)));
+                let guarded = Arc::clone(sandbox);
+                app = app.service(
+                    web::scope(&sandbox_mount(id))
+                        .wrap(from_fn(move |req, next| {
+                            sandbox_kit::guard::check(sandbox_guard, guarded.clone(), req, next)
+                        }))
+                        .configure(|c| sandbox.configure(c)),
+                );
             }
             app.configure(|c| routes::ui(c, &web_dist))
         })

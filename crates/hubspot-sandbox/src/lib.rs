@@ -148,6 +148,17 @@ impl Sandbox {
         Ok(server)
     }
 
+    /// An error in HubSpot's v3 shape (`{"status":"error","message","correlationId","category"}`)
+    /// for what a host refuses around the sandbox's routes; `category` is HubSpot's word
+    /// (`FORBIDDEN`), given in any case.
+    pub fn error_response(
+        status: actix_web::http::StatusCode,
+        category: &str,
+        message: &str,
+    ) -> actix_web::HttpResponse {
+        respond::api_error(status, &category.to_ascii_uppercase(), message)
+    }
+
     /// Counters of calls per endpoint since start or the last [`reset_stats`](Self::reset_stats).
     pub fn stats(&self) -> Stats {
         let kit = self.oauth.stats();

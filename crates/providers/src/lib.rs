@@ -70,6 +70,15 @@ impl ProviderSandbox for HubSpotSandbox {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
+
+    fn error_response(
+        &self,
+        status: actix_web::http::StatusCode,
+        code: &str,
+        message: &str,
+    ) -> actix_web::HttpResponse {
+        hubspot_sandbox::Sandbox::error_response(status, code, message)
+    }
 }
 
 impl HubSpotSandbox {

@@ -151,4 +151,13 @@ impl ProviderSandbox for ApiSandbox {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
+
+    fn error_response(
+        &self,
+        status: actix_web::http::StatusCode,
+        code: &str,
+        message: &str,
+    ) -> HttpResponse {
+        self.oauth.api_error(status.as_u16(), code, message)
+    }
 }

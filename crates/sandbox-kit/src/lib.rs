@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::web;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
 use integration_core::kit::ProviderFactory;
 use url::Url;
 
 mod api;
 pub mod consent;
+pub mod guard;
 mod oauth;
 pub mod paging;
 pub mod seed;
@@ -45,6 +47,15 @@ pub trait ProviderSandbox: Send + Sync + std::fmt::Debug {
 
     /// The concrete sandbox, for tests and admin tools that know its type.
     fn as_any(&self) -> &dyn std::any::Any;
+
+    /// An error answer in this provider's shape, for what a server refuses around the sandbox's
+    /// routes ([`guard`]: an admin call from a peer it does not allow, a body that never
+    /// arrived). `code` is a lowercase word (`forbidden`); by default the body is RFC 6749's
+    /// `{"error", "error_description"}`.
+    fn error_response(&self, status: StatusCode, code: &str, message: &str) -> HttpResponse {
+        HttpResponse::build(status)
+            .json(serde_json::json!({"error": code, "error_description": message}))
+    }
 }
 
 /// Builds a provider's sandbox for the server's client.
