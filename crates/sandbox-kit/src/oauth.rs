@@ -824,10 +824,12 @@ impl OAuthSandbox {
                     let s = s.clone();
                     async move {
                         s.pause().await;
+                        // Read first: an answer that leaves the body unread can cut the
+                        // connection under the client.
+                        let body = read_body(payload, limit).await;
                         if let Some(answer) = s.0.hooks.intercept(path) {
                             return answer;
                         }
-                        let body = read_body(payload, limit).await;
                         match s.client_request(&req, body) {
                             Ok((client_id, params)) => handler(&s, &client_id, params),
                             Err(error) => s.refuse(&error),
