@@ -92,8 +92,7 @@ async fn an_exports_checkpoint_gives_exactly_what_changed_since() {
     assert_eq!(end["upserts"].as_u64().unwrap() as usize, still_live.len());
     assert_eq!(end["deletes"], 2);
 
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
-    let metrics = metrics.text().await.unwrap();
+    let metrics = app.metrics_text().await;
     let counted = |change: &str| {
         metrics.lines().any(|l| {
             l.starts_with("records_changed_total{")

@@ -38,6 +38,12 @@ async fn main() -> std::process::ExitCode {
         "VectorShift integrations listening: open {}",
         app.base_url()
     );
+    match app.metrics_addr() {
+        Some(addr) => {
+            tracing::info!("metrics (Prometheus) at http://{addr}/metrics (METRICS_ADDR)")
+        }
+        None => tracing::info!("metrics are off (METRICS_ADDR=off)"),
+    }
     match app.run_until_stopped().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -1,9 +1,10 @@
-//! `GET /metrics`: Prometheus text. The library crates count through the `metrics` facade
-//! (provider calls by operation and outcome, rate limits, token refreshes, Redis errors); only
-//! this module knows the exporter. HTTP requests are counted here by method (one of a closed
-//! set, `other` otherwise), route pattern (never the raw path; `unmatched` when no route
-//! matched) and status, with latency histograms: every label value comes from a fixed set, since
-//! unbounded values minted by callers would swamp Prometheus.
+//! `GET /metrics`, served on the `METRICS_ADDR` listener only: Prometheus text. The library
+//! crates count through the `metrics` facade (provider calls by operation and outcome, rate
+//! limits, token refreshes, Redis errors); only this module knows the exporter. HTTP requests
+//! are counted here by method (one of a closed set, `other` otherwise), route pattern (never the
+//! raw path; `unmatched` when no route matched) and status, with latency histograms: every label
+//! value comes from a fixed set, since unbounded values minted by callers would swamp
+//! Prometheus.
 
 use std::sync::OnceLock;
 use std::time::Instant;
