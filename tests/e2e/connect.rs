@@ -1,6 +1,6 @@
 use e2e::{
-    FRONTEND, HubSpot, TEST_CLIENT_ID, assert_problem, location, query_value, redis_command,
-    spawn_app,
+    AppOptions, FRONTEND, HubSpot, TEST_CLIENT_ID, assert_problem, location, query_value,
+    redis_command, spawn_app,
 };
 use hubspot_sandbox::{SandboxConfig, Vary};
 use integration_core::ExposeSecret as _;
@@ -224,7 +224,7 @@ async fn expired_state_is_invalid_state() {
         created_at: chrono::Utc::now(),
     };
     app.store
-        .put_state(&state, &pending, std::time::Duration::from_millis(50))
+        .put_state(&state, &pending, std::time::Duration::from_millis(50), 10)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(150)).await;
@@ -288,7 +288,176 @@ async fn a_state_lives_ten_minutes_in_redis() {
     let hubspot = HubSpot::start().await;
     let app = spawn_app(&hubspot).await;
     let state = app.issue_state("alice").await;
-    let ttl = redis_command(&["PTTL", &format!("{}oauth_state:{state}", app.key_prefix)]).await;
+    let key = app
+        .store
+        .state_redis_key(&integration_core::OAuthState::parse(&state).unwrap());
+    let ttl = redis_command(&["PTTL", &key]).await;
     let ttl: i64 = String::from_utf8(ttl).unwrap().parse().unwrap();
     assert!((590_000..=600_000).contains(&ttl), "state TTL {ttl} ms");
+}
+
+/// Another browser: its own cookie jar, follows no redirects.
+fn another_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// Where following `callback` in `browser` sends it: the UI's `result`, and `error` if any.
+async fn outcome(browser: &reqwest::Client, callback: &url::Url) -> (String, Option<String>) {
+    let res = browser.get(callback.clone()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let target = location(&res);
+    (
+        query_value(&target, "result").unwrap(),
+        query_value(&target, "error"),
+    )
+}
+
+fn success() -> (String, Option<String>) {
+    ("success".to_owned(), None)
+}
+
+fn invalid_state() -> (String, Option<String>) {
+    ("error".to_owned(), Some("invalid_state".to_owned()))
+}
+
+#[tokio::test]
+async fn a_bare_callback_does_not_cancel_a_pending_flow() {
+    let hubspot = HubSpot::start().await;
+    let app = spawn_app(&hubspot).await;
+    let callback = app.approve_at_sandbox("alice").await;
+    // While alice is on the consent page, a link makes her browser open our callback: with no
+    // state, a provider error and no state, or a state of nobody's.
+    let unknown = integration_core::OAuthState::generate();
+    let pending = integration_core::BrowserBinding::key_for(
+        &integration_core::OAuthState::parse(&query_value(&callback, "state").unwrap()).unwrap(),
+    );
+    for query in [
+        vec![],
+        vec![("error", "access_denied")],
+        vec![("code", "c"), ("state", unknown.as_str())],
+    ] {
+        let res = app.callback_browser(&query).await;
+        assert_eq!(
+            query_value(&location(&res), "error").as_deref(),
+            Some("invalid_state"),
+            "{query:?}"
+        );
+        let touched: Vec<&str> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|c| c.to_str().unwrap())
+            .filter(|c| c.contains(&pending))
+            .collect();
+        assert!(
+            touched.is_empty(),
+            "the pending flow's binding is left alone: {touched:?}"
+        );
+    }
+    assert_eq!(outcome(&app.client, &callback).await, success());
+    assert!(app.stored("alice").await.is_some());
+}
+
+#[tokio::test]
+async fn two_flows_in_one_browser_both_complete() {
+    let hubspot = HubSpot::start().await;
+    let app = spawn_app(&hubspot).await;
+    // The same browser starts HubSpot in two tabs (and, meanwhile, bob in a third), then
+    // finishes them in any order.
+    let first = app.approve_at_sandbox("alice").await;
+    let second = app.approve_at_sandbox("alice").await;
+    let bobs = app.approve_at_sandbox("bob").await;
+    assert_eq!(outcome(&app.client, &first).await, success());
+    assert_eq!(outcome(&app.client, &bobs).await, success());
+    assert_eq!(outcome(&app.client, &second).await, success());
+    assert!(app.stored("alice").await.is_some());
+    assert!(app.stored("bob").await.is_some());
+    assert_eq!(hubspot.sandbox.stats().token_authorization_code, 3);
+}
+
+#[tokio::test]
+async fn a_state_presented_from_another_browser_is_refused_and_still_completes_in_its_own_browser()
+{
+    let hubspot = HubSpot::start().await;
+    let app = spawn_app(&hubspot).await;
+    let callback = app.approve_at_sandbox("alice").await;
+    // Someone who got hold of the state tries it in their browser, without a code (a bare or
+    // forged link, or the provider's `error=`): refused, and the flow is left alone.
+    let mut bare = callback.clone();
+    let state = query_value(&callback, "state").unwrap();
+    bare.query_pairs_mut().clear().append_pair("state", &state);
+    let mut denied = bare.clone();
+    denied
+        .query_pairs_mut()
+        .append_pair("error", "access_denied");
+    let mallory = another_browser();
+    for forged in [&bare, &denied] {
+        assert_eq!(outcome(&mallory, forged).await, invalid_state());
+        let res = (mallory.get(forged.clone()))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, 400, "invalid_state").await;
+    }
+    assert!(app.stored("alice").await.is_none());
+    assert_eq!(token_calls(&hubspot), 0, "no code was redeemed");
+
+    // Alice's own browser still finishes, once.
+    assert_eq!(outcome(&app.client, &callback).await, success());
+    assert!(app.stored("alice").await.is_some());
+    assert_eq!(outcome(&app.client, &callback).await, invalid_state());
+}
+
+/// A provider's code arriving in a browser that did not start the flow means the consent page
+/// was opened by someone else: the flow ends, so that code can never be redeemed by anyone
+/// (the account-linking attack in `auth.rs` relies on the opposite).
+#[tokio::test]
+async fn a_code_presented_from_another_browser_ends_the_flow() {
+    let hubspot = HubSpot::start().await;
+    let app = spawn_app(&hubspot).await;
+    let callback = app.approve_at_sandbox("alice").await;
+    assert_eq!(
+        outcome(&another_browser(), &callback).await,
+        invalid_state()
+    );
+    assert_eq!(outcome(&app.client, &callback).await, invalid_state());
+    assert!(app.stored("alice").await.is_none());
+    assert_eq!(token_calls(&hubspot), 0, "the code was never redeemed");
+}
+
+#[tokio::test]
+async fn the_n_plus_first_authorization_drops_the_oldest_pending_flow() {
+    let hubspot = HubSpot::start().await;
+    let app = hubspot
+        .app(AppOptions {
+            vars: vec![("OAUTH_PENDING_PER_USER".to_owned(), "3".to_owned())],
+            ..AppOptions::default()
+        })
+        .await;
+    let mut callbacks = Vec::new();
+    for _ in 0..4 {
+        callbacks.push(app.approve_at_sandbox("alice").await);
+    }
+    let states: Vec<integration_core::OAuthState> = callbacks
+        .iter()
+        .map(|c| integration_core::OAuthState::parse(&query_value(c, "state").unwrap()).unwrap())
+        .collect();
+
+    // Redis holds 3 of alice's 4 states: not the oldest.
+    let mut held = Vec::new();
+    for state in &states {
+        let exists = redis_command(&["EXISTS", &app.store.state_redis_key(state)]).await;
+        held.push(exists == b"1");
+    }
+    assert_eq!(held, [false, true, true, true]);
+    let index = app.store.pending_index_redis_key(&e2e::user_id("alice"));
+    assert_eq!(redis_command(&["ZCARD", &index]).await, b"3");
+
+    assert_eq!(outcome(&app.client, &callbacks[0]).await, invalid_state());
+    assert_eq!(outcome(&app.client, &callbacks[3]).await, success());
 }

@@ -81,6 +81,8 @@ pub struct TestApp {
     /// The app's store, seen from outside (same Redis, prefix and key).
     pub store: RedisTokenStore,
     pub sandbox: Option<hubspot_sandbox::Sandbox>,
+    /// Where the app's metrics listener (`METRICS_ADDR`) bound; `None` when it is `off`.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// The app in live mode against the stand-alone sandbox `hubspot`, its callback registered there.
@@ -148,6 +150,8 @@ async fn spawn(
     capture_logs();
     let mut vars: HashMap<String, String> = [
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        // `/metrics` has a listener of its own: loopback, any free port (`TestApp::metrics_url`).
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         ("TOKEN_ENCRYPTION_KEY", TEST_KEY.to_owned()),
         ("REDIS_URL", redis_url()),
         ("REDIS_KEY_PREFIX", options.key_prefix.clone()),
@@ -174,6 +178,7 @@ async fn spawn(
         app.base_url().clone()
     };
     let sandbox = hubspot_sandbox_of(&app);
+    let metrics_addr = app.metrics_addr();
     tokio::spawn(app.run_until_stopped());
 
     let store = RedisTokenStore::new(
@@ -194,12 +199,32 @@ async fn spawn(
         key_prefix: options.key_prefix,
         store,
         sandbox,
+        metrics_addr,
     }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address.as_str().trim_end_matches('/'), path)
+    }
+
+    /// `GET /metrics` on the app's metrics listener (`METRICS_ADDR`), not its public port.
+    /// Panics when the app runs with `METRICS_ADDR=off`.
+    pub fn metrics_url(&self) -> String {
+        let addr = self.metrics_addr.expect("the metrics listener is on");
+        format!("http://{addr}/metrics")
+    }
+
+    /// The Prometheus text the metrics listener serves, expecting 200.
+    pub async fn metrics_text(&self) -> String {
+        let res = self
+            .client
+            .get(self.metrics_url())
+            .send()
+            .await
+            .expect("metrics request");
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "GET /metrics");
+        res.text().await.expect("metrics body")
     }
 
     pub async fn get_as(&self, user: &str, path: &str) -> Response {

@@ -170,6 +170,9 @@ pub struct Settings {
     /// `CHANGES_LOOKBACK_SECS` (default 300): how far each incremental sync's window reaches
     /// back before its checkpoint, so records a search index lists late still arrive.
     pub changes_lookback: Duration,
+    /// `OAUTH_PENDING_PER_USER` (default 10, 1–1000): consent flows one user may have pending at
+    /// once; starting one more forgets their oldest.
+    pub oauth_pending_per_user: usize,
     /// `TOKEN_ENCRYPTION_KEY`: `[ID:]KEY`, 32 bytes as base64 or hex, key id 1–255 (default 1).
     pub token_encryption_key: SecretString,
     /// `TOKEN_ENCRYPTION_PREVIOUS_KEYS`: comma-separated `ID:KEY` specs still accepted for
@@ -184,6 +187,10 @@ pub struct Settings {
     /// `SANDBOX_ADMIN`: who may call the sandboxes' `/_admin/*` routes: `loopback` (default:
     /// connections whose peer address is 127.0.0.1 or ::1), `open` or `off`.
     pub sandbox_admin: sandbox_kit::guard::AdminAccess,
+    /// `METRICS_ADDR`: where `GET /metrics` is served, a listener of its own apart from
+    /// `BIND_ADDR` (the public port answers 404 for it); default `127.0.0.1:0` (loopback, a port
+    /// the system picks, logged at start); `None` for `off`.
+    pub metrics_addr: Option<SocketAddr>,
     /// Every registered provider (`providers::all()`), in display order, and how it is served.
     pub providers: Vec<ProviderChoice>,
     /// The variables of the registered providers (`{ID}_…`), read by convention when each is
@@ -236,8 +243,10 @@ struct Raw {
     rate_budget_search_per_second: Option<String>,
     index_lag_secs: Option<String>,
     changes_lookback_secs: Option<String>,
+    oauth_pending_per_user: Option<String>,
     rate_budget_enabled: Option<String>,
     sandbox_admin: Option<String>,
+    metrics_addr: Option<String>,
 }
 
 /// What loading the settings did besides reading them.
@@ -438,12 +447,28 @@ impl Settings {
                 )
             })?,
         };
+        let oauth_pending_per_user = match number_var(
+            "OAUTH_PENDING_PER_USER",
+            raw.oauth_pending_per_user.take(),
+            10,
+        )? {
+            n @ 1..=1000 => n as usize,
+            _ => {
+                return Err(SettingsError::Invalid(
+                    "OAUTH_PENDING_PER_USER",
+                    "must be between 1 and 1000".into(),
+                ));
+            }
+        };
+        let metrics_addr = metrics_addr_var(raw.metrics_addr.take())?;
         Ok(Settings {
             sandbox_admin,
+            metrics_addr,
             rate_budget_per_10s: rate_budget_enabled.then_some(rate_budget_per_10s),
             rate_budget_search_per_s,
             index_lag,
             changes_lookback,
+            oauth_pending_per_user,
             app_env,
             bind_addr,
             auth,
@@ -734,6 +759,24 @@ fn origin_var(name: &'static str, value: Option<String>) -> Result<Option<Url>, 
     }
 }
 
+/// `METRICS_ADDR`: an IP address and port, or `off`. By default loopback on a port the
+/// system picks: never reachable from outside, and never in the way of another server on the
+/// same machine (several test servers, a second replica, Prometheus itself on 9090).
+fn metrics_addr_var(value: Option<String>) -> Result<Option<SocketAddr>, SettingsError> {
+    match non_empty(value).as_deref() {
+        None => Ok(Some(SocketAddr::from(([127, 0, 0, 1], 0)))),
+        Some("off") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            SettingsError::Invalid(
+                "METRICS_ADDR",
+                format!(
+                    "expected an IP address and port (like 127.0.0.1:9464) or 'off', got '{v}'"
+                ),
+            )
+        }),
+    }
+}
+
 fn number_var(
     name: &'static str,
     value: Option<String>,
@@ -833,6 +876,29 @@ mod tests {
     }
 
     #[test]
+    fn metrics_default_to_loopback_on_any_port_and_a_bad_address_names_the_variable() {
+        let s = Settings::from_vars(vars(&[KEY])).unwrap();
+        assert_eq!(s.metrics_addr, Some("127.0.0.1:0".parse().unwrap()));
+        let s = Settings::from_vars(vars(&[KEY, ("METRICS_ADDR", "0.0.0.0:9464")])).unwrap();
+        assert_eq!(s.metrics_addr, Some("0.0.0.0:9464".parse().unwrap()));
+        let s = Settings::from_vars(vars(&[KEY, ("METRICS_ADDR", "off")])).unwrap();
+        assert_eq!(s.metrics_addr, None);
+        for bad in [
+            "nope",
+            "9464",
+            "localhost:9464",
+            "127.0.0.1:99999",
+            "127.0.0.1",
+        ] {
+            let err = Settings::from_vars(vars(&[KEY, ("METRICS_ADDR", bad)]))
+                .expect_err(bad)
+                .to_string();
+            assert!(err.starts_with("METRICS_ADDR is invalid: "), "{err}");
+            assert!(err.contains(bad), "{err}");
+        }
+    }
+
+    #[test]
     fn the_rate_budget_is_on_at_hubspots_limit_unless_disabled() {
         let s = Settings::from_vars(vars(&[KEY])).unwrap();
         assert_eq!(s.rate_budget_per_10s, Some(110));
@@ -862,6 +928,23 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.starts_with(&format!("{name} is invalid")), "{err}");
+        }
+    }
+
+    #[test]
+    fn oauth_pending_per_user_defaults_to_ten_and_names_itself_when_out_of_range() {
+        let s = Settings::from_vars(vars(&[KEY])).unwrap();
+        assert_eq!(s.oauth_pending_per_user, 10);
+        let s = Settings::from_vars(vars(&[KEY, ("OAUTH_PENDING_PER_USER", "3")])).unwrap();
+        assert_eq!(s.oauth_pending_per_user, 3);
+        for bad in ["0", "1001", "many"] {
+            let error = Settings::from_vars(vars(&[KEY, ("OAUTH_PENDING_PER_USER", bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with("OAUTH_PENDING_PER_USER is invalid"),
+                "{error}"
+            );
         }
     }
 

@@ -58,6 +58,8 @@ pub struct Application {
     base_url: Url,
     sandboxes: Vec<MountedSandbox>,
     server: Server,
+    /// The `/metrics` listener (`METRICS_ADDR`) and the address it bound; `None` when `off`.
+    metrics: Option<(std::net::SocketAddr, Server)>,
 }
 
 impl Application {
@@ -80,6 +82,7 @@ impl Application {
             lock_wait: settings.request_deadline,
             index_lag: settings.index_lag,
             lookback: settings.changes_lookback,
+            pending_per_user: settings.oauth_pending_per_user,
             ..tuning
         };
         let listener =
@@ -91,6 +94,22 @@ impl Application {
             .local_addr()
             .map_err(|e| StartupError::Config(e.to_string()))?
             .port();
+        // Bound before anything else is built, so a taken or unusable address stops the start
+        // at once, naming the variable.
+        let metrics_listener = settings
+            .metrics_addr
+            .map(|addr| {
+                let listener = TcpListener::bind(addr).map_err(|e| {
+                    StartupError::Config(format!(
+                        "METRICS_ADDR is unusable: could not listen on {addr}: {e}"
+                    ))
+                })?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(|e| StartupError::Config(e.to_string()))?;
+                Ok::<_, StartupError>((bound, listener))
+            })
+            .transpose()?;
         let base_url = match &settings.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{}:{port}", display_host(&settings)))
@@ -237,18 +256,28 @@ impl Application {
         })?
         .shutdown_timeout(5)
         .run();
+        let metrics = metrics_listener
+            .map(|(addr, listener)| Ok::<_, StartupError>((addr, metrics_server(listener)?)))
+            .transpose()?;
 
         Ok(Self {
             port,
             base_url,
             sandboxes,
             server,
+            metrics,
         })
     }
 
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address the `/metrics` listener bound (`METRICS_ADDR`, its port resolved when it
+    /// was 0); `None` when `METRICS_ADDR=off`.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().map(|(addr, _)| *addr)
     }
 
     /// How browsers reach the server.
@@ -268,9 +297,18 @@ impl Application {
         self.sandboxes.iter().map(|(id, _)| *id).collect()
     }
 
-    /// Serves until the process is told to stop.
+    /// Serves until the process is told to stop. The `/metrics` listener stops with the public
+    /// one.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((_, metrics)) = self.metrics else {
+            return self.server.await;
+        };
+        let metrics_handle = metrics.handle();
+        let metrics = tokio::spawn(metrics);
+        let served = self.server.await;
+        metrics_handle.stop(true).await;
+        let _ = metrics.await;
+        served
     }
 }
 
@@ -281,6 +319,28 @@ impl std::fmt::Debug for Application {
             .field("sandboxed", &self.sandboxed())
             .finish_non_exhaustive()
     }
+}
+
+/// The `/metrics` listener: the Prometheus text at `GET /metrics`, 404 problems elsewhere. Its
+/// requests are not counted (scrapes would only count themselves).
+fn metrics_server(listener: TcpListener) -> Result<Server, StartupError> {
+    let addr = listener.local_addr().ok();
+    let server = HttpServer::new(|| {
+        App::new()
+            .route("/metrics", web::get().to(crate::metrics::render))
+            .default_service(web::to(routes::not_found))
+    })
+    .workers(1)
+    .listen(listener)
+    .map_err(|e| {
+        StartupError::Config(format!(
+            "METRICS_ADDR is unusable: could not listen on {}: {e}",
+            addr.map_or_else(|| "it".to_owned(), |a| a.to_string())
+        ))
+    })?
+    .shutdown_timeout(1)
+    .run();
+    Ok(server)
 }
 
 fn display_host(settings: &Settings) -> String {

@@ -259,8 +259,8 @@ async fn connect(client: &reqwest::Client, start: &Replica, finish: &Replica) ->
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("vs_oauth_hubspot="))
-        .expect("the vs_oauth_hubspot binding cookie")
+        .find(|v| v.starts_with("vs_oauth_hubspot_"))
+        .expect("the flow's vs_oauth_hubspot_{key} binding cookie")
         .to_owned();
     assert!(
         cookie.contains("Path=/api/integrations/hubspot/callback"),

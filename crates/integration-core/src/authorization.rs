@@ -2,7 +2,12 @@
 //! embedder get the same protections (RFC 9700, OAuth 2.0 Security Best Current Practice):
 //!
 //! - **The `state` is single-use and short-lived** ([`StateStore::take_state`] is atomic), so a
-//!   callback URL cannot be replayed.
+//!   callback URL cannot be replayed. It is consumed only once the callback has proven to be
+//!   from the browser (and user) that started the flow: a callback that fails those checks
+//!   leaves the state usable by its own browser, so holding a state is not enough to burn it.
+//! - **At most a few pending flows per user** ([`StateStore::put_state`] drops the user's oldest
+//!   beyond `ConnectorOptions::pending_per_user`), so starting flows in a loop cannot fill the
+//!   store.
 //! - **The flow is bound to the browser that started it.** [`Connector::begin_authorization`]
 //!   returns a random [`BrowserBinding`] the caller hands to that browser only (the server sets it
 //!   as an HttpOnly, SameSite=Lax cookie); only its SHA-256 is stored with the state, and
@@ -78,6 +83,16 @@ impl BrowserBinding {
     /// What is stored with the state: the SHA-256, so a store dump does not reveal the binding.
     pub fn hash(&self) -> String {
         sha256_b64(self.0.expose_secret())
+    }
+
+    /// A short, stable name for the binding of the flow with `state`: 22 base64url characters
+    /// of the state's SHA-256. For callers that keep the bindings of several pending flows apart
+    /// (the server names one cookie per flow with it). Not secret: it reveals nothing the state
+    /// does not, and the state travels in URLs anyway.
+    pub fn key_for(state: &OAuthState) -> String {
+        let mut digest = sha256_b64(state.as_str());
+        digest.truncate(22);
+        digest
     }
 }
 
@@ -180,13 +195,26 @@ impl PendingAuthorization {
 /// (Redis, memory).
 #[async_trait]
 pub trait StateStore: Send + Sync + fmt::Debug {
-    /// Remembers `pending` under `state` for at most `ttl`. Replaces any earlier value.
+    /// Remembers `pending` under `state` for at most `ttl`, and keeps at most
+    /// `max_per_user` (at least one) pending authorizations of `pending.user_id`: beyond that,
+    /// the user's oldest are forgotten in the same atomic step, so one user cannot fill the
+    /// store by starting flows. A state is written once and never changed afterwards (only
+    /// taken, dropped or expired), which is what lets [`peek_state`](Self::peek_state) and
+    /// [`take_state`](Self::take_state) check before they consume.
     async fn put_state(
         &self,
         state: &OAuthState,
         pending: &PendingAuthorization,
         ttl: Duration,
+        max_per_user: usize,
     ) -> Result<(), StoreError>;
+
+    /// What is stored under `state`, without consuming it. `None` if the state is unknown, was
+    /// taken or dropped already, or expired.
+    async fn peek_state(
+        &self,
+        state: &OAuthState,
+    ) -> Result<Option<PendingAuthorization>, StoreError>;
 
     /// Returns and forgets what was stored under `state`, atomically: of two concurrent calls at
     /// most one gets `Some`. `None` if the state is unknown, was taken already, or expired.
@@ -199,6 +227,9 @@ pub trait StateStore: Send + Sync + fmt::Debug {
 /// A started authorization: send the browser to `url` and give it `binding`.
 #[derive(Debug)]
 pub struct AuthorizationStart {
+    /// The one-time state on `url` (name the browser's binding after it with
+    /// [`BrowserBinding::key_for`] to keep several pending flows apart).
+    pub state: OAuthState,
     /// The provider's consent page.
     pub url: Url,
     /// The secret the same browser must present on the callback.

@@ -64,6 +64,9 @@ pub struct ConnectorOptions {
     pub request_deadline: Duration,
     /// How long a user has to finish the consent page (default 10 minutes).
     pub state_ttl: Duration,
+    /// How many authorizations one user may have pending at once (default 10, at least 1);
+    /// starting one more forgets the user's oldest.
+    pub pending_per_user: usize,
     /// A rate budget shared per provider account, asked before every provider API call
     /// (default none: calls are not paced).
     pub budget: Option<SharedBudget>,
@@ -116,6 +119,7 @@ impl Default for ConnectorOptions {
             lock_poll: Duration::from_millis(50),
             request_deadline: Duration::from_secs(20),
             state_ttl: Duration::from_secs(10 * 60),
+            pending_per_user: 10,
             budget: None,
             index_lag: Duration::from_secs(30),
             lookback: Duration::from_secs(5 * 60),
@@ -212,26 +216,35 @@ impl Connector {
             created_at: Utc::now(),
         };
         self.store
-            .put_state(&state, &pending, self.options.state_ttl)
+            .put_state(
+                &state,
+                &pending,
+                self.options.state_ttl,
+                self.options.pending_per_user,
+            )
             .await?;
         Ok(AuthorizationStart {
             url,
+            state,
             binding,
             expires_in: self.options.state_ttl,
         })
     }
 
-    /// Finishes the flow when the provider sends the browser back: consumes the state (a state
-    /// works once, whatever happens next), checks it was issued by this provider to the browser
-    /// presenting `context.binding` (and to `context.user`, when known), exchanges the code and
-    /// stores the credentials for the user who started the flow. A previous grant of that user is
-    /// replaced and revoked at the provider (best effort).
+    /// Finishes the flow when the provider sends the browser back: checks the state was issued
+    /// by this provider to the browser presenting `context.binding` (and to `context.user`, when
+    /// known), and only then consumes it (a state works once, whatever happens next; a callback
+    /// refused by those checks leaves it to its own browser, unless it carried a code from the
+    /// wrong browser, which ends the flow), exchanges the code and stores the credentials for
+    /// the user who started the flow. A previous grant of that user is replaced
+    /// and revoked at the provider (best effort).
     #[tracing::instrument(skip_all, fields(provider = self.integration.id()))]
     pub async fn finish_authorization(
         &self,
         params: CallbackParams,
         context: CallbackContext<'_>,
     ) -> Result<(UserId, ConnectionInfo), AuthorizationError> {
+        const GONE: &str = "the state is unknown, expired or already used";
         let state = params
             .state
             .as_deref()
@@ -242,19 +255,27 @@ impl Connector {
                 OAuthState::parse(raw)
                     .map_err(|_| AuthorizationError::InvalidState("the state is malformed"))
             })?;
-        let pending =
-            self.store
-                .take_state(&state)
-                .await?
-                .ok_or(AuthorizationError::InvalidState(
-                    "the state is unknown, expired or already used",
-                ))?;
+        // Checked before consuming: whoever merely holds a state (it travels in URLs) cannot
+        // burn the flow of the browser that started it.
+        let pending = self
+            .store
+            .peek_state(&state)
+            .await?
+            .ok_or(AuthorizationError::InvalidState(GONE))?;
         if pending.provider != self.integration.id() {
             return Err(AuthorizationError::InvalidState(
                 "the state was issued for another integration",
             ));
         }
         if !context.binding.is_some_and(|b| pending.bound_to(b)) {
+            // A provider's answer (a code) in the wrong browser means the consent page was
+            // opened by someone other than who started the flow — the classic way to link a
+            // victim's account to an attacker's flow. That flow is ended, so its code can never
+            // be redeemed, not even by replaying this URL in the starting browser. A callback
+            // without a code (a bare or forged link) ends nothing.
+            if params.code.is_some() {
+                self.store.take_state(&state).await?;
+            }
             tracing::warn!("callback from a browser that did not start the flow; refused");
             return Err(AuthorizationError::InvalidState(
                 "this sign-in was started in another browser (or its cookie expired); start again from the app",
@@ -265,6 +286,18 @@ impl Connector {
                 "the state was issued to another user",
             ));
         }
+        // Now consume it, atomically: of two callbacks racing past the checks, one wins. A
+        // state is never rewritten, so what is taken is what was checked; compared again anyway.
+        let pending = self
+            .store
+            .take_state(&state)
+            .await?
+            .filter(|taken| {
+                taken.provider == pending.provider
+                    && taken.user_id == pending.user_id
+                    && context.binding.is_some_and(|b| taken.bound_to(b))
+            })
+            .ok_or(AuthorizationError::InvalidState(GONE))?;
         if let Some(error) = params.error {
             let description = params
                 .error_description

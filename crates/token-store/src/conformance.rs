@@ -31,6 +31,8 @@ use crate::{PendingAuthorization, TokenStore};
 const SHORT_TTL: Duration = Duration::from_millis(150);
 const PAST_SHORT_TTL: Duration = Duration::from_millis(400);
 const LONG_TTL: Duration = Duration::from_secs(60);
+/// Pending authorizations per user kept by the cases that are not about the cap.
+const CAP: usize = 10;
 
 /// Generates one `#[tokio::test]` per conformance case. `$make` is an `async fn()` returning
 /// something that dereferences to the store under test (an `Arc<S>`, or a fixture that cleans up
@@ -57,6 +59,8 @@ macro_rules! conformance_tests {
             concurrent_takes_of_one_state_succeed_at_most_once,
             state_expires_after_its_ttl,
             state_belongs_to_the_user_who_started_the_flow,
+            peeking_at_a_state_does_not_consume_it,
+            beyond_the_cap_a_users_oldest_pending_state_is_dropped,
             lock_is_exclusive_until_released,
             unlock_with_a_wrong_token_does_not_release,
             lock_expires_after_its_ttl,
@@ -337,7 +341,7 @@ pub async fn state_can_be_taken_only_once(store: &dyn TokenStore) {
     let expected = pending(&user("alice"), Some("https://app.example/callback"));
     assert!(store.take_state(&state).await.expect("take").is_none());
     store
-        .put_state(&state, &expected, LONG_TTL)
+        .put_state(&state, &expected, LONG_TTL, CAP)
         .await
         .expect("put");
     assert_eq!(
@@ -356,7 +360,7 @@ pub async fn state_can_be_taken_only_once(store: &dyn TokenStore) {
 pub async fn concurrent_takes_of_one_state_succeed_at_most_once(store: &dyn TokenStore) {
     let state = OAuthState::generate();
     store
-        .put_state(&state, &pending(&user("alice"), None), LONG_TTL)
+        .put_state(&state, &pending(&user("alice"), None), LONG_TTL, CAP)
         .await
         .expect("put");
     let takes = (0..8).map(|_| store.take_state(&state));
@@ -374,11 +378,11 @@ pub async fn state_expires_after_its_ttl(store: &dyn TokenStore) {
     let (short, long) = (OAuthState::generate(), OAuthState::generate());
     let alice = user("alice");
     store
-        .put_state(&short, &pending(&alice, None), SHORT_TTL)
+        .put_state(&short, &pending(&alice, None), SHORT_TTL, CAP)
         .await
         .expect("put");
     store
-        .put_state(&long, &pending(&alice, None), LONG_TTL)
+        .put_state(&long, &pending(&alice, None), LONG_TTL, CAP)
         .await
         .expect("put");
     tokio::time::sleep(PAST_SHORT_TTL).await;
@@ -391,17 +395,96 @@ pub async fn state_belongs_to_the_user_who_started_the_flow(store: &dyn TokenSto
     let (alice, bob) = (user("alice"), user("bob"));
     let (alices_state, bobs_state) = (OAuthState::generate(), OAuthState::generate());
     store
-        .put_state(&alices_state, &pending(&alice, None), LONG_TTL)
+        .put_state(&alices_state, &pending(&alice, None), LONG_TTL, CAP)
         .await
         .expect("put");
     store
-        .put_state(&bobs_state, &pending(&bob, Some("/b")), LONG_TTL)
+        .put_state(&bobs_state, &pending(&bob, Some("/b")), LONG_TTL, CAP)
         .await
         .expect("put");
     let taken = store.take_state(&bobs_state).await.expect("take");
     assert_eq!(taken.map(|p| p.user_id), Some(bob));
     let taken = store.take_state(&alices_state).await.expect("take");
     assert_eq!(taken.map(|p| p.user_id), Some(alice));
+}
+
+/// `peek_state` shows what `take_state` would return, as often as asked, and consumes nothing.
+pub async fn peeking_at_a_state_does_not_consume_it(store: &dyn TokenStore) {
+    let state = OAuthState::generate();
+    assert!(store.peek_state(&state).await.expect("peek").is_none());
+    let expected = pending(&user("alice"), Some("https://app.example/callback"));
+    store
+        .put_state(&state, &expected, LONG_TTL, CAP)
+        .await
+        .expect("put");
+    for _ in 0..2 {
+        assert_eq!(
+            store
+                .peek_state(&state)
+                .await
+                .expect("peek")
+                .as_ref()
+                .map(pending_fields),
+            Some(pending_fields(&expected))
+        );
+    }
+    assert!(store.take_state(&state).await.expect("take").is_some());
+    assert!(store.peek_state(&state).await.expect("peek").is_none());
+}
+
+/// A user keeps at most `max_per_user` pending states: the next one drops their oldest (and
+/// nobody else's); states already taken do not count.
+pub async fn beyond_the_cap_a_users_oldest_pending_state_is_dropped(store: &dyn TokenStore) {
+    const MAX: usize = 3;
+    let (alice, bob) = (user("alice"), user("bob"));
+    let bobs: Vec<OAuthState> = (0..MAX).map(|_| OAuthState::generate()).collect();
+    for state in &bobs {
+        store
+            .put_state(state, &pending(&bob, None), LONG_TTL, MAX)
+            .await
+            .expect("put");
+    }
+    let alices: Vec<OAuthState> = (0..=MAX).map(|_| OAuthState::generate()).collect();
+    for state in &alices {
+        store
+            .put_state(state, &pending(&alice, None), LONG_TTL, MAX)
+            .await
+            .expect("put");
+    }
+    assert!(
+        store.peek_state(&alices[0]).await.expect("peek").is_none(),
+        "the oldest of {} is dropped",
+        MAX + 1
+    );
+    for state in alices[1..].iter().chain(&bobs) {
+        assert!(store.peek_state(state).await.expect("peek").is_some());
+    }
+
+    // A finished flow frees its place: the next one drops nothing.
+    assert!(store.take_state(&alices[1]).await.expect("take").is_some());
+    let next = OAuthState::generate();
+    store
+        .put_state(&next, &pending(&alice, None), LONG_TTL, MAX)
+        .await
+        .expect("put");
+    for state in [&alices[2], &alices[3], &next] {
+        assert!(store.peek_state(state).await.expect("peek").is_some());
+    }
+    // And the one after that drops the oldest still pending.
+    store
+        .put_state(
+            &OAuthState::generate(),
+            &pending(&alice, None),
+            LONG_TTL,
+            MAX,
+        )
+        .await
+        .expect("put");
+    assert!(store.peek_state(&alices[2]).await.expect("peek").is_none());
+    assert!(store.peek_state(&alices[3]).await.expect("peek").is_some());
+    for state in &bobs {
+        assert!(store.take_state(state).await.expect("take").is_some());
+    }
 }
 
 /// While a lock is held nobody else gets it; after `unlock` the next caller does.

@@ -25,7 +25,10 @@ struct State {
     credentials: HashMap<String, Zeroizing<Vec<u8>>>,
     /// Keys whose grant the provider rejected (see `mark_reauth_required`).
     reauth: std::collections::HashSet<String>,
-    states: HashMap<String, (PendingAuthorization, Instant)>,
+    /// Pending authorizations: what, until when, and their order of arrival (`next_seq`), so
+    /// the oldest of a user's can be dropped.
+    states: HashMap<String, (PendingAuthorization, Instant, u64)>,
+    next_seq: u64,
     locks: HashMap<String, (LockToken, Instant)>,
     /// Rate budgets: the theoretical arrival time of each key's next call.
     budgets: HashMap<String, Instant>,
@@ -141,16 +144,45 @@ impl StateStore for MemoryTokenStore {
         state: &OAuthState,
         pending: &PendingAuthorization,
         ttl: Duration,
+        max_per_user: usize,
     ) -> Result<(), StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();
         // Abandoned flows would otherwise pile up forever.
-        inner.states.retain(|_, (_, until)| *until > now);
+        inner.states.retain(|_, (_, until, _)| *until > now);
         inner.locks.retain(|_, (_, until)| *until > now);
+        inner.next_seq += 1;
+        let seq = inner.next_seq;
         inner
             .states
-            .insert(state.as_str().to_owned(), (pending.clone(), now + ttl));
+            .insert(state.as_str().to_owned(), (pending.clone(), now + ttl, seq));
+        let mut mine: Vec<(u64, String)> = inner
+            .states
+            .iter()
+            .filter(|(_, (p, _, _))| p.user_id == pending.user_id)
+            .map(|(key, (_, _, seq))| (*seq, key.clone()))
+            .collect();
+        let excess = mine.len().saturating_sub(max_per_user.max(1));
+        if excess > 0 {
+            mine.sort_unstable();
+            for (_, key) in mine.into_iter().take(excess) {
+                inner.states.remove(&key);
+            }
+        }
         Ok(())
+    }
+
+    async fn peek_state(
+        &self,
+        state: &OAuthState,
+    ) -> Result<Option<PendingAuthorization>, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .lock()
+            .states
+            .get(state.as_str())
+            .filter(|(_, until, _)| *until > now)
+            .map(|(pending, _, _)| pending.clone()))
     }
 
     async fn take_state(
@@ -162,8 +194,8 @@ impl StateStore for MemoryTokenStore {
             .lock()
             .states
             .remove(state.as_str())
-            .filter(|(_, until)| *until > now)
-            .map(|(pending, _)| pending))
+            .filter(|(_, until, _)| *until > now)
+            .map(|(pending, _, _)| pending))
     }
 }
 
@@ -257,7 +289,7 @@ mod tests {
             created_at: Utc::now(),
         };
         store
-            .put_state(&state, &pending, Duration::from_secs(600))
+            .put_state(&state, &pending, Duration::from_secs(600), 10)
             .await
             .unwrap();
         assert!(

@@ -77,6 +77,43 @@ end
 return 0
 "#;
 
+/// Stores a pending authorization and keeps at most `ARGV[3]` of its user's, atomically.
+/// `KEYS[1]` is the state's key, `KEYS[2]` the user's index: a sorted set of their pending states,
+/// scored by order of arrival. Members whose key is gone (taken or expired) are forgotten first;
+/// then the oldest beyond the cap are deleted with their keys. `ARGV[5]` is what precedes a
+/// state in its key: every key touched shares the `{…oauth}` hash tag of `KEYS`, so in a Redis
+/// Cluster they all live in one slot and the script may name them. Returns how many were dropped.
+const PUT_STATE_SCRIPT: &str = r#"
+local index = KEYS[2]
+local ttl = tonumber(ARGV[2])
+local max = tonumber(ARGV[3])
+for _, member in ipairs(redis.call("ZRANGE", index, 0, -1)) do
+    if redis.call("EXISTS", ARGV[5] .. member) == 0 then
+        redis.call("ZREM", index, member)
+    end
+end
+local newest = redis.call("ZRANGE", index, -1, -1, "WITHSCORES")
+local seq = 1
+if newest[2] then
+    seq = tonumber(newest[2]) + 1
+end
+redis.call("SET", KEYS[1], ARGV[1], "PX", ttl)
+redis.call("ZADD", index, seq, ARGV[4])
+if redis.call("PTTL", index) < ttl then
+    redis.call("PEXPIRE", index, ttl)
+end
+local dropped = 0
+local excess = redis.call("ZCARD", index) - max
+if excess > 0 then
+    for _, member in ipairs(redis.call("ZRANGE", index, 0, excess - 1)) do
+        redis.call("DEL", ARGV[5] .. member)
+        redis.call("ZREM", index, member)
+        dropped = dropped + 1
+    end
+end
+return dropped
+"#;
+
 /// How to reach Redis.
 #[derive(Clone)]
 pub struct RedisStoreConfig {
@@ -289,13 +326,15 @@ struct Inner {
     unlock: redis::Script,
     budget: redis::Script,
     hold: redis::Script,
+    put_state: redis::Script,
 }
 
 /// A [`TokenStore`] on Redis. Cheap to clone; clones share the pool.
 ///
-/// Keys (after the configured prefix): `hubspot:{user_id}` for credentials (encrypted, no TTL),
-/// `oauth_state:{state}` for pending authorizations (encrypted JSON, with TTL), `lock:{name}` for
-/// locks, `budget:{{provider}:{account}}` for rate budgets (see [`budget_redis_key`]).
+/// Keys (after the configured prefix `P`): `hubspot:{user_id}` for credentials (encrypted, no
+/// TTL), `oauth_state:{Poauth}:{state}` for pending authorizations (encrypted JSON, with TTL) and
+/// `oauth_pending:{Poauth}:{user_id}` for each user's index of them, `lock:{name}` for locks,
+/// `budget:{{provider}:{account}}` for rate budgets (see [`budget_redis_key`]).
 ///
 /// [`budget_redis_key`]: Self::budget_redis_key
 #[derive(Clone)]
@@ -329,6 +368,7 @@ impl RedisTokenStore {
                 unlock: redis::Script::new(UNLOCK_SCRIPT),
                 budget: redis::Script::new(BUDGET_SCRIPT),
                 hold: redis::Script::new(HOLD_SCRIPT),
+                put_state: redis::Script::new(PUT_STATE_SCRIPT),
             }),
         })
     }
@@ -479,8 +519,27 @@ impl RedisTokenStore {
         )
     }
 
-    fn state_key(&self, state: &OAuthState) -> String {
-        format!("{}oauth_state:{}", self.inner.prefix, state.as_str())
+    /// `{prefix}oauth_state:{{prefix}oauth}:`, followed by the state. The hash tag is the same
+    /// for every pending authorization (and every user's index of them): a callback knows only
+    /// the state, yet capping a user's pending flows must touch the state keys and the user's
+    /// index in one atomic script, which a Redis Cluster allows only within one slot. Pending
+    /// flows are few, small and short-lived (at most `pending_per_user` per user, minutes), so
+    /// one slot holds them easily; credentials and budgets still spread over the cluster.
+    fn state_key_prefix(&self) -> String {
+        let prefix = &self.inner.prefix;
+        format!("{prefix}oauth_state:{{{prefix}oauth}}:")
+    }
+
+    /// The full Redis key of a pending authorization (also the associated data of its
+    /// envelope).
+    pub fn state_redis_key(&self, state: &OAuthState) -> String {
+        format!("{}{}", self.state_key_prefix(), state.as_str())
+    }
+
+    /// The sorted set of `user`'s pending states, in the same slot as the states.
+    pub fn pending_index_redis_key(&self, user: &UserId) -> String {
+        let prefix = &self.inner.prefix;
+        format!("{prefix}oauth_pending:{{{prefix}oauth}}:{user}")
     }
 
     fn lock_key(&self, name: &str) -> String {
@@ -856,16 +915,52 @@ impl StateStore for RedisTokenStore {
         state: &OAuthState,
         pending: &PendingAuthorization,
         ttl: Duration,
+        max_per_user: usize,
     ) -> Result<(), StoreError> {
         let plain =
             Zeroizing::new(serde_json::to_vec(pending).map_err(|_| {
                 StoreError::Corrupt("pending authorization not serialisable".into())
             })?);
-        let key = self.state_key(state);
+        let key = self.state_redis_key(state);
         let value = self.inner.cipher.encrypt(&plain, key.as_bytes())?;
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(&key).arg(value).arg("PX").arg(ttl_millis(ttl));
-        self.query::<()>("SET PX", cmd).await
+        let index = self.pending_index_redis_key(&pending.user_id);
+        let key_prefix = self.state_key_prefix();
+        let dropped: u64 = self
+            .with_connection("put state", |mut connection| async move {
+                self.inner
+                    .put_state
+                    .key(&key)
+                    .key(&index)
+                    .arg(value)
+                    .arg(ttl_millis(ttl))
+                    .arg(max_per_user.max(1))
+                    .arg(state.as_str())
+                    .arg(&key_prefix)
+                    .invoke_async(&mut connection)
+                    .await
+            })
+            .await?;
+        if dropped > 0 {
+            tracing::info!(
+                dropped,
+                "too many pending authorizations; dropped the oldest"
+            );
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn peek_state(
+        &self,
+        state: &OAuthState,
+    ) -> Result<Option<PendingAuthorization>, StoreError> {
+        let key = self.state_redis_key(state);
+        let value: Option<Vec<u8>> = self
+            .query("GET", redis::cmd("GET").arg(&key).clone())
+            .await?;
+        value
+            .map(|envelope| self.decode_pending(&key, &envelope))
+            .transpose()
     }
 
     #[tracing::instrument(skip_all)]
@@ -874,19 +969,27 @@ impl StateStore for RedisTokenStore {
         state: &OAuthState,
     ) -> Result<Option<PendingAuthorization>, StoreError> {
         // GETDEL (Redis 6.2+) reads and deletes in one step: a state is usable exactly once even
-        // if the callback is hit twice at the same moment.
-        let key = self.state_key(state);
+        // if the callback is hit twice at the same moment. Its member in the user's index goes
+        // at the user's next `put_state`, which forgets members whose key is gone.
+        let key = self.state_redis_key(state);
         let value: Option<Vec<u8>> = self
             .query("GETDEL", redis::cmd("GETDEL").arg(&key).clone())
             .await?;
         value
-            .map(|envelope| {
-                let plain = self.inner.cipher.decrypt(&envelope, key.as_bytes())?;
-                serde_json::from_slice(&plain).map_err(|_| {
-                    StoreError::Corrupt("stored pending authorization is malformed".into())
-                })
-            })
+            .map(|envelope| self.decode_pending(&key, &envelope))
             .transpose()
+    }
+}
+
+impl RedisTokenStore {
+    fn decode_pending(
+        &self,
+        key: &str,
+        envelope: &[u8],
+    ) -> Result<PendingAuthorization, StoreError> {
+        let plain = self.inner.cipher.decrypt(envelope, key.as_bytes())?;
+        serde_json::from_slice(&plain)
+            .map_err(|_| StoreError::Corrupt("stored pending authorization is malformed".into()))
     }
 }
 

@@ -263,6 +263,7 @@ async fn every_key_carries_the_prefix() {
                 created_at: chrono::Utc::now(),
             },
             Duration::from_secs(60),
+            10,
         )
         .await
         .expect("put");
@@ -278,15 +279,23 @@ async fn every_key_carries_the_prefix() {
     let mut expected = vec![
         format!("{}hubspot:alice", store.prefix),
         format!("{}lock:refresh:hubspot:alice", store.prefix),
-        format!("{}oauth_state:{}", store.prefix, state.as_str()),
+        format!(
+            "{p}oauth_state:{{{p}oauth}}:{}",
+            state.as_str(),
+            p = store.prefix
+        ),
+        format!("{p}oauth_pending:{{{p}oauth}}:alice", p = store.prefix),
     ];
     expected.sort();
     assert_eq!(keys, expected);
 
     let credentials_ttl: i64 = raw.pttl(&expected[0]).await.expect("PTTL");
     assert_eq!(credentials_ttl, -1, "credentials never expire");
-    let state_ttl: i64 = raw.pttl(&expected[2]).await.expect("PTTL");
-    assert!(state_ttl > 0 && state_ttl <= 60_000);
+    // Sorted: credentials, lock, the user's pending index, the state.
+    for pending in &expected[2..] {
+        let ttl: i64 = raw.pttl(pending).await.expect("PTTL");
+        assert!(ttl > 0 && ttl <= 60_000, "{pending}: {ttl}");
+    }
 
     // A store with another prefix sees none of it.
     let other = store_with_prefix(random_prefix());

@@ -68,8 +68,9 @@ export interface paths {
         /**
          * Where the provider sends the browser after consent. Browsers are redirected to the UI with the
          *     outcome; API clients (`Accept: application/json`) get JSON or a problem. Needs no
-         *     `Authorization`: the one-time state names the user and the `vs_oauth_{provider}` cookie proves
-         *     it is the browser that started the flow.
+         *     `Authorization`: the one-time state names the user and its `vs_oauth_{provider}_{key}` cookie
+         *     proves it is the browser that started the flow. The state is consumed only after that check,
+         *     and only its own cookie is dropped, so other pending flows are never disturbed.
          */
         get: operations["callback"];
         put?: never;
@@ -462,10 +463,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description With `Accept: application/json`; sets the `vs_oauth_{provider}` cookie */
+            /** @description With `Accept: application/json`; sets the flow's `vs_oauth_{provider}_{key}` cookie */
             200: {
                 headers: {
-                    /** @description `vs_oauth_{provider}`: the browser binding (HttpOnly, SameSite=Lax, scoped to the callback path) */
+                    /** @description `vs_oauth_{provider}_{key}`: the browser binding of this flow, one cookie per pending flow, `key` derived from its state (HttpOnly, SameSite=Lax, scoped to the callback path) */
                     "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
@@ -473,12 +474,12 @@ export interface operations {
                     "application/json": components["schemas"]["AuthorizeUrl"];
                 };
             };
-            /** @description Otherwise (a browser navigation): to the provider's consent page, with no body; sets the `vs_oauth_{provider}` cookie */
+            /** @description Otherwise (a browser navigation): to the provider's consent page, with no body; sets the flow's `vs_oauth_{provider}_{key}` cookie */
             302: {
                 headers: {
                     /** @description The provider's consent page, with a fresh one-time `state` */
                     Location?: string;
-                    /** @description `vs_oauth_{provider}`: the browser binding (HttpOnly, SameSite=Lax, scoped to the callback path) */
+                    /** @description `vs_oauth_{provider}_{key}`: the browser binding of this flow, one cookie per pending flow, `key` derived from its state (HttpOnly, SameSite=Lax, scoped to the callback path) */
                     "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
@@ -527,7 +528,7 @@ export interface operations {
             query?: {
                 /** @description The provider's authorization code. Missing, empty or longer than 2048 bytes (with a valid state): `error=invalid_request` */
                 code?: string;
-                /** @description The one-time state `authorize` put on the consent URL. Missing, malformed, unknown, expired, replayed, another user's or started in another browser: `error=invalid_state` */
+                /** @description The one-time state `authorize` put on the consent URL. Missing, malformed, unknown, expired, replayed, dropped (the user started more than `OAUTH_PENDING_PER_USER` flows since), another user's or started in another browser: `error=invalid_state` (the last two leave the state to the browser that started it) */
                 state?: string;
                 /** @description The provider's error (`access_denied` when the user declined): `error=access_denied` or `error=authorization_failed` */
                 error?: string;
@@ -555,12 +556,12 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionStatus"];
                 };
             };
-            /** @description Without `Accept: application/json` (a browser navigation), whatever the outcome: to the UI with no body; drops the `vs_oauth_{provider}` cookie */
+            /** @description Without `Accept: application/json` (a browser navigation), whatever the outcome: to the UI with no body; drops the `vs_oauth_{provider}_{key}` cookie of the state it carries (no other) */
             302: {
                 headers: {
                     /** @description `FRONTEND_URL/integrations/{provider}/callback?result=success&account_id=…` or `?result=error&error={code}&error_description=…` */
                     Location?: string;
-                    /** @description `vs_oauth_{provider}` expired */
+                    /** @description `vs_oauth_{provider}_{key}` of this state expired (none when the state is missing or malformed) */
                     "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };

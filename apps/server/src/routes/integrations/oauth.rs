@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use integration_core::{
     AuthorizationError, BrowserBinding, CallbackContext, CallbackParams as Callback,
-    Error as IntegrationError,
+    Error as IntegrationError, OAuthState,
 };
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
@@ -26,9 +26,19 @@ pub struct AuthorizeUrl {
     url: String,
 }
 
-/// The cookie carrying the browser binding of a pending flow, per provider.
-fn cookie_name(provider: &str) -> String {
-    format!("vs_oauth_{provider}")
+/// The cookie carrying the browser binding of one pending flow: `vs_oauth_{provider}_{key}`, the
+/// key derived from the flow's state ([`BrowserBinding::key_for`]).
+///
+/// One cookie per flow, rather than one per provider or one holding a list of bindings: a
+/// callback then reads and clears only the binding of the state it carries, so it can never
+/// cancel another pending flow (a bare or forged `/callback` link clears nothing the victim
+/// needs), and flows started in several tabs or for several providers each keep their own
+/// binding. A list in one cookie would need a read-modify-write in the browser, and two tabs
+/// authorizing at once would overwrite each other's. The number of such cookies is bounded by
+/// their lifetime (the state's TTL) and, in practice, by `OAUTH_PENDING_PER_USER`: a binding
+/// whose state was dropped is never sent anywhere but the callback, and expires with it.
+fn cookie_name(provider: &str, state: &OAuthState) -> String {
+    format!("vs_oauth_{provider}_{}", BrowserBinding::key_for(state))
 }
 
 /// The binding cookie: HttpOnly (no script reads it), SameSite=Lax (sent on the provider's
@@ -37,10 +47,11 @@ fn cookie_name(provider: &str) -> String {
 fn binding_cookie(
     state: &AppState,
     provider: &str,
+    flow: &OAuthState,
     value: &str,
     max_age: time::Duration,
 ) -> Cookie<'static> {
-    Cookie::build(cookie_name(provider), value.to_owned())
+    Cookie::build(cookie_name(provider, flow), value.to_owned())
         .path(format!("/api/integrations/{provider}/callback"))
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -55,12 +66,12 @@ fn binding_cookie(
     get, path = "/api/integrations/{provider}/authorize", tag = "integrations",
     params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)")),
     responses(
-        (status = 200, body = AuthorizeUrl, description = "With `Accept: application/json`; sets the `vs_oauth_{provider}` cookie",
-            headers(("Set-Cookie" = String, description = "`vs_oauth_{provider}`: the browser binding (HttpOnly, SameSite=Lax, scoped to the callback path)"))),
-        (status = 302, description = "Otherwise (a browser navigation): to the provider's consent page, with no body; sets the `vs_oauth_{provider}` cookie",
+        (status = 200, body = AuthorizeUrl, description = "With `Accept: application/json`; sets the flow's `vs_oauth_{provider}_{key}` cookie",
+            headers(("Set-Cookie" = String, description = "`vs_oauth_{provider}_{key}`: the browser binding of this flow, one cookie per pending flow, `key` derived from its state (HttpOnly, SameSite=Lax, scoped to the callback path)"))),
+        (status = 302, description = "Otherwise (a browser navigation): to the provider's consent page, with no body; sets the flow's `vs_oauth_{provider}_{key}` cookie",
             headers(
                 ("Location" = String, description = "The provider's consent page, with a fresh one-time `state`"),
-                ("Set-Cookie" = String, description = "`vs_oauth_{provider}`: the browser binding (HttpOnly, SameSite=Lax, scoped to the callback path)"),
+                ("Set-Cookie" = String, description = "`vs_oauth_{provider}_{key}`: the browser binding of this flow, one cookie per pending flow, `key` derived from its state (HttpOnly, SameSite=Lax, scoped to the callback path)"),
             )),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated"),
@@ -82,6 +93,7 @@ pub(super) async fn authorize(
     let cookie = binding_cookie(
         &state,
         entry.connector.integration().id(),
+        &start.state,
         start.binding.secret().expose_secret(),
         time::Duration::seconds(i64::try_from(start.expires_in.as_secs()).unwrap_or(600)),
     );
@@ -107,8 +119,9 @@ pub(super) struct CallbackParams {
 
 /// Where the provider sends the browser after consent. Browsers are redirected to the UI with the
 /// outcome; API clients (`Accept: application/json`) get JSON or a problem. Needs no
-/// `Authorization`: the one-time state names the user and the `vs_oauth_{provider}` cookie proves
-/// it is the browser that started the flow.
+/// `Authorization`: the one-time state names the user and its `vs_oauth_{provider}_{key}` cookie
+/// proves it is the browser that started the flow. The state is consumed only after that check,
+/// and only its own cookie is dropped, so other pending flows are never disturbed.
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/callback", tag = "integrations",
     // The state names the user; a caller identity, when sent, must be that user.
@@ -118,15 +131,15 @@ pub(super) struct CallbackParams {
         // What the provider sends is not checked by shape here: whatever it is, a browser is
         // redirected with the outcome, so no value is refused at the HTTP level.
         ("code" = Option<String>, Query, description = "The provider's authorization code. Missing, empty or longer than 2048 bytes (with a valid state): `error=invalid_request`"),
-        ("state" = Option<String>, Query, description = "The one-time state `authorize` put on the consent URL. Missing, malformed, unknown, expired, replayed, another user's or started in another browser: `error=invalid_state`"),
+        ("state" = Option<String>, Query, description = "The one-time state `authorize` put on the consent URL. Missing, malformed, unknown, expired, replayed, dropped (the user started more than `OAUTH_PENDING_PER_USER` flows since), another user's or started in another browser: `error=invalid_state` (the last two leave the state to the browser that started it)"),
         ("error" = Option<String>, Query, description = "The provider's error (`access_denied` when the user declined): `error=access_denied` or `error=authorization_failed`"),
         ("error_description" = Option<String>, Query, description = "The provider's explanation of `error`"),
     ),
     responses(
-        (status = 302, description = "Without `Accept: application/json` (a browser navigation), whatever the outcome: to the UI with no body; drops the `vs_oauth_{provider}` cookie",
+        (status = 302, description = "Without `Accept: application/json` (a browser navigation), whatever the outcome: to the UI with no body; drops the `vs_oauth_{provider}_{key}` cookie of the state it carries (no other)",
             headers(
                 ("Location" = String, description = "`FRONTEND_URL/integrations/{provider}/callback?result=success&account_id=…` or `?result=error&error={code}&error_description=…`"),
-                ("Set-Cookie" = String, description = "`vs_oauth_{provider}` expired"),
+                ("Set-Cookie" = String, description = "`vs_oauth_{provider}_{key}` of this state expired (none when the state is missing or malformed)"),
             )),
         (status = 200, body = ConnectionStatus, description = "With `Accept: application/json`"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_state, invalid_request"),
@@ -145,14 +158,26 @@ pub(super) async fn callback(
 ) -> Result<HttpResponse, ApiError> {
     let entry = provider(&state, &path)?;
     let id = entry.connector.integration().id();
-    let outcome = finish(&req, entry, params.into_inner()).await;
-    // The binding has done its job (or failed): drop it either way.
-    let expired = binding_cookie(&state, id, "", time::Duration::ZERO);
+    let params = params.into_inner();
+    let flow = params
+        .state
+        .as_deref()
+        .and_then(|raw| OAuthState::parse(raw).ok());
+    let outcome = finish(&req, entry, flow.as_ref(), params).await;
+    // The binding of this state has done its job (or cannot: the state is used, expired, or
+    // not this browser's): drop it. Only this state's; other pending flows keep theirs.
+    let expired = flow
+        .as_ref()
+        .map(|flow| binding_cookie(&state, id, flow, "", time::Duration::ZERO));
     if wants_json(&req) {
         return match outcome {
-            Ok(info) => Ok(HttpResponse::Ok()
-                .cookie(expired)
-                .json(ConnectionStatus::connected(id, info))),
+            Ok(info) => {
+                let mut ok = HttpResponse::Ok();
+                if let Some(expired) = expired {
+                    ok.cookie(expired);
+                }
+                Ok(ok.json(ConnectionStatus::connected(id, info)))
+            }
             Err(failure) => Err(failure.api),
         };
     }
@@ -178,7 +203,11 @@ pub(super) async fn callback(
             }
         }
     }
-    Ok(redirect(&target).cookie(expired).finish())
+    let mut response = redirect(&target);
+    if let Some(expired) = expired {
+        response.cookie(expired);
+    }
+    Ok(response.finish())
 }
 
 /// How a callback ended, for the UI.
@@ -201,11 +230,12 @@ impl From<ApiError> for Failure {
 async fn finish(
     req: &HttpRequest,
     entry: &ProviderEntry,
+    flow: Option<&OAuthState>,
     params: CallbackParams,
 ) -> Result<integration_core::ConnectionInfo, Failure> {
     let id = entry.connector.integration().id();
-    let binding = req
-        .cookie(&cookie_name(id))
+    let binding = flow
+        .and_then(|flow| req.cookie(&cookie_name(id, flow)))
         .and_then(|c| BrowserBinding::parse(c.value()));
     let user = CurrentUser::optional(req).await.map_err(Failure::from)?;
     let context = CallbackContext {
