@@ -59,8 +59,8 @@ impl From<Cursor> for String {
 }
 
 impl Cursor {
-    /// The longest cursor accepted: room for a provider's 2 KiB cursor wrapped in base64 (see
-    /// [`Cursor::wrap`]) and a phase prefix.
+    /// The longest cursor accepted: room for the longest wrapped provider cursor (see
+    /// [`Cursor::wrap`]) with a phase prefix, inside a changes resume token.
     pub const MAX_LEN: usize = 8192;
     /// The longest provider cursor [`Cursor::wrap`] takes (its base64url fits in [`Self::MAX_LEN`]
     /// with room to spare).
