@@ -144,36 +144,45 @@ async fn missing_forged_and_mismatched_checkpoints_and_unsupported_providers_are
     )
     .await;
     assert_problem(changes("?cursor=e30".into()).await, 400, "invalid_request").await;
-    let since = chrono::Utc::now();
-    let deals = integration_core::Checkpoint {
-        since,
-        object_type: Some("deals".into()),
-    };
-    let deals = deals.encode();
-    let mismatch = changes(format!("?since={deals}&object_type=contacts")).await;
+    // A checkpoint is what an export's end line gave this user, sealed for them.
+    let export = ndjson(&app, "picky", "/api/integrations/hubspot/export").await;
+    let checkpoint = export.last().unwrap()["checkpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mismatch = changes(format!("?since={checkpoint}&object_type=deals")).await;
     assert_problem(mismatch, 400, "invalid_request").await;
-    // Not connected: a status, not a stream.
-    let stranger = app
+    // Genuine, but someone else's: refused like a forgery, before any store or HubSpot call.
+    app.connect_via_sandbox("other").await;
+    let theirs = app
         .get_as(
-            "stranger",
-            &format!("/api/integrations/hubspot/changes?since={deals}"),
+            "other",
+            &format!("/api/integrations/hubspot/changes?since={checkpoint}"),
         )
         .await;
-    assert_problem(stranger, 404, "not_connected").await;
+    assert_problem(theirs, 400, "invalid_request").await;
+    // Tampered: one byte of the checkpoint's body changed.
+    let (seal, body) = checkpoint.split_once('.').unwrap();
+    let flipped = if body.starts_with('e') { "f" } else { "e" };
+    let tampered = format!("{seal}.{flipped}{}", &body[1..]);
+    assert_problem(
+        changes(format!("?since={tampered}")).await,
+        400,
+        "invalid_request",
+    )
+    .await;
 
     // Notion has no incremental sync: a typed refusal, not a failing stream.
     app.connect_through_consent_page("notion", "picky").await;
-    let checkpoint = integration_core::Checkpoint {
-        since: chrono::Utc::now(),
-        object_type: None,
-    };
+    let export = ndjson(&app, "picky", "/api/integrations/notion/export").await;
+    let notion = export.last().unwrap()["checkpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let res = app
         .get_as(
             "picky",
-            &format!(
-                "/api/integrations/notion/changes?since={}",
-                checkpoint.encode()
-            ),
+            &format!("/api/integrations/notion/changes?since={notion}"),
         )
         .await;
     let problem = assert_problem(res, 400, "changes_unsupported").await;
@@ -181,4 +190,20 @@ async fn missing_forged_and_mismatched_checkpoints_and_unsupported_providers_are
         problem["detail"].as_str().unwrap().contains("export"),
         "{problem}"
     );
+
+    // Disconnected since: a status, not a stream.
+    let res = app
+        .client
+        .delete(app.url("/api/integrations/hubspot/connection"))
+        .header("X-User-Id", "picky")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_problem(
+        changes(format!("?since={checkpoint}")).await,
+        404,
+        "not_connected",
+    )
+    .await;
 }

@@ -7,18 +7,13 @@ use std::collections::HashSet;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use e2e::{TestApp, assert_problem, spawn_sandbox_app};
+use e2e::{TestApp, assert_problem, provider_cursor, spawn_sandbox_app};
 use hubspot_sandbox::{CursorStyle, Vary};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 fn sandbox(app: &TestApp) -> &hubspot_sandbox::Sandbox {
     app.sandbox.as_ref().expect("sandbox mode")
-}
-
-/// The provider cursor inside one of ours.
-fn provider_cursor(ours: &str) -> String {
-    String::from_utf8(URL_SAFE_NO_PAD.decode(ours).expect("base64url")).expect("utf-8")
 }
 
 /// HubSpot's spec calls `paging.next.after` an opaque "paging cursor token" and gives
@@ -130,14 +125,52 @@ async fn a_token_answer_without_hub_id_or_scopes_is_completed_by_introspection()
     assert_eq!(app.items("portal", "").await.status(), StatusCode::OK);
 }
 
-/// Our cursors carry HubSpot's; one we never issued that HubSpot refuses is the caller's
-/// mistake: 400 `invalid_request`, without HubSpot's message (which echoes it), never a 502.
+/// Our cursors carry HubSpot's behind a seal; one we never issued is the caller's mistake: 400
+/// `invalid_request` before any call to HubSpot (none of the portal's rate budget spent, no
+/// HubSpot message echoing the forger's text), never a 502. So is a genuine cursor of another user
+/// or another object type, and a tampered one.
 #[tokio::test]
-async fn a_forged_cursor_hubspot_refuses_is_the_callers_mistake() {
+async fn forged_replayed_and_tampered_cursors_never_reach_hubspot() {
     let app = spawn_sandbox_app().await;
     app.connect_via_sandbox("forger").await;
-    let forged = URL_SAFE_NO_PAD.encode("NTI1Cg%3D%3D-forged");
-    let res = app.items("forger", &format!("?cursor={forged}")).await;
-    let body = assert_problem(res, 400, "invalid_request").await;
-    assert!(!body.to_string().contains("forged"), "{body}");
+    app.connect_via_sandbox("victim").await;
+    let page: Value = app.items("victim", "?limit=5").await.json().await.unwrap();
+    let genuine = page["next_cursor"].as_str().unwrap().to_owned();
+    let (seal, wrapped) = genuine.split_once('.').unwrap();
+    let hubspot = provider_cursor(&genuine);
+    let mut tampered = wrapped.as_bytes().to_vec();
+    tampered[0] = if tampered[0] == b'A' { b'B' } else { b'A' };
+    let tampered = format!("{seal}.{}", String::from_utf8(tampered).unwrap());
+    let forged = [
+        URL_SAFE_NO_PAD.encode("NTI1Cg%3D%3D-forged"),
+        URL_SAFE_NO_PAD.encode(&hubspot),
+        format!("{seal}.{}", URL_SAFE_NO_PAD.encode("NTI1Cg%3D%3D-forged")),
+        tampered,
+        format!("AAAAAAAAAAAAAAAAAAAAAA.{wrapped}"),
+    ];
+    let sandbox = sandbox(&app);
+    sandbox.reset_stats();
+    for cursor in &forged {
+        let res = app.items("forger", &format!("?cursor={cursor}")).await;
+        let body = assert_problem(res, 400, "invalid_request").await;
+        assert!(!body.to_string().contains("forged"), "{body}");
+    }
+    // Genuine, but issued to someone else or for another object type.
+    let replayed = app
+        .items("forger", &format!("?limit=5&cursor={genuine}"))
+        .await;
+    assert_problem(replayed, 400, "invalid_request").await;
+    let other_kind = (app.items(
+        "victim",
+        &format!("?object_type=companies&cursor={genuine}"),
+    ))
+    .await;
+    assert_problem(other_kind, 400, "invalid_request").await;
+    assert_eq!(sandbox.stats().objects + sandbox.stats().search, 0);
+    // The genuine cursor still works for whom it was issued.
+    let next = app
+        .items("victim", &format!("?limit=5&cursor={genuine}"))
+        .await;
+    assert_eq!(next.status(), StatusCode::OK);
+    assert_eq!(sandbox.stats().objects, 1);
 }

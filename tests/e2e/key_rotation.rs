@@ -18,6 +18,9 @@ async fn a_rotated_key_still_reads_old_credentials_and_writes_with_the_new_id() 
         })
         .await;
     old.connect_via_sandbox("alice").await;
+    // A cursor the old server handed out, before the rotation.
+    let page: serde_json::Value = old.items("alice", "?limit=3").await.json().await.unwrap();
+    let old_cursor = page["next_cursor"].as_str().unwrap().to_owned();
     // Written under key id 1, expiring soon enough that the next read refreshes.
     old.expire_in("alice", chrono::Duration::minutes(2)).await;
     let key = format!("{prefix}hubspot:alice");
@@ -48,4 +51,29 @@ async fn a_rotated_key_still_reads_old_credentials_and_writes_with_the_new_id() 
         b"v1\x02"
     );
     assert_eq!(rotated.items("alice", "").await.status(), StatusCode::OK);
+
+    // Cursors are signed under keys derived from the encryption keys: the old server's cursor
+    // still pages on the rotated one; the rotated one's is news to the old server, and to a
+    // server with unrelated keys.
+    let res = rotated
+        .items("alice", &format!("?limit=3&cursor={old_cursor}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page: serde_json::Value = res.json().await.unwrap();
+    let new_cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let res = old
+        .items("alice", &format!("?limit=3&cursor={new_cursor}"))
+        .await;
+    e2e::assert_problem(res, 400, "invalid_request").await;
+    let stranger = hubspot
+        .app(AppOptions {
+            key_prefix: prefix.clone(),
+            vars: vec![("TOKEN_ENCRYPTION_KEY".into(), NEW_KEY.into())],
+            ..AppOptions::default()
+        })
+        .await;
+    let res = stranger
+        .items("alice", &format!("?limit=3&cursor={old_cursor}"))
+        .await;
+    e2e::assert_problem(res, 400, "invalid_request").await;
 }

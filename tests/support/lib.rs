@@ -475,6 +475,16 @@ pub async fn concurrent_items(apps: &[&TestApp], user: &str, n: usize) {
     }
 }
 
+/// The provider's cursor inside a cursor the server handed out: ours are `{seal}.{wrapped}`, the
+/// provider's text base64url-encoded after a MAC (see `integration_core::Seal`).
+pub fn provider_cursor(ours: &str) -> String {
+    let (_, wrapped) = ours.split_once('.').expect("a sealed cursor");
+    let wrapped = integration_core::Cursor::parse(wrapped).expect("a cursor");
+    wrapped
+        .unwrap_provider()
+        .expect("a wrapped provider cursor")
+}
+
 pub fn user_id(raw: &str) -> UserId {
     UserId::parse(raw).expect("valid user id")
 }

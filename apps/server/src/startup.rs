@@ -11,7 +11,7 @@ use actix_web::http::header::{self, HeaderName};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use integration_core::kit::{Configured, ProviderSettings};
-use integration_core::{Connector, ConnectorOptions, CredentialStore, Limit, SharedBudget};
+use integration_core::{Connector, ConnectorOptions, CredentialStore, Limit, Seal, SharedBudget};
 use sandbox_kit::{ProviderSandbox, RegisteredClient};
 use secrecy::ExposeSecret as _;
 use token_store::{Cipher, RedisStoreConfig, RedisTokenStore, TokenStore};
@@ -128,6 +128,9 @@ impl Application {
         let cipher = Cipher::from_key_specs(primary, &previous).map_err(|e| {
             StartupError::Config(format!("TOKEN_ENCRYPTION_PREVIOUS_KEYS is invalid: {e}"))
         })?;
+        // Cursors and checkpoints are signed under keys derived from the encryption keys: every
+        // replica reads what any other issued, and a rotation keeps the previous keys' readable.
+        let seal = Seal::derive(cipher.derive_keys("vs-integrations cursors"));
         let redis = RedisTokenStore::new(
             RedisStoreConfig {
                 url: settings.redis.url.expose_secret().to_owned(),
@@ -142,8 +145,10 @@ impl Application {
         if settings.app_env == AppEnv::Production {
             warn_unless_durable(&redis).await;
         }
-        // Every replica paces each provider account through the same Redis budget.
+        // Every replica paces each provider account through the same Redis budget, and reads the
+        // cursors every other replica issued: their seal comes from the keys they share.
         let options = ConnectorOptions {
+            seal,
             budget: settings.rate_budget_per_10s.map(|rate| {
                 SharedBudget::new(
                     Arc::new(redis.clone()),

@@ -22,8 +22,10 @@
 //!   each attempt asks the budget first and waits what it says, within the deadline; a wait that
 //!   would cross it is answered as a rate limit at once. OAuth endpoints (code exchange, refresh)
 //!   are not counted by HubSpot and are not paced.
-//! - A client mistake (an object type the provider does not offer, a cursor it never issued, a
-//!   scope the user did not grant) is refused before any provider call.
+//! - A client mistake (an object type the provider does not offer, a cursor or checkpoint this
+//!   service never issued, a scope the user did not grant) is refused before any provider call.
+//!   Cursors and checkpoints are sealed ([`Seal`]) for the user, object type and window they were
+//!   issued for; the provider only ever sees its own cursors.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,12 +37,12 @@ use secrecy::ExposeSecret as _;
 use serde::Serialize;
 
 use crate::budget::{Admission, Lane, Limit, Priority, RateBudget, RateHint, budget_key};
-use crate::changes::{ChangesPage, ChangesQuery};
+use crate::changes::{ChangesPage, ChangesQuery, Checkpoint};
 use crate::{
     AuthorizationCode, AuthorizationError, AuthorizationRequest, AuthorizationStart,
-    BrowserBinding, CallbackContext, CallbackParams, CredentialStore, Credentials, Error,
+    BrowserBinding, CallbackContext, CallbackParams, CredentialStore, Credentials, Cursor, Error,
     Integration, ItemQuery, OAuthState, Page, PendingAuthorization, PkceVerifier, RetryPolicy,
-    StoreError, UserId, credentials_key,
+    Seal, StoreError, UserId, credentials_key,
 };
 
 /// Tuning for a [`Connector`].
@@ -78,6 +80,9 @@ pub struct ConnectorOptions {
     /// arrives in a later, overlapping window instead of never. Upserts and deletes are
     /// idempotent, so the overlap only repeats what a consumer already has.
     pub lookback: Duration,
+    /// Signs the cursors and checkpoints handed to callers (default: a random key, good for this
+    /// process only; servers derive it from a deployment secret so replicas and restarts agree).
+    pub seal: Seal,
 }
 
 /// A [`RateBudget`] and the limit to apply to every account of the connector's provider.
@@ -123,6 +128,7 @@ impl Default for ConnectorOptions {
             budget: None,
             index_lag: Duration::from_secs(30),
             lookback: Duration::from_secs(5 * 60),
+            seal: Seal::random(),
         }
     }
 }
@@ -441,19 +447,36 @@ impl Connector {
         Ok(self.store.delete(self.integration.id(), user).await?)
     }
 
-    /// Refuses a query the provider cannot answer (an object type it does not offer, a cursor it
-    /// never issued) without any I/O. [`items`](Self::items) calls it first; servers may call it
-    /// before anything else.
-    pub fn check_query(&self, query: &ItemQuery) -> Result<(), Error> {
-        if let Some(cursor) = &query.cursor
-            && !self.integration.accepts_cursor(cursor)
-        {
-            return Err(Error::InvalidInput(
-                "cursor is malformed: pass back a next_cursor this service returned".into(),
-            ));
+    /// Refuses a query the provider cannot answer (an object type it does not offer, a cursor this
+    /// service never issued to `user` for that object type) without any I/O.
+    /// [`items`](Self::items) calls it first; servers may call it before anything else.
+    pub fn check_query(&self, user: &UserId, query: &ItemQuery) -> Result<(), Error> {
+        self.open_query(user, query).map(drop)
+    }
+
+    /// `query` with the caller's cursor opened to the provider's own, after
+    /// [`check_query`](Self::check_query)'s checks.
+    fn open_query(&self, user: &UserId, query: &ItemQuery) -> Result<ItemQuery, Error> {
+        self.check_object_type(query.object_type.as_deref())?;
+        let mut opened = query.clone();
+        if let Some(cursor) = &query.cursor {
+            let context = self.seal_context(user, "items", query.object_type.as_deref(), &[]);
+            let inner = self.open_cursor(&context, cursor)?;
+            if !self.integration.accepts_cursor(&inner) {
+                // Sealed by us yet refused by the provider's own check: ours to fix, not the
+                // caller's, but still never sent.
+                return Err(Error::InvalidInput(
+                    "cursor is malformed: pass back a next_cursor this service returned".into(),
+                ));
+            }
+            opened.cursor = Some(inner);
         }
+        Ok(opened)
+    }
+
+    fn check_object_type(&self, object_type: Option<&str>) -> Result<(), Error> {
         let offered = self.integration.object_types();
-        if let Some(kind) = &query.object_type
+        if let Some(kind) = object_type
             && !offered.iter().any(|t| t.id == kind)
         {
             let names: Vec<&str> = offered.iter().map(|t| t.id).collect();
@@ -467,6 +490,68 @@ impl Connector {
             }));
         }
         Ok(())
+    }
+
+    /// What a sealed token is bound to: its purpose, the provider, the user, the object type
+    /// (the provider's default spelled out, so omitting it and naming it agree) and `extra`.
+    fn seal_context(
+        &self,
+        user: &UserId,
+        purpose: &'static str,
+        object_type: Option<&str>,
+        extra: &[String],
+    ) -> Vec<String> {
+        let offered = self.integration.object_types();
+        let kind = object_type
+            .or_else(|| offered.first().map(|t| t.id))
+            .unwrap_or_default();
+        let head = [purpose, self.integration.id(), user.as_str(), kind];
+        head.iter()
+            .map(|s| (*s).to_owned())
+            .chain(extra.iter().cloned())
+            .collect()
+    }
+
+    /// The provider's cursor inside one this service sealed for `context`.
+    fn open_cursor(&self, context: &[String], cursor: &Cursor) -> Result<Cursor, Error> {
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
+        let inner = self
+            .options
+            .seal
+            .open(&context, cursor.as_str(), "cursor")?;
+        Cursor::parse(inner)
+            .map_err(|_| Error::InvalidInput("the cursor is not one this service issued".into()))
+    }
+
+    /// The provider's cursor sealed for `context`, as callers get it.
+    fn seal_cursor(&self, context: &[String], inner: &Cursor) -> Result<Cursor, Error> {
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
+        Cursor::parse(self.options.seal.sign(&context, inner.as_str())).map_err(|_| {
+            Error::InvalidResponse(format!(
+                "the provider's paging cursor is longer than {} bytes",
+                Cursor::MAX_LEN - Seal::OVERHEAD
+            ))
+        })
+    }
+
+    /// The text a caller keeps to start its next incremental sync at `checkpoint`, sealed for
+    /// `user` and this provider.
+    pub fn checkpoint_token(&self, user: &UserId, checkpoint: &Checkpoint) -> String {
+        let context = ["checkpoint", self.integration.id(), user.as_str()];
+        self.options.seal.sign(&context, &checkpoint.encode())
+    }
+
+    /// A checkpoint from [`checkpoint_token`](Self::checkpoint_token)'s text for `user`; anything
+    /// else is [`Error::InvalidInput`].
+    pub fn read_checkpoint(&self, user: &UserId, token: &str) -> Result<Checkpoint, Error> {
+        let context = ["checkpoint", self.integration.id(), user.as_str()];
+        let text = self
+            .options
+            .seal
+            .open(&context, token.trim(), "checkpoint")?;
+        let checkpoint = Checkpoint::decode(text)?;
+        self.check_object_type(checkpoint.object_type.as_deref())?;
+        Ok(checkpoint)
     }
 
     /// Refuses a query for an object type whose scope the grant lacks. Grants that record no
@@ -520,10 +605,16 @@ impl Connector {
         priority: Priority,
         known: &mut Option<Credentials>,
     ) -> Result<Page, Error> {
-        self.check_query(query)?;
+        let opened = self.open_query(user, query)?;
         let deadline = tokio::time::Instant::now() + self.options.request_deadline;
-        self.within_deadline(self.items_until(user, query, priority, deadline, known))
-            .await
+        let mut page = (self
+            .within_deadline(self.items_until(user, &opened, priority, deadline, known)))
+        .await?;
+        if let Some(next) = &page.next_cursor {
+            let context = self.seal_context(user, "items", query.object_type.as_deref(), &[]);
+            page.next_cursor = Some(self.seal_cursor(&context, next)?);
+        }
+        Ok(page)
     }
 
     /// When the provider says its budget for the account is spent, holds ours for a tenth of its
@@ -669,7 +760,7 @@ impl Connector {
     /// How many records `query`'s object type has, when the provider can say (`None` when it
     /// cannot, without any call). Paced in the search lane at interactive priority.
     pub async fn count(&self, user: &UserId, query: &ItemQuery) -> Result<Option<u64>, Error> {
-        self.check_query(query)?;
+        self.check_object_type(query.object_type.as_deref())?;
         if !self.integration.counts() {
             return Ok(None);
         }
@@ -704,14 +795,27 @@ impl Connector {
         known: &mut Option<Credentials>,
     ) -> Result<ChangesPage, Error> {
         let items = crate::changes::as_items_query(query);
-        self.check_query(&items)?;
+        self.check_object_type(items.object_type.as_deref())?;
+        // A page's cursor is bound to its window: a resume token's window cannot be changed.
+        let window = [query.since.to_rfc3339(), query.until.to_rfc3339()];
+        let context = self.seal_context(user, "changes", query.object_type.as_deref(), &window);
+        let mut opened = query.clone();
+        if let Some(cursor) = &query.cursor {
+            opened.cursor = Some(self.open_cursor(&context, cursor)?);
+        }
         let deadline = tokio::time::Instant::now() + self.options.request_deadline;
-        let lane = (Priority::Background, self.integration.changes_lane(query));
+        let lane = (Priority::Background, self.integration.changes_lane(&opened));
         let call = (lane, deadline, "changes");
-        self.within_deadline(self.call_until(user, &items, call, known, |c| async move {
-            self.integration.changes(&c, query).await
-        }))
-        .await
+        let opened = &opened;
+        let mut page = self
+            .within_deadline(self.call_until(user, &items, call, known, |c| async move {
+                self.integration.changes(&c, opened).await
+            }))
+            .await?;
+        if let Some(next) = &page.next_cursor {
+            page.next_cursor = Some(self.seal_cursor(&context, next)?);
+        }
+        Ok(page)
     }
 
     /// Runs `call` within the request deadline.

@@ -14,6 +14,7 @@ mod item;
 #[cfg(feature = "kit")]
 pub mod kit;
 pub mod retry;
+mod seal;
 mod store;
 
 pub use authorization::{
@@ -34,6 +35,7 @@ pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};
 pub use integration::{Column, Integration, ObjectType, ProviderInfo};
 pub use item::{Cursor, IntegrationItem, ItemQuery, Page};
 pub use retry::RetryPolicy;
+pub use seal::Seal;
 pub use store::{CredentialStore, LockToken, credentials_key};
 
 /// Re-exported so providers and stores name the same secret type.

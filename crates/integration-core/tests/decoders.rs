@@ -10,7 +10,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use integration_core::kit::ChildCursor;
-use integration_core::{ChangesResume, Checkpoint, Cursor, Error};
+use integration_core::{ChangesResume, Checkpoint, Cursor, Error, Seal};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -101,6 +101,12 @@ proptest! {
             }
         }
         refused_as_input(Cursor::unwrap_provider_text(&raw))?;
+        // The seal every token we hand out carries: nothing unsigned opens.
+        let seal = Seal::derive(["decoders"]);
+        prop_assert!(matches!(seal.open(&["items", "p", "u"], &raw, "cursor"), Err(Error::InvalidInput(_))));
+        let signed = seal.sign(&["items", "p", "u"], &raw);
+        prop_assert!(seal.open(&["items", "p", "v"], &signed, "cursor").is_err());
+        prop_assert_eq!(seal.open(&["items", "p", "u"], &signed, "cursor").unwrap(), raw.as_str());
     }
 
     /// What we issue always decodes to what we meant.

@@ -125,6 +125,9 @@ impl fmt::Debug for Key {
 struct Inner {
     primary: KeyId,
     keys: Vec<(KeyId, XChaCha20Poly1305)>,
+    /// The raw keys, primary first, only ever used through a one-way derivation
+    /// ([`Cipher::derive_keys`]).
+    raw: Vec<Key>,
 }
 
 /// Encrypts values with the primary key and decrypts values written under any known key.
@@ -141,17 +144,20 @@ impl Cipher {
     pub fn new(primary: (KeyId, Key), older: Vec<(KeyId, Key)>) -> Result<Self, KeyError> {
         let primary_id = primary.0;
         let mut keys: Vec<(KeyId, XChaCha20Poly1305)> = Vec::with_capacity(1 + older.len());
+        let mut raw = Vec::with_capacity(1 + older.len());
         for (id, key) in std::iter::once(primary).chain(older) {
             if keys.iter().any(|(known, _)| *known == id) {
                 return Err(KeyError::DuplicateKeyId(id));
             }
             let aead = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(key.0.as_slice()));
             keys.push((id, aead));
+            raw.push(key);
         }
         Ok(Self {
             inner: Arc::new(Inner {
                 primary: primary_id,
                 keys,
+                raw,
             }),
         })
     }
@@ -189,6 +195,23 @@ impl Cipher {
     /// A fresh random key as standard base64, for `.env` files in development.
     pub fn generate_key_base64() -> String {
         STANDARD.encode(Key::generate().0.as_slice())
+    }
+
+    /// One key per key of this cipher (primary first) for another use, such as signing the
+    /// cursors handed to callers: HMAC-SHA256 of `purpose` under each key. One-way, so what uses
+    /// them learns nothing of the encryption keys, and a rotation rotates them too.
+    pub fn derive_keys(&self, purpose: &str) -> Vec<Zeroizing<[u8; KEY_LEN]>> {
+        use hmac::{Hmac, Mac};
+        self.inner
+            .raw
+            .iter()
+            .map(|key| {
+                let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.0.as_slice())
+                    .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+                mac.update(purpose.as_bytes());
+                Zeroizing::new(mac.finalize().into_bytes().into())
+            })
+            .collect()
     }
 
     /// The id of the key new values are encrypted with.
@@ -308,6 +331,29 @@ mod tests {
         assert!(!envelope.windows(5).any(|w| w == b"hello"));
         let plain = cipher.decrypt(&envelope, b"hubspot:alice").unwrap();
         assert_eq!(plain.as_slice(), b"hello tokens");
+    }
+
+    #[test]
+    fn derived_keys_follow_the_key_not_its_spelling_and_rotate_with_it() {
+        let material = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+        let plain = Cipher::from_key_specs(material, &[]).unwrap();
+        let with_id = Cipher::from_key_specs(&format!("1:{material}"), &[]).unwrap();
+        let hex = Cipher::from_key_specs(&format!("1:{}", "2a".repeat(32)), &[]).unwrap();
+        let derived = plain.derive_keys("cursors");
+        assert_eq!(derived.len(), 1);
+        assert_eq!(derived, with_id.derive_keys("cursors"));
+        assert_eq!(derived, hex.derive_keys("cursors"));
+        assert_ne!(derived, plain.derive_keys("other"));
+        assert_ne!(derived[0].as_slice(), &[0x2a; 32]);
+        let rotated = Cipher::from_key_specs(
+            "2:ERERERERERERERERERERERERERERERERERERERERERE=",
+            &[&format!("1:{material}")],
+        )
+        .unwrap();
+        let both = rotated.derive_keys("cursors");
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[1], derived[0]);
+        assert_ne!(both[0], derived[0]);
     }
 
     #[test]

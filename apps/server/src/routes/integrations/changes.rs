@@ -7,6 +7,8 @@
 //! the next run. No `end` line means the stream was cut short. The window and every cursor are
 //! inside the opaque tokens, so any replica can continue any run.
 
+use std::sync::Arc;
+
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt as _;
@@ -119,7 +121,9 @@ pub(super) async fn changes(
         .transpose()?;
     let from = match (cursor, since) {
         (Some(cursor), _) => ChangesFrom::Resume(ChangesResume::decode(cursor)?),
-        (None, Some(since)) => ChangesFrom::Checkpoint(Checkpoint::decode(since)?),
+        (None, Some(since)) => {
+            ChangesFrom::Checkpoint(entry.connector.read_checkpoint(&user.0, since)?)
+        }
         (None, None) => {
             return Err(ApiError::InvalidRequest(
                 "`since` (the checkpoint of an export's or a previous run's end line) or \
@@ -138,11 +142,17 @@ pub(super) async fn changes(
                 .into(),
         ));
     }
-    let events = super::started(entry.connector.changes(user.0, from)).await?;
-    Ok(super::ndjson(events.map(line)))
+    let connector = Arc::clone(&entry.connector);
+    let events = super::started(entry.connector.changes(user.0.clone(), from)).await?;
+    Ok(super::ndjson(events.map(move |event| {
+        line(event, |c| connector.checkpoint_token(&user.0, c))
+    })))
 }
 
-fn line(event: Result<ChangeEvent, integration_core::Error>) -> Bytes {
+fn line(
+    event: Result<ChangeEvent, integration_core::Error>,
+    seal: impl Fn(&Checkpoint) -> String,
+) -> Bytes {
     let value = match event {
         Ok(ChangeEvent::Change(Change::Upsert(item))) => json!({"type": "upsert", "item": item}),
         Ok(ChangeEvent::Change(Change::Delete { id, archived_at })) => {
@@ -159,7 +169,7 @@ fn line(event: Result<ChangeEvent, integration_core::Error>) -> Bytes {
             "type": "end",
             "upserts": upserts,
             "deletes": deletes,
-            "checkpoint": checkpoint.encode(),
+            "checkpoint": seal(&checkpoint),
         }),
         Err(error) => {
             let api = ApiError::from(error);

@@ -10,6 +10,8 @@
 //! The body is produced as the client reads it (backpressure down to the provider's paging), so
 //! memory stays one page whatever the number of records.
 
+use std::sync::Arc;
+
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt as _;
@@ -56,7 +58,7 @@ pub(super) async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let entry = provider(&state, &path)?;
     let query = params.into_inner().parse()?;
-    entry.connector.check_query(&query)?;
+    entry.connector.check_query(&user.0, &query)?;
     // A progress bar's denominator, when asked for: it costs a provider call (a search at
     // HubSpot), and an export neither fails nor waits long for want of one.
     let total = match total.total {
@@ -75,13 +77,21 @@ pub(super) async fn export(
     };
     let start = json!({"type": "start", "total": total}).to_string() + "\n";
     let object_type = query.object_type.clone();
-    let events = super::started(entry.connector.export(user.0, query)).await?;
-    let lines = events.map(move |event| line(event, object_type.as_deref()));
+    let connector = Arc::clone(&entry.connector);
+    let events = super::started(entry.connector.export(user.0.clone(), query)).await?;
+    let lines = events.map(move |event| {
+        let checkpoint = |c: &Checkpoint| connector.checkpoint_token(&user.0, c);
+        line(event, object_type.as_deref(), checkpoint)
+    });
     let lines = futures_util::stream::once(async move { Bytes::from(start) }).chain(lines);
     Ok(super::ndjson(lines))
 }
 
-fn line(event: Result<ExportEvent, integration_core::Error>, object_type: Option<&str>) -> Bytes {
+fn line(
+    event: Result<ExportEvent, integration_core::Error>,
+    object_type: Option<&str>,
+    seal: impl Fn(&Checkpoint) -> String,
+) -> Bytes {
     let value = match event {
         Ok(ExportEvent::Item(item)) => {
             // Straight to bytes: no intermediate `Value` on the hot path.
@@ -98,7 +108,7 @@ fn line(event: Result<ExportEvent, integration_core::Error>, object_type: Option
                 since: started_at,
                 object_type: object_type.map(str::to_owned),
             };
-            json!({"type": "end", "count": count, "checkpoint": checkpoint.encode()})
+            json!({"type": "end", "count": count, "checkpoint": seal(&checkpoint)})
         }
         Err(error) => {
             let api = ApiError::from(error);

@@ -92,7 +92,7 @@ pub(super) async fn items(
     let entry = provider(&state, &path)?;
     let query = params.into_inner().parse()?;
     // Client mistakes end here, before any store or provider call.
-    entry.connector.check_query(&query)?;
+    entry.connector.check_query(&user.0, &query)?;
     Ok(web::Json(entry.connector.items(&user.0, &query).await?))
 }
 
@@ -143,7 +143,7 @@ pub(super) async fn count(
     let entry = provider(&state, &path)?;
     let mut query = ItemQuery::new();
     query.object_type = super::object_type(params.into_inner().object_type)?;
-    entry.connector.check_query(&query)?;
+    entry.connector.check_query(&user.0, &query)?;
     let total = entry.connector.count(&user.0, &query).await?;
     Ok(web::Json(Count { total }))
 }
