@@ -70,6 +70,80 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Declares [`ProblemCode`] from one table: each code's doc (what the OpenAPI schema says),
+/// wire name, HTTP status and title. The code list, the schema and the statuses cannot disagree.
+macro_rules! problem_codes {
+    ($($(#[doc = $doc:literal])+ $variant:ident = $code:literal, $status:ident, $title:literal;)+) => {
+        /// Every `code` a problem can carry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ProblemCode {
+            $($(#[doc = $doc])+ $variant,)+
+        }
+
+        impl ProblemCode {
+            /// Every code, in the order of the table.
+            pub const ALL: &'static [ProblemCode] = &[$(ProblemCode::$variant),+];
+
+            /// The code as clients see it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ProblemCode::$variant => $code,)+
+                }
+            }
+
+            /// The HTTP status every problem with this code has.
+            pub const fn status(self) -> StatusCode {
+                match self {
+                    $(ProblemCode::$variant => StatusCode::$status,)+
+                }
+            }
+
+            /// A short human summary.
+            pub const fn title(self) -> &'static str {
+                match self {
+                    $(ProblemCode::$variant => $title,)+
+                }
+            }
+        }
+    };
+}
+
+problem_codes! {
+    /// 400: the request is malformed.
+    InvalidRequest = "invalid_request", BAD_REQUEST, "Invalid request";
+    /// 400: the provider has no incremental sync (export instead).
+    ChangesUnsupported = "changes_unsupported", BAD_REQUEST, "Not supported by this provider";
+    /// 400: the OAuth state is unknown, expired, replayed, or another browser's or user's.
+    InvalidState = "invalid_state", BAD_REQUEST, "Invalid OAuth state";
+    /// 401 (`jwt` mode): no, malformed, expired or forged bearer token.
+    Unauthenticated = "unauthenticated", UNAUTHORIZED, "Authentication required";
+    /// 401: the grant was revoked, expired or is unreadable; reconnect.
+    ReauthRequired = "reauth_required", UNAUTHORIZED, "Reconnection required";
+    /// 403: the grant lacks a permission the request needs; reconnect.
+    InsufficientScope = "insufficient_scope", FORBIDDEN, "Permission not granted";
+    /// 404: no such integration.
+    UnknownProvider = "unknown_provider", NOT_FOUND, "Unknown integration";
+    /// 404: no such route.
+    NotFound = "not_found", NOT_FOUND, "Not found";
+    /// 404: the user has not connected the integration.
+    NotConnected = "not_connected", NOT_FOUND, "Integration not connected";
+    /// 405: the route does not take this method (see `Allow`).
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed";
+    /// 429: the provider is rate-limiting; see `Retry-After` and `retry_after`.
+    RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Rate limited";
+    /// 500: a bug; the cause is logged with the request id.
+    InternalError = "internal_error", INTERNAL_SERVER_ERROR, "Internal error";
+    /// 502: the provider failed or answered nonsense.
+    UpstreamError = "upstream_error", BAD_GATEWAY, "Provider error";
+    /// 503: Redis is unreachable.
+    StoreUnavailable = "store_unavailable", SERVICE_UNAVAILABLE, "Service unavailable";
+    /// 503: the identity provider's keys could not be fetched.
+    AuthUnavailable = "auth_unavailable", SERVICE_UNAVAILABLE, "Identity provider unavailable";
+    /// 504: the provider did not answer within the request deadline.
+    UpstreamTimeout = "upstream_timeout", GATEWAY_TIMEOUT, "Provider timeout";
+}
+
 /// An RFC 9457 problem document, as every error response carries it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem<'a> {
@@ -83,75 +157,39 @@ pub struct Problem<'a> {
     /// What went wrong, for humans.
     detail: String,
     /// Stable machine-readable code.
-    #[schema(value_type = crate::routes::openapi::ProblemCode, example = "reauth_required")]
-    code: &'a str,
+    #[schema(example = "reauth_required")]
+    code: ProblemCode,
     /// Seconds to wait before retrying (`rate_limited`, `store_unavailable`).
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
 }
 
 impl ApiError {
-    /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    /// The problem this error is.
+    pub fn problem(&self) -> ProblemCode {
         match self {
-            ApiError::InvalidRequest(_) => "invalid_request",
-            ApiError::UnknownProvider(_) => "unknown_provider",
-            ApiError::NotFound => "not_found",
-            ApiError::NotConnected => "not_connected",
-            ApiError::ReauthRequired(_) => "reauth_required",
-            ApiError::RateLimited(_) => "rate_limited",
-            ApiError::Upstream(_) => "upstream_error",
-            ApiError::StoreUnavailable => "store_unavailable",
-            ApiError::InvalidState(_) => "invalid_state",
-            ApiError::Unauthenticated(_) => "unauthenticated",
-            ApiError::AuthUnavailable => "auth_unavailable",
-            ApiError::InsufficientScope(_) => "insufficient_scope",
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
-            ApiError::UpstreamTimeout(_) => "upstream_timeout",
-            ApiError::Unsupported(_) => "changes_unsupported",
-            ApiError::Internal(_) => "internal_error",
+            ApiError::InvalidRequest(_) => ProblemCode::InvalidRequest,
+            ApiError::UnknownProvider(_) => ProblemCode::UnknownProvider,
+            ApiError::NotFound => ProblemCode::NotFound,
+            ApiError::NotConnected => ProblemCode::NotConnected,
+            ApiError::ReauthRequired(_) => ProblemCode::ReauthRequired,
+            ApiError::RateLimited(_) => ProblemCode::RateLimited,
+            ApiError::Upstream(_) => ProblemCode::UpstreamError,
+            ApiError::StoreUnavailable => ProblemCode::StoreUnavailable,
+            ApiError::InvalidState(_) => ProblemCode::InvalidState,
+            ApiError::Unauthenticated(_) => ProblemCode::Unauthenticated,
+            ApiError::AuthUnavailable => ProblemCode::AuthUnavailable,
+            ApiError::InsufficientScope(_) => ProblemCode::InsufficientScope,
+            ApiError::MethodNotAllowed(_) => ProblemCode::MethodNotAllowed,
+            ApiError::UpstreamTimeout(_) => ProblemCode::UpstreamTimeout,
+            ApiError::Unsupported(_) => ProblemCode::ChangesUnsupported,
+            ApiError::Internal(_) => ProblemCode::InternalError,
         }
     }
 
-    /// Every code an error response can carry (documented in the OpenAPI `Problem` schema).
-    pub const CODES: &'static [&'static str] = &[
-        "invalid_request",
-        "changes_unsupported",
-        "invalid_state",
-        "unauthenticated",
-        "reauth_required",
-        "insufficient_scope",
-        "unknown_provider",
-        "not_found",
-        "not_connected",
-        "method_not_allowed",
-        "rate_limited",
-        "internal_error",
-        "upstream_error",
-        "store_unavailable",
-        "auth_unavailable",
-        "upstream_timeout",
-    ];
-
-    fn title(&self) -> &'static str {
-        match self {
-            ApiError::InvalidRequest(_) => "Invalid request",
-            ApiError::UnknownProvider(_) => "Unknown integration",
-            ApiError::NotFound => "Not found",
-            ApiError::NotConnected => "Integration not connected",
-            ApiError::ReauthRequired(_) => "Reconnection required",
-            ApiError::RateLimited(_) => "Rate limited",
-            ApiError::Upstream(_) => "Provider error",
-            ApiError::StoreUnavailable => "Service unavailable",
-            ApiError::InvalidState(_) => "Invalid OAuth state",
-            ApiError::Unauthenticated(_) => "Authentication required",
-            ApiError::AuthUnavailable => "Identity provider unavailable",
-            ApiError::InsufficientScope(_) => "Permission not granted",
-            ApiError::MethodNotAllowed(_) => "Method not allowed",
-            ApiError::UpstreamTimeout(_) => "Provider timeout",
-            ApiError::Unsupported(_) => "Not supported by this provider",
-            ApiError::Internal(_) => "Internal error",
-        }
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.problem().as_str()
     }
 
     fn retry_after_secs(&self) -> Option<u64> {
@@ -169,24 +207,7 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::InvalidRequest(_) | ApiError::InvalidState(_) | ApiError::Unsupported(_) => {
-                StatusCode::BAD_REQUEST
-            }
-            ApiError::UnknownProvider(_) | ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::NotConnected => StatusCode::NOT_FOUND,
-            ApiError::ReauthRequired(_) => StatusCode::UNAUTHORIZED,
-            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
-            ApiError::StoreUnavailable | ApiError::AuthUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.problem().status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -209,10 +230,10 @@ impl ResponseError for ApiError {
         }
         let problem = Problem {
             kind: format!("https://docs.vectorshift.ai/errors/{}", self.code()),
-            title: self.title(),
+            title: self.problem().title(),
             status: status.as_u16(),
             detail,
-            code: self.code(),
+            code: self.problem(),
             retry_after: self.retry_after_secs(),
         };
         let mut response = HttpResponse::build(status);
@@ -290,4 +311,42 @@ impl From<StoreError> for ApiError {
 /// Turns actix's own extractor failures (malformed query strings, paths) into problems.
 pub fn extractor_error(err: impl std::fmt::Display) -> actix_web::Error {
     ApiError::InvalidRequest(err.to_string()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_code_is_spelled_on_the_wire_as_it_says_and_has_one_status() {
+        for code in ProblemCode::ALL {
+            let wire = serde_json::to_value(code).expect("serialises");
+            assert_eq!(wire, code.as_str(), "{code:?}");
+            assert!(
+                code.status().is_client_error() || code.status().is_server_error(),
+                "{code:?}"
+            );
+        }
+        let mut names: Vec<&str> = ProblemCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ProblemCode::ALL.len(), "codes are unique");
+    }
+
+    /// The README's table of codes is for people; it lists every code with its status.
+    #[test]
+    fn the_readme_documents_every_code_with_its_status() {
+        let readme = include_str!("../../../README.md");
+        for code in ProblemCode::ALL {
+            let row = readme
+                .lines()
+                .find(|l| {
+                    l.starts_with(&format!("| `{}`", code.as_str()))
+                        || l.contains(&format!("/ `{}` |", code.as_str()))
+                })
+                .unwrap_or_else(|| panic!("README lists no `{}`", code.as_str()));
+            let status = code.status().as_u16().to_string();
+            assert!(row.contains(&format!("| {status} |")), "{row}");
+        }
+    }
 }

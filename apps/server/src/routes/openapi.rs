@@ -4,14 +4,14 @@
 //! what the server does.
 
 use actix_web::{HttpResponse, web};
+use utoipa::OpenApi;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::{OpenApi, ToSchema};
 
 use super::integrations;
 use crate::auth::{Authenticator, USER_HEADER};
-use crate::error::Problem;
+use crate::error::{Problem, ProblemCode};
 
 /// How callers prove who they are, as the server runs (`AUTH_MODE`): the served document
 /// declares exactly that scheme, nothing the server would ignore.
@@ -45,6 +45,7 @@ const BEARER: &str = "bearer";
 /// The API description for a server running in `identity` mode.
 pub fn document(identity: Identity) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(integrations::Documented::openapi());
     let components = doc.components.get_or_insert_with(Default::default);
     // Alternatives: any one of them names the caller.
     let alternatives: Vec<SecurityRequirement> = match identity {
@@ -112,45 +113,6 @@ pub fn document(identity: Identity) -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// Every `code` a problem can carry.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[expect(dead_code, reason = "only describes the schema")]
-pub enum ProblemCode {
-    /// 400: the request is malformed.
-    InvalidRequest,
-    /// 400: the provider has no incremental sync (export instead).
-    ChangesUnsupported,
-    /// 400: the OAuth state is unknown, expired, replayed, or another browser's or user's.
-    InvalidState,
-    /// 401 (`jwt` mode): no, malformed, expired or forged bearer token.
-    Unauthenticated,
-    /// 401: the grant was revoked, expired or is unreadable; reconnect.
-    ReauthRequired,
-    /// 403: the grant lacks a permission the request needs; reconnect.
-    InsufficientScope,
-    /// 404: no such integration.
-    UnknownProvider,
-    /// 404: no such route.
-    NotFound,
-    /// 404: the user has not connected the integration.
-    NotConnected,
-    /// 405: the route does not take this method (see `Allow`).
-    MethodNotAllowed,
-    /// 429: the provider is rate-limiting; see `Retry-After` and `retry_after`.
-    RateLimited,
-    /// 500: a bug; the cause is logged with the request id.
-    InternalError,
-    /// 502: the provider failed or answered nonsense.
-    UpstreamError,
-    /// 503: Redis is unreachable.
-    StoreUnavailable,
-    /// 503: the identity provider's keys could not be fetched.
-    AuthUnavailable,
-    /// 504: the provider did not answer within the request deadline.
-    UpstreamTimeout,
-}
-
 /// The API description.
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -158,18 +120,6 @@ pub enum ProblemCode {
         title = "VectorShift integrations",
         description = "Connect SaaS accounts with OAuth2 and load their records as IntegrationItems. \
             Errors are application/problem+json with a stable `code`."
-    ),
-    paths(
-        integrations::config,
-        integrations::list,
-        integrations::authorize,
-        integrations::callback,
-        integrations::items,
-        integrations::export,
-        integrations::changes,
-        integrations::count,
-        integrations::status,
-        integrations::disconnect,
     ),
     components(schemas(Problem, ProblemCode)),
     // Every operation is for a caller unless it says otherwise; `document` says how callers

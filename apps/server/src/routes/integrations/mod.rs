@@ -8,72 +8,88 @@ mod items;
 mod list;
 mod oauth;
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, Route, web};
+use actix_web::http::{Method, header};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::ApiError;
 use crate::state::{AppState, ProviderEntry};
 
-pub(crate) use changes::__path_changes;
-pub(crate) use connection::{__path_disconnect, __path_status};
-pub(crate) use export::__path_export;
-pub(crate) use items::{__path_count, __path_items};
-pub(crate) use list::{__path_config, __path_list};
-pub(crate) use oauth::{__path_authorize, __path_callback};
+/// Names every integrations route once. Each is registered at the path and method its
+/// `#[utoipa::path]` annotation documents, and [`Documented`] (merged into the API description by
+/// `routes::openapi`) lists exactly these: a route cannot be served undocumented, documented at
+/// another path, or documented and not served.
+macro_rules! routes {
+    ($($module:ident :: $handler:ident),+ $(,)?) => {
+        /// The integrations routes' part of the API description.
+        #[derive(Debug, utoipa::OpenApi)]
+        #[openapi(paths($($module::$handler),+))]
+        pub(crate) struct Documented;
 
-/// A resource answering `method` with `handler`, and 405 problem+json (with `Allow`) to anything
-/// else.
-fn resource(path: &str, allow: &'static str, route: Route) -> actix_web::Resource {
+        /// Registers every route under the `/api` scope.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            let doc = <Documented as utoipa::OpenApi>::openapi();
+            $(cfg.service(resource(&doc, stringify!($handler), $module::$handler));)+
+        }
+    };
+}
+
+routes![
+    list::config,
+    list::list,
+    oauth::authorize,
+    oauth::callback,
+    items::items,
+    export::export,
+    changes::changes,
+    items::count,
+    connection::status,
+    connection::disconnect,
+];
+
+/// The resource serving `handler` where the operation `operation_id` is documented, answering
+/// 405 problem+json (with `Allow`) to any other method.
+fn resource<F, Args>(
+    doc: &utoipa::openapi::OpenApi,
+    operation_id: &str,
+    handler: F,
+) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    let (path, allow, method) = documented(doc, operation_id);
+    // `routes::api` mounts these under the `/api` scope.
+    let path = path.strip_prefix("/api").unwrap_or(&path);
     web::resource(path)
-        .route(route)
+        .route(web::method(method).to(handler))
         .default_service(web::to(move || async move {
             Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow))
         }))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/config", "GET", web::get().to(list::config)))
-        .service(resource("/integrations", "GET", web::get().to(list::list)))
-        .service(resource(
-            "/integrations/{provider}/authorize",
-            "GET",
-            web::get().to(oauth::authorize),
-        ))
-        .service(resource(
-            "/integrations/{provider}/callback",
-            "GET",
-            web::get().to(oauth::callback),
-        ))
-        .service(resource(
-            "/integrations/{provider}/items",
-            "GET",
-            web::get().to(items::items),
-        ))
-        .service(resource(
-            "/integrations/{provider}/export",
-            "GET",
-            web::get().to(export::export),
-        ))
-        .service(resource(
-            "/integrations/{provider}/changes",
-            "GET",
-            web::get().to(changes::changes),
-        ))
-        .service(resource(
-            "/integrations/{provider}/count",
-            "GET",
-            web::get().to(items::count),
-        ))
-        .service(resource(
-            "/integrations/{provider}/status",
-            "GET",
-            web::get().to(connection::status),
-        ))
-        .service(resource(
-            "/integrations/{provider}/connection",
-            "DELETE",
-            web::delete().to(connection::disconnect),
-        ));
+/// Where and how the operation `operation_id` is documented. Every handler named in `routes!`
+/// has an annotation (the derive does not compile otherwise), so only a renamed `operation_id`
+/// could miss, and the first request of any test would show it.
+fn documented(
+    doc: &utoipa::openapi::OpenApi,
+    operation_id: &str,
+) -> (String, &'static str, Method) {
+    for (path, item) in &doc.paths.paths {
+        let operations = [
+            (&item.get, "GET", Method::GET),
+            (&item.post, "POST", Method::POST),
+            (&item.put, "PUT", Method::PUT),
+            (&item.patch, "PATCH", Method::PATCH),
+            (&item.delete, "DELETE", Method::DELETE),
+        ];
+        for (operation, allow, method) in operations {
+            if operation.as_ref().and_then(|o| o.operation_id.as_deref()) == Some(operation_id) {
+                return (path.clone(), allow, method);
+            }
+        }
+    }
+    panic!("`{operation_id}` is named in routes! but documents no operation of that id")
 }
 
 /// `events` with its first event already awaited: a failure before anything was produced (not
