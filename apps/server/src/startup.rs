@@ -10,7 +10,6 @@ use actix_web::dev::Server;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
-use integration_core::kit::{Configured, ProviderSettings};
 use integration_core::{Connector, ConnectorOptions, CredentialStore, Limit, Seal, SharedBudget};
 use sandbox_kit::{ProviderSandbox, RegisteredClient};
 use secrecy::ExposeSecret as _;
@@ -373,12 +372,16 @@ fn build_providers(
     let mut sandboxes = Vec::new();
     for choice in &settings.providers {
         let id = choice.id();
+        // `{ID}_REDIRECT_URI` wins; otherwise this server's own callback route.
         let callback = join(base_url, &format!("/api/integrations/{id}/callback")).to_string();
-        let configured = ProviderSettings::from_vars(id, &settings.provider_vars.0, &callback)
-            .map_err(|p| StartupError::Config(p.to_string()))?;
-        let (provider_settings, sandbox) = match (choice.mode, configured) {
-            (ProviderMode::Live, Configured::Live(live)) => (live, None),
-            (ProviderMode::Sandbox, Configured::Unset { mut partial }) => {
+        let mut provider_settings = choice.settings.clone();
+        let redirect_uri = provider_settings
+            .redirect_uri
+            .get_or_insert(callback)
+            .clone();
+        let sandbox = match choice.mode {
+            ProviderMode::Live => None,
+            ProviderMode::Sandbox => {
                 let build = choice
                     .registration
                     .sandbox
@@ -386,19 +389,19 @@ fn build_providers(
                 let client = RegisteredClient {
                     client_id: format!("sandbox-{id}-client-id"),
                     client_secret: format!("sandbox-{id}-client-secret"),
-                    redirect_uris: vec![partial.redirect_uri.clone()],
+                    redirect_uris: vec![redirect_uri.clone()],
                 };
                 let sandbox: Arc<dyn ProviderSandbox> = Arc::from(build(client.clone()));
                 let root = join(base_url, &sandbox_mount(id));
                 for (name, url) in sandbox.urls(&root) {
                     // An explicit `{ID}_{NAME}_URL` still wins.
-                    partial.urls.entry(name).or_insert(url);
+                    provider_settings.urls.entry(name).or_insert(url);
                 }
-                partial.client_id = client.client_id;
-                partial.client_secret = client.client_secret.into();
-                (partial, Some(sandbox))
+                provider_settings.client_id = client.client_id;
+                provider_settings.client_secret = client.client_secret.into();
+                Some(sandbox)
             }
-            _ => continue,
+            ProviderMode::Off => continue,
         };
         let integration = choice
             .registration
@@ -411,7 +414,7 @@ fn build_providers(
                 Arc::clone(store),
                 options.clone(),
             )),
-            redirect_uri: provider_settings.redirect_uri.clone(),
+            redirect_uri,
             sandbox: sandbox.is_some(),
         });
         if let Some(sandbox) = sandbox {

@@ -29,9 +29,7 @@ fn build(base: &Url) -> Arc<dyn Integration> {
         ),
         ("NOTION_API_BASE_URL".to_owned(), format!("{base}/v1")),
     ]);
-    let Configured::Live(settings) =
-        ProviderSettings::from_vars("notion", &vars, "https://app.example/callback").unwrap()
-    else {
+    let Configured::Live(settings) = ProviderSettings::from_vars("notion", &vars).unwrap() else {
         panic!("live settings");
     };
     let client = http::client(Duration::from_secs(5), "notion-conformance");

@@ -28,9 +28,7 @@ fn notion(urls: &[(&str, String)]) -> Arc<dyn Integration> {
     for (name, url) in urls {
         vars.insert(format!("NOTION_{}_URL", name.to_uppercase()), url.clone());
     }
-    let Configured::Live(settings) =
-        ProviderSettings::from_vars("notion", &vars, REDIRECT).unwrap()
-    else {
+    let Configured::Live(settings) = ProviderSettings::from_vars("notion", &vars).unwrap() else {
         panic!("live settings");
     };
     let client = http::client(Duration::from_secs(5), "notion-tests");

@@ -15,12 +15,12 @@ pub fn airtable(urls: &[(&str, String)]) -> Arc<dyn Integration> {
     let mut vars = HashMap::from([
         ("AIRTABLE_CLIENT_ID".to_owned(), "client-1".to_owned()),
         ("AIRTABLE_CLIENT_SECRET".to_owned(), SECRET.to_owned()),
+        ("AIRTABLE_REDIRECT_URI".to_owned(), REDIRECT.to_owned()),
     ]);
     for (name, url) in urls {
         vars.insert(format!("AIRTABLE_{}_URL", name.to_uppercase()), url.clone());
     }
-    let Ok(Configured::Live(settings)) = ProviderSettings::from_vars("airtable", &vars, REDIRECT)
-    else {
+    let Ok(Configured::Live(settings)) = ProviderSettings::from_vars("airtable", &vars) else {
         panic!("live settings");
     };
     let client = http::client(Duration::from_secs(5), "airtable-tests");

@@ -18,8 +18,9 @@ pub struct ProviderSettings {
     pub client_id: String,
     /// `{ID}_CLIENT_SECRET`.
     pub client_secret: SecretString,
-    /// `{ID}_REDIRECT_URI`, or the server's callback route.
-    pub redirect_uri: String,
+    /// `{ID}_REDIRECT_URI` when set; `None`: the server's own callback route (known only once
+    /// the server knows its public URL).
+    pub redirect_uri: Option<String>,
     /// `{ID}_SCOPES` (space or comma separated), when set.
     pub scopes: Option<Vec<String>>,
     /// `{ID}_{NAME}_URL` overrides, by lower-case name (`auth`, `token`, `api_base`, `web_base`).
@@ -61,11 +62,10 @@ impl ProviderSettings {
         }
     }
 
-    /// Reads `{ID}_*` from `vars` for the provider `id`. `redirect_uri` is the default callback.
+    /// Reads `{ID}_*` from `vars` for the provider `id`.
     pub fn from_vars(
         id: &str,
         vars: &HashMap<String, String>,
-        redirect_uri: &str,
     ) -> Result<Configured, SettingsProblem> {
         let prefix = format!("{}_", id.to_ascii_uppercase().replace('-', "_"));
         let problem = |name: &str, problem: String| SettingsProblem {
@@ -84,10 +84,12 @@ impl ProviderSettings {
         let client_id = mine.remove("CLIENT_ID");
         let client_secret = mine.remove("CLIENT_SECRET");
         let redirect_uri = match mine.remove("REDIRECT_URI") {
-            Some(raw) => Url::parse(&raw)
-                .map_err(|e| problem("REDIRECT_URI", format!("is invalid: not a URL: {e}")))?
-                .to_string(),
-            None => redirect_uri.to_owned(),
+            Some(raw) => Some(
+                Url::parse(&raw)
+                    .map_err(|e| problem("REDIRECT_URI", format!("is invalid: not a URL: {e}")))?
+                    .to_string(),
+            ),
+            None => None,
         };
         let scopes = mine.remove("SCOPES").map(|v| {
             v.split([' ', ','])
@@ -169,27 +171,38 @@ mod tests {
             ("NOTION_VERSION", "2022-06-28"),
             ("HUBSPOT_CLIENT_ID", "other"),
         ]);
-        let Configured::Live(s) =
-            ProviderSettings::from_vars("notion", &all, "http://x/cb").unwrap()
-        else {
+        let Configured::Live(s) = ProviderSettings::from_vars("notion", &all).unwrap() else {
             panic!("live");
         };
         assert_eq!(s.client_id, "id");
         assert_eq!(s.scopes, Some(vec!["a".to_owned(), "b".to_owned()]));
         assert_eq!(s.urls["api_base"].as_str(), "http://127.0.0.1:1/v1");
         assert_eq!(s.extra["version"], "2022-06-28");
-        assert_eq!(s.redirect_uri, "http://x/cb");
+        assert_eq!(
+            s.redirect_uri, None,
+            "unset: the server's own callback route"
+        );
+        let explicit = vars(&[("NOTION_REDIRECT_URI", "https://app.example/cb")]);
+        let Configured::Unset { partial } =
+            ProviderSettings::from_vars("notion", &explicit).unwrap()
+        else {
+            panic!("no credentials");
+        };
+        assert_eq!(
+            partial.redirect_uri.as_deref(),
+            Some("https://app.example/cb")
+        );
         assert!(!format!("{s:?}").contains("secret\""));
 
         assert!(matches!(
-            ProviderSettings::from_vars("airtable", &all, "http://x/cb").unwrap(),
+            ProviderSettings::from_vars("airtable", &all).unwrap(),
             Configured::Unset { .. }
         ));
-        let err = ProviderSettings::from_vars("notion", &vars(&[("NOTION_CLIENT_ID", "id")]), "x")
+        let err = ProviderSettings::from_vars("notion", &vars(&[("NOTION_CLIENT_ID", "id")]))
             .unwrap_err();
         assert_eq!(err.variable, "NOTION_CLIENT_SECRET");
-        let err = ProviderSettings::from_vars("notion", &vars(&[("NOTION_AUTH_URL", "::")]), "x")
-            .unwrap_err();
+        let err =
+            ProviderSettings::from_vars("notion", &vars(&[("NOTION_AUTH_URL", "::")])).unwrap_err();
         assert_eq!(err.variable, "NOTION_AUTH_URL");
     }
 }

@@ -381,7 +381,7 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        match ProviderSettings::from_vars("acme", &vars, "http://app/cb").unwrap() {
+        match ProviderSettings::from_vars("acme", &vars).unwrap() {
             Configured::Live(s) => s,
             Configured::Unset { partial } => partial,
         }
