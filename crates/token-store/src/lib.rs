@@ -12,7 +12,6 @@ mod memory;
 mod plain;
 mod redis_store;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,26 +25,12 @@ pub use redis_store::{Persistence, RedisStoreConfig, RedisTokenStore};
 
 /// A [`CredentialStore`] (credentials, locks and pending OAuth authorizations) that can also say
 /// whether it is reachable. Implemented by [`RedisTokenStore`] and [`MemoryTokenStore`]; usable as
-/// `Arc<dyn TokenStore>`.
+/// `Arc<dyn TokenStore>`, which coerces to an `Arc<dyn CredentialStore>` of the same object
+/// (`let c: Arc<dyn CredentialStore> = token_store;`) for callers that need only that half.
 #[async_trait]
-pub trait TokenStore: CredentialStore + AsCredentialStore {
+pub trait TokenStore: CredentialStore {
     /// `Ok` if the store is reachable now (for readiness checks).
     async fn ping(&self) -> Result<(), StoreError>;
-}
-
-/// Turns an `Arc` of a store into an `Arc<dyn CredentialStore>` of the same object, for callers
-/// (such as `integration_core::Connector`) that need only the credential half. Implemented for
-/// every sized [`CredentialStore`]; with Rust 1.86 or newer a plain coercion
-/// (`let c: Arc<dyn CredentialStore> = token_store;`) works too.
-pub trait AsCredentialStore {
-    /// The same object, seen as a [`CredentialStore`].
-    fn as_credential_store(self: Arc<Self>) -> Arc<dyn CredentialStore>;
-}
-
-impl<T: CredentialStore + 'static> AsCredentialStore for T {
-    fn as_credential_store(self: Arc<Self>) -> Arc<dyn CredentialStore> {
-        self
-    }
 }
 
 /// Clamps a TTL to whole milliseconds, at least one (Redis refuses `PX 0`).

@@ -22,7 +22,7 @@ mod rate_budget {
 async fn clones_and_trait_objects_share_one_store() {
     let store = MemoryTokenStore::new();
     let tokens: Arc<dyn TokenStore> = Arc::new(store.clone());
-    let credentials: Arc<dyn CredentialStore> = Arc::clone(&tokens).as_credential_store();
+    let credentials = Arc::clone(&tokens) as Arc<dyn CredentialStore>;
     let user = UserId::parse("alice").expect("user id");
 
     credentials

@@ -1,0 +1,62 @@
+//! Rate budgets shared by every process: the [`RateBudget`] half. The arithmetic lives in
+//! `integration_core::budget::gcra`; here it runs inside Redis (see the budget script), on
+//! Redis's clock, so processes on hosts with skewed clocks still agree on who may call next.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use integration_core::{Admission, Limit, Priority, RateBudget, StoreError};
+
+use super::RedisTokenStore;
+
+#[async_trait]
+impl RateBudget for RedisTokenStore {
+    #[tracing::instrument(skip_all, fields(budget = key))]
+    async fn acquire(
+        &self,
+        key: &str,
+        limit: &Limit,
+        priority: Priority,
+    ) -> Result<Admission, StoreError> {
+        let key = self.budget_redis_key(key);
+        let interval = micros(limit.emission_interval());
+        let tolerance = micros(limit.tolerance(priority));
+        let wait: u64 = self
+            .with_connection("budget", |mut connection| async move {
+                self.inner
+                    .budget
+                    .key(&key)
+                    .arg(interval)
+                    .arg(tolerance)
+                    .invoke_async(&mut connection)
+                    .await
+            })
+            .await?;
+        Ok(match wait {
+            0 => Admission::Admitted,
+            wait => Admission::Wait(Duration::from_micros(wait)),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(budget = key))]
+    async fn hold(&self, key: &str, limit: &Limit, wait: Duration) -> Result<(), StoreError> {
+        let key = self.budget_redis_key(key);
+        // The interactive tolerance on top: the first call is admitted when the wait ends.
+        let ahead = micros(wait + limit.tolerance(Priority::Interactive));
+        self.with_connection("budget hold", |mut connection| async move {
+            self.inner
+                .hold
+                .key(&key)
+                .arg(ahead)
+                .invoke_async::<i64>(&mut connection)
+                .await
+        })
+        .await
+        .map(drop)
+    }
+}
+
+/// Whole microseconds (a `Limit`'s interval is at least a millisecond).
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}

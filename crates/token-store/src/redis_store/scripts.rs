@@ -1,0 +1,93 @@
+//! The Lua scripts, kept apart from the Rust that calls them because they are the store's
+//! atomicity contract: each one does, in a single round trip that no other client can interleave
+//! with, what would otherwise be a race between processes (releasing a lock someone else took
+//! over, two calls both seeing budget left, a user's pending flows growing past the cap). Each
+//! names only keys that share one hash slot, so it runs on a Redis Cluster too.
+
+/// Deletes a lock only if it still holds the caller's token, so a holder whose lock expired and
+/// was taken by someone else does not release the new holder's lock.
+pub(super) const UNLOCK_SCRIPT: &str = r#"
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+    return redis.call("DEL", KEYS[1])
+else
+    return 0
+end
+"#;
+
+/// One GCRA step (`integration_core::budget::gcra`) on one key, atomically: the key holds the
+/// theoretical arrival time (TAT) of the next call in microseconds of Redis's own clock (`TIME`,
+/// so replicas with skewed clocks agree; Redis 5+ replicates the script's effects, not the
+/// script). Returns 0 when the call is admitted (and counted), else the microseconds to wait.
+/// The key expires when the TAT passes, so idle budgets vanish. One key per call, so the script
+/// runs on any Redis Cluster node that owns it.
+pub(super) const BUDGET_SCRIPT: &str = r#"
+if redis.replicate_commands then redis.replicate_commands() end
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = now
+local stored = redis.call("GET", KEYS[1])
+if stored then
+    tat = math.max(tonumber(stored) or now, now)
+end
+local ahead = tat - now
+if ahead > tolerance then
+    return ahead - tolerance
+end
+local next_tat = tat + interval
+redis.call("SET", KEYS[1], string.format("%.0f", next_tat),
+    "PX", math.floor((next_tat - now) / 1000) + 1)
+return 0
+"#;
+
+/// Pushes a budget's schedule to at least `now + ARGV[1]` microseconds (never back).
+pub(super) const HOLD_SCRIPT: &str = r#"
+if redis.replicate_commands then redis.replicate_commands() end
+local hold = tonumber(ARGV[1])
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local target = now + hold
+local stored = tonumber(redis.call("GET", KEYS[1]) or "0") or 0
+if stored < target then
+    redis.call("SET", KEYS[1], string.format("%.0f", target), "PX", math.floor(hold / 1000) + 1)
+end
+return 0
+"#;
+
+/// Stores a pending authorization and keeps at most `ARGV[3]` of its user's, atomically.
+/// `KEYS[1]` is the state's key, `KEYS[2]` the user's index: a sorted set of their pending states,
+/// scored by order of arrival. Members whose key is gone (taken or expired) are forgotten first;
+/// then the oldest beyond the cap are deleted with their keys. `ARGV[5]` is what precedes a
+/// state in its key: every key touched shares the `{…oauth}` hash tag of `KEYS`, so in a Redis
+/// Cluster they all live in one slot and the script may name them. Returns how many were dropped.
+pub(super) const PUT_STATE_SCRIPT: &str = r#"
+local index = KEYS[2]
+local ttl = tonumber(ARGV[2])
+local max = tonumber(ARGV[3])
+for _, member in ipairs(redis.call("ZRANGE", index, 0, -1)) do
+    if redis.call("EXISTS", ARGV[5] .. member) == 0 then
+        redis.call("ZREM", index, member)
+    end
+end
+local newest = redis.call("ZRANGE", index, -1, -1, "WITHSCORES")
+local seq = 1
+if newest[2] then
+    seq = tonumber(newest[2]) + 1
+end
+redis.call("SET", KEYS[1], ARGV[1], "PX", ttl)
+redis.call("ZADD", index, seq, ARGV[4])
+if redis.call("PTTL", index) < ttl then
+    redis.call("PEXPIRE", index, ttl)
+end
+local dropped = 0
+local excess = redis.call("ZCARD", index) - max
+if excess > 0 then
+    for _, member in ipairs(redis.call("ZRANGE", index, 0, excess - 1)) do
+        redis.call("DEL", ARGV[5] .. member)
+        redis.call("ZREM", index, member)
+        dropped = dropped + 1
+    end
+end
+return dropped
+"#;
