@@ -1,0 +1,103 @@
+//! Pacing provider calls through the shared rate budget of the provider account (HubSpot counts
+//! its limit per portal, across our users and replicas), and holding the budget when the
+//! provider says its own is spent. A wait that would cross the deadline is a rate limit at once.
+
+use super::calls::Call;
+use super::{Connector, SharedBudget};
+use crate::budget::{Admission, Lane, Limit, RateHint, budget_key};
+use crate::{Credentials, Error, UserId};
+
+impl Connector {
+    /// When the provider says its budget for the account is spent, holds ours for a tenth of its
+    /// window so that no replica sends calls it would refuse. A tenth, not all of it: the
+    /// provider's window rolls, so a slot usually frees long before the window ends, and a call
+    /// after the hold that still finds it spent holds again (at most ten probes a window). A
+    /// failing hold is logged, not fatal.
+    pub(super) async fn heed(
+        &self,
+        user: &UserId,
+        credentials: &Credentials,
+        lane: Lane,
+        hint: RateHint,
+    ) {
+        let Some(shared) = &self.options.budget else {
+            return;
+        };
+        if hint.remaining > 0 {
+            return;
+        }
+        let provider = self.integration.id();
+        let (key, limit) = lane_key(shared, provider, credentials, user, lane);
+        let hold = hint.window / 10;
+        tracing::info!(?hold, "the provider's budget is spent; holding ours");
+        metrics::counter!("rate_budget_holds_total", "provider" => provider).increment(1);
+        if let Err(error) = shared.budget.hold(&key, limit, hold).await {
+            tracing::warn!(%error, "could not hold the rate budget");
+        }
+    }
+
+    /// Waits until the account's rate budget admits one call of `priority`. A wait that would
+    /// end at or after `deadline` is not started: the caller gets [`Error::RateLimited`] with
+    /// the wait at once.
+    pub(super) async fn pace(
+        &self,
+        user: &UserId,
+        credentials: &Credentials,
+        call: Call,
+    ) -> Result<(), Error> {
+        let Call {
+            priority,
+            lane,
+            deadline,
+            ..
+        } = call;
+        let Some(shared) = &self.options.budget else {
+            return Ok(());
+        };
+        let provider = self.integration.id();
+        let (key, limit) = lane_key(shared, provider, credentials, user, lane);
+        let started = tokio::time::Instant::now();
+        let mut slept = false;
+        loop {
+            match shared.budget.acquire(&key, limit, priority).await? {
+                Admission::Admitted => break,
+                Admission::Wait(wait) => {
+                    if tokio::time::Instant::now() + wait >= deadline {
+                        tracing::info!(?wait, "rate budget wait would cross the request deadline");
+                        metrics::counter!("rate_budget_refusals_total", "provider" => provider)
+                            .increment(1);
+                        return Err(Error::RateLimited {
+                            retry_after: Some(wait),
+                        });
+                    }
+                    tracing::debug!(?wait, "waiting for the account's rate budget");
+                    tokio::time::sleep(wait).await;
+                    slept = true;
+                }
+            }
+        }
+        if slept {
+            let waited = started.elapsed();
+            metrics::counter!("rate_budget_waits_total", "provider" => provider).increment(1);
+            metrics::histogram!("rate_budget_wait_seconds", "provider" => provider)
+                .record(waited.as_secs_f64());
+        }
+        Ok(())
+    }
+}
+
+/// The budget key and limit of an account's `lane`: search calls have their own when the
+/// budget has a search limit.
+pub(super) fn lane_key<'a>(
+    shared: &'a SharedBudget,
+    provider: &str,
+    credentials: &Credentials,
+    user: &UserId,
+    lane: Lane,
+) -> (String, &'a Limit) {
+    let key = budget_key(provider, credentials.account_id.as_deref(), user);
+    match (lane, &shared.search) {
+        (Lane::Search, Some(search)) => (key + ":search", search),
+        _ => (key, &shared.limit),
+    }
+}

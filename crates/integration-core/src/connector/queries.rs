@@ -1,0 +1,143 @@
+//! What a caller may ask, checked without any I/O: object types the provider offers, scopes the
+//! grant holds, and tokens this service issued. Cursors and checkpoints go out sealed
+//! ([`Seal`](crate::Seal)) and come back opened here, so the provider only ever sees its own.
+
+use super::Connector;
+use crate::changes::Checkpoint;
+use crate::{Credentials, Cursor, Error, ItemQuery, Seal, UserId};
+
+impl Connector {
+    /// Refuses a query the provider cannot answer (an object type it does not offer, a cursor this
+    /// service never issued to `user` for that object type) without any I/O.
+    /// [`items`](Self::items) calls it first; servers may call it before anything else.
+    pub fn check_query(&self, user: &UserId, query: &ItemQuery) -> Result<(), Error> {
+        self.open_query(user, query).map(drop)
+    }
+
+    /// `query` with the caller's cursor opened to the provider's own, after
+    /// [`check_query`](Self::check_query)'s checks.
+    pub(super) fn open_query(&self, user: &UserId, query: &ItemQuery) -> Result<ItemQuery, Error> {
+        self.check_object_type(query.object_type.as_deref())?;
+        let mut opened = query.clone();
+        if let Some(cursor) = &query.cursor {
+            let context = self.seal_context(user, "items", query.object_type.as_deref(), &[]);
+            let inner = self.open_cursor(&context, cursor)?;
+            if !self.integration.accepts_cursor(&inner) {
+                // Sealed by us yet refused by the provider's own check: ours to fix, not the
+                // caller's, but still never sent.
+                return Err(Error::InvalidInput(
+                    "cursor is malformed: pass back a next_cursor this service returned".into(),
+                ));
+            }
+            opened.cursor = Some(inner);
+        }
+        Ok(opened)
+    }
+
+    pub(super) fn check_object_type(&self, object_type: Option<&str>) -> Result<(), Error> {
+        let offered = self.integration.object_types();
+        if let Some(kind) = object_type
+            && !offered.iter().any(|t| t.id == kind)
+        {
+            let names: Vec<&str> = offered.iter().map(|t| t.id).collect();
+            return Err(Error::InvalidInput(if names.is_empty() {
+                format!(
+                    "{} lists one kind of item; omit object_type",
+                    self.integration.display_name()
+                )
+            } else {
+                format!("object_type must be one of: {}", names.join(", "))
+            }));
+        }
+        Ok(())
+    }
+
+    /// What a sealed token is bound to: its purpose, the provider, the user, the object type
+    /// (the provider's default spelled out, so omitting it and naming it agree) and `extra`.
+    pub(super) fn seal_context(
+        &self,
+        user: &UserId,
+        purpose: &'static str,
+        object_type: Option<&str>,
+        extra: &[String],
+    ) -> Vec<String> {
+        let offered = self.integration.object_types();
+        let kind = object_type
+            .or_else(|| offered.first().map(|t| t.id))
+            .unwrap_or_default();
+        let head = [purpose, self.integration.id(), user.as_str(), kind];
+        head.iter()
+            .map(|s| (*s).to_owned())
+            .chain(extra.iter().cloned())
+            .collect()
+    }
+
+    /// The provider's cursor inside one this service sealed for `context`.
+    pub(super) fn open_cursor(&self, context: &[String], cursor: &Cursor) -> Result<Cursor, Error> {
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
+        let inner = self
+            .options
+            .seal
+            .open(&context, cursor.as_str(), "cursor")?;
+        Cursor::parse(inner)
+            .map_err(|_| Error::InvalidInput("the cursor is not one this service issued".into()))
+    }
+
+    /// The provider's cursor sealed for `context`, as callers get it.
+    pub(super) fn seal_cursor(&self, context: &[String], inner: &Cursor) -> Result<Cursor, Error> {
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
+        Cursor::parse(self.options.seal.sign(&context, inner.as_str())).map_err(|_| {
+            Error::InvalidResponse(format!(
+                "the provider's paging cursor is longer than {} bytes",
+                Cursor::MAX_LEN - Seal::OVERHEAD
+            ))
+        })
+    }
+
+    /// The text a caller keeps to start its next incremental sync at `checkpoint`, sealed for
+    /// `user` and this provider.
+    pub fn checkpoint_token(&self, user: &UserId, checkpoint: &Checkpoint) -> String {
+        let context = ["checkpoint", self.integration.id(), user.as_str()];
+        self.options.seal.sign(&context, &checkpoint.encode())
+    }
+
+    /// A checkpoint from [`checkpoint_token`](Self::checkpoint_token)'s text for `user`; anything
+    /// else is [`Error::InvalidInput`].
+    pub fn read_checkpoint(&self, user: &UserId, token: &str) -> Result<Checkpoint, Error> {
+        let context = ["checkpoint", self.integration.id(), user.as_str()];
+        let text = self
+            .options
+            .seal
+            .open(&context, token.trim(), "checkpoint")?;
+        let checkpoint = Checkpoint::decode(text)?;
+        self.check_object_type(checkpoint.object_type.as_deref())?;
+        Ok(checkpoint)
+    }
+
+    /// Refuses a query for an object type whose scope the grant lacks. Grants that record no
+    /// scopes are not second-guessed.
+    pub(super) fn check_scope(
+        &self,
+        credentials: &Credentials,
+        query: &ItemQuery,
+    ) -> Result<(), Error> {
+        let offered = self.integration.object_types();
+        let kind = match &query.object_type {
+            Some(id) => offered.iter().find(|t| t.id == id),
+            None => offered.first(),
+        };
+        let Some(kind) = kind else { return Ok(()) };
+        if credentials.scopes.is_empty()
+            || kind.scopes.is_empty()
+            || kind
+                .scopes
+                .iter()
+                .any(|s| credentials.scopes.iter().any(|g| g == s))
+        {
+            return Ok(());
+        }
+        Err(Error::InsufficientScope {
+            scope: kind.scopes[0].to_owned(),
+        })
+    }
+}
