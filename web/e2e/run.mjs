@@ -520,9 +520,10 @@ async function syncScenarios(browser) {
           const lines = text.split('\r\n');
           assert(lines.pop() === '', 'every line ends with CRLF');
           assert(lines.length === E + 1, `${E + 1} lines: a header and one per contact (got ${lines.length})`);
-          const declared = PROVIDERS.find((p) => p.id === 'hubspot').columns.map((c) => c.key);
-          assert(lines[0].startsWith(`${declared.join(',')},`), `the header starts with the declared columns: ${lines[0]}`);
-          assert(lines[0].endsWith(',url'), `the link is the last column: ${lines[0]}`);
+          const declared = PROVIDERS.find((p) => p.id === 'hubspot').columns.map((c) => c.label);
+          assert(lines[0].startsWith(`${declared.join(',')},`), `the header starts with the declared column labels: ${lines[0]}`);
+          assert(lines[0].endsWith(',Link'), `the link is the last column: ${lines[0]}`);
+          assert(!/(^|,)[a-z]+_[a-z_]+(,|$)/.test(lines[0]), `no raw keys like hs_object_id in the header: ${lines[0]}`);
           assert(lines.every((line) => !/^[=+\-@]/.test(line)), 'no line starts like a spreadsheet formula');
         },
       ],
@@ -542,11 +543,18 @@ async function syncScenarios(browser) {
             const cancel = panel.getByRole('button', { name: 'Cancel', exact: true });
             await tabTo(page, cancel, 'Cancel', 3);
             await visit(page, 'hubspot-syncing');
+            // No total yet: the bar slides while the sync runs…
+            const sliding = () =>
+              page.evaluate(() => [...document.querySelectorAll('.sync__bar')].flatMap((el) => el.getAnimations({ subtree: true })).filter((a) => a.playState === 'running').length);
+            assert((await sliding()) > 0, 'the bar slides while the sync runs');
             await page.keyboard.press('Enter');
             const outcome = page.getByRole('heading', { name: 'Sync cancelled — 0 contacts received' });
             await outcome.waitFor();
             assert(await isFocused(outcome), 'focus moves to the outcome');
             await expectFocusVisible(page, 'the cancelled outcome');
+            // …and stops when it does.
+            assert((await sliding()) === 0, 'no sliding bar after the sync was cancelled');
+            assert((await page.locator('.sync__bar--indeterminate').count()) === 0, 'no indeterminate bar after the end');
           } finally {
             await page.unroute(EXPORT_ROUTE, hold);
             await held?.abort().catch(() => undefined);
@@ -688,6 +696,18 @@ async function preflight() {
 /** What GET /api/integrations lists (metadata and the user's status), filled in by the preflight. */
 let PROVIDERS = [];
 
+const ITEM_FIELDS = new Set(['id', 'title', 'item_type', 'parent_id', 'url', 'created_at', 'updated_at']);
+
+/** What a table cell holds for `key` (as src/items.ts reads it): empty when nothing. */
+function cellText(item, key) {
+  const text = (value) => (typeof value === 'string' ? value.trim() : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '');
+  if (key === 'title') {
+    const parts = [text(item.properties?.firstname), text(item.properties?.lastname)].filter(Boolean).join(' ');
+    return text(item.title) || parts;
+  }
+  return ITEM_FIELDS.has(key) ? text(item[key]) : text(item.properties?.[key]);
+}
+
 function plural(noun) {
   if (/[^aeiou]y$/i.test(noun)) return `${noun.slice(0, -1)}ies`;
   if (/(s|x|z|ch|sh)$/i.test(noun)) return `${noun}es`;
@@ -717,7 +737,16 @@ async function providerJourney(browser, info) {
           const card = page.locator(`a[href="/integrations/${info.id}"]`);
           await card.getByRole('heading', { name }).waitFor();
           assert((await card.getByRole('img', { name: `${name} logo` }).getAttribute('src')).startsWith('data:image/svg+xml;utf8,'), 'the card shows the logo_svg');
-          assert((await card.getByText('Sandbox', { exact: true }).count()) === (info.sandbox ? 1 : 0), 'the card carries its own Sandbox flag');
+          // One sandbox banner for the page (naming this provider), no Sandbox pill on the card.
+          assert((await card.getByText('Sandbox', { exact: true }).count()) === 0, 'no Sandbox pill on the card');
+          if (info.sandbox) await page.getByRole('note').filter({ hasText: name }).waitFor();
+          // The card's accessible name starts with the provider's name, then its one status.
+          const label = await card.evaluate((el) =>
+            (el.getAttribute('aria-labelledby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' '),
+          );
+          assert(/^\S/.test(label) && label.startsWith(`${name} `), `the card's accessible name starts with "${name}" ("${label}")`);
+          const cta = ((await card.locator('.integration-card__cta').textContent()) ?? '').trim();
+          assert(cta === (info.status === 'connected' ? 'Manage →' : info.status === 'reauth_required' ? 'Reconnect →' : 'Connect →'), `one action on the card: "${cta}"`);
           await page.locator('body').focus();
           await tabTo(page, card, `${name} card`);
           await page.keyboard.press('Enter');
@@ -735,7 +764,8 @@ async function providerJourney(browser, info) {
           for (const permission of info.permissions) await explain.getByText(permission, { exact: true }).waitFor();
           await explain.getByText(/Read-only/).waitFor();
           const card = page.locator('section.provider');
-          assert((await card.getByText('Sandbox', { exact: true }).count()) === (info.sandbox ? 1 : 0), 'the page carries its own Sandbox flag');
+          assert((await card.getByText('Sandbox', { exact: true }).count()) === 0, 'no Sandbox pill on the page card: the banner says it');
+          assert((await page.getByRole('note').count()) === (PROVIDERS.some((p) => p.sandbox) ? 1 : 0), 'one sandbox banner on the page');
           await tabTo(page, connect, `Connect ${name}`);
           await visit(page, shotName('not-connected'));
         },
@@ -745,7 +775,16 @@ async function providerJourney(browser, info) {
         async () => {
           await consentInPopup(page, connect, 'Approve');
           await page.getByRole('heading', { name: `${name} connected` }).waitFor();
-          const expected = [...info.columns.map((c) => c.label), 'Link'];
+          // A column empty in every row of the first page (e.g. a "Base" no record has) is hidden.
+          const firstPage = await page.evaluate(async ({ id, kind }) => {
+            const query = new URLSearchParams({ limit: '100', ...(kind ? { object_type: kind } : {}) });
+            const response = await fetch(`/api/integrations/${id}/items?${query}`, { headers: { 'X-User-Id': localStorage.getItem('vs.userId') ?? '' } });
+            return (await response.json()).items ?? [];
+          }, { id: info.id, kind: info.object_types.length > 1 ? info.object_types[0].id : null });
+          const filled = info.columns.filter((c) => firstPage.some((item) => cellText(item, c.key) !== ''));
+          const hidden = info.columns.filter((c) => !filled.includes(c)).map((c) => c.label);
+          if (hidden.length > 0) console.log(`  columns empty in every row, hidden: ${hidden.join(', ')}`);
+          const expected = [...(filled.length > 0 ? filled : info.columns).map((c) => c.label), 'Link'];
           // Read the headers inside one poll, so a table re-rendering between two reads cannot fool it.
           const headersOf = () =>
             page.locator('table thead th').evaluateAll((ths) =>
@@ -818,6 +857,18 @@ async function providerJourney(browser, info) {
           try {
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             assert(overflow <= 0, `no horizontal scrolling at 360 px (overflow ${overflow} px)`);
+            // Dates are never cut; e-mails are one line (the whole address in the title).
+            const cells = await page.evaluate(() => ({
+              cutDates: [...document.querySelectorAll('td.table__date .date')].filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent),
+              dates: document.querySelectorAll('td.table__date .date').length,
+              emails: [...document.querySelectorAll('td.table__email .truncate')].map((el) => ({
+                lines: Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight || '20')),
+                titled: el.getAttribute('title') === el.textContent,
+              })),
+            }));
+            assert(cells.cutDates.length === 0, `dates shown whole at 360 px (cut: ${cells.cutDates.slice(0, 3).join(', ')})`);
+            assert(cells.emails.every((e) => e.lines <= 1 && e.titled), 'e-mails are one line with the full value in the title');
+            if (cells.dates > 0) console.log(`  ${cells.dates} date cells, none cut at 360 px`);
           } finally {
             if (size) await page.setViewportSize(size);
           }
@@ -1036,7 +1087,12 @@ async function main() {
             await sandboxAdmin('POST', 'revoke-all');
             await page.getByRole('button', { name: 'Refresh', exact: true }).click();
             await page.getByRole('button', { name: 'Reconnect HubSpot' }).waitFor();
-            await page.getByRole('heading', { name: 'HubSpot needs to be reconnected' }).waitFor();
+            // Revoked while the page showed the connection: the page says so, with focus on the message.
+            const lost = page.getByRole('heading', { name: 'HubSpot was disconnected in another tab or by an admin' });
+            await lost.waitFor();
+            await page.waitForFunction(() => document.activeElement?.id === 'reauth-title');
+            assert((await page.locator('section.provider').getByText('Needs reconnect', { exact: true }).count()) === 1, 'the badge agrees: Needs reconnect');
+            assert((await page.getByRole('heading', { name: 'HubSpot connected' }).count()) === 0, 'no "HubSpot connected" next to it');
             assert((await page.getByText(/Access renews/).count()) === 0, 'a reauth_required connection shows no expiry');
             await tabTo(page, page.getByRole('button', { name: 'Reconnect HubSpot' }), 'Reconnect HubSpot');
             await visit(page, 'hubspot-reconnect');
@@ -1044,7 +1100,8 @@ async function main() {
             await page.getByRole('link', { name: '← All integrations' }).click();
             const card = page.getByRole('link', { name: /HubSpot/ });
             await card.getByText('Needs reconnect', { exact: true }).waitFor();
-            await card.getByText('Access expired — reconnect').waitFor();
+            await card.getByText('Reconnect →').waitFor();
+            assert((await card.getByText('Manage →').count()) === 0, '"Manage →" only on connected cards');
             await visit(page, 'integrations-needs-reconnect');
             await card.click();
             await page.getByRole('button', { name: 'Reconnect HubSpot' }).waitFor();
@@ -1243,7 +1300,7 @@ async function main() {
       'awkward records and dark-mode focus',
       [
         [
-          'a long name does not squeeze the e-mail column; a nameless contact gets a sensible avatar',
+          'a long name does not squeeze the e-mail column; e-mails are one line; no decorative initials',
           async () => {
             await oddPage.route('**/api/integrations/hubspot/items**', async (route) => {
               const response = await route.fetch();
@@ -1271,16 +1328,20 @@ async function main() {
                 emailWidth: rows[0].querySelector('.table__email').getBoundingClientRect().width,
                 nameCut: name.scrollWidth > name.clientWidth,
                 nameTitle: name.getAttribute('title'),
-                avatar: rows[1].querySelector('.avatar').textContent,
+                avatars: document.querySelectorAll('.avatar').length,
                 noName: rows[1].querySelector('.table__name').textContent,
-                emailLines: Math.round(rows[2].querySelector('.table__email').getBoundingClientRect().height / 20),
+                emailCut: (() => {
+                  const el = rows[2].querySelector('.table__email .truncate');
+                  return { cut: el.scrollWidth > el.clientWidth, title: el.getAttribute('title'), height: el.getBoundingClientRect().height };
+                })(),
               };
             });
             assert(layout.emailWidth >= 200, `e-mail column keeps its width (${layout.emailWidth} px)`);
             assert(layout.nameCut && layout.nameTitle?.startsWith('Maximiliana'), 'a long name is cut with the full value on hover');
-            assert(layout.avatar === 'N', `nameless contact: avatar from the e-mail (got "${layout.avatar}")`);
+            assert(layout.avatars === 0, `no decorative initials (${layout.avatars})`);
             assert(layout.noName.includes('No name'), 'nameless contact says "No name"');
-            assert(layout.emailLines <= 3, `a long e-mail wraps in a few lines, not one character per line (${layout.emailLines})`);
+            assert(layout.emailCut.cut && layout.emailCut.title?.startsWith('a.very.long.local.part'), 'a long e-mail is cut on one line, the whole address in its title');
+            assert(layout.emailCut.height < 30, `a long e-mail stays on one line (${layout.emailCut.height} px)`);
             await visit(oddPage, 'hubspot-awkward-records');
           },
         ],
@@ -1386,12 +1447,73 @@ async function main() {
           },
         ],
         [
-          'clean up: disconnect',
+          'a failed status refresh (502, then offline) keeps the badge, Disconnect and the rows: "Couldn’t refresh — showing data from hh:mm"',
+          async () => {
+            const STATUS_ROUTE = '**/api/integrations/hubspot/status';
+            const card = faultPage.locator('section.provider');
+            const note = card.getByText(/^Couldn’t refresh — showing data from \d{2}:\d{2}$/);
+            const before = await rowCount(faultPage);
+            assert(before > 0, 'rows to keep');
+            const failures = [
+              ['502', (route) => route.fulfill({ status: 502, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Bad gateway', status: 502, code: 'upstream_error' }) })],
+              ['offline', (route) => route.abort('internetdisconnected')],
+            ];
+            for (const [label, fail] of failures) {
+              await faultPage.route(STATUS_ROUTE, fail);
+              try {
+                await faultPage.getByRole('button', { name: 'Refresh', exact: true }).click();
+                await note.waitFor();
+                await card.getByText('Connected', { exact: true }).waitFor();
+                await card.getByRole('button', { name: 'Disconnect' }).waitFor();
+                assert((await rowCount(faultPage)) === before, `${label}: the rows stay (${await rowCount(faultPage)} of ${before})`);
+                assert((await faultPage.getByRole('heading', { name: /Could not check the connection/ }).count()) === 0, `${label}: the card is not replaced by an error`);
+                if (label === '502') await visit(faultPage, 'hubspot-status-refresh-failed');
+              } finally {
+                await faultPage.unroute(STATUS_ROUTE, fail);
+              }
+            }
+            await card.getByRole('button', { name: 'Try again' }).click();
+            await note.waitFor({ state: 'detached' });
+          },
+        ],
+        [
+          'HubSpot disconnected in another tab: this tab says so, with focus on the message (not <body>)',
           async () => {
             await setFaults({});
-            await faultPage.getByRole('button', { name: 'Disconnect' }).click();
-            await faultPage.getByRole('alertdialog').getByRole('button', { name: 'Disconnect' }).click();
-            await faultPage.getByRole('button', { name: 'Connect HubSpot' }).waitFor();
+            const other = await faultPage.context().newPage();
+            try {
+              await openHubspot(other);
+              await other.getByRole('button', { name: 'Disconnect' }).click();
+              await other.getByRole('alertdialog').getByRole('button', { name: 'Disconnect' }).click();
+              await other.getByRole('button', { name: 'Connect HubSpot' }).waitFor();
+            } finally {
+              await other.close();
+            }
+            await faultPage.bringToFront();
+            // Back in this tab: by keyboard, Refresh (the button goes away with the connection).
+            await faultPage.getByRole('button', { name: 'Refresh', exact: true }).focus();
+            await faultPage.keyboard.press('Enter');
+            const message = faultPage.getByRole('heading', { name: 'HubSpot was disconnected in another tab or by an admin' });
+            await message.waitFor();
+            await faultPage.waitForFunction(() => document.activeElement?.id === 'reauth-title');
+            assert(await isFocused(message), 'focus is on the message');
+            await expectFocusVisible(faultPage, 'the lost-connection message');
+            await faultPage.getByRole('button', { name: 'Reconnect HubSpot' }).waitFor();
+            assert((await rowCount(faultPage)) === 0, 'the rows of the lost connection are gone');
+            assert((await faultPage.locator('section.provider').getByText('Not connected', { exact: true }).count()) === 1, 'the badge agrees');
+            await visit(faultPage, 'hubspot-lost-elsewhere');
+          },
+        ],
+        [
+          'clean up',
+          async () => {
+            await setFaults({});
+            const disconnect = faultPage.getByRole('button', { name: 'Disconnect' });
+            if (await disconnect.count()) {
+              await disconnect.click();
+              await faultPage.getByRole('alertdialog').getByRole('button', { name: 'Disconnect' }).click();
+            }
+            await faultPage.getByRole('button', { name: /^(Connect|Reconnect) HubSpot$/ }).waitFor();
           },
         ],
       ],

@@ -19,10 +19,30 @@ export function csvText(lines: readonly (readonly string[])[]): string {
   return lines.map((line) => line.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
-/** The rows as shown (searched and sorted): one column per declared column, then the link. */
+/** The header of the link column. */
+export const LINK_LABEL = 'Link';
+
+const ACRONYMS = new Set(['id', 'url', 'api', 'crm', 'ip', 'utm']);
+
+/**
+ * A raw property key as a header a person reads: "hs_object_id" → "Hs object ID",
+ * "lastModifiedDate" → "Last modified date". Used for keys no declared column labels.
+ */
+export function humanLabel(key: string): string {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[\s_\-.]+/)
+    .filter(Boolean)
+    .map((word) => word.toLowerCase())
+    .map((word) => (ACRONYMS.has(word) ? word.toUpperCase() : word));
+  const first = words[0] ?? key;
+  return [first.charAt(0).toUpperCase() + first.slice(1), ...words.slice(1)].join(' ');
+}
+
+/** The rows as shown (searched and sorted): one column per declared column (its label), then the link. */
 export function itemsCsv(items: readonly IntegrationItem[], columns: readonly Column[]): string {
   return csvText([
-    [...columns.map((c) => c.key), 'url'],
+    [...columns.map((c) => c.label), LINK_LABEL],
     ...items.map((item) => [...columns.map((c) => cellValue(item, c.key)), item.url ?? '']),
   ]);
 }
@@ -52,12 +72,13 @@ export function propertyColumns(items: readonly IntegrationItem[], taken: Readon
 
 /**
  * Every synced item: the provider's declared columns, then each simple `properties` entry as a
- * column of its own, then the link.
+ * column of its own, then the link. Headers are words: the declared labels, the other keys made
+ * readable (`humanLabel`).
  */
 export function syncCsv(items: readonly IntegrationItem[], columns: readonly Column[]): string {
   const declared = columns.map((c) => c.key);
   const extra = propertyColumns(items, new Set([...declared, 'url']));
-  const lines: string[][] = [[...declared, ...extra, 'url']];
+  const lines: string[][] = [[...columns.map((c) => c.label), ...extra.map(humanLabel), LINK_LABEL]];
   for (const item of items) {
     lines.push([
       ...declared.map((key) => cellValue(item, key)),

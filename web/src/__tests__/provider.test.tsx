@@ -54,10 +54,11 @@ describe('a second provider, from its metadata', () => {
     expect(document.title).toMatch(/^Notion · /);
   });
 
-  it("HubSpot's card carries the Sandbox badge from its own flag", async () => {
+  it("HubSpot's page says it is a sandbox once, in the page's banner, not on its card", async () => {
     renderApp('/integrations/hubspot');
     const card = await screen.findByRole('region', { name: 'HubSpot' });
-    expect(within(card).getByText('Sandbox')).toBeInTheDocument();
+    expect(within(card).queryByText('Sandbox')).not.toBeInTheDocument();
+    expect(await screen.findByRole('note')).toHaveTextContent('HubSpot here is a local sandbox');
   });
 
   it('lists its items with the declared columns and nouns, and no object-type switcher', async () => {

@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import { delay, http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import type { IntegrationItem } from '../api/models';
-import { initials, itemsCsv } from '../components/ItemsTable';
+import { itemsCsv } from '../components/ItemsTable';
 import { ADA, contacts, HUBSPOT_META, integrationsResponse, problem } from '../test/fixtures';
 import { postOAuthResult, renderApp, stubPopup } from '../test/render';
 import { notConnectedHandlers, problemResponse, server } from '../test/server';
@@ -235,18 +235,10 @@ describe('a table people can use', () => {
     await user.click(screen.getByRole('button', { name: 'Download CSV' }));
     expect(click).toHaveBeenCalled();
     const text = await blobs[0]?.text();
-    expect(text).toBe(`id,title,email,url\r\n102,Grace Hopper,a.grace@example.com,${ADA.url ?? ''}\r\n`);
+    expect(text).toBe(`ID,Name,Email,Link\r\n102,Grace Hopper,a.grace@example.com,${ADA.url ?? ''}\r\n`);
     expect(
       itemsCsv([{ ...ADA, title: '=HYPERLINK("x")', properties: { email: 'a,b@example.com' } }], HUBSPOT_META.columns),
     ).toContain(`"'=HYPERLINK(""x"")","a,b@example.com"`);
-  });
-
-  it('avatar initials survive missing names', () => {
-    const base = { ...ADA, title: '' };
-    expect(initials({ ...base, properties: { firstname: 'Ada', lastname: 'Lovelace' } })).toBe('AL');
-    expect(initials({ ...base, title: '(no name)', properties: {} })).toBe('NN');
-    expect(initials({ ...base, properties: { email: '.x@example.com' } })).toBe('X');
-    expect(initials({ ...base, properties: {} })).toBe('?');
   });
 });
 

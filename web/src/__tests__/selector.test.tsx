@@ -33,9 +33,9 @@ describe('IntegrationSelector', () => {
     expect(cards[0]).toHaveTextContent('Account 24811358');
     expect(cards[0]).toHaveAttribute('href', '/integrations/hubspot');
     expect(cards[1]).toHaveTextContent('Not connected');
-    expect(cards[1]).toHaveTextContent('Not set up yet');
+    expect(cards[1]).toHaveTextContent('Connect →');
     expect(cards[2]).toHaveTextContent('Needs reconnect');
-    expect(cards[2]).toHaveTextContent('Access expired — reconnect');
+    expect(cards[2]).toHaveTextContent('Reconnect →');
     expect(cards[1]).toHaveTextContent('Notion records.');
     const logo = within(cards[2] as HTMLElement).getByRole('img', { name: 'Airtable logo' });
     expect(logo.getAttribute('src')).toMatch(/^data:image\/svg\+xml;utf8,%3Csvg/);
@@ -48,10 +48,14 @@ describe('IntegrationSelector', () => {
     expect(locationRef.pathname).toBe('/integrations/hubspot');
   });
 
-  it("shows the Sandbox badge on each card from that provider's own flag", async () => {
+  it('says once, in one banner, which providers are sandboxes: no Sandbox pill on any card', async () => {
     renderApp('/integrations');
     const hubspot = await screen.findByRole('link', { name: /HubSpot/ });
-    expect(within(hubspot).getByText('Sandbox')).toBeInTheDocument();
+    const banner = await screen.findByRole('note');
+    expect(banner).toHaveTextContent('Sandbox');
+    expect(banner).toHaveTextContent('HubSpot here is a local sandbox, not the real service.');
+    expect(screen.getAllByText('Sandbox')).toHaveLength(1);
+    expect(within(hubspot).queryByText('Sandbox')).not.toBeInTheDocument();
     const notion = screen.getByRole('link', { name: /Notion/ });
     expect(within(notion).queryByText('Sandbox')).not.toBeInTheDocument();
   });

@@ -86,7 +86,7 @@ describe('Sync all', () => {
     expect(files[0]?.name).toMatch(/^hubspot-contacts-\d{4}-\d{2}-\d{2}\.csv$/);
     const text = await files[0]?.blob.text();
     expect(text?.split('\r\n')).toEqual([
-      'id,title,email,firstname,lastname,score,url',
+      'ID,Name,Email,Firstname,Lastname,Score,Link',
       `1,Contact 1,contact1@example.com,Contact,1,,${contact(1).url ?? ''}`,
       `2,Contact 2,contact2@example.com,Contact,2,,${contact(2).url ?? ''}`,
       `3,"'=HYPERLINK(""http://evil.example"",""click"")",odd@example.com,"Lovelace, Ada",'+1 555,42,${ODD.url ?? ''}`,
@@ -202,15 +202,15 @@ describe('Sync all', () => {
       http.get('/api/integrations/hubspot/export', () => {
         calls += 1;
         return calls === 1
-          ? exportResponse([start(5), contact(1), errorLine('rate_limited', 'HubSpot rate limit')])
+          ? exportResponse([start(5), contact(1), errorLine('upstream_error', 'HubSpot failed')])
           : exportResponse([start(5), ...contacts(1, 5), end(5)]);
       }),
     );
     const { user } = renderApp('/integrations/hubspot');
     await user.click(await screen.findByRole('button', { name: 'Sync all contacts' }));
     const alert = await screen.findByRole('alert');
-    expect(within(alert).getByRole('heading', { name: 'Could not sync all contacts' })).toBeInTheDocument();
-    expect(alert).toHaveTextContent('HubSpot asked us to slow down.');
+    expect(within(alert).getByRole('heading', { name: 'Could not sync all contacts — HubSpot failed' })).toBeInTheDocument();
+    expect(alert).toHaveTextContent('HubSpot failed to answer.');
     expect(rows()).toHaveLength(1);
     // No cursor yet: Retry starts again.
     await user.click(within(alert).getByRole('button', { name: 'Retry sync' }));
@@ -323,7 +323,7 @@ describe('words and files', () => {
     );
     expect(csv).toBe(
       [
-        'id,title,email,note,vip,url',
+        'ID,Name,Email,Note,Vip,Link',
         `1,Contact 1,a@example.com,"line 1\nline ""2""",true,${contact(1).url ?? ''}`,
         `2,'@SUM(1),'-2@example.com,'=1+1,,${contact(2).url ?? ''}`,
         '',

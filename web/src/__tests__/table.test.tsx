@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ItemsTable, VIRTUALIZE_AFTER } from '../components/ItemsTable';
 import { contacts, HUBSPOT_META } from '../test/fixtures';
 
-const ROW_PX = 49;
+const ROW_PX = 42;
 const VIEW_PX = 490;
 const NOUNS = { one: 'contact', many: 'contacts' };
 

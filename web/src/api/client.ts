@@ -100,6 +100,11 @@ export function isApiError(value: unknown): value is ApiError {
   return value instanceof ApiError;
 }
 
+/** Anything a call rejected with, as an `ApiError` (the one place that wraps the unexpected). */
+export function asApiError(error: unknown): ApiError {
+  return isApiError(error) ? error : new ApiError({ code: 'unknown_error', status: 0, detail: String(error) });
+}
+
 export function isKnownCode(value: unknown): value is KnownErrorCode {
   return typeof value === 'string' && (KNOWN_CODES as readonly string[]).includes(value);
 }
@@ -170,10 +175,7 @@ export function problemError(status: number, body: unknown, headerOf: (name: str
 }
 
 function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  if (!(error instanceof AxiosError)) {
-    return new ApiError({ code: 'unknown_error', status: 0, detail: String(error) });
-  }
+  if (!(error instanceof AxiosError)) return asApiError(error);
   const response: AxiosResponse | undefined = error.response;
   if (!response) {
     const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';

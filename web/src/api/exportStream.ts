@@ -13,7 +13,7 @@
  * before the stream starts are problem+json answers, mapped to `ApiError` like any other call.
  */
 import { API_BASE_URL, apiUrl } from '../config';
-import { ApiError, identityHeaders, isCrossOrigin, isKnownCode, problemError, reportFailure } from './client';
+import { ApiError, identityHeaders, isCrossOrigin, isKnownCode, parseRetryAfter, problemError, reportFailure } from './client';
 import type { ApiErrorCode, IntegrationItem } from './models';
 
 export type ExportLine =
@@ -21,7 +21,7 @@ export type ExportLine =
   | { type: 'item'; item: IntegrationItem }
   | { type: 'cursor'; cursor: string; count: number }
   | { type: 'end'; count: number; checkpoint: string | null }
-  | { type: 'error'; code: string; detail: string }
+  | { type: 'error'; code: string; detail: string; retryAfter?: number }
   /** A control line this client does not know (a newer server): skipped. */
   | { type: 'other' };
 
@@ -65,12 +65,16 @@ export function parseExportLine(text: string): ExportLine {
           count: count(value.count),
           checkpoint: typeof value.checkpoint === 'string' ? value.checkpoint : null,
         };
-      case 'error':
+      case 'error': {
+        // A rate-limited line may say how long to wait, as a 429's Retry-After does.
+        const retryAfter = parseRetryAfter(value.retry_after);
         return {
           type: 'error',
           code: typeof value.code === 'string' ? value.code : 'upstream_error',
           detail: typeof value.detail === 'string' ? value.detail : '',
+          ...(retryAfter === undefined ? {} : { retryAfter }),
         };
+      }
       default:
         return { type: 'other' };
     }
@@ -139,10 +143,10 @@ function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The sync was cancelled.', 'AbortError');
 }
 
-function lineError(line: { code: string; detail: string }, status: number): ApiError {
+function lineError(line: { code: string; detail: string; retryAfter?: number }, status: number): ApiError {
   // A code this client does not know (e.g. `upstream_unavailable`) is the provider failing.
   const code: ApiErrorCode = isKnownCode(line.code) ? line.code : 'upstream_error';
-  return reportFailure(new ApiError({ code, status, detail: line.detail || undefined }));
+  return reportFailure(new ApiError({ code, status, detail: line.detail || undefined, retryAfter: line.retryAfter }));
 }
 
 function unexpectedLine(status: number, requestId: string | undefined): ApiError {

@@ -2,7 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useDeferredValue, useId, useMemo, useRef, useState } from 'react';
 import type { Column, IntegrationItem } from '../api/models';
 import { downloadCsv, itemsCsv } from '../csv';
-import { cellValue, itemTitle, text } from '../items';
+import { cellValue, itemTitle } from '../items';
 import { count, formatNumber } from '../nouns';
 
 export { itemsCsv } from '../csv';
@@ -20,21 +20,6 @@ function display(key: string, value: string): string {
   return Number.isNaN(date.getTime()) ? value : DATE_FORMAT.format(date);
 }
 
-/** Up to two letters for the avatar: from the title's words, else an e-mail, else "?". */
-export function initials(item: IntegrationItem): string {
-  const words = itemTitle(item)
-    .split(/\s+/)
-    .map((word) => word.replace(/[^\p{L}\p{N}]/gu, ''))
-    .filter(Boolean);
-  if (words.length > 0) {
-    const first = words[0]?.charAt(0) ?? '';
-    const last = words.length > 1 ? (words[words.length - 1]?.charAt(0) ?? '') : '';
-    return (first + last).toUpperCase();
-  }
-  const email = text(item.properties.email).replace(/[^\p{L}\p{N}]/gu, '');
-  return email ? email.charAt(0).toUpperCase() : '?';
-}
-
 type SortDir = 'ascending' | 'descending';
 
 const COLLATOR = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
@@ -45,8 +30,8 @@ const COLLATOR = new Intl.Collator(undefined, { sensitivity: 'base', numeric: tr
  * rows scroll as smoothly as 100.
  */
 export const VIRTUALIZE_AFTER = 500;
-/** A row's height before it is measured (one line, with the avatar); real heights are measured. */
-const ROW_ESTIMATE_PX = 49;
+/** A row's height before it is measured (one line of text: 42 px on a wide screen); real heights are measured. */
+const ROW_ESTIMATE_PX = 42;
 const estimateRow = () => ROW_ESTIMATE_PX;
 /** Rows rendered beyond each edge of the view, so a fast scroll or Tab does not land on a gap. */
 const OVERSCAN = 12;
@@ -55,7 +40,17 @@ function cellClass(key: string): string {
   if (key === 'title') return 'table__name';
   if (key === 'id') return 'table__id';
   if (isEmailKey(key)) return 'table__email';
+  if (isDateKey(key)) return 'table__text table__date';
   return 'table__text';
+}
+
+/**
+ * The columns worth showing: a column empty in every row (e.g. a "Base" no record has) is left
+ * out; when every column is empty, all stay (the rows still need their cells).
+ */
+export function filledColumns(items: readonly IntegrationItem[], columns: readonly Column[]): readonly Column[] {
+  const filled = columns.filter((c) => items.some((item) => cellValue(item, c.key) !== ''));
+  return filled.length > 0 ? filled : columns;
 }
 
 function colClass(key: string): string {
@@ -132,13 +127,8 @@ const ItemRow = memo(function ItemRow({
         if (c.key === 'title') {
           return (
             <td key={c.key} data-label={c.label} className="table__name">
-              <span className="contact-name">
-                <span className="avatar" aria-hidden="true">
-                  {initials(item)}
-                </span>
-                <span className="truncate" title={name || undefined}>
-                  {name || <span className="muted">No name</span>}
-                </span>
+              <span className="truncate" title={name || undefined}>
+                {name || <span className="muted">No name</span>}
               </span>
             </td>
           );
@@ -148,9 +138,13 @@ const ItemRow = memo(function ItemRow({
           <td key={c.key} data-label={c.label} className={cellClass(c.key)}>
             {!shown ? (
               <span className="muted">—</span>
-            ) : isEmailKey(c.key) ? (
-              shown
+            ) : isDateKey(c.key) ? (
+              // Dates are short: shown whole (never cut), the stored value on hover.
+              <span className="date" title={value}>
+                {shown}
+              </span>
             ) : (
+              // One line, cut with an ellipsis; the whole value (a long e-mail too) on hover.
               <span className="truncate" title={value}>
                 {shown}
               </span>
@@ -193,7 +187,7 @@ function Spacer({ height, span }: { height: number; span: number }) {
  */
 export function ItemsTable({
   items,
-  columns,
+  columns: declared,
   nouns,
   providerName,
   filePrefix,
@@ -212,6 +206,7 @@ export function ItemsTable({
   onSkipTable?: () => void;
 }) {
   const [query, setQuery] = useState('');
+  const columns = useMemo(() => filledColumns(items, declared), [items, declared]);
   const [sort, setSort] = useState<{ key: string; dir: SortDir } | null>(null);
   const searchId = useId();
   const sortId = useId();
@@ -298,7 +293,7 @@ export function ItemsTable({
         <button
           type="button"
           className="btn btn--secondary table-toolbar__export"
-          onClick={() => downloadCsv(`${filePrefix}.csv`, itemsCsv(rows, columns))}
+          onClick={() => downloadCsv(`${filePrefix}.csv`, itemsCsv(rows, declared))}
           disabled={rows.length === 0}
         >
           Download CSV

@@ -28,17 +28,33 @@ function useFocusOnRouteChange(mainRef: React.RefObject<HTMLElement | null>) {
   }, [pathname, mainRef]);
 }
 
-function SandboxBadge() {
-  const { data } = useIntegrations();
-  return data?.sandbox ? <Badge /> : null;
+/** "A", "A and B", "A, B and C": names in a sentence. */
+function listNames(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
 }
 
-function Badge() {
+function bannerText(names: readonly string[]): string {
+  if (names.length === 0) return 'Integrations here talk to local sandboxes, not the real services.';
+  return `${listNames(names)} here ${names.length === 1 ? 'is a local sandbox' : 'are local sandboxes'}, not the real ${
+    names.length === 1 ? 'service' : 'services'
+  }.`;
+}
+
+function Banner({ names }: { names: readonly string[] }) {
   return (
-    <span className="sandbox-badge" title="Some integrations here talk to local sandboxes, not the real services">
-      Sandbox
-    </span>
+    <div className="sandbox-banner" role="note">
+      <strong className="sandbox-banner__label">Sandbox</strong>
+      <span>{bannerText(names)}</span>
+    </div>
   );
+}
+
+/** Signed in: the banner names the providers the server runs as sandboxes. */
+function ProvidersBanner({ sandbox }: { sandbox: boolean }) {
+  const { data } = useIntegrations();
+  const names = data?.integrations.filter((i) => i.sandbox).map((i) => i.name) ?? [];
+  return sandbox || names.length > 0 || data?.sandbox ? <Banner names={names} /> : null;
 }
 
 export function Layout({
@@ -74,13 +90,14 @@ export function Layout({
             </span>
             <span className="brand__name">VectorShift Integrations</span>
           </Link>
-          {sandbox ? <Badge /> : signedIn && <SandboxBadge />}
           <div className="header__spacer" />
           {/* The user-id field exists only in dev mode; with AUTH_MODE=jwt the host page signs us in. */}
           {mode === 'dev' && <UserIdField />}
         </div>
       </header>
       <main id="main" ref={mainRef} className="main" tabIndex={-1}>
+        {/* One sandbox notice for the whole page, instead of a badge on every card. */}
+        {signedIn ? <ProvidersBanner sandbox={sandbox} /> : sandbox && <Banner names={[]} />}
         {children ?? <Outlet key={identity} />}
       </main>
       <footer className="footer">VectorShift · Integrations settings</footer>

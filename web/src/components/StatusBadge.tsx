@@ -6,9 +6,13 @@ const LABELS: Record<IntegrationStatus, string> = {
   reauth_required: 'Needs reconnect',
 };
 
-export function StatusBadge({ status }: { status: IntegrationStatus }) {
+export function statusLabel(status: IntegrationStatus): string {
+  return LABELS[status];
+}
+
+export function StatusBadge({ status, id }: { status: IntegrationStatus; id?: string }) {
   return (
-    <span className={`badge badge--${status.replace('_', '-')}`}>
+    <span id={id} className={`badge badge--${status.replace('_', '-')}`}>
       <span className="badge__dot" aria-hidden="true" />
       {LABELS[status]}
     </span>

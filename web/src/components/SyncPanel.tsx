@@ -1,8 +1,10 @@
 import { useEffect, useRef } from 'react';
-import type { SyncState } from '../hooks/useSync';
+import { syncActive, type SyncState } from '../hooks/useSync';
 import { count, formatNumber } from '../nouns';
+import { ButtonBusy } from './ButtonBusy';
 import { errorTitle, ErrorNotice } from './ErrorNotice';
 import type { ItemNouns } from './ItemsTable';
+import { RetryCountdown } from './RetryCountdown';
 
 const RATE_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
@@ -36,18 +38,9 @@ export function syncProgressText(done: number, total: number | null, rate: numbe
   return parts.join(' · ');
 }
 
-function ButtonBusy({ label }: { label: string }) {
-  return (
-    <>
-      <span className="spinner spinner--sm" aria-hidden="true" />
-      {label}
-    </>
-  );
-}
-
-/** The "Sync all {nouns}" button: busy (still focusable, presses ignored) while a sync runs. */
+/** The "Sync all {nouns}" button: busy (still focusable, presses ignored) while a sync runs or waits. */
 export function SyncButton({ state, nouns, onSync }: { state: SyncState; nouns: ItemNouns; onSync: () => void }) {
-  const running = state.phase === 'running';
+  const running = syncActive(state.phase);
   return (
     <button
       type="button"
@@ -66,8 +59,10 @@ export function SyncButton({ state, nouns, onSync }: { state: SyncState; nouns: 
  * How a sync goes: a progress bar with "1,234 of 12,345 contacts · 480/s · about 25 s left"
  * (indeterminate when the provider cannot tell the total) and Cancel; then "Synced 12,345
  * contacts" with Download all as CSV, "Sync cancelled — 1,234 contacts received", or what failed with
- * Retry sync. Only the outcome is announced (the numbers would chatter); a screen reader reads
- * the bar's own value when asked. When Cancel had focus and goes away, focus moves to the outcome.
+ * Retry sync. Rate limited, it counts down calmly and resumes by itself. The bar moves only while
+ * the stream runs: a cancelled, failed or waiting sync shows where it stopped (no sliding bar).
+ * Only the outcome is announced (the numbers would chatter); a screen reader reads the bar's own
+ * value when asked. When Cancel had focus and goes away, focus moves to the outcome.
  */
 export function SyncPanel({
   state,
@@ -84,13 +79,13 @@ export function SyncPanel({
   onRetry: () => void;
   onDownload: () => void;
 }) {
-  const { phase, items, total, rate, failure } = state;
+  const { phase, items, total, rate, failure, retryAt } = state;
   const panelRef = useRef<HTMLDivElement>(null);
   const outcomeRef = useRef<HTMLHeadingElement>(null);
   const cancelFocused = useRef(false);
 
   useEffect(() => {
-    if (phase === 'running' || !cancelFocused.current) return;
+    if (syncActive(phase) || !cancelFocused.current) return;
     cancelFocused.current = false;
     // The outcome's heading, or (a failure, announced as an alert) its Retry button.
     const target = outcomeRef.current ?? panelRef.current?.querySelector<HTMLElement>('button');
@@ -100,6 +95,8 @@ export function SyncPanel({
   if (phase === 'idle') return null;
   const done = items.length;
   const running = phase === 'running';
+  const active = syncActive(phase);
+  const waiting = phase === 'waiting' && retryAt !== null;
   const known = total !== null;
   const percent = known && total > 0 ? Math.min(100, (done / total) * 100) : known ? 100 : 0;
   const progress = syncProgressText(done, total, running ? rate : null, nouns);
@@ -139,7 +136,19 @@ export function SyncPanel({
           </div>
         </div>
       )}
-      {failure?.kind === 'error' && (
+      {waiting && (
+        <div className="notice notice--warning" role="status">
+          <h3 className="notice__title">
+            <RetryCountdown key={retryAt} name={providerName} at={retryAt} verb="resuming" />
+          </h3>
+          <p className="notice__body">
+            {`${providerName} asked us to slow down. The sync continues by itself${
+              state.resumeFrom > 0 ? ` after the first ${formatNumber(state.resumeFrom)}` : ''
+            }; nothing is lost.`}
+          </p>
+        </div>
+      )}
+      {failure?.kind === 'error' && !waiting && (
         <ErrorNotice
           title={errorTitle(failure.error, `sync all ${nouns.many}`, providerName)}
           error={failure.error}
@@ -149,22 +158,25 @@ export function SyncPanel({
         />
       )}
       <div className="sync__progress">
-        <div
-          className={`sync__bar${known ? '' : ' sync__bar--indeterminate'}`}
-          role="progressbar"
-          aria-label="Sync progress"
-          aria-valuemin={0}
-          aria-valuemax={known ? total : undefined}
-          aria-valuenow={known ? done : undefined}
-          aria-valuetext={counted}
-        >
-          {known && <span className="sync__fill" style={{ width: `${percent}%` }} />}
-        </div>
+        {/* Sliding only while bytes arrive; stopped without a total, there is no bar to show. */}
+        {(known || running) && (
+          <div
+            className={`sync__bar${known ? '' : ' sync__bar--indeterminate'}`}
+            role="progressbar"
+            aria-label="Sync progress"
+            aria-valuemin={0}
+            aria-valuemax={known ? total : undefined}
+            aria-valuenow={known ? done : undefined}
+            aria-valuetext={counted}
+          >
+            {known && <span className="sync__fill" style={{ width: `${percent}%` }} />}
+          </div>
+        )}
         <p className="sync__text">{progress}</p>
       </div>
-      {(running || phase === 'done' || phase === 'cancelled') && (
+      {(active || phase === 'done' || phase === 'cancelled') && (
         <div className="sync__actions">
-          {running ? (
+          {active ? (
             <button
               type="button"
               className="btn btn--secondary"

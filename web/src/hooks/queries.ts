@@ -1,15 +1,16 @@
 /**
- * The one source of truth for server state, with TanStack Query: the integrations list and
- * each provider's connection status live in one cache every screen reads, so the selector,
- * the provider page and the header cannot disagree. The cache refetches on window focus, and
+ * The one source of truth for server state, with TanStack Query: the integrations list, each
+ * provider's connection status, its items (pages, `useItems`) and totals live in one cache every
+ * screen reads, so the selector, the provider page and the header cannot disagree; a disconnect
+ * is a mutation that invalidates what it changes. The cache refetches on window focus, and
  * `useInvalidateConnection()` is called on every event that may change a connection (an OAuth
  * result, from this tab or another, a reauth/401 answer, a disconnect). Keys carry the
  * identity, so a different user never sees another's cached answers.
  */
-import { QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
+import { QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext } from 'react';
 import type { ApiError } from '../api/client';
-import { getConnectionStatus, getItemCount, listIntegrations } from '../api/integrations';
+import { disconnect, getConnectionStatus, getItemCount, listIntegrations } from '../api/integrations';
 import type { IntegrationsResponse } from '../api/models';
 
 export function createQueryClient({ staleTime = 2_000 }: { staleTime?: number } = {}): QueryClient {
@@ -37,6 +38,9 @@ export const queryKeys = {
   status: (who: string, provider: string) => ['status', who, provider] as const,
   count: (who: string, provider: string, objectType: string | null) =>
     ['count', who, provider, objectType ?? ''] as const,
+  /** Every kind of one provider's items (a prefix of `items`). */
+  providerItems: (who: string, provider: string) => ['items', who, provider] as const,
+  items: (who: string, provider: string, objectType: string | null) => ['items', who, provider, objectType ?? ''] as const,
 };
 
 /** Totals change slowly and cost the provider a call: ask again after a minute at most. */
@@ -98,6 +102,24 @@ export function useInvalidateConnection(): () => void {
 export function useInvalidateCounts(): () => void {
   const client = useQueryClient();
   return useCallback(() => void client.invalidateQueries({ queryKey: ['count'] }), [client]);
+}
+
+/** Disconnects `provider`: its items and totals go, the list and every status are asked again. */
+export function useDisconnect(provider: string) {
+  const client = useQueryClient();
+  const who = useIdentity();
+  return useMutation({
+    mutationFn: () => disconnect(provider),
+    onSuccess: async () => {
+      // Reset, not removed: the page's (now disabled) items query forgets its rows in place.
+      await client.resetQueries({ queryKey: queryKeys.providerItems(who, provider) });
+      client.removeQueries({ queryKey: ['count', who, provider] });
+      await Promise.all([
+        client.invalidateQueries({ queryKey: ['integrations'] }),
+        client.invalidateQueries({ queryKey: ['status'] }),
+      ]);
+    },
+  });
 }
 
 declare module '@tanstack/react-query' {

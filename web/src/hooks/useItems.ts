@@ -1,13 +1,17 @@
 /**
- * Loads a provider's items page by page, and knows what to do when that fails: rate limiting
- * retries by itself after `retryAfter`; an expired authorization asks for a reconnect;
- * anything else waits for the user to retry. A refresh reloads as many rows as were shown and
- * keeps the old rows on screen until the new ones arrive (or keeps them if it fails).
+ * A provider's items, page by page, as a TanStack `useInfiniteQuery` in the shared cache (keyed
+ * by identity, provider and kind). What the page needs to know is derived from the query:
+ * rate limiting retries by itself after `Retry-After` (TanStack's retry, with the delay the
+ * server asked for, and a countdown); an expired authorization asks for a reconnect; anything
+ * else waits for the user to retry. A refresh refetches as many pages as are shown and keeps the
+ * old rows on screen until the new ones arrive (or keeps them if it fails).
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, isApiError } from '../api/client';
+import { useInfiniteQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
+import { useCallback, useEffect, useState } from 'react';
+import type { ApiError } from '../api/client';
 import { listItems } from '../api/integrations';
-import type { IntegrationItem } from '../api/models';
+import type { IntegrationItem, ItemsPage } from '../api/models';
+import { queryKeys, useIdentity } from './queries';
 
 export type ItemsOp = 'first' | 'more' | 'refresh';
 
@@ -17,118 +21,109 @@ export interface ItemsState {
   nextCursor: string | null;
   /** A first page arrived at least once. */
   loaded: boolean;
-  /** The request under way. */
+  /** The request under way (null while only waiting to retry). */
   pending: ItemsOp | null;
   /** The request under way has taken more than SLOW_AFTER_MS. */
   slow: boolean;
-  /** The last request failed (cleared when another starts). */
+  /** The last request failed, or is rate limited and waits until `retryAt` to try again. */
   failure: { op: ItemsOp; error: ApiError; retryAt: number | null } | null;
 }
 
-const INITIAL: ItemsState = { items: [], nextCursor: null, loaded: false, pending: null, slow: false, failure: null };
-
 /** Used when a 429 carries no Retry-After. */
-const DEFAULT_RETRY_AFTER_S = 5;
+export const DEFAULT_RETRY_AFTER_S = 5;
 /** After this long, say that the provider is busy rather than just spinning. */
 export const SLOW_AFTER_MS = 5_000;
-/** A refresh reloads at most this many pages. */
-const MAX_REFRESH_PAGES = 20;
+/** Rate-limited answers in a row after which we stop retrying by ourselves. */
+const MAX_RATE_LIMIT_RETRIES = 20;
 
-function asApiError(error: unknown): ApiError {
-  return isApiError(error) ? error : new ApiError({ code: 'unknown_error', status: 0, detail: String(error) });
+/** How long a rate-limited call waits before trying again. */
+export function retryDelayMs(error: ApiError): number {
+  return (error.retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000;
 }
 
-/** `objectType` null: the provider's default kind. Changing it takes effect at the next load. */
-export function useItems(provider: string, objectType: string | null) {
-  const [state, setState] = useState<ItemsState>(INITIAL);
-  const stateRef = useRef(state);
+/** When each rate-limited failure is retried: stamped as TanStack schedules the retry. */
+const retryAtOf = new WeakMap<ApiError, number>();
+
+/** True once `active` has lasted SLOW_AFTER_MS; false again when it ends. */
+export function useSlow(active: boolean): boolean {
+  const [slow, setSlow] = useState(false);
   useEffect(() => {
-    stateRef.current = state;
-  }, [state]);
-  const requestRef = useRef<AbortController | null>(null);
+    if (!active) return;
+    const timer = setTimeout(() => setSlow(true), SLOW_AFTER_MS);
+    return () => {
+      clearTimeout(timer);
+      setSlow(false);
+    };
+  }, [active]);
+  return active && slow;
+}
 
-  const run = useCallback(
-    (op: ItemsOp) => {
-      requestRef.current?.abort();
-      const controller = new AbortController();
-      requestRef.current = controller;
-      const { signal } = controller;
-      const before = stateRef.current;
-      setState((prev) => ({
-        ...(op === 'first' ? INITIAL : prev),
-        pending: op,
-        slow: false,
-        failure: null,
-      }));
-
-      const work = async (): Promise<{ items: IntegrationItem[]; nextCursor: string | null }> => {
-        if (op === 'more') {
-          const page = await listItems(provider, objectType, before.nextCursor, signal);
-          return { items: [...before.items, ...page.items], nextCursor: page.next_cursor ?? null };
-        }
-        const target = op === 'refresh' ? Math.max(1, before.items.length) : 1;
-        let items: IntegrationItem[] = [];
-        let cursor: string | null = null;
-        for (let pages = 0; pages < MAX_REFRESH_PAGES; pages += 1) {
-          const page = await listItems(provider, objectType, cursor, signal);
-          items = [...items, ...page.items];
-          cursor = page.next_cursor ?? null;
-          if (cursor === null || items.length >= target) break;
-        }
-        return { items, nextCursor: cursor };
-      };
-
-      work().then(
-        ({ items, nextCursor }) => {
-          if (signal.aborted) return;
-          setState({ items, nextCursor, loaded: true, pending: null, slow: false, failure: null });
-        },
-        (error: unknown) => {
-          if (signal.aborted) return;
-          const apiError = asApiError(error);
-          const retryAt =
-            apiError.code === 'rate_limited' ? Date.now() + (apiError.retryAfter ?? DEFAULT_RETRY_AFTER_S) * 1000 : null;
-          setState((prev) => ({ ...prev, pending: null, slow: false, failure: { op, error: apiError, retryAt } }));
-        },
-      );
+/**
+ * `objectType` null: the provider's default kind. Loads while `enabled` (the server says we are
+ * connected); another kind is another query.
+ */
+export function useItems(provider: string, objectType: string | null, enabled: boolean) {
+  const who = useIdentity();
+  const client = useQueryClient();
+  const query = useInfiniteQuery<ItemsPage, ApiError, InfiniteData<ItemsPage, string | null>, readonly string[], string | null>({
+    queryKey: queryKeys.items(who, provider, objectType),
+    queryFn: ({ pageParam, signal }) => listItems(provider, objectType, pageParam, signal),
+    initialPageParam: null,
+    getNextPageParam: (last) => last.next_cursor ?? null,
+    enabled,
+    // Rows change when the person asks (Refresh), not every time the window regains focus.
+    refetchOnWindowFocus: false,
+    retry: (failures, error) => error.code === 'rate_limited' && failures < MAX_RATE_LIMIT_RETRIES,
+    retryDelay: (_failures, error) => {
+      const delay = retryDelayMs(error);
+      retryAtOf.set(error, Date.now() + delay);
+      return delay;
     },
-    [provider, objectType],
+  });
+
+  const { data, error, failureReason, isFetching, isFetchingNextPage, isFetchNextPageError, isRefetchError } = query;
+  const items = data?.pages.flatMap((page) => page.items) ?? [];
+  const lastPage = data?.pages[data.pages.length - 1];
+  const nextCursor = lastPage?.next_cursor ?? null;
+  const fetchingOp: ItemsOp = isFetchingNextPage ? 'more' : data ? 'refresh' : 'first';
+  const waiting = isFetching && failureReason?.code === 'rate_limited';
+  const slow = useSlow(isFetching && !waiting);
+
+  let failure: ItemsState['failure'] = null;
+  if (waiting) {
+    failure = { op: fetchingOp, error: failureReason, retryAt: retryAtOf.get(failureReason) ?? null };
+  } else if (!isFetching && error) {
+    failure = { op: isFetchNextPageError ? 'more' : isRefetchError ? 'refresh' : 'first', error, retryAt: null };
+  }
+
+  const state: ItemsState = {
+    items,
+    nextCursor,
+    loaded: data !== undefined,
+    pending: isFetching && !waiting ? fetchingOp : null,
+    slow,
+    failure,
+  };
+
+  const { fetchNextPage, refetch } = query;
+  const loadMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
+  const refresh = useCallback(() => void refetch(), [refetch]);
+  const retry = useCallback(() => {
+    if (isFetchNextPageError) void fetchNextPage();
+    else void refetch();
+  }, [isFetchNextPageError, fetchNextPage, refetch]);
+  /** Forget every kind's rows (the connection went away). */
+  const clear = useCallback(
+    () => void client.resetQueries({ queryKey: queryKeys.providerItems(who, provider) }),
+    [client, who, provider],
+  );
+  /** Something changed the connection (a reconnect): load again when enabled. */
+  const invalidate = useCallback(
+    () => void client.invalidateQueries({ queryKey: queryKeys.providerItems(who, provider) }),
+    [client, who, provider],
   );
 
-  const load = useCallback(() => run('first'), [run]);
-  const loadMore = useCallback(() => {
-    if (stateRef.current.nextCursor !== null && stateRef.current.pending === null) run('more');
-  }, [run]);
-  const refresh = useCallback(() => run(stateRef.current.loaded ? 'refresh' : 'first'), [run]);
-  const retry = useCallback(() => {
-    const failed = stateRef.current.failure;
-    run(failed ? failed.op : 'first');
-  }, [run]);
-
-  const clear = useCallback(() => {
-    requestRef.current?.abort();
-    requestRef.current = null;
-    setState(INITIAL);
-  }, []);
-
-  // Rate limited: retry on our own once the server's Retry-After has passed.
-  const { failure, pending } = state;
-  useEffect(() => {
-    if (!failure || failure.retryAt === null) return;
-    const timer = setTimeout(() => run(failure.op), Math.max(0, failure.retryAt - Date.now()));
-    return () => clearTimeout(timer);
-  }, [failure, run]);
-
-  // Slow: after a while, say so.
-  useEffect(() => {
-    if (pending === null) return;
-    const timer = setTimeout(() => setState((prev) => (prev.pending ? { ...prev, slow: true } : prev)), SLOW_AFTER_MS);
-    return () => clearTimeout(timer);
-  }, [pending]);
-
-  useEffect(() => () => requestRef.current?.abort(), []);
-
-  return { state, load, loadMore, refresh, retry, clear };
+  return { state, loadMore, refresh, retry, clear, invalidate };
 }
 
 /** Seconds left until `at`, ticking; null when `at` is null. */

@@ -3,13 +3,17 @@
  * buffer and are published to React a few times a second (not once per line), with the rate
  * over this run. Cancel keeps what arrived. A stream that fails or is cut short can be retried:
  * it resumes after the last page the server confirmed (its cursor line), keeping those items.
+ * A 429 (before the stream or as an error line) waits for `Retry-After` with a countdown, then
+ * resumes from that cursor by itself.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, isApiError } from '../api/client';
+import { asApiError, type ApiError } from '../api/client';
 import { streamExport } from '../api/exportStream';
 import type { IntegrationItem } from '../api/models';
+import { retryDelayMs } from './useItems';
 
-export type SyncPhase = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
+/** `waiting`: the provider rate-limited the sync; it resumes by itself at `retryAt`. */
+export type SyncPhase = 'idle' | 'running' | 'waiting' | 'done' | 'cancelled' | 'failed';
 
 export type SyncFailure =
   /** The stream ended without its end line. */
@@ -28,18 +32,32 @@ export interface SyncState {
   failure: SyncFailure | null;
   /** Items a retry keeps: it continues after them. 0 when it starts over. */
   resumeFrom: number;
+  /** While `waiting`: when the sync resumes (ms since the epoch). */
+  retryAt: number | null;
 }
 
-export const IDLE_SYNC: SyncState = { phase: 'idle', items: [], total: null, rate: null, failure: null, resumeFrom: 0 };
+export const IDLE_SYNC: SyncState = {
+  phase: 'idle',
+  items: [],
+  total: null,
+  rate: null,
+  failure: null,
+  resumeFrom: 0,
+  retryAt: null,
+};
+
+/** Rate-limited answers in a row after which the sync stops waiting and says so. */
+const MAX_WAITS = 20;
+
+/** A sync that is under way (streaming, or waiting to resume). */
+export function syncActive(phase: SyncPhase): boolean {
+  return phase === 'running' || phase === 'waiting';
+}
 
 /** How often arrivals are shown: often enough to look live, rarely enough for 100k rows. */
 export const PUBLISH_MS = 250;
 /** No rate (nor time left) before this much of a run has passed: early numbers are noise. */
 export const RATE_AFTER_MS = 1_000;
-
-function asApiError(error: unknown): ApiError {
-  return isApiError(error) ? error : new ApiError({ code: 'unknown_error', status: 0, detail: String(error) });
-}
 
 interface Run {
   controller: AbortController;
@@ -55,6 +73,9 @@ export function useSync(provider: string, objectType: string | null) {
   const bufferRef = useRef<IntegrationItem[]>([]);
   const resumeRef = useRef<{ cursor: string | null; kept: number }>({ cursor: null, kept: 0 });
   const totalRef = useRef<number | null>(null);
+  // A rate-limited sync's scheduled resume, and how many times in a row it waited.
+  const waitRef = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const waitsRef = useRef(0);
 
   const stop = useCallback(() => {
     const run = runRef.current;
@@ -63,7 +84,14 @@ export function useSync(provider: string, objectType: string | null) {
       clearInterval(run.timer);
       run.controller.abort();
     }
+    if (waitRef.current !== null) {
+      clearTimeout(waitRef.current);
+      waitRef.current = null;
+    }
   }, []);
+
+  // `start` schedules itself after a 429; the ref breaks the cycle between the two callbacks.
+  const startRef = useRef<(resume: boolean) => void>(() => undefined);
 
   const start = useCallback(
     (resume: boolean) => {
@@ -116,6 +144,29 @@ export function useSync(provider: string, objectType: string | null) {
         runRef.current = null;
         const last = snapshot();
         const resumeFrom = phase === 'failed' ? resumeRef.current.kept : 0;
+        // Rate limited: wait as the provider asked, then continue after the last confirmed page.
+        if (failure?.kind === 'error' && failure.error.code === 'rate_limited' && waitsRef.current < MAX_WAITS) {
+          waitsRef.current += 1;
+          const delay = retryDelayMs(failure.error);
+          bufferRef.current = buffer.slice(0, resumeRef.current.kept);
+          waitRef.current = setTimeout(() => {
+            waitRef.current = null;
+            startRef.current(true);
+          }, delay);
+          setState({
+            key,
+            phase: 'waiting',
+            ...last,
+            // What the resumed stream keeps: up to the last confirmed page.
+            items: bufferRef.current.slice(),
+            rate: null,
+            failure,
+            resumeFrom,
+            retryAt: Date.now() + delay,
+          });
+          return;
+        }
+        if (phase === 'done') waitsRef.current = 0;
         setState({
           key,
           phase,
@@ -123,6 +174,7 @@ export function useSync(provider: string, objectType: string | null) {
           total: phase === 'done' ? buffer.length : last.total,
           failure,
           resumeFrom,
+          retryAt: null,
         });
       };
 
@@ -157,18 +209,29 @@ export function useSync(provider: string, objectType: string | null) {
     },
     [provider, objectType, key, stop],
   );
+  useEffect(() => {
+    startRef.current = start;
+  }, [start]);
 
   /** Every item, from the first. */
-  const sync = useCallback(() => start(false), [start]);
+  const sync = useCallback(() => {
+    waitsRef.current = 0;
+    start(false);
+  }, [start]);
   /** After a failure: from the last confirmed page when there is one, else from the first. */
-  const retry = useCallback(() => start(resumeRef.current.cursor !== null), [start]);
+  const retry = useCallback(() => {
+    waitsRef.current = 0;
+    start(resumeRef.current.cursor !== null);
+  }, [start]);
 
-  /** Stops the stream; what arrived stays. */
+  /** Stops the stream (or the wait before resuming it); what arrived stays. */
   const cancel = useCallback(() => {
-    if (!runRef.current) return;
+    if (!runRef.current && waitRef.current === null) return;
     stop();
     const items = bufferRef.current.slice();
-    setState((prev) => (prev.key === key ? { ...prev, phase: 'cancelled', items, rate: null } : prev));
+    setState((prev) =>
+      prev.key === key ? { ...prev, phase: 'cancelled', items, rate: null, failure: null, retryAt: null } : prev,
+    );
   }, [stop, key]);
 
   /** Back to idle (a refresh, a disconnect): the table shows the paged listing again. */

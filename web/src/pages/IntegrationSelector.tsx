@@ -1,5 +1,6 @@
+import { useId } from 'react';
 import { Link } from 'react-router-dom';
-import type { IntegrationStatus } from '../api/models';
+import type { IntegrationStatus, IntegrationSummary } from '../api/models';
 import { ErrorNotice, errorTitle } from '../components/ErrorNotice';
 import { ProviderLogo } from '../components/ProviderLogo';
 import { StatusBadge } from '../components/StatusBadge';
@@ -31,25 +32,7 @@ export function IntegrationSelector() {
         <ul className="card-grid" aria-label="Available integrations">
           {data.integrations.map((integration) => (
             <li key={integration.id}>
-              <Link className="card card--link integration-card" to={`/integrations/${integration.id}`}>
-                <div className="integration-card__top">
-                  <ProviderLogo name={integration.name} svg={integration.logo_svg} />
-                  <span className="integration-card__badges">
-                    {integration.sandbox && <span className="sandbox-badge">Sandbox</span>}
-                    <StatusBadge status={knownStatus(integration.status)} />
-                  </span>
-                </div>
-                <h2 className="integration-card__name">{integration.name}</h2>
-                <p className="integration-card__desc">
-                  {integration.description || `Bring ${integration.name} data into VectorShift.`}
-                </p>
-                <p className="integration-card__meta">
-                  {cardMeta(integration)}
-                  <span className="integration-card__cta" aria-hidden="true">
-                    Manage →
-                  </span>
-                </p>
-              </Link>
+              <IntegrationCard integration={integration} />
             </li>
           ))}
           <li className="card card--placeholder">
@@ -62,12 +45,52 @@ export function IntegrationSelector() {
   );
 }
 
-/** The one-line summary under a card: the account, or what the user should do next. */
-function cardMeta(integration: { status: string; account_id?: string | null; account_name?: string | null }): string {
-  if (integration.status === 'reauth_required') return 'Access expired — reconnect';
-  if (integration.status !== 'connected') return 'Not set up yet';
+const ACTIONS: Record<IntegrationStatus, string> = {
+  connected: 'Manage',
+  not_connected: 'Connect',
+  reauth_required: 'Reconnect',
+};
+
+/**
+ * One provider: its logo and name, one status, one action ("Manage" only when connected). The
+ * link's accessible name starts with the provider's name ("{Name} Connected"); the description
+ * and account describe it.
+ */
+function IntegrationCard({ integration }: { integration: IntegrationSummary }) {
+  const id = useId();
+  const status = knownStatus(integration.status);
+  const account = status === 'connected' ? accountLine(integration) : null;
+  return (
+    <Link
+      className="card card--link integration-card"
+      to={`/integrations/${integration.id}`}
+      aria-labelledby={`${id}-name ${id}-status`}
+      aria-describedby={`${id}-desc`}
+    >
+      <div className="integration-card__top">
+        <ProviderLogo name={integration.name} svg={integration.logo_svg} />
+        <StatusBadge id={`${id}-status`} status={status} />
+      </div>
+      <h2 className="integration-card__name" id={`${id}-name`}>
+        {integration.name}
+      </h2>
+      <p className="integration-card__desc" id={`${id}-desc`}>
+        {integration.description || `Bring ${integration.name} data into VectorShift.`}
+      </p>
+      <p className="integration-card__meta">
+        {account && <span className="integration-card__account">{account}</span>}
+        <span className="integration-card__cta" aria-hidden="true">
+          {`${ACTIONS[status]} →`}
+        </span>
+      </p>
+    </Link>
+  );
+}
+
+/** The connected account, when the server names it. */
+function accountLine(integration: { account_id?: string | null; account_name?: string | null }): string | null {
   if (integration.account_name) return integration.account_name;
-  return integration.account_id ? `Account ${integration.account_id}` : 'Connected';
+  return integration.account_id ? `Account ${integration.account_id}` : null;
 }
 
 function knownStatus(status: string): IntegrationStatus {

@@ -1,0 +1,40 @@
+import type { IntegrationSummary } from '../../api/models';
+import type { ItemNouns } from '../../components/ItemsTable';
+import { SyncButton } from '../../components/SyncPanel';
+import type { ItemsState } from '../../hooks/useItems';
+import type { SyncState } from '../../hooks/useSync';
+import { capitalize } from '../../nouns';
+import { KindSelect } from './KindSelect';
+import { Pending } from './ItemsStatus';
+
+/** The items section's head: its title, the kind switcher, a refresh under way, Sync all. */
+export function ItemsToolbar({
+  info,
+  nouns,
+  objectType,
+  onObjectType,
+  state,
+  sync,
+  onSync,
+}: {
+  info: IntegrationSummary;
+  nouns: ItemNouns;
+  objectType: string | null;
+  onObjectType: (id: string) => void;
+  state: ItemsState;
+  sync: SyncState;
+  onSync: () => void;
+}) {
+  return (
+    <div className="section__head">
+      <h2 id="contacts-title" className="section__title">
+        {capitalize(nouns.many)}
+      </h2>
+      {info.object_types.length > 1 && (
+        <KindSelect objectTypes={info.object_types} value={objectType} onChange={onObjectType} />
+      )}
+      {state.pending === 'refresh' && <Pending name={info.name} state={state} label="Refreshing…" />}
+      <SyncButton state={sync} nouns={nouns} onSync={onSync} />
+    </div>
+  );
+}

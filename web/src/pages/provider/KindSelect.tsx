@@ -1,0 +1,78 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import type { ObjectType } from '../../api/models';
+import { capitalize, plural } from '../../nouns';
+
+/** Arrow keys through the kinds settle for this long before the chosen one loads. */
+export const KIND_SETTLE_MS = 600;
+
+/**
+ * The "Show" switcher between a provider's object types. A pick with the mouse (or Enter, or
+ * leaving the control) loads at once; arrowing through the options on a closed select changes
+ * the value on every key press, so those load only once the keys have settled — not one
+ * request per kind passed over.
+ */
+export function KindSelect({
+  objectTypes,
+  value,
+  onChange,
+}: {
+  objectTypes: readonly ObjectType[];
+  value: string | null;
+  onChange: (id: string) => void;
+}) {
+  const id = useId();
+  const [draft, setDraft] = useState<string | null>(null);
+  const keyed = useRef(false);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const cancelTimer = () => {
+    if (timer.current !== null) clearTimeout(timer.current);
+    timer.current = null;
+  };
+  const commit = (next: string) => {
+    cancelTimer();
+    setDraft(null);
+    if (next !== value) onChange(next);
+  };
+  useEffect(() => () => {
+    if (timer.current !== null) clearTimeout(timer.current);
+  }, []);
+
+  return (
+    <span className="object-type">
+      <label htmlFor={id}>Show</label>
+      <select
+        id={id}
+        className="input"
+        value={draft ?? value ?? ''}
+        onKeyDown={(event) => {
+          if (event.key === 'Enter' && draft !== null) commit(draft);
+          else keyed.current = true;
+        }}
+        onPointerDown={() => {
+          keyed.current = false;
+        }}
+        onChange={(event) => {
+          const next = event.target.value;
+          if (!keyed.current) {
+            commit(next);
+            return;
+          }
+          keyed.current = false;
+          setDraft(next);
+          cancelTimer();
+          timer.current = setTimeout(() => commit(next), KIND_SETTLE_MS);
+        }}
+        onBlur={() => {
+          if (draft !== null) commit(draft);
+        }}
+      >
+        {objectTypes.map((t) => (
+          <option key={t.id} value={t.id}>
+            {capitalize(plural(t.noun))}
+          </option>
+        ))}
+      </select>
+    </span>
+  );
+}
