@@ -66,6 +66,40 @@ async fn an_export_streams_every_contact_once_then_an_end_line_one_upstream_call
     assert!(of_type(&lines, "error").is_empty());
 }
 
+/// A browser asks for gzip; an export must still reach it line by line as pages arrive, not
+/// held back by a compressor until the end (the UI's progress bar moves with every page).
+#[tokio::test]
+async fn an_export_is_never_compressed_so_lines_arrive_while_later_pages_are_still_unfetched() {
+    let app = spawn_sandbox_app().await;
+    app.connect_via_sandbox("watcher").await;
+    let sandbox = app.sandbox.as_ref().expect("sandbox");
+    sandbox.reset_stats();
+    let mut res = app
+        .client
+        .get(app.url("/api/integrations/hubspot/export?limit=10"))
+        .header("X-User-Id", "watcher")
+        .header("Accept-Encoding", "gzip, br, deflate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let encoding = res.headers().get("content-encoding");
+    assert!(encoding.is_none_or(|e| e == "identity"), "{encoding:?}");
+    // The first record reaches us while most of the 25 pages have not even been asked for
+    // (the export pulls a page only when the previous one was taken).
+    let mut seen = Vec::new();
+    while !seen.contains(&b'\n') {
+        seen.extend_from_slice(&res.chunk().await.unwrap().expect("a first line"));
+    }
+    let fetched = sandbox.stats().objects;
+    assert!(
+        fetched < 25,
+        "{fetched} of 25 pages fetched before the first line arrived"
+    );
+    while res.chunk().await.unwrap().is_some() {}
+    assert_eq!(sandbox.stats().objects, 25);
+}
+
 #[tokio::test]
 async fn an_export_resumes_from_a_cursor_it_delivered() {
     let app = spawn_sandbox_app().await;

@@ -108,7 +108,10 @@ async fn started<T>(
 }
 
 /// An NDJSON answer from `lines`, each ending in `\n`. Lines already produced (a page's worth)
-/// go out as one write, so a page costs one syscall rather than one per record.
+/// go out as one write, so a page costs one syscall rather than one per record. Never
+/// compressed: a compressor holds output back until it has a block's worth, so a browser would
+/// see a sync's lines only at its end (`Content-Encoding: identity` tells the `Compress`
+/// middleware to leave it alone).
 fn ndjson(
     lines: impl futures_util::Stream<Item = actix_web::web::Bytes> + 'static,
 ) -> HttpResponse {
@@ -119,6 +122,7 @@ fn ndjson(
     });
     HttpResponse::Ok()
         .content_type("application/x-ndjson")
+        .insert_header(actix_web::http::header::ContentEncoding::Identity)
         .streaming(writes)
 }
 
