@@ -1,10 +1,18 @@
 //! The server on a three-master Redis Cluster (started by the test when `redis-server` is
-//! installed; skipped with a message otherwise): connect, refresh single-flight, the shared rate
-//! budget across two instances, and an export.
+//! installed; skipped with a message otherwise, failing instead when `CI` is set): connect,
+//! refresh single-flight, the shared rate budget across two instances, and an export.
 
 use e2e::{AppOptions, TestApp, fresh_prefix, spawn_app_with, user_id};
 use integration_core::CredentialStore as _;
 use token_store::local_cluster::LocalCluster;
+
+/// The cluster this test binary shares; `None` without `redis-server` or `redis-cli` (a failure
+/// under CI, see `test_support::required_program`).
+fn cluster(test: &str) -> Option<&'static LocalCluster> {
+    test_support::redis_server(test)?;
+    test_support::required_program("redis-cli", test)?;
+    LocalCluster::shared()
+}
 
 fn cluster_vars(cluster: &LocalCluster) -> Vec<(String, String)> {
     vec![("REDIS_URL".into(), cluster.url())]
@@ -21,7 +29,7 @@ async fn sandbox_app_on(cluster: &LocalCluster) -> TestApp {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_refresh_once_and_export_on_a_cluster() {
-    let Some(cluster) = LocalCluster::shared() else {
+    let Some(cluster) = cluster("connect_refresh_once_and_export_on_a_cluster") else {
         return;
     };
     let app = sandbox_app_on(cluster).await;
@@ -75,7 +83,7 @@ async fn connect_refresh_once_and_export_on_a_cluster() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_one_portal_budget_on_a_cluster() {
-    let Some(cluster) = LocalCluster::shared() else {
+    let Some(cluster) = cluster("two_instances_share_one_portal_budget_on_a_cluster") else {
         return;
     };
     crate::rate_budget::two_instances_share_one_budget(cluster_vars(cluster)).await;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use e2e::{AppOptions, assert_problem, spawn_app_with};
 use reqwest::StatusCode;
+use test_support::free_port;
 
 struct PrivateRedis {
     port: u16,
@@ -14,7 +15,8 @@ struct PrivateRedis {
 
 impl PrivateRedis {
     fn start(port: u16) -> Option<Self> {
-        let child = Command::new("redis-server")
+        let redis_server = test_support::find_program("redis-server")?;
+        let child = Command::new(redis_server)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
@@ -34,14 +36,6 @@ impl PrivateRedis {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]

@@ -521,42 +521,29 @@ pub fn location(res: &Response) -> Url {
     Url::parse(raw).expect("absolute Location")
 }
 
-/// One Redis command over a plain socket (as `redis-cli` would send it), so tests can look at
+/// One Redis command on `REDIS_URL`'s Redis (as `redis-cli` would send it), so tests can look at
 /// what is really stored. Returns the reply's payload: a bulk string's bytes, an integer's or a
 /// status's text; empty for nil. Panics on an error reply.
 pub async fn redis_command(args: &[&str]) -> Vec<u8> {
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-    let url = Url::parse(&redis_url()).expect("REDIS_URL");
-    let addr = format!(
-        "{}:{}",
-        url.host_str().unwrap_or("127.0.0.1"),
-        url.port().unwrap_or(6379)
-    );
-    let mut conn = BufReader::new(tokio::net::TcpStream::connect(addr).await.expect("redis"));
-    let mut cmd = format!("*{}\r\n", args.len());
-    for arg in args {
-        cmd.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-    }
-    conn.get_mut()
-        .write_all(cmd.as_bytes())
+    use deadpool_redis::redis::{self, Value};
+    let (name, rest) = args.split_first().expect("a command");
+    let client = redis::Client::open(redis_url()).expect("REDIS_URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
         .await
-        .expect("write");
-    let mut header = String::new();
-    conn.read_line(&mut header).await.expect("read");
-    let (kind, rest) = header.trim_end().split_at(1);
-    match kind {
-        "$" => {
-            let len: i64 = rest.parse().expect("bulk length");
-            if len < 0 {
-                return Vec::new();
-            }
-            let mut value = vec![0u8; len as usize + 2];
-            conn.read_exact(&mut value).await.expect("bulk");
-            value.truncate(len as usize);
-            value
-        }
-        ":" | "+" => rest.as_bytes().to_vec(),
-        _ => panic!("redis replied {header}"),
+        .expect("redis");
+    let reply: Value = redis::cmd(name)
+        .arg(rest)
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_else(|error| panic!("redis replied {error}"));
+    match reply {
+        Value::Nil => Vec::new(),
+        Value::BulkString(bytes) => bytes,
+        Value::Int(n) => n.to_string().into_bytes(),
+        Value::Okay => b"OK".to_vec(),
+        Value::SimpleString(text) => text.into_bytes(),
+        other => panic!("redis replied {other:?}"),
     }
 }
 

@@ -122,23 +122,21 @@ fn first_development_run_generates_a_key_into_dot_env_and_starts_in_sandbox_mode
 
 #[test]
 fn production_on_a_redis_that_does_not_persist_warns_loudly_at_start() {
+    let Some(redis_server) = test_support::redis_server(
+        "production_on_a_redis_that_does_not_persist_warns_loudly_at_start",
+    ) else {
+        return;
+    };
     let dir = scratch_dir();
     // A Redis of our own that keeps nothing on disk, whatever the shared one does.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let Ok(mut redis_server) = Command::new("redis-server")
+    let port = test_support::free_port();
+    let mut redis_server = Command::new(redis_server)
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no", "--dir"])
         .arg(&dir)
         .stdout(Stdio::null())
         .spawn()
-    else {
-        eprintln!("skipped: redis-server is not installed");
-        return;
-    };
+        .unwrap();
     let redis = format!("redis://127.0.0.1:{port}");
     let up = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && Instant::now() < up {

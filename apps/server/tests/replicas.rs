@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use hubspot_sandbox::{Contract, RateLimit, RegisteredClient, Sandbox, SandboxConfig};
 use reqwest::StatusCode;
+use test_support::free_port;
 use tokio::task::JoinSet;
 
 const USER: &str = "alice";
@@ -165,14 +166,6 @@ impl Cluster {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind an ephemeral port")
-        .port()
 }
 
 /// A client that keeps cookies (for the OAuth binding cookie) and does not follow redirects.

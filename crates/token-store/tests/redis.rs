@@ -4,6 +4,7 @@
 //! Redis is gone, and recovery when it returns.
 
 use std::ops::Deref;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use integration_core::{
     CredentialStore as _, ExposeSecret as _, OAuthState, StateStore as _, StoreError, UserId,
     credentials_key,
 };
+use test_support::free_port;
 use token_store::conformance::{assert_same_credentials, full_credentials, minimal_credentials};
 use token_store::{
     Cipher, Key, KeyId, PendingAuthorization, Persistence, RedisStoreConfig, RedisTokenStore,
@@ -324,14 +326,6 @@ fn store_with_prefix(prefix: String) -> Fixture {
     Fixture::with_prefix(prefix, cipher_with(1, &Key::generate()))
 }
 
-/// A port nothing listens on (bound, read, released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port()
-}
-
 fn assert_unavailable<T: std::fmt::Debug>(result: Result<T, StoreError>, secret: &str) {
     match result {
         Err(StoreError::Unavailable(message)) => {
@@ -405,8 +399,8 @@ struct RedisServer {
 }
 
 impl RedisServer {
-    fn start(port: u16) -> Option<Self> {
-        let child = Command::new("redis-server")
+    fn start(redis_server: &Path, port: u16) -> Option<Self> {
+        let child = Command::new(redis_server)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
@@ -444,13 +438,12 @@ async fn wait_until_reachable(store: &RedisTokenStore) {
 
 #[tokio::test]
 async fn the_store_recovers_when_redis_comes_back() {
-    let port = free_port();
-    let Some(server) = RedisServer::start(port) else {
-        eprintln!(
-            "SKIPPED the_store_recovers_when_redis_comes_back: `redis-server` is not on PATH"
-        );
+    let Some(redis_server) = test_support::redis_server("the_store_recovers_when_redis_comes_back")
+    else {
         return;
     };
+    let port = free_port();
+    let server = RedisServer::start(&redis_server, port).expect("start redis-server");
     let config = RedisStoreConfig::new(format!("redis://127.0.0.1:{port}"))
         .with_timeout(Duration::from_millis(500));
     let store = RedisTokenStore::new(config, cipher_with(1, &Key::generate())).expect("store");
@@ -466,7 +459,7 @@ async fn the_store_recovers_when_redis_comes_back() {
     assert_unavailable(store.ping().await, "");
     assert_unavailable(store.load("hubspot", &alice).await, "");
 
-    let _server = RedisServer::start(port).expect("restart redis-server");
+    let _server = RedisServer::start(&redis_server, port).expect("restart redis-server");
     wait_until_reachable(&store).await;
     // The new server started empty (no persistence); the store works again without a restart.
     assert!(store.load("hubspot", &alice).await.expect("load").is_none());

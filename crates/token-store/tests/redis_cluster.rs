@@ -1,13 +1,22 @@
 //! The Redis store on a three-master Redis Cluster (started here when `redis-server` is
-//! installed, skipped with a message otherwise): the whole store and rate-budget conformance
-//! suites, and the keys that must share a slot doing so.
+//! installed, skipped with a message otherwise, failing instead when `CI` is set): the whole store
+//! and rate-budget conformance suites, and the keys that must share a slot doing so.
 
 use integration_core::{CredentialStore as _, Credentials, UserId};
 use token_store::local_cluster::LocalCluster;
 use token_store::{Cipher, Key, KeyId, RedisStoreConfig, RedisTokenStore};
 
+/// The cluster this test binary shares; `None` without `redis-server` or `redis-cli` (a failure
+/// under CI, see `test_support::required_program`).
+fn cluster() -> Option<&'static LocalCluster> {
+    let test = "the Redis Cluster tests";
+    test_support::redis_server(test)?;
+    test_support::required_program("redis-cli", test)?;
+    LocalCluster::shared()
+}
+
 async fn store() -> Option<Box<RedisTokenStore>> {
-    let cluster = LocalCluster::shared()?;
+    let cluster = cluster()?;
     let prefix = format!("cluster-{}:", hex::encode(rand::random::<[u8; 6]>()));
     let config = RedisStoreConfig::new(cluster.url()).with_key_prefix(prefix);
     let cipher = Cipher::new((KeyId(1), Key::generate()), Vec::new()).expect("cipher");

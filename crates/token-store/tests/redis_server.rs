@@ -2,8 +2,9 @@
 //! CA generated here, refusal of certificates the store does not trust, and the persistence
 //! check against servers configured with and without persistence.
 //!
-//! Each test is skipped, with a message, if `redis-server` is not on `PATH`; the TLS tests also
-//! if that `redis-server` was built without TLS.
+//! Each test is skipped, with a message, if `redis-server` is not on `PATH` (a failure when `CI`
+//! is set: `test_support::redis_server`); the TLS tests also if that `redis-server` was built
+//! without TLS.
 
 use std::io::Read as _;
 use std::ops::Deref;
@@ -12,20 +13,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use integration_core::StoreError;
+use test_support::free_port;
 use token_store::{
     Cipher, Key, KeyId, Persistence, RedisStoreConfig, RedisTokenStore, TokenStore as _,
 };
 
 fn cipher() -> Cipher {
     Cipher::new((KeyId(1), Key::generate()), Vec::new()).expect("cipher")
-}
-
-/// A port nothing listens on (bound, read, released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port()
 }
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -56,7 +50,7 @@ impl Drop for TempDir {
 
 /// Why a private server could not be started.
 enum NotStarted {
-    /// This machine cannot run the test (no `redis-server`, or one without TLS): skip.
+    /// This machine's `redis-server` cannot run the test (it has no TLS): skip.
     Unsupported(String),
     /// It should have started: fail.
     Failed(String),
@@ -70,11 +64,16 @@ struct Server {
 }
 
 impl Server {
-    /// Starts `redis-server` with `args` (plus a private `--dir` and log file) and waits until
+    /// Starts `redis_server` with `args` (plus a private `--dir` and log file) and waits until
     /// `port` accepts connections.
-    fn start(dir: TempDir, port: u16, args: &[&str]) -> Result<Self, NotStarted> {
+    fn start(
+        redis_server: &Path,
+        dir: TempDir,
+        port: u16,
+        args: &[&str],
+    ) -> Result<Self, NotStarted> {
         let log = dir.0.join("redis.log");
-        let child = Command::new("redis-server")
+        let child = Command::new(redis_server)
             .args(["--bind", "127.0.0.1", "--dir"])
             .arg(&dir.0)
             .arg("--logfile")
@@ -84,7 +83,7 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| NotStarted::Unsupported(format!("cannot run `redis-server`: {e}")))?;
+            .map_err(|e| NotStarted::Failed(format!("cannot run `redis-server`: {e}")))?;
         let mut server = Self { child, port, dir };
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
@@ -118,9 +117,11 @@ impl Server {
         }
     }
 
-    /// [`Server::start`], or `None` after printing why the test is skipped.
+    /// [`Server::start`], or `None` after printing why the test is skipped (no `redis-server`
+    /// outside CI, or one without TLS).
     fn start_or_skip(test: &str, dir: TempDir, port: u16, args: &[&str]) -> Option<Self> {
-        match Self::start(dir, port, args) {
+        let redis_server = test_support::redis_server(test)?;
+        match Self::start(&redis_server, dir, port, args) {
             Ok(server) => Some(server),
             Err(NotStarted::Unsupported(why)) => {
                 eprintln!("SKIPPED {test}: {why}");
