@@ -65,9 +65,10 @@ pub enum ApiError {
     /// The provider cannot do this (incremental sync of a provider without it).
     #[error("{0}")]
     Unsupported(String),
-    /// A bug or misconfiguration on our side; details are logged, not returned.
+    /// A bug or misconfiguration on our side; the cause (with its own causes) is logged, never
+    /// returned.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// Declares [`ProblemCode`] from one table: each code's doc (what the OpenAPI schema says),
@@ -214,7 +215,7 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let detail = match self {
             ApiError::Internal(cause) => {
-                tracing::error!(cause = %log_text(cause), "internal error");
+                tracing::error!(cause = %log_text(&chain(cause.as_ref())), "internal error");
                 "Something went wrong on our side; it has been logged.".to_owned()
             }
             other => other.to_string(),
@@ -291,7 +292,7 @@ impl From<IntegrationError> for ApiError {
                 "The provider did not answer within {} s; try again.",
                 limit.as_secs()
             )),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(Box::new(other)),
         }
     }
 }
@@ -303,9 +304,21 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%why, "token store unavailable");
                 ApiError::StoreUnavailable
             }
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(Box::new(other)),
         }
     }
+}
+
+/// An error and its causes, outermost first: `a: b: c`.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 /// Turns actix's own extractor failures (malformed query strings, paths) into problems.
@@ -331,6 +344,29 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ProblemCode::ALL.len(), "codes are unique");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    /// An internal error keeps its causes for the log and answers none of them.
+    #[test]
+    fn internal_errors_keep_their_causes_for_the_log_only() {
+        let error = ApiError::Internal(Box::new(Outer(std::io::Error::other("disk on fire"))));
+        assert_eq!(chain(&error), "internal error: outer: disk on fire");
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures_util::FutureExt::now_or_never(body)
+            .expect("a ready body")
+            .expect("bytes");
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("internal_error"), "{text}");
+        assert!(
+            !text.contains("disk on fire") && !text.contains("outer"),
+            "{text}"
+        );
     }
 
     /// The README's table of codes is for people; it lists every code with its status.

@@ -84,11 +84,10 @@ impl Application {
             pending_per_user: settings.oauth_pending_per_user,
             ..tuning
         };
-        let listener =
-            TcpListener::bind(settings.bind_addr).map_err(|source| StartupError::Bind {
-                addr: settings.bind_addr,
-                source,
-            })?;
+        let (_, listener) = listen(settings.bind_addr).map_err(|source| StartupError::Bind {
+            addr: settings.bind_addr,
+            source,
+        })?;
         let port = listener
             .local_addr()
             .map_err(|e| StartupError::Config(e.to_string()))?
@@ -98,15 +97,11 @@ impl Application {
         let metrics_listener = settings
             .metrics_addr
             .map(|addr| {
-                let listener = TcpListener::bind(addr).map_err(|e| {
+                listen(addr).map_err(|e| {
                     StartupError::Config(format!(
                         "METRICS_ADDR is unusable: could not listen on {addr}: {e}"
                     ))
-                })?;
-                let bound = listener
-                    .local_addr()
-                    .map_err(|e| StartupError::Config(e.to_string()))?;
-                Ok::<_, StartupError>((bound, listener))
+                })
             })
             .transpose()?;
         let base_url = match &settings.public_url {
@@ -115,54 +110,12 @@ impl Application {
                 .map_err(|e| StartupError::Config(format!("BIND_ADDR gives no usable URL: {e}")))?,
         };
 
-        let previous: Vec<&str> = settings
-            .token_encryption_previous_keys
-            .iter()
-            .map(|k| k.expose_secret())
-            .collect();
-        let primary = settings.token_encryption_key.expose_secret();
-        // Checked alone first, so the error names the variable that is wrong.
-        Cipher::from_key_specs(primary, &[])
-            .map_err(|e| StartupError::Config(format!("TOKEN_ENCRYPTION_KEY is invalid: {e}")))?;
-        let cipher = Cipher::from_key_specs(primary, &previous).map_err(|e| {
-            StartupError::Config(format!("TOKEN_ENCRYPTION_PREVIOUS_KEYS is invalid: {e}"))
-        })?;
-        // Cursors and checkpoints are signed under keys derived from the encryption keys: every
-        // replica reads what any other issued, and a rotation keeps the previous keys' readable.
-        let seal = Seal::derive(cipher.derive_keys("vs-integrations cursors"));
-        let redis = RedisTokenStore::new(
-            RedisStoreConfig {
-                url: settings.redis.url.expose_secret().to_owned(),
-                key_prefix: settings.redis.key_prefix.clone(),
-                pool_size: settings.redis.pool_size,
-                timeout: settings.redis.timeout,
-                ca_cert_pem: settings.redis.ca_cert_pem.clone(),
-            },
-            cipher,
-        )
-        .map_err(|e| StartupError::Config(format!("REDIS_URL is unusable: {e}")))?;
-        if settings.app_env == AppEnv::Production {
-            warn_unless_durable(&redis).await;
-        }
+        let (redis, seal) = token_store(&settings).await?;
         // Every replica paces each provider account through the same Redis budget, and reads the
         // cursors every other replica issued: their seal comes from the keys they share.
         let options = ConnectorOptions {
             seal,
-            budget: settings.rate_budget_per_10s.map(|rate| {
-                SharedBudget::new(
-                    Arc::new(redis.clone()),
-                    Limit::new(rate, std::time::Duration::from_secs(10)),
-                )
-                // A burst of one: with so few calls a second, a bigger burst would eat the
-                // sustained pace (a burst of 2 leaves 3 of HubSpot's 5 a second; 1 leaves 4).
-                .with_search(
-                    Limit::new(
-                        settings.rate_budget_search_per_s,
-                        std::time::Duration::from_secs(1),
-                    )
-                    .with_burst(1),
-                )
-            }),
+            budget: shared_budget(&settings, &redis),
             ..options
         };
         let credential_store: Arc<dyn CredentialStore> = Arc::new(redis.clone());
@@ -192,74 +145,30 @@ impl Application {
             secure_cookies: https,
             embed_origins: settings.embed_origins.clone(),
         });
-        // Browsers send `Origin` even on same-origin DELETEs, so the server's own origin is allowed,
-        // plus the UI's when it is served elsewhere (REACT_APP_API_BASE_URL pointing here).
+        // The UI may be served elsewhere (REACT_APP_API_BASE_URL pointing here).
         let allowed_origins = [
             base_url.origin().ascii_serialization(),
             state.frontend_url.origin().ascii_serialization(),
         ];
-        let web_dist = settings.web_dist_dir.clone();
-        let mounted = sandboxes.clone();
-        // Sandbox admin routes need no identity, so only the peers `SANDBOX_ADMIN` allows reach
-        // them; and a sandbox request body gets the API's deadline, not forever.
-        let sandbox_guard = sandbox_kit::guard::Guard {
-            admin: settings.sandbox_admin,
-            body_deadline: settings.request_deadline,
-        };
         crate::metrics::handle();
-        let server = HttpServer::new(move || {
-            let cors = allowed_origins
-                .iter()
-                .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
-                .allowed_methods(["GET", "DELETE"])
-                .allowed_headers([
-                    header::ACCEPT,
-                    header::AUTHORIZATION,
-                    header::CONTENT_TYPE,
-                    HeaderName::from_static("x-user-id"),
-                ])
-                .expose_headers([header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
-                // The OAuth binding cookie must reach us when the UI lives on another origin.
-                .supports_credentials()
-                .max_age(600);
-            let mut app = App::new()
-                .wrap(cors)
-                .wrap(Compress::default())
-                .wrap(from_fn(headers::apply))
-                .wrap(from_fn(crate::metrics::count))
-                .wrap(TracingLogger::<RequestSpan>::new())
-                .app_data(state.clone())
-                .app_data(authenticator.clone())
-                .app_data(header_policy.clone())
-                .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
-                .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
-                .configure(routes::api);
-            for (id, sandbox) in &mounted {
-                let guarded = Arc::clone(sandbox);
-                app = app.service(
-                    web::scope(&sandbox_mount(id))
-                        .wrap(from_fn(move |req, next| {
-                            sandbox_kit::guard::check(sandbox_guard, guarded.clone(), req, next)
-                        }))
-                        .configure(|c| sandbox.configure(c)),
-                );
-            }
-            app.configure(|c| routes::ui(c, &web_dist))
-        })
-        // Streamed answers (exports, changes) are many small writes: without TCP_NODELAY each
-        // one after the first waits for the client's delayed ACK (~40 ms a stall).
-        .on_connect(|connection, _| {
-            if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
-                let _ = tcp.set_nodelay(true);
-            }
-        })
-        .listen(listener)
-        .map_err(|source| StartupError::Bind {
+        let served = Served {
+            state,
+            authenticator,
+            header_policy,
+            allowed_origins,
+            web_dist: settings.web_dist_dir.clone(),
+            sandboxes: sandboxes.clone(),
+            // Sandbox admin routes need no identity, so only the peers `SANDBOX_ADMIN` allows
+            // reach them; and a sandbox request body gets the API's deadline, not forever.
+            sandbox_guard: sandbox_kit::guard::Guard {
+                admin: settings.sandbox_admin,
+                body_deadline: settings.request_deadline,
+            },
+        };
+        let server = serve(listener, served).map_err(|source| StartupError::Bind {
             addr: settings.bind_addr,
             source,
-        })?
-        .shutdown_timeout(5)
-        .run();
+        })?;
         let metrics = metrics_listener
             .map(|(addr, listener)| Ok::<_, StartupError>((addr, metrics_server(listener)?)))
             .transpose()?;
@@ -422,6 +331,139 @@ fn build_providers(
         }
     }
     Ok((registry, sandboxes))
+}
+
+/// Everything each worker's `App` is built from.
+#[derive(Clone)]
+struct Served {
+    state: web::Data<AppState>,
+    authenticator: web::Data<Authenticator>,
+    header_policy: web::Data<HeaderPolicy>,
+    allowed_origins: [String; 2],
+    web_dist: std::path::PathBuf,
+    sandboxes: Vec<MountedSandbox>,
+    sandbox_guard: sandbox_kit::guard::Guard,
+}
+
+/// The public HTTP server on `listener`: the API, the mounted sandboxes and the UI, behind CORS,
+/// compression, security headers, metrics and request logging.
+fn serve(listener: TcpListener, served: Served) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        let served = served.clone();
+        let mut app = App::new()
+            .wrap(cors(&served.allowed_origins))
+            .wrap(Compress::default())
+            .wrap(from_fn(headers::apply))
+            .wrap(from_fn(crate::metrics::count))
+            .wrap(TracingLogger::<RequestSpan>::new())
+            .app_data(served.state)
+            .app_data(served.authenticator)
+            .app_data(served.header_policy)
+            .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
+            .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
+            .configure(routes::api);
+        let guard = served.sandbox_guard;
+        for (id, sandbox) in &served.sandboxes {
+            let guarded = Arc::clone(sandbox);
+            app = app.service(
+                web::scope(&sandbox_mount(id))
+                    .wrap(from_fn(move |req, next| {
+                        sandbox_kit::guard::check(guard, guarded.clone(), req, next)
+                    }))
+                    .configure(|c| sandbox.configure(c)),
+            );
+        }
+        app.configure(|c| routes::ui(c, &served.web_dist))
+    })
+    // Streamed answers (exports, changes) are many small writes: without TCP_NODELAY each one
+    // after the first waits for the client's delayed ACK (~40 ms a stall).
+    .on_connect(|connection, _| {
+        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
+    .listen(listener)?
+    .shutdown_timeout(5)
+    .run();
+    Ok(server)
+}
+
+/// Listens on `addr`, answering the address actually bound (port 0 resolved).
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<(std::net::SocketAddr, TcpListener)> {
+    let listener = TcpListener::bind(addr)?;
+    Ok((listener.local_addr()?, listener))
+}
+
+/// The Redis store of credentials, encrypted under `TOKEN_ENCRYPTION_KEY` (and readable under
+/// `TOKEN_ENCRYPTION_PREVIOUS_KEYS`), and the seal of the tokens handed to callers. Cursors and
+/// checkpoints are signed under keys derived from the encryption keys: every replica reads what
+/// any other issued, and a rotation keeps the previous keys' readable.
+async fn token_store(settings: &Settings) -> Result<(RedisTokenStore, Seal), StartupError> {
+    let previous: Vec<&str> = settings
+        .token_encryption_previous_keys
+        .iter()
+        .map(|k| k.expose_secret())
+        .collect();
+    let primary = settings.token_encryption_key.expose_secret();
+    // Checked alone first, so the error names the variable that is wrong.
+    Cipher::from_key_specs(primary, &[])
+        .map_err(|e| StartupError::Config(format!("TOKEN_ENCRYPTION_KEY is invalid: {e}")))?;
+    let cipher = Cipher::from_key_specs(primary, &previous).map_err(|e| {
+        StartupError::Config(format!("TOKEN_ENCRYPTION_PREVIOUS_KEYS is invalid: {e}"))
+    })?;
+    let seal = Seal::derive(cipher.derive_keys("vs-integrations cursors"));
+    let redis = RedisTokenStore::new(
+        RedisStoreConfig {
+            url: settings.redis.url.expose_secret().to_owned(),
+            key_prefix: settings.redis.key_prefix.clone(),
+            pool_size: settings.redis.pool_size,
+            timeout: settings.redis.timeout,
+            ca_cert_pem: settings.redis.ca_cert_pem.clone(),
+        },
+        cipher,
+    )
+    .map_err(|e| StartupError::Config(format!("REDIS_URL is unusable: {e}")))?;
+    if settings.app_env == AppEnv::Production {
+        warn_unless_durable(&redis).await;
+    }
+    Ok((redis, seal))
+}
+
+/// The per-account rate budget every replica shares through Redis (`RATE_BUDGET_*`), or none.
+fn shared_budget(settings: &Settings, redis: &RedisTokenStore) -> Option<SharedBudget> {
+    let rate = settings.rate_budget_per_10s?;
+    let budget = SharedBudget::new(
+        Arc::new(redis.clone()),
+        Limit::new(rate, std::time::Duration::from_secs(10)),
+    )
+    // A burst of one: with so few calls a second, a bigger burst would eat the sustained pace
+    // (a burst of 2 leaves 3 of HubSpot's 5 a second; 1 leaves 4).
+    .with_search(
+        Limit::new(
+            settings.rate_budget_search_per_s,
+            std::time::Duration::from_secs(1),
+        )
+        .with_burst(1),
+    );
+    Some(budget)
+}
+
+/// CORS for `origins`: the server's own and the UI's. Browsers send `Origin` even on
+/// same-origin DELETEs; the OAuth binding cookie must reach us when the UI lives elsewhere.
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "DELETE"])
+        .allowed_headers([
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-user-id"),
+        ])
+        .expose_headers([header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
+        .supports_credentials()
+        .max_age(600)
 }
 
 /// Production keeps credentials in Redis: if Redis forgets everything on restart, every user must

@@ -279,7 +279,7 @@ async fn finish(
         }
         Err(AuthorizationError::Exchange(other)) => Err(ApiError::from(other).into()),
         Err(AuthorizationError::Store(store)) => Err(ApiError::from(store).into()),
-        Err(other) => Err(ApiError::Internal(other.to_string()).into()),
+        Err(other) => Err(ApiError::Internal(Box::new(other)).into()),
     }
 }
 
