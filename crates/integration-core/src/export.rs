@@ -1,7 +1,10 @@
 //! A whole listing as one stream, for loading a user's data into a pipeline.
 //!
-//! The stream pulls a page only when the consumer has taken the previous one (backpressure from
-//! the reader to the provider's paging), so memory is one page whatever the number of records.
+//! Pages are pipelined: as soon as a page names the next one, that one is fetched while this
+//! one is delivered, so the provider's latency overlaps the mapping and writing of records. At
+//! most one page is fetched ahead (backpressure from the reader to the provider's paging), so
+//! memory is two pages whatever the number of records, and the page ahead is abandoned (its
+//! task aborted) when the consumer drops the stream.
 //! After each page it yields the cursor to resume from, so a consumer that lost the stream starts
 //! again where it was instead of from the beginning, and it ends with an explicit
 //! [`ExportEvent::End`] so a truncated stream is detectable. Pages are fetched at
@@ -12,7 +15,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, Stream};
 
-use crate::{Connector, Credentials, Cursor, Error, IntegrationItem, ItemQuery, Priority, UserId};
+use crate::{
+    Connector, Credentials, Cursor, Error, IntegrationItem, ItemQuery, Page, Priority, UserId,
+};
 
 /// What an export yields, in order: items, a cursor after each page but the last, then the end.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,11 +40,118 @@ pub enum ExportEvent {
     },
 }
 
-enum State {
-    Next(Option<Cursor>),
-    /// A page's items not yet yielded, last first (popped from the end).
-    Pending(Vec<IntegrationItem>, Option<Cursor>),
+/// A page fetched with the credentials it ended with (reused by the next page while fresh).
+type Fetched = (Result<Page, Error>, Option<Credentials>);
+
+/// The page after the one being delivered, fetched meanwhile; aborted when dropped.
+struct Ahead(tokio::task::JoinHandle<Fetched>);
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+enum Phase {
+    /// The page at this cursor is wanted next (from `ahead` when it is being fetched already).
+    Fetch(Option<Cursor>),
+    /// `pending` is being delivered; then `next` (or the end).
+    Deliver,
     Finished,
+}
+
+struct Run {
+    connector: Arc<Connector>,
+    user: UserId,
+    query: ItemQuery,
+    started_at: DateTime<Utc>,
+    count: u64,
+    phase: Phase,
+    /// The current page's items not yet yielded, last first (popped from the end).
+    pending: Vec<IntegrationItem>,
+    /// Where the listing continues after the current page; `None`: it ends there.
+    next: Option<Cursor>,
+    /// The page at `next`, being fetched.
+    ahead: Option<Ahead>,
+    /// The credentials of the last call, reused while fresh.
+    known: Option<Credentials>,
+}
+
+impl Run {
+    /// Fetches the page at `cursor` with `known` credentials.
+    fn fetch(
+        &self,
+        cursor: Option<Cursor>,
+        known: Option<Credentials>,
+    ) -> impl Future<Output = Fetched> + Send + 'static + use<> {
+        let connector = Arc::clone(&self.connector);
+        let user = self.user.clone();
+        let query = self.query.clone().after(cursor);
+        async move {
+            let mut known = known;
+            let page = connector
+                .items_reusing(&user, &query, Priority::Background, &mut known)
+                .await;
+            (page, known)
+        }
+    }
+
+    /// The next event, or `None` after the end or an error.
+    async fn step(mut self) -> Option<(Result<ExportEvent, Error>, Option<Self>)> {
+        loop {
+            match std::mem::replace(&mut self.phase, Phase::Finished) {
+                Phase::Finished => return None,
+                Phase::Deliver => {
+                    if let Some(item) = self.pending.pop() {
+                        self.count += 1;
+                        self.phase = Phase::Deliver;
+                        return Some((Ok(ExportEvent::Item(item)), Some(self)));
+                    }
+                    let count = self.count;
+                    return Some(match self.next.take() {
+                        Some(cursor) => {
+                            self.phase = Phase::Fetch(Some(cursor.clone()));
+                            (Ok(ExportEvent::Resume { cursor, count }), Some(self))
+                        }
+                        None => {
+                            let started_at = self.started_at;
+                            (Ok(ExportEvent::End { count, started_at }), None)
+                        }
+                    });
+                }
+                Phase::Fetch(cursor) => {
+                    let (page, known) = match self.ahead.take() {
+                        Some(mut ahead) => (&mut ahead.0).await.unwrap_or_else(|e| {
+                            let why = format!("fetching the next page failed: {e}");
+                            (Err(Error::Unavailable(why)), None)
+                        }),
+                        None => {
+                            let known = self.known.take();
+                            self.fetch(cursor, known).await
+                        }
+                    };
+                    let page = match page {
+                        Ok(page) => page,
+                        Err(error) => return Some((Err(error), None)),
+                    };
+                    self.known = known;
+                    metrics::counter!(
+                        "records_exported_total",
+                        "provider" => self.connector.integration().id()
+                    )
+                    .increment(page.items.len() as u64);
+                    self.pending = page.items;
+                    self.pending.reverse();
+                    self.next = page.next_cursor;
+                    if let Some(next) = &self.next {
+                        let fetch = self.fetch(Some(next.clone()), self.known.clone());
+                        self.ahead = Some(Ahead(tokio::spawn(fetch)));
+                    }
+                    self.phase = Phase::Deliver;
+                }
+            }
+        }
+    }
 }
 
 impl Connector {
@@ -50,79 +162,18 @@ impl Connector {
         user: UserId,
         query: ItemQuery,
     ) -> impl Stream<Item = Result<ExportEvent, Error>> + Send + 'static {
-        let started_at = Utc::now();
-        let first = query.cursor.clone();
-        let connector = Arc::clone(self);
-        let init = (State::Next(first), 0u64, query, None::<Credentials>);
-        stream::unfold(init, move |(state, count, query, mut known)| {
-            let connector = Arc::clone(&connector);
-            let user = user.clone();
-            async move {
-                match state {
-                    State::Finished => None,
-                    State::Pending(mut items, next) => {
-                        let Some(item) = items.pop() else {
-                            return Some(match next {
-                                Some(cursor) => (
-                                    Ok(ExportEvent::Resume {
-                                        cursor: cursor.clone(),
-                                        count,
-                                    }),
-                                    (State::Next(Some(cursor)), count, query, known),
-                                ),
-                                None => (
-                                    Ok(ExportEvent::End { count, started_at }),
-                                    (State::Finished, count, query, known),
-                                ),
-                            });
-                        };
-                        Some((
-                            Ok(ExportEvent::Item(item)),
-                            (State::Pending(items, next), count + 1, query, known),
-                        ))
-                    }
-                    State::Next(cursor) => {
-                        let page_query = query.clone().after(cursor);
-                        match connector
-                            .items_reusing(&user, &page_query, Priority::Background, &mut known)
-                            .await
-                        {
-                            Ok(page) => {
-                                metrics::counter!(
-                                    "records_exported_total",
-                                    "provider" => connector.integration().id()
-                                )
-                                .increment(page.items.len() as u64);
-                                let next = page.next_cursor;
-                                let mut items = page.items;
-                                if items.is_empty() {
-                                    let event = match next.clone() {
-                                        // An empty page that links on: keep going.
-                                        Some(cursor) => ExportEvent::Resume { cursor, count },
-                                        None => ExportEvent::End { count, started_at },
-                                    };
-                                    let state = match next {
-                                        Some(cursor) => State::Next(Some(cursor)),
-                                        None => State::Finished,
-                                    };
-                                    return Some((Ok(event), (state, count, query, known)));
-                                }
-                                items.reverse();
-                                let Some(item) = items.pop() else {
-                                    unreachable!("the page is not empty")
-                                };
-                                Some((
-                                    Ok(ExportEvent::Item(item)),
-                                    (State::Pending(items, next), count + 1, query, known),
-                                ))
-                            }
-                            Err(error) => {
-                                Some((Err(error), (State::Finished, count, query, known)))
-                            }
-                        }
-                    }
-                }
-            }
-        })
+        let run = Run {
+            connector: Arc::clone(self),
+            user,
+            started_at: Utc::now(),
+            count: 0,
+            phase: Phase::Fetch(query.cursor.clone()),
+            query,
+            pending: Vec::new(),
+            next: None,
+            ahead: None,
+            known: None,
+        };
+        stream::unfold(Some(run), |run| async move { run?.step().await })
     }
 }
