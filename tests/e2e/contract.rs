@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use e2e::contract::{Answer, Contract};
-use e2e::{TestApp, query_value, spawn_sandbox_app};
+use e2e::{AppOptions, TestApp, query_value, spawn_app_with, spawn_sandbox_app};
 use hubspot_sandbox::Faults;
 use proptest::prelude::*;
 use reqwest::Method;
@@ -47,7 +47,15 @@ fn check(contract: &Contract, answer: &Answer) {
 
 #[tokio::test]
 async fn every_route_and_outcome_matches_the_served_contract() {
-    let app = spawn_sandbox_app().await;
+    // No optional scope asked for: companies stay ungranted, so the script can provoke a 403.
+    let app = spawn_app_with(
+        Vec::new(),
+        AppOptions {
+            vars: vec![("HUBSPOT_OPTIONAL_SCOPES".into(), "none".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
     let sandbox = app.sandbox.clone().expect("sandbox mode");
     let contract = contract_of(&app).await;
     let c = &app.client;

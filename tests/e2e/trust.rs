@@ -86,8 +86,15 @@ async fn an_unknown_object_type_is_refused_before_any_hubspot_call() {
 
 #[tokio::test]
 async fn an_object_type_whose_scope_was_not_granted_is_forbidden_before_any_hubspot_call() {
-    let app = spawn_sandbox_app().await;
-    // Granted: crm.objects.contacts.read and oauth only (what the server asks for).
+    // Asking for no optional scope: granted are crm.objects.contacts.read and oauth only.
+    let app = spawn_app_with(
+        Vec::new(),
+        AppOptions {
+            vars: vec![("HUBSPOT_OPTIONAL_SCOPES".into(), "none".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
     let hubspot = connect_alice(&app).await;
 
     let body = assert_problem(
@@ -104,6 +111,21 @@ async fn an_object_type_whose_scope_was_not_granted_is_forbidden_before_any_hubs
         "{body}"
     );
     assert_hubspot_untouched(&hubspot);
+}
+
+/// By default the consent also asks for companies and deals (HubSpot's `optional_scope`): a
+/// portal that has them grants every object type offered in one consent.
+#[tokio::test]
+async fn one_consent_grants_every_object_type_the_portal_has() {
+    let app = spawn_sandbox_app().await;
+    let hubspot = connect_alice(&app).await;
+    for kind in ["contacts", "companies", "deals"] {
+        let res = app
+            .items("alice", &format!("?object_type={kind}&limit=2"))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{kind}");
+    }
+    assert_eq!(hubspot.stats().objects, 3);
 }
 
 // 2. One overall deadline.

@@ -56,6 +56,7 @@ pub const INFO: ProviderInfo = ProviderInfo {
     ],
     permissions: &[
         "Read your CRM contacts (names and email addresses)",
+        "Read your CRM companies and deals, if your portal has them (optional)",
         "See which portal and user granted access",
     ],
     logo_svg: include_str!("logo.svg"),

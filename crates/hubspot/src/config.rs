@@ -76,7 +76,10 @@ pub struct HubSpotConfig {
     pub client_secret: SecretString,
     /// Scopes the user must grant (default `crm.objects.contacts.read oauth`).
     pub scopes: Vec<String>,
-    /// Scopes requested if the account has them (default none; `optional_scope` is then omitted).
+    /// Scopes requested if the account has them (`optional_scope`; default the scopes of
+    /// companies and deals, so every object type offered can be granted in the one consent,
+    /// while a portal without them still connects). Every scope, required or optional, must
+    /// also be selected in the app's settings at HubSpot.
     pub optional_scopes: Vec<String>,
     /// The consent page (default `https://app.hubspot.com/oauth/authorize`).
     pub auth_url: Url,
@@ -117,7 +120,10 @@ impl HubSpotConfig {
             client_id: client_id.into(),
             client_secret,
             scopes: vec!["crm.objects.contacts.read".into(), "oauth".into()],
-            optional_scopes: Vec::new(),
+            optional_scopes: vec![
+                "crm.objects.companies.read".into(),
+                "crm.objects.deals.read".into(),
+            ],
             auth_url: url("https://app.hubspot.com/oauth/authorize"),
             oauth_api: OAuthApi::V2026_03,
             pkce: true,

@@ -53,10 +53,11 @@ impl ProviderFactory for HubSpotFactory {
         if let Some(scopes) = &settings.scopes {
             config.scopes = scopes.clone();
         }
+        // `none` asks for no optional scope (an empty variable is an unset one).
         if let Some(optional) = settings.extra.get("optional_scopes") {
             config.optional_scopes = optional
                 .split([' ', ','])
-                .filter(|s| !s.is_empty())
+                .filter(|s| !s.is_empty() && *s != "none")
                 .map(str::to_owned)
                 .collect();
         }

@@ -265,13 +265,19 @@ async fn expired_and_invalid_tokens_are_unauthorized() {
 
 #[tokio::test]
 async fn missing_scopes_is_rejected_with_the_category() {
-    // The grant has contacts only; the sandbox checks scopes, and names the missing one in
-    // whichever context field the seed picks.
-    let (peer, credentials) = connected(SandboxConfig {
+    // The grant has contacts only (no optional scope asked for); the sandbox checks scopes, and
+    // names the missing one in whichever context field the seed picks.
+    let mut peer = peer(SandboxConfig {
         enforce_scopes: true,
         ..SandboxConfig::default()
     })
     .await;
+    peer.config.optional_scopes = Vec::new();
+    peer.hubspot = hubspot::provider(
+        peer.config.clone(),
+        hubspot::http_client(std::time::Duration::from_secs(5)),
+    );
+    let credentials = peer.connect().await;
     assert!(
         !credentials
             .scopes
@@ -705,7 +711,12 @@ fn authorize_url_encodes_scopes_and_state() {
     assert_eq!(query["redirect_uri"], "https://app.example.com/cb?x=1&y=2");
     assert_eq!(query["scope"], "crm.objects.contacts.read oauth");
     assert_eq!(query["state"], state.as_str());
-    assert!(!query.contains_key("optional_scope"));
+    // Companies and deals are asked for too, if the portal has them: every object type offered
+    // can be granted in one consent.
+    assert_eq!(
+        query["optional_scope"],
+        "crm.objects.companies.read crm.objects.deals.read"
+    );
     assert!(!url.as_str().contains(' '));
     assert!(
         !url.as_str().contains("cb?x"),
@@ -713,11 +724,8 @@ fn authorize_url_encodes_scopes_and_state() {
     );
     assert!(!url.as_str().contains(CLIENT_SECRET));
 
-    config.optional_scopes = vec![
-        "crm.objects.deals.read".into(),
-        "crm.objects.companies.read".into(),
-    ];
-    let provider = hubspot::provider(config, reqwest::Client::new());
+    config.optional_scopes = vec!["crm.objects.deals.read".into()];
+    let provider = hubspot::provider(config.clone(), reqwest::Client::new());
     let url = provider
         .authorization_url(&AuthorizationRequest {
             state: &state,
@@ -726,10 +734,17 @@ fn authorize_url_encodes_scopes_and_state() {
         })
         .unwrap();
     let query: HashMap<_, _> = url.query_pairs().into_owned().collect();
-    assert_eq!(
-        query["optional_scope"],
-        "crm.objects.deals.read crm.objects.companies.read"
-    );
+    assert_eq!(query["optional_scope"], "crm.objects.deals.read");
+    config.optional_scopes = Vec::new();
+    let provider = hubspot::provider(config, reqwest::Client::new());
+    let url = provider
+        .authorization_url(&AuthorizationRequest {
+            state: &state,
+            redirect_uri: "https://a/cb",
+            pkce_challenge: None,
+        })
+        .unwrap();
+    assert!(!url.query_pairs().any(|(k, _)| k == "optional_scope"));
 }
 
 #[test]
