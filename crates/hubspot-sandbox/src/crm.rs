@@ -267,10 +267,33 @@ impl Admitted {
     }
 }
 
+/// Admits a request to a CRM endpoint for a known object type ([`check`]), with the contract's
+/// roll for its answer; or the finished answer refusing it (an unknown object type is a 404
+/// after the limits, as HubSpot does).
+pub(crate) async fn admit(
+    sandbox: &Sandbox,
+    req: &HttpRequest,
+    object_type: &str,
+    endpoint: Endpoint,
+) -> Result<(Admitted, ObjectType, Roll), HttpResponse> {
+    let mut roll = sandbox.shared.lock().roll();
+    let admitted = match check(sandbox, req, object_type, endpoint, &mut roll).await {
+        Ok(admitted) => admitted,
+        Err(response) => return Err(shape(response, &mut roll)),
+    };
+    match admitted.object {
+        Some(object) => Ok((admitted, object, roll)),
+        None => Err(shape(
+            admitted.finish(unknown_object(object_type)),
+            &mut roll,
+        )),
+    }
+}
+
 /// Runs the checks every CRM endpoint shares, in HubSpot's order: injected faults,
 /// authentication, scopes, the daily cap, the burst limit, then (search only) the search
 /// limit.
-pub(crate) async fn admit(
+async fn check(
     sandbox: &Sandbox,
     req: &HttpRequest,
     object_type: &str,
@@ -375,37 +398,26 @@ pub(crate) async fn list(
     req: HttpRequest,
     object_type: web::Path<String>,
 ) -> HttpResponse {
-    let mut roll = sandbox.shared.lock().roll();
-    let admitted = match admit(
-        &sandbox,
-        &req,
-        object_type.as_str(),
-        Endpoint::List,
-        &mut roll,
-    )
-    .await
-    {
+    let admission = admit(&sandbox, &req, object_type.as_str(), Endpoint::List).await;
+    let (admitted, object, mut roll) = match admission {
         Ok(admitted) => admitted,
-        Err(response) => return shape(response, &mut roll),
+        Err(response) => return response,
     };
-    let response = match admitted.object {
-        None => unknown_object(object_type.as_str()),
-        Some(object) => match parse_query(
-            req.query_string(),
-            admitted.over_limit,
-            roll.contract.seed,
+    let response = match parse_query(
+        req.query_string(),
+        admitted.over_limit,
+        roll.contract.seed,
+        object,
+    ) {
+        Err(response) => response,
+        Ok(query) => page(
+            &sandbox,
+            &req,
             object,
-        ) {
-            Err(response) => response,
-            Ok(query) => page(
-                &sandbox,
-                &req,
-                object,
-                &query,
-                &admitted.mutations,
-                &mut roll,
-            ),
-        },
+            &query,
+            &admitted.mutations,
+            &mut roll,
+        ),
     };
     shape(admitted.finish(response), &mut roll)
 }
@@ -421,6 +433,10 @@ fn page(
     let catalog = &sandbox.shared.catalog;
     let defaults = object.default_properties();
     let shaping = sandbox.shaping(roll.contract);
+    let rendered = |index| {
+        let record = store::record(catalog, object, index, mutations);
+        render(&record, object, &query.properties, defaults, &shaping)
+    };
     let mut results = Vec::with_capacity(query.limit);
     let mut next = None;
     if query.archived {
@@ -429,16 +445,7 @@ fn page(
             .range(query.after.unwrap_or(0)..)
             .filter(|(_, m)| m.archived_ms.is_some() && !m.deleted)
             .filter_map(|(&id, _)| catalog.index_of(object, id));
-        for index in archived.by_ref().take(query.limit) {
-            let record = store::record(catalog, object, index, mutations);
-            results.push(render(
-                &record,
-                object,
-                &query.properties,
-                defaults,
-                &shaping,
-            ));
-        }
+        results.extend(archived.by_ref().take(query.limit).map(rendered));
         next = archived.next().map(|index| catalog.id(object, index));
     } else {
         let count = catalog.count(object);
@@ -452,14 +459,7 @@ fn page(
                     next = Some(id);
                     break;
                 }
-                let record = store::record(catalog, object, index, mutations);
-                results.push(render(
-                    &record,
-                    object,
-                    &query.properties,
-                    defaults,
-                    &shaping,
-                ));
+                results.push(rendered(index));
             }
             index += 1;
         }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpRequest, HttpServer, Resource, web};
 use sandbox_kit::OAuthSandbox;
+use store::Edit;
 
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Faults, Knobs, KnobsPatch,
@@ -228,22 +229,14 @@ impl Sandbox {
     /// property moves to its next value (`lifecyclestage` on contacts and companies,
     /// `dealstage` on deals). Returns the ids modified, ascending.
     pub fn modify_records(&self, object: ObjectType, pick: Pick) -> Vec<u64> {
-        let now = chrono::Utc::now().timestamp_millis();
-        let catalog = &self.shared.catalog;
-        let mut state = self.shared.lock();
-        let mutations = state.mutations.entry(object).or_default();
-        store::modify(catalog, object, mutations, &pick, now)
+        self.edit_records(object, &pick, Edit::Modify)
     }
 
     /// Archives the picked live records of `object` now: they leave the list and search
     /// results and appear in the list with `archived=true`. Returns the ids archived,
     /// ascending.
     pub fn archive_records(&self, object: ObjectType, pick: Pick) -> Vec<u64> {
-        let now = chrono::Utc::now().timestamp_millis();
-        let catalog = &self.shared.catalog;
-        let mut state = self.shared.lock();
-        let mutations = state.mutations.entry(object).or_default();
-        store::archive(catalog, object, mutations, &pick, now)
+        self.edit_records(object, &pick, Edit::Archive)
     }
 
     /// Hard-deletes the picked records of `object` now, as a merge or a GDPR deletion does:
@@ -251,11 +244,15 @@ impl Sandbox {
     /// from search, with no archived entry. `Pick::Ids` may name archived records too.
     /// Returns the ids deleted, ascending.
     pub fn delete_records(&self, object: ObjectType, pick: Pick) -> Vec<u64> {
+        self.edit_records(object, &pick, Edit::Delete)
+    }
+
+    fn edit_records(&self, object: ObjectType, pick: &Pick, edit: Edit) -> Vec<u64> {
         let now = chrono::Utc::now().timestamp_millis();
         let catalog = &self.shared.catalog;
         let mut state = self.shared.lock();
         let mutations = state.mutations.entry(object).or_default();
-        store::delete(catalog, object, mutations, &pick, now)
+        store::edit(catalog, object, mutations, pick, edit, now)
     }
 
     /// The portal ("hub") id every token belongs to.

@@ -24,7 +24,7 @@ use crate::Sandbox;
 use crate::config::{RegisteredClient, SandboxConfig};
 use crate::contract::Roll;
 use crate::respond::{self, correlation_id};
-use crate::state::{Injected, Shared};
+use crate::state::{Injected, Shared, State};
 
 /// HubSpot's OAuth paths, each named once (relative to the sandbox's mount).
 pub mod paths {
@@ -370,6 +370,45 @@ fn not_found(message: &str) -> HttpResponse {
     respond::api_error(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", message)
 }
 
+/// A v1 token-metadata answer: counted in `token_info`; HubSpot's 404 for a token it does not
+/// know; otherwise the fields both token kinds share (`token_type`: `kind`) and the ones `own`
+/// adds for this kind, varied as the contract says. An error from `own` (an expired token) is
+/// put in the error shape the contract rolls, like the 404.
+fn token_metadata(
+    sandbox: &Sandbox,
+    token: &str,
+    info: Option<TokenInfo>,
+    kind: &str,
+    own: impl FnOnce(&TokenInfo, &mut State) -> Result<Vec<(&'static str, Value)>, HttpResponse>,
+) -> HttpResponse {
+    let mut state = sandbox.shared.lock();
+    state.stats.token_info += 1;
+    let mut roll = state.roll();
+    let shape = respond::error_shape(&mut roll, false);
+    let Some(info) = info else {
+        return respond::reshape(not_found(&format!("{kind} token not found")), shape);
+    };
+    let own = match own(&info, &mut state) {
+        Ok(own) => own,
+        Err(refused) => return respond::reshape(refused, shape),
+    };
+    let portal = &sandbox.shared.portal;
+    let mut body = json!({
+        "token": token,
+        "user": portal.user_email,
+        "hub_domain": portal.hub_domain,
+        "scopes": info.grant.scope.split(' ').collect::<Vec<_>>(),
+        "hub_id": portal.hub_id,
+        "user_id": portal.user_id,
+        "token_type": kind,
+    });
+    for (name, value) in own {
+        body[name] = value;
+    }
+    vary_token_info(&mut body, &mut roll);
+    respond::json(StatusCode::OK, &body)
+}
+
 /// `GET /oauth/v1/access-tokens/{token}`: `AccessTokenInfoResponse`, 404 for an unknown
 /// token, HubSpot's expired-token 401 for an expired one.
 pub(crate) async fn access_token_info(
@@ -378,31 +417,16 @@ pub(crate) async fn access_token_info(
 ) -> HttpResponse {
     latency(&sandbox).await;
     let info = sandbox.oauth.access_token(&token);
-    let mut state = sandbox.shared.lock();
-    state.stats.token_info += 1;
-    let mut roll = state.roll();
-    let shape = respond::error_shape(&mut roll, false);
-    let Some(info) = info else {
-        return respond::reshape(not_found("access token not found"), shape);
-    };
-    if let (false, Some(at), Some(wall)) = (info.is_active(), info.expires, info.expires_at) {
-        let expired = respond::expired_auth(Instant::now().saturating_duration_since(at), wall);
-        return respond::reshape(expired, shape);
-    }
-    let portal = &sandbox.shared.portal;
-    let mut body = json!({
-        "token": token.as_str(),
-        "user": portal.user_email,
-        "hub_domain": portal.hub_domain,
-        "scopes": info.grant.scope.split(' ').collect::<Vec<_>>(),
-        "hub_id": portal.hub_id,
-        "app_id": state.app_id(&info.grant.client_id),
-        "expires_in": info.expires_in(),
-        "user_id": portal.user_id,
-        "token_type": "access",
-    });
-    vary_token_info(&mut body, &mut roll);
-    respond::json(StatusCode::OK, &body)
+    token_metadata(&sandbox, &token, info, "access", |info, state| {
+        if let (false, Some(at), Some(wall)) = (info.is_active(), info.expires, info.expires_at) {
+            let ago = Instant::now().saturating_duration_since(at);
+            return Err(respond::expired_auth(ago, wall));
+        }
+        Ok(vec![
+            ("app_id", state.app_id(&info.grant.client_id).into()),
+            ("expires_in", info.expires_in().into()),
+        ])
+    })
 }
 
 /// `GET /oauth/v1/refresh-tokens/{token}`: `RefreshTokenInfoResponse`, or 404.
@@ -411,26 +435,9 @@ pub(crate) async fn refresh_token_info(
     token: web::Path<String>,
 ) -> HttpResponse {
     let info = sandbox.oauth.refresh_token(&token);
-    let mut state = sandbox.shared.lock();
-    state.stats.token_info += 1;
-    let mut roll = state.roll();
-    let shape = respond::error_shape(&mut roll, false);
-    let Some(info) = info else {
-        return respond::reshape(not_found("refresh token not found"), shape);
-    };
-    let portal = &sandbox.shared.portal;
-    let mut body = json!({
-        "token": token.as_str(),
-        "user": portal.user_email,
-        "hub_domain": portal.hub_domain,
-        "scopes": info.grant.scope.split(' ').collect::<Vec<_>>(),
-        "hub_id": portal.hub_id,
-        "client_id": info.grant.client_id,
-        "user_id": portal.user_id,
-        "token_type": "refresh",
-    });
-    vary_token_info(&mut body, &mut roll);
-    respond::json(StatusCode::OK, &body)
+    token_metadata(&sandbox, &token, info, "refresh", |info, _| {
+        Ok(vec![("client_id", info.grant.client_id.clone().into())])
+    })
 }
 
 /// `DELETE /oauth/v1/refresh-tokens/{token}`: 204, and the access tokens minted from it stop

@@ -205,79 +205,68 @@ fn select(
     }
 }
 
-/// Bumps the last-modified time of the picked records to `now_ms` and moves their
-/// [`ObjectType::mutable_property`] to its next value. Returns their ids, ascending.
-pub(crate) fn modify(
-    catalog: &Catalog,
-    object: ObjectType,
-    mutations: &mut Mutations,
-    pick: &Pick,
-    now_ms: i64,
-) -> Vec<u64> {
-    let (property, values) = object.mutable_property();
-    let mut ids = Vec::new();
-    for index in select(catalog, object, mutations, pick, false) {
-        let current = record(catalog, object, index, mutations);
-        let next = current
-            .properties
-            .get(property)
-            .and_then(|v| values.iter().position(|x| x == v))
-            .map_or(values[0], |i| values[(i + 1) % values.len()]);
-        let entry = remember(mutations, current.id);
-        entry.modified_ms = catalog.quantize(object, current.id, now_ms);
-        entry.changed_ms = now_ms;
-        entry.properties.insert(property, next.to_owned());
-        ids.push(current.id);
-    }
-    ids.sort_unstable();
-    ids
+/// A change the admin knobs make to the picked records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Edit {
+    /// Bump the last-modified time and move [`ObjectType::mutable_property`] to its next value.
+    Modify,
+    /// Archive (the last-modified time moves too).
+    Archive,
+    /// Hard-delete (live or archived): gone from the list, the archived list and (after the
+    /// search lag) search, with no archived entry.
+    Delete,
 }
 
-/// Archives the picked records at `now_ms` (their last-modified time moves too). Returns
-/// their ids, ascending.
-pub(crate) fn archive(
+/// Applies `edit` at `now_ms` to the records `pick` selects (live ones; for [`Edit::Delete`],
+/// archived ones too). Returns their ids, ascending.
+pub(crate) fn edit(
     catalog: &Catalog,
     object: ObjectType,
     mutations: &mut Mutations,
     pick: &Pick,
+    edit: Edit,
     now_ms: i64,
 ) -> Vec<u64> {
-    let mut ids = Vec::new();
-    for index in select(catalog, object, mutations, pick, false) {
-        let id = catalog.id(object, index);
-        let entry = remember(mutations, id);
-        let at = catalog.quantize(object, id, now_ms);
-        entry.modified_ms = at;
-        entry.archived_ms = Some(at);
-        entry.changed_ms = now_ms;
-        ids.push(id);
-    }
-    ids.sort_unstable();
-    ids
-}
-
-/// Hard-deletes the picked records (live or archived) at `now_ms`: they leave the list, the
-/// archived list and (after the search lag) search, with no archived entry. Returns their
-/// ids, ascending.
-pub(crate) fn delete(
-    catalog: &Catalog,
-    object: ObjectType,
-    mutations: &mut Mutations,
-    pick: &Pick,
-    now_ms: i64,
-) -> Vec<u64> {
-    let mut ids = Vec::new();
-    for index in select(catalog, object, mutations, pick, true) {
-        let id = catalog.id(object, index);
-        let generated = catalog.modified_ms(object, index);
-        let entry = remember(mutations, id);
-        if entry.earlier.last().is_some_and(Option::is_none) {
-            entry.modified_ms = generated;
-        }
-        entry.deleted = true;
-        entry.changed_ms = now_ms;
-        ids.push(id);
-    }
+    let archived_too = edit == Edit::Delete;
+    let mut ids: Vec<u64> = select(catalog, object, mutations, pick, archived_too)
+        .into_iter()
+        .map(|index| {
+            let id = catalog.id(object, index);
+            let entry = match edit {
+                Edit::Modify => {
+                    let (property, values) = object.mutable_property();
+                    let current = record(catalog, object, index, mutations);
+                    let next = current
+                        .properties
+                        .get(property)
+                        .and_then(|v| values.iter().position(|x| x == v))
+                        .map_or(values[0], |i| values[(i + 1) % values.len()]);
+                    let entry = remember(mutations, id);
+                    entry.modified_ms = catalog.quantize(object, id, now_ms);
+                    entry.properties.insert(property, next.to_owned());
+                    entry
+                }
+                Edit::Archive => {
+                    let entry = remember(mutations, id);
+                    let at = catalog.quantize(object, id, now_ms);
+                    entry.modified_ms = at;
+                    entry.archived_ms = Some(at);
+                    entry
+                }
+                Edit::Delete => {
+                    let generated = catalog.modified_ms(object, index);
+                    let entry = remember(mutations, id);
+                    if entry.earlier.last().is_some_and(Option::is_none) {
+                        entry.modified_ms = generated;
+                    }
+                    entry.deleted = true;
+                    entry
+                }
+            };
+            entry.changed_ms = now_ms;
+            id
+        })
+        .collect();
     ids.sort_unstable();
     ids
 }
@@ -291,35 +280,51 @@ mod tests {
         let catalog = Catalog::new(42, 1_000, 0, 0);
         let mut mutations = Mutations::new();
         let object = ObjectType::Contacts;
-        let archived = archive(&catalog, object, &mut mutations, &Pick::Count(4), 1);
+        let archived = edit(
+            &catalog,
+            object,
+            &mut mutations,
+            &Pick::Count(4),
+            Edit::Archive,
+            1,
+        );
         let expected: Vec<u64> = [0, 250, 500, 750]
             .iter()
             .map(|&i| catalog.id(object, i))
             .collect();
         assert_eq!(archived, expected);
         // The same pick again moves on to the next live records.
-        let again = archive(&catalog, object, &mut mutations, &Pick::Count(4), 2);
+        let again = edit(
+            &catalog,
+            object,
+            &mut mutations,
+            &Pick::Count(4),
+            Edit::Archive,
+            2,
+        );
         let expected: Vec<u64> = [1, 251, 501, 751]
             .iter()
             .map(|&i| catalog.id(object, i))
             .collect();
         assert_eq!(again, expected);
-        let modified = modify(
+        let modified = edit(
             &catalog,
             object,
             &mut mutations,
             &Pick::Ids(expected.clone()),
+            Edit::Modify,
             3,
         );
         assert!(modified.is_empty(), "archived records are not modified");
         let live = catalog.id(object, 2);
         let before = record(&catalog, object, 2, &mutations);
         assert_eq!(
-            modify(
+            edit(
                 &catalog,
                 object,
                 &mut mutations,
                 &Pick::Ids(vec![live, live, 1]),
+                Edit::Modify,
                 3
             ),
             [live]
