@@ -436,15 +436,10 @@ fn shared_budget(settings: &Settings, redis: &RedisTokenStore) -> Option<SharedB
         Arc::new(redis.clone()),
         Limit::new(rate, std::time::Duration::from_secs(10)),
     )
-    // A burst of one: with so few calls a second, a bigger burst would eat the sustained pace
-    // (a burst of 2 leaves 3 of HubSpot's 5 a second; 1 leaves 4).
-    .with_search(
-        Limit::new(
-            settings.rate_budget_search_per_s,
-            std::time::Duration::from_secs(1),
-        )
-        .with_burst(1),
-    );
+    .with_search(Limit::new(
+        settings.rate_budget_search_per_s,
+        std::time::Duration::from_secs(1),
+    ));
     Some(budget)
 }
 

@@ -7,15 +7,18 @@
 //!   replica sees it (Redis in production; `token-store` implements [`RateBudget`]).
 //! - Retrying 429s burns the provider's budget instead of pacing it; asking the budget *before*
 //!   each call and waiting what it says keeps the upstream under its limit.
-//! - The algorithm is GCRA (generic cell rate algorithm): one stored number per key, the
-//!   *theoretical arrival time* (TAT) of the next call, read and updated in one atomic step.
-//!   [`gcra`] is the reference every implementation follows.
-//! - [`Limit`] promises "at most `rate` calls in any window of `per`", which is what a provider
-//!   counting a sliding or fixed window checks: a burst of `burst` calls, then one call per
-//!   [`emission_interval`](Limit::emission_interval) of `per / (rate - burst)`. (A GCRA with a
-//!   burst of `rate` at `rate / per` would let almost `2 × rate` through in the first window.)
-//! - [`Priority::Background`] work (exports) may use only part of the burst, so interactive page
-//!   requests of the same account find headroom and wait less.
+//! - The algorithm is a sliding window log: the times of the calls admitted in the last window,
+//!   kept per key and read and updated in one atomic step. A call is admitted while fewer than
+//!   the limit were admitted in the window before it, else it waits until the oldest one leaves.
+//!   That uses the provider's whole window (HubSpot grants 110 calls in any 10 s: a short sync
+//!   spends them at once and finishes in the first window) and never more. [`sliding_window`] is
+//!   the reference every implementation follows.
+//! - The window counted is a little longer than the provider's ([`Limit::window`]): two calls
+//!   admitted exactly one window apart may reach the provider less than a window apart when the
+//!   first one's way there was slower.
+//! - [`Priority::Background`] work (exports) may use all but a small reserve of the window
+//!   ([`Limit::reserve`]), so an interactive page request of the same account never waits
+//!   behind a sync, while the sync still runs at about 98% of the ceiling.
 
 use std::time::Duration;
 
@@ -23,12 +26,13 @@ use async_trait::async_trait;
 
 use crate::{StoreError, UserId};
 
-/// Who is asking: interactive requests may use the whole burst, background work only part of it.
+/// Who is asking: interactive requests may use the whole window, background work all but a
+/// reserve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Priority {
     /// A person waits for the answer (a page of items).
     Interactive,
-    /// Nobody waits on this one call (an export, a sync); it leaves headroom for interactive ones.
+    /// Nobody waits on this one call (an export, a sync); it leaves a reserve for interactive ones.
     Background,
 }
 
@@ -37,26 +41,25 @@ pub enum Priority {
 pub struct Limit {
     rate: u32,
     per: Duration,
-    burst: u32,
+    reserve: u32,
 }
 
 impl Limit {
-    /// At most `rate` calls per `per` (a `rate` of 0 counts as 1, a zero `per` as 1 ms), with the
-    /// default burst: a twentieth of `rate`, at least 2 (at most `rate`). HubSpot's 110 per 10 s
-    /// gives a burst of 5, then a call every 95 ms: 95% of the ceiling once the burst is spent.
+    /// At most `rate` calls per `per` (a `rate` of 0 counts as 1, a zero `per` as 1 ms), with
+    /// the default reserve for interactive calls: one call per hundred (at least one, none for a
+    /// rate of 1). HubSpot's 110 per 10 s leaves background work 109.
     pub fn new(rate: u32, per: Duration) -> Self {
         let rate = rate.max(1);
         Self {
             rate,
             per: per.max(Duration::from_millis(1)),
-            burst: (rate / 20).max(2).min(rate),
+            reserve: (rate / 100).max(1).min(rate - 1),
         }
     }
 
-    /// With an explicit burst (clamped to `1..=rate`). A bigger burst answers idle accounts
-    /// faster but leaves less for the sustained pace, since both share the window.
-    pub fn with_burst(mut self, burst: u32) -> Self {
-        self.burst = burst.clamp(1, self.rate);
+    /// With an explicit reserve for interactive calls (clamped to `0..rate`).
+    pub fn with_reserve(mut self, reserve: u32) -> Self {
+        self.reserve = reserve.min(self.rate - 1);
         self
     }
 
@@ -65,34 +68,30 @@ impl Limit {
         self.rate
     }
 
-    /// The window.
+    /// The provider's window.
     pub fn per(&self) -> Duration {
         self.per
     }
 
-    /// Calls admitted at once by an idle budget (to interactive callers).
-    pub fn burst(&self) -> u32 {
-        self.burst
+    /// Calls of each window only interactive callers may make.
+    pub fn reserve(&self) -> u32 {
+        self.reserve
     }
 
-    /// Calls admitted at once by an idle budget to `priority`: background callers leave a fifth
-    /// of the burst (at least one call, unless the burst is one) to interactive ones.
-    pub fn burst_for(&self, priority: Priority) -> u32 {
+    /// Calls a window admits to `priority`: all of them to interactive callers, all but the
+    /// reserve to background ones.
+    pub fn allowed(&self, priority: Priority) -> u32 {
         match priority {
-            Priority::Interactive => self.burst,
-            Priority::Background => (self.burst - (self.burst / 5).max(1)).max(1),
+            Priority::Interactive => self.rate,
+            Priority::Background => self.rate - self.reserve,
         }
     }
 
-    /// The spacing of calls once the burst is spent: `per / (rate - burst)`, so that a burst plus
-    /// a window's worth of paced calls never exceeds `rate` in any window of `per`.
-    pub fn emission_interval(&self) -> Duration {
-        self.per / (self.rate - self.burst).max(1)
-    }
-
-    /// How far the schedule may run ahead of now before a call of `priority` has to wait.
-    pub fn tolerance(&self, priority: Priority) -> Duration {
-        self.emission_interval() * (self.burst_for(priority) - 1)
+    /// The window counted: the provider's plus half a percent, so that calls admitted a
+    /// window apart still arrive a window apart when network delays vary by up to that much
+    /// (50 ms on HubSpot's 10 s).
+    pub fn window(&self) -> Duration {
+        self.per + self.per / 200
     }
 }
 
@@ -186,84 +185,103 @@ pub enum Lane {
     Search,
 }
 
-/// One GCRA step, the reference for every [`RateBudget`]: given the stored theoretical arrival
-/// time `tat` (none for an idle key) and `now`, in any one unit (microseconds in Redis), either
-/// admits the call and returns the new TAT to store, or returns how long to wait (storing
-/// nothing). `interval` and `tolerance` come from [`Limit::emission_interval`] and
-/// [`Limit::tolerance`].
-pub fn gcra(now: u64, tat: Option<u64>, interval: u64, tolerance: u64) -> Result<u64, u64> {
-    let tat = tat.map_or(now, |tat| tat.max(now));
-    let ahead = tat - now;
-    if ahead > tolerance {
-        Err(ahead - tolerance)
-    } else {
-        Ok(tat + interval)
+/// One sliding-window step, the reference for every [`RateBudget`]: given `now` and the times
+/// of the calls admitted so far on a key (`admitted`, ascending, in any one unit: microseconds in
+/// Redis; entries older than `window` are ignored), either admits a call (`Ok`: the caller
+/// records `now`) or says how long until it would be (`Err`), recording nothing. `window` and
+/// `allowed` come from [`Limit::window`] and [`Limit::allowed`].
+pub fn sliding_window(now: u64, admitted: &[u64], window: u64, allowed: u32) -> Result<(), u64> {
+    let live: Vec<u64> = (admitted.iter().copied())
+        .filter(|t| t.saturating_add(window) > now)
+        .collect();
+    let allowed = allowed.max(1) as usize;
+    if live.len() < allowed {
+        return Ok(());
     }
+    // The call that must leave the window before one more fits.
+    let blocking = live[live.len() - allowed];
+    Err(blocking + window - now)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn hubspot_limit_keeps_every_window_under_the_ceiling() {
-        let limit = Limit::new(110, Duration::from_secs(10));
-        assert_eq!(limit.burst(), 5);
-        assert_eq!(limit.burst_for(Priority::Background), 4);
-        assert_eq!(limit.emission_interval(), Duration::from_secs(10) / 105);
-        // Simulate a saturating caller that waits exactly what it is told, and check every
-        // window of `per` (in µs) holds at most `rate` calls.
-        let interval = limit.emission_interval().as_micros() as u64;
-        let tolerance = limit.tolerance(Priority::Interactive).as_micros() as u64;
-        let (mut now, mut tat, mut admitted) = (0u64, None, Vec::new());
-        while admitted.len() < 1000 {
-            match gcra(now, tat, interval, tolerance) {
-                Ok(next) => {
-                    tat = Some(next);
-                    admitted.push(now);
-                }
+    /// A caller that waits exactly what it is told: every window of `per` holds at most `rate`
+    /// calls, the first window is used whole, and background work runs at ≥ 98% of the ceiling.
+    fn simulate(limit: Limit, priority: Priority, calls: usize) -> Vec<u64> {
+        let window = limit.window().as_micros() as u64;
+        let (mut now, mut admitted) = (0u64, Vec::new());
+        while admitted.len() < calls {
+            match sliding_window(now, &admitted, window, limit.allowed(priority)) {
+                Ok(()) => admitted.push(now),
                 Err(wait) => now += wait,
             }
         }
+        admitted
+    }
+
+    #[test]
+    fn hubspots_window_is_used_whole_and_never_exceeded() {
+        let limit = Limit::new(110, Duration::from_secs(10));
+        assert_eq!(limit.reserve(), 1);
+        assert_eq!(limit.allowed(Priority::Background), 109);
         let per = limit.per().as_micros() as u64;
-        for (i, start) in admitted.iter().enumerate() {
-            let in_window = admitted[i..]
-                .iter()
-                .take_while(|t| **t < start + per)
-                .count();
+        for priority in [Priority::Interactive, Priority::Background] {
+            let admitted = simulate(limit, priority, 2_000);
+            for (i, start) in admitted.iter().enumerate() {
+                let in_window = admitted[i..]
+                    .iter()
+                    .take_while(|t| **t < start + per)
+                    .count();
+                assert!(
+                    in_window <= 110,
+                    "{in_window} calls in the window from {start}"
+                );
+            }
+            // The first window's calls all go at once.
+            let first = limit.allowed(priority) as usize;
+            assert!(admitted[..first].iter().all(|t| *t == 0), "{priority:?}");
+            // The sustained pace: at least 98% of the ceiling.
+            let span = (admitted[1_999] - admitted[0]) as f64 / per as f64;
+            let pace = 1_999.0 / span;
             assert!(
-                in_window <= 110,
-                "{in_window} calls in the window from {start}"
+                pace >= 0.98 * 110.0,
+                "{priority:?}: {pace:.1} calls per window"
             );
         }
-        // And the pace is at least 90% of the ceiling.
-        let span = admitted[999] - admitted[0];
-        assert!(999.0 / (span as f64 / per as f64) >= 99.0);
     }
 
     #[test]
-    fn gcra_admits_the_burst_then_asks_for_one_interval() {
-        let (interval, tolerance) = (100, 200); // burst of 3
-        let mut tat = None;
-        for _ in 0..3 {
-            tat = Some(gcra(0, tat, interval, tolerance).expect("admitted"));
-        }
-        assert_eq!(gcra(0, tat, interval, tolerance), Err(100));
-        assert_eq!(gcra(100, tat, interval, tolerance), Ok(400));
-        // A key idle for long starts afresh.
-        assert_eq!(gcra(10_000, tat, interval, tolerance), Ok(10_100));
+    fn a_full_window_waits_for_its_oldest_call_and_background_leaves_the_reserve() {
+        // 3 per 1,000 µs (window 1,005), a reserve of 1.
+        let limit = Limit::new(3, Duration::from_micros(1_000)).with_reserve(1);
+        let window = limit.window().as_micros() as u64;
+        assert_eq!(window, 1_005);
+        let admitted = [0, 10, 20];
+        assert_eq!(sliding_window(30, &admitted, window, 3), Err(975));
+        assert_eq!(sliding_window(1_005, &admitted, window, 3), Ok(()));
+        // Background may use 2 of the 3: it waits for the second-oldest call to leave.
+        assert_eq!(sliding_window(30, &admitted[..2], window, 2), Err(975));
+        assert_eq!(sliding_window(30, &admitted[..2], window, 3), Ok(()));
+        // Old entries are ignored.
+        assert_eq!(sliding_window(5_000, &admitted, window, 1), Ok(()));
     }
 
     #[test]
-    fn background_leaves_headroom_and_tiny_limits_stay_valid() {
-        let limit = Limit::new(10, Duration::from_secs(1));
-        assert_eq!(limit.burst(), 2);
-        assert_eq!(limit.burst_for(Priority::Background), 1);
-        assert!(limit.tolerance(Priority::Background) < limit.tolerance(Priority::Interactive));
+    fn tiny_limits_stay_valid() {
         let one = Limit::new(0, Duration::ZERO);
-        assert_eq!((one.rate(), one.burst()), (1, 1));
-        assert_eq!(one.emission_interval(), Duration::from_millis(1));
-        assert_eq!(one.tolerance(Priority::Background), Duration::ZERO);
+        assert_eq!((one.rate(), one.reserve()), (1, 0));
+        assert_eq!(one.allowed(Priority::Background), 1);
+        assert_eq!(one.per(), Duration::from_millis(1));
+        let search = Limit::new(5, Duration::from_secs(1));
+        assert_eq!(search.allowed(Priority::Background), 4);
+        assert_eq!(
+            Limit::new(5, Duration::from_secs(1))
+                .with_reserve(9)
+                .reserve(),
+            4
+        );
     }
 
     #[test]

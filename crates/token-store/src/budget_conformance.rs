@@ -14,7 +14,7 @@
 //!
 //! The cases run on the real clock (Redis keeps its own) with windows of a minute, so that the
 //! few milliseconds between two calls of a case never change an answer; only
-//! [`waiting_what_the_budget_says_admits_the_next_call`] sleeps, for about a tenth of a second.
+//! [`waiting_what_the_budget_says_admits_the_next_call`] sleeps, for about a fifth of a second.
 //!
 //! [`rate_budget_conformance_tests!`]: crate::rate_budget_conformance_tests
 
@@ -33,10 +33,10 @@ macro_rules! rate_budget_conformance_tests {
     (optional $make:path) => {
         $crate::rate_budget_conformance_tests!(
             optional $make;
-            admits_up_to_the_burst_then_asks_for_about_one_interval,
+            admits_the_whole_window_then_waits_for_its_oldest_call,
             keys_are_independent,
-            background_is_refused_before_interactive,
-            concurrent_callers_never_exceed_the_burst,
+            background_leaves_the_reserve_to_interactive_callers,
+            concurrent_callers_never_exceed_the_window,
             waiting_what_the_budget_says_admits_the_next_call,
             a_hold_stops_every_caller_of_its_key_until_it_ends,
         );
@@ -55,10 +55,10 @@ macro_rules! rate_budget_conformance_tests {
     ($make:path) => {
         $crate::rate_budget_conformance_tests!(
             $make;
-            admits_up_to_the_burst_then_asks_for_about_one_interval,
+            admits_the_whole_window_then_waits_for_its_oldest_call,
             keys_are_independent,
-            background_is_refused_before_interactive,
-            concurrent_callers_never_exceed_the_burst,
+            background_leaves_the_reserve_to_interactive_callers,
+            concurrent_callers_never_exceed_the_window,
             waiting_what_the_budget_says_admits_the_next_call,
             a_hold_stops_every_caller_of_its_key_until_it_ends,
         );
@@ -74,7 +74,7 @@ macro_rules! rate_budget_conformance_tests {
     };
 }
 
-/// 100 calls a minute: a burst of 5 (4 for background), then one call every 60 s / 95.
+/// 100 calls a minute, a reserve of 1 for interactive callers.
 fn per_minute() -> Limit {
     Limit::new(100, Duration::from_secs(60))
 }
@@ -83,25 +83,26 @@ async fn acquire(budget: &impl RateBudget, key: &str, limit: &Limit, p: Priority
     budget.acquire(key, limit, p).await.expect("budget answers")
 }
 
-/// An idle key admits `burst` calls at once; the next one is told to wait about one emission
-/// interval (no more, and not much less: only the case's own milliseconds have passed).
-pub async fn admits_up_to_the_burst_then_asks_for_about_one_interval(budget: &impl RateBudget) {
+/// An idle key admits the whole window's calls at once; the next one is told to wait until the
+/// oldest leaves the window: about a window (no more, and not much less: only the case's own
+/// milliseconds have passed).
+pub async fn admits_the_whole_window_then_waits_for_its_oldest_call(budget: &impl RateBudget) {
     let limit = per_minute();
-    for n in 0..limit.burst() {
+    for n in 0..limit.rate() {
         assert_eq!(
             acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
             Admission::Admitted,
-            "call {n} of the burst"
+            "call {n} of the window"
         );
     }
     let Admission::Wait(wait) = acquire(budget, "hubspot:1", &limit, Priority::Interactive).await
     else {
-        panic!("the call after the burst must wait");
+        panic!("the call after a full window must wait");
     };
-    let interval = limit.emission_interval();
+    let window = limit.window();
     assert!(
-        wait <= interval && wait > interval / 2,
-        "waits {wait:?}, interval {interval:?}"
+        wait <= window && wait > window - Duration::from_secs(5),
+        "waits {wait:?}, window {window:?}"
     );
     // A refused call is not counted: asking again says the same (give or take the time passed).
     let Admission::Wait(again) = acquire(budget, "hubspot:1", &limit, Priority::Interactive).await
@@ -113,8 +114,8 @@ pub async fn admits_up_to_the_burst_then_asks_for_about_one_interval(budget: &im
 
 /// Spending one account's budget leaves another's untouched.
 pub async fn keys_are_independent(budget: &impl RateBudget) {
-    let limit = per_minute();
-    for _ in 0..limit.burst() {
+    let limit = Limit::new(3, Duration::from_secs(60));
+    for _ in 0..limit.rate() {
         acquire(budget, "hubspot:1", &limit, Priority::Interactive).await;
     }
     assert!(matches!(
@@ -130,12 +131,11 @@ pub async fn keys_are_independent(budget: &impl RateBudget) {
     }
 }
 
-/// Background callers get part of the burst; what they leave, interactive callers still get.
-pub async fn background_is_refused_before_interactive(budget: &impl RateBudget) {
-    let limit = per_minute();
-    let background = limit.burst_for(Priority::Background);
-    assert!(background < limit.burst());
-    for n in 0..background {
+/// Background callers get the window but its reserve; that reserve, interactive callers still
+/// get.
+pub async fn background_leaves_the_reserve_to_interactive_callers(budget: &impl RateBudget) {
+    let limit = Limit::new(10, Duration::from_secs(60)).with_reserve(2);
+    for n in 0..8 {
         assert_eq!(
             acquire(budget, "hubspot:1", &limit, Priority::Background).await,
             Admission::Admitted,
@@ -146,30 +146,26 @@ pub async fn background_is_refused_before_interactive(budget: &impl RateBudget) 
         acquire(budget, "hubspot:1", &limit, Priority::Background).await,
         Admission::Wait(_)
     ));
-    for n in background..limit.burst() {
+    for n in 8..10 {
         assert_eq!(
             acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
             Admission::Admitted,
-            "interactive call {n} in the headroom"
+            "interactive call {n} in the reserve"
         );
     }
-    let (Admission::Wait(interactive), Admission::Wait(background)) = (
+    let (Admission::Wait(_), Admission::Wait(_)) = (
         acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
         acquire(budget, "hubspot:1", &limit, Priority::Background).await,
     ) else {
-        panic!("both wait once the burst is spent");
+        panic!("both wait once the window is spent");
     };
-    assert!(
-        interactive < background,
-        "{interactive:?} vs {background:?}"
-    );
 }
 
-/// Many callers at the same moment: exactly the burst is admitted, every other caller waits.
-pub async fn concurrent_callers_never_exceed_the_burst(budget: &impl RateBudget) {
-    let limit = per_minute();
+/// Many callers at the same moment: exactly the window is admitted, every other caller waits.
+pub async fn concurrent_callers_never_exceed_the_window(budget: &impl RateBudget) {
+    let limit = Limit::new(25, Duration::from_secs(60));
     let answers = join_all(
-        (0..40)
+        (0..60)
             .map(|_| {
                 Box::pin(acquire(budget, "hubspot:1", &limit, Priority::Interactive))
                     as Pin<Box<dyn Future<Output = Admission> + Send + '_>>
@@ -181,13 +177,13 @@ pub async fn concurrent_callers_never_exceed_the_burst(budget: &impl RateBudget)
         .iter()
         .filter(|a| **a == Admission::Admitted)
         .count();
-    assert_eq!(admitted, limit.burst() as usize);
+    assert_eq!(admitted, limit.rate() as usize);
 }
 
 /// A caller that sleeps what it was told is admitted afterwards.
 pub async fn waiting_what_the_budget_says_admits_the_next_call(budget: &impl RateBudget) {
-    // A burst of one, then a call every 50 ms.
-    let limit = Limit::new(21, Duration::from_secs(1)).with_burst(1);
+    // One call per 200 ms.
+    let limit = Limit::new(1, Duration::from_millis(200));
     assert_eq!(
         acquire(budget, "hubspot:1", &limit, Priority::Interactive).await,
         Admission::Admitted

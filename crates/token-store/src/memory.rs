@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use integration_core::budget::gcra;
+use integration_core::budget::sliding_window;
 use integration_core::{
     Admission, CredentialStore, Credentials, Limit, LockToken, OAuthState, Priority, RateBudget,
     StoreError, UserId, credentials_key,
@@ -30,8 +30,16 @@ struct State {
     states: HashMap<String, (PendingAuthorization, Instant, u64)>,
     next_seq: u64,
     locks: HashMap<String, (LockToken, Instant)>,
-    /// Rate budgets: the theoretical arrival time of each key's next call.
-    budgets: HashMap<String, Instant>,
+    /// Rate budgets: the times of each key's calls admitted in its last window (oldest first),
+    /// and until when it is held.
+    budgets: HashMap<String, Budget>,
+}
+
+/// One key's rate budget.
+#[derive(Default)]
+struct Budget {
+    admitted: std::collections::VecDeque<Instant>,
+    held_until: Option<Instant>,
 }
 
 /// A [`TokenStore`] in memory. Clones share the same contents.
@@ -199,8 +207,8 @@ impl StateStore for MemoryTokenStore {
     }
 }
 
-/// The same GCRA step as the Redis script, on the tokio clock (so paused-clock tests pace too),
-/// in microseconds from now.
+/// The same sliding-window step as the Redis script, on the tokio clock (so paused-clock tests
+/// pace too), in microseconds.
 #[async_trait]
 impl RateBudget for MemoryTokenStore {
     async fn acquire(
@@ -210,39 +218,50 @@ impl RateBudget for MemoryTokenStore {
         priority: Priority,
     ) -> Result<Admission, StoreError> {
         let now = Instant::now();
-        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        let window = limit.window();
         let mut state = self.lock();
         if state.budgets.len() >= 1024 {
             // Idle budgets vanish, as their Redis keys expire.
-            state.budgets.retain(|_, tat| *tat > now);
+            state.budgets.retain(|_, b| {
+                b.admitted.back().is_some_and(|t| *t + window > now)
+                    || b.held_until.is_some_and(|t| t > now)
+            });
         }
-        let ahead = state
-            .budgets
-            .get(key)
-            .map(|tat| micros(tat.saturating_duration_since(now)));
-        match gcra(
-            0,
-            ahead,
-            micros(limit.emission_interval()),
-            micros(limit.tolerance(priority)),
+        let budget = state.budgets.entry(key.to_owned()).or_default();
+        if let Some(until) = budget.held_until.filter(|t| *t > now) {
+            return Ok(Admission::Wait(until - now));
+        }
+        while budget.admitted.front().is_some_and(|t| *t + window <= now) {
+            budget.admitted.pop_front();
+        }
+        // Times as microseconds since the oldest call still in the window.
+        let Some(origin) = budget.admitted.front().copied() else {
+            budget.admitted.push_back(now);
+            return Ok(Admission::Admitted);
+        };
+        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        let times: Vec<u64> = (budget.admitted.iter())
+            .map(|t| micros(*t - origin))
+            .collect();
+        match sliding_window(
+            micros(now - origin),
+            &times,
+            micros(window),
+            limit.allowed(priority),
         ) {
-            Ok(next) => {
-                state
-                    .budgets
-                    .insert(key.to_owned(), now + Duration::from_micros(next));
+            Ok(()) => {
+                budget.admitted.push_back(now);
                 Ok(Admission::Admitted)
             }
             Err(wait) => Ok(Admission::Wait(Duration::from_micros(wait))),
         }
     }
 
-    async fn hold(&self, key: &str, limit: &Limit, wait: Duration) -> Result<(), StoreError> {
-        // Ahead by the wait plus the interactive tolerance: the first call is admitted when the
-        // wait ends, as `gcra` reads the schedule.
-        let until = Instant::now() + wait + limit.tolerance(Priority::Interactive);
+    async fn hold(&self, key: &str, _limit: &Limit, wait: Duration) -> Result<(), StoreError> {
+        let until = Instant::now() + wait;
         let mut state = self.lock();
-        let tat = state.budgets.entry(key.to_owned()).or_insert(until);
-        *tat = (*tat).max(until);
+        let budget = state.budgets.entry(key.to_owned()).or_default();
+        budget.held_until = Some(budget.held_until.map_or(until, |t| t.max(until)));
         Ok(())
     }
 }

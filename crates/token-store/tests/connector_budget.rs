@@ -147,24 +147,27 @@ async fn thirty_calls_at_ten_per_second_are_paced_without_a_single_429() {
     assert_eq!(*provider.refused.lock().expect("refused"), 0, "no 429s");
     let calls = provider.calls.lock().expect("calls").clone();
     assert_eq!(calls.len(), 30);
-    // Spread out rather than fired at once: the burst, then one per emission interval (on the
-    // paused clock, so this is the schedule, not a wall-clock measurement).
+    // A window's worth at once, then the next when the first has left the window: three windows
+    // (on the paused clock, so this is the schedule, not a wall-clock measurement). The provider
+    // counts a sliding window too, and refused none.
+    let at_once = calls.iter().filter(|t| **t == calls[0]).count();
+    assert_eq!(at_once, 10, "the first window is used whole");
     let span = *calls.last().expect("calls") - calls[0];
-    let paced = limit.emission_interval() * (30 - limit.burst());
-    assert!(span >= paced, "{span:?} < {paced:?}");
+    assert!(span >= limit.window() * 2, "{span:?}");
+    assert!(span < limit.window() * 3, "{span:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_budget_wait_past_the_deadline_is_a_rate_limit_at_once() {
     let provider = Arc::new(LimitedProvider::new(100, Duration::from_secs(60)));
     // Two calls a minute: the third waits ~60 s, past the 20 s deadline.
-    let limit = Limit::new(3, Duration::from_secs(60)).with_burst(2);
+    let limit = Limit::new(2, Duration::from_secs(60));
     let (connector, users) = connector(&provider, limit).await;
     for _ in 0..2 {
         connector
             .items(&users[0], &ItemQuery::new())
             .await
-            .expect("within the burst");
+            .expect("within the window");
     }
     let started = Instant::now();
     let refused = connector.items(&users[1], &ItemQuery::new()).await;
@@ -208,15 +211,16 @@ async fn a_provider_saying_its_budget_is_spent_holds_ours_for_its_window() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn background_calls_leave_the_headroom_to_interactive_ones() {
+async fn background_calls_leave_the_reserve_to_interactive_ones() {
     let provider = Arc::new(LimitedProvider::new(100, Duration::from_secs(60)));
-    let limit = Limit::new(100, Duration::from_secs(60)); // burst 5, background 4
+    // Ten a minute, two of them kept for interactive calls.
+    let limit = Limit::new(10, Duration::from_secs(60)).with_reserve(2);
     let (connector, users) = connector(&provider, limit).await;
-    for _ in 0..limit.burst_for(Priority::Background) {
+    for _ in 0..limit.allowed(Priority::Background) {
         connector
             .items_as(&users[0], &ItemQuery::new(), Priority::Background)
             .await
-            .expect("background burst");
+            .expect("background's share of the window");
     }
     // Background would now wait; an interactive call of another user of the account does not.
     let started = Instant::now();
@@ -225,9 +229,17 @@ async fn background_calls_leave_the_headroom_to_interactive_ones() {
         .await
         .expect("interactive");
     assert_eq!(started.elapsed(), Duration::ZERO);
-    connector
+    // Background's share is spent until its oldest call leaves the window (a minute, past the
+    // deadline): told so at once, without a call.
+    let refused = connector
         .items_as(&users[0], &ItemQuery::new(), Priority::Background)
-        .await
-        .expect("background, after waiting");
-    assert!(started.elapsed() > Duration::ZERO);
+        .await;
+    assert!(
+        matches!(refused, Err(Error::RateLimited { retry_after: Some(w) }) if w > Duration::from_secs(55)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        provider.calls.lock().expect("calls").len(),
+        limit.allowed(Priority::Background) as usize + 1
+    );
 }

@@ -477,18 +477,22 @@ async fn a_rate_budget_is_one_hash_tagged_key_that_expires_when_idle() {
 
     let store = store().await;
     let limit = Limit::new(110, Duration::from_secs(10));
-    store
-        .acquire("hubspot:62515", &limit, Priority::Interactive)
-        .await
-        .expect("acquire");
+    for _ in 0..3 {
+        store
+            .acquire("hubspot:62515", &limit, Priority::Interactive)
+            .await
+            .expect("acquire");
+    }
     let key = store.budget_redis_key("hubspot:62515");
-    // The prefix is kept; the account is the Redis Cluster hash tag, so the script's one key
-    // lives in the account's slot.
-    assert_eq!(key, format!("{}budget:{{hubspot:62515}}", store.prefix));
+    // The prefix is kept; the account is the Redis Cluster hash tag, so the script's keys live
+    // in the account's slot.
+    assert_eq!(key, format!("{}window:{{hubspot:62515}}", store.prefix));
     let mut raw = store.raw().await;
     let ttl_ms: i64 = raw.pttl(&key).await.expect("PTTL");
-    let interval = limit.emission_interval().as_millis() as i64;
-    assert!(ttl_ms > 0 && ttl_ms <= interval + 1, "TTL {ttl_ms} ms");
-    let tat: String = raw.get(&key).await.expect("GET");
-    assert!(tat.parse::<u64>().is_ok(), "microseconds, not {tat:?}");
+    let window = limit.window().as_millis() as i64;
+    assert!(ttl_ms > 0 && ttl_ms <= window + 1, "TTL {ttl_ms} ms");
+    // One member per admitted call, scored by its time in microseconds.
+    let calls: Vec<(String, f64)> = raw.zrange_withscores(&key, 0, -1).await.expect("ZRANGE");
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert!(calls.iter().all(|(_, at)| *at > 1e15), "{calls:?}");
 }

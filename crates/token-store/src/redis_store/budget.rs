@@ -1,6 +1,6 @@
-//! Rate budgets shared by every process: the [`RateBudget`] half. The arithmetic lives in
-//! `integration_core::budget::gcra`; here it runs inside Redis (see the budget script), on
-//! Redis's clock, so processes on hosts with skewed clocks still agree on who may call next.
+//! Rate budgets shared by every process: the [`RateBudget`] half. The arithmetic is
+//! `integration_core::budget::sliding_window`; here it runs inside Redis (see the budget script),
+//! on Redis's clock, so processes on hosts with skewed clocks still agree on who may call next.
 
 use std::time::Duration;
 
@@ -19,15 +19,17 @@ impl RateBudget for RedisTokenStore {
         priority: Priority,
     ) -> Result<Admission, StoreError> {
         let key = self.budget_redis_key(key);
-        let interval = micros(limit.emission_interval());
-        let tolerance = micros(limit.tolerance(priority));
+        let hold = format!("{key}:hold");
+        let window = micros(limit.window());
+        let allowed = limit.allowed(priority);
         let wait: u64 = self
             .with_connection("budget", |mut connection| async move {
                 self.inner
                     .budget
                     .key(&key)
-                    .arg(interval)
-                    .arg(tolerance)
+                    .key(&hold)
+                    .arg(window)
+                    .arg(allowed)
                     .invoke_async(&mut connection)
                     .await
             })
@@ -39,10 +41,9 @@ impl RateBudget for RedisTokenStore {
     }
 
     #[tracing::instrument(skip_all, fields(budget = key))]
-    async fn hold(&self, key: &str, limit: &Limit, wait: Duration) -> Result<(), StoreError> {
-        let key = self.budget_redis_key(key);
-        // The interactive tolerance on top: the first call is admitted when the wait ends.
-        let ahead = micros(wait + limit.tolerance(Priority::Interactive));
+    async fn hold(&self, key: &str, _limit: &Limit, wait: Duration) -> Result<(), StoreError> {
+        let key = format!("{}:hold", self.budget_redis_key(key));
+        let ahead = micros(wait);
         self.with_connection("budget hold", |mut connection| async move {
             self.inner
                 .hold
@@ -56,7 +57,7 @@ impl RateBudget for RedisTokenStore {
     }
 }
 
-/// Whole microseconds (a `Limit`'s interval is at least a millisecond).
+/// Whole microseconds.
 fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }

@@ -127,7 +127,8 @@ struct Inner {
 /// Keys (after the configured prefix `P`): `hubspot:{user_id}` for credentials (encrypted, no
 /// TTL), `oauth_state:{Poauth}:{state}` for pending authorizations (encrypted JSON, with TTL) and
 /// `oauth_pending:{Poauth}:{user_id}` for each user's index of them, `lock:{name}` for locks,
-/// `budget:{{provider}:{account}}` for rate budgets (see [`budget_redis_key`]).
+/// `window:{{provider}:{account}}` and `window:{{provider}:{account}}:hold` for rate budgets (see
+/// [`budget_redis_key`]).
 ///
 /// [`budget_redis_key`]: Self::budget_redis_key
 #[derive(Clone)]
@@ -209,11 +210,13 @@ impl RedisTokenStore {
         format!("{}lock:{name}", self.inner.prefix)
     }
 
-    /// The full Redis key of a rate budget: `{prefix}budget:{{key}}`, e.g.
-    /// `vs:budget:{hubspot:62515}`. The braces are a Redis Cluster hash tag: the slot is chosen
-    /// by the account alone, so budgets of different accounts spread over the cluster.
+    /// The full Redis key of a rate budget's window: `{prefix}window:{{key}}`, e.g.
+    /// `vs:window:{hubspot:62515}` (its hold: the same with `:hold`). The braces are a Redis
+    /// Cluster hash tag: the slot is chosen by the account alone, so budgets of different accounts
+    /// spread over the cluster while a budget's two keys share one. (`window:`, not the `budget:`
+    /// of the earlier single-value budgets, so a rolling upgrade never reads one as the other.)
     pub fn budget_redis_key(&self, key: &str) -> String {
-        format!("{}budget:{{{key}}}", self.inner.prefix)
+        format!("{}window:{{{key}}}", self.inner.prefix)
     }
 }
 

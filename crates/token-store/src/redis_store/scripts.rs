@@ -14,34 +14,37 @@ else
 end
 "#;
 
-/// One GCRA step (`integration_core::budget::gcra`) on one key, atomically: the key holds the
-/// theoretical arrival time (TAT) of the next call in microseconds of Redis's own clock (`TIME`,
-/// so replicas with skewed clocks agree; Redis 5+ replicates the script's effects, not the
-/// script). Returns 0 when the call is admitted (and counted), else the microseconds to wait.
-/// The key expires when the TAT passes, so idle budgets vanish. One key per call, so the script
-/// runs on any Redis Cluster node that owns it.
+/// One sliding-window step (`integration_core::budget::sliding_window`), atomically: `KEYS[1]`
+/// is a sorted set of the calls admitted in the last window, scored by their time in
+/// microseconds of Redis's own clock (`TIME`, so replicas with skewed clocks agree; Redis 5+
+/// replicates the script's effects, not the script), `KEYS[2]` the time until which the budget
+/// is held. `ARGV[1]` is the window in microseconds, `ARGV[2]` the calls it admits to this
+/// caller. Returns 0 when the call is admitted (and recorded), else the microseconds to wait.
+/// The set expires a window after its last call, so idle budgets vanish. Both keys share the
+/// account's hash tag, so the script runs on the Redis Cluster node that owns it.
 pub(super) const BUDGET_SCRIPT: &str = r#"
 if redis.replicate_commands then redis.replicate_commands() end
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
+local window = tonumber(ARGV[1])
+local allowed = tonumber(ARGV[2])
 local time = redis.call("TIME")
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local tat = now
-local stored = redis.call("GET", KEYS[1])
-if stored then
-    tat = math.max(tonumber(stored) or now, now)
+local held = tonumber(redis.call("GET", KEYS[2]) or "0") or 0
+if held > now then
+    return held - now
 end
-local ahead = tat - now
-if ahead > tolerance then
-    return ahead - tolerance
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", string.format("%.0f", now - window))
+local count = redis.call("ZCARD", KEYS[1])
+if count < allowed then
+    redis.call("ZADD", KEYS[1], string.format("%.0f", now), string.format("%.0f:%d", now, count))
+    redis.call("PEXPIRE", KEYS[1], math.floor(window / 1000) + 1)
+    return 0
 end
-local next_tat = tat + interval
-redis.call("SET", KEYS[1], string.format("%.0f", next_tat),
-    "PX", math.floor((next_tat - now) / 1000) + 1)
-return 0
+local blocking = redis.call("ZRANGE", KEYS[1], count - allowed, count - allowed, "WITHSCORES")
+return math.max(tonumber(blocking[2]) + window - now, 1)
 "#;
 
-/// Pushes a budget's schedule to at least `now + ARGV[1]` microseconds (never back).
+/// Holds a budget (`KEYS[1]`, its hold key) until at least `now + ARGV[1]` microseconds (never
+/// shortens a hold).
 pub(super) const HOLD_SCRIPT: &str = r#"
 if redis.replicate_commands then redis.replicate_commands() end
 local hold = tonumber(ARGV[1])
