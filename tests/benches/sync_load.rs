@@ -86,10 +86,7 @@ fn sandbox(contacts: usize, limits: bool) -> (Sandbox, Url) {
         search_rate_limit: limits.then(RateLimit::search),
         ..SandboxConfig::default()
     });
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base =
-        Url::parse(&format!("http://{}", listener.local_addr().expect("addr"))).expect("url");
-    tokio::spawn(sandbox.run(listener).expect("sandbox runs"));
+    let (base, _) = sandbox.spawn().expect("sandbox runs");
     (sandbox, base)
 }
 

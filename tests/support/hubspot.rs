@@ -36,20 +36,12 @@ impl HubSpot {
         }
         config.clients = vec![client(Vec::new())];
         let sandbox = Sandbox::new(config);
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let base = Url::parse(&format!(
-            "http://{}",
-            listener.local_addr().expect("local address")
-        ))
-        .expect("base url");
-        let server = sandbox.run(listener).expect("the sandbox runs");
-        let handle = server.handle();
-        tokio::spawn(server);
+        let (base, server) = sandbox.spawn().expect("the sandbox runs");
         Self {
             sandbox,
             base,
             redirects: Mutex::new(Vec::new()),
-            server: handle,
+            server,
         }
     }
 

@@ -6,7 +6,6 @@
 
 use std::fs::File;
 use std::io::{BufRead as _, BufReader};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -193,10 +192,8 @@ fn hubspot(config: SandboxConfig) -> (Sandbox, String) {
         config.contract.seed = env.seed;
     }
     let sandbox = Sandbox::new(config);
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the sandbox's port");
-    let base = format!("http://{}", listener.local_addr().expect("its address"));
-    tokio::spawn(sandbox.run(listener).expect("the sandbox runs"));
-    (sandbox, base)
+    let (base, _) = sandbox.spawn().expect("the sandbox runs");
+    (sandbox, base.as_str().trim_end_matches('/').to_owned())
 }
 
 /// The sandbox's defaults without its burst limit: what is under test is not HubSpot's 429.

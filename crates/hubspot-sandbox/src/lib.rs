@@ -149,6 +149,18 @@ impl Sandbox {
         Ok(server)
     }
 
+    /// Serves the sandbox alone on a free loopback port, in the background of the current Tokio
+    /// runtime (tests, benchmarks, embedding): the base URL and a handle to stop it.
+    pub fn spawn(&self) -> std::io::Result<(url::Url, actix_web::dev::ServerHandle)> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let base = url::Url::parse(&format!("http://{}", listener.local_addr()?))
+            .map_err(std::io::Error::other)?;
+        let server = self.run(listener)?;
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok((base, handle))
+    }
+
     /// An error in HubSpot's v3 shape (`{"status":"error","message","correlationId","category"}`)
     /// for what a host refuses around the sandbox's routes; `category` is HubSpot's word
     /// (`FORBIDDEN`), given in any case.

@@ -28,10 +28,9 @@ fn client() -> reqwest::Client {
 
 /// The sandbox alone at the root, via `Sandbox::run`.
 pub async fn spawn(config: SandboxConfig) -> TestSandbox {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
     let sandbox = Sandbox::new(config);
-    tokio::spawn(sandbox.run(listener).expect("run"));
+    let (base, _) = sandbox.spawn().expect("run");
+    let base = base.as_str().trim_end_matches('/').to_owned();
     TestSandbox {
         sandbox,
         base,
