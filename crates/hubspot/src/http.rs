@@ -135,6 +135,14 @@ pub(crate) fn log_rate_limit(headers: &HeaderMap) {
             window: std::time::Duration::from_secs(1),
         });
     }
+    // The daily cap (private apps): once spent, nothing succeeds until the portal's midnight, in
+    // a time zone we do not know. Hold for a tenth of a day, then one call finds out.
+    if number(daily_remaining) == Some(0) {
+        integration_core::report_rate_hint(integration_core::RateHint {
+            remaining: 0,
+            window: std::time::Duration::from_secs(24 * 60 * 60),
+        });
+    }
     if remaining.is_some() || max.is_some() || daily_remaining.is_some() {
         tracing::debug!(
             remaining,

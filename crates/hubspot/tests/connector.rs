@@ -331,3 +331,46 @@ async fn a_portal_with_no_calls_left_holds_the_shared_budget_for_its_interval() 
         "no call HubSpot would refuse"
     );
 }
+
+#[tokio::test]
+async fn a_spent_daily_cap_holds_the_shared_budget_for_a_tenth_of_a_day() {
+    // The portal's daily allowance is two calls: the second answer says none remain today, so
+    // the third call is refused at once, with the wait, and never reaches HubSpot.
+    let peer = peer(SandboxConfig {
+        daily_limit: Some(2),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let store = Arc::new(MemoryTokenStore::new());
+    let budget = integration_core::SharedBudget::new(
+        store.clone(),
+        integration_core::Limit::new(110, Duration::from_secs(10)),
+    );
+    let connector = Connector::with_options(
+        Arc::new(peer.provider(|_| {})),
+        store.clone(),
+        ConnectorOptions {
+            retry: fast_retries(),
+            budget: Some(budget),
+            request_deadline: Duration::from_secs(2),
+            ..ConnectorOptions::default()
+        },
+    );
+    store
+        .save("hubspot", &user(), &peer.connect().await)
+        .await
+        .unwrap();
+    connector.items(&user(), &one()).await.unwrap();
+    connector.items(&user(), &one()).await.unwrap();
+    let held = connector.items(&user(), &one()).await;
+    assert!(
+        matches!(held, Err(Error::RateLimited { retry_after: Some(w) }) if w > Duration::from_secs(2 * 3600)),
+        "{held:?}"
+    );
+    let stats = peer.sandbox.stats();
+    assert_eq!(
+        (stats.objects, stats.rate_limited),
+        (2, 0),
+        "no call HubSpot would refuse"
+    );
+}
