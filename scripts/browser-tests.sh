@@ -12,7 +12,9 @@ server_prefix=browser
 source "$root/scripts/lib/server.sh"
 
 # The built UI, and info-level logs for the failure report.
-ui=(WEB_DIST_DIR="$root/web/dist" RUST_LOG="${RUST_LOG:-info}")
+# A short index lag: the changes journey waits for a modified contact to be searchable, not for
+# the 30 s a production deployment allows (the lookback still catches the sandbox's late index).
+ui=(WEB_DIST_DIR="$root/web/dist" RUST_LOG="${RUST_LOG:-info}" INDEX_LAG_SECS=1)
 port="$(free_port)"
 log="$(mktemp -t vs-browser-server.XXXXXX.log)"
 start_server "$log" "$port" "${ui[@]}"

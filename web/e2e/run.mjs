@@ -269,7 +269,7 @@ async function expectContacts(page) {
   await page.locator('table tbody tr').first().waitFor();
   const rows = await rowCount(page);
   assert(rows > 0, 'at least one contact row');
-  await page.getByText(/^(All \d+ contacts? loaded|Showing \d+ contacts — more in HubSpot)$/).waitFor();
+  await page.getByText(/^(All \d+ contacts? (loaded|synced)|Showing \d+ contacts — more in HubSpot)$/).waitFor();
   const link = page.getByRole('link', { name: /in HubSpot \(opens in a new tab\)/ }).first();
   assert((await link.getAttribute('target')) === '_blank', 'contact link opens a new tab');
   assert(((await link.getAttribute('rel')) ?? '').includes('noopener'), 'contact link has rel=noopener');
@@ -450,6 +450,35 @@ function bigExport(n) {
 }
 
 const EXPORT_ROUTE = '**/api/integrations/hubspot/export**';
+const CHANGES_ROUTE = '**/api/integrations/hubspot/changes**';
+
+/** A field of one synced record, read from the page's IndexedDB (the stored dataset). */
+async function storedField(page, id, key) {
+  return page.evaluate(
+    ([wanted, property]) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('vs-integrations');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction('datasets').objectStore('datasets').getAll();
+          request.onerror = () => reject(request.error);
+          request.onsuccess = () => {
+            const item = request.result.flatMap((d) => d.items ?? []).find((i) => i.id === wanted);
+            resolve(item ? (item[property] ?? item.properties?.[property] ?? null) : undefined);
+          };
+        };
+      }),
+    [id, key],
+  );
+}
+
+/** An answer saying the provider has no incremental sync (as Notion and Airtable answer). */
+const changesUnsupported = (route) =>
+  route.fulfill({
+    status: 400,
+    contentType: 'application/problem+json',
+    body: JSON.stringify({ type: 'about:blank', title: 'Changes unsupported', status: 400, code: 'changes_unsupported', detail: 'No incremental sync here.' }),
+  });
 const COUNT_ROUTE = '**/api/integrations/hubspot/count**';
 
 /**
@@ -497,8 +526,9 @@ async function syncScenarios(browser) {
           const words = ((await panel.locator('.sync__text').textContent()) ?? '').trim();
           assert(words === `${fmt(E)} of ${fmt(E)} contacts`, `the bar's words: "${words}"`);
           const caption = await captionText(page);
-          assert(caption === `${fmt(E)} of ${fmt(E)} contacts`, `the table caption shows the total: "${caption}"`);
-          await page.getByText(`All ${fmt(E)} contacts loaded`).waitFor();
+          assert(caption === `${fmt(E)} contacts`, `the table caption counts the dataset: "${caption}"`);
+          await page.getByText(`All ${fmt(E)} contacts synced`).waitFor();
+          await page.getByText(`Last synced just now · ${fmt(E)} contacts`).waitFor();
           assert((await rowCount(page)) === E, `${E} rows in the table (got ${await rowCount(page)})`);
           assert((await page.getByRole('button', { name: 'Load more' }).count()) === 0, 'no Load more after a full sync');
           assert(await isFocused(syncButton), 'focus stays on the Sync button');
@@ -506,11 +536,12 @@ async function syncScenarios(browser) {
         },
       ],
       [
-        `Download all as CSV (keyboard) saves every synced contact: a header and ${E} rows`,
+        `Export CSV (keyboard; the one CSV button) saves every synced contact: a header and ${E} rows`,
         async () => {
-          const download = panel.getByRole('button', { name: 'Download all as CSV', exact: true });
+          assert((await page.getByRole('button', { name: /CSV/ }).count()) === 1, 'one CSV button');
+          const download = page.getByRole('button', { name: 'Export CSV', exact: true });
           await syncButton.focus();
-          await tabTo(page, download, 'Download all as CSV', 3);
+          await tabTo(page, download, 'Export CSV', 6);
           const downloading = page.waitForEvent('download');
           await page.keyboard.press('Enter');
           const file = await downloading;
@@ -528,6 +559,80 @@ async function syncScenarios(browser) {
         },
       ],
       [
+        'a reload shows the synced contacts at once, with "Last synced", without exporting again (IndexedDB)',
+        async () => {
+          let exports = 0;
+          const count = (request) => {
+            if (request.url().includes('/api/integrations/hubspot/export')) exports += 1;
+          };
+          page.on('request', count);
+          try {
+            const started = Date.now();
+            await page.reload();
+            await page.getByText(/^Last synced (just now|1 min ago) · /).waitFor();
+            await page.waitForFunction((n) => document.querySelectorAll('table tbody tr').length === n, E);
+            console.log(`  ${E} synced contacts shown ${Date.now() - started} ms after the reload`);
+            await page.getByText(`All ${fmt(E)} contacts synced`).waitFor();
+            assert(exports === 0, `no export after the reload (${exports})`);
+          } finally {
+            page.off('request', count);
+          }
+        },
+      ],
+      [
+        'a contact modified at HubSpot after the sync shows up after the next Sync, through /changes?since=checkpoint',
+        async () => {
+          const ids = await page.locator('table tbody tr .table__id').allTextContents();
+          const id = ids[ids.length - 1].trim();
+          const before = await storedField(page, id, 'updated_at');
+          const modified = await fetch(`${SANDBOX}/_admin/crm/contacts/modify`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ ids: [id] }),
+          });
+          assert(modified.ok, `POST _admin/crm/contacts/modify answered ${modified.status}`);
+          // The change is searchable only after the server's index lag (INDEX_LAG_SECS=1 here) and
+          // the sandbox's search index lag (seconds, one change in ten up to two minutes): Sync
+          // until it arrives.
+          const outcome = page.getByRole('heading', { name: /^Synced: / });
+          const deadline = Date.now() + 180_000;
+          let runs = 0;
+          for (;;) {
+            const asked = page.waitForRequest((r) => r.url().includes('/api/integrations/hubspot/changes'));
+            await pressSync();
+            const request = await asked;
+            assert(/[?&]since=/.test(request.url()), `the sync asks for the changes since the checkpoint: ${request.url()}`);
+            await page.getByRole('button', { name: 'Sync all contacts' }).waitFor({ timeout: 60_000 });
+            runs += 1;
+            const words = ((await outcome.textContent()) ?? '').trim();
+            if (/added or changed/.test(words)) break;
+            assert(words === 'Synced: No changes since the last sync', `a changes run says what it did: "${words}"`);
+            assert(Date.now() < deadline, 'the modified contact arrived within 3 minutes');
+            await page.waitForTimeout(5_000);
+          }
+          console.log(`  the change arrived on changes run ${runs}`);
+          const after = await storedField(page, id, 'updated_at');
+          assert(after !== undefined && after !== before, `the stored contact ${id} changed (updated_at ${before} → ${after})`);
+          assert((await rowCount(page)) === E, `still ${E} contacts (got ${await rowCount(page)})`);
+          await page.getByText(`Last synced just now · ${fmt(E)} contacts`).waitFor();
+          await visit(page, 'hubspot-synced-changes');
+        },
+      ],
+      [
+        'search covers every synced contact: one that was never on the first page is found',
+        async () => {
+          const emails = (await page.locator('table tbody tr .table__email').allTextContents()).map((e) => e.trim());
+          const late = emails.slice(100).find((e) => e.includes('@'));
+          assert(late, 'a contact past the first page has an e-mail');
+          const search = page.getByRole('searchbox', { name: 'Search contacts' });
+          await search.fill(late);
+          await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 1);
+          await page.getByText(new RegExp(`^1 of ${fmt(E)} contacts match$`)).waitFor();
+          assert((await page.getByText(/loaded contacts match/).count()) === 0, 'no "loaded … match" wording');
+          await search.fill('');
+        },
+      ],
+      [
         'Cancel (keyboard) stops a running sync and says what arrived; focus moves to that outcome',
         async () => {
           // An export that does not answer until cancelled: the sync stays running.
@@ -535,10 +640,10 @@ async function syncScenarios(browser) {
           const hold = (route) => {
             held = route;
           };
-          await page.route(EXPORT_ROUTE, hold);
+          await page.route(CHANGES_ROUTE, hold);
           try {
             await pressSync();
-            await page.getByRole('heading', { name: 'Syncing contacts…' }).waitFor();
+            await page.getByRole('heading', { name: 'Syncing changes to contacts…' }).waitFor();
             assert((await page.getByRole('button', { name: 'Syncing…' }).getAttribute('aria-disabled')) === 'true', 'the busy button says so');
             const cancel = panel.getByRole('button', { name: 'Cancel', exact: true });
             await tabTo(page, cancel, 'Cancel', 3);
@@ -548,7 +653,7 @@ async function syncScenarios(browser) {
               page.evaluate(() => [...document.querySelectorAll('.sync__bar')].flatMap((el) => el.getAnimations({ subtree: true })).filter((a) => a.playState === 'running').length);
             assert((await sliding()) > 0, 'the bar slides while the sync runs');
             await page.keyboard.press('Enter');
-            const outcome = page.getByRole('heading', { name: 'Sync cancelled — 0 contacts received' });
+            const outcome = page.getByRole('heading', { name: 'Sync cancelled — 0 changes received' });
             await outcome.waitFor();
             assert(await isFocused(outcome), 'focus moves to the outcome');
             await expectFocusVisible(page, 'the cancelled outcome');
@@ -556,14 +661,16 @@ async function syncScenarios(browser) {
             assert((await sliding()) === 0, 'no sliding bar after the sync was cancelled');
             assert((await page.locator('.sync__bar--indeterminate').count()) === 0, 'no indeterminate bar after the end');
           } finally {
-            await page.unroute(EXPORT_ROUTE, hold);
+            await page.unroute(CHANGES_ROUTE, hold);
             await held?.abort().catch(() => undefined);
           }
+          assert((await rowCount(page)) === E, 'the dataset stays whole after a cancelled sync');
         },
       ],
       [
-        'a stream cut short says so; Retry sync (keyboard) continues after the last complete page',
+        'without changes (changes_unsupported, as Notion and Airtable answer) Sync re-exports; cut short it says so; Retry sync (keyboard) continues after the last complete page',
         async () => {
+          await page.route(CHANGES_ROUTE, changesUnsupported);
           const cut = async (route) => {
             const response = await route.fetch();
             const lines = (await response.text()).split('\n').filter(Boolean);
@@ -574,13 +681,16 @@ async function syncScenarios(browser) {
           await page.route(EXPORT_ROUTE, cut);
           const alert = panel.getByRole('alert');
           try {
+            const exported = page.waitForRequest((r) => r.url().includes('/api/integrations/hubspot/export'));
             await pressSync();
+            await exported;
             await alert.getByRole('heading', { name: 'The sync stopped before the end' }).waitFor();
           } finally {
             await page.unroute(EXPORT_ROUTE, cut);
           }
+          // Nothing is lost: the records synced before stay until the new export ends.
           const kept = await rowCount(page);
-          assert(kept > 0 && kept < E, `what arrived stays in the table (${kept} rows)`);
+          assert(kept === E, `the dataset stays in the table (${kept} rows)`);
           await alert.getByText(/Retry sync continues after the first \d+/).waitFor();
           await visit(page, 'hubspot-sync-cut-short');
           const retry = alert.getByRole('button', { name: 'Retry sync' });
@@ -593,6 +703,7 @@ async function syncScenarios(browser) {
           assert((await rowCount(page)) === E, `${E} rows after resuming (got ${await rowCount(page)})`);
           const ids = await page.locator('table tbody tr .table__id').allTextContents();
           assert(new Set(ids).size === E, `no contact twice (${new Set(ids).size} distinct ids)`);
+          await page.unroute(CHANGES_ROUTE, changesUnsupported);
         },
       ],
       [
@@ -612,7 +723,7 @@ async function syncScenarios(browser) {
             assert((await table.getAttribute('aria-rowcount')) === String(BIG_EXPORT + 1), 'aria-rowcount counts every row and the header');
             const rendered = () => page.locator('table tbody tr:not(.table__spacer)').count();
             assert((await rendered()) < 150, `only the rows in view are in the page (${await rendered()})`);
-            assert((await captionText(page)) === `${fmt(BIG_EXPORT)} of ${fmt(BIG_EXPORT)} contacts`, 'the caption counts them all');
+            assert((await captionText(page)) === `${fmt(BIG_EXPORT)} contacts`, 'the caption counts them all');
 
             // Keyboard: Tab to the scroll area, End to the last row, Home back to the first.
             const region = page.getByRole('region', { name: 'HubSpot contacts table' });
@@ -644,6 +755,7 @@ async function syncScenarios(browser) {
             const search = page.getByRole('searchbox', { name: 'Search contacts' });
             await search.fill(`contact${BIG_EXPORT - 1}@`);
             await page.waitForFunction(() => document.querySelectorAll('table tbody tr:not(.table__spacer)').length === 1);
+            await page.getByText(`1 of ${fmt(BIG_EXPORT)} contacts match`).waitFor();
             await search.fill('');
           } finally {
             await page.unroute(EXPORT_ROUTE, big);
@@ -652,12 +764,12 @@ async function syncScenarios(browser) {
         },
       ],
       [
-        'Refresh goes back from the synced snapshot to the pages',
+        'Refresh keeps the synced dataset: one set of records, not a snapshot beside the pages',
         async () => {
           await page.getByRole('button', { name: 'Refresh', exact: true }).click();
-          await page.getByText(/^(All \d+ contacts? loaded|Showing \d+ contacts — more in HubSpot)$/).waitFor();
-          assert((await page.getByRole('progressbar').count()) === 0, 'no sync shown after Refresh');
-          assert((await rowCount(page)) <= 100, 'the first page again');
+          await page.getByRole('button', { name: 'Refresh', exact: true }).waitFor();
+          await page.getByText(`All ${fmt(BIG_EXPORT)} contacts synced`).waitFor();
+          await page.getByText(new RegExp(`^Last synced .* · ${fmt(BIG_EXPORT)} contacts$`)).waitFor();
         },
       ],
       [
@@ -1012,7 +1124,7 @@ async function main() {
           },
         ],
         [
-          'search and sort the loaded contacts',
+          'search and sort the first page (the preview before a sync): the search says it looked at the first page only',
           async () => {
             const search = page.getByRole('searchbox', { name: 'Search contacts' });
             // HubSpot may leave a property unset (null or ""): search by the first email there is.
@@ -1021,7 +1133,7 @@ async function main() {
             assert(firstEmail, 'some loaded contact has an email');
             await search.fill(firstEmail ?? '');
             await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 1);
-            await page.getByText(/^1 of \d+ loaded contacts match$/).waitFor();
+            await page.getByText(/^1 of (the first )?\d+ contacts match$/).waitFor();
             await search.fill('');
             await page.getByRole('button', { name: /^Email/ }).click();
             const sorted = await page.locator('table tbody tr .table__email').allTextContents();
@@ -1036,33 +1148,26 @@ async function main() {
           },
         ],
         [
-          `Load more with the keyboard keeps focus on the button, until all ${EXPECTED_CONTACTS} contacts`,
+          `no Load more: "Skip to the end of the table" lands on the line under it; Sync (keyboard) brings all ${EXPECTED_CONTACTS} contacts into one dataset`,
           async () => {
-            const loadMore = page.getByRole('button', { name: 'Load more' });
+            assert((await page.getByRole('button', { name: 'Load more' }).count()) === 0, 'no Load more: one dataset, filled by Sync');
+            assert((await page.getByRole('button', { name: /CSV/ }).count()) === 0, 'no CSV of a preview');
             await page.getByRole('searchbox', { name: 'Search contacts' }).focus();
             // Not 100 Tabs through the rows: the skip button right after the search box.
             await tabTo(page, page.getByRole('button', { name: 'Skip to the end of the table' }), 'skip the table', 2);
             await page.keyboard.press('Enter');
-            assert(await isFocused(loadMore), 'the skip button moves focus to Load more');
-            await expectFocusVisible(page, 'Load more');
-            let presses = 0;
-            while (await loadMore.isVisible()) {
-              const before = await rowCount(page);
-              await page.keyboard.press('Enter');
-              await page.waitForFunction((n) => document.querySelectorAll('table tbody tr').length > n, before);
-              await page.getByRole('button', { name: 'Loading…' }).waitFor({ state: 'detached' });
-              presses += 1;
-              assert(presses < 20, 'Load more stops');
-              if (await loadMore.isVisible()) {
-                assert(await isFocused(loadMore), 'focus stays on Load more after a page arrives');
-              }
-            }
+            const summary = page.locator('.contacts__summary');
+            assert(await isFocused(summary), 'the skip button moves focus to the line under the table');
+            await expectFocusVisible(page, 'the line under the table');
+            const sync = page.getByRole('button', { name: 'Sync all contacts' });
+            await page.locator('#provider-title').focus();
+            await tabTo(page, sync, 'Sync all contacts');
+            await page.keyboard.press('Enter');
+            await page.getByRole('heading', { name: `Synced ${fmt(EXPECTED_CONTACTS)} contacts` }).waitFor({ timeout: 60_000 });
             const rows = await rowCount(page);
-            assert(rows === EXPECTED_CONTACTS, `${EXPECTED_CONTACTS} rows after paging (got ${rows})`);
-            const summary = page.getByText(`All ${EXPECTED_CONTACTS} contacts loaded`);
-            await summary.waitFor();
-            assert(await isFocused(summary), 'after the last page, focus moves to the summary, not <body>');
-            assert(presses === Math.ceil(EXPECTED_CONTACTS / 100) - 1, `pages of 100 (pressed ${presses} times)`);
+            assert(rows === EXPECTED_CONTACTS, `${EXPECTED_CONTACTS} rows after the sync (got ${rows})`);
+            await page.getByText(`Last synced just now · ${fmt(EXPECTED_CONTACTS)} contacts`).waitFor();
+            await page.getByText(`All ${fmt(EXPECTED_CONTACTS)} contacts synced`).waitFor();
             await visit(page, 'hubspot-all-contacts');
           },
         ],
@@ -1073,11 +1178,11 @@ async function main() {
           },
         ],
         [
-          'Refresh keeps all loaded rows (no reset to the first page)',
+          'Refresh keeps the synced dataset (no reset to the first page)',
           async () => {
             await page.getByRole('button', { name: 'Refresh', exact: true }).click();
             await page.getByRole('button', { name: 'Refresh', exact: true }).waitFor();
-            await page.getByText(`All ${EXPECTED_CONTACTS} contacts loaded`).waitFor();
+            await page.getByText(`All ${fmt(EXPECTED_CONTACTS)} contacts synced`).waitFor();
             assert((await rowCount(page)) === EXPECTED_CONTACTS, 'rows kept through the refresh');
           },
         ],
@@ -1356,7 +1461,7 @@ async function main() {
               await tabTo(oddPage, oddPage.getByRole('searchbox', { name: 'Search contacts' }), 'search (dark)');
               await tabTo(oddPage, oddPage.getByRole('button', { name: 'Skip to the end of the table' }), 'skip (dark)', 2);
               await oddPage.keyboard.press('Enter');
-              await expectFocusVisible(oddPage, 'Load more (dark)');
+              await expectFocusVisible(oddPage, 'the line under the table (dark)');
               await tabTo(oddPage, oddPage.getByRole('link', { name: '← All integrations' }), 'back link (dark)', 200).catch(async () => {
                 await oddPage.getByRole('link', { name: '← All integrations' }).focus();
                 await expectFocusVisible(oddPage, 'back link (dark)');
@@ -1396,25 +1501,6 @@ async function main() {
             await openHubspot(faultPage);
             await consentInPopup(faultPage, faultPage.getByRole('button', { name: 'Connect HubSpot' }), 'Approve');
             await expectContacts(faultPage);
-          },
-        ],
-        [
-          'a failing Load more shows "HubSpot failed" by the button with the request id; rows stay; Retry works',
-          async () => {
-            await setFaults({ fail_next: 50, fail_status: 500 });
-            const before = await rowCount(faultPage);
-            await faultPage.getByRole('button', { name: 'Load more' }).click();
-            const footer = faultPage.locator('.contacts__footer');
-            await footer.getByRole('heading', { name: 'Could not load more contacts — HubSpot failed' }).waitFor({ timeout: 45_000 });
-            await footer.getByText(/Request id:/).waitFor();
-            assert((await rowCount(faultPage)) === before, 'the loaded rows stay');
-            await faultPage.locator('.contacts__summary').focus();
-            await tabTo(faultPage, footer.getByRole('button', { name: 'Retry loading more' }), 'Retry loading more', 2);
-            await footer.evaluate((el) => el.scrollIntoView({ block: 'center' }));
-            await visit(faultPage, 'hubspot-load-more-failed');
-            await setFaults({});
-            await footer.getByRole('button', { name: 'Retry loading more' }).click();
-            await faultPage.waitForFunction((n) => document.querySelectorAll('table tbody tr').length > n, before);
           },
         ],
         [
@@ -1474,6 +1560,23 @@ async function main() {
             }
             await card.getByRole('button', { name: 'Try again' }).click();
             await note.waitFor({ state: 'detached' });
+          },
+        ],
+        [
+          'a failing sync says "HubSpot failed" in words with Retry sync; the rows stay; Retry sync brings every contact',
+          async () => {
+            await setFaults({ fail_next: 50, fail_status: 500 });
+            const before = await rowCount(faultPage);
+            await faultPage.getByRole('button', { name: 'Sync all contacts' }).click();
+            const alert = faultPage.locator('.sync').getByRole('alert');
+            await alert.getByRole('heading', { name: /^Could not sync all contacts — HubSpot failed$/ }).waitFor({ timeout: 45_000 });
+            assert((await rowCount(faultPage)) === before, 'the rows stay');
+            await faultPage.getByRole('button', { name: 'Sync all contacts' }).focus();
+            await tabTo(faultPage, alert.getByRole('button', { name: 'Retry sync' }), 'Retry sync', 4);
+            await visit(faultPage, 'hubspot-sync-failed');
+            await setFaults({});
+            await alert.getByRole('button', { name: 'Retry sync' }).click();
+            await faultPage.getByRole('heading', { name: `Synced ${fmt(EXPECTED_CONTACTS)} contacts` }).waitFor({ timeout: 60_000 });
           },
         ],
         [

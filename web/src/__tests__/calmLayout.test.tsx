@@ -134,7 +134,6 @@ describe('table cells', () => {
         columns={COLUMNS}
         nouns={{ one: 'record', many: 'records' }}
         providerName="Provider"
-        filePrefix="provider-records"
       />,
     );
   }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ADA, contacts, problem } from '../test/fixtures';
 import { renderApp, stubPopup } from '../test/render';
 import { notConnectedHandlers, problemResponse, server } from '../test/server';
+import { end, exportResponse, start } from '../test/stream';
 
 function rows() {
   const table = screen.getByRole('table');
@@ -36,36 +37,28 @@ describe('HubspotIntegration: contacts', () => {
     expect(screen.getByText('HubSpot account 24811358')).toBeInTheDocument();
   });
 
-  it('loads more pages with next_cursor, appending, until there are no more', async () => {
+  it('previews the first page only (no Load more); Sync brings every contact into one dataset', async () => {
     const requests: URLSearchParams[] = [];
     server.use(
       http.get('/api/integrations/hubspot/items', ({ request }) => {
         const params = new URL(request.url).searchParams;
         requests.push(params);
-        const cursor = params.get('cursor');
-        if (cursor === null) return HttpResponse.json({ items: contacts(1, 100), next_cursor: 'c2' });
-        if (cursor === 'c2') return HttpResponse.json({ items: contacts(101, 100), next_cursor: 'c3' });
-        return HttpResponse.json({ items: contacts(201, 50), next_cursor: null });
+        return HttpResponse.json({ items: contacts(1, 100), next_cursor: 'c2' });
       }),
+      http.get('/api/integrations/hubspot/export', () => exportResponse([start(250), ...contacts(1, 250), end(250)])),
     );
     const { user } = renderApp('/integrations/hubspot');
     expect(await screen.findByText('Showing 100 contacts — more in HubSpot')).toBeInTheDocument();
     expect(rows()).toHaveLength(100);
-
-    await user.click(screen.getByRole('button', { name: 'Load more' }));
-    expect(await screen.findByText('Showing 200 contacts — more in HubSpot')).toBeInTheDocument();
-    await user.click(screen.getByRole('button', { name: 'Load more' }));
-    expect(await screen.findByText('All 250 contacts loaded')).toBeInTheDocument();
-
-    expect(rows()).toHaveLength(250);
-    expect(rows()[0]).toHaveTextContent('Contact 1');
-    expect(rows()[249]).toHaveTextContent('Contact 250');
     expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument();
-    expect(requests.map((p) => [p.get('limit'), p.get('cursor')])).toEqual([
-      ['100', null],
-      ['100', 'c2'],
-      ['100', 'c3'],
-    ]);
+    // A preview is not the dataset: nothing to export from it.
+    expect(screen.queryByRole('button', { name: /CSV/ })).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole('button', { name: 'Sync all contacts' }));
+    expect(await screen.findByText('All 250 contacts synced')).toBeInTheDocument();
+    expect(rows()).toHaveLength(250);
+    expect(rows()[249]).toHaveTextContent('Contact 250');
+    expect(requests.map((p) => [p.get('limit'), p.get('cursor')])).toEqual([['100', null]]);
   });
 
   it('shows "No contacts yet" when there are none', async () => {
@@ -121,27 +114,6 @@ describe('HubspotIntegration: contacts', () => {
     await user.click(screen.getByRole('button', { name: 'Retry' }));
     expect(await screen.findByRole('cell', { name: 'Ada Lovelace' })).toBeInTheDocument();
     expect(calls).toBe(2);
-  });
-
-  it('keeps loaded rows when a later page fails, and retries that page', async () => {
-    let failed = false;
-    server.use(
-      http.get('/api/integrations/hubspot/items', ({ request }) => {
-        const cursor = new URL(request.url).searchParams.get('cursor');
-        if (cursor === null) return HttpResponse.json({ items: contacts(1, 100), next_cursor: 'c2' });
-        if (!failed) {
-          failed = true;
-          return problemResponse(problem(503, 'store_unavailable'));
-        }
-        return HttpResponse.json({ items: contacts(101, 5), next_cursor: null });
-      }),
-    );
-    const { user } = renderApp('/integrations/hubspot');
-    await user.click(await screen.findByRole('button', { name: 'Load more' }));
-    expect(await screen.findByRole('heading', { name: 'Could not load more contacts — server unreachable' })).toBeInTheDocument();
-    expect(rows()).toHaveLength(100);
-    await user.click(screen.getByRole('button', { name: 'Retry loading more' }));
-    expect(await screen.findByText('All 105 contacts loaded')).toBeInTheDocument();
   });
 
   it('refreshes the data on demand', async () => {

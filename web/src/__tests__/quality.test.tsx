@@ -3,9 +3,11 @@ import { delay, http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import type { IntegrationItem } from '../api/models';
 import { itemsCsv } from '../components/ItemsTable';
+import { syncCsv } from '../csv';
 import { ADA, contacts, HUBSPOT_META, integrationsResponse, problem } from '../test/fixtures';
 import { postOAuthResult, renderApp, stubPopup } from '../test/render';
 import { notConnectedHandlers, problemResponse, server } from '../test/server';
+import { end, exportResponse, start } from '../test/stream';
 
 function rows() {
   return within(screen.getByRole('table')).getAllByRole('row').slice(1);
@@ -136,24 +138,6 @@ describe('errors where they happen', () => {
     expect(screen.getByText('req-42')).toBeInTheDocument();
   });
 
-  it('a failed Load more shows its error by the button, and the rows stay', async () => {
-    server.use(
-      http.get('/api/integrations/hubspot/items', ({ request }) =>
-        new URL(request.url).searchParams.get('cursor')
-          ? problemResponse(problem(504, 'upstream_timeout'))
-          : HttpResponse.json({ items: contacts(1, 100), next_cursor: 'c2' }),
-      ),
-    );
-    const { user } = renderApp('/integrations/hubspot');
-    await user.click(await screen.findByRole('button', { name: 'Load more' }));
-    const heading = await screen.findByRole('heading', { name: 'Could not load more contacts — HubSpot failed' });
-    const footer = heading.closest<HTMLElement>('.contacts__footer');
-    expect(footer).not.toBeNull();
-    // One button by the error, the same one that was clicked: it now retries.
-    expect(within(footer as HTMLElement).getAllByRole('button').map((b) => b.textContent)).toEqual(['Retry loading more']);
-    expect(rows()).toHaveLength(100);
-  });
-
   it('Refresh keeps the rows on screen, and a failed refresh keeps them too', async () => {
     let failNow = false;
     server.use(
@@ -169,14 +153,13 @@ describe('errors where they happen', () => {
       }),
     );
     const { user } = renderApp('/integrations/hubspot');
-    await user.click(await screen.findByRole('button', { name: 'Load more' }));
-    await screen.findByText('All 150 contacts loaded');
+    await screen.findByText('Showing 100 contacts — more in HubSpot');
     failNow = true;
     await user.click(screen.getByRole('button', { name: 'Refresh' }));
     expect(screen.getByRole('button', { name: 'Refreshing…' })).toBeInTheDocument();
-    expect(rows()).toHaveLength(150);
+    expect(rows()).toHaveLength(100);
     expect(await screen.findByRole('heading', { name: 'Could not refresh — HubSpot failed' })).toBeInTheDocument();
-    expect(rows()).toHaveLength(150);
+    expect(rows()).toHaveLength(100);
   });
 
   it('after 5 s of loading says HubSpot is busy', async () => {
@@ -205,7 +188,7 @@ describe('a table people can use', () => {
 
     await user.type(screen.getByRole('searchbox', { name: 'Search contacts' }), 'hopper');
     expect(rows()).toHaveLength(1);
-    expect(screen.getByText('1 of 2 loaded contacts match')).toBeInTheDocument();
+    expect(screen.getByText('1 of 2 contacts match')).toBeInTheDocument();
     await user.clear(screen.getByRole('searchbox', { name: 'Search contacts' }));
 
     await user.click(screen.getByRole('button', { name: /^Email/ }));
@@ -216,9 +199,10 @@ describe('a table people can use', () => {
     expect(rows()[0]).toHaveTextContent('Ada Lovelace');
   });
 
-  it('downloads the shown rows as CSV (quoted, formula-safe)', async () => {
+  it('exports the synced rows as shown (searched over the whole dataset) as CSV (quoted, formula-safe)', async () => {
     server.use(
-      http.get('/api/integrations/hubspot/items', () => HttpResponse.json({ items: [ADA, GRACE], next_cursor: null })),
+      http.get('/api/integrations/hubspot/items', () => HttpResponse.json({ items: [ADA], next_cursor: 'c2' })),
+      http.get('/api/integrations/hubspot/export', () => exportResponse([start(2), ADA, GRACE, end(2)])),
     );
     const blobs: Blob[] = [];
     vi.stubGlobal('URL', Object.assign(URL, {
@@ -231,11 +215,16 @@ describe('a table people can use', () => {
     const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
     const { user } = renderApp('/integrations/hubspot');
     await screen.findByRole('cell', { name: 'Ada Lovelace' });
+    await user.click(screen.getByRole('button', { name: 'Sync all contacts' }));
+    await screen.findByRole('heading', { name: 'Synced 2 contacts' });
+    // Grace was never on the first page: the search covers the dataset, not a page.
     await user.type(screen.getByRole('searchbox', { name: 'Search contacts' }), 'grace');
-    await user.click(screen.getByRole('button', { name: 'Download CSV' }));
+    expect(screen.getByText('1 of 2 contacts match')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Export CSV' }));
     expect(click).toHaveBeenCalled();
     const text = await blobs[0]?.text();
-    expect(text).toBe(`ID,Name,Email,Link\r\n102,Grace Hopper,a.grace@example.com,${ADA.url ?? ''}\r\n`);
+    expect(text).toBe(syncCsv([GRACE], HUBSPOT_META.columns));
+    expect(text?.split('\r\n')[1]).toMatch(/^102,Grace Hopper,a\.grace@example\.com,/);
     expect(
       itemsCsv([{ ...ADA, title: '=HYPERLINK("x")', properties: { email: 'a,b@example.com' } }], HUBSPOT_META.columns),
     ).toContain(`"'=HYPERLINK(""x"")","a,b@example.com"`);
@@ -305,33 +294,12 @@ describe('keyboard', () => {
     await waitFor(() => expect(heading).toHaveFocus());
   });
 
-  it('keeps focus on Load more while a page loads (no disabled button dropping focus)', async () => {
-    server.use(
-      http.get('/api/integrations/hubspot/items', ({ request }) =>
-        new URL(request.url).searchParams.get('cursor') === 'c3'
-          ? HttpResponse.json({ items: contacts(201, 5), next_cursor: null })
-          : new URL(request.url).searchParams.get('cursor') === 'c2'
-            ? HttpResponse.json({ items: contacts(101, 100), next_cursor: 'c3' })
-            : HttpResponse.json({ items: contacts(1, 100), next_cursor: 'c2' }),
-      ),
-    );
-    const { user } = renderApp('/integrations/hubspot');
-    const loadMore = await screen.findByRole('button', { name: 'Load more' });
-    loadMore.focus();
-    await user.keyboard('{Enter}');
-    await screen.findByText('Showing 200 contacts — more in HubSpot');
-    expect(screen.getByRole('button', { name: 'Load more' })).toHaveFocus();
-    await user.keyboard('{Enter}');
-    const summary = await screen.findByText('All 205 contacts loaded');
-    await waitFor(() => expect(summary).toHaveFocus());
-  });
-
-  it('"Skip to the end of the table" moves focus to Load more', async () => {
+  it('"Skip to the end of the table" moves focus to the line under the table', async () => {
     server.use(
       http.get('/api/integrations/hubspot/items', () => HttpResponse.json({ items: contacts(1, 100), next_cursor: 'c2' })),
     );
     const { user } = renderApp('/integrations/hubspot');
     await user.click(await screen.findByRole('button', { name: 'Skip to the end of the table' }));
-    expect(screen.getByRole('button', { name: 'Load more' })).toHaveFocus();
+    expect(screen.getByText('Showing 100 contacts — more in HubSpot')).toHaveFocus();
   });
 });

@@ -31,6 +31,10 @@ describe('the provider page, split by concern', () => {
       '../components/SyncPanel.tsx',
       '../hooks/useItems.ts',
       '../hooks/useSync.ts',
+      '../hooks/useDataset.ts',
+      '../dataset/model.ts',
+      '../dataset/store.ts',
+      '../api/changesStream.ts',
     ];
     for (const part of parts) expect(Object.keys(sources)).toContain(part);
     for (const file of Object.keys(sources).filter((f) => f.startsWith('../pages/'))) {

@@ -76,12 +76,15 @@ describe('Sync all', () => {
     // The table now shows what was synced, and its caption the total.
     expect(rows()).toHaveLength(3);
     expect(screen.queryByRole('cell', { name: 'Ada Lovelace' })).not.toBeInTheDocument();
-    expect(screen.getByText('3 of 3 contacts', { selector: '.table-toolbar__count' })).toBeInTheDocument();
-    expect(screen.getByText('All 3 contacts loaded')).toBeInTheDocument();
+    expect(screen.getByText('3 contacts', { selector: '.table-toolbar__count' })).toBeInTheDocument();
+    expect(screen.getByText('All 3 contacts synced')).toBeInTheDocument();
+    expect(screen.getByText('Last synced just now · 3 contacts')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Sync all contacts' })).toHaveFocus();
 
-    const panel = screen.getByRole('heading', { name: 'Synced 3 contacts' }).closest<HTMLElement>('.sync');
-    await user.click(within(panel as HTMLElement).getByRole('button', { name: 'Download all as CSV' }));
+    // One export: the table's, of the whole dataset.
+    expect(screen.getAllByRole('button', { name: /CSV/ })).toHaveLength(1);
+    const exportButton = screen.getByRole('button', { name: 'Export CSV' });
+    await user.click(exportButton);
     expect(files).toHaveLength(1);
     expect(files[0]?.name).toMatch(/^hubspot-contacts-\d{4}-\d{2}-\d{2}\.csv$/);
     const text = await files[0]?.blob.text();
@@ -116,7 +119,7 @@ describe('Sync all', () => {
     expect(
       await screen.findByText('200 of 12,345 contacts · 100/s · about 2 min left', { selector: '.sync__text' }),
     ).toBeInTheDocument();
-    expect(screen.getByText('200 of 12,345 contacts', { selector: '.table-toolbar__count' })).toBeInTheDocument();
+    expect(screen.getByText('200 contacts', { selector: '.table-toolbar__count' })).toBeInTheDocument();
     expect(rows()).toHaveLength(200);
     source.send(end(200));
     expect(await screen.findByRole('heading', { name: 'Synced 200 contacts' })).toBeInTheDocument();
@@ -132,7 +135,7 @@ describe('Sync all', () => {
     expect(progressbar()).not.toHaveAttribute('aria-valuenow');
     expect(progressbar()).not.toHaveAttribute('aria-valuemax');
     expect(progressbar()).toHaveAttribute('aria-valuetext', '2 contacts');
-    expect(screen.getByText('2 contacts loaded', { selector: '.table-toolbar__count' })).toBeInTheDocument();
+    expect(screen.getByText('2 contacts', { selector: '.table-toolbar__count' })).toBeInTheDocument();
     source.send(end(2));
     expect(await screen.findByRole('heading', { name: 'Synced 2 contacts' })).toBeInTheDocument();
     // Done: now it is known.
@@ -161,9 +164,8 @@ describe('Sync all', () => {
     expect(rows()).toHaveLength(3);
     expect(progressbar()).toHaveAttribute('aria-valuenow', '3');
     expect(screen.getByText('Showing 3 contacts — more in HubSpot')).toBeInTheDocument();
-    await user.click(
-      within(outcome.closest<HTMLElement>('.sync') as HTMLElement).getByRole('button', { name: 'Download all as CSV' }),
-    );
+    expect(screen.getByText('Sync not finished · 3 contacts so far')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Export CSV' }));
     expect((await files[0]?.blob.text())?.split('\r\n')).toHaveLength(5);
     expect(screen.getByRole('button', { name: 'Sync all contacts' })).not.toHaveAttribute('aria-disabled');
   });
@@ -235,7 +237,7 @@ describe('Sync all', () => {
     expect(screen.getByRole('cell', { name: 'Ada Lovelace' })).toBeInTheDocument();
   });
 
-  it('Refresh goes back from the synced snapshot to the pages', async () => {
+  it('Refresh keeps the synced dataset: it is one set of records, not a snapshot beside the pages', async () => {
     server.use(
       http.get('/api/integrations/hubspot/export', () => exportResponse([start(2), ...contacts(1, 2), end(2)])),
     );
@@ -243,8 +245,10 @@ describe('Sync all', () => {
     await user.click(await screen.findByRole('button', { name: 'Sync all contacts' }));
     await screen.findByRole('heading', { name: 'Synced 2 contacts' });
     await user.click(screen.getByRole('button', { name: 'Refresh' }));
-    expect(await screen.findByRole('cell', { name: 'Ada Lovelace' })).toBeInTheDocument();
-    expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Refresh' })).not.toHaveAttribute('aria-disabled'));
+    expect(rows()).toHaveLength(2);
+    expect(screen.queryByRole('cell', { name: 'Ada Lovelace' })).not.toBeInTheDocument();
+    expect(screen.getByText('Last synced just now · 2 contacts')).toBeInTheDocument();
   });
 
   it('another object type starts from the pages again', async () => {

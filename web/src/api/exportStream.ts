@@ -139,17 +139,17 @@ export type ExportOutcome =
   /** The stream ended (or broke) without an end line. */
   | { kind: 'truncated' };
 
-function abortError(signal: AbortSignal): unknown {
+export function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The sync was cancelled.', 'AbortError');
 }
 
-function lineError(line: { code: string; detail: string; retryAfter?: number }, status: number): ApiError {
+export function lineError(line: { code: string; detail: string; retryAfter?: number }, status: number): ApiError {
   // A code this client does not know (e.g. `upstream_unavailable`) is the provider failing.
   const code: ApiErrorCode = isKnownCode(line.code) ? line.code : 'upstream_error';
   return reportFailure(new ApiError({ code, status, detail: line.detail || undefined, retryAfter: line.retryAfter }));
 }
 
-function unexpectedLine(status: number, requestId: string | undefined): ApiError {
+export function unexpectedLine(status: number, requestId: string | undefined): ApiError {
   return new ApiError({
     code: 'unexpected_response',
     status,
@@ -261,20 +261,22 @@ export function exportUrl(provider: string, objectType: string | null, cursor: s
   return apiUrl(`/api/integrations/${encodeURIComponent(provider)}/export${query ? `?${query}` : ''}`);
 }
 
+/** An NDJSON answer's body, once the server agreed to stream (2xx, not an HTML page). */
+export interface NdjsonBody {
+  body: ReadableStream<Uint8Array>;
+  status: number;
+  requestId: string | undefined;
+}
+
 /**
- * Streams `provider`'s items. Rejects with an `ApiError` when the server refuses before
- * streaming (problem+json, as the items endpoint does) or cannot be reached, and with the
- * abort reason when `signal` aborts; otherwise resolves with how the stream ended.
+ * GETs `url` for NDJSON with the identity headers. Rejects with an `ApiError` when the server
+ * refuses before streaming (problem+json, as the items endpoint does) or cannot be reached, and
+ * with the abort reason when `signal` aborts.
  */
-export async function streamExport(
-  provider: string,
-  objectType: string | null,
-  handlers: ExportHandlers,
-  { cursor = null, signal }: { cursor?: string | null; signal?: AbortSignal } = {},
-): Promise<ExportOutcome> {
+export async function openNdjson(url: string, signal?: AbortSignal): Promise<NdjsonBody> {
   let response: Response;
   try {
-    response = await fetch(new URL(exportUrl(provider, objectType, cursor), window.location.href), {
+    response = await fetch(new URL(url, window.location.href), {
       headers: { Accept: 'application/x-ndjson, application/problem+json', ...identityHeaders() },
       credentials: isCrossOrigin(API_BASE_URL) ? 'include' : 'same-origin',
       cache: 'no-store',
@@ -309,5 +311,20 @@ export async function streamExport(
       requestId: headerOf('x-request-id'),
     });
   }
-  return readExport(response.body, handlers, { signal, status: response.status, requestId: headerOf('x-request-id') });
+  return { body: response.body, status: response.status, requestId: headerOf('x-request-id') };
+}
+
+/**
+ * Streams `provider`'s items. Rejects with an `ApiError` when the server refuses before
+ * streaming (problem+json, as the items endpoint does) or cannot be reached, and with the
+ * abort reason when `signal` aborts; otherwise resolves with how the stream ended.
+ */
+export async function streamExport(
+  provider: string,
+  objectType: string | null,
+  handlers: ExportHandlers,
+  { cursor = null, signal }: { cursor?: string | null; signal?: AbortSignal } = {},
+): Promise<ExportOutcome> {
+  const { body, status, requestId } = await openNdjson(exportUrl(provider, objectType, cursor), signal);
+  return readExport(body, handlers, { signal, status, requestId });
 }

@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useDeferredValue, useId, useMemo, useRef, useState } from 'react';
 import type { Column, IntegrationItem } from '../api/models';
-import { downloadCsv, itemsCsv } from '../csv';
+import { searchItems } from '../dataset/model';
 import { cellValue, itemTitle } from '../items';
 import { count, formatNumber } from '../nouns';
 
@@ -79,11 +79,8 @@ function visibleRows(
   columns: readonly Column[],
   query: string,
   sort: { key: string; dir: SortDir } | null,
-): IntegrationItem[] {
-  const needle = query.trim().toLowerCase();
-  const filtered = needle
-    ? items.filter((item) => columns.some((c) => cellValue(item, c.key).toLowerCase().includes(needle)))
-    : items;
+): readonly IntegrationItem[] {
+  const filtered = searchItems(items, columns, query);
   if (!sort) return filtered;
   const sign = sort.dir === 'ascending' ? 1 : -1;
   // Each value read once, not once per comparison: that matters at 100,000 rows.
@@ -178,8 +175,21 @@ function Spacer({ height, span }: { height: number; span: number }) {
 }
 
 /**
- * A provider's items with the columns it declares: search over the loaded rows, sortable
- * columns (aria-sort; a Sort menu on phones), CSV of what is shown, a sticky header inside a
+ * What the table holds: `dataset` — every synced record; `all` — a first page that is all there
+ * is; `preview` — the first page of more (before the first sync).
+ */
+export type TableScope = 'dataset' | 'all' | 'preview';
+
+/** The words over the table: how many rows, or how many match the search. */
+export function tableCount(scope: TableScope, shown: number, matching: number | null, total: number | null, nouns: ItemNouns): string {
+  if (matching === null) return scope === 'dataset' ? count(shown, nouns.one) : tableCaption(shown, total, nouns);
+  if (scope === 'preview') return `${formatNumber(matching)} of the first ${formatNumber(shown)} ${nouns.many} match`;
+  return `${formatNumber(matching)} of ${count(shown, nouns.one)} match`;
+}
+
+/**
+ * A provider's items with the columns it declares: search over every row it holds, sortable
+ * columns (aria-sort; a Sort menu on phones), Export CSV of what is shown, a sticky header inside a
  * bounded scroll area, long values cut with an ellipsis (full value on hover). Past
  * `VIRTUALIZE_AFTER` rows only those in view are rendered; the table then says how many rows it
  * has and where each rendered one is (`aria-rowcount`, `aria-rowindex`), and the scroll area
@@ -190,18 +200,20 @@ export function ItemsTable({
   columns: declared,
   nouns,
   providerName,
-  filePrefix,
+  scope = 'all',
   total = null,
+  onExport,
   onSkipTable,
 }: {
   items: IntegrationItem[];
   columns: readonly Column[];
   nouns: ItemNouns;
   providerName: string;
-  /** Start of the CSV file's name (`{provider}-{nouns}`). */
-  filePrefix: string;
+  scope?: TableScope;
   /** How many the provider has in all, when it can tell: the count reads "100 of 12,345 contacts". */
   total?: number | null;
+  /** Export CSV of the rows as shown (searched and sorted); no button without it. */
+  onExport?: (rows: readonly IntegrationItem[]) => void;
   /** Moves focus past the table (to Load more), so keyboard users need not Tab through every row. */
   onSkipTable?: () => void;
 }) {
@@ -290,22 +302,26 @@ export function ItemsTable({
             ])}
           </select>
         </span>
-        <button
-          type="button"
-          className="btn btn--secondary table-toolbar__export"
-          onClick={() => downloadCsv(`${filePrefix}.csv`, itemsCsv(rows, declared))}
-          disabled={rows.length === 0}
-        >
-          Download CSV
-        </button>
+        {onExport && (
+          <button
+            type="button"
+            className="btn btn--secondary table-toolbar__export"
+            onClick={() => onExport(rows)}
+            disabled={rows.length === 0}
+          >
+            Export CSV
+          </button>
+        )}
         <span className="muted table-toolbar__count" role="status" aria-live="polite">
-          {deferredQuery.trim()
-            ? `${formatNumber(rows.length)} of ${formatNumber(items.length)} loaded ${nouns.many} match`
-            : tableCaption(items.length, total, nouns)}
+          {tableCount(scope, items.length, deferredQuery.trim() ? rows.length : null, total, nouns)}
         </span>
       </div>
       {rows.length === 0 ? (
-        <p className="muted table-empty">{`No loaded ${nouns.one} matches “${deferredQuery.trim()}”.`}</p>
+        <p className="muted table-empty">
+          {scope === 'preview'
+            ? `None of the first ${formatNumber(items.length)} ${nouns.many} matches “${deferredQuery.trim()}”. Sync all ${nouns.many} to search every one.`
+            : `No ${nouns.one} matches “${deferredQuery.trim()}”.`}
+        </p>
       ) : (
         <div
           ref={scrollRef}

@@ -38,6 +38,15 @@ export function syncProgressText(done: number, total: number | null, rate: numbe
   return parts.join(' · ');
 }
 
+/** What a finished changes run did: "2 contacts added or changed · 1 removed", or that nothing changed. */
+export function changesText(changed: { upserts: number; deletes: number } | null, nouns: ItemNouns): string {
+  if (!changed || changed.upserts + changed.deletes === 0) return 'No changes since the last sync';
+  const parts: string[] = [];
+  if (changed.upserts > 0) parts.push(`${count(changed.upserts, nouns.one)} added or changed`);
+  if (changed.deletes > 0) parts.push(`${formatNumber(changed.deletes)} removed`);
+  return parts.join(' · ');
+}
+
 /** The "Sync all {nouns}" button: busy (still focusable, presses ignored) while a sync runs or waits. */
 export function SyncButton({ state, nouns, onSync }: { state: SyncState; nouns: ItemNouns; onSync: () => void }) {
   const running = syncActive(state.phase);
@@ -57,9 +66,9 @@ export function SyncButton({ state, nouns, onSync }: { state: SyncState; nouns: 
 
 /**
  * How a sync goes: a progress bar with "1,234 of 12,345 contacts · 480/s · about 25 s left"
- * (indeterminate when the provider cannot tell the total) and Cancel; then "Synced 12,345
- * contacts" with Download all as CSV, "Sync cancelled — 1,234 contacts received", or what failed with
- * Retry sync. Rate limited, it counts down calmly and resumes by itself. The bar moves only while
+ * (indeterminate when the provider cannot tell the total, and for a changes run, which counts
+ * changes) and Cancel; then "Synced 12,345 contacts" (or what changed), "Sync cancelled — 1,234
+ * contacts received", or what failed with Retry sync. Rate limited, it counts down calmly and resumes by itself. The bar moves only while
  * the stream runs: a cancelled, failed or waiting sync shows where it stopped (no sliding bar).
  * Only the outcome is announced (the numbers would chatter); a screen reader reads the bar's own
  * value when asked. When Cancel had focus and goes away, focus moves to the outcome.
@@ -70,16 +79,18 @@ export function SyncPanel({
   providerName,
   onCancel,
   onRetry,
-  onDownload,
 }: {
   state: SyncState;
   nouns: ItemNouns;
   providerName: string;
   onCancel: () => void;
   onRetry: () => void;
-  onDownload: () => void;
 }) {
-  const { phase, items, total, rate, failure, retryAt } = state;
+  const { phase, received, rate, failure, retryAt, mode } = state;
+  const changes = mode === 'changes';
+  // A changes run counts changes, not records: it has no total.
+  const total = changes ? null : state.total;
+  const unit: ItemNouns = changes ? { one: 'change', many: 'changes' } : nouns;
   const panelRef = useRef<HTMLDivElement>(null);
   const outcomeRef = useRef<HTMLHeadingElement>(null);
   const cancelFocused = useRef(false);
@@ -93,20 +104,20 @@ export function SyncPanel({
   }, [phase]);
 
   if (phase === 'idle') return null;
-  const done = items.length;
+  const done = received;
   const running = phase === 'running';
   const active = syncActive(phase);
   const waiting = phase === 'waiting' && retryAt !== null;
   const known = total !== null;
   const percent = known && total > 0 ? Math.min(100, (done / total) * 100) : known ? 100 : 0;
-  const progress = syncProgressText(done, total, running ? rate : null, nouns);
+  const progress = syncProgressText(done, total, running ? rate : null, unit);
   /** "150 of 250 contacts" (or "150 contacts"): the bar's value, in words. */
-  const counted = syncProgressText(done, total, null, nouns);
+  const counted = syncProgressText(done, total, null, unit);
 
   let title: string | null = null;
-  if (phase === 'running') title = `Syncing ${nouns.many}…`;
-  if (phase === 'done') title = `Synced ${count(done, nouns.one)}`;
-  if (phase === 'cancelled') title = `Sync cancelled — ${count(done, nouns.one)} received`;
+  if (phase === 'running') title = changes ? `Syncing changes to ${nouns.many}…` : `Syncing ${nouns.many}…`;
+  if (phase === 'done') title = changes ? `Synced: ${changesText(state.changed, nouns)}` : `Synced ${count(done, nouns.one)}`;
+  if (phase === 'cancelled') title = `Sync cancelled — ${count(done, unit.one)} received`;
 
   return (
     <div className={`sync sync--${phase}`} ref={panelRef}>
@@ -157,49 +168,44 @@ export function SyncPanel({
           retryLabel="Retry sync"
         />
       )}
-      <div className="sync__progress">
-        {/* Sliding only while bytes arrive; stopped without a total, there is no bar to show. */}
-        {(known || running) && (
-          <div
-            className={`sync__bar${known ? '' : ' sync__bar--indeterminate'}`}
-            role="progressbar"
-            aria-label="Sync progress"
-            aria-valuemin={0}
-            aria-valuemax={known ? total : undefined}
-            aria-valuenow={known ? done : undefined}
-            aria-valuetext={counted}
-          >
-            {known && <span className="sync__fill" style={{ width: `${percent}%` }} />}
-          </div>
+      {/* A finished changes run has said what it did in its title: no count left to show. */}
+      {!(changes && phase === 'done') && (
+        <div className="sync__progress">
+          {/* Sliding only while bytes arrive; stopped without a total, there is no bar to show. */}
+          {(known || running) && (
+            <div
+              className={`sync__bar${known ? '' : ' sync__bar--indeterminate'}`}
+              role="progressbar"
+              aria-label="Sync progress"
+              aria-valuemin={0}
+              aria-valuemax={known ? total : undefined}
+              aria-valuenow={known ? done : undefined}
+              aria-valuetext={counted}
+            >
+              {known && <span className="sync__fill" style={{ width: `${percent}%` }} />}
+            </div>
         )}
         <p className="sync__text">{progress}</p>
       </div>
-      {(active || phase === 'done' || phase === 'cancelled') && (
+      )}
+      {active && (
         <div className="sync__actions">
-          {active ? (
-            <button
-              type="button"
-              className="btn btn--secondary"
-              onClick={() => {
-                cancelFocused.current = true;
-                onCancel();
-              }}
-              onFocus={() => {
-                cancelFocused.current = true;
-              }}
-              onBlur={() => {
-                cancelFocused.current = false;
-              }}
-            >
-              Cancel
-            </button>
-          ) : (
-            done > 0 && (
-              <button type="button" className="btn btn--primary" onClick={onDownload}>
-                Download all as CSV
-              </button>
-            )
-          )}
+          <button
+            type="button"
+            className="btn btn--secondary"
+            onClick={() => {
+              cancelFocused.current = true;
+              onCancel();
+            }}
+            onFocus={() => {
+              cancelFocused.current = true;
+            }}
+            onBlur={() => {
+              cancelFocused.current = false;
+            }}
+          >
+            Cancel
+          </button>
         </div>
       )}
     </div>

@@ -41,6 +41,11 @@ export const queryKeys = {
   /** Every kind of one provider's items (a prefix of `items`). */
   providerItems: (who: string, provider: string) => ['items', who, provider] as const,
   items: (who: string, provider: string, objectType: string | null) => ['items', who, provider, objectType ?? ''] as const,
+  /** Every kind of one provider's synced datasets (a prefix of `dataset`). */
+  providerDatasets: (who: string, provider: string) => ['dataset', who, provider] as const,
+  /** One synced dataset (`useDataset`), read from IndexedDB and written by `useSync`. */
+  dataset: (who: string, provider: string, objectType: string | null) =>
+    ['dataset', who, provider, objectType ?? ''] as const,
 };
 
 /** Totals change slowly and cost the provider a call: ask again after a minute at most. */

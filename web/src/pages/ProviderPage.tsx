@@ -18,6 +18,7 @@ import {
   useInvalidateCounts,
   useItemCount,
 } from '../hooks/queries';
+import { useDataset } from '../hooks/useDataset';
 import { useItems } from '../hooks/useItems';
 import { useSync } from '../hooks/useSync';
 import { plural } from '../nouns';
@@ -27,7 +28,7 @@ import { NotFound } from './NotFound';
 import type { OAuthLocationState } from './OAuthCallback';
 import { BeforeConnecting } from './provider/BeforeConnecting';
 import { ConnectionCard } from './provider/ConnectionCard';
-import { ItemsSection } from './provider/ItemsSection';
+import { hasDataset, ItemsSection } from './provider/ItemsSection';
 import { NoticeArea, oauthNotice, type Notice } from './provider/notices';
 import { ReconnectPrompt } from './provider/ReconnectPrompt';
 import { useConnectionView } from './provider/useConnectionView';
@@ -94,9 +95,12 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const kind = objectTypes.length > 1 ? objectType : null;
   // Items load while the server says we are connected (the last answer, kept through a failed refresh).
   const statusConnected = status.data?.connected === true;
+  // Before the first sync, the first page of items previews the kind.
   const listing = useItems(provider, kind, statusConnected);
   const { clear: clearItems, invalidate: invalidateItems } = listing;
-  // "Sync all": every item of the kind, streamed; shown in the table instead of the pages.
+  // The synced dataset of the kind (IndexedDB), and the sync that brings it up to date.
+  const { dataset, loading: datasetLoading, forget: forgetDatasets } = useDataset(provider, kind);
+  const synced = hasDataset(dataset);
   const syncing = useSync(provider, kind);
   const { reset: resetSync } = syncing;
 
@@ -126,17 +130,18 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const itemsError = listing.state.failure?.error ?? null;
   const { view, stale, lostElsewhere } = useConnectionView(status, listStatus, itemsError, {
     disconnectedHere: disconnecting.isPending || disconnecting.isSuccess,
-    rowsShown: listing.state.loaded,
+    rowsShown: listing.state.loaded || synced,
   });
 
-  // The server says there is no connection: its rows and any sync go.
+  // The server says there is no connection: its rows, its synced datasets and any sync go.
   const statusDisconnected = status.data?.connected === false;
   useEffect(() => {
     if (statusDisconnected) {
       clearItems();
       resetSync();
+      forgetDatasets();
     }
-  }, [statusDisconnected, clearItems, resetSync]);
+  }, [statusDisconnected, clearItems, resetSync, forgetDatasets]);
 
   // How many there are in all, for "100 of 12,345 contacts".
   const total = useItemCount(provider, kind, view === 'connected');
@@ -180,8 +185,8 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
     setLocalNotice(null);
     invalidate();
     invalidateCounts();
-    // Fresh data: back from a sync's snapshot to the pages.
-    resetSync();
+    // The dataset changes by Sync. The first page is asked again all the same: it is the
+    // preview before a sync, and its answer is how a grant revoked at the provider shows up.
     if (view === 'connected') listing.refresh();
   };
 
@@ -191,6 +196,7 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
         setConfirming(false);
         resetOAuth();
         resetSync();
+        forgetDatasets();
         setLocalNotice({
           id: `disconnected-${Date.now()}`,
           tone: 'neutral',
@@ -206,7 +212,7 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
     disconnectButtonRef.current?.focus();
   };
 
-  const refreshing = listing.state.pending === 'refresh' || (status.isFetching && view === 'connected');
+  const refreshing = (!synced && listing.state.pending === 'refresh') || (status.isFetching && view === 'connected');
 
   return (
     <div className="page">
@@ -256,7 +262,8 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
           objectType={objectType}
           onObjectType={setObjectType}
           state={listing.state}
-          onLoadMore={listing.loadMore}
+          dataset={dataset}
+          datasetLoading={datasetLoading}
           onRetry={listing.retry}
           onReconnect={connect}
           connecting={connecting}

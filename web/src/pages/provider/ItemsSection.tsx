@@ -1,18 +1,26 @@
-import { useEffect, useRef } from 'react';
+import { useRef } from 'react';
 import type { IntegrationSummary } from '../../api/models';
-import { ButtonBusy } from '../../components/ButtonBusy';
 import { ItemsTable, type ItemNouns } from '../../components/ItemsTable';
 import { SyncPanel } from '../../components/SyncPanel';
 import { csvFileName, downloadCsv, syncCsv } from '../../csv';
+import type { Dataset } from '../../dataset/model';
 import type { ItemsState } from '../../hooks/useItems';
-import type { SyncState } from '../../hooks/useSync';
-import { capitalize } from '../../nouns';
-import { footerSummary, ItemsFailure, Pending } from './ItemsStatus';
+import { syncActive, type SyncState } from '../../hooks/useSync';
+import { capitalize, count, formatNumber } from '../../nouns';
+import { ItemsFailure, Pending } from './ItemsStatus';
 import { ItemsToolbar } from './ItemsToolbar';
+import { SyncedLine } from './SyncedLine';
+
+/** A dataset worth showing: records synced, or a sync that finished (even with none). */
+export function hasDataset(dataset: Dataset | null): dataset is Dataset {
+  return dataset !== null && (dataset.items.length > 0 || dataset.syncedAt !== null);
+}
 
 /**
- * The items of the kind shown: the toolbar, the sync panel, the table (the pages loaded so far,
- * or what a sync streamed), and under it how much is shown with Load more.
+ * The items of the kind shown: the toolbar, the sync panel, and the table. With a synced
+ * dataset the table is the dataset — every record, searched, sorted and exported as a whole —
+ * with "Last synced 2 min ago · 12,345 contacts". Before the first sync it previews the first
+ * page of `/items`, so a new connection shows records at once; Sync gets every one.
  */
 export function ItemsSection({
   info,
@@ -20,7 +28,8 @@ export function ItemsSection({
   objectType,
   onObjectType,
   state,
-  onLoadMore,
+  dataset,
+  datasetLoading = false,
   onRetry,
   onReconnect,
   connecting,
@@ -34,8 +43,12 @@ export function ItemsSection({
   nouns: ItemNouns;
   objectType: string | null;
   onObjectType: (id: string) => void;
+  /** The first page of `/items`: the preview before the first sync. */
   state: ItemsState;
-  onLoadMore: () => void;
+  /** The synced dataset of this kind (null: none yet, or still being read). */
+  dataset: Dataset | null;
+  /** The stored dataset is still being read (a few ms): show neither it nor the preview yet. */
+  datasetLoading?: boolean;
   onRetry: () => void;
   onReconnect: () => void;
   connecting: boolean;
@@ -47,55 +60,47 @@ export function ItemsSection({
   onRetrySync: () => void;
 }) {
   const name = info.name;
-  const { nextCursor, pending, failure, loaded } = state;
-  // Once a sync has items (or finished), the table shows what it streamed instead of the pages.
-  const synced = sync.phase !== 'idle' && (sync.items.length > 0 || sync.phase === 'done');
-  const items = synced ? sync.items : state.items;
-  const hasItems = items.length > 0;
-  const footerFailure = !synced && failure?.op === 'more';
+  const { nextCursor, pending, loaded } = state;
+  const synced = hasDataset(dataset);
+  const items = synced ? dataset.items : state.items;
+  // Until the stored dataset is read, nothing: the preview would flash before the dataset.
+  const hasItems = items.length > 0 && !datasetLoading;
   const summaryRef = useRef<HTMLParagraphElement>(null);
-  const loadMoreRef = useRef<HTMLButtonElement>(null);
-  const pagedByKeyboard = useRef(false);
 
-  // When the last page arrives the Load more button goes away: keep focus near it.
-  const showLoadMore = !synced && nextCursor !== null;
-  useEffect(() => {
-    if (!showLoadMore && pagedByKeyboard.current) {
-      pagedByKeyboard.current = false;
-      summaryRef.current?.focus();
-    }
-  }, [showLoadMore]);
-
-  const downloadSynced = () => downloadCsv(csvFileName(info.id, nouns.many), syncCsv(sync.items, info.columns));
-  const summary = footerSummary({ synced, phase: sync.phase, shown: items.length, nextCursor, nouns, name });
+  let summary: string;
+  if (synced) {
+    summary =
+      syncActive(sync.phase) && sync.mode === 'export'
+        ? `Receiving ${nouns.many} from ${name}… ${formatNumber(sync.received)} so far`
+        : dataset.syncedAt === null
+          ? `Showing ${formatNumber(items.length)} ${nouns.many} — more in ${name}`
+          : `All ${count(items.length, nouns.one)} synced`;
+  } else {
+    summary = nextCursor === null ? `All ${count(items.length, nouns.one)} loaded` : `Showing ${formatNumber(items.length)} ${nouns.many} — more in ${name}`;
+  }
 
   return (
-    <section className="card contacts" aria-labelledby="contacts-title" aria-busy={pending !== null}>
+    <section className="card contacts" aria-labelledby="contacts-title" aria-busy={pending !== null && !synced}>
       <ItemsToolbar
         info={info}
         nouns={nouns}
         objectType={objectType}
         onObjectType={onObjectType}
         state={state}
+        showRefreshing={!synced}
         sync={sync}
         onSync={onSync}
       />
+      {synced && <SyncedLine dataset={dataset} nouns={nouns} />}
 
-      <SyncPanel
-        state={sync}
-        nouns={nouns}
-        providerName={name}
-        onCancel={onCancelSync}
-        onRetry={onRetrySync}
-        onDownload={downloadSynced}
-      />
+      <SyncPanel state={sync} nouns={nouns} providerName={name} onCancel={onCancelSync} onRetry={onRetrySync} />
 
       {!synced && pending === 'first' && <Pending name={name} state={state} label={`Loading ${nouns.many}…`} />}
-      {!synced && !footerFailure && (
+      {!synced && (
         <ItemsFailure name={name} nouns={nouns} state={state} onRetry={onRetry} onReconnect={onReconnect} connecting={connecting} />
       )}
 
-      {!hasItems && (synced || (loaded && pending === null)) && (
+      {!hasItems && !datasetLoading && (synced || (loaded && pending === null)) && !syncActive(sync.phase) && (
         <div className="empty-state">
           <h3 className="empty-state__title">{`No ${nouns.many} yet`}</h3>
           <p className="muted">{`${capitalize(nouns.many)} you add in ${name} will show up here.`}</p>
@@ -109,39 +114,16 @@ export function ItemsSection({
             columns={info.columns}
             nouns={nouns}
             providerName={name}
-            filePrefix={`${info.id}-${nouns.many}`}
-            // A sync's own total (its start line, or its count once done) is the freshest.
-            total={synced ? (sync.total ?? total) : total}
-            onSkipTable={() => (loadMoreRef.current ?? summaryRef.current)?.focus()}
+            scope={synced ? 'dataset' : nextCursor === null ? 'all' : 'preview'}
+            total={synced ? null : total}
+            // One export: the dataset (as searched and sorted), never a page of it.
+            onExport={synced ? (rows) => downloadCsv(csvFileName(info.id, nouns.many), syncCsv(rows, info.columns)) : undefined}
+            onSkipTable={() => summaryRef.current?.focus()}
           />
           <div className="contacts__footer">
             <p className="muted contacts__summary" ref={summaryRef} tabIndex={-1}>
               {summary}
             </p>
-            {/* The failure sits right above the one button, which then retries: focus never moves. */}
-            {footerFailure && <ItemsFailure name={name} nouns={nouns} state={state} />}
-            {showLoadMore && (
-              <button
-                ref={loadMoreRef}
-                type="button"
-                className="btn btn--secondary"
-                onClick={() => {
-                  if (pending !== null) return;
-                  pagedByKeyboard.current = document.activeElement === loadMoreRef.current;
-                  if (footerFailure) onRetry();
-                  else onLoadMore();
-                }}
-                aria-disabled={pending !== null || undefined}
-              >
-                {pending === 'more' ? (
-                  <ButtonBusy label={state.slow ? `${name} is busy, still trying…` : 'Loading…'} />
-                ) : footerFailure && failure.retryAt === null ? (
-                  'Retry loading more'
-                ) : (
-                  'Load more'
-                )}
-              </button>
-            )}
           </div>
         </>
       )}

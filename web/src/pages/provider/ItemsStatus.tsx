@@ -3,8 +3,6 @@ import { ErrorNotice, errorTitle } from '../../components/ErrorNotice';
 import type { ItemNouns } from '../../components/ItemsTable';
 import { RetryCountdown } from '../../components/RetryCountdown';
 import type { ItemsState } from '../../hooks/useItems';
-import { syncActive, type SyncState } from '../../hooks/useSync';
-import { count, formatNumber } from '../../nouns';
 
 /** A load under way; after a while, "{Name} is busy, still trying…". */
 export function Pending({ name, state, label }: { name: string; state: ItemsState; label: string }) {
@@ -64,28 +62,4 @@ export function ItemsFailure({
   if (failure.error.needsReauth || failure.error.code === 'not_connected') return null;
   const what = failure.op === 'more' ? `load more ${nouns.many}` : failure.op === 'refresh' ? 'refresh' : `load ${nouns.many}`;
   return <ErrorNotice title={errorTitle(failure.error, what, name)} error={failure.error} provider={name} onRetry={onRetry} />;
-}
-
-/** The line under the table: how much of the kind is shown, and whether there is more. */
-export function footerSummary({
-  synced,
-  phase,
-  shown,
-  nextCursor,
-  nouns,
-  name,
-}: {
-  synced: boolean;
-  phase: SyncState['phase'];
-  shown: number;
-  nextCursor: string | null;
-  nouns: ItemNouns;
-  name: string;
-}): string {
-  const all = `All ${count(shown, nouns.one)} loaded`;
-  const some = `Showing ${formatNumber(shown)} ${nouns.many} — more in ${name}`;
-  if (!synced) return nextCursor === null ? all : some;
-  if (phase === 'done') return all;
-  if (syncActive(phase)) return `Receiving ${nouns.many} from ${name}… ${formatNumber(shown)} so far`;
-  return some;
 }

@@ -7,13 +7,14 @@ import { capitalize } from '../../nouns';
 import { KindSelect } from './KindSelect';
 import { Pending } from './ItemsStatus';
 
-/** The items section's head: its title, the kind switcher, a refresh under way, Sync all. */
+/** The items section's head: its title, the kind switcher, a refresh of the preview under way, Sync. */
 export function ItemsToolbar({
   info,
   nouns,
   objectType,
   onObjectType,
   state,
+  showRefreshing,
   sync,
   onSync,
 }: {
@@ -22,6 +23,8 @@ export function ItemsToolbar({
   objectType: string | null;
   onObjectType: (id: string) => void;
   state: ItemsState;
+  /** The preview is shown: say when it is being refreshed. */
+  showRefreshing: boolean;
   sync: SyncState;
   onSync: () => void;
 }) {
@@ -33,7 +36,7 @@ export function ItemsToolbar({
       {info.object_types.length > 1 && (
         <KindSelect objectTypes={info.object_types} value={objectType} onChange={onObjectType} />
       )}
-      {state.pending === 'refresh' && <Pending name={info.name} state={state} label="Refreshing…" />}
+      {showRefreshing && state.pending === 'refresh' && <Pending name={info.name} state={state} label="Refreshing…" />}
       <SyncButton state={sync} nouns={nouns} onSync={onSync} />
     </div>
   );
