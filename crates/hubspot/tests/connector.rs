@@ -286,19 +286,9 @@ async fn a_refresh_never_outlives_its_lock() {
     assert!(lock.is_some());
 }
 
-#[tokio::test]
-async fn a_portal_with_no_calls_left_holds_the_shared_budget_for_its_interval() {
-    // Other apps of the portal spent its budget: HubSpot's headers say 0 remaining of a minute's
-    // allowance. We hold for a tenth of the interval (6 s), past this test's 2 s deadline, so
-    // the answer is immediate.
-    let peer = peer(SandboxConfig {
-        rate_limit: Some(RateLimit {
-            max_requests: 1,
-            window: Duration::from_secs(60),
-        }),
-        ..SandboxConfig::default()
-    })
-    .await;
+/// A connected user's connector pacing HubSpot's calls through a shared budget (110 per 10 s),
+/// with a 2 s deadline so that any hold is answered at once.
+async fn budgeted(peer: &Peer) -> Connector {
     let store = Arc::new(MemoryTokenStore::new());
     let budget = integration_core::SharedBudget::new(
         store.clone(),
@@ -318,6 +308,23 @@ async fn a_portal_with_no_calls_left_holds_the_shared_budget_for_its_interval() 
         .save("hubspot", &user(), &peer.connect().await)
         .await
         .unwrap();
+    connector
+}
+
+#[tokio::test]
+async fn a_portal_with_no_calls_left_holds_the_shared_budget_for_its_interval() {
+    // Other apps of the portal spent its budget: HubSpot's headers say 0 remaining of a minute's
+    // allowance. We hold for a tenth of the interval (6 s), past this test's 2 s deadline, so
+    // the answer is immediate.
+    let peer = peer(SandboxConfig {
+        rate_limit: Some(RateLimit {
+            max_requests: 1,
+            window: Duration::from_secs(60),
+        }),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let connector = budgeted(&peer).await;
     connector.items(&user(), &one()).await.unwrap();
     let held = connector.items(&user(), &one()).await;
     assert!(
@@ -341,25 +348,7 @@ async fn a_spent_daily_cap_holds_the_shared_budget_for_a_tenth_of_a_day() {
         ..SandboxConfig::default()
     })
     .await;
-    let store = Arc::new(MemoryTokenStore::new());
-    let budget = integration_core::SharedBudget::new(
-        store.clone(),
-        integration_core::Limit::new(110, Duration::from_secs(10)),
-    );
-    let connector = Connector::with_options(
-        Arc::new(peer.provider(|_| {})),
-        store.clone(),
-        ConnectorOptions {
-            retry: fast_retries(),
-            budget: Some(budget),
-            request_deadline: Duration::from_secs(2),
-            ..ConnectorOptions::default()
-        },
-    );
-    store
-        .save("hubspot", &user(), &peer.connect().await)
-        .await
-        .unwrap();
+    let connector = budgeted(&peer).await;
     connector.items(&user(), &one()).await.unwrap();
     connector.items(&user(), &one()).await.unwrap();
     let held = connector.items(&user(), &one()).await;

@@ -13,14 +13,7 @@
 import { apiUrl } from '../config';
 import type { ApiError } from './client';
 import { parseRetryAfter } from './client';
-import {
-  abortError,
-  LineDecoder,
-  lineError,
-  openNdjson,
-  unexpectedLine,
-  type ExportOutcome,
-} from './exportStream';
+import { lineError, openNdjson, readLines, unexpectedLine, type ExportOutcome } from './exportStream';
 import type { IntegrationItem } from './models';
 import type { Change } from '../dataset/model';
 
@@ -120,10 +113,6 @@ export async function readChanges(
   handlers: ChangesHandlers,
   { signal, status = 200, requestId }: { signal?: AbortSignal; status?: number; requestId?: string } = {},
 ): Promise<ChangesOutcome> {
-  const reader = body.getReader();
-  const decoder = new LineDecoder();
-  const onAbort = () => void reader.cancel().catch(() => undefined);
-  signal?.addEventListener('abort', onAbort, { once: true });
   const handle = (lines: readonly string[]): ChangesOutcome | null => {
     let batch: Change[] = [];
     const flush = () => {
@@ -148,31 +137,7 @@ export async function readChanges(
     flush();
     return null;
   };
-  try {
-    if (signal?.aborted) throw abortError(signal);
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch {
-        if (signal?.aborted) throw abortError(signal);
-        return { kind: 'truncated' };
-      }
-      if (signal?.aborted) throw abortError(signal);
-      if (chunk.done) break;
-      const outcome = handle(decoder.push(chunk.value));
-      if (outcome) return outcome;
-    }
-    const rest = decoder.finish();
-    if (rest !== '' && parseChangesLine(rest) !== null) {
-      const outcome = handle([rest]);
-      if (outcome) return outcome;
-    }
-    return { kind: 'truncated' };
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    reader.cancel().catch(() => undefined);
-  }
+  return readLines(body, signal, handle, (rest) => parseChangesLine(rest) !== null);
 }
 
 /** Streams what changed at `provider` since `since` (or from `cursor`). Rejects like `streamExport`. */

@@ -162,16 +162,57 @@ export function unexpectedLine(status: number, requestId: string | undefined): A
  * Reads an export body to its end: calls `handlers` as lines arrive and tells how it ended.
  * Rejects only when `signal` aborts (with its reason); the body is then cancelled.
  */
+/**
+ * Reads an NDJSON body to its end, handing each run of whole lines to `handle` until it returns
+ * how the stream ended. A connection that breaks, or a body that ends without such a line, is
+ * `truncated`; an unterminated last line counts only when `isWhole` says it is a whole one.
+ * Rejects only when `signal` aborts (with its reason); the body is then cancelled.
+ */
+export async function readLines<T>(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal | undefined,
+  handle: (lines: readonly string[]) => T | null,
+  isWhole: (rest: string) => boolean,
+): Promise<T | { kind: 'truncated' }> {
+  const reader = body.getReader();
+  const decoder = new LineDecoder();
+  const onAbort = () => void reader.cancel().catch(() => undefined);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (signal?.aborted) throw abortError(signal);
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        // The connection broke mid-way (or we cancelled it).
+        if (signal?.aborted) throw abortError(signal);
+        return { kind: 'truncated' };
+      }
+      if (signal?.aborted) throw abortError(signal);
+      if (chunk.done) break;
+      const outcome = handle(decoder.push(chunk.value));
+      if (outcome) return outcome;
+    }
+    // The body ended: a last line without its newline may still be a whole one.
+    const rest = decoder.finish();
+    if (rest !== '' && isWhole(rest)) {
+      const outcome = handle([rest]);
+      if (outcome) return outcome;
+    }
+    return { kind: 'truncated' };
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    // Stop the download when we stop reading early (end, error line, a bad line).
+    reader.cancel().catch(() => undefined);
+  }
+}
+
 export async function readExport(
   body: ReadableStream<Uint8Array>,
   handlers: ExportHandlers,
   { signal, status = 200, requestId }: { signal?: AbortSignal; status?: number; requestId?: string } = {},
 ): Promise<ExportOutcome> {
-  const reader = body.getReader();
-  const decoder = new LineDecoder();
-  const onAbort = () => void reader.cancel().catch(() => undefined);
-  signal?.addEventListener('abort', onAbort, { once: true });
-
   /** Handles complete lines; returns an outcome when one of them ends the stream. */
   const handle = (lines: readonly string[]): ExportOutcome | null => {
     let batch: IntegrationItem[] = [];
@@ -213,41 +254,15 @@ export async function readExport(
     return null;
   };
 
-  try {
-    if (signal?.aborted) throw abortError(signal);
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch {
-        // The connection broke mid-way (or we cancelled it).
-        if (signal?.aborted) throw abortError(signal);
-        return { kind: 'truncated' };
-      }
-      if (signal?.aborted) throw abortError(signal);
-      if (chunk.done) break;
-      const outcome = handle(decoder.push(chunk.value));
-      if (outcome) return outcome;
+  return readLines(body, signal, handle, (rest) => {
+    try {
+      parseExportLine(rest);
+      return true;
+    } catch {
+      // Half a line: the stream was cut in it.
+      return false;
     }
-    // The body ended: a last line without its newline may still be a whole one.
-    const rest = decoder.finish();
-    if (rest !== '') {
-      let whole = true;
-      try {
-        parseExportLine(rest);
-      } catch {
-        // Half a line: the stream was cut in it.
-        whole = false;
-      }
-      const outcome = whole ? handle([rest]) : null;
-      if (outcome) return outcome;
-    }
-    return { kind: 'truncated' };
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    // Stop the download when we stop reading early (end, error line, a bad line).
-    reader.cancel().catch(() => undefined);
-  }
+  });
 }
 
 /** The URL of the export of `provider`'s items (`objectType` null: the default kind), from `cursor` when resuming. */
