@@ -272,6 +272,7 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
           onSync={syncing.sync}
           onCancelSync={syncing.cancel}
           onRetrySync={syncing.retry}
+          grantedScopes={status.data?.scopes ?? null}
         />
       )}
 

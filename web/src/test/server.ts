@@ -12,7 +12,7 @@ export const handlers = [
       provider: 'hubspot',
       connected: true,
       account_id: '24811358',
-      scopes: ['crm.objects.contacts.read', 'oauth'],
+      scopes: ['crm.objects.contacts.read', 'oauth', 'crm.objects.companies.read', 'crm.objects.deals.read'],
       expires_at: '2026-11-25T10:00:00Z',
     }),
   ),

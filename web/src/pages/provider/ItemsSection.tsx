@@ -38,6 +38,7 @@ export function ItemsSection({
   onSync,
   onCancelSync,
   onRetrySync,
+  grantedScopes = null,
 }: {
   info: IntegrationSummary;
   nouns: ItemNouns;
@@ -58,6 +59,8 @@ export function ItemsSection({
   onSync: () => void;
   onCancelSync: () => void;
   onRetrySync: () => void;
+  /** The scopes the connection was granted (null: unknown). */
+  grantedScopes?: readonly string[] | null;
 }) {
   const name = info.name;
   const { nextCursor, pending, loaded } = state;
@@ -90,6 +93,7 @@ export function ItemsSection({
         showRefreshing={!synced}
         sync={sync}
         onSync={onSync}
+        grantedScopes={grantedScopes}
       />
       {synced && <SyncedLine dataset={dataset} nouns={nouns} />}
 

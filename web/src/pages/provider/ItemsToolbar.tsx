@@ -17,6 +17,7 @@ export function ItemsToolbar({
   showRefreshing,
   sync,
   onSync,
+  grantedScopes = null,
 }: {
   info: IntegrationSummary;
   nouns: ItemNouns;
@@ -27,6 +28,8 @@ export function ItemsToolbar({
   showRefreshing: boolean;
   sync: SyncState;
   onSync: () => void;
+  /** The scopes the connection was granted (null: unknown). */
+  grantedScopes?: readonly string[] | null;
 }) {
   return (
     <div className="section__head">
@@ -34,7 +37,12 @@ export function ItemsToolbar({
         {capitalize(nouns.many)}
       </h2>
       {info.object_types.length > 1 && (
-        <KindSelect objectTypes={info.object_types} value={objectType} onChange={onObjectType} />
+        <KindSelect
+          objectTypes={info.object_types}
+          value={objectType}
+          onChange={onObjectType}
+          grantedScopes={grantedScopes}
+        />
       )}
       {showRefreshing && state.pending === 'refresh' && <Pending name={info.name} state={state} label="Refreshing…" />}
       <SyncButton state={sync} nouns={nouns} onSync={onSync} />

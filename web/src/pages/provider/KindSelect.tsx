@@ -6,7 +6,17 @@ import { capitalize, plural } from '../../nouns';
 export const KIND_SETTLE_MS = 600;
 
 /**
- * The "Show" switcher between a provider's object types. A pick with the mouse (or Enter, or
+ * Whether a grant of `granted` scopes may read `kind`: any one of its scopes will do; a kind
+ * that needs none, or a grant that records none, is not second-guessed (as the server decides).
+ */
+export function kindGranted(kind: ObjectType, granted: readonly string[] | null | undefined): boolean {
+  if (!granted || granted.length === 0 || kind.scopes.length === 0) return true;
+  return kind.scopes.some((scope) => granted.includes(scope));
+}
+
+/**
+ * The "Show" switcher between a provider's object types. Each option says whether the grant
+ * allows reading that kind ("Companies — not granted"), before anyone picks it. A pick with the mouse (or Enter, or
  * leaving the control) loads at once; arrowing through the options on a closed select changes
  * the value on every key press, so those load only once the keys have settled — not one
  * request per kind passed over.
@@ -15,10 +25,13 @@ export function KindSelect({
   objectTypes,
   value,
   onChange,
+  grantedScopes = null,
 }: {
   objectTypes: readonly ObjectType[];
   value: string | null;
   onChange: (id: string) => void;
+  /** The scopes the connection was granted (null: unknown). */
+  grantedScopes?: readonly string[] | null;
 }) {
   const id = useId();
   const [draft, setDraft] = useState<string | null>(null);
@@ -70,6 +83,7 @@ export function KindSelect({
         {objectTypes.map((t) => (
           <option key={t.id} value={t.id}>
             {capitalize(plural(t.noun))}
+            {kindGranted(t, grantedScopes) ? '' : ' — not granted'}
           </option>
         ))}
       </select>
