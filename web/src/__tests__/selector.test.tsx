@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { integrationsResponse, meta, problem } from '../test/fixtures';
@@ -9,7 +9,8 @@ describe('IntegrationSelector', () => {
   it('redirects / to /integrations', async () => {
     renderApp('/');
     expect(await screen.findByRole('heading', { name: 'Integrations', level: 1 })).toBeInTheDocument();
-    expect(locationRef.pathname).toBe('/integrations');
+    // The location is recorded after the redirect's render, not with it.
+    await waitFor(() => expect(locationRef.pathname).toBe('/integrations'));
   });
 
   it("shows a card per provider in the server's order, each with its status, description and logo", async () => {
@@ -45,7 +46,7 @@ describe('IntegrationSelector', () => {
     const { user } = renderApp('/integrations');
     await user.click(await screen.findByRole('link', { name: /HubSpot/ }));
     expect(await screen.findByRole('heading', { name: 'HubSpot', level: 1 })).toBeInTheDocument();
-    expect(locationRef.pathname).toBe('/integrations/hubspot');
+    await waitFor(() => expect(locationRef.pathname).toBe('/integrations/hubspot'));
   });
 
   it('says once, in one banner, which providers are sandboxes: no Sandbox pill on any card', async () => {
