@@ -419,6 +419,7 @@ async fn token_store(settings: &Settings) -> Result<(RedisTokenStore, Seal), Sta
             pool_size: settings.redis.pool_size,
             timeout: settings.redis.timeout,
             ca_cert_pem: settings.redis.ca_cert_pem.clone(),
+            event_retention: token_store::EventRetention::default(),
         },
         cipher,
     )

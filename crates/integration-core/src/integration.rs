@@ -6,10 +6,11 @@
 //! refresh-and-retry on 401, rate-limit waits, backoff, deadlines, single-flight refresh and the
 //! browser-bound OAuth flow live once, in [`Connector`](crate::Connector).
 //!
-//! Four methods are required; `refresh` (default: the grant cannot be refreshed, reconnect) and
-//! `revoke` (default: nothing to revoke) have defaults. Each async method makes one HTTP request
-//! (plus, for `exchange_code`, an optional best-effort lookup of account details) and reports
-//! failures as semantic [`Error`]s; it must not retry on its own.
+//! Four methods are required (`info`, `authorization_url`, `exchange_code`, `list_items`); every
+//! other has a default that says "this provider cannot" (`refresh`: reconnect; `revoke`: nothing
+//! to revoke; `changes`: unsupported; `webhooks`: none…). Each async method makes one HTTP
+//! request (plus, for `exchange_code`, an optional best-effort lookup of account details) and
+//! reports failures as semantic [`Error`]s; it must not retry on its own.
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -17,7 +18,7 @@ use url::Url;
 
 use crate::{
     AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Credentials, Cursor, Error,
-    ItemQuery, Lane, Page, PkceVerifier,
+    ItemQuery, Lane, Page, PkceVerifier, Webhooks,
 };
 
 /// A kind of record a provider lists (HubSpot: contacts, companies, deals), and the scopes a
@@ -154,6 +155,12 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
     ) -> Result<Option<u64>, Error> {
         let _ = (credentials, object_type);
         Ok(None)
+    }
+
+    /// How the provider's webhooks are signed and what they say, if it sends any (see
+    /// [`Webhooks`]). Default: none; the webhook route answers 404 for it.
+    fn webhooks(&self) -> Option<&dyn Webhooks> {
+        None
     }
 
     /// `info().id`.

@@ -7,6 +7,7 @@ mod changes;
 mod connector;
 mod credentials;
 mod error;
+mod events;
 mod export;
 mod ids;
 mod integration;
@@ -27,9 +28,16 @@ pub use budget::{
 pub use changes::{
     Change, ChangeEvent, ChangesFrom, ChangesPage, ChangesQuery, ChangesResume, Checkpoint,
 };
-pub use connector::{ConnectionInfo, Connector, ConnectorOptions, SharedBudget};
+pub use connector::{
+    ConnectionInfo, Connector, ConnectorOptions, EventLine, IntakeError, SharedBudget, Wait,
+    WebhookReceipt,
+};
 pub use credentials::Credentials;
 pub use error::{Error, StoreError};
+pub use events::{
+    Appended, AssociatedRecord, EventKind, EventLog, EventOffset, InboundEvent, LoggedEvent,
+    PropertyChange, ProviderEvent, WebhookError, WebhookRequest, Webhooks,
+};
 pub use export::ExportEvent;
 pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};
 pub use integration::{Column, Integration, ObjectType, ProviderInfo};

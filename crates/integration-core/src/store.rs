@@ -50,6 +50,16 @@ pub trait CredentialStore: StateStore {
         Ok(false)
     }
 
+    /// The users whose stored credentials at `provider` are for `account` (the credentials'
+    /// `account_id`), in no particular order: where a provider's event for that account goes.
+    /// Kept current by [`save`](Self::save), [`delete`](Self::delete) and
+    /// [`mark_reauth_required`](Self::mark_reauth_required).
+    async fn connected_users(
+        &self,
+        provider: &str,
+        account: &str,
+    ) -> Result<Vec<UserId>, StoreError>;
+
     /// Takes the named lock for at most `ttl` if nobody holds it (`SET NX PX`).
     async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, StoreError>;
 

@@ -6,6 +6,7 @@ pub mod budget_conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod crypto;
+mod event_log;
 #[cfg(feature = "conformance")]
 pub mod local_cluster;
 mod memory;
@@ -20,6 +21,7 @@ use integration_core::{CredentialStore, StoreError};
 pub use integration_core::{PendingAuthorization, StateStore};
 
 pub use crypto::{Cipher, Key, KeyError, KeyId};
+pub use event_log::EventRetention;
 pub use memory::MemoryTokenStore;
 pub use redis_store::{Persistence, RedisStoreConfig, RedisTokenStore};
 
@@ -28,7 +30,7 @@ pub use redis_store::{Persistence, RedisStoreConfig, RedisTokenStore};
 /// `Arc<dyn TokenStore>`, which coerces to an `Arc<dyn CredentialStore>` of the same object
 /// (`let c: Arc<dyn CredentialStore> = token_store;`) for callers that need only that half.
 #[async_trait]
-pub trait TokenStore: CredentialStore {
+pub trait TokenStore: CredentialStore + integration_core::EventLog {
     /// `Ok` if the store is reachable now (for readiness checks).
     async fn ping(&self) -> Result<(), StoreError>;
 }

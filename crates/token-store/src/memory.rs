@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 use crate::{PendingAuthorization, StateStore, TokenStore, new_lock_token, plain};
 
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     /// Credentials in their stored (JSON) form, as in Redis before encryption: loading decodes
     /// them the same way, so a value that no longer decodes is `Corrupt` here too. Wiped when
     /// replaced or dropped.
@@ -33,6 +33,11 @@ struct State {
     /// Rate budgets: the times of each key's calls admitted in its last window (oldest first),
     /// and until when it is held.
     budgets: HashMap<String, Budget>,
+    /// The account each stored credential is for (`provider:user` → account id): the index of
+    /// [`CredentialStore::connected_users`], kept as Redis keeps it.
+    accounts: HashMap<String, String>,
+    /// Provider event logs by `provider:account`.
+    pub(crate) events: HashMap<String, crate::event_log::MemoryLog>,
 }
 
 /// One key's rate budget.
@@ -48,6 +53,7 @@ struct Budget {
 #[derive(Clone, Default)]
 pub struct MemoryTokenStore {
     state: Arc<Mutex<State>>,
+    retention: crate::EventRetention,
 }
 
 impl MemoryTokenStore {
@@ -56,7 +62,19 @@ impl MemoryTokenStore {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    /// With `retention` for its event logs (default [`EventRetention::default`]).
+    ///
+    /// [`EventRetention::default`]: crate::EventRetention
+    pub fn with_event_retention(mut self, retention: crate::EventRetention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    pub(crate) fn event_retention(&self) -> crate::EventRetention {
+        self.retention
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps half-updated (every update is one
         // insert or remove), so a poisoned lock is safe to keep using.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -95,6 +113,10 @@ impl CredentialStore for MemoryTokenStore {
         let encoded = plain::encode(credentials)?;
         let mut state = self.lock();
         state.reauth.remove(&key);
+        match &credentials.account_id {
+            Some(account) => state.accounts.insert(key.clone(), account.clone()),
+            None => state.accounts.remove(&key),
+        };
         state.credentials.insert(key, encoded);
         Ok(())
     }
@@ -103,6 +125,7 @@ impl CredentialStore for MemoryTokenStore {
         let key = credentials_key(provider, user);
         let mut state = self.lock();
         state.reauth.remove(&key);
+        state.accounts.remove(&key);
         Ok(state.credentials.remove(&key).is_some())
     }
 
@@ -110,6 +133,7 @@ impl CredentialStore for MemoryTokenStore {
         let key = credentials_key(provider, user);
         let mut state = self.lock();
         state.credentials.remove(&key);
+        state.accounts.remove(&key);
         state.reauth.insert(key);
         Ok(())
     }
@@ -119,6 +143,22 @@ impl CredentialStore for MemoryTokenStore {
             .lock()
             .reauth
             .contains(&credentials_key(provider, user)))
+    }
+
+    async fn connected_users(
+        &self,
+        provider: &str,
+        account: &str,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let prefix = format!("{provider}:");
+        let state = self.lock();
+        Ok(state
+            .accounts
+            .iter()
+            .filter(|(_, a)| a.as_str() == account)
+            .filter_map(|(key, _)| key.strip_prefix(&prefix))
+            .filter_map(|user| UserId::parse(user).ok())
+            .collect())
     }
 
     async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<LockToken>, StoreError> {

@@ -496,3 +496,62 @@ async fn a_rate_budget_is_one_hash_tagged_key_that_expires_when_idle() {
     assert_eq!(calls.len(), 3, "{calls:?}");
     assert!(calls.iter().all(|(_, at)| *at > 1e15), "{calls:?}");
 }
+
+/// A log keeps about `max_events` (Redis trims whole nodes at a time, so a little more) and says
+/// that it dropped the older ones.
+#[tokio::test]
+async fn an_event_log_past_its_retention_drops_the_oldest_and_says_so() {
+    use integration_core::{EventKind, EventLog as _, ProviderEvent};
+    let prefix = random_prefix();
+    let config = RedisStoreConfig::new(redis_url())
+        .with_key_prefix(prefix.clone())
+        .with_event_retention(token_store::EventRetention {
+            max_events: 50,
+            ..token_store::EventRetention::default()
+        });
+    let fixture = Fixture {
+        store: RedisTokenStore::new(config, cipher_with(1, &Key::generate())).expect("store"),
+        prefix,
+    };
+    let event = |n: usize| ProviderEvent {
+        kind: EventKind::Upsert,
+        object_type: "contacts".into(),
+        id: n.to_string(),
+        occurred_at: chrono::Utc::now(),
+        property: None,
+        merged_ids: Vec::new(),
+        associated: None,
+    };
+    for chunk in (0..1_000).collect::<Vec<_>>().chunks(100) {
+        let batch: Vec<_> = chunk
+            .iter()
+            .map(|&n| (format!("id-{n}"), event(n)))
+            .collect();
+        fixture
+            .store
+            .append("hubspot", "9", &batch)
+            .await
+            .expect("append");
+    }
+    let kept = fixture
+        .store
+        .read("hubspot", "9", None, 2_000)
+        .await
+        .expect("read");
+    assert!(
+        kept.len() < 1_000 && kept.len() >= 50,
+        "kept {}",
+        kept.len()
+    );
+    assert_eq!(kept.last().map(|e| e.event.id.as_str()), Some("999"));
+    let oldest = fixture
+        .store
+        .dropped_before("hubspot", "9")
+        .await
+        .expect("dropped_before")
+        .expect("events were dropped");
+    assert_eq!(
+        oldest, kept[0].offset,
+        "the oldest kept is where the loss ends"
+    );
+}

@@ -29,6 +29,7 @@
 
 mod authorization;
 mod calls;
+mod events;
 mod pacing;
 mod queries;
 mod refresh;
@@ -42,7 +43,9 @@ use chrono::Utc;
 use serde::Serialize;
 
 use crate::budget::{Limit, RateBudget};
-use crate::{CredentialStore, Credentials, Error, Integration, RetryPolicy, Seal};
+use crate::{CredentialStore, Credentials, Error, EventLog, Integration, RetryPolicy, Seal};
+
+pub use events::{EventLine, IntakeError, Wait, WebhookReceipt};
 
 /// Tuning for a [`Connector`].
 #[derive(Debug, Clone)]
@@ -82,6 +85,11 @@ pub struct ConnectorOptions {
     /// Signs the cursors and checkpoints handed to callers (default: a random key, good for this
     /// process only; servers derive it from a deployment secret so replicas and restarts agree).
     pub seal: Seal,
+    /// Where provider events (webhooks) are kept per account (default none: webhooks are not
+    /// received and `events` is unsupported).
+    pub events: Option<Arc<dyn EventLog>>,
+    /// How often a waiting event feed looks at its log (default 250 ms).
+    pub event_poll: Duration,
 }
 
 /// A [`RateBudget`] and the limit to apply to every account of the connector's provider.
@@ -128,6 +136,8 @@ impl Default for ConnectorOptions {
             index_lag: Duration::from_secs(30),
             lookback: Duration::from_secs(5 * 60),
             seal: Seal::random(),
+            events: None,
+            event_poll: Duration::from_millis(250),
         }
     }
 }

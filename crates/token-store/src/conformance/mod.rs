@@ -28,10 +28,12 @@ use integration_core::{
 use crate::{PendingAuthorization, TokenStore};
 
 mod credentials;
+mod events;
 mod locks;
 mod states;
 
 pub use credentials::*;
+pub use events::*;
 pub use locks::*;
 pub use states::*;
 
@@ -75,6 +77,11 @@ macro_rules! conformance_tests {
             locks_are_independent_by_name,
             ping_succeeds,
             a_stored_value_that_no_longer_decodes_is_corrupt,
+            the_account_index_follows_connect_reconnect_and_disconnect,
+            an_event_log_reads_back_in_order_from_any_offset,
+            a_redelivered_event_is_stored_once,
+            event_logs_are_isolated_by_account_and_provider,
+            an_offset_past_the_end_reads_nothing,
         );
     };
     (optional $make:path; $($case:ident),+ $(,)?) => {

@@ -40,35 +40,49 @@ impl CredentialStore for RedisTokenStore {
             self.inner.cipher.encrypt(&plaintext, key.as_bytes())?
         };
         let reauth = self.reauth_key(provider, user);
+        let linked = self.account_link_key(provider, user);
+        let account = credentials.account_id.clone();
         // No TTL: refresh tokens outlive any access token by far. A new grant clears the
-        // "needs reconnect" mark in the same transaction.
-        self.with_connection("SET", |mut connection| async move {
-            redis::pipe()
-                .atomic()
-                .set(&key, envelope)
-                .ignore()
-                .del(&reauth)
-                .ignore()
-                .query_async::<()>(&mut connection)
-                .await
-        })
-        .await
+        // "needs reconnect" mark in the same transaction, and records the account it is for
+        // (answering the account it was for before, to move the user between indexes).
+        let previous: Option<String> = self
+            .with_connection("SET", |mut connection| async move {
+                let mut pipe = redis::pipe();
+                pipe.atomic()
+                    .set(&key, envelope)
+                    .ignore()
+                    .del(&reauth)
+                    .ignore();
+                match &account {
+                    Some(account) => pipe.cmd("SET").arg(&linked).arg(account).arg("GET"),
+                    None => pipe.cmd("GETDEL").arg(&linked),
+                };
+                let (previous,): (Option<String>,) = pipe.query_async(&mut connection).await?;
+                Ok(previous)
+            })
+            .await?;
+        self.relink(provider, user, previous, credentials.account_id.as_deref())
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(provider = provider, user = %user))]
     async fn delete(&self, provider: &str, user: &UserId) -> Result<bool, StoreError> {
         let key = self.credentials_redis_key(provider, user);
         let reauth = self.reauth_key(provider, user);
-        let (removed, _): (u64, u64) = self
+        let linked = self.account_link_key(provider, user);
+        let (removed, _, previous): (u64, u64, Option<String>) = self
             .with_connection("DEL", |mut connection| async move {
                 redis::pipe()
                     .atomic()
                     .del(&key)
                     .del(&reauth)
+                    .cmd("GETDEL")
+                    .arg(&linked)
                     .query_async(&mut connection)
                     .await
             })
             .await?;
+        self.relink(provider, user, previous, None).await?;
         Ok(removed > 0)
     }
 
@@ -76,18 +90,23 @@ impl CredentialStore for RedisTokenStore {
     async fn mark_reauth_required(&self, provider: &str, user: &UserId) -> Result<(), StoreError> {
         let key = self.credentials_redis_key(provider, user);
         let reauth = self.reauth_key(provider, user);
-        self.with_connection("DEL+SET", |mut connection| async move {
-            redis::pipe()
-                .atomic()
-                .del(&key)
-                .ignore()
-                // Remembered for 30 days: long enough for a user to come back and see why.
-                .set_ex(&reauth, 1, 30 * 24 * 3600)
-                .ignore()
-                .query_async::<()>(&mut connection)
-                .await
-        })
-        .await
+        let linked = self.account_link_key(provider, user);
+        let (previous,): (Option<String>,) = self
+            .with_connection("DEL+SET", |mut connection| async move {
+                redis::pipe()
+                    .atomic()
+                    .del(&key)
+                    .ignore()
+                    // Remembered for 30 days: long enough for a user to come back and see why.
+                    .set_ex(&reauth, 1, 30 * 24 * 3600)
+                    .ignore()
+                    .cmd("GETDEL")
+                    .arg(&linked)
+                    .query_async(&mut connection)
+                    .await
+            })
+            .await?;
+        self.relink(provider, user, previous, None).await
     }
 
     #[tracing::instrument(skip_all, fields(provider = provider, user = %user))]
@@ -95,6 +114,26 @@ impl CredentialStore for RedisTokenStore {
         let reauth = self.reauth_key(provider, user);
         self.query("EXISTS", redis::cmd("EXISTS").arg(&reauth).clone())
             .await
+    }
+
+    #[tracing::instrument(skip_all, fields(provider = provider))]
+    async fn connected_users(
+        &self,
+        provider: &str,
+        account: &str,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let users: Vec<String> = self
+            .query(
+                "SMEMBERS",
+                redis::cmd("SMEMBERS")
+                    .arg(self.account_users_key(provider, account))
+                    .clone(),
+            )
+            .await?;
+        Ok(users
+            .into_iter()
+            .filter_map(|user| UserId::parse(user).ok())
+            .collect())
     }
 
     #[tracing::instrument(skip_all, fields(lock = name, ttl_ms = ttl_millis(ttl)))]
@@ -126,6 +165,37 @@ impl CredentialStore for RedisTokenStore {
             .await?;
         if released == 0 {
             tracing::debug!("lock was no longer ours (expired or taken over)");
+        }
+        Ok(())
+    }
+}
+
+impl RedisTokenStore {
+    /// Moves `user` from the index of the account their credentials were for to the one they
+    /// are for now. Not in the credentials' transaction: in a cluster the indexes live in their
+    /// accounts' slots. A crash between the two leaves the user in an index with no credentials
+    /// for it (harmless: events are kept for an account one user too many), never the reverse:
+    /// the new account's index is written before the old one is left.
+    async fn relink(
+        &self,
+        provider: &str,
+        user: &UserId,
+        previous: Option<String>,
+        current: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if let Some(account) = current {
+            let add = redis::cmd("SADD")
+                .arg(self.account_users_key(provider, account))
+                .arg(user.as_str())
+                .clone();
+            self.query::<u64>("SADD", add).await?;
+        }
+        if let Some(previous) = previous.filter(|p| Some(p.as_str()) != current) {
+            let remove = redis::cmd("SREM")
+                .arg(self.account_users_key(provider, &previous))
+                .arg(user.as_str())
+                .clone();
+            self.query::<u64>("SREM", remove).await?;
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ mod budget;
 mod connection;
 mod credentials;
 mod durability;
+mod events;
 mod oauth;
 mod scripts;
 
@@ -27,9 +28,9 @@ use async_trait::async_trait;
 use deadpool_redis::redis;
 use integration_core::{OAuthState, StoreError, UserId, credentials_key};
 
-use crate::{Cipher, TokenStore};
+use crate::{Cipher, EventRetention, TokenStore};
 use connection::Pools;
-use scripts::{BUDGET_SCRIPT, HOLD_SCRIPT, PUT_STATE_SCRIPT, UNLOCK_SCRIPT};
+use scripts::{APPEND_EVENTS_SCRIPT, BUDGET_SCRIPT, HOLD_SCRIPT, PUT_STATE_SCRIPT, UNLOCK_SCRIPT};
 
 pub use durability::Persistence;
 
@@ -57,6 +58,8 @@ pub struct RedisStoreConfig {
     pub pool_size: usize,
     /// Bound on every operation, including getting a connection. Default: 2 s.
     pub timeout: Duration,
+    /// How much of each account's provider events is kept. Default: [`EventRetention::default`].
+    pub event_retention: EventRetention,
 }
 
 impl RedisStoreConfig {
@@ -80,6 +83,12 @@ impl RedisStoreConfig {
         self
     }
 
+    /// With `event_retention` set.
+    pub fn with_event_retention(mut self, retention: EventRetention) -> Self {
+        self.event_retention = retention;
+        self
+    }
+
     /// With `timeout` set.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -95,6 +104,7 @@ impl Default for RedisStoreConfig {
             key_prefix: String::new(),
             pool_size: 16,
             timeout: Duration::from_secs(2),
+            event_retention: EventRetention::default(),
         }
     }
 }
@@ -107,6 +117,7 @@ impl fmt::Debug for RedisStoreConfig {
             .field("key_prefix", &self.key_prefix)
             .field("pool_size", &self.pool_size)
             .field("timeout", &self.timeout)
+            .field("event_retention", &self.event_retention)
             .finish()
     }
 }
@@ -120,6 +131,8 @@ struct Inner {
     budget: redis::Script,
     hold: redis::Script,
     put_state: redis::Script,
+    append_events: redis::Script,
+    event_retention: EventRetention,
 }
 
 /// A [`TokenStore`] on Redis. Cheap to clone; clones share the pool.
@@ -159,6 +172,8 @@ impl RedisTokenStore {
                 budget: redis::Script::new(BUDGET_SCRIPT),
                 hold: redis::Script::new(HOLD_SCRIPT),
                 put_state: redis::Script::new(PUT_STATE_SCRIPT),
+                append_events: redis::Script::new(APPEND_EVENTS_SCRIPT),
+                event_retention: config.event_retention,
             }),
         })
     }
@@ -204,6 +219,28 @@ impl RedisTokenStore {
     pub fn pending_index_redis_key(&self, user: &UserId) -> String {
         let prefix = &self.inner.prefix;
         format!("{prefix}oauth_pending:{{{prefix}oauth}}:{user}")
+    }
+
+    /// `{prefix}account:{{credentials key}}`: the account id the user's credentials are for, in
+    /// their slot, so a save or delete reads and replaces it in the same transaction.
+    fn account_link_key(&self, provider: &str, user: &UserId) -> String {
+        format!(
+            "{}account:{{{}}}",
+            self.inner.prefix,
+            self.credentials_redis_key(provider, user)
+        )
+    }
+
+    /// `{prefix}users:{{provider:account}}`: the set of users connected to an account, in the
+    /// account's slot with its event log, so intake asks one node.
+    pub fn account_users_key(&self, provider: &str, account: &str) -> String {
+        format!("{}users:{{{provider}:{account}}}", self.inner.prefix)
+    }
+
+    /// `{prefix}events:{{provider:account}}`: the account's event log, a Redis Stream; its
+    /// remembered identities are the sorted set at the same key with `:seen`.
+    pub fn events_redis_key(&self, provider: &str, account: &str) -> String {
+        format!("{}events:{{{provider}:{account}}}", self.inner.prefix)
     }
 
     fn lock_key(&self, name: &str) -> String {

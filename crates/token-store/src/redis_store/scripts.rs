@@ -94,3 +94,32 @@ if excess > 0 then
 end
 return dropped
 "#;
+
+/// Appends a batch of provider events to an account's log, each once: `KEYS[1]` is the log (a
+/// Stream), `KEYS[2]` a sorted set of the identities stored within the dedupe window, scored by
+/// when (milliseconds of Redis's clock). `ARGV[1]` is that window in milliseconds, `ARGV[2]` the
+/// events the log keeps (trimmed approximately, a whole node at a time, as `MAXLEN ~` does), then
+/// identity and payload pairs. Returns how many were stored. One script, so a redelivery racing
+/// the first delivery on another replica is still stored once; both keys share the account's
+/// hash tag.
+pub(super) const APPEND_EVENTS_SCRIPT: &str = r#"
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local window = tonumber(ARGV[1])
+local keep = tonumber(ARGV[2])
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now - window)
+local stored = 0
+for i = 3, #ARGV, 2 do
+    if redis.call("ZADD", KEYS[2], "NX", now, ARGV[i]) == 1 then
+        redis.call("XADD", KEYS[1], "MAXLEN", "~", keep, "*", "e", ARGV[i + 1])
+        stored = stored + 1
+    end
+end
+local excess = redis.call("ZCARD", KEYS[2]) - 2 * keep
+if excess > 0 then
+    redis.call("ZREMRANGEBYRANK", KEYS[2], 0, excess - 1)
+end
+redis.call("PEXPIRE", KEYS[2], window)
+return stored
+"#;
