@@ -28,6 +28,7 @@ pub(crate) fn knobs_json(knobs: &Knobs) -> Value {
         "over_limit": knobs.over_limit,
         "enforce_scopes": knobs.enforce_scopes,
         "contract": knobs.contract,
+        "webhook_retry_base_ms": u64::try_from(knobs.webhook_retry_base.as_millis()).unwrap_or(u64::MAX),
     })
 }
 
@@ -157,4 +158,53 @@ pub(crate) async fn delete_records(
     body: web::Json<MutateBody>,
 ) -> HttpResponse {
     mutate(sandbox, object_type, body, Change::Delete).await
+}
+
+/// The body of `PUT /_admin/webhooks`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WebhooksBody {
+    url: String,
+    client_id: String,
+}
+
+fn webhooks_json(sandbox: &Sandbox) -> Value {
+    match sandbox.webhook_subscription() {
+        Some(subscription) => json!({
+            "url": subscription.url.as_str(),
+            "client_id": subscription.client_id,
+            "app_id": subscription.app_id,
+            "stats": sandbox.webhook_stats(),
+        }),
+        None => json!({ "url": null }),
+    }
+}
+
+pub(crate) async fn get_webhooks(sandbox: web::Data<Sandbox>) -> HttpResponse {
+    HttpResponse::Ok().json(webhooks_json(&sandbox))
+}
+
+pub(crate) async fn put_webhooks(
+    sandbox: web::Data<Sandbox>,
+    body: web::Json<WebhooksBody>,
+) -> HttpResponse {
+    let invalid = |message: &str| {
+        respond::api_error(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "VALIDATION_ERROR",
+            message,
+        )
+    };
+    let Ok(target) = url::Url::parse(body.url.trim()) else {
+        return invalid("'url' must be an absolute URL.");
+    };
+    match sandbox.subscribe_webhooks(target, &body.client_id) {
+        Ok(()) => HttpResponse::Ok().json(webhooks_json(&sandbox)),
+        Err(message) => invalid(&message),
+    }
+}
+
+pub(crate) async fn delete_webhooks(sandbox: web::Data<Sandbox>) -> HttpResponse {
+    sandbox.unsubscribe_webhooks();
+    HttpResponse::NoContent().finish()
 }

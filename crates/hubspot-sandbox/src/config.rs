@@ -209,6 +209,10 @@ pub struct Knobs {
     pub enforce_scopes: bool,
     /// The contract variations (see [`Contract`]); changes take effect on the next response.
     pub contract: Contract,
+    /// Webhook retry schedule: retry *n* waits about `webhook_retry_base · 2^(n-1)` (±25 %).
+    /// The default, 84 s, spreads HubSpot's ten retries over about 24 hours; tests set some
+    /// milliseconds.
+    pub webhook_retry_base: Duration,
 }
 
 impl Knobs {
@@ -224,6 +228,7 @@ impl Knobs {
             over_limit: config.over_limit,
             enforce_scopes: config.enforce_scopes,
             contract: config.contract,
+            webhook_retry_base: crate::webhooks::DEFAULT_RETRY_BASE,
         }
     }
 }
@@ -268,6 +273,8 @@ pub struct KnobsPatch {
     /// A new contract seed, every variation seeded ([`Contract::seeded`]); applied before the
     /// other contract fields of this patch.
     pub contract_seed: Option<u64>,
+    /// New [`Knobs::webhook_retry_base`] in milliseconds.
+    pub webhook_retry_base_ms: Option<u64>,
 }
 
 impl KnobsPatch {
@@ -350,6 +357,9 @@ impl KnobsPatch {
         }
         if self.search_lag_seeded == Some(true) {
             knobs.contract.search_lag = SearchLag::Seeded;
+        }
+        if let Some(ms) = self.webhook_retry_base_ms {
+            knobs.webhook_retry_base = Duration::from_millis(ms);
         }
     }
 }

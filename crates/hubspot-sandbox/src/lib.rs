@@ -13,6 +13,7 @@ mod seed;
 mod state;
 mod store;
 mod time;
+mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub use contract::{CONTRACT_SEED_ENV, Contract, CursorStyle, FaultBody, SearchLa
 pub use oauth::paths;
 pub use seed::ObjectType;
 pub use store::Pick;
+pub use webhooks::{WebhookStats, WebhookSubscription};
 
 /// A resource whose other methods get HubSpot's JSON error with `Allow`, not an empty 405.
 fn resource(path: &'static str, allow: &'static str) -> Resource {
@@ -125,6 +127,12 @@ impl Sandbox {
                     .route(web::post().to(admin::delete_records)),
             )
             .service(
+                resource("/_admin/webhooks", "GET, PUT, DELETE")
+                    .route(web::get().to(admin::get_webhooks))
+                    .route(web::put().to(admin::put_webhooks))
+                    .route(web::delete().to(admin::delete_webhooks)),
+            )
+            .service(
                 resource("/_admin/knobs", "GET, PATCH")
                     .route(web::get().to(admin::get_knobs))
                     .route(web::patch().to(admin::patch_knobs)),
@@ -191,6 +199,7 @@ impl Sandbox {
     pub fn reset_stats(&self) {
         self.oauth.reset_stats();
         self.shared.lock().stats = Stats::default();
+        self.shared.webhooks.reset_stats();
     }
 
     /// Replaces the pending injected faults (see [`Faults`]).
@@ -211,6 +220,9 @@ impl Sandbox {
         let knobs = &state.knobs;
         self.oauth
             .set_lifetimes(Some(knobs.access_token_ttl), knobs.code_ttl);
+        self.shared
+            .webhooks
+            .set_retry_base(knobs.webhook_retry_base);
     }
 
     /// The current runtime settings.
@@ -232,6 +244,9 @@ impl Sandbox {
     /// Adds an OAuth app, or replaces the one with the same client id.
     pub fn register_client(&self, client: RegisteredClient) {
         self.shared.lock().app_id(&client.client_id);
+        self.shared
+            .webhooks
+            .register_secret(&client.client_id, &client.client_secret);
         self.oauth.register_client(client.into());
     }
 
@@ -262,9 +277,67 @@ impl Sandbox {
     fn edit_records(&self, object: ObjectType, pick: &Pick, edit: Edit) -> Vec<u64> {
         let now = chrono::Utc::now().timestamp_millis();
         let catalog = &self.shared.catalog;
-        let mut state = self.shared.lock();
-        let mutations = state.mutations.entry(object).or_default();
-        store::edit(catalog, object, mutations, pick, edit, now)
+        let watched = self.shared.webhooks.is_subscribed();
+        let (ids, changes) = {
+            let mut state = self.shared.lock();
+            let mutations = state.mutations.entry(object).or_default();
+            let ids = store::edit(catalog, object, mutations, pick, edit, now);
+            // The events' contents are read under the lock; they are queued after it.
+            let changes: Vec<webhooks::Change> = if watched {
+                let (property, _) = object.mutable_property();
+                ids.iter()
+                    .map(|&id| webhooks::Change {
+                        object_id: id,
+                        property: (edit == Edit::Modify)
+                            .then(|| mutations.get(&id)?.properties.get(property).cloned())
+                            .flatten()
+                            .map(|value| (property, value)),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (ids, changes)
+        };
+        self.shared.webhooks.publish(object, edit, changes, now);
+        ids
+    }
+
+    /// Sends HubSpot webhooks to `target` from now on: every record changed by
+    /// [`modify_records`](Self::modify_records), [`archive_records`](Self::archive_records) or
+    /// [`delete_records`](Self::delete_records) (or their admin routes) becomes one event
+    /// (`contact.propertyChange`, `contact.deletion`, `contact.privacyDeletion`,
+    /// `company.*`, `deal.*`), POSTed in batches of at most 100, signed with the client
+    /// secret of the app `client_id` (v3 and v1 signatures), retried as HubSpot retries.
+    /// Replaces any earlier subscription (whose undelivered events are dropped).
+    ///
+    /// Must be called inside a Tokio runtime: the sender runs there in the background until
+    /// [`unsubscribe_webhooks`](Self::unsubscribe_webhooks), the next subscription, or the
+    /// last clone of this sandbox is dropped. Errors if `client_id` is not a registered app,
+    /// `target` is not http(s), or no runtime is running.
+    pub fn subscribe_webhooks(&self, target: url::Url, client_id: &str) -> Result<(), String> {
+        self.shared.webhooks.subscribe(
+            target,
+            client_id,
+            || self.shared.lock().app_id(client_id),
+            self.shared.portal.hub_id,
+            self.shared.portal.user_id,
+        )
+    }
+
+    /// Stops sending webhooks; events not yet delivered are dropped.
+    pub fn unsubscribe_webhooks(&self) {
+        self.shared.webhooks.unsubscribe();
+    }
+
+    /// The current webhook subscription, if any.
+    pub fn webhook_subscription(&self) -> Option<WebhookSubscription> {
+        self.shared.webhooks.subscription()
+    }
+
+    /// Webhook delivery counters (see [`WebhookStats`]).
+    pub fn webhook_stats(&self) -> WebhookStats {
+        self.shared.webhooks.stats()
     }
 
     /// The portal ("hub") id every token belongs to.

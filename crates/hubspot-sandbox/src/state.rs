@@ -14,6 +14,7 @@ use crate::config::{Faults, Knobs, RateLimit, SandboxConfig, Stats};
 use crate::contract::Roll;
 use crate::seed::{Catalog, ObjectType};
 use crate::store::Mutations;
+use crate::webhooks::Hub;
 
 /// First app id; the n-th registered client gets `FIRST_APP_ID + n`.
 const FIRST_APP_ID: u64 = 3_104_001;
@@ -34,6 +35,8 @@ pub(crate) struct Portal {
 pub(crate) struct Shared {
     pub portal: Portal,
     pub catalog: Catalog,
+    /// Webhook subscription and delivery; its own lock, never taken while holding `state`.
+    pub webhooks: Hub,
     state: Mutex<State>,
 }
 
@@ -62,6 +65,13 @@ impl Shared {
                     .map(str::to_ascii_lowercase),
             },
             catalog,
+            webhooks: {
+                let hub = Hub::new(Knobs::from_config(&config).webhook_retry_base);
+                for client in &config.clients {
+                    hub.register_secret(&client.client_id, &client.client_secret);
+                }
+                hub
+            },
             state: Mutex::new(State {
                 knobs: Knobs::from_config(&config),
                 apps,
