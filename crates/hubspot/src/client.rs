@@ -17,6 +17,7 @@ use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, paths};
 use crate::http::{ErrorBody, api_error, log_rate_limit};
 use crate::objects::{ObjectKind, parse_page};
 use crate::token;
+use crate::webhooks::HubSpotWebhooks;
 
 /// HubSpot, as servers and UIs see it.
 pub const INFO: ProviderInfo = ProviderInfo {
@@ -113,7 +114,11 @@ pub fn provider(config: HubSpotConfig, http: reqwest::Client) -> HubSpot {
         info: if config.pkce { &INFO } else { &INFO_V1 },
         oauth: kit::OAuthClient::new(oauth, http.clone()),
         account: ACCOUNT,
-        items: HubSpotApi { config, http },
+        items: HubSpotApi {
+            webhooks: HubSpotWebhooks::new(config.client_secret.clone()),
+            config,
+            http,
+        },
     }
 }
 
@@ -135,6 +140,7 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
 pub struct HubSpotApi {
     config: HubSpotConfig,
     http: reqwest::Client,
+    webhooks: HubSpotWebhooks,
 }
 
 impl HubSpotApi {
@@ -254,6 +260,11 @@ impl TokenEndpoint {
 
 #[async_trait]
 impl ItemSource for HubSpotApi {
+    /// Signed with the app's client secret (v3), HubSpot's legacy event payload.
+    fn webhooks(&self) -> Option<&dyn integration_core::Webhooks> {
+        Some(&self.webhooks)
+    }
+
     /// Our cursors wrap HubSpot's opaque `after` tokens ([`Cursor::wrap`]); anything else was
     /// never issued by this provider.
     fn accepts_cursor(&self, cursor: &Cursor) -> bool {

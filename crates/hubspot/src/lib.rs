@@ -9,8 +9,10 @@ mod fuzz_tests;
 mod http;
 mod objects;
 mod token;
+mod webhooks;
 
 pub use client::{HubSpot, HubSpotApi, INFO, INFO_V1, http_client, provider};
 pub use config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, paths};
 pub use factory::{FACTORY, HubSpotFactory};
 pub use objects::ObjectKind;
+pub use webhooks::{HubSpotWebhooks, MAX_SIGNATURE_AGE};

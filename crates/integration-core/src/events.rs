@@ -130,12 +130,23 @@ pub enum WebhookError {
     Malformed(String),
 }
 
+/// A request whose signature checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// What makes this request unique among the provider's signed requests (HubSpot: its v3
+    /// signature, which covers the body and the timestamp): the connector refuses a second
+    /// request with the same nonce as a replay, for as long as the signature is accepted.
+    pub nonce: String,
+    /// How long a signature is accepted after it was made.
+    pub valid_for: std::time::Duration,
+}
+
 /// How a provider's webhooks are signed and what they say. A provider without webhooks does
 /// not implement it ([`Integration::webhooks`](crate::Integration::webhooks) is `None`).
 pub trait Webhooks: Send + Sync + std::fmt::Debug {
     /// Checks that the provider sent `request` recently. Called before anything reads the
     /// body; must compare in constant time.
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), WebhookError>;
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, WebhookError>;
 
     /// The events in a verified request's body.
     fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError>;

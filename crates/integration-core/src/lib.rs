@@ -36,7 +36,7 @@ pub use credentials::Credentials;
 pub use error::{Error, StoreError};
 pub use events::{
     Appended, AssociatedRecord, EventKind, EventLog, EventOffset, InboundEvent, LoggedEvent,
-    PropertyChange, ProviderEvent, WebhookError, WebhookRequest, Webhooks,
+    PropertyChange, ProviderEvent, Verified, WebhookError, WebhookRequest, Webhooks,
 };
 pub use export::ExportEvent;
 pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};

@@ -111,13 +111,45 @@ impl Connector {
         let (Some(webhooks), Some(log)) = (self.integration.webhooks(), self.event_log()) else {
             return Err(IntakeError::NotReceived(self.integration.display_name()));
         };
-        if let Err(refused) = webhooks.verify(request) {
-            metrics::counter!("webhook_requests_refused_total", "provider" => provider, "why" => "signature").increment(1);
-            return Err(refused.into());
+        let refused = |why: &'static str| {
+            metrics::counter!("webhook_requests_refused_total", "provider" => provider, "why" => why)
+                .increment(1);
+        };
+        let verified = webhooks
+            .verify(request)
+            .inspect_err(|_| refused("signature"))?;
+        // A signed request is accepted once: the same bytes again (a replay by whoever saw
+        // them) are refused while the signature is still fresh, after which its age refuses
+        // it. The mark is taken before storing and given back if storing fails, so the
+        // provider's retry of a request we could not store is not mistaken for a replay.
+        let nonce = format!("webhook:{provider}:{}", verified.nonce);
+        let Some(mark) = self.store.try_lock(&nonce, verified.valid_for).await? else {
+            refused("replay");
+            return Err(
+                WebhookError::Unauthenticated("this request was already received".into()).into(),
+            );
+        };
+        let stored = self
+            .store_events(webhooks, log.as_ref(), request.body)
+            .await;
+        if let Err(IntakeError::Store(_)) = &stored {
+            let _ = self.store.unlock(&nonce, &mark).await;
         }
-        let events = webhooks.parse(request.body).inspect_err(|_| {
-            metrics::counter!("webhook_requests_refused_total", "provider" => provider, "why" => "malformed").increment(1);
-        })?;
+        stored.inspect_err(|e| {
+            if matches!(e, IntakeError::Refused(_)) {
+                refused("malformed");
+            }
+        })
+    }
+
+    async fn store_events(
+        &self,
+        webhooks: &dyn crate::Webhooks,
+        log: &dyn EventLog,
+        body: &[u8],
+    ) -> Result<WebhookReceipt, IntakeError> {
+        let provider = self.integration.id();
+        let events = webhooks.parse(body)?;
         let mut receipt = WebhookReceipt {
             received: events.len(),
             ..WebhookReceipt::default()

@@ -14,6 +14,7 @@ use super::{OAuthClient, OAuthConfig, ProviderFactory, ProviderSettings, Token};
 use crate::{
     AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Column, Credentials,
     Cursor, Error, Integration, ItemQuery, Lane, ObjectType, Page, PkceVerifier, ProviderInfo,
+    Webhooks,
 };
 
 /// Where a token response names the connected account: paths into its extras (see
@@ -97,6 +98,11 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
     /// [`Integration::counts`]: whether [`count`](Self::count) answers. Default: no.
     fn counts(&self) -> bool {
         false
+    }
+
+    /// [`Integration::webhooks`]. Default: none.
+    fn webhooks(&self) -> Option<&dyn Webhooks> {
+        None
     }
 }
 
@@ -187,6 +193,10 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
 
     fn counts(&self) -> bool {
         self.items.counts()
+    }
+
+    fn webhooks(&self) -> Option<&dyn Webhooks> {
+        self.items.webhooks()
     }
 
     async fn count(
