@@ -25,3 +25,4 @@ mod sandbox_mode;
 mod serving;
 mod trust;
 mod upstream_failures;
+mod webhooks;

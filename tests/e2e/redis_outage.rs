@@ -8,13 +8,13 @@ use e2e::{AppOptions, assert_problem, spawn_app_with};
 use reqwest::StatusCode;
 use test_support::free_port;
 
-struct PrivateRedis {
-    port: u16,
+pub(crate) struct PrivateRedis {
+    pub(crate) port: u16,
     child: Child,
 }
 
 impl PrivateRedis {
-    fn start(port: u16) -> Option<Self> {
+    pub(crate) fn start(port: u16) -> Option<Self> {
         let redis_server = test_support::find_program("redis-server")?;
         let child = Command::new(redis_server)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -33,6 +33,23 @@ impl PrivateRedis {
     }
 
     fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the server: unreachable meanwhile, its data
+    /// intact afterwards (a failover's pause without the data loss of a restart).
+    pub(crate) fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {signal}");
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -65,6 +65,18 @@ pub enum ApiError {
     /// The provider cannot do this (incremental sync of a provider without it).
     #[error("{0}")]
     Unsupported(String),
+    /// The provider sends no events (webhooks), or this deployment does not receive them.
+    #[error("{0}")]
+    EventsUnsupported(String),
+    /// A webhook request whose signature is missing, wrong, stale or already used.
+    #[error("{0}")]
+    InvalidSignature(String),
+    /// A signed webhook request whose body is not the provider's format.
+    #[error("{0}")]
+    InvalidWebhook(String),
+    /// A request body over the route's limit (bytes).
+    #[error("the request body exceeds {0} bytes")]
+    PayloadTooLarge(usize),
     /// A bug or misconfiguration on our side; the cause (with its own causes) is logged, never
     /// returned.
     #[error("internal error")]
@@ -115,12 +127,18 @@ problem_codes! {
     InvalidRequest = "invalid_request", BAD_REQUEST, "Invalid request";
     /// 400: the provider has no incremental sync (export instead).
     ChangesUnsupported = "changes_unsupported", BAD_REQUEST, "Not supported by this provider";
+    /// 400: the provider sends no events, or this deployment does not receive its webhooks.
+    EventsUnsupported = "events_unsupported", BAD_REQUEST, "No events from this provider";
+    /// 400: a signed webhook whose body is not the provider's format.
+    InvalidWebhook = "invalid_webhook", BAD_REQUEST, "Webhook not understood";
     /// 400: the OAuth state is unknown, expired, replayed, or another browser's or user's.
     InvalidState = "invalid_state", BAD_REQUEST, "Invalid OAuth state";
     /// 401 (`jwt` mode): no, malformed, expired or forged bearer token.
     Unauthenticated = "unauthenticated", UNAUTHORIZED, "Authentication required";
     /// 401: the grant was revoked, expired or is unreadable; reconnect.
     ReauthRequired = "reauth_required", UNAUTHORIZED, "Reconnection required";
+    /// 401: a webhook request whose signature is missing, wrong, stale or already used.
+    InvalidSignature = "invalid_signature", UNAUTHORIZED, "Invalid signature";
     /// 403: the grant lacks a permission the request needs; reconnect.
     InsufficientScope = "insufficient_scope", FORBIDDEN, "Permission not granted";
     /// 404: no such integration.
@@ -131,6 +149,8 @@ problem_codes! {
     NotConnected = "not_connected", NOT_FOUND, "Integration not connected";
     /// 405: the route does not take this method (see `Allow`).
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed";
+    /// 413: the request body is over the route's limit.
+    PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "Request too large";
     /// 429: the provider is rate-limiting; see `Retry-After` and `retry_after`.
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "Rate limited";
     /// 500: a bug; the cause is logged with the request id.
@@ -184,6 +204,10 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => ProblemCode::MethodNotAllowed,
             ApiError::UpstreamTimeout(_) => ProblemCode::UpstreamTimeout,
             ApiError::Unsupported(_) => ProblemCode::ChangesUnsupported,
+            ApiError::EventsUnsupported(_) => ProblemCode::EventsUnsupported,
+            ApiError::InvalidSignature(_) => ProblemCode::InvalidSignature,
+            ApiError::InvalidWebhook(_) => ProblemCode::InvalidWebhook,
+            ApiError::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,
             ApiError::Internal(_) => ProblemCode::InternalError,
         }
     }
@@ -293,6 +317,22 @@ impl From<IntegrationError> for ApiError {
                 limit.as_secs()
             )),
             other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<integration_core::IntakeError> for ApiError {
+    fn from(error: integration_core::IntakeError) -> Self {
+        use integration_core::{IntakeError, WebhookError};
+        match error {
+            IntakeError::NotReceived(_) => ApiError::EventsUnsupported(error.to_string()),
+            IntakeError::Refused(WebhookError::Unauthenticated(why)) => {
+                ApiError::InvalidSignature(format!("Webhook signature refused: {why}."))
+            }
+            IntakeError::Refused(WebhookError::Malformed(why)) => {
+                ApiError::InvalidWebhook(format!("Webhook body not understood: {why}."))
+            }
+            IntakeError::Store(store) => store.into(),
         }
     }
 }

@@ -116,6 +116,8 @@ impl Application {
         let options = ConnectorOptions {
             seal,
             budget: shared_budget(&settings, &redis),
+            // Webhooks land in Redis Streams every replica reads.
+            events: Some(Arc::new(redis.clone())),
             ..options
         };
         let credential_store: Arc<dyn CredentialStore> = Arc::new(redis.clone());
@@ -141,6 +143,7 @@ impl Application {
             registry,
             store,
             frontend_url,
+            public_url: base_url.clone(),
             sandbox: !sandboxes.is_empty(),
             secure_cookies: https,
             embed_origins: settings.embed_origins.clone(),
@@ -301,6 +304,12 @@ fn build_providers(
                     redirect_uris: vec![redirect_uri.clone()],
                 };
                 let sandbox: Arc<dyn ProviderSandbox> = Arc::from(build(client.clone()));
+                // As an app's target URL set at the provider: changes made in the sandbox
+                // arrive here as webhooks, so sandbox mode shows live updates with no setup.
+                let target = join(base_url, &format!("/api/webhooks/{id}"));
+                sandbox
+                    .send_webhooks_to(&target, &client.client_id)
+                    .map_err(|e| StartupError::Config(format!("{id} sandbox webhooks: {e}")))?;
                 let root = join(base_url, &sandbox_mount(id));
                 for (name, url) in sandbox.urls(&root) {
                     // An explicit `{ID}_{NAME}_URL` still wins.

@@ -51,6 +51,9 @@ pub struct AppState {
     pub store: Arc<dyn TokenStore>,
     /// Where callback outcomes send the browser.
     pub frontend_url: Url,
+    /// How providers and browsers reach this server (`PUBLIC_URL`, else the bound address):
+    /// webhook signatures cover the URL the provider called.
+    pub public_url: Url,
     /// Whether any provider is a bundled sandbox.
     pub sandbox: bool,
     /// Whether browsers reach us over https (cookies are then `Secure`).

@@ -71,6 +71,10 @@ impl ProviderSandbox for HubSpotSandbox {
         self
     }
 
+    fn send_webhooks_to(&self, target: &Url, client_id: &str) -> Result<(), String> {
+        self.0.subscribe_webhooks(target.clone(), client_id)
+    }
+
     fn error_response(
         &self,
         status: actix_web::http::StatusCode,

@@ -48,6 +48,14 @@ pub trait ProviderSandbox: Send + Sync + std::fmt::Debug {
     /// The concrete sandbox, for tests and admin tools that know its type.
     fn as_any(&self) -> &dyn std::any::Any;
 
+    /// Sends the provider's webhooks for changes made in the sandbox to `target`, signed for
+    /// the app `client_id`, as the provider would once the app's target URL is set. Called in
+    /// the Tokio runtime that should run the sender. Default: the sandbox sends none.
+    fn send_webhooks_to(&self, target: &Url, client_id: &str) -> Result<(), String> {
+        let _ = (target, client_id);
+        Ok(())
+    }
+
     /// An error answer in this provider's shape, for what a server refuses around the sandbox's
     /// routes ([`guard`]: an admin call from a peer it does not allow, a body that never
     /// arrived). `code` is a lowercase word (`forbidden`); by default the body is RFC 6749's

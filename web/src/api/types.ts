@@ -132,6 +132,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/{provider}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's account's events (see the module docs). */
+        get: operations["events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integrations/{provider}/export": {
         parameters: {
             query?: never;
@@ -177,6 +194,23 @@ export interface paths {
         get: operations["status"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receives a provider's webhook request. */
+        post: operations["receive"];
         delete?: never;
         options?: never;
         head?: never;
@@ -330,7 +364,7 @@ export interface components {
          * @description Every `code` a problem can carry.
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "changes_unsupported" | "invalid_state" | "unauthenticated" | "reauth_required" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
+        ProblemCode: "invalid_request" | "changes_unsupported" | "events_unsupported" | "invalid_webhook" | "invalid_state" | "unauthenticated" | "reauth_required" | "invalid_signature" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
         /** @description Everything a server and a UI need to know about a provider, declared once. */
         ProviderInfo: {
             /** @description Columns for a UI's table, in order. */
@@ -373,6 +407,17 @@ export interface components {
              * @example connected
              */
             status: string;
+        };
+        /** @description What a webhook request amounted to. */
+        WebhookReceipt: {
+            /** @description Events an earlier delivery already stored (a provider's retry). */
+            duplicates: number;
+            /** @description Events in the request. */
+            received: number;
+            /** @description Events stored now. */
+            stored: number;
+            /** @description Events for accounts nobody here is connected to, dropped. */
+            unrouted: number;
         };
     };
     responses: never;
@@ -902,6 +947,76 @@ export interface operations {
             };
         };
     };
+    events: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The `offset` of an earlier line: the events after it. Opaque, 1–8192 printable ASCII
+                 *     characters, sealed to the user and the account; omitted: only events from now on.
+                 */
+                since?: string;
+                /** @description With nothing new, wait up to this many seconds (0–60, default 0) for the first event. */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{"type":"upsert"|"delete"|"merge"|"association","object_type","id","occurred_at","offset"}` lines, oldest first, then `{"type":"end","offset"}`; a first `{"type":"gap","offset"}` line when older events were dropped. With `Accept: text/event-stream`, the same as Server-Sent Events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description invalid_request: malformed or foreign offset, wait out of range; events_unsupported: the provider sends no events */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthenticated, reauth_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider, not_connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     export: {
         parameters: {
             query?: {
@@ -1158,6 +1273,82 @@ export interface operations {
                 };
             };
             /** @description store_unavailable, auth_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The provider sending the webhook
+                 * @example hubspot
+                 */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        /** @description The provider's webhook payload (HubSpot: a JSON array of up to 100 events), signed (HubSpot: `X-HubSpot-Signature-v3`, `X-HubSpot-Request-Timestamp`) */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description Every event is stored (or was already: a retry) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description invalid_webhook: signed, but not the provider's format; events_unsupported */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid_signature: missing, forged, stale or replayed; nothing stored */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description payload_too_large: over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable: nothing stored; the provider retries */
             503: {
                 headers: {
                     [name: string]: unknown;

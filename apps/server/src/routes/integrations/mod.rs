@@ -3,10 +3,12 @@
 
 mod changes;
 mod connection;
+mod events;
 mod export;
 mod items;
 mod list;
 mod oauth;
+mod webhooks;
 
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -41,9 +43,11 @@ routes![
     items::items,
     export::export,
     changes::changes,
+    events::events,
     items::count,
     connection::status,
     connection::disconnect,
+    webhooks::receive,
 ];
 
 /// The resource serving `handler` where the operation `operation_id` is documented, answering
