@@ -80,6 +80,12 @@ impl Cluster {
     /// Starts three replicas pointed at the HubSpot at `hubspot`, with `extra` settings on each,
     /// and waits until every one answers `/healthz`.
     async fn start(hubspot: &str, extra: &[(&str, &str)]) -> Self {
+        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        Self::start_on(&ports, hubspot, extra).await
+    }
+
+    /// [`start`](Self::start) on the given ports, one replica each.
+    async fn start_on(ports: &[u16], hubspot: &str, extra: &[(&str, &str)]) -> Self {
         let dir = std::env::temp_dir().join(format!("vs-replicas-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("create the scratch directory");
         let prefix = format!("vs-replicas-{}:", uuid::Uuid::new_v4().simple());
@@ -95,8 +101,7 @@ impl Cluster {
             dir: dir.clone(),
             prefix: prefix.clone(),
         };
-        for i in 1..=3 {
-            let port = free_port();
+        for (i, &port) in (1..).zip(ports) {
             let log = dir.join(format!("replica-{i}.log"));
             let out = File::create(&log).expect("create the log file");
             let err = out.try_clone().expect("clone the log file");
@@ -470,4 +475,134 @@ async fn three_processes_pace_one_portal_through_one_budget_and_nobody_sees_a_42
     let stats = sandbox.stats();
     assert_eq!(stats.rate_limited, 0, "HubSpot answered 429");
     assert_eq!(stats.objects, calls as u64);
+}
+
+/// A TCP load balancer in front of the replicas: every connection goes to the backend named by
+/// `target` at the time it arrives (a test moves it, as a balancer notices a dead backend). A
+/// backend that refuses the connection gets the client's connection closed, as a balancer's
+/// 502 would be: the sender must retry.
+async fn load_balancer(
+    backends: Vec<String>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the balancer");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let target = std::sync::Arc::new(AtomicUsize::new(0));
+    let chosen = target.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let backend = backends[chosen.load(Ordering::SeqCst)].clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (address, target)
+}
+
+/// One user's events on `replica` after `since` (the `end` offset with them).
+async fn events(replica: &Replica, since: Option<&str>) -> (Vec<serde_json::Value>, String) {
+    let query = since.map(|s| format!("?since={s}")).unwrap_or_default();
+    let res = reqwest::Client::new()
+        .get(replica.url(&format!("/api/integrations/hubspot/events{query}")))
+        .header("X-User-Id", USER)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.expect("body");
+    let mut lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let end = lines.pop().expect("an end line");
+    assert_eq!(end["type"], "end", "{text}");
+    (lines, end["offset"].as_str().expect("offset").to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_through_one_url_survive_a_replica_killed_between_send_and_retry() {
+    let (sandbox, hubspot) = hubspot(unlimited());
+    // HubSpot's retry schedule, compressed: the first retry after about 200 ms.
+    sandbox.update(|k| k.webhook_retry_base = Duration::from_millis(200));
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let backends = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let (balancer, target) = load_balancer(backends).await;
+    // Every replica knows the one public URL HubSpot calls (and signs).
+    let cluster = Cluster::start_on(&ports, &hubspot, &[("PUBLIC_URL", balancer.as_str())]).await;
+    let mut cluster = cluster;
+    let client = browser();
+    connect(&client, &cluster[1], &cluster[1]).await;
+    let (_, since) = events(&cluster[2], None).await;
+    sandbox
+        .subscribe_webhooks(
+            url::Url::parse(&format!("{balancer}/api/webhooks/hubspot")).expect("url"),
+            CLIENT_ID,
+        )
+        .expect("subscribe");
+
+    // Delivered through replica 1, read on replica 3.
+    let first = sandbox.modify_records(
+        hubspot_sandbox::ObjectType::Contacts,
+        hubspot_sandbox::Pick::Count(5),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    let mut at = since.clone();
+    while seen.len() < first.len() {
+        assert!(Instant::now() < deadline, "only {seen:?} of {first:?}");
+        let (lines, end) = events(&cluster[2], Some(&at)).await;
+        seen.extend(lines);
+        at = end;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Replica 1 dies (SIGKILL); HubSpot's next batch fails at the balancer, which still sends
+    // there, and is retried after the balancer moves to replica 2.
+    cluster.replicas[0].child.kill().expect("SIGKILL replica 1");
+    cluster.replicas[0].child.wait().expect("reap replica 1");
+    sandbox.reset_stats();
+    let second = sandbox.modify_records(
+        hubspot_sandbox::ObjectType::Contacts,
+        hubspot_sandbox::Pick::Count(5),
+    );
+    let failed = Instant::now() + Duration::from_secs(10);
+    while sandbox.webhook_stats().failed_attempts == 0 {
+        assert!(
+            Instant::now() < failed,
+            "the send to the dead replica never failed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    target.store(1, std::sync::atomic::Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.len() < first.len() + second.len() {
+        assert!(
+            Instant::now() < deadline,
+            "lost events: saw {} lines",
+            seen.len()
+        );
+        let (lines, end) = events(&cluster[2], Some(&at)).await;
+        seen.extend(lines);
+        at = end;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Every change exactly once, in the order HubSpot sent them.
+    let ids: Vec<String> = seen
+        .iter()
+        .map(|l| l["id"].as_str().expect("id").to_owned())
+        .collect();
+    let expected: Vec<String> = first.iter().chain(&second).map(u64::to_string).collect();
+    let mut sorted_ids = ids.clone();
+    let mut sorted_expected = expected.clone();
+    sorted_ids.sort();
+    sorted_expected.sort();
+    assert_eq!(sorted_ids, sorted_expected, "each change once");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (late, _) = events(&cluster[2], Some(&at)).await;
+    assert!(late.is_empty(), "nothing delivered twice: {late:?}");
 }
