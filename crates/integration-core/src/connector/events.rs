@@ -173,6 +173,10 @@ impl Connector {
                 continue;
             }
             let appended = log.append(provider, &account, &batch).await?;
+            if appended.stored > 0 {
+                // Feeds waiting in this process look now; other replicas' at their next poll.
+                self.events_appended.notify_waiters();
+            }
             receipt.stored += appended.stored;
             receipt.duplicates += appended.duplicates;
         }
@@ -241,6 +245,7 @@ impl Connector {
             at: start,
             wait,
             poll: self.options.event_poll,
+            wake: Arc::clone(&self.events_appended),
             pending: std::collections::VecDeque::new(),
             checked_gap: since.is_none(),
             done: false,
@@ -262,6 +267,8 @@ struct Feed {
     at: Option<EventOffset>,
     wait: Wait,
     poll: Duration,
+    /// Signalled when this process stores events (see `Connector::events_appended`).
+    wake: Arc<tokio::sync::Notify>,
     pending: std::collections::VecDeque<EventLine>,
     checked_gap: bool,
     done: bool,
@@ -312,6 +319,11 @@ impl Feed {
         }
         let started = tokio::time::Instant::now();
         loop {
+            // Armed before the read, so an append between the read and the wait still wakes it.
+            let wake = Arc::clone(&self.wake);
+            let appended = wake.notified();
+            tokio::pin!(appended);
+            appended.as_mut().enable();
             let events = self
                 .log
                 .read(self.provider, &self.account, self.at.as_ref(), READ_BATCH)
@@ -351,7 +363,10 @@ impl Feed {
                 }
                 return Ok(());
             }
-            tokio::time::sleep(self.poll.min(limit - waited)).await;
+            tokio::select! {
+                () = appended => {}
+                () = tokio::time::sleep(self.poll.min(limit - waited)) => {}
+            }
         }
     }
 

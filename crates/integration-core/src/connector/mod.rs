@@ -168,6 +168,9 @@ pub struct Connector {
     local_locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     /// Whether the "skew longer than the token lifetime" warning was logged.
     skew_clamp_logged: AtomicBool,
+    /// Wakes this process's waiting event feeds when it stores events, so a long poll answers
+    /// at once rather than at its next look at the log (which other replicas' appends need).
+    events_appended: Arc<tokio::sync::Notify>,
 }
 
 impl Connector {
@@ -188,6 +191,7 @@ impl Connector {
             options,
             local_locks: Mutex::new(HashMap::new()),
             skew_clamp_logged: AtomicBool::new(false),
+            events_appended: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
