@@ -196,7 +196,7 @@ impl Connector {
     /// first line when the user is not connected, the provider has no events, or `since` is not
     /// an offset this service issued to this user for this account.
     pub async fn events(
-        self: &Arc<Self>,
+        &self,
         user: &UserId,
         since: Option<&str>,
         wait: Wait,

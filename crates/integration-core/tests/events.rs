@@ -1,0 +1,462 @@
+//! The connector's webhook intake and event feeds, against a provider whose wire format is as
+//! small as it gets (a header that must read `signed`, a JSON array of `[account, id]`), and the
+//! in-memory store: what is checked before what, routing by account, replays, redelivery, and
+//! what a feed hands out (sealed offsets, long polls woken by an append, gaps, follows).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use futures_util::StreamExt as _;
+use integration_core::{
+    Appended, AuthorizationCode, AuthorizationRequest, Connector, ConnectorOptions,
+    CredentialStore as _, Credentials, Error, EventKind, EventLine, EventLog, EventOffset,
+    InboundEvent, IntakeError, Integration, ItemQuery, LoggedEvent, Page, PkceVerifier,
+    ProviderEvent, ProviderInfo, StoreError, UserId, Verified, Wait, WebhookError, WebhookRequest,
+    Webhooks,
+};
+use token_store::{EventRetention, MemoryTokenStore};
+
+static INFO: ProviderInfo = ProviderInfo {
+    id: "pushy",
+    name: "Pushy",
+    description: "A provider that pushes.",
+    object_types: &[],
+    columns: &[],
+    permissions: &[],
+    logo_svg: "",
+    pkce: false,
+};
+
+#[derive(Debug, Default)]
+struct Pushy {
+    parsed: AtomicUsize,
+}
+
+impl Webhooks for Pushy {
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, WebhookError> {
+        match request.header("X-Signature") {
+            Some(nonce) if nonce.starts_with("signed") => Ok(Verified {
+                nonce: nonce.to_owned(),
+                valid_for: Duration::from_secs(600),
+            }),
+            _ => Err(WebhookError::Unauthenticated("unsigned".into())),
+        }
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
+        self.parsed.fetch_add(1, Ordering::SeqCst);
+        let pairs: Vec<(String, String)> = serde_json::from_slice(body)
+            .map_err(|_| WebhookError::Malformed("not pairs".into()))?;
+        Ok(pairs
+            .into_iter()
+            .map(|(account, id)| InboundEvent {
+                account,
+                identity: format!("id-{id}"),
+                event: ProviderEvent {
+                    kind: EventKind::Upsert,
+                    object_type: "things".into(),
+                    id,
+                    occurred_at: Utc::now(),
+                    property: None,
+                    merged_ids: Vec::new(),
+                    associated: None,
+                },
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Integration for Pushy {
+    fn info(&self) -> &ProviderInfo {
+        &INFO
+    }
+    fn authorization_url(&self, _: &AuthorizationRequest<'_>) -> Result<url::Url, Error> {
+        Ok(url::Url::parse("https://pushy.example/authorize").unwrap())
+    }
+    async fn exchange_code(
+        &self,
+        _: &AuthorizationCode,
+        _: &str,
+        _: Option<&PkceVerifier>,
+    ) -> Result<Credentials, Error> {
+        unreachable!("not exercised")
+    }
+    async fn list_items(&self, _: &Credentials, _: &ItemQuery) -> Result<Page, Error> {
+        unreachable!("not exercised")
+    }
+    fn webhooks(&self) -> Option<&dyn Webhooks> {
+        Some(self)
+    }
+}
+
+/// The memory store's log, failing appends while `down` is set (Redis unavailable).
+#[derive(Debug)]
+struct Flaky {
+    store: MemoryTokenStore,
+    down: AtomicBool,
+}
+
+#[async_trait]
+impl EventLog for Flaky {
+    async fn append(
+        &self,
+        provider: &str,
+        account: &str,
+        events: &[(String, ProviderEvent)],
+    ) -> Result<Appended, StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("down".into()));
+        }
+        self.store.append(provider, account, events).await
+    }
+    async fn read(
+        &self,
+        provider: &str,
+        account: &str,
+        after: Option<&EventOffset>,
+        max: usize,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        self.store.read(provider, account, after, max).await
+    }
+    async fn latest(&self, p: &str, a: &str) -> Result<Option<EventOffset>, StoreError> {
+        self.store.latest(p, a).await
+    }
+    async fn dropped_before(&self, p: &str, a: &str) -> Result<Option<EventOffset>, StoreError> {
+        self.store.dropped_before(p, a).await
+    }
+}
+
+struct Harness {
+    pushy: Arc<Pushy>,
+    store: MemoryTokenStore,
+    log: Arc<Flaky>,
+    connector: Arc<Connector>,
+}
+
+fn harness(options: ConnectorOptions, retention: EventRetention) -> Harness {
+    let pushy = Arc::new(Pushy::default());
+    let store = MemoryTokenStore::new().with_event_retention(retention);
+    let log = Arc::new(Flaky {
+        store: store.clone(),
+        down: AtomicBool::new(false),
+    });
+    let connector = Connector::with_options(
+        Arc::clone(&pushy) as Arc<dyn Integration>,
+        Arc::new(store.clone()),
+        ConnectorOptions {
+            events: Some(Arc::clone(&log) as Arc<dyn EventLog>),
+            ..options
+        },
+    );
+    Harness {
+        pushy,
+        store,
+        log,
+        connector: Arc::new(connector),
+    }
+}
+
+fn default_harness() -> Harness {
+    harness(ConnectorOptions::default(), EventRetention::default())
+}
+
+fn user(name: &str) -> UserId {
+    UserId::parse(name).unwrap()
+}
+
+impl Harness {
+    async fn connect(&self, name: &str, account: &str) {
+        let credentials = Credentials {
+            access_token: "at".to_owned().into(),
+            refresh_token: None,
+            expires_at: None,
+            scopes: Vec::new(),
+            account_id: Some(account.into()),
+            account_name: None,
+            account_user: None,
+            obtained_at: Utc::now(),
+        };
+        self.store
+            .save("pushy", &user(name), &credentials)
+            .await
+            .unwrap();
+    }
+
+    async fn deliver(
+        &self,
+        signature: &str,
+        body: &str,
+    ) -> Result<integration_core::WebhookReceipt, IntakeError> {
+        let headers = [("x-signature", signature)];
+        self.connector
+            .receive_webhook(&WebhookRequest {
+                method: "POST",
+                uri: "https://us.example/api/webhooks/pushy",
+                headers: &headers,
+                body: body.as_bytes(),
+                received_at: Utc::now(),
+            })
+            .await
+    }
+
+    /// Every line of one poll of `name`'s feed.
+    async fn poll(
+        &self,
+        name: &str,
+        since: Option<&str>,
+        wait: Wait,
+    ) -> Result<Vec<EventLine>, Error> {
+        let feed = self.connector.events(&user(name), since, wait).await?;
+        Ok(feed.map(|line| line.unwrap()).collect().await)
+    }
+}
+
+fn ids(lines: &[EventLine]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| match l {
+            EventLine::Event { event, .. } => Some(event.id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn end_offset(lines: &[EventLine]) -> String {
+    match lines.last() {
+        Some(EventLine::End { offset }) => offset.clone(),
+        other => panic!("no end line: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_signature_is_checked_before_the_body_is_read() {
+    let h = default_harness();
+    h.connect("ann", "A").await;
+    for bad in ["", "forged", "Signed"] {
+        let refused = h.deliver(bad, r#"[["A","1"]]"#).await;
+        assert!(matches!(
+            refused,
+            Err(IntakeError::Refused(WebhookError::Unauthenticated(_)))
+        ));
+    }
+    assert_eq!(h.pushy.parsed.load(Ordering::SeqCst), 0, "never parsed");
+    let malformed = h.deliver("signed-1", "{}").await;
+    assert!(matches!(
+        malformed,
+        Err(IntakeError::Refused(WebhookError::Malformed(_)))
+    ));
+    assert!(
+        h.store
+            .read("pushy", "A", None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn events_go_to_accounts_someone_is_connected_to_once_each() {
+    let h = default_harness();
+    h.connect("ann", "A").await;
+    h.connect("ben", "A").await;
+    let mut before = Vec::new();
+    for name in ["ann", "ben"] {
+        before.push(end_offset(&h.poll(name, None, Wait::None).await.unwrap()));
+    }
+    let receipt = h
+        .deliver("signed-1", r#"[["A","1"],["B","2"],["A","3"]]"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        (receipt.received, receipt.stored, receipt.unrouted),
+        (3, 2, 1)
+    );
+    // The provider's retry: re-signed, same events.
+    let retry = h
+        .deliver("signed-2", r#"[["A","1"],["A","3"]]"#)
+        .await
+        .unwrap();
+    assert_eq!((retry.stored, retry.duplicates), (0, 2));
+    // The same signed request again is a replay.
+    let replay = h.deliver("signed-2", r#"[["A","1"],["A","3"]]"#).await;
+    assert!(matches!(
+        replay,
+        Err(IntakeError::Refused(WebhookError::Unauthenticated(_)))
+    ));
+    for (name, at) in ["ann", "ben"].into_iter().zip(&before) {
+        let lines = h.poll(name, Some(at), Wait::None).await.unwrap();
+        assert_eq!(ids(&lines), ["1", "3"], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_store_is_not_a_replay_when_the_provider_retries_the_same_request() {
+    let h = default_harness();
+    h.connect("ann", "A").await;
+    h.log.down.store(true, Ordering::SeqCst);
+    let failed = h.deliver("signed-7", r#"[["A","9"]]"#).await;
+    assert!(matches!(failed, Err(IntakeError::Store(_))));
+    h.log.down.store(false, Ordering::SeqCst);
+    let retried = h.deliver("signed-7", r#"[["A","9"]]"#).await.unwrap();
+    assert_eq!(retried.stored, 1);
+}
+
+#[tokio::test]
+async fn offsets_are_sealed_to_their_user_and_polls_resume_after_them() {
+    let h = default_harness();
+    h.connect("ann", "A").await;
+    h.connect("ben", "A").await;
+    let first = h.poll("ann", None, Wait::None).await.unwrap();
+    assert_eq!(first.len(), 1, "only the end: {first:?}");
+    let at = end_offset(&first);
+    h.deliver("signed-1", r#"[["A","1"],["A","2"]]"#)
+        .await
+        .unwrap();
+    let lines = h.poll("ann", Some(&at), Wait::None).await.unwrap();
+    assert_eq!(ids(&lines), ["1", "2"]);
+    let after_first = match &lines[0] {
+        EventLine::Event { offset, .. } => offset.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        ids(&h.poll("ann", Some(&after_first), Wait::None).await.unwrap()),
+        ["2"]
+    );
+    // Ben may not use Ann's offsets, nor anyone a made-up one.
+    for token in [after_first.as_str(), "AAAAAAAAAAAAAAAAAAAAAA.0-0", "0-0"] {
+        let refused = h
+            .connector
+            .events(&user("ben"), Some(token), Wait::None)
+            .await;
+        assert!(matches!(refused, Err(Error::InvalidInput(_))), "{token}");
+    }
+    // Nobody connected: not connected.
+    let stranger = h.connector.events(&user("cy"), None, Wait::None).await;
+    assert!(matches!(stranger, Err(Error::NotConnected)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_poll_is_answered_by_an_append_in_this_process_not_by_its_next_look() {
+    // Looks at the log only hourly: the event can arrive within the poll only by the wake-up.
+    let h = harness(
+        ConnectorOptions {
+            event_poll: Duration::from_secs(3600),
+            ..ConnectorOptions::default()
+        },
+        EventRetention::default(),
+    );
+    h.connect("ann", "A").await;
+    let at = end_offset(&h.poll("ann", None, Wait::None).await.unwrap());
+    let started = tokio::time::Instant::now();
+    let poll = {
+        let connector = Arc::clone(&h.connector);
+        tokio::spawn(async move {
+            let feed = connector
+                .events(&user("ann"), Some(&at), Wait::UpTo(Duration::from_secs(60)))
+                .await
+                .unwrap();
+            feed.map(|l| l.unwrap()).collect::<Vec<_>>().await
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    h.deliver("signed-1", r#"[["A","42"]]"#).await.unwrap();
+    let lines = poll.await.unwrap();
+    assert_eq!(ids(&lines), ["42"]);
+    assert!(matches!(lines.last(), Some(EventLine::End { .. })));
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "answered at the append (virtual time), not when the wait ran out"
+    );
+    // With nothing to come, the wait runs out and the poll ends where it was.
+    let at = end_offset(&lines);
+    let quiet = h
+        .poll("ann", Some(&at), Wait::UpTo(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    assert_eq!(quiet, [EventLine::End { offset: at }]);
+}
+
+#[tokio::test]
+async fn a_reader_behind_what_the_log_kept_is_told_of_the_gap() {
+    let h = harness(
+        ConnectorOptions::default(),
+        EventRetention {
+            max_events: 3,
+            ..EventRetention::default()
+        },
+    );
+    h.connect("ann", "A").await;
+    let at = end_offset(&h.poll("ann", None, Wait::None).await.unwrap());
+    h.deliver("signed-1", r#"[["A","1"]]"#).await.unwrap();
+    let lines = h.poll("ann", Some(&at), Wait::None).await.unwrap();
+    let behind = match &lines[0] {
+        EventLine::Event { offset, .. } => offset.clone(),
+        other => panic!("{other:?}"),
+    };
+    h.deliver("signed-2", r#"[["A","2"],["A","3"],["A","4"],["A","5"]]"#)
+        .await
+        .unwrap();
+    let lines = h.poll("ann", Some(&behind), Wait::None).await.unwrap();
+    assert!(matches!(lines[0], EventLine::Gap { .. }), "{lines:?}");
+    // After the gap, the feed goes on with what is kept.
+    let EventLine::Gap { offset } = &lines[0] else {
+        unreachable!()
+    };
+    let rest = h.poll("ann", Some(offset), Wait::None).await.unwrap();
+    assert_eq!(ids(&rest), ["3", "4", "5"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_follow_sends_idle_lines_while_nothing_happens_and_events_when_they_do() {
+    let h = default_harness();
+    h.connect("ann", "A").await;
+    let feed = h
+        .connector
+        .events(&user("ann"), None, Wait::Follow(Duration::from_secs(15)))
+        .await
+        .unwrap();
+    let mut feed = Box::pin(feed);
+    assert!(matches!(
+        feed.next().await,
+        Some(Ok(EventLine::Idle { .. }))
+    ));
+    h.deliver("signed-1", r#"[["A","7"]]"#).await.unwrap();
+    match feed.next().await {
+        Some(Ok(EventLine::Event { event, .. })) => assert_eq!(event.id, "7"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        feed.next().await,
+        Some(Ok(EventLine::Idle { .. }))
+    ));
+}
+
+#[tokio::test]
+async fn a_provider_without_webhooks_or_a_deployment_without_a_log_receives_nothing() {
+    let pushy = Arc::new(Pushy::default());
+    let connector = Connector::with_options(
+        pushy as Arc<dyn Integration>,
+        Arc::new(MemoryTokenStore::new()),
+        ConnectorOptions::default(),
+    );
+    let headers = [("x-signature", "signed")];
+    let request = WebhookRequest {
+        method: "POST",
+        uri: "https://us.example/hook",
+        headers: &headers,
+        body: b"[]",
+        received_at: Utc::now(),
+    };
+    assert!(matches!(
+        connector.receive_webhook(&request).await,
+        Err(IntakeError::NotReceived(_))
+    ));
+    assert!(matches!(
+        connector.events(&user("ann"), None, Wait::None).await,
+        Err(Error::Unsupported(_))
+    ));
+}
