@@ -11,6 +11,7 @@ use integration_core::{
     Lane, ObjectType, Page, ProviderInfo,
 };
 
+mod batch;
 mod changes;
 
 use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, paths};
@@ -369,6 +370,15 @@ impl ItemSource for HubSpotApi {
 
     fn changes_lane(&self, query: &ChangesQuery) -> Lane {
         changes::lane(query)
+    }
+
+    async fn fetch_items(
+        &self,
+        credentials: &Credentials,
+        object_type: Option<&str>,
+        ids: &[String],
+    ) -> Option<Result<Vec<integration_core::IntegrationItem>, Error>> {
+        Some(self.batch_read(credentials, object_type, ids).await)
     }
 
     fn counts(&self) -> bool {

@@ -155,6 +155,9 @@ pub enum ChangeEvent {
 }
 
 enum Next {
+    /// What webhooks named since the window began (see `connector::pushed`): `None` until the
+    /// log is read.
+    Pushed(Option<crate::connector::pushed::Pushed>),
     Fetch(Option<Cursor>),
     Resume(Cursor),
     End,
@@ -173,6 +176,20 @@ struct Run {
 }
 
 impl Run {
+    /// Counts the pending changes by kind and by what found them (`webhook`, `search`).
+    fn count_pending(&self, source: &'static str) {
+        let provider = self.connector.integration().id();
+        let changes = self.pending.as_slice();
+        let deletes = (changes.iter())
+            .filter(|c| matches!(c, Change::Delete { .. }))
+            .count() as u64;
+        let upserts = changes.len() as u64 - deletes;
+        metrics::counter!("records_changed_total", "provider" => provider, "change" => "upsert", "source" => source)
+            .increment(upserts);
+        metrics::counter!("records_changed_total", "provider" => provider, "change" => "delete", "source" => source)
+            .increment(deletes);
+    }
+
     /// The next event: a pending change, else the resume token or the end, else a fetch.
     async fn step(mut self) -> Option<(Result<ChangeEvent, Error>, Option<Self>)> {
         loop {
@@ -184,6 +201,44 @@ impl Run {
                 return Some((Ok(ChangeEvent::Change(change)), Some(self)));
             }
             match std::mem::replace(&mut self.next, Next::End) {
+                Next::Pushed(None) => {
+                    let connector = Arc::clone(&self.connector);
+                    let read = connector.pushed(&self.user, &self.query, &mut self.known);
+                    match read.await {
+                        Ok(pushed) => {
+                            self.pending = pushed.gone.clone().into_iter();
+                            self.next = Next::Pushed(Some(crate::connector::pushed::Pushed {
+                                gone: Vec::new(),
+                                ..pushed
+                            }));
+                            self.count_pending("webhook");
+                        }
+                        Err(error) => return Some((Err(error), None)),
+                    }
+                }
+                Next::Pushed(Some(mut pushed)) => {
+                    if pushed.changed.is_empty() {
+                        self.next = Next::Fetch(self.query.cursor.clone());
+                        continue;
+                    }
+                    let connector = Arc::clone(&self.connector);
+                    let fetched = connector.fetch_pushed(
+                        &self.user,
+                        &self.query,
+                        &mut pushed,
+                        &mut self.known,
+                    );
+                    match fetched.await {
+                        Ok(Some(changes)) => {
+                            self.pending = changes.into_iter();
+                            self.count_pending("webhook");
+                            self.next = Next::Pushed(Some(pushed));
+                        }
+                        // The provider cannot fetch by id: the search window carries it all.
+                        Ok(None) => self.next = Next::Fetch(self.query.cursor.clone()),
+                        Err(error) => return Some((Err(error), None)),
+                    }
+                }
                 Next::Fetch(cursor) => {
                     self.query.cursor = cursor;
                     let connector = Arc::clone(&self.connector);
@@ -193,16 +248,8 @@ impl Run {
                         Ok(page) => page,
                         Err(error) => return Some((Err(error), None)),
                     };
-                    let provider = self.connector.integration().id();
-                    let deletes = (page.changes.iter())
-                        .filter(|c| matches!(c, Change::Delete { .. }))
-                        .count() as u64;
-                    let upserts = page.changes.len() as u64 - deletes;
-                    metrics::counter!("records_changed_total", "provider" => provider, "change" => "upsert")
-                        .increment(upserts);
-                    metrics::counter!("records_changed_total", "provider" => provider, "change" => "delete")
-                        .increment(deletes);
                     self.pending = page.changes.into_iter();
+                    self.count_pending("search");
                     self.next = page.next_cursor.map_or(Next::End, Next::Resume);
                 }
                 Next::Resume(cursor) => {
@@ -267,10 +314,15 @@ impl Connector {
                 cursor: Some(resume.cursor),
             },
         };
+        // A run from a checkpoint starts with what webhooks named; a resumed one is past that.
+        let next = match &query.cursor {
+            None => Next::Pushed(None),
+            Some(cursor) => Next::Fetch(Some(cursor.clone())),
+        };
         let run = Run {
             connector: Arc::clone(self),
             user,
-            next: Next::Fetch(query.cursor.clone()),
+            next,
             query,
             pending: Vec::new().into_iter(),
             upserts: 0,

@@ -18,8 +18,11 @@ use url::Url;
 
 use crate::{
     AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Credentials, Cursor, Error,
-    ItemQuery, Lane, Page, PkceVerifier, Webhooks,
+    IntegrationItem, ItemQuery, Lane, Page, PkceVerifier, Webhooks,
 };
+
+/// The most ids one [`Integration::fetch_items`] call is given.
+pub const FETCH_BATCH: usize = 100;
 
 /// A kind of record a provider lists (HubSpot: contacts, companies, deals), and the scopes a
 /// grant needs to read it. Declared by the provider so that a request for a kind it does not
@@ -129,6 +132,23 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
         let _ = (credentials, query);
         Err(Error::Unsupported(format!(
             "{} has no incremental sync; export everything instead",
+            self.info().name
+        )))
+    }
+
+    /// The records of `object_type` with these ids (at most [`FETCH_BATCH`]), as they are now, in
+    /// one request (HubSpot: `batch/read`); ids that no longer exist are left out. The
+    /// [`changes`](Self::changes) run fetches what webhooks named this way instead of waiting
+    /// for the provider's search index. Default: the provider cannot, [`Error::Unsupported`].
+    async fn fetch_items(
+        &self,
+        credentials: &Credentials,
+        object_type: Option<&str>,
+        ids: &[String],
+    ) -> Result<Vec<IntegrationItem>, Error> {
+        let _ = (credentials, object_type, ids);
+        Err(Error::Unsupported(format!(
+            "{} cannot fetch records by id",
             self.info().name
         )))
     }

@@ -40,7 +40,7 @@ pub use events::{
 };
 pub use export::ExportEvent;
 pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};
-pub use integration::{Column, Integration, ObjectType, ProviderInfo};
+pub use integration::{Column, FETCH_BATCH, Integration, ObjectType, ProviderInfo};
 pub use item::{Cursor, IntegrationItem, ItemQuery, Page};
 pub use retry::RetryPolicy;
 pub use seal::Seal;

@@ -11,11 +11,11 @@ use async_trait::async_trait;
 use chrono::Utc;
 use futures_util::StreamExt as _;
 use integration_core::{
-    Appended, AuthorizationCode, AuthorizationRequest, Connector, ConnectorOptions,
-    CredentialStore as _, Credentials, Error, EventKind, EventLine, EventLog, EventOffset,
-    InboundEvent, IntakeError, Integration, ItemQuery, LoggedEvent, Page, PkceVerifier,
-    ProviderEvent, ProviderInfo, StoreError, UserId, Verified, Wait, WebhookError, WebhookRequest,
-    Webhooks,
+    Appended, AuthorizationCode, AuthorizationRequest, Change, ChangeEvent, ChangesFrom,
+    ChangesPage, ChangesQuery, Checkpoint, Connector, ConnectorOptions, CredentialStore as _,
+    Credentials, Error, EventKind, EventLine, EventLog, EventOffset, InboundEvent, IntakeError,
+    Integration, IntegrationItem, ItemQuery, LoggedEvent, Page, PkceVerifier, ProviderEvent,
+    ProviderInfo, StoreError, UserId, Verified, Wait, WebhookError, WebhookRequest, Webhooks,
 };
 use token_store::{EventRetention, MemoryTokenStore};
 
@@ -33,6 +33,10 @@ static INFO: ProviderInfo = ProviderInfo {
 #[derive(Debug, Default)]
 struct Pushy {
     parsed: AtomicUsize,
+    /// The ids of each `fetch_items` call.
+    fetched: std::sync::Mutex<Vec<Vec<String>>>,
+    /// Ids `fetch_items` no longer finds.
+    vanished: std::sync::Mutex<Vec<String>>,
 }
 
 impl Webhooks for Pushy {
@@ -48,24 +52,35 @@ impl Webhooks for Pushy {
 
     fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
         self.parsed.fetch_add(1, Ordering::SeqCst);
-        let pairs: Vec<(String, String)> = serde_json::from_slice(body)
-            .map_err(|_| WebhookError::Malformed("not pairs".into()))?;
-        Ok(pairs
-            .into_iter()
-            .map(|(account, id)| InboundEvent {
-                account,
-                identity: format!("id-{id}"),
-                event: ProviderEvent {
-                    kind: EventKind::Upsert,
-                    object_type: "things".into(),
-                    id,
-                    occurred_at: Utc::now(),
-                    property: None,
-                    merged_ids: Vec::new(),
-                    associated: None,
-                },
+        // `[account, id]`, or `[account, id, "delete"]`, or `[account, id, "merge", merged…]`.
+        let rows: Vec<Vec<String>> =
+            serde_json::from_slice(body).map_err(|_| WebhookError::Malformed("not rows".into()))?;
+        rows.into_iter()
+            .map(|row| {
+                let [account, id, rest @ ..] = row.as_slice() else {
+                    return Err(WebhookError::Malformed("short row".into()));
+                };
+                let (kind, merged_ids) = match rest {
+                    [] => (EventKind::Upsert, Vec::new()),
+                    [kind] if kind == "delete" => (EventKind::Delete, Vec::new()),
+                    [kind, merged @ ..] if kind == "merge" => (EventKind::Merge, merged.to_vec()),
+                    _ => return Err(WebhookError::Malformed("unknown kind".into())),
+                };
+                Ok(InboundEvent {
+                    account: account.clone(),
+                    identity: format!("id-{}", row.join("-")),
+                    event: ProviderEvent {
+                        kind,
+                        object_type: "things".into(),
+                        id: id.clone(),
+                        occurred_at: Utc::now(),
+                        property: None,
+                        merged_ids,
+                        associated: None,
+                    },
+                })
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -90,6 +105,33 @@ impl Integration for Pushy {
     }
     fn webhooks(&self) -> Option<&dyn Webhooks> {
         Some(self)
+    }
+    async fn changes(&self, _: &Credentials, _: &ChangesQuery) -> Result<ChangesPage, Error> {
+        // The search window: nothing indexed yet.
+        Ok(ChangesPage::default())
+    }
+    async fn fetch_items(
+        &self,
+        _: &Credentials,
+        _: Option<&str>,
+        ids: &[String],
+    ) -> Result<Vec<IntegrationItem>, Error> {
+        self.fetched.lock().unwrap().push(ids.to_vec());
+        let vanished = self.vanished.lock().unwrap().clone();
+        Ok(ids
+            .iter()
+            .filter(|id| !vanished.contains(id))
+            .map(|id| IntegrationItem {
+                id: id.clone(),
+                title: format!("thing {id}"),
+                item_type: None,
+                url: None,
+                parent_id: None,
+                created_at: None,
+                updated_at: None,
+                properties: serde_json::Map::new(),
+            })
+            .collect())
     }
 }
 
@@ -459,4 +501,63 @@ async fn a_provider_without_webhooks_or_a_deployment_without_a_log_receives_noth
         connector.events(&user("ann"), None, Wait::None).await,
         Err(Error::Unsupported(_))
     ));
+}
+
+#[tokio::test]
+async fn a_changes_run_delivers_what_webhooks_named_fetched_by_id_in_batches() {
+    let h = default_harness();
+    h.connect("ann", "A").await;
+    let checkpoint = Checkpoint {
+        since: Utc::now() - chrono::Duration::seconds(1),
+        object_type: None,
+    };
+    let mut rows: Vec<Vec<String>> = (1..=250).map(|n| vec!["A".into(), n.to_string()]).collect();
+    rows.push(vec!["A".into(), "7".into(), "delete".into()]);
+    rows.push(vec![
+        "A".into(),
+        "8".into(),
+        "merge".into(),
+        "9".into(),
+        "8".into(),
+    ]);
+    rows.push(vec!["B".into(), "999".into()]);
+    h.connect("bob", "B").await;
+    h.deliver("signed-1", &serde_json::to_string(&rows).unwrap())
+        .await
+        .unwrap();
+    h.pushy.vanished.lock().unwrap().push("42".into());
+
+    let events: Vec<ChangeEvent> = h
+        .connector
+        .changes(user("ann"), ChangesFrom::Checkpoint(checkpoint))
+        .map(|e| e.unwrap())
+        .collect()
+        .await;
+    let mut upserts = Vec::new();
+    let mut deletes = Vec::new();
+    for event in &events {
+        match event {
+            ChangeEvent::Change(Change::Upsert(item)) => upserts.push(item.id.clone()),
+            ChangeEvent::Change(Change::Delete { id, .. }) => deletes.push(id.clone()),
+            _ => {}
+        }
+    }
+    deletes.sort();
+    // 7 deleted, 9 merged into 8, 42 gone by the time it is fetched; B's event is not ann's.
+    assert_eq!(deletes, ["42", "7", "9"]);
+    assert_eq!(upserts.len(), 250 - 3, "{upserts:?}");
+    assert!(upserts.contains(&"8".to_owned()) && !upserts.contains(&"999".to_owned()));
+    let calls = h.pushy.fetched.lock().unwrap().clone();
+    assert_eq!(
+        calls.iter().map(Vec::len).collect::<Vec<_>>(),
+        [100, 100, 48]
+    );
+    match events.last() {
+        Some(ChangeEvent::End {
+            upserts: u,
+            deletes: d,
+            ..
+        }) => assert_eq!((*u, *d), (247, 3)),
+        other => panic!("{other:?}"),
+    }
 }

@@ -209,4 +209,33 @@ impl Connector {
         }
         Ok(page)
     }
+
+    /// The records of `object_type` with these ids as they are now (at most [`FETCH_BATCH`]),
+    /// at background priority, within the request deadline.
+    ///
+    /// [`FETCH_BATCH`]: crate::FETCH_BATCH
+    pub(crate) async fn fetch_items_reusing(
+        &self,
+        user: &UserId,
+        object_type: Option<&str>,
+        ids: &[String],
+        known: &mut Option<Credentials>,
+    ) -> Result<Vec<crate::IntegrationItem>, Error> {
+        let items = ItemQuery {
+            object_type: object_type.map(str::to_owned),
+            ..ItemQuery::new()
+        };
+        self.check_object_type(object_type)?;
+        let deadline = tokio::time::Instant::now() + self.options.request_deadline;
+        let call = Call {
+            operation: "fetch",
+            priority: Priority::Background,
+            lane: crate::Lane::Standard,
+            deadline,
+        };
+        self.within_deadline(self.call_until(user, &items, call, known, |c| async move {
+            self.integration.fetch_items(&c, object_type, ids).await
+        }))
+        .await
+    }
 }

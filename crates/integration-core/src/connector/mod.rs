@@ -31,6 +31,7 @@ mod authorization;
 mod calls;
 mod events;
 mod pacing;
+pub(crate) mod pushed;
 mod queries;
 mod refresh;
 

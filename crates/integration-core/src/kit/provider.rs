@@ -13,8 +13,8 @@ use super::http;
 use super::{OAuthClient, OAuthConfig, ProviderFactory, ProviderSettings, Token};
 use crate::{
     AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Column, Credentials,
-    Cursor, Error, Integration, ItemQuery, Lane, ObjectType, Page, PkceVerifier, ProviderInfo,
-    Webhooks,
+    Cursor, Error, Integration, IntegrationItem, ItemQuery, Lane, ObjectType, Page, PkceVerifier,
+    ProviderInfo, Webhooks,
 };
 
 /// Where a token response names the connected account: paths into its extras (see
@@ -76,6 +76,17 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
         query: &ChangesQuery,
     ) -> Option<Result<ChangesPage, Error>> {
         let _ = (credentials, query);
+        None
+    }
+
+    /// [`Integration::fetch_items`]; `None` (the default) when the provider cannot.
+    async fn fetch_items(
+        &self,
+        credentials: &Credentials,
+        object_type: Option<&str>,
+        ids: &[String],
+    ) -> Option<Result<Vec<IntegrationItem>, Error>> {
+        let _ = (credentials, object_type, ids);
         None
     }
 
@@ -189,6 +200,21 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
 
     fn changes_lane(&self, query: &ChangesQuery) -> Lane {
         self.items.changes_lane(query)
+    }
+
+    async fn fetch_items(
+        &self,
+        credentials: &Credentials,
+        object_type: Option<&str>,
+        ids: &[String],
+    ) -> Result<Vec<IntegrationItem>, Error> {
+        match self.items.fetch_items(credentials, object_type, ids).await {
+            Some(items) => items,
+            None => Err(Error::Unsupported(format!(
+                "{} cannot fetch records by id",
+                self.info.name
+            ))),
+        }
     }
 
     fn counts(&self) -> bool {
