@@ -213,6 +213,11 @@ pub struct Knobs {
     /// The default, 84 s, spreads HubSpot's ten retries over about 24 hours; tests set some
     /// milliseconds.
     pub webhook_retry_base: Duration,
+    /// How long Webhooks Journal entries are kept: 3 days, as HubSpot keeps them; tests
+    /// shorten it (or age entries with [`crate::Sandbox::age_journal`]).
+    pub journal_retention: Duration,
+    /// How long a journal entry's file `url` is valid (its `expiresAt`); default 5 minutes.
+    pub journal_url_ttl: Duration,
 }
 
 impl Knobs {
@@ -229,6 +234,8 @@ impl Knobs {
             enforce_scopes: config.enforce_scopes,
             contract: config.contract,
             webhook_retry_base: crate::webhooks::DEFAULT_RETRY_BASE,
+            journal_retention: crate::journal::DEFAULT_RETENTION,
+            journal_url_ttl: crate::journal::DEFAULT_URL_TTL,
         }
     }
 }
@@ -275,6 +282,10 @@ pub struct KnobsPatch {
     pub contract_seed: Option<u64>,
     /// New [`Knobs::webhook_retry_base`] in milliseconds.
     pub webhook_retry_base_ms: Option<u64>,
+    /// New [`Knobs::journal_retention`] in milliseconds.
+    pub journal_retention_ms: Option<u64>,
+    /// New [`Knobs::journal_url_ttl`] in milliseconds.
+    pub journal_url_ttl_ms: Option<u64>,
 }
 
 impl KnobsPatch {
@@ -361,6 +372,12 @@ impl KnobsPatch {
         if let Some(ms) = self.webhook_retry_base_ms {
             knobs.webhook_retry_base = Duration::from_millis(ms);
         }
+        if let Some(ms) = self.journal_retention_ms {
+            knobs.journal_retention = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.journal_url_ttl_ms {
+            knobs.journal_url_ttl = Duration::from_millis(ms);
+        }
     }
 }
 
@@ -388,14 +405,23 @@ pub struct Stats {
     pub objects: u64,
     /// CRM search calls (`POST /crm/v3/objects/{type}/search`), whatever their outcome.
     pub search: u64,
+    /// CRM batch reads (`POST /crm/v3/objects/{type}/batch/read`), whatever their outcome.
+    pub batch_read: u64,
+    /// Webhooks Journal calls (`/webhooks-journal/journal[-local]/2026-03/…`), whatever their
+    /// outcome (they are exempt from the rate limits, so never counted there).
+    pub journal: u64,
+    /// Journal files downloaded (`GET /_journal/files/{id}`), whatever their outcome.
+    pub journal_files: u64,
+    /// Access tokens issued by the `client_credentials` grant.
+    pub token_client_credentials: u64,
     /// Responses with status 429, real or injected.
     pub rate_limited: u64,
     /// Responses replaced by an injected fault.
     pub faults_injected: u64,
 }
 
-/// Forced failures for the next calls to `POST /oauth/v1/token` and the CRM list and search
-/// endpoints.
+/// Forced failures for the next calls to `POST /oauth/v1/token` and the CRM list, search and
+/// batch-read endpoints (never the Webhooks Journal's).
 ///
 /// Each counter is consumed one call at a time, in this order: `pass_next`, then
 /// `rate_limit_next`, then `fail_next`, then `malformed_next`. Injected faults happen before

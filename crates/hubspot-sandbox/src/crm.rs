@@ -20,7 +20,7 @@ use crate::store::{self, Mutations};
 const MAX_LIMIT: usize = 100;
 const DEFAULT_LIMIT: usize = 10;
 
-fn bearer_token(req: &HttpRequest) -> Option<&str> {
+pub(crate) fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get("authorization")?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
@@ -233,6 +233,7 @@ fn next_link(
 pub(crate) enum Endpoint {
     List,
     Search,
+    BatchRead,
 }
 
 /// A request that passed faults, authentication, scopes and every limit.
@@ -309,6 +310,7 @@ async fn check(
     match endpoint {
         Endpoint::List => state.stats.objects += 1,
         Endpoint::Search => state.stats.search += 1,
+        Endpoint::BatchRead => state.stats.batch_read += 1,
     }
     let send_retry_after = respond::retry_after(state.knobs.send_retry_after, roll);
     if let Some(injected) = state.take_fault() {
@@ -322,6 +324,9 @@ async fn check(
             Injected::Malformed => match endpoint {
                 Endpoint::List => respond::malformed("{\"results\": [{\"id\": \"1"),
                 Endpoint::Search => respond::malformed("{\"total\": 1, \"results\": [{\"id\": \"1"),
+                Endpoint::BatchRead => {
+                    respond::malformed("{\"status\": \"COMPLETE\", \"results\": [{\"id\": \"1")
+                }
             },
         });
     }

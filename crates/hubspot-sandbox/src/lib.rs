@@ -2,10 +2,12 @@
 #![warn(missing_docs)]
 
 mod admin;
+mod batch;
 mod config;
 mod contract;
 mod crm;
 mod cursor;
+mod journal;
 mod oauth;
 mod respond;
 mod search;
@@ -98,6 +100,58 @@ impl Sandbox {
                 resource("/crm/v3/objects/{object_type}/search", "POST")
                     .route(web::post().to(search::search)),
             )
+            .service(
+                resource("/crm/v3/objects/{object_type}/batch/read", "POST")
+                    .route(web::post().to(batch::batch_read)),
+            )
+            .service(
+                resource("/webhooks-journal/{variant}/2026-03/earliest", "GET")
+                    .route(web::get().to(journal::earliest)),
+            )
+            .service(
+                resource("/webhooks-journal/{variant}/2026-03/latest", "GET")
+                    .route(web::get().to(journal::latest)),
+            )
+            .service(
+                resource(
+                    "/webhooks-journal/{variant}/2026-03/offset/{offset}/next",
+                    "GET",
+                )
+                .route(web::get().to(journal::next)),
+            )
+            .service(
+                resource(
+                    "/webhooks-journal/{variant}/2026-03/batch/earliest/{count}",
+                    "GET",
+                )
+                .route(web::get().to(journal::batch_earliest)),
+            )
+            .service(
+                resource(
+                    "/webhooks-journal/{variant}/2026-03/batch/latest/{count}",
+                    "GET",
+                )
+                .route(web::get().to(journal::batch_latest)),
+            )
+            .service(
+                resource("/webhooks-journal/{variant}/2026-03/batch/read", "POST")
+                    .route(web::post().to(journal::batch_read)),
+            )
+            .service(
+                resource(
+                    "/webhooks-journal/{variant}/2026-03/batch/{offset}/next/{count}",
+                    "GET",
+                )
+                .route(web::get().to(journal::batch_next)),
+            )
+            .service(
+                resource(
+                    "/webhooks-journal/{variant}/2026-03/status/{status_id}",
+                    "GET",
+                )
+                .route(web::get().to(journal::status)),
+            )
+            .service(resource("/_journal/files/{id}", "GET").route(web::get().to(journal::file)))
             .service(resource("/_admin/stats", "GET").route(web::get().to(admin::stats)))
             .service(
                 resource("/_admin/reset-stats", "POST").route(web::post().to(admin::reset_stats)),
@@ -189,6 +243,7 @@ impl Sandbox {
         stats.denials = kit.denials;
         stats.token_authorization_code = kit.codes_redeemed;
         stats.token_refresh = kit.refreshes;
+        stats.token_client_credentials = kit.client_credentials;
         stats.token_errors = kit.token_errors;
         stats.token_info += kit.introspections;
         stats.revoke += kit.revocations;
@@ -280,24 +335,26 @@ impl Sandbox {
         let watched = self.shared.webhooks.is_subscribed();
         let (ids, changes) = {
             let mut state = self.shared.lock();
+            let state = &mut *state;
             let mutations = state.mutations.entry(object).or_default();
             let ids = store::edit(catalog, object, mutations, pick, edit, now);
-            // The events' contents are read under the lock; they are queued after it.
-            let changes: Vec<webhooks::Change> = if watched {
-                let (property, _) = object.mutable_property();
-                ids.iter()
-                    .map(|&id| webhooks::Change {
-                        object_id: id,
-                        property: (edit == Edit::Modify)
-                            .then(|| mutations.get(&id)?.properties.get(property).cloned())
-                            .flatten()
-                            .map(|value| (property, value)),
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            (ids, changes)
+            // The events' contents are read under the lock; webhooks are queued after it.
+            let (property, _) = object.mutable_property();
+            let changes: Vec<webhooks::Change> = ids
+                .iter()
+                .map(|&id| webhooks::Change {
+                    object_id: id,
+                    property: (edit == Edit::Modify)
+                        .then(|| mutations.get(&id)?.properties.get(property).cloned())
+                        .flatten()
+                        .map(|value| (property, value)),
+                })
+                .collect();
+            // Every change goes to the journal, subscribed or not.
+            let retention = state.knobs.journal_retention;
+            state.journal.prune(retention, now);
+            state.journal.append(object, edit, &changes, now);
+            (ids, if watched { changes } else { Vec::new() })
         };
         self.shared.webhooks.publish(object, edit, changes, now);
         ids

@@ -84,6 +84,8 @@ pub(crate) fn oauth_sandbox(config: &SandboxConfig, shared: Arc<Shared>) -> OAut
         secret,
         token_error: error_body,
         api_error: |e| respond::api_error_body(&e.code, &e.message),
+        // The Webhooks Journal's app token ("client credentials token" in the journal guide).
+        client_credentials_scopes: crate::journal::CLIENT_CREDENTIALS_SCOPES.to_vec(),
         ..OAuthSandboxConfig::new(
             "HubSpot",
             account,
@@ -248,6 +250,12 @@ impl OAuthHooks for Hooks {
         body.remove("scope");
         let scopes: Vec<&str> = grant.scope.split(' ').filter(|s| !s.is_empty()).collect();
         body.insert("scopes".into(), json!(scopes));
+        if grant.client_credentials {
+            // The app's own token: no installing user, no portal.
+            body.remove("hub_id");
+            body.remove("user_id");
+            return;
+        }
         let mut roll = self.0.lock().roll();
         for field in ["hub_id", "user_id", "scopes"] {
             if roll.vary(roll.contract.omit_optional, 30) {

@@ -82,6 +82,7 @@ impl Shared {
                 daily: None,
                 mutations: BTreeMap::new(),
                 responses: 0,
+                journal: crate::journal::Journal::default(),
             }),
         }
     }
@@ -142,6 +143,8 @@ pub(crate) struct State {
     pub mutations: BTreeMap<ObjectType, Mutations>,
     /// Responses that drew contract decisions so far: the key of the next [`Roll`].
     pub responses: u64,
+    /// The Webhooks Journal: every change, whether or not webhooks are subscribed.
+    pub journal: crate::journal::Journal,
 }
 
 fn count_in_window(window: &mut VecDeque<Instant>, limit: RateLimit) -> RateCheck {

@@ -449,3 +449,59 @@ fn urls_point_a_provider_at_the_mount() {
     assert_eq!(urls["token"].as_str(), "http://h/_sandbox/a/v1/oauth/token");
     assert_eq!(urls["api_base"].as_str(), "http://h/_sandbox/a/v1");
 }
+
+#[tokio::test]
+async fn client_credentials_only_when_configured_and_only_for_allowed_scopes() {
+    let cc = [("grant_type", "client_credentials"), ("scope", "app.read")];
+    let off = peer(|c| c).await;
+    let (status, body) = off.form(&cc, true).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+
+    let peer = peer(|c| OAuthSandboxConfig {
+        client_credentials_scopes: vec!["app.read", "app.write"],
+        ..c
+    })
+    .await;
+    let (status, body) = peer.form(&cc, true).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "app.read");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let access = body["access_token"].as_str().unwrap();
+    let info = peer.oauth.access_token(access).unwrap();
+    assert!(info.grant.client_credentials);
+    assert_eq!(info.grant.client_id, "cid");
+    assert_eq!(peer.oauth.stats().client_credentials, 1);
+
+    for scope in ["", "app.read other"] {
+        let fields = [("grant_type", "client_credentials"), ("scope", scope)];
+        let (status, body) = peer.form(&fields, true).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_scope")),
+            "{scope}"
+        );
+    }
+    let wrong = [
+        ("grant_type", "client_credentials"),
+        ("scope", "app.read"),
+        ("client_id", "cid"),
+        ("client_secret", "nope"),
+    ];
+    assert_eq!(peer.form(&wrong, false).await.0, 401);
+
+    // A user's token is not marked.
+    let code = peer.code(&[]).await;
+    let (_, body) = peer.form(&redeem(&code, &[]), true).await;
+    let user = body["access_token"].as_str().unwrap();
+    assert!(
+        !peer
+            .oauth
+            .access_token(user)
+            .unwrap()
+            .grant
+            .client_credentials
+    );
+}

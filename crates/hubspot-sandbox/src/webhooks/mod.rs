@@ -293,40 +293,23 @@ impl Hub {
         let Some(sub) = inner.subscription.as_mut() else {
             return;
         };
-        let subscription_type = subscription_type(object, edit);
-        let index = SUBSCRIPTION_TYPES
-            .iter()
-            .position(|t| *t == subscription_type)
-            .unwrap_or(0) as u64;
-        let subscription_id = subscription_id(sub.info.app_id, index);
-        let change_flag = match edit {
-            Edit::Modify => None,
-            Edit::Archive | Edit::Delete => Some("DELETED"),
-        };
+        let (app_id, portal_id, user_id) = (sub.info.app_id, sub.portal_id, sub.user_id);
         let events: Vec<Event> = changes
             .into_iter()
             .map(|change| {
                 let event_id = sub.next_event_id;
                 sub.next_event_id += 1;
-                let (property_name, property_value) = match change.property {
-                    Some((name, value)) => (Some(name), Some(value)),
-                    None => (None, None),
-                };
-                Event {
+                event(
+                    object,
+                    edit,
                     event_id,
-                    subscription_id,
-                    portal_id: sub.portal_id,
-                    app_id: sub.info.app_id,
+                    app_id,
+                    portal_id,
+                    user_id,
+                    change.object_id,
+                    change.property,
                     occurred_at,
-                    subscription_type,
-                    attempt_number: 0,
-                    object_id: change.object_id,
-                    property_name,
-                    property_value,
-                    change_source: "CRM_UI",
-                    source_id: Some(format!("userId:{}", sub.user_id)),
-                    change_flag,
-                }
+                )
             })
             .collect();
         let count = events.len() as u64;
@@ -336,6 +319,48 @@ impl Hub {
             let mut stats = lock(&self.stats);
             stats.pending_events = stats.pending_events.saturating_sub(count);
         }
+    }
+}
+
+/// The legacy event for one change to one record (webhooks and the journal's files).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn event(
+    object: ObjectType,
+    edit: Edit,
+    event_id: u64,
+    app_id: u64,
+    portal_id: u64,
+    user_id: u64,
+    object_id: u64,
+    property: Option<(&'static str, String)>,
+    occurred_at: i64,
+) -> Event {
+    let subscription_type = subscription_type(object, edit);
+    let index = SUBSCRIPTION_TYPES
+        .iter()
+        .position(|t| *t == subscription_type)
+        .unwrap_or(0) as u64;
+    let (property_name, property_value) = match property {
+        Some((name, value)) => (Some(name), Some(value)),
+        None => (None, None),
+    };
+    Event {
+        event_id,
+        subscription_id: subscription_id(app_id, index),
+        portal_id,
+        app_id,
+        occurred_at,
+        subscription_type,
+        attempt_number: 0,
+        object_id,
+        property_name,
+        property_value,
+        change_source: "CRM_UI",
+        source_id: Some(format!("userId:{user_id}")),
+        change_flag: match edit {
+            Edit::Modify => None,
+            Edit::Archive | Edit::Delete => Some("DELETED"),
+        },
     }
 }
 

@@ -4,10 +4,12 @@
 #![expect(clippy::unwrap_used, reason = "test helpers panic on purpose")]
 
 mod admin;
+mod batch_read;
 mod contract;
 mod crm;
 mod faults;
 mod helpers;
+mod journal;
 mod mount;
 mod oauth;
 mod oauth2026;

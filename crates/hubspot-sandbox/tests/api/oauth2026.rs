@@ -174,9 +174,15 @@ async fn token_request_errors_name_rfc_6749_codes() {
             "BAD_GRANT_TYPE",
         ),
         (
-            vec![("grant_type", "client_credentials")],
+            vec![("grant_type", "implicit")],
             "unsupported_grant_type",
             "BAD_GRANT_TYPE",
+        ),
+        // Supported (the Webhooks Journal's app token), but only for an authenticated app.
+        (
+            vec![("grant_type", "client_credentials")],
+            "invalid_client",
+            "BAD_CLIENT_ID",
         ),
         (
             vec![("grant_type", "refresh_token"), ("client_id", "nope")],

@@ -144,6 +144,11 @@ pub struct OAuthSandboxConfig {
     pub api_error: ErrorShape,
     /// The code of a 401 from a bearer check (`invalid_token`, RFC 6750; Notion: `unauthorized`).
     pub unauthorized_code: &'static str,
+    /// Scopes the `client_credentials` grant (RFC 6749 §4.4) may ask for; empty (the default):
+    /// the grant is `unsupported_grant_type`. A request must name at least one scope, all of
+    /// them from this list (else `invalid_scope`); it gets an access token only, whose
+    /// [`Grant::client_credentials`](super::Grant::client_credentials) is set.
+    pub client_credentials_scopes: Vec<&'static str>,
 }
 
 impl OAuthSandboxConfig {
@@ -187,6 +192,7 @@ impl OAuthSandboxConfig {
             token_error: rfc6749_error,
             api_error: rfc6749_error,
             unauthorized_code: "invalid_token",
+            client_credentials_scopes: Vec::new(),
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct SandboxStats {
     pub codes_redeemed: u64,
     /// Successful refreshes.
     pub refreshes: u64,
+    /// Access tokens issued by the `client_credentials` grant.
+    pub client_credentials: u64,
     /// Token requests answered with an error status (intercepted ones included).
     pub token_errors: u64,
     /// Introspection requests from an authenticated client.
@@ -50,6 +52,8 @@ pub struct Grant {
     pub client_id: String,
     /// The scope granted (see [`OAuthHooks::granted_scope`]).
     pub scope: String,
+    /// Issued by the `client_credentials` grant: the app itself, no user or account behind it.
+    pub client_credentials: bool,
 }
 
 /// An access or refresh token.

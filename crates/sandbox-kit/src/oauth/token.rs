@@ -1,5 +1,6 @@
 //! The token endpoint: the `authorization_code` and `refresh_token` grants (RFC 6749 §4.1.3,
-//! §6), client authentication, and the body rules of strict and legacy endpoints.
+//! §6), the optional `client_credentials` grant (§4.4), client authentication, and the body
+//! rules of strict and legacy endpoints.
 //!
 //! Clients break on the details, so they are reproduced rather than simplified: which
 //! parameter a refusal is about ([`Subject`]) lets a provider answer with its own error codes,
@@ -210,9 +211,12 @@ impl OAuthSandbox {
                 format!("missing required parameter {name}"),
             )
         };
-        let authorization_code = match param(&params, "grant_type") {
-            Some("authorization_code") => true,
-            Some("refresh_token") if self.0.config.refresh != Refresh::Off => false,
+        let flow = match param(&params, "grant_type") {
+            Some("authorization_code") => Flow::Code,
+            Some("refresh_token") if self.0.config.refresh != Refresh::Off => Flow::Refresh,
+            Some("client_credentials") if !self.0.config.client_credentials_scopes.is_empty() => {
+                Flow::ClientCredentials
+            }
             Some(_) => {
                 return Err(ErrorInfo::new(
                     400,
@@ -230,38 +234,70 @@ impl OAuthSandbox {
             }
         };
         let client_id = self.authenticate(req, &params)?;
-        if authorization_code {
-            let Some(code) = param(&params, "code") else {
-                return Err(missing("invalid_grant", Subject::Code, "code"));
-            };
-            if !lenient && param(&params, "redirect_uri").is_none() {
-                return Err(missing(
-                    "invalid_grant",
-                    Subject::RedirectUri,
-                    "redirect_uri",
-                ));
+        match flow {
+            Flow::Code => {
+                let Some(code) = param(&params, "code") else {
+                    return Err(missing("invalid_grant", Subject::Code, "code"));
+                };
+                if !lenient && param(&params, "redirect_uri").is_none() {
+                    return Err(missing(
+                        "invalid_grant",
+                        Subject::RedirectUri,
+                        "redirect_uri",
+                    ));
+                }
+                let grant = self.redeem_code(&params, code, &client_id, lenient)?;
+                self.0.hooks.on_event(&Event::CodeRedeemed {
+                    client_id: &client_id,
+                    path,
+                });
+                Ok(self.token_response(grant))
             }
-            let grant = self.redeem_code(&params, code, &client_id, lenient)?;
-            self.0.hooks.on_event(&Event::CodeRedeemed {
-                client_id: &client_id,
-                path,
-            });
-            Ok(self.token_response(grant))
-        } else {
-            let Some(token) = param(&params, "refresh_token") else {
-                return Err(missing(
-                    "invalid_grant",
-                    Subject::RefreshToken,
-                    "refresh_token",
-                ));
-            };
-            let grant = self.refresh(token, &client_id)?;
-            self.0.hooks.on_event(&Event::Refreshed {
-                client_id: &client_id,
-                path,
-            });
-            Ok(self.token_response(grant))
+            Flow::Refresh => {
+                let Some(token) = param(&params, "refresh_token") else {
+                    return Err(missing(
+                        "invalid_grant",
+                        Subject::RefreshToken,
+                        "refresh_token",
+                    ));
+                };
+                let grant = self.refresh(token, &client_id)?;
+                self.0.hooks.on_event(&Event::Refreshed {
+                    client_id: &client_id,
+                    path,
+                });
+                Ok(self.token_response(grant))
+            }
+            Flow::ClientCredentials => {
+                let scope = self.client_scope(param(&params, "scope"))?;
+                let mut guard = self.state();
+                let issued = self.issue(&mut guard, &client_id, scope, None, true);
+                guard.stats.client_credentials += 1;
+                drop(guard);
+                Ok(self.token_response(issued))
+            }
         }
+    }
+
+    /// The scope of a `client_credentials` request: at least one, each one allowed.
+    fn client_scope(&self, requested: Option<&str>) -> Result<String, ErrorInfo> {
+        let invalid = |why: String| ErrorInfo::new(400, "invalid_scope", Subject::Request, why);
+        let mut scopes: Vec<&str> = Vec::new();
+        for scope in requested.unwrap_or_default().split([' ', ',']) {
+            if !scope.is_empty() && !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        if scopes.is_empty() {
+            return Err(invalid("missing required parameter scope".to_owned()));
+        }
+        let allowed = &self.0.config.client_credentials_scopes;
+        if let Some(bad) = scopes.iter().find(|s| !allowed.contains(s)) {
+            return Err(invalid(format!(
+                "scope {bad} is not available to the client_credentials grant"
+            )));
+        }
+        Ok(scopes.join(" "))
     }
 
     fn redeem_code(
@@ -323,7 +359,7 @@ impl OAuthSandbox {
             return Err(invalid(Subject::Code, problem));
         }
         let scope = grant.scope.clone();
-        let issued = self.issue(state, client_id, scope, None);
+        let issued = self.issue(state, client_id, scope, None, false);
         if let Some(grant) = state.codes.get_mut(code) {
             grant.issued = Some((issued.access.clone(), issued.refresh.clone()));
         }
@@ -351,27 +387,31 @@ impl OAuthSandbox {
         if keep.is_none() {
             state.refresh.remove(token);
         }
-        let issued = self.issue(state, client_id, grant.scope, keep);
+        let issued = self.issue(state, client_id, grant.scope, keep, false);
         state.stats.refreshes += 1;
         Ok(issued)
     }
 
-    /// Mints an access token (and a refresh token, unless refresh is off or `keep_refresh`
-    /// names the one to keep) for `client_id`'s `scope`.
+    /// Mints an access token (and a refresh token, unless refresh is off, `keep_refresh`
+    /// names the one to keep, or it is for the `client_credentials` grant) for `client_id`'s
+    /// `scope`.
     fn issue(
         &self,
         state: &mut State,
         client_id: &str,
         scope: String,
         keep_refresh: Option<String>,
+        client_credentials: bool,
     ) -> Issued {
         let config = &self.0.config;
         let grant = Grant {
             client_id: client_id.to_owned(),
             scope,
+            client_credentials,
         };
         let refresh = match config.refresh {
             Refresh::Off => None,
+            _ if client_credentials => None,
             _ => Some(keep_refresh.unwrap_or_else(|| (config.secret)(Secret::Refresh))),
         };
         if let Some(refresh) = &refresh {
@@ -414,6 +454,14 @@ impl OAuthSandbox {
         self.0.hooks.token_answer(&mut body, &issued.grant);
         no_store(HttpResponse::Ok().json(body))
     }
+}
+
+/// Which grant a token request is for.
+#[derive(Clone, Copy)]
+enum Flow {
+    Code,
+    Refresh,
+    ClientCredentials,
 }
 
 /// Tokens just minted.
