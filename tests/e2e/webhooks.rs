@@ -419,3 +419,97 @@ async fn redis_unavailable_is_a_503_and_the_senders_retry_lands() {
     let got = lines(&app, "uma", &format!("?since={since}")).await;
     assert_eq!(event_ids(&got), ["77"]);
 }
+
+/// HubSpot's search index lags a write by an unknown while; a webhook names the record at once.
+/// With the index an hour behind, a `changes` run still delivers what changed (fetched by id in
+/// one `batch/read` per 100, no search for them), and a GDPR deletion, which no search or
+/// archived list ever shows, as a delete.
+#[tokio::test]
+async fn changes_deliver_what_webhooks_named_even_while_search_lags() {
+    let vars = vec![
+        ("INDEX_LAG_SECS".into(), "0".into()),
+        ("CHANGES_LOOKBACK_SECS".into(), "0".into()),
+    ];
+    let app = spawn_app_with(
+        Vec::new(),
+        AppOptions {
+            vars,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let sandbox = app.sandbox.clone().unwrap();
+    app.connect_via_sandbox("lena").await;
+    let export = app
+        .get_as(
+            "lena",
+            "/api/integrations/hubspot/export?object_type=contacts",
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let end: Value = serde_json::from_str(export.lines().last().unwrap()).unwrap();
+    let checkpoint = end["checkpoint"].as_str().unwrap().to_owned();
+    let since = offset_now(&app, "lena").await;
+
+    sandbox.update(|k| {
+        k.contract.search_lag = hubspot_sandbox::SearchLag::Fixed(Duration::from_secs(3600));
+    });
+    tokio::time::sleep(Duration::from_millis(1_005)).await;
+    let modified = sandbox.modify_records(ObjectType::Contacts, Pick::Count(150));
+    let erased = sandbox.delete_records(ObjectType::Contacts, Pick::Count(2));
+    // Wait until the webhooks are in.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut at = since;
+    let mut arrived = 0;
+    while arrived < modified.len() + erased.len() {
+        assert!(Instant::now() < deadline, "{arrived} events arrived");
+        let got = lines(&app, "lena", &format!("?since={at}&wait=2")).await;
+        arrived += event_ids(&got).len();
+        at = got.last().unwrap()["offset"].as_str().unwrap().to_owned();
+    }
+    sandbox.reset_stats();
+    let changes = app
+        .get_as(
+            "lena",
+            &format!("/api/integrations/hubspot/changes?since={checkpoint}"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<Value> = changes
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let upserts: HashSet<String> = lines
+        .iter()
+        .filter(|l| l["type"] == "upsert")
+        .map(|l| l["item"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    let deletes: HashSet<String> = lines
+        .iter()
+        .filter(|l| l["type"] == "delete")
+        .map(|l| l["id"].as_str().unwrap().to_owned())
+        .collect();
+    let erased: HashSet<String> = erased.iter().map(u64::to_string).collect();
+    let live: HashSet<String> = modified
+        .iter()
+        .map(u64::to_string)
+        .filter(|id| !erased.contains(id))
+        .collect();
+    assert_eq!(
+        upserts, live,
+        "every modified record, though search has not indexed one"
+    );
+    assert_eq!(deletes, erased, "GDPR deletions, which search never shows");
+    let upsert = lines.iter().find(|l| l["type"] == "upsert").unwrap();
+    assert!(
+        upsert["item"]["properties"]["email"].is_string(),
+        "a whole record: {upsert}"
+    );
+    let stats = sandbox.stats();
+    assert_eq!(stats.batch_read, 2, "150 ids in two batch reads");
+    assert_eq!(lines.last().unwrap()["type"], "end");
+}
