@@ -152,6 +152,28 @@ pub trait Webhooks: Send + Sync + std::fmt::Debug {
     fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError>;
 }
 
+/// One read of a provider's journal.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JournalPage {
+    /// The events read, oldest first (possibly for many accounts).
+    pub events: Vec<InboundEvent>,
+    /// Where the next read starts; `None` when nothing was read (keep the old position).
+    pub next: Option<String>,
+    /// Whether more is waiting right after `next` (read again at once).
+    pub more: bool,
+}
+
+/// A provider's pull-mode event journal (HubSpot's Webhooks Journal): the events the provider
+/// keeps for a while, read from a position with the app's own credentials (no user's), so a
+/// deployment that was down, or cannot receive webhooks, still sees every change. One reader
+/// for the whole deployment reads it (see `Connector::run_journal`).
+#[async_trait]
+pub trait Journal: Send + Sync + std::fmt::Debug {
+    /// The events after `position` (`None`: the oldest the provider keeps), one batch. A
+    /// position the provider no longer knows (kept too long) starts again at the oldest.
+    async fn read_after(&self, position: Option<&str>) -> Result<JournalPage, crate::Error>;
+}
+
 /// A position in an account's event log: opaque to callers, ordered within one log. The
 /// stores use Redis Stream ids (`1733570000000-0`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -235,6 +257,12 @@ pub trait EventLog: Send + Sync + std::fmt::Debug {
         provider: &str,
         account: &str,
     ) -> Result<Option<EventOffset>, StoreError>;
+
+    /// A named reading position kept for the deployment (a journal's), if set.
+    async fn position(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// Replaces the named reading position.
+    async fn set_position(&self, name: &str, position: &str) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]

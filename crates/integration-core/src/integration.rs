@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::{
     AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Credentials, Cursor, Error,
-    IntegrationItem, ItemQuery, Lane, Page, PkceVerifier, Webhooks,
+    IntegrationItem, ItemQuery, Journal, Lane, Page, PkceVerifier, Webhooks,
 };
 
 /// The most ids one [`Integration::fetch_items`] call is given.
@@ -180,6 +180,12 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
     /// How the provider's webhooks are signed and what they say, if it sends any (see
     /// [`Webhooks`]). Default: none; the webhook route answers 404 for it.
     fn webhooks(&self) -> Option<&dyn Webhooks> {
+        None
+    }
+
+    /// The provider's pull-mode journal of events, when it has one and it is enabled (see
+    /// [`Journal`]). Default: none.
+    fn journal(&self) -> Option<&dyn Journal> {
         None
     }
 

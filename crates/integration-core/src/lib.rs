@@ -29,14 +29,15 @@ pub use changes::{
     Change, ChangeEvent, ChangesFrom, ChangesPage, ChangesQuery, ChangesResume, Checkpoint,
 };
 pub use connector::{
-    ConnectionInfo, Connector, ConnectorOptions, EventLine, IntakeError, SharedBudget, Wait,
-    WebhookReceipt,
+    ConnectionInfo, Connector, ConnectorOptions, EventLine, IntakeError, JournalPass, SharedBudget,
+    Wait, WebhookReceipt,
 };
 pub use credentials::Credentials;
 pub use error::{Error, StoreError};
 pub use events::{
-    Appended, AssociatedRecord, EventKind, EventLog, EventOffset, InboundEvent, LoggedEvent,
-    PropertyChange, ProviderEvent, Verified, WebhookError, WebhookRequest, Webhooks,
+    Appended, AssociatedRecord, EventKind, EventLog, EventOffset, InboundEvent, Journal,
+    JournalPage, LoggedEvent, PropertyChange, ProviderEvent, Verified, WebhookError,
+    WebhookRequest, Webhooks,
 };
 pub use export::ExportEvent;
 pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};

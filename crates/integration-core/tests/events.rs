@@ -14,8 +14,9 @@ use integration_core::{
     Appended, AuthorizationCode, AuthorizationRequest, Change, ChangeEvent, ChangesFrom,
     ChangesPage, ChangesQuery, Checkpoint, Connector, ConnectorOptions, CredentialStore as _,
     Credentials, Error, EventKind, EventLine, EventLog, EventOffset, InboundEvent, IntakeError,
-    Integration, IntegrationItem, ItemQuery, LoggedEvent, Page, PkceVerifier, ProviderEvent,
-    ProviderInfo, StoreError, UserId, Verified, Wait, WebhookError, WebhookRequest, Webhooks,
+    Integration, IntegrationItem, ItemQuery, Journal, JournalPage, LoggedEvent, Page, PkceVerifier,
+    ProviderEvent, ProviderInfo, StoreError, UserId, Verified, Wait, WebhookError, WebhookRequest,
+    Webhooks,
 };
 use token_store::{EventRetention, MemoryTokenStore};
 
@@ -37,6 +38,31 @@ struct Pushy {
     fetched: std::sync::Mutex<Vec<Vec<String>>>,
     /// Ids `fetch_items` no longer finds.
     vanished: std::sync::Mutex<Vec<String>>,
+    /// What the journal answers next (then: nothing new).
+    journal: std::sync::Mutex<std::collections::VecDeque<JournalPage>>,
+    /// The position of each journal read.
+    journal_asked: std::sync::Mutex<Vec<Option<String>>>,
+}
+
+#[async_trait]
+impl Journal for Pushy {
+    async fn read_after(&self, position: Option<&str>) -> Result<JournalPage, Error> {
+        self.journal_asked
+            .lock()
+            .unwrap()
+            .push(position.map(str::to_owned));
+        Ok(self.journal.lock().unwrap().pop_front().unwrap_or_default())
+    }
+}
+
+/// A journal page of upserts of `ids` in account `A`, ending at `next`.
+fn journal_page(ids: &[&str], next: &str, more: bool) -> JournalPage {
+    let body = serde_json::to_string(&ids.iter().map(|id| ["A", id]).collect::<Vec<_>>()).unwrap();
+    JournalPage {
+        events: Pushy::default().parse(body.as_bytes()).unwrap(),
+        next: Some(next.to_owned()),
+        more,
+    }
 }
 
 impl Webhooks for Pushy {
@@ -106,6 +132,9 @@ impl Integration for Pushy {
     fn webhooks(&self) -> Option<&dyn Webhooks> {
         Some(self)
     }
+    fn journal(&self) -> Option<&dyn Journal> {
+        Some(self)
+    }
     async fn changes(&self, _: &Credentials, _: &ChangesQuery) -> Result<ChangesPage, Error> {
         // The search window: nothing indexed yet.
         Ok(ChangesPage::default())
@@ -169,6 +198,12 @@ impl EventLog for Flaky {
     }
     async fn dropped_before(&self, p: &str, a: &str) -> Result<Option<EventOffset>, StoreError> {
         self.store.dropped_before(p, a).await
+    }
+    async fn position(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.store.position(name).await
+    }
+    async fn set_position(&self, name: &str, position: &str) -> Result<(), StoreError> {
+        self.store.set_position(name, position).await
     }
 }
 
@@ -560,4 +595,102 @@ async fn a_changes_run_delivers_what_webhooks_named_fetched_by_id_in_batches() {
         }) => assert_eq!((*u, *d), (247, 3)),
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn the_journal_is_read_from_the_saved_position_into_the_accounts_logs() {
+    let h = default_harness();
+    h.connect("ann", "A").await;
+    let at = end_offset(&h.poll("ann", None, Wait::None).await.unwrap());
+    h.pushy.journal.lock().unwrap().extend([
+        journal_page(&["1", "2"], "p2", true),
+        journal_page(&["3"], "p3", false),
+    ]);
+    let lease = Duration::from_secs(30);
+    let pass = h.connector.pull_journal(lease).await.unwrap();
+    assert_eq!(
+        (pass.led, pass.reads, pass.events, pass.stored),
+        (true, 2, 3, 3)
+    );
+    assert_eq!(
+        ids(&h.poll("ann", Some(&at), Wait::None).await.unwrap()),
+        ["1", "2", "3"]
+    );
+    // The next pass goes on from where this one stopped; nothing new is nothing stored.
+    let pass = h.connector.pull_journal(lease).await.unwrap();
+    assert_eq!((pass.reads, pass.stored), (1, 0));
+    let asked = h.pushy.journal_asked.lock().unwrap().clone();
+    assert_eq!(asked, [None, Some("p2".into()), Some("p3".into())]);
+}
+
+#[tokio::test]
+async fn a_journal_page_that_could_not_be_stored_is_read_again() {
+    let h = default_harness();
+    h.connect("ann", "A").await;
+    h.pushy
+        .journal
+        .lock()
+        .unwrap()
+        .push_back(journal_page(&["1"], "p1", false));
+    h.log.down.store(true, Ordering::SeqCst);
+    assert!(
+        h.connector
+            .pull_journal(Duration::from_secs(30))
+            .await
+            .is_err()
+    );
+    h.log.down.store(false, Ordering::SeqCst);
+    h.pushy
+        .journal
+        .lock()
+        .unwrap()
+        .push_back(journal_page(&["1"], "p1", false));
+    let pass = h
+        .connector
+        .pull_journal(Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(pass.stored, 1);
+    let asked = h.pushy.journal_asked.lock().unwrap().clone();
+    assert_eq!(
+        asked,
+        [None, None],
+        "the position moved only once the page was stored"
+    );
+}
+
+#[tokio::test]
+async fn one_process_reads_the_journal_at_a_time_and_another_takes_over_when_it_dies() {
+    let h = default_harness();
+    h.connect("ann", "A").await;
+    // Another process sharing the store (same store, its own connector).
+    let other = Connector::with_options(
+        Arc::clone(&h.pushy) as Arc<dyn Integration>,
+        Arc::new(h.store.clone()),
+        ConnectorOptions {
+            events: Some(Arc::clone(&h.log) as Arc<dyn EventLog>),
+            ..ConnectorOptions::default()
+        },
+    );
+    // A reader holds the lease and dies without giving it back.
+    let held = h
+        .store
+        .try_lock("journal-reader:pushy", Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert!(held.is_some());
+    h.pushy
+        .journal
+        .lock()
+        .unwrap()
+        .push_back(journal_page(&["1"], "p1", false));
+    let busy = other.pull_journal(Duration::from_secs(30)).await.unwrap();
+    assert!(
+        !busy.led && busy.reads == 0,
+        "no second reader while the lease holds"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let took_over = other.pull_journal(Duration::from_secs(30)).await.unwrap();
+    assert!(took_over.led);
+    assert_eq!(took_over.stored, 1);
 }

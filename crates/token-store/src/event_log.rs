@@ -142,4 +142,15 @@ impl EventLog for MemoryTokenStore {
             .filter(|log| log.dropped)
             .and_then(|log| log.entries.front().map(|(offset, _)| offset.clone())))
     }
+
+    async fn position(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().positions.get(name).cloned())
+    }
+
+    async fn set_position(&self, name: &str, position: &str) -> Result<(), StoreError> {
+        self.lock()
+            .positions
+            .insert(name.to_owned(), position.to_owned());
+        Ok(())
+    }
 }

@@ -38,6 +38,8 @@ pub(crate) struct State {
     accounts: HashMap<String, String>,
     /// Provider event logs by `provider:account`.
     pub(crate) events: HashMap<String, crate::event_log::MemoryLog>,
+    /// Named reading positions (a journal's).
+    pub(crate) positions: HashMap<String, String>,
 }
 
 /// One key's rate budget.

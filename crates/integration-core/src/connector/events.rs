@@ -148,8 +148,19 @@ impl Connector {
         log: &dyn EventLog,
         body: &[u8],
     ) -> Result<WebhookReceipt, IntakeError> {
-        let provider = self.integration.id();
         let events = webhooks.parse(body)?;
+        Ok(self.route(log, events, "webhook").await?)
+    }
+
+    /// Appends `events` to the logs of their accounts that someone is connected to (see the
+    /// module docs), waking this process's waiting feeds; `source` labels the metrics.
+    pub(super) async fn route(
+        &self,
+        log: &dyn EventLog,
+        events: Vec<crate::InboundEvent>,
+        source: &'static str,
+    ) -> Result<WebhookReceipt, StoreError> {
+        let provider = self.integration.id();
         let mut receipt = WebhookReceipt {
             received: events.len(),
             ..WebhookReceipt::default()
@@ -185,7 +196,7 @@ impl Connector {
             ("duplicate", receipt.duplicates),
             ("unrouted", receipt.unrouted),
         ] {
-            metrics::counter!("webhook_events_total", "provider" => provider, "outcome" => outcome)
+            metrics::counter!("webhook_events_total", "provider" => provider, "outcome" => outcome, "source" => source)
                 .increment(n as u64);
         }
         Ok(receipt)

@@ -30,6 +30,7 @@
 mod authorization;
 mod calls;
 mod events;
+mod journal;
 mod pacing;
 pub(crate) mod pushed;
 mod queries;
@@ -47,6 +48,7 @@ use crate::budget::{Limit, RateBudget};
 use crate::{CredentialStore, Credentials, Error, EventLog, Integration, RetryPolicy, Seal};
 
 pub use events::{EventLine, IntakeError, Wait, WebhookReceipt};
+pub use journal::JournalPass;
 
 /// Tuning for a [`Connector`].
 #[derive(Debug, Clone)]

@@ -115,6 +115,11 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
     fn webhooks(&self) -> Option<&dyn Webhooks> {
         None
     }
+
+    /// [`Integration::journal`]. Default: none.
+    fn journal(&self) -> Option<&dyn crate::Journal> {
+        None
+    }
 }
 
 /// A whole [`Integration`] from the kit's [`OAuthClient`] and an [`ItemSource`]: consent URL,
@@ -223,6 +228,10 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
 
     fn webhooks(&self) -> Option<&dyn Webhooks> {
         self.items.webhooks()
+    }
+
+    fn journal(&self) -> Option<&dyn crate::Journal> {
+        self.items.journal()
     }
 
     async fn count(

@@ -226,3 +226,34 @@ pub async fn an_offset_past_the_end_reads_nothing(store: &dyn TokenStore) {
             .is_empty()
     );
 }
+
+/// A named reading position is unset until set, then reads back as last set.
+pub async fn a_reading_position_reads_back_as_last_set(store: &dyn TokenStore) {
+    assert!(
+        store
+            .position("journal:hubspot")
+            .await
+            .expect("position")
+            .is_none()
+    );
+    store
+        .set_position("journal:hubspot", "a-1")
+        .await
+        .expect("set");
+    store
+        .set_position("journal:hubspot", "b-2")
+        .await
+        .expect("set");
+    store
+        .set_position("journal:notion", "n")
+        .await
+        .expect("set");
+    assert_eq!(
+        store
+            .position("journal:hubspot")
+            .await
+            .expect("position")
+            .as_deref(),
+        Some("b-2")
+    );
+}

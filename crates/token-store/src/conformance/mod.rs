@@ -82,6 +82,7 @@ macro_rules! conformance_tests {
             a_redelivered_event_is_stored_once,
             event_logs_are_isolated_by_account_and_provider,
             an_offset_past_the_end_reads_nothing,
+            a_reading_position_reads_back_as_last_set,
         );
     };
     (optional $make:path; $($case:ident),+ $(,)?) => {

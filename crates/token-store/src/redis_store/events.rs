@@ -126,6 +126,19 @@ impl EventLog for RedisTokenStore {
             .flatten()
             .and_then(|id| EventOffset::parse(&id)))
     }
+
+    #[tracing::instrument(skip_all, fields(name = name))]
+    async fn position(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let key = format!("{}position:{name}", self.key_prefix());
+        self.query("GET", redis::cmd("GET").arg(key).clone()).await
+    }
+
+    #[tracing::instrument(skip_all, fields(name = name))]
+    async fn set_position(&self, name: &str, position: &str) -> Result<(), StoreError> {
+        let key = format!("{}position:{name}", self.key_prefix());
+        self.query("SET", redis::cmd("SET").arg(key).arg(position).clone())
+            .await
+    }
 }
 
 /// A stream entry as a logged event: its id and the `e` field's JSON.
