@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use e2e::{AppOptions, TestApp, assert_problem, spawn_app_with, spawn_sandbox_app};
+use integration_core::CredentialStore as _;
 use hmac::{Hmac, Mac as _};
 use hubspot_sandbox::{ObjectType, Pick};
 use reqwest::StatusCode;
@@ -512,4 +513,93 @@ async fn changes_deliver_what_webhooks_named_even_while_search_lags() {
     let stats = sandbox.stats();
     assert_eq!(stats.batch_read, 2, "150 ids in two batch reads");
     assert_eq!(lines.last().unwrap()["type"], "end");
+}
+
+/// Pull mode: with `HUBSPOT_WEBHOOKS_MODE=journal` (and nothing pushed), changes arrive through
+/// HubSpot's Webhooks Journal read with the app's own token; while no reader runs (the lease
+/// held, as by readers that all died) changes pile up in the journal, two days' worth, and all
+/// arrive once a reader is back.
+#[tokio::test]
+async fn in_journal_mode_changes_arrive_through_the_journal_even_after_two_days_without_a_reader() {
+    let vars = vec![
+        ("HUBSPOT_WEBHOOKS_MODE".into(), "journal".into()),
+        ("JOURNAL_POLL_MS".into(), "100".into()),
+        ("JOURNAL_LEASE_SECS".into(), "30".into()),
+    ];
+    let app = spawn_app_with(
+        Vec::new(),
+        AppOptions {
+            vars,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let sandbox = app.sandbox.clone().unwrap();
+    // Nothing pushed: only the journal can deliver.
+    sandbox.unsubscribe_webhooks();
+    app.connect_via_sandbox("jo").await;
+    let mut at = offset_now(&app, "jo").await;
+
+    let first = sandbox.modify_records(ObjectType::Contacts, Pick::Count(3));
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.len() < first.len() {
+        assert!(Instant::now() < deadline, "journal events: {seen:?}");
+        let got = lines(&app, "jo", &format!("?since={at}&wait=2")).await;
+        at = got.last().unwrap()["offset"].as_str().unwrap().to_owned();
+        seen.extend(event_ids(&got));
+    }
+    assert!(sandbox.stats().journal > 0, "read through the journal");
+    assert_eq!(sandbox.webhook_stats().attempts, 0, "nothing was pushed");
+
+    // Every reader is gone (the lease is held and never renewed) while changes happen...
+    let lease = app
+        .store
+        .try_lock("journal-reader:hubspot", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let lease = match lease {
+        Some(lease) => lease,
+        // A pass was running: take the lease when it ends.
+        None => loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if let Some(lease) = app
+                .store
+                .try_lock("journal-reader:hubspot", Duration::from_secs(60))
+                .await
+                .unwrap()
+            {
+                break lease;
+            }
+        },
+    };
+    let during = sandbox.modify_records(ObjectType::Deals, Pick::Count(4));
+    // ...for two days (HubSpot keeps three).
+    sandbox.age_journal(Duration::from_secs(2 * 24 * 3600));
+    let quiet = lines(&app, "jo", &format!("?since={at}&wait=1")).await;
+    assert!(
+        event_ids(&quiet).is_empty(),
+        "nobody read the journal meanwhile: {quiet:?}"
+    );
+    app.store
+        .unlock("journal-reader:hubspot", &lease)
+        .await
+        .unwrap();
+
+    let mut after = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while after.len() < during.len() {
+        assert!(Instant::now() < deadline, "after the outage: {after:?}");
+        let got = lines(&app, "jo", &format!("?since={at}&wait=2")).await;
+        at = got.last().unwrap()["offset"].as_str().unwrap().to_owned();
+        after.extend(event_ids(&got));
+    }
+    let mut after_sorted = after.clone();
+    after_sorted.sort();
+    let mut expected: Vec<String> = during.iter().map(u64::to_string).collect();
+    expected.sort();
+    assert_eq!(
+        after_sorted, expected,
+        "every change made while no reader ran, once"
+    );
 }

@@ -59,6 +59,8 @@ pub struct Application {
     server: Server,
     /// The `/metrics` listener (`METRICS_ADDR`) and the address it bound; `None` when `off`.
     metrics: Option<(std::net::SocketAddr, Server)>,
+    /// The journal readers (pull mode), stopped with the server.
+    journals: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -125,6 +127,15 @@ impl Application {
 
         let (registry, sandboxes) =
             build_providers(&settings, &base_url, &credential_store, &options)?;
+        // Providers read in pull mode: one reader at a time across the replicas (a lease).
+        let journals = registry
+            .iter()
+            .filter(|entry| entry.connector.integration().journal().is_some())
+            .map(|entry| {
+                Arc::clone(&entry.connector)
+                    .run_journal(settings.journal_poll, settings.journal_lease)
+            })
+            .collect();
         let outbound = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -182,6 +193,7 @@ impl Application {
             sandboxes,
             server,
             metrics,
+            journals,
         })
     }
 
@@ -216,12 +228,17 @@ impl Application {
     /// Serves until the process is told to stop. The `/metrics` listener stops with the public
     /// one.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let journals = self.journals;
+        let stop_journals = move || journals.iter().for_each(tokio::task::JoinHandle::abort);
         let Some((_, metrics)) = self.metrics else {
-            return self.server.await;
+            let served = self.server.await;
+            stop_journals();
+            return served;
         };
         let metrics_handle = metrics.handle();
         let metrics = tokio::spawn(metrics);
         let served = self.server.await;
+        stop_journals();
         metrics_handle.stop(true).await;
         let _ = metrics.await;
         served

@@ -117,6 +117,16 @@ pub fn provider(config: HubSpotConfig, http: reqwest::Client) -> HubSpot {
         account: ACCOUNT,
         items: HubSpotApi {
             webhooks: HubSpotWebhooks::new(config.client_secret.clone()),
+            journal: (config.webhooks_mode == crate::WebhooksMode::Journal).then(|| {
+                std::sync::Arc::new(crate::HubSpotJournal::new(
+                    config.client_id.clone(),
+                    config.client_secret.clone(),
+                    config.token_url.clone(),
+                    config.api_base_url.clone(),
+                    http.clone(),
+                    config.request_timeout,
+                ))
+            }),
             config,
             http,
         },
@@ -142,6 +152,8 @@ pub struct HubSpotApi {
     config: HubSpotConfig,
     http: reqwest::Client,
     webhooks: HubSpotWebhooks,
+    /// The Webhooks Journal reader, in journal mode.
+    journal: Option<std::sync::Arc<crate::HubSpotJournal>>,
 }
 
 impl HubSpotApi {
@@ -264,6 +276,12 @@ impl ItemSource for HubSpotApi {
     /// Signed with the app's client secret (v3), HubSpot's legacy event payload.
     fn webhooks(&self) -> Option<&dyn integration_core::Webhooks> {
         Some(&self.webhooks)
+    }
+
+    /// In journal mode, HubSpot's Webhooks Journal with the app's own token.
+    fn journal(&self) -> Option<&dyn integration_core::Journal> {
+        let journal: &crate::HubSpotJournal = self.journal.as_deref()?;
+        Some(journal)
     }
 
     /// Our cursors wrap HubSpot's opaque `after` tokens ([`Cursor::wrap`]); anything else was

@@ -106,6 +106,19 @@ pub struct HubSpotConfig {
     pub page_size: u32,
     /// Timeout of each HubSpot request, connect to last byte (default 15 s).
     pub request_timeout: Duration,
+    /// How HubSpot's change events arrive (default [`WebhooksMode::Push`]).
+    pub webhooks_mode: WebhooksMode,
+}
+
+/// How HubSpot's change events reach us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WebhooksMode {
+    /// HubSpot POSTs them to the app's target URL (`/api/webhooks/hubspot`).
+    #[default]
+    Push,
+    /// We pull the Webhooks Journal with the app's client-credentials token (and still accept
+    /// pushed ones).
+    Journal,
 }
 
 fn url(raw: &'static str) -> Url {
@@ -134,6 +147,7 @@ impl HubSpotConfig {
             default_properties: vec!["firstname".into(), "lastname".into(), "email".into()],
             page_size: MAX_PAGE_SIZE,
             request_timeout: Duration::from_secs(15),
+            webhooks_mode: WebhooksMode::Push,
         }
     }
 

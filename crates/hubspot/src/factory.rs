@@ -9,7 +9,8 @@ use crate::{HubSpotConfig, INFO, OAuthApi, paths, provider};
 use integration_core::kit::append_path;
 
 /// Builds [`HubSpot`] from `HUBSPOT_CLIENT_ID`, `HUBSPOT_CLIENT_SECRET`, `HUBSPOT_SCOPES`,
-/// `HUBSPOT_OPTIONAL_SCOPES`, `HUBSPOT_OAUTH_VERSION` (`2026-03` or `v1`) and the URL overrides
+/// `HUBSPOT_OPTIONAL_SCOPES`, `HUBSPOT_OAUTH_VERSION` (`2026-03` or `v1`), `HUBSPOT_WEBHOOKS_MODE`
+/// (`push` or `journal`) and the URL overrides
 /// `HUBSPOT_AUTH_URL`, `HUBSPOT_TOKEN_URL`, `HUBSPOT_API_BASE_URL`, `HUBSPOT_WEB_BASE_URL`.
 #[derive(Debug)]
 pub struct HubSpotFactory;
@@ -62,6 +63,15 @@ impl ProviderFactory for HubSpotFactory {
                 .collect();
         }
         config.request_timeout = settings.request_timeout;
+        config.webhooks_mode = match settings.extra.get("webhooks_mode").map(String::as_str) {
+            None | Some("push") => crate::WebhooksMode::Push,
+            Some("journal") => crate::WebhooksMode::Journal,
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "HUBSPOT_WEBHOOKS_MODE must be 'push' or 'journal', not '{other}'"
+                )));
+            }
+        };
         // Checked here so a bad base fails at start, not on the first request.
         append_path(
             &config.api_base_url,

@@ -186,6 +186,12 @@ pub struct Settings {
     /// `CHANGES_LOOKBACK_SECS` (default 300): how far each incremental sync's window reaches
     /// back before its checkpoint, so records a search index lists late still arrive.
     pub changes_lookback: Duration,
+    /// `JOURNAL_POLL_MS` (default 1000): how often a provider's pull-mode journal is read
+    /// (`HUBSPOT_WEBHOOKS_MODE=journal`).
+    pub journal_poll: Duration,
+    /// `JOURNAL_LEASE_SECS` (default 30): how long one replica reads the journal before another
+    /// may, when the reader dies mid-pass.
+    pub journal_lease: Duration,
     /// `OAUTH_PENDING_PER_USER` (default 10, 1–1000): consent flows one user may have pending at
     /// once; starting one more forgets their oldest.
     pub oauth_pending_per_user: usize,
@@ -312,6 +318,8 @@ impl Settings {
             rate_budget_search_per_s: vars.rate_budget_search_per_second.0 as u32,
             index_lag: Duration::from_secs(vars.index_lag_secs.0),
             changes_lookback: Duration::from_secs(vars.changes_lookback_secs.0),
+            journal_poll: Duration::from_millis(vars.journal_poll_ms.0),
+            journal_lease: Duration::from_secs(vars.journal_lease_secs.0),
             oauth_pending_per_user: vars.oauth_pending_per_user.0 as usize,
             token_encryption_key,
             token_encryption_previous_keys: vars

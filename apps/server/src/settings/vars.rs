@@ -45,6 +45,8 @@ pub(super) struct Vars {
     pub rate_budget_search_per_second: Ranged<1, 10_000>,
     pub index_lag_secs: Ranged<0, 3_600>,
     pub changes_lookback_secs: Ranged<0, 86_400>,
+    pub journal_poll_ms: Ranged<100, 600_000>,
+    pub journal_lease_secs: Ranged<1, 3_600>,
     pub oauth_pending_per_user: Ranged<1, 1_000>,
     pub sandbox_admin: AdminAccessVar,
     pub metrics_addr: MetricsAddr,
@@ -84,6 +86,8 @@ impl Default for Vars {
             rate_budget_search_per_second: Ranged(5),
             index_lag_secs: Ranged(30),
             changes_lookback_secs: Ranged(300),
+            journal_poll_ms: Ranged(1_000),
+            journal_lease_secs: Ranged(30),
             oauth_pending_per_user: Ranged(10),
             sandbox_admin: AdminAccessVar(sandbox_kit::guard::AdminAccess::default()),
             // Loopback on a port the system picks: never reachable from outside, never in the
