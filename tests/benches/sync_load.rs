@@ -1,7 +1,7 @@
 //! Sync at scale, measured: the real server (in process) in front of a standalone HubSpot sandbox
 //! holding N generated contacts, a real Redis. Prints the numbers docs/benchmarks.md reports.
 //!
-//! `cargo bench -p e2e --bench sync_load` runs every part; `SYNC_BENCH=export|floor|replicas|changes`
+//! `cargo bench -p e2e --bench sync_load` runs every part; `SYNC_BENCH=export|floor|replicas|changes|webhooks`
 //! runs one. `EXPORT_CONTACTS=N` sizes the export part (without it, the bench runs itself once per
 //! size, 10k / 100k / 1M, so each peak RSS is its own process's).
 //!
@@ -13,6 +13,9 @@
 //!   at once against the sandbox's real limit (110 / 10 s): aggregate rate, shares, upstream 429s.
 //! - changes: a 1,000,000-contact portal, 5,000 modified and 100 archived; one `changes` run, with
 //!   the sandbox's search limit (5/s) and without.
+//! - webhooks: 1,000 of 100,000 contacts modified; one `changes` run through search windows
+//!   alone, then with the webhooks HubSpot sent for them (fetched by id first), then with the
+//!   search index a minute behind: time and upstream calls by kind.
 
 use std::time::{Duration, Instant};
 
@@ -70,6 +73,10 @@ fn main() {
             (1_000_000, 5_000, 100)
         };
         runtime.block_on(changes(contacts, modified, archived, !smoke));
+    }
+    if wants("webhooks") {
+        let (contacts, modified) = if smoke { (2_000, 100) } else { (100_000, 1_000) };
+        runtime.block_on(webhooks(contacts, modified));
     }
 }
 
@@ -421,6 +428,63 @@ async fn changes(contacts: usize, modified: usize, archived: usize, limited: boo
             elapsed.as_secs_f64(),
             end["upserts"],
             end["deletes"],
+            stats.search,
+            stats.objects,
+            stats.rate_limited,
+        );
+    }
+}
+
+/// A `changes` run after `modified` edits, through search windows alone vs with the webhooks
+/// HubSpot sent for them (fetched by id before the window), with HubSpot's real limits and
+/// ours; and with the search index a minute behind, where only webhooks can deliver anything.
+async fn webhooks(contacts: usize, modified: usize) {
+    for (label, subscribed, lag) in [
+        ("search windows only", false, Duration::ZERO),
+        ("webhooks + search", true, Duration::ZERO),
+        ("webhooks + search, index 60 s behind", true, Duration::from_secs(60)),
+    ] {
+        let (sandbox, base) = sandbox(contacts, true);
+        sandbox.update(|knobs| {
+            knobs.contract.search_lag = hubspot_sandbox::SearchLag::Fixed(lag);
+        });
+        let app = server(&base, &fresh_prefix(), true).await;
+        connect(&app, &base, "syncer").await;
+        let export = app
+            .get_as("syncer", "/api/integrations/hubspot/export")
+            .await;
+        let (_, _, end) = drain(export).await;
+        let end: serde_json::Value = serde_json::from_str(&end).expect("end line");
+        let checkpoint = end["checkpoint"].as_str().expect("checkpoint").to_owned();
+        if subscribed {
+            let target = Url::parse(&app.url("/api/webhooks/hubspot")).expect("url");
+            sandbox
+                .subscribe_webhooks(target, CLIENT_ID)
+                .expect("subscribe");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        sandbox.modify_records(ObjectType::Contacts, Pick::Count(modified));
+        if subscribed {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while sandbox.webhook_stats().delivered_events < modified as u64 {
+                assert!(Instant::now() < deadline, "webhooks not delivered");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        sandbox.reset_stats();
+        let started = Instant::now();
+        let path = format!("/api/integrations/hubspot/changes?since={checkpoint}");
+        let res = app.get_as("syncer", &path).await;
+        let (_, _, last) = drain(res).await;
+        let elapsed = started.elapsed();
+        let end: serde_json::Value = serde_json::from_str(&last).expect("end line");
+        assert_eq!(end["type"], "end", "{last}");
+        let stats = sandbox.stats();
+        println!(
+            "changes after {modified} edits of {contacts} contacts, {label}: {:.2} s; {} upserts; {} batch reads + {} search calls + {} list calls; {} upstream 429s",
+            elapsed.as_secs_f64(),
+            end["upserts"],
+            stats.batch_read,
             stats.search,
             stats.objects,
             stats.rate_limited,

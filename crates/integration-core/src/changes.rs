@@ -173,9 +173,27 @@ struct Run {
     deletes: u64,
     /// The credentials of the previous page, reused while fresh.
     known: Option<Credentials>,
+    /// The records the webhook phase delivered: the search window skips them, since what it
+    /// finds (modified before the window's end) is never newer than what was fetched by id
+    /// after the run began.
+    delivered: std::collections::HashSet<String>,
+}
+
+/// The record a change is about.
+fn change_id(change: &Change) -> &str {
+    match change {
+        Change::Upsert(item) => &item.id,
+        Change::Delete { id, .. } => id,
+    }
 }
 
 impl Run {
+    /// Notes what the webhook phase delivers, for the search window to skip.
+    fn remember(&mut self, changes: &[Change]) {
+        self.delivered
+            .extend(changes.iter().map(|c| change_id(c).to_owned()));
+    }
+
     /// Counts the pending changes by kind and by what found them (`webhook`, `search`).
     fn count_pending(&self, source: &'static str) {
         let provider = self.connector.integration().id();
@@ -206,6 +224,7 @@ impl Run {
                     let read = connector.pushed(&self.user, &self.query, &mut self.known);
                     match read.await {
                         Ok(pushed) => {
+                            self.remember(&pushed.gone);
                             self.pending = pushed.gone.clone().into_iter();
                             self.next = Next::Pushed(Some(crate::connector::pushed::Pushed {
                                 gone: Vec::new(),
@@ -230,6 +249,7 @@ impl Run {
                     );
                     match fetched.await {
                         Ok(Some(changes)) => {
+                            self.remember(&changes);
                             self.pending = changes.into_iter();
                             self.count_pending("webhook");
                             self.next = Next::Pushed(Some(pushed));
@@ -248,7 +268,11 @@ impl Run {
                         Ok(page) => page,
                         Err(error) => return Some((Err(error), None)),
                     };
-                    self.pending = page.changes.into_iter();
+                    let mut changes = page.changes;
+                    if !self.delivered.is_empty() {
+                        changes.retain(|c| !self.delivered.contains(change_id(c)));
+                    }
+                    self.pending = changes.into_iter();
                     self.count_pending("search");
                     self.next = page.next_cursor.map_or(Next::End, Next::Resume);
                 }
@@ -328,6 +352,7 @@ impl Connector {
             upserts: 0,
             deletes: 0,
             known: None,
+            delivered: std::collections::HashSet::new(),
         };
         stream::unfold(Some(run), |run| async move { run?.step().await })
     }

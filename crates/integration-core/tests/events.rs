@@ -42,6 +42,8 @@ struct Pushy {
     journal: std::sync::Mutex<std::collections::VecDeque<JournalPage>>,
     /// The position of each journal read.
     journal_asked: std::sync::Mutex<Vec<Option<String>>>,
+    /// What the search window finds (ids of upserts).
+    searched: std::sync::Mutex<Vec<String>>,
 }
 
 #[async_trait]
@@ -52,6 +54,19 @@ impl Journal for Pushy {
             .unwrap()
             .push(position.map(str::to_owned));
         Ok(self.journal.lock().unwrap().pop_front().unwrap_or_default())
+    }
+}
+
+fn thing(id: &str) -> IntegrationItem {
+    IntegrationItem {
+        id: id.to_owned(),
+        title: format!("thing {id}"),
+        item_type: None,
+        url: None,
+        parent_id: None,
+        created_at: None,
+        updated_at: None,
+        properties: serde_json::Map::new(),
     }
 }
 
@@ -136,8 +151,11 @@ impl Integration for Pushy {
         Some(self)
     }
     async fn changes(&self, _: &Credentials, _: &ChangesQuery) -> Result<ChangesPage, Error> {
-        // The search window: nothing indexed yet.
-        Ok(ChangesPage::default())
+        let found = self.searched.lock().unwrap().clone();
+        Ok(ChangesPage {
+            changes: found.iter().map(|id| Change::Upsert(thing(id))).collect(),
+            next_cursor: None,
+        })
     }
     async fn fetch_items(
         &self,
@@ -150,16 +168,7 @@ impl Integration for Pushy {
         Ok(ids
             .iter()
             .filter(|id| !vanished.contains(id))
-            .map(|id| IntegrationItem {
-                id: id.clone(),
-                title: format!("thing {id}"),
-                item_type: None,
-                url: None,
-                parent_id: None,
-                created_at: None,
-                updated_at: None,
-                properties: serde_json::Map::new(),
-            })
+            .map(|id| thing(id))
             .collect())
     }
 }
@@ -561,6 +570,12 @@ async fn a_changes_run_delivers_what_webhooks_named_fetched_by_id_in_batches() {
         .await
         .unwrap();
     h.pushy.vanished.lock().unwrap().push("42".into());
+    // The search window finds one of them too (not repeated) and one webhooks missed.
+    h.pushy
+        .searched
+        .lock()
+        .unwrap()
+        .extend(["1".to_owned(), "300".to_owned()]);
 
     let events: Vec<ChangeEvent> = h
         .connector
@@ -580,7 +595,17 @@ async fn a_changes_run_delivers_what_webhooks_named_fetched_by_id_in_batches() {
     deletes.sort();
     // 7 deleted, 9 merged into 8, 42 gone by the time it is fetched; B's event is not ann's.
     assert_eq!(deletes, ["42", "7", "9"]);
-    assert_eq!(upserts.len(), 250 - 3, "{upserts:?}");
+    assert_eq!(upserts.len(), 250 - 3 + 1, "{upserts:?}");
+    assert_eq!(
+        upserts.iter().filter(|id| *id == "1").count(),
+        1,
+        "once in a run"
+    );
+    assert_eq!(
+        upserts.last().map(String::as_str),
+        Some("300"),
+        "search still runs"
+    );
     assert!(upserts.contains(&"8".to_owned()) && !upserts.contains(&"999".to_owned()));
     let calls = h.pushy.fetched.lock().unwrap().clone();
     assert_eq!(
@@ -592,7 +617,7 @@ async fn a_changes_run_delivers_what_webhooks_named_fetched_by_id_in_batches() {
             upserts: u,
             deletes: d,
             ..
-        }) => assert_eq!((*u, *d), (247, 3)),
+        }) => assert_eq!((*u, *d), (248, 3)),
         other => panic!("{other:?}"),
     }
 }
