@@ -3,6 +3,8 @@
 //! in-memory store: what is checked before what, routing by account, replays, redelivery, and
 //! what a feed hands out (sealed offsets, long polls woken by an append, gaps, follows).
 
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
