@@ -7,8 +7,10 @@ mod config;
 mod contract;
 mod crm;
 mod cursor;
+mod edit;
 mod journal;
 mod oauth;
+mod records_page;
 mod respond;
 mod search;
 mod seed;
@@ -29,6 +31,7 @@ pub use config::{
     OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats,
 };
 pub use contract::{CONTRACT_SEED_ENV, Contract, CursorStyle, FaultBody, SearchLag, Vary};
+pub use edit::{EditError, Edited};
 pub use oauth::paths;
 pub use seed::ObjectType;
 pub use store::Pick;
@@ -179,6 +182,18 @@ impl Sandbox {
             .service(
                 resource("/_admin/crm/{object_type}/delete", "POST")
                     .route(web::post().to(admin::delete_records)),
+            )
+            .service(
+                resource("/_admin/records.css", "GET")
+                    .route(web::get().to(records_page::stylesheet)),
+            )
+            .service(
+                resource("/_admin/records/{object_type}", "GET")
+                    .route(web::get().to(records_page::list)),
+            )
+            .service(
+                resource("/_admin/records/{object_type}/{id}", "POST")
+                    .route(web::post().to(records_page::edit)),
             )
             .service(
                 resource("/_admin/webhooks", "GET, PUT, DELETE")
@@ -358,6 +373,121 @@ impl Sandbox {
         };
         self.shared.webhooks.publish(object, edit, changes, now);
         ids
+    }
+
+    /// Sets `property` of the live record `id` of `object` to `value`, as a person editing
+    /// the record in HubSpot would: the value is checked as HubSpot checks it (enumerations
+    /// such as `lifecyclestage`, `dealstage` or `industry` take only their options, `email`
+    /// must be an address, numbers must be numbers, `closedate` a date; `""` clears an
+    /// optional property), then the record's last-modified date and `updatedAt` become now,
+    /// and the change is one `{type}.propertyChange` webhook event (`propertyName`,
+    /// `propertyValue`) and one Webhooks Journal entry, exactly as
+    /// [`modify_records`](Self::modify_records) makes them.
+    ///
+    /// Editable: every property the sandbox renders for the type except `hs_object_id`,
+    /// `createdate` and the last-modified date. Setting the value a record already has
+    /// changes nothing and sends nothing ([`Edited::changed`] is `false`). An unknown,
+    /// archived or deleted id, an unknown or read-only property and an invalid value are
+    /// errors; nothing changes then.
+    pub fn edit_record(
+        &self,
+        object: ObjectType,
+        id: u64,
+        property: &str,
+        value: &str,
+    ) -> Result<Edited, EditError> {
+        let checked = self.check_edit(object, id, property, value)?;
+        let changed = self.edit_properties(object, id, &[checked], None)?;
+        let value = self
+            .record_property(object, id, property)
+            .unwrap_or_default();
+        Ok(Edited {
+            value,
+            changed: !changed.is_empty(),
+        })
+    }
+
+    /// Checks one value for [`edit_properties`](Self::edit_properties).
+    pub(crate) fn check_edit(
+        &self,
+        object: ObjectType,
+        id: u64,
+        property: &str,
+        value: &str,
+    ) -> Result<(&'static str, edit::Value), EditError> {
+        let editable = edit::lookup(object, property)?;
+        let checked = edit::check(&self.shared.catalog, object, id, editable, value)?;
+        Ok((editable.name, checked))
+    }
+
+    /// Sets checked values on one live record at once (one last-modified time, one event per
+    /// property that changed, all with the same `occurredAt`); with `expected_modified_ms`,
+    /// only if the record was not modified since. Returns the properties changed.
+    pub(crate) fn edit_properties(
+        &self,
+        object: ObjectType,
+        id: u64,
+        values: &[(&'static str, edit::Value)],
+        expected_modified_ms: Option<i64>,
+    ) -> Result<Vec<&'static str>, EditError> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let catalog = &self.shared.catalog;
+        let watched = self.shared.webhooks.is_subscribed();
+        let changes = {
+            let mut state = self.shared.lock();
+            let state = &mut *state;
+            let mutations = state.mutations.entry(object).or_default();
+            let changed = edit::apply(
+                catalog,
+                object,
+                mutations,
+                id,
+                values,
+                expected_modified_ms,
+                now,
+            )?;
+            let changes: Vec<webhooks::Change> = changed
+                .into_iter()
+                .map(|(name, value)| webhooks::Change {
+                    object_id: id,
+                    property: Some((name, value)),
+                })
+                .collect();
+            if !changes.is_empty() {
+                let retention = state.knobs.journal_retention;
+                state.journal.prune(retention, now);
+                state.journal.append(object, Edit::Modify, &changes, now);
+            }
+            changes
+        };
+        let names = changes
+            .iter()
+            .filter_map(|c| c.property.as_ref().map(|(name, _)| *name))
+            .collect();
+        if watched {
+            self.shared
+                .webhooks
+                .publish(object, Edit::Modify, changes, now);
+        }
+        Ok(names)
+    }
+
+    /// The current value of one property of record `id` (`None`: no such record, or unset).
+    pub(crate) fn record_property(
+        &self,
+        object: ObjectType,
+        id: u64,
+        property: &str,
+    ) -> Option<String> {
+        let catalog = &self.shared.catalog;
+        let index = catalog.index_of(object, id)?;
+        let state = self.shared.lock();
+        let empty = store::Mutations::new();
+        let mutations = state.mutations.get(&object).unwrap_or(&empty);
+        store::record(catalog, object, index, mutations)
+            .properties
+            .get(property)
+            .cloned()
     }
 
     /// Sends HubSpot webhooks to `target` from now on: every record changed by

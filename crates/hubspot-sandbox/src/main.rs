@@ -65,6 +65,7 @@ async fn main() -> std::io::Result<()> {
         println!("  redirect_uri  : {uri}");
     }
     println!("  admin         : {base}/_admin/stats");
+    println!("  edit records  : {base}/_admin/records/contacts");
     println!(
         "  contract seed : {} (set HUBSPOT_SANDBOX_SEED=<u64> or =typical)",
         sandbox.contract().seed

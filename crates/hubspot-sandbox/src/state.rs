@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     pub catalog: Catalog,
     /// Webhook subscription and delivery; its own lock, never taken while holding `state`.
     pub webhooks: Hub,
+    /// The records page's token key and pending notices.
+    pub records_page: crate::records_page::PageState,
     state: Mutex<State>,
 }
 
@@ -72,6 +74,7 @@ impl Shared {
                 }
                 hub
             },
+            records_page: crate::records_page::PageState::default(),
             state: Mutex::new(State {
                 knobs: Knobs::from_config(&config),
                 apps,

@@ -71,7 +71,7 @@ pub(crate) fn search_view<'a>(
 
 /// Records the current version of `id` (or the generated one) as an earlier version, before
 /// it changes at `now_ms`.
-fn remember(mutations: &mut Mutations, id: u64) -> &mut Mutation {
+pub(crate) fn remember(mutations: &mut Mutations, id: u64) -> &mut Mutation {
     let before = mutations.get(&id).map(|m| Mutation {
         earlier: Vec::new(),
         ..m.clone()

@@ -591,3 +591,86 @@ async fn admin_routes_round_trip() {
     let wrong = http.post(admin("/_admin/webhooks")).send().await.unwrap();
     assert_eq!(wrong.status(), 405);
 }
+
+#[tokio::test]
+async fn a_record_edited_by_hand_is_one_signed_property_change_event() {
+    let sandbox = sandbox();
+    let (receiver, url) = Receiver::start(&[]);
+    sandbox.subscribe_webhooks(url, DEFAULT_CLIENT_ID).unwrap();
+    let deal = sandbox.modify_records(ObjectType::Deals, Pick::Count(1))[0];
+    wait_for("the knob's event", || receiver.requests().len() == 1).await;
+
+    // Through the Rust API: an enumeration property.
+    let edited = sandbox
+        .edit_record(ObjectType::Deals, deal, "dealstage", "closedlost")
+        .unwrap();
+    let edited = if edited.changed {
+        edited
+    } else {
+        sandbox
+            .edit_record(ObjectType::Deals, deal, "dealstage", "closedwon")
+            .unwrap()
+    };
+    wait_for("one more event", || receiver.requests().len() == 2).await;
+    let request = receiver.requests()[1].clone();
+    request.assert_signed_by(DEFAULT_CLIENT_SECRET);
+    let events = request.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["subscriptionType"], "deal.propertyChange");
+    assert_eq!(events[0]["objectId"], deal);
+    assert_eq!(events[0]["propertyName"], "dealstage");
+    assert_eq!(events[0]["propertyValue"], edited.value.as_str());
+
+    // Refused edits send nothing.
+    assert!(
+        sandbox
+            .edit_record(ObjectType::Deals, deal, "dealstage", "won-ish")
+            .is_err()
+    );
+    assert!(
+        sandbox
+            .edit_record(ObjectType::Deals, 1, "dealstage", "closedwon")
+            .is_err()
+    );
+
+    // Through the page: a date is sent as epoch milliseconds, as HubSpot sends dates.
+    let (base, _server) = sandbox.spawn().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = http
+        .get(base.join("_admin/records/deals").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"_token\" value=\"";
+    let at = html.find(marker).unwrap() + marker.len();
+    let token = html[at..].split('"').next().unwrap();
+    let response = http
+        .post(base.join(&format!("_admin/records/deals/{deal}")).unwrap())
+        .form(&[("_token", token), ("closedate", "2025-03-01")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    wait_for("the page's event", || receiver.requests().len() == 3).await;
+    let request = receiver.requests()[2].clone();
+    request.assert_signed_by(DEFAULT_CLIENT_SECRET);
+    let events = request.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["subscriptionType"], "deal.propertyChange");
+    assert_eq!(events[0]["propertyName"], "closedate");
+    assert_eq!(events[0]["propertyValue"], "1740787200000");
+    let stats = wait_settled(&sandbox).await;
+    assert_eq!(stats.delivered_events, 3);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        receiver.requests().len(),
+        3,
+        "nothing for the refused edits"
+    );
+}

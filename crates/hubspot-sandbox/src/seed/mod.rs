@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 pub use object::ObjectType;
+pub(crate) use words::{DEAL_STAGES, INDUSTRIES, LIFECYCLE_STAGES};
 
 use crate::contract::{Contract, Vary, What};
 

@@ -147,7 +147,7 @@ pub(super) const COMPANY_SUFFIXES: &[&str] = &[
     "Partners",
 ];
 
-pub(super) const INDUSTRIES: &[&str] = &[
+pub(crate) const INDUSTRIES: &[&str] = &[
     "COMPUTER_SOFTWARE",
     "INFORMATION_TECHNOLOGY_AND_SERVICES",
     "HOSPITAL_HEALTH_CARE",
@@ -190,7 +190,7 @@ pub(super) const JOB_TITLES: &[&str] = &[
     "Procurement Specialist",
 ];
 
-pub(super) const LIFECYCLE_STAGES: &[&str] = &[
+pub(crate) const LIFECYCLE_STAGES: &[&str] = &[
     "subscriber",
     "lead",
     "marketingqualifiedlead",
@@ -199,7 +199,7 @@ pub(super) const LIFECYCLE_STAGES: &[&str] = &[
     "customer",
 ];
 
-pub(super) const DEAL_STAGES: &[&str] = &[
+pub(crate) const DEAL_STAGES: &[&str] = &[
     "appointmentscheduled",
     "qualifiedtobuy",
     "presentationscheduled",

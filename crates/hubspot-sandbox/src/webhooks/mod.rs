@@ -6,7 +6,8 @@
 //! `contact.*` / `company.*` / `deal.*` types), every change made through
 //! [`crate::Sandbox::modify_records`], [`archive_records`](crate::Sandbox::archive_records) and
 //! [`delete_records`](crate::Sandbox::delete_records) (and their admin routes) becomes one
-//! event per record, delivered in the background the way HubSpot documents it:
+//! event per record, and every property set by [`edit_record`](crate::Sandbox::edit_record)
+//! (and the records page) one event per property, delivered in the background the way HubSpot documents it:
 //!
 //! - a JSON array of at most 100 events per request, signed with the app's client secret
 //!   (v3 and v1 signatures, see [`sign`]), `attemptNumber` counting the tries;

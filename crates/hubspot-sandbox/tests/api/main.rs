@@ -14,6 +14,7 @@ mod mount;
 mod oauth;
 mod oauth2026;
 mod rate_limit;
+mod records;
 mod routes;
 mod scale;
 mod schema;
