@@ -75,7 +75,11 @@ fn main() {
         runtime.block_on(changes(contacts, modified, archived, !smoke));
     }
     if wants("webhooks") {
-        let (contacts, modified) = if smoke { (2_000, 100) } else { (100_000, 1_000) };
+        let (contacts, modified) = if smoke {
+            (2_000, 100)
+        } else {
+            (100_000, 1_000)
+        };
         runtime.block_on(webhooks(contacts, modified));
     }
 }
@@ -442,7 +446,11 @@ async fn webhooks(contacts: usize, modified: usize) {
     for (label, subscribed, lag) in [
         ("search windows only", false, Duration::ZERO),
         ("webhooks + search", true, Duration::ZERO),
-        ("webhooks + search, index 60 s behind", true, Duration::from_secs(60)),
+        (
+            "webhooks + search, index 60 s behind",
+            true,
+            Duration::from_secs(60),
+        ),
     ] {
         let (sandbox, base) = sandbox(contacts, true);
         sandbox.update(|knobs| {
