@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use e2e::{AppOptions, TestApp, assert_problem, spawn_app_with, spawn_sandbox_app};
-use integration_core::CredentialStore as _;
 use hmac::{Hmac, Mac as _};
 use hubspot_sandbox::{ObjectType, Pick};
+use integration_core::CredentialStore as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -89,6 +89,23 @@ fn event_ids(lines: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// Long-polls `user`'s feed from `*at` until `n` events (not end or gap lines) have arrived,
+/// within 20 s; moves `*at` past them.
+async fn await_events(app: &TestApp, user: &str, at: &mut String, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while seen.len() < n {
+        assert!(Instant::now() < deadline, "{user} got only {seen:?} of {n}");
+        let got = lines(app, user, &format!("?since={at}&wait=2")).await;
+        *at = got.last().unwrap()["offset"].as_str().unwrap().to_owned();
+        seen.extend(
+            got.into_iter()
+                .filter(|l| !matches!(l["type"].as_str(), Some("end" | "gap"))),
+        );
+    }
+    seen
+}
+
 fn portal(app: &TestApp) -> u64 {
     app.sandbox.as_ref().unwrap().hub_id()
 }
@@ -105,14 +122,8 @@ async fn sandbox_changes_reach_every_user_of_the_portal_within_seconds() {
     let modified = sandbox.modify_records(ObjectType::Contacts, Pick::Count(3));
     let archived = sandbox.archive_records(ObjectType::Deals, Pick::Count(1));
     // A long poll answers as soon as the first events are in.
-    let mut seen = Vec::new();
     let mut at = ann_at.clone();
-    while seen.len() < 4 {
-        let got = lines(&app, "ann", &format!("?since={at}&wait=10")).await;
-        at = got.last().unwrap()["offset"].as_str().unwrap().to_owned();
-        seen.extend(got.into_iter().filter(|l| l["type"] != "end"));
-        assert!(started.elapsed() < Duration::from_secs(20), "only {seen:?}");
-    }
+    let seen = await_events(&app, "ann", &mut at, 4).await;
     println!("sandbox change to /events: {:?}", started.elapsed());
     let upserts: HashSet<String> = seen
         .iter()
@@ -461,15 +472,8 @@ async fn changes_deliver_what_webhooks_named_even_while_search_lags() {
     let modified = sandbox.modify_records(ObjectType::Contacts, Pick::Count(150));
     let erased = sandbox.delete_records(ObjectType::Contacts, Pick::Count(2));
     // Wait until the webhooks are in.
-    let deadline = Instant::now() + Duration::from_secs(20);
     let mut at = since;
-    let mut arrived = 0;
-    while arrived < modified.len() + erased.len() {
-        assert!(Instant::now() < deadline, "{arrived} events arrived");
-        let got = lines(&app, "lena", &format!("?since={at}&wait=2")).await;
-        arrived += event_ids(&got).len();
-        at = got.last().unwrap()["offset"].as_str().unwrap().to_owned();
-    }
+    await_events(&app, "lena", &mut at, modified.len() + erased.len()).await;
     sandbox.reset_stats();
     let changes = app
         .get_as(
@@ -541,14 +545,7 @@ async fn in_journal_mode_changes_arrive_through_the_journal_even_after_two_days_
     let mut at = offset_now(&app, "jo").await;
 
     let first = sandbox.modify_records(ObjectType::Contacts, Pick::Count(3));
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while seen.len() < first.len() {
-        assert!(Instant::now() < deadline, "journal events: {seen:?}");
-        let got = lines(&app, "jo", &format!("?since={at}&wait=2")).await;
-        at = got.last().unwrap()["offset"].as_str().unwrap().to_owned();
-        seen.extend(event_ids(&got));
-    }
+    await_events(&app, "jo", &mut at, first.len()).await;
     assert!(sandbox.stats().journal > 0, "read through the journal");
     assert_eq!(sandbox.webhook_stats().attempts, 0, "nothing was pushed");
 
@@ -586,15 +583,8 @@ async fn in_journal_mode_changes_arrive_through_the_journal_even_after_two_days_
         .await
         .unwrap();
 
-    let mut after = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while after.len() < during.len() {
-        assert!(Instant::now() < deadline, "after the outage: {after:?}");
-        let got = lines(&app, "jo", &format!("?since={at}&wait=2")).await;
-        at = got.last().unwrap()["offset"].as_str().unwrap().to_owned();
-        after.extend(event_ids(&got));
-    }
-    let mut after_sorted = after.clone();
+    let after = await_events(&app, "jo", &mut at, during.len()).await;
+    let mut after_sorted = event_ids(&after);
     after_sorted.sort();
     let mut expected: Vec<String> = during.iter().map(u64::to_string).collect();
     expected.sort();
