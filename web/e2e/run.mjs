@@ -606,6 +606,11 @@ async function syncScenarios(browser) {
             runs += 1;
             const words = ((await outcome.textContent()) ?? '').trim();
             if (/added or changed/.test(words)) break;
+            // The page follows HubSpot's events too: their quiet changes run may have brought it first.
+            if ((await storedField(page, id, 'updated_at')) !== before) {
+              console.log('  the live events feed brought the change before the Sync did');
+              break;
+            }
             assert(words === 'Synced: No changes since the last sync', `a changes run says what it did: "${words}"`);
             assert(Date.now() < deadline, 'the modified contact arrived within 3 minutes');
             await page.waitForTimeout(5_000);
@@ -787,6 +792,150 @@ async function syncScenarios(browser) {
 }
 
 // ---------------------------------------------------------------- scenarios
+
+/**
+ * Live updates: with HubSpot connected and synced, the page follows its events (SSE); a contact
+ * modified through the sandbox's admin API changes its row in place, highlighted, without a
+ * reload; "Live · last change …" says when; the Changes panel lists it; an archived contact's row
+ * goes. Runs last among the HubSpot scenarios: it archives a contact.
+ */
+async function liveScenarios(browser) {
+  const page = await newPage(browser, { userId: userIdFor('live') });
+  const E = EXPECTED_CONTACTS;
+  const live = page.locator('.live');
+  const changesButton = page.getByRole('button', { name: /^Changes \(\d+\)$/ });
+  let id = null;
+  const adminPost = async (path, body) => {
+    const response = await fetch(`${SANDBOX}/_admin/crm/contacts/${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert(response.ok, `POST _admin/crm/contacts/${path} answered ${response.status}`);
+  };
+  await scenario(
+    'live updates: a change at HubSpot shows up in the table without a reload',
+    [
+      [
+        'connect and sync; the page says "Live" once the events feed (Server-Sent Events) is open',
+        async () => {
+          await openHubspot(page);
+          const opened = page.waitForResponse(
+            (r) => r.url().includes('/api/integrations/hubspot/events') && (r.request().headers().accept ?? '').includes('text/event-stream'),
+          );
+          await consentInPopup(page, page.getByRole('button', { name: 'Connect HubSpot' }), 'Approve');
+          await expectContacts(page);
+          const response = await opened;
+          assert(response.status() === 200, `GET /events (SSE) answered ${response.status()}`);
+          assert((response.headers()['content-type'] ?? '').includes('text/event-stream'), 'the feed is text/event-stream');
+          const sync = page.getByRole('button', { name: 'Sync all contacts' });
+          await sync.focus();
+          await page.keyboard.press('Enter');
+          await page.getByRole('heading', { name: `Synced ${fmt(E)} contacts` }).waitFor({ timeout: 60_000 });
+          await live.getByText('Live', { exact: true }).waitFor();
+          const words = ((await live.textContent()) ?? '').trim();
+          assert(/^Live · (no changes yet|last change (just now|\d+ s ago|\d+ min ago))$/.test(words), `the live line: "${words}"`);
+          assert((await changesButton.getAttribute('aria-expanded')) === 'false', 'the Changes panel starts collapsed');
+          await page.evaluate(() => {
+            window.__sameDocument = true;
+          });
+        },
+      ],
+      [
+        'a contact modified at HubSpot (sandbox admin API) changes in place, highlighted, without a reload',
+        async () => {
+          const rowIds = (await page.locator('table tbody tr .table__id').allTextContents()).map((t) => t.trim());
+          id = rowIds[2];
+          assert(id, 'a visible contact');
+          const row = page.locator('table tbody tr', { has: page.locator('.table__id', { hasText: new RegExp(`^\\s*${id}\\s*$`) }) });
+          assert((await row.count()) === 1, `one row for contact ${id}`);
+          const quiet = page.waitForRequest((r) => r.url().includes('/api/integrations/hubspot/changes') && /[?&]since=/.test(r.url()), {
+            timeout: 20_000,
+          });
+          const started = Date.now();
+          await adminPost('modify', { ids: [id] });
+          await page.waitForFunction(
+            (wanted) =>
+              [...document.querySelectorAll('table tbody tr[data-changed="true"] .table__id')].some((cell) => cell.textContent.trim() === wanted),
+            id,
+            { timeout: 20_000 },
+          );
+          console.log(`  the row of contact ${id} was highlighted ${Date.now() - started} ms after the change`);
+          assert((await row.locator('.visually-hidden', { hasText: 'Changed just now.' }).count()) === 1, 'the change is said in words too');
+          const background = await row.locator('td').first().evaluate((td) => getComputedStyle(td).backgroundColor);
+          assert(background !== 'rgba(0, 0, 0, 0)', `the changed row has a highlight (${background})`);
+          const place = (await page.locator('table tbody tr .table__id').allTextContents()).map((t) => t.trim()).indexOf(id);
+          assert(place === 2, `the row stays in its place (${place})`);
+          assert(await page.evaluate(() => window.__sameDocument === true), 'no reload');
+          assert((await rowCount(page)) === E, `still ${E} rows`);
+          // Then a quiet changes run from the checkpoint brings whole records (no Sync outcome shown).
+          await quiet;
+          assert((await page.getByRole('heading', { name: /^Synced: / }).count()) === 0, 'the quiet run shows no sync outcome');
+          const words = ((await live.textContent()) ?? '').trim();
+          assert(/^Live · last change (just now|\d+ s ago)$/.test(words), `the live line tells the last change: "${words}"`);
+        },
+      ],
+      [
+        'the Changes panel (keyboard) lists the change: what, which contact, the property, when; axe stays clean',
+        async () => {
+          await changesButton.focus();
+          await expectFocusVisible(page, 'Changes button');
+          await page.keyboard.press('Enter');
+          assert((await changesButton.getAttribute('aria-expanded')) === 'true', 'the panel opens by keyboard');
+          const list = page.getByRole('list', { name: 'Recent changes, newest first' });
+          await list.waitFor();
+          const item = list.getByRole('listitem').filter({ hasText: `ID ${id}` }).first();
+          await item.waitFor();
+          const text = ((await item.textContent()) ?? '').replace(/\s+/g, ' ');
+          assert(text.includes('Contact updated'), `what happened: "${text}"`);
+          const change = /lifecyclestage → (\S+) (just now|\d+ s ago)$/.exec(text.trim());
+          assert(change, `the property change: "${text}"`);
+          console.log(`  listed: ${text.trim()}`);
+          assert(/(just now|\d+ s ago)$/.test(text.trim()), `when: "${text}"`);
+          // The pictures show the live line, the open panel and the rows under it.
+          await page.locator('.live-bar').evaluate((element) => element.scrollIntoView({ block: 'center' }));
+          await visit(page, 'hubspot-live-changes');
+        },
+      ],
+      [
+        'a contact archived at HubSpot leaves the table; the panel says so, newest first',
+        async () => {
+          const rowIds = (await page.locator('table tbody tr .table__id').allTextContents()).map((t) => t.trim());
+          const gone = rowIds[4];
+          await adminPost('archive', { ids: [gone] });
+          await page.waitForFunction(
+            (wanted) => ![...document.querySelectorAll('table tbody tr .table__id')].some((cell) => cell.textContent.trim() === wanted),
+            gone,
+            { timeout: 20_000 },
+          );
+          assert((await rowCount(page)) === E - 1, `${E - 1} rows once one is archived (got ${await rowCount(page)})`);
+          const first = page.getByRole('list', { name: 'Recent changes, newest first' }).getByRole('listitem').first();
+          await first.filter({ hasText: `ID ${gone}` }).waitFor();
+          assert(((await first.textContent()) ?? '').includes('Contact deleted'), 'the newest change is the deletion');
+          assert(await page.evaluate(() => window.__sameDocument === true), 'no reload');
+          await page.keyboard.press('Enter');
+          assert((await changesButton.getAttribute('aria-expanded')) === 'false', 'the panel closes by keyboard');
+          await axe(page, 'live updates after a deletion');
+        },
+      ],
+      [
+        'a reload resumes the feed from the kept offset (IndexedDB), still Live',
+        async () => {
+          const resumed = page.waitForRequest(
+            (r) => r.url().includes('/api/integrations/hubspot/events') && (r.headers().accept ?? '').includes('text/event-stream'),
+          );
+          await page.reload();
+          const request = await resumed;
+          assert(/[?&]since=/.test(request.url()), `the feed resumes with since= (${request.url()})`);
+          await live.getByText('Live', { exact: true }).waitFor();
+          assert((await rowCount(page)) === E - 1, `the ${E - 1} synced contacts after the reload`);
+        },
+      ],
+    ],
+    { page },
+  );
+  await page.context().close();
+}
 
 async function preflight() {
   let response;
@@ -1627,6 +1776,9 @@ async function main() {
 
     // ---- Sync all: the export stream, its progress, Cancel, resume, CSV, 100k rows.
     await syncScenarios(browser);
+
+    // ---- Live updates: HubSpot's events (webhooks) change the synced table without a reload.
+    await liveScenarios(browser);
 
     if (JWT_BASE_URL && JWT_SECRET && HOST_PORT) {
       await jwtScenarios(browser);

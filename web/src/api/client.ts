@@ -14,14 +14,18 @@ import type { ApiErrorCode, KnownErrorCode } from './models';
 const KNOWN: Record<KnownErrorCode, true> = {
   invalid_request: true,
   changes_unsupported: true,
+  events_unsupported: true,
+  invalid_webhook: true,
   invalid_state: true,
   unauthenticated: true,
   reauth_required: true,
+  invalid_signature: true,
   insufficient_scope: true,
   unknown_provider: true,
   not_found: true,
   not_connected: true,
   method_not_allowed: true,
+  payload_too_large: true,
   rate_limited: true,
   internal_error: true,
   upstream_error: true,
@@ -88,6 +92,7 @@ export class ApiError extends Error {
       case 'internal_error':
       case 'invalid_request':
       case 'changes_unsupported':
+      case 'events_unsupported':
       case 'method_not_allowed':
         return 'unexpected';
       default:

@@ -284,15 +284,19 @@ export interface NdjsonBody {
 }
 
 /**
- * GETs `url` for NDJSON with the identity headers. Rejects with an `ApiError` when the server
+ * GETs `url` for NDJSON (or what `accept` asks for: the events feed's Server-Sent Events) with the identity headers. Rejects with an `ApiError` when the server
  * refuses before streaming (problem+json, as the items endpoint does) or cannot be reached, and
  * with the abort reason when `signal` aborts.
  */
-export async function openNdjson(url: string, signal?: AbortSignal): Promise<NdjsonBody> {
+export async function openNdjson(
+  url: string,
+  signal?: AbortSignal,
+  accept = 'application/x-ndjson, application/problem+json',
+): Promise<NdjsonBody> {
   let response: Response;
   try {
     response = await fetch(new URL(url, window.location.href), {
-      headers: { Accept: 'application/x-ndjson, application/problem+json', ...identityHeaders() },
+      headers: { Accept: accept, ...identityHeaders() },
       credentials: isCrossOrigin(API_BASE_URL) ? 'include' : 'same-origin',
       cache: 'no-store',
       signal,

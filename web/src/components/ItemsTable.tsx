@@ -103,6 +103,8 @@ interface RowProps {
   /** Virtualized: the list position, and the ref that measures the row's real height. */
   index?: number;
   measure?: (element: HTMLTableRowElement | null) => void;
+  /** Changed a moment ago (a live event): a number that differs for each new change, so the highlight restarts. */
+  changed?: number;
 }
 
 /** One row; memoized, so scrolling a virtualized table renders only the rows that come into view. */
@@ -115,10 +117,13 @@ const ItemRow = memo(function ItemRow({
   rowIndex,
   index,
   measure,
+  changed,
 }: RowProps) {
   const name = itemTitle(item);
+  // Two animation names, alternating, so a second change of the same row highlights it again.
+  const highlight = changed === undefined ? undefined : `row--changed row--changed-${changed % 2}`;
   return (
-    <tr ref={measure} data-index={index} aria-rowindex={rowIndex}>
+    <tr ref={measure} data-index={index} aria-rowindex={rowIndex} className={highlight} data-changed={changed === undefined ? undefined : 'true'}>
       {columns.map((c) => {
         const value = cellValue(item, c.key);
         if (c.key === 'title') {
@@ -150,6 +155,7 @@ const ItemRow = memo(function ItemRow({
         );
       })}
       <td className="table__link">
+        {changed !== undefined && <span className="visually-hidden">Changed just now. </span>}
         {item.url && (
           <a href={item.url} target="_blank" rel="noopener noreferrer" className="quiet-link">
             Open
@@ -204,6 +210,7 @@ export function ItemsTable({
   total = null,
   onExport,
   onSkipTable,
+  highlighted,
 }: {
   items: IntegrationItem[];
   columns: readonly Column[];
@@ -216,6 +223,8 @@ export function ItemsTable({
   onExport?: (rows: readonly IntegrationItem[]) => void;
   /** Moves focus past the table (to Load more), so keyboard users need not Tab through every row. */
   onSkipTable?: () => void;
+  /** Rows changed a moment ago (live events), by id, with their change stamp: highlighted while listed. */
+  highlighted?: ReadonlyMap<string, number>;
 }) {
   const [query, setQuery] = useState('');
   const columns = useMemo(() => filledColumns(items, declared), [items, declared]);
@@ -368,13 +377,14 @@ export function ItemsTable({
                         rowIndex={v.index + 2}
                         index={v.index}
                         measure={virtualizer.measureElement}
+                        changed={highlighted?.get(item.id)}
                       />
                     );
                   })}
                   <Spacer height={padBottom} span={span} />
                 </>
               ) : (
-                rows.map((item) => <ItemRow key={item.id} item={item} {...rowProps} />)
+                rows.map((item) => <ItemRow key={item.id} item={item} {...rowProps} changed={highlighted?.get(item.id)} />)
               )}
             </tbody>
           </table>

@@ -81,3 +81,31 @@ export async function deleteDatasets(who: string, provider: string): Promise<voi
     // Nothing stored, or no IndexedDB: nothing to forget.
   }
 }
+
+/**
+ * The key of a provider's events offset: beside its datasets (the same user and provider, so a
+ * disconnect's `deleteDatasets` forgets it too), never mistaken for a kind's dataset.
+ */
+export function eventOffsetKey(who: string, provider: string): string {
+  return JSON.stringify([who, provider, '', 'events']);
+}
+
+/** Where the provider's events feed resumes (null: none kept, or no IndexedDB). */
+export async function loadEventOffset(who: string, provider: string): Promise<string | null> {
+  const db = datasets();
+  if (!db) return null;
+  try {
+    const value = await get<unknown>(eventOffsetKey(who, provider), db);
+    return typeof value === 'string' && value !== '' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps (or, with null, forgets) where the provider's events feed resumes. */
+export async function saveEventOffset(who: string, provider: string, offset: string | null): Promise<void> {
+  const db = datasets();
+  if (!db) return;
+  const key = eventOffsetKey(who, provider);
+  await (offset === null ? del(key, db) : set(key, offset, db)).catch(() => undefined);
+}

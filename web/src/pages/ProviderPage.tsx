@@ -20,7 +20,8 @@ import {
 } from '../hooks/queries';
 import { useDataset } from '../hooks/useDataset';
 import { useItems } from '../hooks/useItems';
-import { useSync } from '../hooks/useSync';
+import { useLiveEvents } from '../hooks/useLiveEvents';
+import { syncActive, useSync } from '../hooks/useSync';
 import { plural } from '../nouns';
 import { useOAuthFlow } from '../oauth/useOAuthFlow';
 import { useDocumentTitle } from '../useDocumentTitle';
@@ -29,6 +30,7 @@ import type { OAuthLocationState } from './OAuthCallback';
 import { BeforeConnecting } from './provider/BeforeConnecting';
 import { ConnectionCard } from './provider/ConnectionCard';
 import { hasDataset, ItemsSection } from './provider/ItemsSection';
+import { LiveChanges } from './provider/LiveChanges';
 import { NoticeArea, oauthNotice, type Notice } from './provider/notices';
 import { ReconnectPrompt } from './provider/ReconnectPrompt';
 import { useConnectionView } from './provider/useConnectionView';
@@ -142,6 +144,9 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
       forgetDatasets();
     }
   }, [statusDisconnected, clearItems, resetSync, forgetDatasets]);
+
+  // Changes the provider pushes, applied as they arrive (nothing runs for a provider without them).
+  const live = useLiveEvents({ provider, objectTypes, enabled: view === 'connected', kind, syncBusy: syncActive(syncing.state.phase) });
 
   // How many there are in all, for "100 of 12,345 contacts".
   const total = useItemCount(provider, kind, view === 'connected');
@@ -273,6 +278,8 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
           onCancelSync={syncing.cancel}
           onRetrySync={syncing.retry}
           grantedScopes={status.data?.scopes ?? null}
+          live={<LiveChanges state={live.state} objectTypes={objectTypes} />}
+          highlighted={live.highlighted}
         />
       )}
 

@@ -20,6 +20,13 @@ export const handlers = [
   // Totals: the provider cannot tell, so tables show the loaded count alone (tests that want a total override).
   http.get('/api/integrations/:provider/count', () => HttpResponse.json({ total: null })),
   http.delete('/api/integrations/hubspot/connection', () => new HttpResponse(null, { status: 204 })),
+  // Live events: none unless a test follows them (the page then shows nothing about live updates).
+  http.get('/api/integrations/:provider/events', () =>
+    HttpResponse.json(
+      { type: 'about:blank', title: 'Events unsupported', status: 400, code: 'events_unsupported', detail: 'No webhooks here.' },
+      { status: 400, headers: { 'Content-Type': 'application/problem+json' } },
+    ),
+  ),
 ];
 
 export const server = setupServer(...handlers);

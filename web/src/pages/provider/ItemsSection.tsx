@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { useRef, type ReactNode } from 'react';
 import type { IntegrationSummary } from '../../api/models';
 import { ItemsTable, type ItemNouns } from '../../components/ItemsTable';
 import { SyncPanel } from '../../components/SyncPanel';
@@ -39,6 +39,8 @@ export function ItemsSection({
   onCancelSync,
   onRetrySync,
   grantedScopes = null,
+  live = null,
+  highlighted,
 }: {
   info: IntegrationSummary;
   nouns: ItemNouns;
@@ -61,6 +63,10 @@ export function ItemsSection({
   onRetrySync: () => void;
   /** The scopes the connection was granted (null: unknown). */
   grantedScopes?: readonly string[] | null;
+  /** The live line (indicator and Changes panel), for a provider that pushes events. */
+  live?: ReactNode;
+  /** Rows changed a moment ago (live events), highlighted. */
+  highlighted?: ReadonlyMap<string, number>;
 }) {
   const name = info.name;
   const { nextCursor, pending, loaded } = state;
@@ -104,6 +110,9 @@ export function ItemsSection({
         <ItemsFailure name={name} nouns={nouns} state={state} onRetry={onRetry} onReconnect={onReconnect} connecting={connecting} />
       )}
 
+      {/* After what failed (those come first, by eye and by Tab), before the rows it updates. */}
+      {live}
+
       {!hasItems && !datasetLoading && (synced || (loaded && pending === null)) && !syncActive(sync.phase) && (
         <div className="empty-state">
           <h3 className="empty-state__title">{`No ${nouns.many} yet`}</h3>
@@ -123,6 +132,7 @@ export function ItemsSection({
             // One export: the dataset (as searched and sorted), never a page of it.
             onExport={synced ? (rows) => downloadCsv(csvFileName(info.id, nouns.many), syncCsv(rows, info.columns)) : undefined}
             onSkipTable={() => summaryRef.current?.focus()}
+            highlighted={highlighted}
           />
           <div className="contacts__footer">
             <p className="muted contacts__summary" ref={summaryRef} tabIndex={-1}>
