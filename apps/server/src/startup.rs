@@ -446,6 +446,7 @@ async fn token_store(settings: &Settings) -> Result<(RedisTokenStore, Seal), Sta
             timeout: settings.redis.timeout,
             ca_cert_pem: settings.redis.ca_cert_pem.clone(),
             event_retention: token_store::EventRetention::default(),
+            event_replicas: settings.redis.event_replicas,
         },
         cipher,
     )

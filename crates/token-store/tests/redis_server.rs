@@ -496,3 +496,111 @@ async fn persistence_of_an_unreachable_redis_is_an_error() {
         Err(StoreError::Unavailable(_))
     ));
 }
+
+// --- Replicas ----------------------------------------------------------------------------------
+
+fn upsert(id: &str) -> integration_core::ProviderEvent {
+    integration_core::ProviderEvent {
+        kind: integration_core::EventKind::Upsert,
+        object_type: "contacts".into(),
+        id: id.into(),
+        occurred_at: chrono::Utc::now(),
+        property: None,
+        merged_ids: Vec::new(),
+        associated: None,
+    }
+}
+
+/// With `event_replicas` set, an event batch is acknowledged only once that many replicas have
+/// it (`WAIT`), so a failover cannot lose what a provider was told was received; with the
+/// replica gone, `append` fails (the provider retries) while the primary keeps the events, so
+/// the retry is a duplicate rather than a loss.
+#[tokio::test]
+async fn events_wait_for_their_replicas_and_fail_without_them() {
+    use deadpool_redis::redis;
+    use integration_core::EventLog as _;
+    let test = "events_wait_for_their_replicas_and_fail_without_them";
+    let plain = ["--save", "", "--appendonly", "no"];
+    let primary_port = free_port();
+    let port = primary_port.to_string();
+    let primary_args = [&plain[..], &["--port", port.as_str()]].concat();
+    let Some(_primary) = Server::start_or_skip(test, TempDir::new(), primary_port, &primary_args)
+    else {
+        return;
+    };
+    let replica_port = free_port();
+    let replica_port_arg = replica_port.to_string();
+    let replica_args = [
+        &plain[..],
+        &[
+            "--port",
+            replica_port_arg.as_str(),
+            "--replicaof",
+            "127.0.0.1",
+            port.as_str(),
+        ],
+    ]
+    .concat();
+    let Some(replica) = Server::start_or_skip(test, TempDir::new(), replica_port, &replica_args)
+    else {
+        return;
+    };
+    let url = format!("redis://127.0.0.1:{primary_port}");
+    let client = redis::Client::open(url.as_str()).expect("client");
+    let mut raw = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let info: String = redis::cmd("INFO")
+            .arg("replication")
+            .query_async(&mut raw)
+            .await
+            .expect("INFO");
+        if info.contains("connected_slaves:1") && info.contains("state=online") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replica never synced: {info}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let store = RedisTokenStore::new(
+        RedisStoreConfig::new(url.as_str())
+            .with_timeout(Duration::from_secs(2))
+            .with_event_replicas(1),
+        cipher(),
+    )
+    .expect("store");
+    let batch = |id: &str| vec![(format!("identity-{id}"), upsert(id))];
+    let stored = store
+        .append("hubspot", "1", &batch("a"))
+        .await
+        .expect("append");
+    assert_eq!(stored.stored, 1);
+
+    drop(replica);
+    let refused = store.append("hubspot", "1", &batch("b")).await;
+    match refused {
+        Err(StoreError::Unavailable(why)) => assert!(why.contains("0 of 1"), "{why}"),
+        other => panic!("acknowledged without its replica: {other:?}"),
+    }
+    let kept = store.read("hubspot", "1", None, 10).await.expect("read");
+    assert_eq!(
+        kept.len(),
+        2,
+        "the primary kept both: a retry is a duplicate, not a loss"
+    );
+}
+
+#[test]
+fn waiting_for_replicas_is_refused_with_a_cluster_url() {
+    let config = RedisStoreConfig::new("redis://127.0.0.1:7000,redis://127.0.0.1:7001")
+        .with_event_replicas(1);
+    assert!(matches!(
+        RedisTokenStore::new(config, cipher()),
+        Err(StoreError::Unavailable(_))
+    ));
+}

@@ -144,6 +144,9 @@ pub struct RedisSettings {
     /// `REDIS_CA_CERT`: PEM file of the CA(s) that sign a `rediss://` server's certificate, when
     /// it is not publicly trusted.
     pub ca_cert_pem: Option<PathBuf>,
+    /// `REDIS_EVENT_REPLICAS` (default 0): replicas that must have a webhook batch before it is
+    /// acknowledged to the provider (`WAIT`), so a failover loses none; not with a cluster URL.
+    pub event_replicas: usize,
 }
 
 /// The whole configuration.
@@ -334,6 +337,7 @@ impl Settings {
                 pool_size: vars.redis_pool_size.0 as usize,
                 timeout: Duration::from_millis(vars.redis_timeout_ms),
                 ca_cert_pem: vars.redis_ca_cert,
+                event_replicas: vars.redis_event_replicas.0 as usize,
             },
             sandbox_admin: vars.sandbox_admin.0,
             metrics_addr: vars.metrics_addr.0,

@@ -10,6 +10,10 @@
 //! window still runs after it: anything the webhooks missed (a subscription not set up, an
 //! event dropped) arrives there, and a record delivered twice is harmless (changes are
 //! idempotent).
+//!
+//! The log is read by arrival, from the window's start to whatever is there: a webhook that
+//! arrives after a run's window ended (HubSpot delivers within seconds, retries for a day) is
+//! delivered by that run if it is already there, and again by the next one, never by none.
 
 use std::collections::HashMap;
 

@@ -35,11 +35,33 @@ impl EventLog for RedisTokenStore {
                 .map_err(|e| StoreError::Corrupt(format!("event not encodable: {e}")))?;
             invocation.arg(identity).arg(payload);
         }
-        let stored: usize = self
+        let replicas = self.inner.event_replicas;
+        // `WAIT` on the same connection covers this connection's writes; half the store's
+        // timeout leaves the rest for the script.
+        let wait_ms = u64::try_from(self.inner.timeout.as_millis() / 2)
+            .unwrap_or(1000)
+            .max(1);
+        let (stored, acknowledged): (usize, usize) = self
             .with_connection("append events", |mut connection| async move {
-                invocation.invoke_async(&mut connection).await
+                let stored: usize = invocation.invoke_async(&mut connection).await?;
+                if replicas == 0 {
+                    return Ok((stored, 0));
+                }
+                let acknowledged: usize = redis::cmd("WAIT")
+                    .arg(replicas)
+                    .arg(wait_ms)
+                    .query_async(&mut connection)
+                    .await?;
+                Ok((stored, acknowledged))
             })
             .await?;
+        if acknowledged < replicas {
+            // Stored on the primary, not yet where a failover would keep it: the provider
+            // retries, and the retry finds the identities (a duplicate) if the write survives.
+            return Err(StoreError::Unavailable(format!(
+                "redis: events acknowledged by {acknowledged} of {replicas} replicas"
+            )));
+        }
         Ok(Appended {
             stored,
             duplicates: events.len() - stored,

@@ -60,6 +60,10 @@ pub struct RedisStoreConfig {
     pub timeout: Duration,
     /// How much of each account's provider events is kept. Default: [`EventRetention::default`].
     pub event_retention: EventRetention,
+    /// Replicas that must acknowledge an event batch (`WAIT`) before `append` succeeds, so a
+    /// failover to a replica cannot lose events a provider was told were received. Default 0:
+    /// the primary's word. Not available with a Redis Cluster URL (`WAIT` is per connection).
+    pub event_replicas: usize,
 }
 
 impl RedisStoreConfig {
@@ -89,6 +93,12 @@ impl RedisStoreConfig {
         self
     }
 
+    /// With [`event_replicas`](Self::event_replicas) set.
+    pub fn with_event_replicas(mut self, replicas: usize) -> Self {
+        self.event_replicas = replicas;
+        self
+    }
+
     /// With `timeout` set.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -105,6 +115,7 @@ impl Default for RedisStoreConfig {
             pool_size: 16,
             timeout: Duration::from_secs(2),
             event_retention: EventRetention::default(),
+            event_replicas: 0,
         }
     }
 }
@@ -118,6 +129,7 @@ impl fmt::Debug for RedisStoreConfig {
             .field("pool_size", &self.pool_size)
             .field("timeout", &self.timeout)
             .field("event_retention", &self.event_retention)
+            .field("event_replicas", &self.event_replicas)
             .finish()
     }
 }
@@ -133,6 +145,7 @@ struct Inner {
     put_state: redis::Script,
     append_events: redis::Script,
     event_retention: EventRetention,
+    event_replicas: usize,
 }
 
 /// A [`TokenStore`] on Redis. Cheap to clone; clones share the pool.
@@ -161,6 +174,11 @@ impl RedisTokenStore {
                 "the Redis key prefix may not contain '{' or '}'".into(),
             ));
         }
+        if config.event_replicas > 0 && config.url.contains(',') {
+            return Err(StoreError::Unavailable(
+                "waiting for replicas is not available with a Redis Cluster URL".into(),
+            ));
+        }
         let pool = Pools::new(&config)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -174,6 +192,7 @@ impl RedisTokenStore {
                 put_state: redis::Script::new(PUT_STATE_SCRIPT),
                 append_events: redis::Script::new(APPEND_EVENTS_SCRIPT),
                 event_retention: config.event_retention,
+                event_replicas: config.event_replicas,
             }),
         })
     }
