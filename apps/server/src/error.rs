@@ -68,6 +68,9 @@ pub enum ApiError {
     /// The provider sends no events (webhooks), or this deployment does not receive them.
     #[error("{0}")]
     EventsUnsupported(String),
+    /// The provider cannot search its records.
+    #[error("{0}")]
+    SearchUnsupported(String),
     /// A webhook request whose signature is missing, wrong, stale or already used.
     #[error("{0}")]
     InvalidSignature(String),
@@ -129,6 +132,8 @@ problem_codes! {
     ChangesUnsupported = "changes_unsupported", BAD_REQUEST, "Not supported by this provider";
     /// 400: the provider sends no events, or this deployment does not receive its webhooks.
     EventsUnsupported = "events_unsupported", BAD_REQUEST, "No events from this provider";
+    /// 400: `search` on a provider that cannot search (search the synced records instead).
+    SearchUnsupported = "search_unsupported", BAD_REQUEST, "Search not supported by this provider";
     /// 400: a signed webhook whose body is not the provider's format.
     InvalidWebhook = "invalid_webhook", BAD_REQUEST, "Webhook not understood";
     /// 400: the OAuth state is unknown, expired, replayed, or another browser's or user's.
@@ -205,6 +210,7 @@ impl ApiError {
             ApiError::UpstreamTimeout(_) => ProblemCode::UpstreamTimeout,
             ApiError::Unsupported(_) => ProblemCode::ChangesUnsupported,
             ApiError::EventsUnsupported(_) => ProblemCode::EventsUnsupported,
+            ApiError::SearchUnsupported(_) => ProblemCode::SearchUnsupported,
             ApiError::InvalidSignature(_) => ProblemCode::InvalidSignature,
             ApiError::InvalidWebhook(_) => ProblemCode::InvalidWebhook,
             ApiError::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,

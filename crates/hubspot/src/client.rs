@@ -343,15 +343,15 @@ impl ItemSource for HubSpotApi {
             .as_ref()
             .map(Cursor::unwrap_provider)
             .transpose()?;
+        if let Some(text) = &query.search {
+            return (self.search_items(credentials, kind, limit, text, after.as_deref())).await;
+        }
         let mut url = append_path(
             &self.config.api_base_url,
             &self.config.contacts_path,
             &[("object", kind.api_name())],
         )?;
-        let properties = match kind {
-            ObjectKind::Contacts => self.config.default_properties.join(","),
-            other => other.builtin_properties().join(","),
-        };
+        let properties = self.properties(kind).join(",");
         {
             let mut pairs = url.query_pairs_mut();
             pairs.append_pair("limit", &limit.to_string());
@@ -400,6 +400,11 @@ impl ItemSource for HubSpotApi {
     }
 
     fn counts(&self) -> bool {
+        true
+    }
+
+    /// CRM search's `query`.
+    fn searches(&self) -> bool {
         true
     }
 

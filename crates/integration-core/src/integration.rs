@@ -160,6 +160,12 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
         Lane::Standard
     }
 
+    /// Whether [`list_items`](Self::list_items) honours [`ItemQuery::search`] (HubSpot: CRM
+    /// search's `query`). Default: no, and a query with a search is refused before any call.
+    fn searches(&self) -> bool {
+        false
+    }
+
     /// Whether [`count`](Self::count) can answer (HubSpot: a one-result search says the
     /// total). Default: no, and the connector does not spend a call asking.
     fn counts(&self) -> bool {

@@ -139,9 +139,16 @@ pub struct ItemQuery {
     pub limit: Option<u32>,
     /// The kind of object ("contacts"); `None`: the provider's default kind.
     pub object_type: Option<String>,
+    /// Only records matching this text, by the provider's own full-text search (HubSpot: names,
+    /// e-mail, phone, domain…); `None`: every record. Only for providers that
+    /// [search](crate::Integration::searches); at most [`ItemQuery::MAX_SEARCH`] characters.
+    pub search: Option<String>,
 }
 
 impl ItemQuery {
+    /// The longest search text.
+    pub const MAX_SEARCH: usize = 200;
+
     /// A query for the first page with the provider's defaults.
     pub fn new() -> Self {
         Self::default()

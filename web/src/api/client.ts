@@ -15,6 +15,7 @@ const KNOWN: Record<KnownErrorCode, true> = {
   invalid_request: true,
   changes_unsupported: true,
   events_unsupported: true,
+  search_unsupported: true,
   invalid_webhook: true,
   invalid_state: true,
   unauthenticated: true,
@@ -93,6 +94,7 @@ export class ApiError extends Error {
       case 'invalid_request':
       case 'changes_unsupported':
       case 'events_unsupported':
+      case 'search_unsupported':
       case 'method_not_allowed':
         return 'unexpected';
       default:

@@ -364,7 +364,7 @@ export interface components {
          * @description Every `code` a problem can carry.
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "changes_unsupported" | "events_unsupported" | "invalid_webhook" | "invalid_state" | "unauthenticated" | "reauth_required" | "invalid_signature" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
+        ProblemCode: "invalid_request" | "changes_unsupported" | "events_unsupported" | "search_unsupported" | "invalid_webhook" | "invalid_state" | "unauthenticated" | "reauth_required" | "invalid_signature" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
         /** @description Everything a server and a UI need to know about a provider, declared once. */
         ProviderInfo: {
             /** @description Columns for a UI's table, in order. */
@@ -1127,6 +1127,14 @@ export interface operations {
                  * @example contacts
                  */
                 object_type?: string;
+                /**
+                 * @description Only records matching this text, by the provider's full-text search (HubSpot: names,
+                 *     e-mail, phone, company domain…), 1–200 characters. The `next_cursor` pages through this
+                 *     search only. Providers that cannot search answer 400 `search_unsupported` (search the
+                 *     synced records instead).
+                 * @example ada
+                 */
+                search?: string;
             };
             header?: never;
             path: {
@@ -1148,7 +1156,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page"];
                 };
             };
-            /** @description invalid_request: bad limit, cursor or object_type */
+            /** @description invalid_request: bad limit, cursor, object_type or search; search_unsupported: the provider cannot search */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -7,7 +7,7 @@ use integration_core::{Credentials, Error, ExposeSecret as _, FETCH_BATCH, Integ
 use serde_json::json;
 
 use super::{HubSpotApi, kind_of};
-use crate::objects::{ObjectKind, parse_page};
+use crate::objects::parse_page;
 
 impl HubSpotApi {
     /// The live records of `object_type` among `ids` (at most 100); archived or deleted ones
@@ -31,14 +31,7 @@ impl HubSpotApi {
             &[("object", kind.api_name())],
         )?;
         url.query_pairs_mut().append_pair("archived", "false");
-        let properties: Vec<String> = match kind {
-            ObjectKind::Contacts => self.config.default_properties.clone(),
-            other => other
-                .builtin_properties()
-                .iter()
-                .map(|p| (*p).to_owned())
-                .collect(),
-        };
+        let properties = self.properties(kind);
         let inputs: Vec<_> = ids.iter().map(|id| json!({"id": id})).collect();
         let body = json!({
             "inputs": inputs,
@@ -64,5 +57,45 @@ impl HubSpotApi {
             .into_iter()
             .filter(|item| ids.contains(&item.id))
             .collect())
+    }
+
+    /// One page of the records of `kind` matching `text` (CRM search's `query`: HubSpot's
+    /// default searchable properties), in id order so pages never overlap, continued from
+    /// HubSpot's own `after`. Paced as a search by the connector.
+    pub(super) async fn search_items(
+        &self,
+        credentials: &Credentials,
+        kind: crate::ObjectKind,
+        limit: u32,
+        text: &str,
+        after: Option<&str>,
+    ) -> Result<integration_core::Page, Error> {
+        let mut body = json!({
+            "query": text,
+            "limit": limit,
+            "properties": self.properties(kind),
+            "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+        });
+        if let Some(after) = after {
+            body["after"] = json!(after);
+        }
+        let answer = match self.search(credentials, kind, &body).await {
+            // A refused `after` is a cursor of ours HubSpot no longer takes (the caller's
+            // mistake, or past search's 10,000 results), not HubSpot failing.
+            Err(Error::Upstream { status: 400 } | Error::Rejected { .. }) if after.is_some() => {
+                return Err(Error::InvalidInput(
+                    "HubSpot refused the cursor: pass back a cursor this service returned \
+                     (a search pages through at most 10,000 results)"
+                        .into(),
+                ));
+            }
+            other => other?,
+        };
+        parse_page(
+            kind,
+            &answer,
+            &self.config.web_base_url,
+            credentials.account_id.as_deref(),
+        )
     }
 }

@@ -198,7 +198,7 @@ impl HubSpotApi {
         Ok(Some(total.total))
     }
 
-    async fn search(
+    pub(super) async fn search(
         &self,
         credentials: &Credentials,
         kind: ObjectKind,
@@ -217,7 +217,7 @@ impl HubSpotApi {
         self.body_of(request, "a search page").await
     }
 
-    fn properties(&self, kind: ObjectKind) -> Vec<String> {
+    pub(super) fn properties(&self, kind: ObjectKind) -> Vec<String> {
         match kind {
             ObjectKind::Contacts => self.config.default_properties.clone(),
             other => other

@@ -55,7 +55,7 @@ impl Connector {
             .within_deadline(self.items_until(user, &opened, priority, deadline, known)))
         .await?;
         if let Some(next) = &page.next_cursor {
-            let context = self.seal_context(user, "items", query.object_type.as_deref(), &[]);
+            let context = self.items_context(user, query);
             page.next_cursor = Some(self.seal_cursor(&context, next)?);
         }
         Ok(page)
@@ -72,7 +72,12 @@ impl Connector {
         let call = Call {
             operation: "list_items",
             priority,
-            lane: Lane::Standard,
+            // A search is paced as one (HubSpot: 5 a second, apart from the 110 per 10 s).
+            lane: if query.search.is_some() {
+                Lane::Search
+            } else {
+                Lane::Standard
+            },
             deadline,
         };
         self.call_until(user, query, call, known, |c| async move {

@@ -18,9 +18,24 @@ impl Connector {
     /// [`check_query`](Self::check_query)'s checks.
     pub(super) fn open_query(&self, user: &UserId, query: &ItemQuery) -> Result<ItemQuery, Error> {
         self.check_object_type(query.object_type.as_deref())?;
+        if let Some(search) = &query.search {
+            if !self.integration.searches() {
+                return Err(Error::Unsupported(format!(
+                    "{} cannot search; sync the records and search those",
+                    self.integration.display_name()
+                )));
+            }
+            let length = search.chars().count();
+            if search.trim().is_empty() || length > ItemQuery::MAX_SEARCH {
+                return Err(Error::InvalidInput(format!(
+                    "search must be 1 to {} characters, not only spaces",
+                    ItemQuery::MAX_SEARCH
+                )));
+            }
+        }
         let mut opened = query.clone();
         if let Some(cursor) = &query.cursor {
-            let context = self.seal_context(user, "items", query.object_type.as_deref(), &[]);
+            let context = self.items_context(user, query);
             let inner = self.open_cursor(&context, cursor)?;
             if !self.integration.accepts_cursor(&inner) {
                 // Sealed by us yet refused by the provider's own check: ours to fix, not the
@@ -50,6 +65,13 @@ impl Connector {
             }));
         }
         Ok(())
+    }
+
+    /// What an items cursor is bound to: the object type, and the search it pages through (a
+    /// cursor of one search is refused for another, or for the whole list).
+    pub(super) fn items_context(&self, user: &UserId, query: &ItemQuery) -> Vec<String> {
+        let search = query.search.as_deref().map(|s| format!("search:{s}"));
+        self.seal_context(user, "items", query.object_type.as_deref(), search.as_slice())
     }
 
     /// What a sealed token is bound to: its purpose, the provider, the user, the object type

@@ -111,6 +111,11 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
+    /// [`Integration::searches`]. Default: no.
+    fn searches(&self) -> bool {
+        false
+    }
+
     /// [`Integration::webhooks`]. Default: none.
     fn webhooks(&self) -> Option<&dyn Webhooks> {
         None
@@ -224,6 +229,10 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
 
     fn counts(&self) -> bool {
         self.items.counts()
+    }
+
+    fn searches(&self) -> bool {
+        self.items.searches()
     }
 
     fn webhooks(&self) -> Option<&dyn Webhooks> {

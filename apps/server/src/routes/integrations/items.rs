@@ -67,13 +67,25 @@ impl ItemsParams {
     }
 }
 
+/// `?search=`: only records matching a text, by the provider's own search.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SearchParam {
+    /// Only records matching this text, by the provider's full-text search (HubSpot: names,
+    /// e-mail, phone, company domain…), 1–200 characters. The `next_cursor` pages through this
+    /// search only. Providers that cannot search answer 400 `search_unsupported` (search the
+    /// synced records instead).
+    #[param(min_length = 1, max_length = 200, example = "ada")]
+    search: Option<String>,
+}
+
 /// One page of the user's items.
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/items", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams, SearchParam),
     responses(
         (status = 200, body = Page),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad limit, cursor or object_type"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad limit, cursor, object_type or search; search_unsupported: the provider cannot search"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope: the grant lacks the object type's scope; reconnect"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
@@ -86,13 +98,22 @@ impl ItemsParams {
 pub(super) async fn items(
     path: web::Path<String>,
     params: web::Query<ItemsParams>,
+    search: web::Query<SearchParam>,
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<web::Json<Page>, ApiError> {
     let entry = provider(&state, &path)?;
-    let query = params.into_inner().parse()?;
+    let mut query = params.into_inner().parse()?;
+    query.search = search.into_inner().search;
+    let unsupported_search = |error: integration_core::Error| match error {
+        integration_core::Error::Unsupported(why) => ApiError::SearchUnsupported(why),
+        other => other.into(),
+    };
     // Client mistakes end here, before any store or provider call.
-    entry.connector.check_query(&user.0, &query)?;
+    entry
+        .connector
+        .check_query(&user.0, &query)
+        .map_err(unsupported_search)?;
     Ok(web::Json(entry.connector.items(&user.0, &query).await?))
 }
 
