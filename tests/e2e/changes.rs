@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use e2e::{AppOptions, TestApp, assert_problem, spawn_app_with};
+use e2e::{TestApp, assert_problem};
 use hubspot_sandbox::{ObjectType, Pick};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -31,18 +31,9 @@ fn ids_of(lines: &[Value], kind: &str, pointer: &str) -> HashSet<String> {
 /// tests). Record times may be whole seconds (the seeded contract): writes wait a second past
 /// a checkpoint.
 async fn sandbox_app() -> TestApp {
-    let vars = vec![
-        ("INDEX_LAG_SECS".into(), "0".into()),
-        ("CHANGES_LOOKBACK_SECS".into(), "0".into()),
-    ];
-    let app = spawn_app_with(
-        Vec::new(),
-        AppOptions {
-            vars,
-            ..AppOptions::default()
-        },
-    )
-    .await;
+    let app =
+        e2e::spawn_sandbox_app_with(&[("INDEX_LAG_SECS", "0"), ("CHANGES_LOOKBACK_SECS", "0")])
+            .await;
     if let Some(sandbox) = &app.sandbox {
         sandbox.update(|knobs| {
             knobs.contract.search_lag = hubspot_sandbox::SearchLag::OFF;

@@ -438,18 +438,9 @@ async fn redis_unavailable_is_a_503_and_the_senders_retry_lands() {
 /// archived list ever shows, as a delete.
 #[tokio::test]
 async fn changes_deliver_what_webhooks_named_even_while_search_lags() {
-    let vars = vec![
-        ("INDEX_LAG_SECS".into(), "0".into()),
-        ("CHANGES_LOOKBACK_SECS".into(), "0".into()),
-    ];
-    let app = spawn_app_with(
-        Vec::new(),
-        AppOptions {
-            vars,
-            ..AppOptions::default()
-        },
-    )
-    .await;
+    let app =
+        e2e::spawn_sandbox_app_with(&[("INDEX_LAG_SECS", "0"), ("CHANGES_LOOKBACK_SECS", "0")])
+            .await;
     let sandbox = app.sandbox.clone().unwrap();
     app.connect_via_sandbox("lena").await;
     let export = app
@@ -525,18 +516,11 @@ async fn changes_deliver_what_webhooks_named_even_while_search_lags() {
 /// arrive once a reader is back.
 #[tokio::test]
 async fn in_journal_mode_changes_arrive_through_the_journal_even_after_two_days_without_a_reader() {
-    let vars = vec![
-        ("HUBSPOT_WEBHOOKS_MODE".into(), "journal".into()),
-        ("JOURNAL_POLL_MS".into(), "100".into()),
-        ("JOURNAL_LEASE_SECS".into(), "30".into()),
-    ];
-    let app = spawn_app_with(
-        Vec::new(),
-        AppOptions {
-            vars,
-            ..AppOptions::default()
-        },
-    )
+    let app = e2e::spawn_sandbox_app_with(&[
+        ("HUBSPOT_WEBHOOKS_MODE", "journal"),
+        ("JOURNAL_POLL_MS", "100"),
+        ("JOURNAL_LEASE_SECS", "30"),
+    ])
     .await;
     let sandbox = app.sandbox.clone().unwrap();
     // Nothing pushed: only the journal can deliver.

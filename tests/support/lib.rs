@@ -95,6 +95,22 @@ pub async fn spawn_sandbox_app() -> TestApp {
     spawn_app_with(Vec::new(), AppOptions::default()).await
 }
 
+/// The app in sandbox mode with `vars` set (`("INDEX_LAG_SECS", "0")`…).
+pub async fn spawn_sandbox_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let vars = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    spawn_app_with(
+        Vec::new(),
+        AppOptions {
+            vars,
+            ..AppOptions::default()
+        },
+    )
+    .await
+}
+
 /// Everything every test app logged, at debug level, in the server's JSON format.
 pub fn captured_logs() -> String {
     let buffer = LOGS.get_or_init(Default::default);
