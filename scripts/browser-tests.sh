@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the real server in sandbox mode on a free port (fresh Redis key prefix, throwaway key),
 # plus a second one with AUTH_MODE=jwt for the embedding tests, runs the browser suite in
-# web/e2e against them, and stops the servers whatever happens.
+# web/e2e (`npx playwright test`, from web/) against them, and stops the servers whatever happens.
+# Arguments go to `playwright test`: `scripts/browser-tests.sh e2e/05-sync.spec.ts -g "Cancel"`.
 #
 #   VS_SERVER_BIN=/path/to/vs-server   use this binary instead of building target/debug/vs-server
 #   E2E_SKIP_JWT=1                      do not start the jwt server (its scenarios are skipped)
@@ -33,7 +34,8 @@ if [ -z "${E2E_SKIP_JWT:-}" ]; then
 fi
 
 status=0
-env E2E_BASE_URL="http://127.0.0.1:$port" "${jwt_env[@]}" node "$root/web/e2e/run.mjs" || status=$?
+(cd "$root/web" && env PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 E2E_BASE_URL="http://127.0.0.1:$port" "${jwt_env[@]}" \
+  npx --no-install playwright test "$@") || status=$?
 if [ $status -ne 0 ]; then
   echo "--- server log ($log) ---" >&2; tail -n 80 "$log" >&2
   if [ -n "${jwt_log:-}" ]; then echo "--- jwt server log ($jwt_log) ---" >&2; tail -n 40 "$jwt_log" >&2; fi

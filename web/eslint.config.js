@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'e2e/screenshots'] },
+  { ignores: ['dist', 'node_modules', 'e2e/screenshots', 'e2e/report', 'e2e/results'] },
   {
     files: ['**/*.{ts,tsx}'],
     extends: [js.configs.recommended, ...tseslint.configs.strict, reactHooks.configs.flat.recommended],
@@ -14,7 +14,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['e2e/**/*.mjs', '*.js'],
+    // The browser suite runs in node (and in the page, through evaluate). Playwright reads a hook's
+    // or test's fixtures from its first parameter, which must be a destructuring pattern: `({}, testInfo)`.
+    files: ['e2e/**/*.ts', 'playwright.config.ts'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    rules: { 'no-empty-pattern': 'off' },
+  },
+  {
+    files: ['*.js'],
     extends: [js.configs.recommended],
     languageOptions: {
       ecmaVersion: 2023,

@@ -22,7 +22,17 @@ workdir="$(mktemp -d)"   # no .env here: a suite must not pick up a developer's 
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # A graceful stop takes the server's shutdown timeout (5 s) at most; one that takes longer is
+  # killed, so a suite never hangs on its own cleanup.
+  local waited=0
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 150 ]; do sleep 0.1; waited=$((waited + 1)); done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "server $pid did not stop within 15 s of SIGTERM; killing it" >&2
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$workdir"
 }
 trap cleanup EXIT

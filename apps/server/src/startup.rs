@@ -4,6 +4,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -239,8 +240,18 @@ impl Application {
         let metrics = tokio::spawn(metrics);
         let served = self.server.await;
         stop_journals();
-        metrics_handle.stop(true).await;
-        let _ = metrics.await;
+        // The metrics listener may have stopped on the same signal already; its handle is not
+        // to be waited on forever (a stop is never worth a process that does not exit).
+        let metrics_done = async {
+            metrics_handle.stop(true).await;
+            let _ = metrics.await;
+        };
+        if tokio::time::timeout(Duration::from_secs(5), metrics_done)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the metrics listener did not stop within 5 s; exiting anyway");
+        }
         served
     }
 }
