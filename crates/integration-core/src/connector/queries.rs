@@ -71,7 +71,12 @@ impl Connector {
     /// cursor of one search is refused for another, or for the whole list).
     pub(super) fn items_context(&self, user: &UserId, query: &ItemQuery) -> Vec<String> {
         let search = query.search.as_deref().map(|s| format!("search:{s}"));
-        self.seal_context(user, "items", query.object_type.as_deref(), search.as_slice())
+        self.seal_context(
+            user,
+            "items",
+            query.object_type.as_deref(),
+            search.as_slice(),
+        )
     }
 
     /// What a sealed token is bound to: its purpose, the provider, the user, the object type
