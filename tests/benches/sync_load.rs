@@ -138,6 +138,7 @@ async fn connect(app: &TestApp, base: &Url, user: &str) -> Credentials {
             state: &state,
             redirect_uri: REDIRECT,
             pkce_challenge: Some(&challenge),
+            extra_scopes: &[],
         })
         .expect("consent url");
     let mut form: Vec<(String, String)> = consent.query_pairs().into_owned().collect();

@@ -34,6 +34,11 @@ async fn every_registered_provider_connects_through_its_sandbox_and_lists_to_the
         );
 
         app.connect_through_consent_page(id, "multi").await;
+        // Whether the list says it searches is what the items route then does.
+        let searches = provider["search"].as_bool().expect("search");
+        let res = app.items_of(id, "multi", "?search=Ann&limit=1").await;
+        let expected = if searches { 200 } else { 400 };
+        assert_eq!(res.status().as_u16(), expected, "{id} search={searches}");
         let status = app
             .get_json("multi", &format!("/api/integrations/{id}/status"))
             .await;

@@ -128,6 +128,117 @@ async fn one_consent_grants_every_object_type_the_portal_has() {
     assert_eq!(hubspot.stats().objects, 3);
 }
 
+async fn app_asking_no_optional_scope() -> TestApp {
+    spawn_app_with(
+        Vec::new(),
+        AppOptions {
+            vars: vec![("HUBSPOT_OPTIONAL_SCOPES".into(), "none".into())],
+            ..AppOptions::default()
+        },
+    )
+    .await
+}
+
+async fn status_of(app: &TestApp, user: &str) -> serde_json::Value {
+    app.get_json(user, "/api/integrations/hubspot/status").await
+}
+
+/// "Enable Companies": a grant without companies gains them through a consent that asks for
+/// their scope, and the same user then reads companies.
+#[tokio::test]
+async fn enabling_an_object_type_asks_for_its_scope_and_reaches_its_records() {
+    let app = app_asking_no_optional_scope().await;
+    app.connect_via_sandbox("alice").await;
+    assert_problem(
+        app.items("alice", "?object_type=companies").await,
+        403,
+        "insufficient_scope",
+    )
+    .await;
+
+    app.connect_through_consent_page_with("hubspot", "alice", "?object_type=companies")
+        .await;
+
+    let res = app.items("alice", "?object_type=companies&limit=3").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 3, "{page}");
+    let status = status_of(&app, "alice").await;
+    let scopes: Vec<&str> = status["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(scopes.contains(&"crm.objects.companies.read"), "{status}");
+    assert!(scopes.contains(&"crm.objects.contacts.read"), "{status}");
+    // Deals were not asked for: still not granted, and still worth enabling.
+    assert!(!scopes.contains(&"crm.objects.deals.read"), "{status}");
+    assert_eq!(status["unavailable_object_types"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn enabling_an_object_type_the_provider_does_not_offer_is_refused() {
+    let app = spawn_sandbox_app().await;
+    for (query, why) in [
+        ("?object_type=tickets", "tickets"),
+        ("?object_type=no%20such", "object_type"),
+    ] {
+        let res = app
+            .get_as(
+                "alice",
+                &format!("/api/integrations/hubspot/authorize{query}"),
+            )
+            .await;
+        let body = assert_problem(res, 400, "invalid_request").await;
+        assert!(body["detail"].as_str().unwrap().contains(why), "{body}");
+    }
+}
+
+/// A portal whose plan lacks deals: the consent's optional deals scope is left out of the
+/// grant (as HubSpot does), the status says deals cannot be had, and asking for them as
+/// required stops at HubSpot's error page instead of a consent.
+#[tokio::test]
+async fn an_object_type_the_portal_lacks_is_reported_unavailable_and_cannot_be_enabled() {
+    let app = spawn_sandbox_app().await;
+    let hubspot = sandbox(&app);
+    hubspot.update(|k| k.unavailable_scopes = vec!["crm.objects.deals.read".into()]);
+    app.connect_via_sandbox("alice").await;
+
+    let status = status_of(&app, "alice").await;
+    assert_eq!(
+        status["unavailable_object_types"],
+        serde_json::json!(["deals"])
+    );
+    assert_eq!(
+        app.items("alice", "?object_type=companies&limit=1")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let consent = app
+        .client
+        .get(app.url("/api/integrations/hubspot/authorize?object_type=deals"))
+        .header("X-User-Id", "alice")
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(consent.status(), StatusCode::OK);
+    let consent: serde_json::Value = consent.json().await.unwrap();
+    let page = reqwest::get(consent["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("crm.objects.deals.read"), "{html}");
+    assert!(
+        e2e::html::approve_form(&html).is_none(),
+        "no way to approve"
+    );
+}
+
 // 2. One overall deadline.
 
 #[tokio::test]

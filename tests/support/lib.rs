@@ -375,9 +375,16 @@ impl TestApp {
     /// sandbox's form looks like), follows the redirect to our callback. Panics unless the
     /// server reports success.
     pub async fn connect_through_consent_page(&self, provider: &str, user: &str) {
+        self.connect_through_consent_page_with(provider, user, "")
+            .await;
+    }
+
+    /// [`connect_through_consent_page`](Self::connect_through_consent_page) with `query`
+    /// (empty or starting with `?`) on the authorize request, e.g. `?object_type=companies`.
+    pub async fn connect_through_consent_page_with(&self, provider: &str, user: &str, query: &str) {
         let res = self
             .client
-            .get(self.url(&format!("/api/integrations/{provider}/authorize")))
+            .get(self.url(&format!("/api/integrations/{provider}/authorize{query}")))
             .header("X-User-Id", user)
             .header("Accept", "application/json")
             .send()

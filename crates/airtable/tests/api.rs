@@ -50,6 +50,7 @@ fn the_consent_url_asks_for_pkce_s256_and_the_documented_scopes() {
         state: &state,
         redirect_uri: REDIRECT,
         pkce_challenge: Some(&challenge),
+        extra_scopes: &[],
     };
     let url = airtable(&[]).authorization_url(&request).unwrap();
     assert!(

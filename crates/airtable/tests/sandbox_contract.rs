@@ -33,6 +33,7 @@ async fn a_user_connects_through_the_consent_page_and_every_base_and_table_is_li
         state: &state,
         redirect_uri: common::REDIRECT,
         pkce_challenge: None,
+        extra_scopes: &[],
     };
     let refused = decide(&provider.authorization_url(&plain).unwrap(), true)
         .await
@@ -46,6 +47,7 @@ async fn a_user_connects_through_the_consent_page_and_every_base_and_table_is_li
     let challenge = verifier.challenge();
     let request = AuthorizationRequest {
         pkce_challenge: Some(&challenge),
+        extra_scopes: &[],
         ..plain
     };
     let back = decide(&provider.authorization_url(&request).unwrap(), true)

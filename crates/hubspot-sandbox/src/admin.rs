@@ -27,6 +27,7 @@ pub(crate) fn knobs_json(knobs: &Knobs) -> Value {
         "daily_limit": knobs.daily_limit,
         "over_limit": knobs.over_limit,
         "enforce_scopes": knobs.enforce_scopes,
+        "unavailable_scopes": knobs.unavailable_scopes,
         "contract": knobs.contract,
         "webhook_retry_base_ms": u64::try_from(knobs.webhook_retry_base.as_millis()).unwrap_or(u64::MAX),
     })

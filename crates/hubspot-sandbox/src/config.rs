@@ -59,6 +59,10 @@ pub struct SandboxConfig {
     pub latency: Duration,
     /// Whether CRM calls require the `crm.objects.<type>.read` scope (403 `MISSING_SCOPES`).
     pub enforce_scopes: bool,
+    /// Scopes this portal has no access to (a feature its subscription lacks). As HubSpot
+    /// does, such a scope asked for as optional is left out of the grant, and one asked for as
+    /// required stops the install with an error page. Empty (the default): every feature.
+    pub unavailable_scopes: Vec<String>,
     /// Which spec-allowed answers the sandbox gives, from one seed (see [`Contract`]); on by
     /// default. Timestamp precision and blank values are record data, fixed at start; the
     /// rest can change at runtime through [`Knobs::contract`].
@@ -119,9 +123,30 @@ impl Default for SandboxConfig {
             send_retry_after: false,
             latency: Duration::ZERO,
             enforce_scopes: true,
+            unavailable_scopes: Vec::new(),
             contract: Contract::default(),
             hublet: None,
         }
+    }
+}
+
+/// The variable naming the sandbox portal's [unavailable scopes](SandboxConfig::unavailable_scopes):
+/// scopes separated by spaces or commas.
+pub const UNAVAILABLE_SCOPES_ENV: &str = "HUBSPOT_SANDBOX_UNAVAILABLE_SCOPES";
+
+impl SandboxConfig {
+    /// Reads [`UNAVAILABLE_SCOPES_ENV`] into [`SandboxConfig::unavailable_scopes`] (unset:
+    /// unchanged).
+    #[must_use]
+    pub fn with_unavailable_scopes_from_env(mut self) -> Self {
+        if let Ok(raw) = std::env::var(UNAVAILABLE_SCOPES_ENV) {
+            self.unavailable_scopes = raw
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        self
     }
 }
 
@@ -207,6 +232,8 @@ pub struct Knobs {
     pub over_limit: OverLimit,
     /// Whether CRM calls check scopes.
     pub enforce_scopes: bool,
+    /// Scopes the portal has no access to (see [`SandboxConfig::unavailable_scopes`]).
+    pub unavailable_scopes: Vec<String>,
     /// The contract variations (see [`Contract`]); changes take effect on the next response.
     pub contract: Contract,
     /// Webhook retry schedule: retry *n* waits about `webhook_retry_base · 2^(n-1)` (±25 %).
@@ -232,6 +259,7 @@ impl Knobs {
             daily_limit: config.daily_limit,
             over_limit: config.over_limit,
             enforce_scopes: config.enforce_scopes,
+            unavailable_scopes: config.unavailable_scopes.clone(),
             contract: config.contract,
             webhook_retry_base: crate::webhooks::DEFAULT_RETRY_BASE,
             journal_retention: crate::journal::DEFAULT_RETENTION,
@@ -270,6 +298,8 @@ pub struct KnobsPatch {
     pub over_limit: Option<OverLimit>,
     /// Turn scope checks on CRM calls on or off.
     pub enforce_scopes: Option<bool>,
+    /// The scopes the portal has no access to, replacing the list.
+    pub unavailable_scopes: Option<Vec<String>>,
     /// Fixed search-index lag in milliseconds (`0` turns the lag off).
     pub search_lag_ms: Option<u64>,
     /// `true`: the search lag is seeded again (see [`SearchLag::Seeded`]).
@@ -346,6 +376,9 @@ impl KnobsPatch {
         }
         if let Some(over_limit) = self.over_limit {
             knobs.over_limit = over_limit;
+        }
+        if let Some(scopes) = &self.unavailable_scopes {
+            knobs.unavailable_scopes.clone_from(scopes);
         }
         if let Some(on) = self.enforce_scopes {
             knobs.enforce_scopes = on;

@@ -28,7 +28,7 @@ use store::Edit;
 
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Faults, Knobs, KnobsPatch,
-    OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats,
+    OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats, UNAVAILABLE_SCOPES_ENV,
 };
 pub use contract::{CONTRACT_SEED_ENV, Contract, CursorStyle, FaultBody, SearchLag, Vary};
 pub use edit::{EditError, Edited};

@@ -34,7 +34,8 @@ async fn main() -> std::io::Result<()> {
         ..SandboxConfig::default()
     }
     .with_env_contract_seed()
-    .map_err(std::io::Error::other)?;
+    .map_err(std::io::Error::other)?
+    .with_unavailable_scopes_from_env();
     let mut client = RegisteredClient::default();
     if let Ok(uris) = std::env::var("SANDBOX_REDIRECT_URIS") {
         client.redirect_uris.extend(

@@ -223,15 +223,33 @@ impl OAuthHooks for Hooks {
         ))
     }
 
-    /// The sandbox portal has every feature, so every optional scope is granted too.
+    /// The required scopes, and every optional scope the portal has access to.
     fn granted_scope(&self, params: &Params) -> String {
+        let unavailable = self.0.lock().knobs.unavailable_scopes.clone();
         let mut scopes = split_scopes(param(params, "scope"));
         for scope in split_scopes(param(params, "optional_scope")) {
-            if !scopes.contains(&scope) {
+            if !scopes.contains(&scope) && !unavailable.contains(&scope) {
                 scopes.push(scope);
             }
         }
         scopes.join(" ")
+    }
+
+    /// A required scope the portal has no access to stops the install: HubSpot shows the user
+    /// an error instead of the consent, and never sends the browser back.
+    fn refusal(&self, params: &Params) -> Option<String> {
+        let unavailable = self.0.lock().knobs.unavailable_scopes.clone();
+        let missing: Vec<String> = split_scopes(param(params, "scope"))
+            .into_iter()
+            .filter(|s| unavailable.contains(s))
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "This app requires access your HubSpot account does not include ({}). Ask \
+                 the app's developer, or upgrade the account.",
+                missing.join(", ")
+            )
+        })
     }
 
     fn permissions(&self, params: &Params, _: &[String]) -> Vec<String> {

@@ -408,6 +408,18 @@ impl ItemSource for HubSpotApi {
         true
     }
 
+    /// HubSpot grants an optional scope whenever the account has the feature, so a kind whose
+    /// scope this app asks for as optional and the grant lacks is one the account cannot have
+    /// (asking for it as required would stop the install). A grant that records no scopes says
+    /// nothing.
+    fn grantable(&self, kind: &ObjectType, credentials: &Credentials) -> bool {
+        credentials.scopes.is_empty()
+            || kind.scopes.iter().any(|scope| {
+                credentials.scopes.contains(&(*scope).to_owned())
+                    || !self.config.optional_scopes.iter().any(|o| o == scope)
+            })
+    }
+
     async fn count(
         &self,
         credentials: &Credentials,

@@ -699,6 +699,7 @@ fn authorize_url_encodes_scopes_and_state() {
             state: &state,
             redirect_uri: "https://app.example.com/cb?x=1&y=2",
             pkce_challenge: None,
+            extra_scopes: &[],
         })
         .unwrap();
     assert_eq!(
@@ -731,6 +732,7 @@ fn authorize_url_encodes_scopes_and_state() {
             state: &state,
             redirect_uri: "https://a/cb",
             pkce_challenge: None,
+            extra_scopes: &[],
         })
         .unwrap();
     let query: HashMap<_, _> = url.query_pairs().into_owned().collect();
@@ -742,6 +744,7 @@ fn authorize_url_encodes_scopes_and_state() {
             state: &state,
             redirect_uri: "https://a/cb",
             pkce_challenge: None,
+            extra_scopes: &[],
         })
         .unwrap();
     assert!(!url.query_pairs().any(|(k, _)| k == "optional_scope"));

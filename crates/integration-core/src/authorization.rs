@@ -163,6 +163,10 @@ pub struct AuthorizationRequest<'a> {
     pub redirect_uri: &'a str,
     /// The PKCE challenge, when the provider supports PKCE.
     pub pkce_challenge: Option<&'a PkceChallenge>,
+    /// Scopes this consent must ask for beyond the provider's usual ones: those of an object
+    /// type the user is enabling ("Enable Companies"), so a grant that lacks a kind can gain it
+    /// without the usual consent asking for everything.
+    pub extra_scopes: &'a [&'a str],
 }
 
 /// What is remembered between sending a user to the consent page and the provider sending them

@@ -160,6 +160,14 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
         Lane::Standard
     }
 
+    /// Whether a consent could ever grant `kind` to the account behind `credentials`. Default:
+    /// yes. HubSpot: not when the consent asked for the kind's scope as optional and the grant
+    /// left it out, which HubSpot does only when the account's plan lacks the feature.
+    fn grantable(&self, kind: &ObjectType, credentials: &Credentials) -> bool {
+        let _ = (kind, credentials);
+        true
+    }
+
     /// Whether [`list_items`](Self::list_items) honours [`ItemQuery::search`] (HubSpot: CRM
     /// search's `query`). Default: no, and a query with a search is refused before any call.
     fn searches(&self) -> bool {

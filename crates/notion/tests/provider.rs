@@ -72,6 +72,7 @@ fn the_consent_url_asks_for_a_user_owned_grant() {
             state: &state,
             redirect_uri: REDIRECT,
             pkce_challenge: None,
+            extra_scopes: &[],
         })
         .unwrap();
     assert!(
@@ -291,6 +292,7 @@ async fn contract_with_the_sandbox_full_consent_then_every_item() {
         state: &state,
         redirect_uri: REDIRECT,
         pkce_challenge: None,
+        extra_scopes: &[],
     };
     let back = decide(&n.authorization_url(&request).unwrap(), true)
         .await

@@ -31,7 +31,8 @@ fn hubspot_sandbox(client: RegisteredClient) -> Box<dyn ProviderSandbox> {
             redirect_uris: client.redirect_uris,
         }],
         ..hubspot_sandbox::SandboxConfig::default()
-    };
+    }
+    .with_unavailable_scopes_from_env();
     let config = match hubspot_sandbox::Contract::from_env() {
         Ok(Some(contract)) => config.with_contract(contract),
         Ok(None) => config,

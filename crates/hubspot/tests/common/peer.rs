@@ -152,6 +152,7 @@ impl Peer {
                 state: &state,
                 redirect_uri: REDIRECT,
                 pkce_challenge: Some(&challenge),
+                extra_scopes: &[],
             })
             .unwrap();
         let mut form: Vec<(String, String)> = consent.query_pairs().into_owned().collect();

@@ -17,12 +17,43 @@ impl Connector {
     /// Starts the authorization-code flow for `user`: remembers a fresh one-time state (bound to a
     /// new [`BrowserBinding`], with a PKCE verifier when the provider supports it) and returns the
     /// consent URL. Hand `binding` to the browser that will visit the URL, and to no one else.
-    #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
     pub async fn begin_authorization(
         &self,
         user: &UserId,
         redirect_uri: &str,
     ) -> Result<AuthorizationStart, Error> {
+        self.begin_authorization_for(user, redirect_uri, None).await
+    }
+
+    /// [`begin_authorization`](Self::begin_authorization), with a consent that also asks for
+    /// the scopes of `object_type` (one of the provider's object types): how a connection whose
+    /// grant lacks a kind gains it ("Enable Companies"). An object type the provider does not
+    /// offer is [`Error::InvalidInput`], refused before any state is stored.
+    #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
+    pub async fn begin_authorization_for(
+        &self,
+        user: &UserId,
+        redirect_uri: &str,
+        object_type: Option<&str>,
+    ) -> Result<AuthorizationStart, Error> {
+        let extra_scopes: &[&str] = match object_type {
+            None => &[],
+            Some(id) => {
+                let kind = self
+                    .integration
+                    .object_types()
+                    .iter()
+                    .find(|t| t.id == id)
+                    .ok_or_else(|| {
+                        Error::InvalidInput(format!(
+                            "{} has no object type '{id}'",
+                            self.integration.info().name
+                        ))
+                    })?;
+                // Any one of a kind's scopes reads it; the first is the one to ask for.
+                kind.scopes.get(..1).unwrap_or_default()
+            }
+        };
         let state = OAuthState::generate();
         let binding = BrowserBinding::generate();
         let verifier = self
@@ -34,6 +65,7 @@ impl Connector {
             state: &state,
             redirect_uri,
             pkce_challenge: challenge.as_ref(),
+            extra_scopes,
         })?;
         let pending = PendingAuthorization {
             user_id: user.clone(),
@@ -207,14 +239,14 @@ impl Connector {
                 tracing::warn!(%error, "revoking the replaced grant failed");
             }
         }
-        Ok(info(&credentials))
+        Ok(info(self.integration.as_ref(), &credentials))
     }
 
     /// The user's connection, if any. A stored credential that no longer decrypts is forgotten
     /// and reported as needing reconnection (see [`needs_reconnect`](Self::needs_reconnect)).
     pub async fn status(&self, user: &UserId) -> Result<Option<ConnectionInfo>, Error> {
         match self.load(user).await {
-            Ok(stored) => Ok(stored.as_ref().map(info)),
+            Ok(stored) => Ok(stored.as_ref().map(|c| info(self.integration.as_ref(), c))),
             Err(Error::ReauthRequired { .. }) => Ok(None),
             Err(error) => Err(error),
         }

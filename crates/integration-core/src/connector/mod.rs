@@ -159,6 +159,9 @@ pub struct ConnectionInfo {
     pub scopes: Vec<String>,
     /// When the current access token expires.
     pub expires_at: Option<chrono::DateTime<Utc>>,
+    /// The provider's object types this account cannot be granted at all
+    /// ([`Integration::grantable`]): not worth offering, not even as "Enable …".
+    pub unavailable_object_types: Vec<&'static str>,
 }
 
 /// One provider plus the store of its users' credentials.
@@ -244,12 +247,18 @@ pub(super) fn record<T>(
     }
 }
 
-pub(super) fn info(credentials: &Credentials) -> ConnectionInfo {
+pub(super) fn info(integration: &dyn Integration, credentials: &Credentials) -> ConnectionInfo {
     ConnectionInfo {
         account_id: credentials.account_id.clone(),
         account_name: credentials.account_name.clone(),
         account_user: credentials.account_user.clone(),
         scopes: credentials.scopes.clone(),
         expires_at: credentials.expires_at,
+        unavailable_object_types: integration
+            .object_types()
+            .iter()
+            .filter(|kind| !integration.grantable(kind, credentials))
+            .map(|kind| kind.id)
+            .collect(),
     }
 }

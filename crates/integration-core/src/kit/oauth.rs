@@ -146,8 +146,8 @@ impl OAuthClient {
         &self.config
     }
 
-    /// The consent URL: `response_type=code`, client id, redirect URI, scopes, state, and the
-    /// PKCE challenge when given.
+    /// The consent URL: `response_type=code`, client id, redirect URI, scopes (the configured
+    /// ones and the request's extra ones), state, and the PKCE challenge when given.
     pub fn authorization_url(&self, request: &AuthorizationRequest<'_>) -> Result<Url, Error> {
         let mut url = self.config.auth_url.clone();
         {
@@ -156,11 +156,14 @@ impl OAuthClient {
                 .append_pair("response_type", "code")
                 .append_pair("client_id", &self.config.client_id)
                 .append_pair("redirect_uri", request.redirect_uri);
-            if !self.config.scopes.is_empty() {
-                query.append_pair(
-                    "scope",
-                    &self.config.scopes.join(self.config.scope_separator),
-                );
+            let mut scopes: Vec<&str> = self.config.scopes.iter().map(String::as_str).collect();
+            for extra in request.extra_scopes {
+                if !scopes.contains(extra) {
+                    scopes.push(extra);
+                }
+            }
+            if !scopes.is_empty() {
+                query.append_pair("scope", &scopes.join(self.config.scope_separator));
             }
             for (name, value) in &self.config.extra_auth_params {
                 query.append_pair(name, value);

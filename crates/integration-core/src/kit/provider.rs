@@ -116,6 +116,12 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
+    /// [`Integration::grantable`]. Default: yes.
+    fn grantable(&self, kind: &ObjectType, credentials: &Credentials) -> bool {
+        let _ = (kind, credentials);
+        true
+    }
+
     /// [`Integration::webhooks`]. Default: none.
     fn webhooks(&self) -> Option<&dyn Webhooks> {
         None
@@ -233,6 +239,10 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
 
     fn searches(&self) -> bool {
         self.items.searches()
+    }
+
+    fn grantable(&self, kind: &ObjectType, credentials: &Credentials) -> bool {
+        self.items.grantable(kind, credentials)
     }
 
     fn webhooks(&self) -> Option<&dyn Webhooks> {

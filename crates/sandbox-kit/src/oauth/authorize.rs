@@ -168,6 +168,9 @@ impl OAuthSandbox {
         if let Err(refusal) = self.check_request(&params) {
             return self.refuse_request(&refusal, &params, 1);
         }
+        if let Some(why) = self.0.hooks.refusal(&params) {
+            return consent::error_page(403, 1, "This app can't be installed", &why);
+        }
         let config = &self.0.config;
         let carried: Vec<(&str, &str)> = CARRIED
             .iter()
@@ -199,6 +202,9 @@ impl OAuthSandbox {
             Ok(challenge) => challenge,
             Err(refusal) => return self.refuse_request(&refusal, &params, 2),
         };
+        if let Some(why) = self.0.hooks.refusal(&params) {
+            return consent::error_page(403, 2, "This app can't be installed", &why);
+        }
         let redirect_uri = param(&params, "redirect_uri").unwrap_or_default();
         let state = param(&params, "state");
         match param(&params, "decision") {

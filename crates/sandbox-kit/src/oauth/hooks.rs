@@ -68,6 +68,14 @@ pub trait OAuthHooks: Send + Sync + 'static {
         param(params, "scope").unwrap_or_default().to_owned()
     }
 
+    /// Why this account cannot grant the request at all (a required scope its plan lacks): the
+    /// consent page and its form then answer an error page with this text and never redirect
+    /// (default: never).
+    fn refusal(&self, params: &Params) -> Option<String> {
+        let _ = params;
+        None
+    }
+
     /// What the consent page lists for this request (default: the configured permissions).
     fn permissions(&self, params: &Params, configured: &[String]) -> Vec<String> {
         let _ = params;

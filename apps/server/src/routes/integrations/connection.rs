@@ -40,6 +40,12 @@ pub struct ConnectionStatus {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Object types this account cannot be granted at all (when connected): HubSpot left their
+    /// optional scope out of the grant because the portal lacks the feature. Not worth offering;
+    /// any other kind the grant lacks can be enabled (`authorize?object_type=`).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unavailable_object_types: Option<Vec<&'static str>>,
 }
 
 impl ConnectionStatus {
@@ -53,6 +59,7 @@ impl ConnectionStatus {
             account_user: info.account_user,
             scopes: Some(info.scopes),
             expires_at: info.expires_at,
+            unavailable_object_types: Some(info.unavailable_object_types),
         }
     }
 
@@ -70,6 +77,7 @@ impl ConnectionStatus {
             account_user: None,
             scopes: None,
             expires_at: None,
+            unavailable_object_types: None,
         }
     }
 }

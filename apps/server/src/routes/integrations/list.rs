@@ -40,6 +40,9 @@ pub struct ProviderSummary {
     account_name: Option<String>,
     /// Whether this provider is served by its bundled sandbox.
     sandbox: bool,
+    /// Whether `GET …/items?search=` searches the provider's records (HubSpot: CRM search);
+    /// otherwise it is 400 `search_unsupported` and a UI searches what it has synced.
+    search: bool,
 }
 
 /// The providers this server offers.
@@ -99,6 +102,7 @@ pub(super) async fn list(
             account_id,
             account_name,
             sandbox: entry.sandbox,
+            search: integration.searches(),
         });
     }
     Ok(HttpResponse::Ok().json(IntegrationList {

@@ -151,6 +151,7 @@ fn the_consent_url_carries_what_rfc_6749_and_7636_require() {
             state: &state,
             redirect_uri: "https://app/cb",
             pkce_challenge: Some(&challenge),
+            extra_scopes: &[],
         })
         .unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
@@ -161,6 +162,24 @@ fn the_consent_url_carries_what_rfc_6749_and_7636_require() {
     assert_eq!(q["code_challenge"], challenge.as_str());
     assert_eq!(q["state"], state.as_str());
     assert!(!url.as_str().contains("s3cr3t"));
+}
+
+#[test]
+fn extra_scopes_join_the_configured_ones_once() {
+    let mut config = client().config.clone();
+    config.scopes = vec!["a".into(), "b".into()];
+    let c = OAuthClient::new(config, reqwest::Client::new());
+    let state = crate::OAuthState::generate();
+    let url = c
+        .authorization_url(&AuthorizationRequest {
+            state: &state,
+            redirect_uri: "https://app/cb",
+            pkce_challenge: None,
+            extra_scopes: &["b", "c"],
+        })
+        .unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["scope"], "a b c");
 }
 
 mod fuzz {
