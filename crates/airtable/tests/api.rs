@@ -28,6 +28,7 @@ fn credentials() -> Credentials {
         account_name: None,
         account_user: None,
         obtained_at: chrono::Utc::now(),
+        api_base: None,
     }
 }
 

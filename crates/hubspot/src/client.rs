@@ -115,6 +115,7 @@ pub fn provider(config: HubSpotConfig, http: reqwest::Client) -> HubSpot {
         info: if config.pkce { &INFO } else { &INFO_V1 },
         oauth: kit::OAuthClient::new(oauth, http.clone()),
         account: ACCOUNT,
+        api_base: None,
         items: HubSpotApi {
             webhooks: HubSpotWebhooks::new(config.client_secret.clone()),
             journal: (config.webhooks_mode == crate::WebhooksMode::Journal).then(|| {

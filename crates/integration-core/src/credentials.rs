@@ -26,6 +26,11 @@ pub struct Credentials {
     pub account_user: Option<String>,
     /// When these credentials were obtained (or last refreshed).
     pub obtained_at: DateTime<Utc>,
+    /// The account's own API root, where the provider names one in the grant (Salesforce:
+    /// `instance_url`; Pipedrive, Zoho: `api_domain`). Not a secret; set only after checking it
+    /// against the hosts the provider declares (`kit::ApiBase`), so a token is never sent
+    /// anywhere else. `None`: the provider's one API host.
+    pub api_base: Option<url::Url>,
 }
 
 impl Credentials {
@@ -57,6 +62,9 @@ impl Credentials {
         if self.scopes.is_empty() {
             self.scopes = previous.scopes.clone();
         }
+        if self.api_base.is_none() {
+            self.api_base = previous.api_base.clone();
+        }
         self
     }
 }
@@ -75,6 +83,7 @@ impl fmt::Debug for Credentials {
             .field("account_name", &self.account_name)
             .field("account_user", &self.account_user)
             .field("obtained_at", &self.obtained_at)
+            .field("api_base", &self.api_base.as_ref().map(url::Url::as_str))
             .finish()
     }
 }
@@ -93,6 +102,7 @@ mod tests {
             account_name: None,
             account_user: None,
             obtained_at: Utc::now(),
+            api_base: None,
         }
     }
 

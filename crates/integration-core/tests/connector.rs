@@ -239,6 +239,7 @@ impl Integration for Fake {
                 account_name: None,
                 account_user: None,
                 obtained_at: Utc::now(),
+                api_base: None,
             }),
         }
     }
@@ -288,6 +289,7 @@ fn credentials(token: &str, expires_in_minutes: Option<i64>, scopes: &[&str]) ->
         account_name: None,
         account_user: None,
         obtained_at: expires_at.unwrap_or(now) - chrono::Duration::minutes(60),
+        api_base: None,
     }
 }
 

@@ -267,6 +267,7 @@ impl Harness {
             account_name: None,
             account_user: None,
             obtained_at: Utc::now(),
+            api_base: None,
         };
         self.store
             .save("pushy", &user(name), &credentials)

@@ -103,6 +103,7 @@ async fn exporter(delay: Duration) -> (Arc<Pages>, Arc<Connector>, UserId) {
         account_name: None,
         account_user: None,
         obtained_at: Utc::now(),
+        api_base: None,
     };
     store.save("pages", &user, &credentials).await.unwrap();
     let connector = Arc::new(Connector::new(Arc::clone(&pages) as _, store as _));

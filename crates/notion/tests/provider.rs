@@ -52,6 +52,7 @@ fn credentials(refresh: Option<&str>) -> Credentials {
         account_name: None,
         account_user: None,
         obtained_at: chrono::Utc::now(),
+        api_base: None,
     }
 }
 

@@ -19,6 +19,7 @@ fn credentials() -> Credentials {
         account_name: Some("demo.hubspot.com".into()),
         account_user: None,
         obtained_at: Utc::now(),
+        api_base: None,
     }
 }
 

@@ -19,6 +19,8 @@ struct PlainRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     account_user: Option<&'a str>,
     obtained_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_base: Option<&'a str>,
 }
 
 /// Deserialised form; wiped when dropped.
@@ -36,6 +38,8 @@ struct PlainOwned {
     account_user: Option<String>,
     #[zeroize(skip)]
     obtained_at: DateTime<Utc>,
+    #[serde(default)]
+    api_base: Option<String>,
 }
 
 /// Credentials as JSON bytes that are wiped when dropped.
@@ -52,6 +56,7 @@ pub(crate) fn encode(credentials: &Credentials) -> Result<Zeroizing<Vec<u8>>, St
         account_name: credentials.account_name.as_deref(),
         account_user: credentials.account_user.as_deref(),
         obtained_at: credentials.obtained_at,
+        api_base: credentials.api_base.as_ref().map(url::Url::as_str),
     };
     // Sized up front so that growing the buffer does not leave unwiped copies behind.
     let mut capacity = 256 + plain.access_token.len() + plain.refresh_token.map_or(0, str::len);
@@ -73,6 +78,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Credentials, StoreError> {
                 e.column()
             ))
         })?;
+    let api_base = match plain.api_base.take() {
+        None => None,
+        Some(raw) => Some(url::Url::parse(&raw).map_err(|_| {
+            StoreError::Corrupt("stored credentials name a malformed API base".into())
+        })?),
+    };
     // `take` moves the strings out, so the only copy is the one inside the `SecretString`.
     Ok(Credentials {
         access_token: SecretString::from(std::mem::take(&mut plain.access_token)),
@@ -83,6 +94,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Credentials, StoreError> {
         account_name: plain.account_name.take(),
         account_user: plain.account_user.take(),
         obtained_at: plain.obtained_at,
+        api_base,
     })
 }
 
@@ -101,9 +113,11 @@ mod tests {
             account_name: Some("demo.hubspot.com".into()),
             account_user: None,
             obtained_at: Utc::now(),
+            api_base: Some(url::Url::parse("https://acme.my.salesforce.com").unwrap()),
         };
         let bytes = encode(&credentials).unwrap();
         let back = decode(&bytes).unwrap();
+        assert_eq!(back.api_base, credentials.api_base);
         assert_eq!(back.access_token.expose_secret(), "a\"ccess\\token");
         assert!(back.refresh_token.is_none());
         assert_eq!(back.obtained_at, credentials.obtained_at);

@@ -99,6 +99,7 @@ fn credentials(account: &str) -> Credentials {
         account_name: None,
         account_user: None,
         obtained_at: Utc::now(),
+        api_base: None,
     }
 }
 

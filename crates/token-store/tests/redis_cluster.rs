@@ -47,6 +47,7 @@ async fn users_spread_over_the_masters_and_each_users_keys_share_a_slot() {
         account_name: None,
         account_user: None,
         obtained_at: chrono::Utc::now(),
+        api_base: None,
     };
     for i in 0..30 {
         let user = UserId::parse(format!("user{i}")).expect("user id");

@@ -13,13 +13,17 @@
 //!   `OAuthConfig::from_settings`, `Token::with_account`, `OAuthClient::refresh_credentials`)
 //!   so that a provider is only its URLs, quirks and mappings.
 //! - [`OAuthSpec`] and [`ItemFields`]: those URLs, quirks and mappings declared as `const`s.
+//! - [`ApiBase`]: a provider whose API host comes from the grant (Salesforce's `instance_url`),
+//!   checked against the hosts it declares before its token is used.
 
+mod api_base;
 mod factory;
 pub mod http;
 pub mod oauth;
 mod provider;
 mod spec;
 
+pub use api_base::{ApiBase, ApiBasePolicy, api_base};
 pub use factory::{Configured, ProviderFactory, ProviderSettings, SettingsProblem};
 pub use http::append_path;
 pub use oauth::{ClientAuth, OAuthClient, OAuthConfig, Token, TokenBody};

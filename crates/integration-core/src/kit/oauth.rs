@@ -392,6 +392,7 @@ fn parse_token(response: &Response, now: DateTime<Utc>) -> Result<Token, Error> 
             account_name: None,
             account_user: None,
             obtained_at: now,
+            api_base: None,
         },
         extras,
     })

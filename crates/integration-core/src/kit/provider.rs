@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::http;
-use super::{OAuthClient, OAuthConfig, ProviderFactory, ProviderSettings, Token};
+use super::{ApiBasePolicy, OAuthClient, OAuthConfig, ProviderFactory, ProviderSettings, Token};
 use crate::{
     AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Column, Credentials,
     Cursor, Error, Integration, IntegrationItem, ItemQuery, Lane, ObjectType, Page, PkceVerifier,
@@ -144,8 +144,20 @@ pub struct OAuthProvider<S> {
     pub oauth: OAuthClient,
     /// Where its token responses name the account.
     pub account: AccountFields,
+    /// Where its token responses name the account's API root, for a provider whose API host
+    /// comes from the grant ([`Credentials::api_base`]); `None`: one API host for all.
+    pub api_base: Option<ApiBasePolicy>,
     /// Its listing.
     pub items: S,
+}
+
+impl<S> OAuthProvider<S> {
+    /// The account's API root `token` names, when this provider's host comes from the grant.
+    fn api_base_of(&self, token: &Token, first: bool) -> Result<Option<Url>, Error> {
+        self.api_base
+            .as_ref()
+            .map_or(Ok(None), |policy| policy.read(token, first))
+    }
 }
 
 #[async_trait]
@@ -169,14 +181,20 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
             .oauth
             .exchange_code(code, redirect_uri, verifier)
             .await?;
-        self.items
-            .after_exchange(token.with_fields(self.account))
-            .await
+        let api_base = self.api_base_of(&token, true)?;
+        let credentials = Credentials {
+            api_base,
+            ..token.with_fields(self.account)
+        };
+        self.items.after_exchange(credentials).await
     }
 
     async fn refresh(&self, credentials: &Credentials) -> Result<Credentials, Error> {
         match self.oauth.refresh_credentials(credentials).await {
-            Ok(token) => Ok(token.with_fields(self.account)),
+            Ok(token) => Ok(Credentials {
+                api_base: self.api_base_of(&token, false)?,
+                ..token.with_fields(self.account)
+            }),
             Err(refusal @ Error::ReauthRequired { .. }) if credentials.refresh_token.is_some() => {
                 Err(self.items.confirm_refusal(credentials, refusal).await)
             }
@@ -485,6 +503,7 @@ mod tests {
                 account_name: None,
                 account_user: None,
                 obtained_at: chrono::Utc::now(),
+                api_base: None,
             },
             extras,
         };
@@ -521,6 +540,7 @@ mod tests {
             account_name: None,
             account_user: None,
             obtained_at: chrono::Utc::now(),
+            api_base: None,
         };
         assert!(matches!(
             client.refresh_credentials(&credentials).await,

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::{
-    AccountFields, ClientAuth, ItemSource, OAuthClient, OAuthConfig, OAuthProvider,
-    ProviderSettings, TokenBody,
+    AccountFields, ApiBase, ApiBasePolicy, ClientAuth, ItemSource, OAuthClient, OAuthConfig,
+    OAuthProvider, ProviderSettings, TokenBody,
 };
 use crate::{Error, Integration, IntegrationItem, ProviderInfo};
 
@@ -34,6 +34,9 @@ pub struct OAuthSpec {
     pub auth_params: &'static [(&'static str, &'static str)],
     /// Where token responses name the account.
     pub account: AccountFields,
+    /// Where token responses name the account's own API root, and the hosts it may be on
+    /// (Salesforce's `instance_url`); `None`: the provider has one API host.
+    pub api_base: Option<ApiBase>,
 }
 
 impl OAuthSpec {
@@ -57,6 +60,7 @@ impl OAuthSpec {
                 name: &[],
                 user: &[],
             },
+            api_base: None,
         }
     }
 
@@ -86,6 +90,7 @@ impl OAuthSpec {
             info: self.info,
             oauth: OAuthClient::new(self.config(settings)?, http),
             account: self.account,
+            api_base: self.api_base.map(|spec| ApiBasePolicy::new(spec, settings)),
             items,
         }))
     }

@@ -134,6 +134,7 @@ pub fn full_credentials(tag: &str) -> Credentials {
         account_name: Some(format!("{tag}.example.com")),
         account_user: Some(format!("{tag}@example.com")),
         obtained_at: at(1_899_998_200, 987_654_321),
+        api_base: None,
     }
 }
 
@@ -148,6 +149,7 @@ pub fn minimal_credentials(tag: &str) -> Credentials {
         account_name: None,
         account_user: None,
         obtained_at: at(1_800_000_000, 0),
+        api_base: None,
     }
 }
 
