@@ -40,6 +40,7 @@ fn fixtures() -> Fixtures {
         items_per_page: [2, 1],
         rejected_refresh: json!({"error": "invalid_grant", "error_description": "bad token {secret}"}),
         rejected_code: json!({"error": "invalid_grant", "error_description": "code {secret} is not valid"}),
+        api_base_field: None,
     }
 }
 

@@ -48,6 +48,7 @@ fn fixtures() -> Fixtures {
                                  "message": "missing or invalid refresh token {secret}"}),
         rejected_code: json!({"status": "BAD_AUTH_CODE", "message": "unknown code {secret}",
                               "error": "invalid_grant", "error_description": "{secret}"}),
+        api_base_field: None,
     }
 }
 

@@ -65,6 +65,7 @@ fn fixtures() -> Fixtures {
         items_per_page: [2, 1],
         rejected_refresh: json!({"error": "invalid_grant", "error_description": "refresh token {secret} is revoked"}),
         rejected_code: json!({"error": "invalid_grant", "error_description": "code {secret} was used"}),
+        api_base_field: None,
     }
 }
 

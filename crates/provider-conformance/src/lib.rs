@@ -15,7 +15,9 @@
 //! is followed to its end with one request per page; 401 is `Unauthorized`, and through the
 //! connector a 401 causes exactly one refresh and one retry (or asks to reconnect when the
 //! provider cannot refresh); 429 carries `Retry-After`; a refused refresh asks to reconnect; no
-//! secret we sent (client secret, code, tokens) appears in any error text.
+//! secret we sent (client secret, code, tokens) appears in any error text. A provider whose API
+//! host comes from the grant ([`Fixtures::api_base_field`]) is listed on the host its grant
+//! names, and refuses a grant naming another.
 #![warn(missing_docs)]
 
 use std::sync::Arc;
@@ -62,7 +64,16 @@ pub struct Fixtures {
     /// A 400 body of the token endpoint refusing a code, echoing a secret in its message
     /// (`{secret}` is replaced by the client secret and the code).
     pub rejected_code: Value,
+    /// For a provider whose API host comes from the grant (`OAuthSpec::api_base`): the token
+    /// response field naming it (`instance_url`). The checks then put the account's root,
+    /// [`ACCOUNT_PATH`] under the mock server, in every token response and serve the listing
+    /// there only, and check that a grant naming another host is refused. `None`: one host.
+    pub api_base_field: Option<&'static str>,
 }
+
+/// Where, under the mock server, the account's own API root is when
+/// [`Fixtures::api_base_field`] is set.
+pub const ACCOUNT_PATH: &str = "/account-api";
 
 impl std::fmt::Debug for Fixtures {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -77,11 +88,31 @@ fn user() -> UserId {
     UserId::parse("conformance-user").expect("valid user id")
 }
 
+/// `body` (a token response) naming the account's API root, when the provider learns it from
+/// the grant.
+fn naming_api_base(fixtures: &Fixtures, server: &MockServer, body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(field) = fixtures.api_base_field {
+        body[field] = format!("{}{ACCOUNT_PATH}", server.uri()).into();
+    }
+    body
+}
+
+/// Where the listing is served: under the account's root when the grant names one.
+fn list_path(fixtures: &Fixtures) -> String {
+    let (_, list) = fixtures.list;
+    match fixtures.api_base_field {
+        Some(_) => format!("{ACCOUNT_PATH}{list}"),
+        None => list.to_owned(),
+    }
+}
+
 /// The fixtures' token response turned into credentials that are still valid.
 async fn connected(fixtures: &Fixtures, server: &MockServer) -> Credentials {
+    let answer = naming_api_base(fixtures, server, &fixtures.token_response);
     Mock::given(method("POST"))
         .and(path(fixtures.token_path))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&fixtures.token_response))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer))
         .up_to_n_times(1)
         .mount(server)
         .await;
@@ -128,6 +159,13 @@ pub async fn code_exchange_yields_credentials(fixtures: Fixtures) {
         );
     }
     assert_no_secret(&format!("{credentials:?}"));
+    if fixtures.api_base_field.is_some() {
+        assert_eq!(
+            credentials.api_base.as_ref().map(Url::as_str),
+            Some(format!("{}{ACCOUNT_PATH}", server.uri()).as_str()),
+            "the grant's API root is kept"
+        );
+    }
     let sent = &server.received_requests().await.expect("recorded")[0];
     assert!(
         !sent.url.as_str().contains(CODE) && !sent.url.as_str().contains(CLIENT_SECRET),
@@ -164,16 +202,16 @@ pub async fn a_refused_code_leaks_no_secret(fixtures: Fixtures) {
 pub async fn listing_is_followed_to_the_end(fixtures: Fixtures) {
     let server = MockServer::start().await;
     let credentials = connected(&fixtures, &server).await;
-    let (verb, list_path) = fixtures.list;
+    let (verb, list_path) = (fixtures.list.0, list_path(&fixtures));
     Mock::given(method(verb))
-        .and(path(list_path))
+        .and(path(list_path.as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(&fixtures.pages[0]))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(method(verb))
-        .and(path(list_path))
+        .and(path(list_path.as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(&fixtures.pages[1]))
         .with_priority(2)
         .mount(&server)
@@ -213,7 +251,7 @@ pub async fn listing_is_followed_to_the_end(fixtures: Fixtures) {
 
 /// 401 is `Unauthorized`; 429 carries `Retry-After`; 5xx is `Upstream`.
 pub async fn statuses_map_to_the_semantic_errors(fixtures: Fixtures) {
-    let (verb, list_path) = fixtures.list;
+    let (verb, list_path) = (fixtures.list.0, list_path(&fixtures));
     for (status, header) in [(401, None), (429, Some("7")), (503, None)] {
         let server = MockServer::start().await;
         let credentials = connected(&fixtures, &server).await;
@@ -222,7 +260,7 @@ pub async fn statuses_map_to_the_semantic_errors(fixtures: Fixtures) {
             answer = answer.insert_header("Retry-After", wait);
         }
         Mock::given(method(verb))
-            .and(path(list_path))
+            .and(path(list_path.as_str()))
             .respond_with(answer)
             .mount(&server)
             .await;
@@ -251,21 +289,22 @@ pub async fn statuses_map_to_the_semantic_errors(fixtures: Fixtures) {
 pub async fn a_401_refreshes_once_and_retries_once(fixtures: Fixtures) {
     let server = MockServer::start().await;
     let credentials = connected(&fixtures, &server).await;
-    let (verb, list_path) = fixtures.list;
+    let (verb, list_path) = (fixtures.list.0, list_path(&fixtures));
     Mock::given(method(verb))
-        .and(path(list_path))
+        .and(path(list_path.as_str()))
         .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({})))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(method(verb))
-        .and(path(list_path))
+        .and(path(list_path.as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(&fixtures.pages[1]))
         .with_priority(2)
         .mount(&server)
         .await;
     if let Some(refreshed) = &fixtures.refreshed_response {
+        let refreshed = naming_api_base(&fixtures, &server, refreshed);
         Mock::given(method("POST"))
             .and(path(fixtures.token_path))
             .respond_with(ResponseTemplate::new(200).set_body_json(refreshed))
@@ -333,6 +372,38 @@ pub async fn a_refused_refresh_asks_to_reconnect(fixtures: Fixtures) {
     assert_no_secret(&text_of(&error));
 }
 
+/// A provider whose API host comes from the grant refuses a grant naming a host it does not
+/// declare (the token is never used), and one naming none.
+pub async fn an_undeclared_api_host_is_refused(fixtures: Fixtures) {
+    let Some(field) = fixtures.api_base_field else {
+        return;
+    };
+    for named in [Some("https://attacker.example"), None] {
+        let server = MockServer::start().await;
+        let mut answer = fixtures.token_response.clone();
+        match named {
+            Some(host) => answer[field] = host.into(),
+            None => {
+                answer.as_object_mut().map(|o| o.remove(field));
+            }
+        }
+        Mock::given(method("POST"))
+            .and(path(fixtures.token_path))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .mount(&server)
+            .await;
+        let provider = (fixtures.build)(&base(&server));
+        let code = AuthorizationCode::parse(CODE).expect("code");
+        let error = provider
+            .exchange_code(&code, "https://app.example/callback", None)
+            .await
+            .expect_err("an undeclared API host is refused");
+        assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
+        assert_no_secret(&text_of(&error));
+        assert!(!text_of(&error).contains("attacker"), "{error:?}");
+    }
+}
+
 /// Generates one `#[tokio::test]` per check; `$fixtures` is a `fn() -> Fixtures`.
 #[macro_export]
 macro_rules! provider_conformance_tests {
@@ -345,6 +416,7 @@ macro_rules! provider_conformance_tests {
             statuses_map_to_the_semantic_errors,
             a_401_refreshes_once_and_retries_once,
             a_refused_refresh_asks_to_reconnect,
+            an_undeclared_api_host_is_refused,
         );
     };
     ($fixtures:path; $($case:ident),+ $(,)?) => {

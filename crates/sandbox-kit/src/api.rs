@@ -144,7 +144,9 @@ impl ProviderSandbox for ApiSandbox {
 
     fn urls(&self, root: &Url) -> BTreeMap<String, Url> {
         let mut urls = self.oauth.urls(root);
-        urls.insert("api_base".to_owned(), join(root, self.api_base));
+        let api = join(root, self.api_base);
+        self.oauth.set_api_root(api.clone());
+        urls.insert("api_base".to_owned(), api);
         urls
     }
 

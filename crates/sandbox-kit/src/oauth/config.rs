@@ -134,6 +134,11 @@ pub struct OAuthSandboxConfig {
     pub refresh: Refresh,
     /// Fields added to every token response (a JSON object: `workspace_name`…).
     pub token_extras: Value,
+    /// For a provider whose API host comes from the grant: the token response field naming
+    /// the account's API root (`instance_url`), filled with the `api_base` URL the sandbox was
+    /// mounted with ([`ApiSandbox`](crate::ApiSandbox)), so the provider is tested on a host
+    /// it learns from the grant. `None`: no such field.
+    pub api_base_field: Option<&'static str>,
     /// `token_type` in token responses.
     pub token_type: &'static str,
     /// Makes codes and tokens ([`random_secret`] by default).
@@ -187,6 +192,7 @@ impl OAuthSandboxConfig {
             access_ttl: Some(Duration::from_secs(3600)),
             refresh: Refresh::Rotate,
             token_extras: json!({}),
+            api_base_field: None,
             token_type: "bearer",
             secret: random_secret,
             token_error: rfc6749_error,

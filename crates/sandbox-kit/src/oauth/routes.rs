@@ -38,6 +38,12 @@ async fn read_body(payload: web::Payload, limit: usize) -> Body {
 }
 
 impl OAuthSandbox {
+    /// Records where the sandbox's API was mounted (see
+    /// [`OAuthSandboxConfig::api_base_field`](super::OAuthSandboxConfig::api_base_field)).
+    pub fn set_api_root(&self, api_root: Url) {
+        self.state().api_root = Some(api_root);
+    }
+
     /// The URL settings (`auth`, `token`) that point a provider at this sandbox mounted at `root`.
     pub fn urls(&self, root: &Url) -> BTreeMap<String, Url> {
         BTreeMap::from([

@@ -122,6 +122,8 @@ pub(super) struct State {
     pub(super) stats: SandboxStats,
     /// API calls still to answer with 429, and the `Retry-After` seconds.
     pub(super) rate_limited: (u32, u64),
+    /// Where the API was mounted, for [`OAuthSandboxConfig::api_base_field`].
+    pub(super) api_root: Option<url::Url>,
 }
 
 /// What an [`OAuthSandbox`] and its clones share.
@@ -161,6 +163,7 @@ impl OAuthSandbox {
             refresh: HashMap::new(),
             stats: SandboxStats::default(),
             rate_limited: (0, 0),
+            api_root: None,
         };
         Self(Arc::new(Inner {
             config,

@@ -451,6 +451,11 @@ impl OAuthSandbox {
         if !issued.grant.scope.is_empty() {
             body.insert("scope".into(), issued.grant.scope.clone().into());
         }
+        if let Some(field) = config.api_base_field
+            && let Some(root) = &self.state().api_root
+        {
+            body.insert(field.into(), root.as_str().trim_end_matches('/').into());
+        }
         self.0.hooks.token_answer(&mut body, &issued.grant);
         no_store(HttpResponse::Ok().json(body))
     }
