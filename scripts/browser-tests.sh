@@ -34,7 +34,7 @@ if [ -z "${E2E_SKIP_JWT:-}" ]; then
 fi
 
 status=0
-(cd "$root/web" && env PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 E2E_BASE_URL="http://127.0.0.1:$port" "${jwt_env[@]}" \
+(cd "$root/web" && env PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 E2E_BASE_URL="http://127.0.0.1:$port" VS_SERVER_BIN="$bin" "${jwt_env[@]}" \
   npx --no-install playwright test "$@") || status=$?
 if [ $status -ne 0 ]; then
   echo "--- server log ($log) ---" >&2; tail -n 80 "$log" >&2

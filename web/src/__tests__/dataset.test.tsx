@@ -224,7 +224,12 @@ describe('one dataset on the page', () => {
 
   it('search covers every synced record, not the first page: one that was never on it is found', async () => {
     server.use(
-      http.get('/api/integrations/hubspot/items', () => HttpResponse.json({ items: contacts(1, 100), next_cursor: 'c2' })),
+      // This server cannot search the provider (400 search_unsupported): the preview is searched.
+      http.get('/api/integrations/hubspot/items', ({ request }) =>
+        new URL(request.url).searchParams.has('search')
+          ? problemResponse(problem(400, 'search_unsupported'))
+          : HttpResponse.json({ items: contacts(1, 100), next_cursor: 'c2' }),
+      ),
       http.get('/api/integrations/hubspot/export', () => exportResponse([start(250), ...contacts(1, 250), endWith(250, 'cp')])),
     );
     const { user } = renderApp('/integrations/hubspot');

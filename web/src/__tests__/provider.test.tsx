@@ -167,7 +167,7 @@ describe('object types', () => {
     expect(screen.queryByRole('cell', { name: 'Ada Lovelace' })).not.toBeInTheDocument();
   });
 
-  it('a kind the grant does not cover asks to reconnect there, and the switcher still works', async () => {
+  it('a kind the server refuses (insufficient_scope) offers to enable it there, and the switcher still works', async () => {
     server.use(
       http.get('/api/integrations/hubspot/items', ({ request }) =>
         new URL(request.url).searchParams.get('object_type') === 'deals'
@@ -179,7 +179,8 @@ describe('object types', () => {
     await screen.findByRole('cell', { name: 'Ada Lovelace' });
     await user.selectOptions(screen.getByRole('combobox', { name: 'Show' }), 'deals');
     expect(await screen.findByRole('heading', { name: 'HubSpot has not allowed reading deals' })).toBeInTheDocument();
-    expect(screen.getByRole('button', { name: 'Reconnect HubSpot' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Enable Deals' })).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Reconnect HubSpot' })).not.toBeInTheDocument();
     await user.selectOptions(screen.getByRole('combobox', { name: 'Show' }), 'contacts');
     expect(await screen.findByRole('cell', { name: 'Ada Lovelace' })).toBeInTheDocument();
   });

@@ -77,10 +77,22 @@ describe('one truth about the connection', () => {
     expect(screen.queryByRole('heading', { name: 'Could not connect HubSpot' })).not.toBeInTheDocument();
   });
 
-  it('insufficient_scope asks to reconnect to grant the permission', async () => {
+  it('insufficient_scope offers to enable the kind (the consent for its scope), not a reconnect that asks the same again', async () => {
     server.use(http.get('/api/integrations/hubspot/items', () => problemResponse(problem(403, 'insufficient_scope'))));
     renderApp('/integrations/hubspot');
-    expect(await screen.findByRole('button', { name: 'Reconnect HubSpot' })).toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: 'Enable Contacts' })).toBeInTheDocument();
+    expect(screen.getByText(/granted without access to contacts/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Reconnect HubSpot' })).not.toBeInTheDocument();
+  });
+
+  it('insufficient_scope for a provider with one unnamed kind still offers Reconnect', async () => {
+    server.use(
+      http.get('/api/integrations', () => HttpResponse.json(integrationsResponse('not_connected', true, 'connected'))),
+      http.get('/api/integrations/notion/status', () => HttpResponse.json({ provider: 'notion', connected: true, account_id: 'ws-1' })),
+      http.get('/api/integrations/notion/items', () => problemResponse(problem(403, 'insufficient_scope'))),
+    );
+    renderApp('/integrations/notion');
+    expect(await screen.findByRole('button', { name: 'Reconnect Notion' })).toBeInTheDocument();
     expect(screen.getByText(/lacks a permission/)).toBeInTheDocument();
   });
 });

@@ -65,6 +65,8 @@ function summary(value: Record<string, unknown>): IntegrationSummary | null {
     permissions: strings(value.permissions),
     logo_svg: typeof value.logo_svg === 'string' ? value.logo_svg : '',
     pkce: value.pkce === true,
+    // An older server does not say: it cannot search.
+    search: value.search === true,
     sandbox: value.sandbox === true,
     status: typeof value.status === 'string' ? value.status : 'not_connected',
     account_id: typeof value.account_id === 'string' ? value.account_id : null,
@@ -83,9 +85,14 @@ export async function listIntegrations(signal?: AbortSignal): Promise<Integratio
   return { sandbox: data.sandbox === true, integrations };
 }
 
-export async function getAuthorizeUrl(provider: string): Promise<string> {
+/**
+ * The consent page's URL. With `objectType`, the consent also asks for the scope that kind
+ * needs (enabling a kind the first grant left out); without it, the provider's usual scopes.
+ */
+export async function getAuthorizeUrl(provider: string, objectType: string | null = null): Promise<string> {
   const response = await apiClient.get<unknown>(`/api/integrations/${encodeURIComponent(provider)}/authorize`, {
     headers: { Accept: 'application/json' },
+    params: objectType === null ? undefined : { object_type: objectType },
   });
   const data = response.data;
   if (!isObject(data) || typeof data.url !== 'string') throw unexpectedResponse(response);
@@ -109,6 +116,33 @@ export async function listItems(
   signal?: AbortSignal,
 ): Promise<ItemsPage> {
   const params: Record<string, string | number> = { limit: PAGE_SIZE };
+  if (objectType !== null) params.object_type = objectType;
+  if (cursor !== null) params.cursor = cursor;
+  const response = await apiClient.get<unknown>(`/api/integrations/${encodeURIComponent(provider)}/items`, {
+    params,
+    signal,
+  });
+  const data = response.data;
+  if (!isObject(data) || !Array.isArray(data.items)) throw unexpectedResponse(response);
+  return data as unknown as ItemsPage;
+}
+
+/** The longest search the server takes. */
+export const MAX_SEARCH_CHARS = 200;
+
+/**
+ * One page of the provider's own full-text search over `objectType` (null: the default kind),
+ * paged like `listItems`. Only for a provider whose summary says `search: true`; others answer
+ * 400 `search_unsupported`.
+ */
+export async function searchItems(
+  provider: string,
+  objectType: string | null,
+  search: string,
+  cursor: string | null,
+  signal?: AbortSignal,
+): Promise<ItemsPage> {
+  const params: Record<string, string | number> = { limit: PAGE_SIZE, search: search.slice(0, MAX_SEARCH_CHARS) };
   if (objectType !== null) params.object_type = objectType;
   if (cursor !== null) params.cursor = cursor;
   const response = await apiClient.get<unknown>(`/api/integrations/${encodeURIComponent(provider)}/items`, {

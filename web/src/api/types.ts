@@ -268,6 +268,12 @@ export interface components {
             scopes?: string[];
             /** @description `connected`, `not_connected` or `reauth_required`. */
             status: string;
+            /**
+             * @description Object types this account cannot be granted at all (when connected): HubSpot left their
+             *     optional scope out of the grant because the portal lacks the feature. Not worth offering;
+             *     any other kind the grant lacks can be enabled (`authorize?object_type=`).
+             */
+            unavailable_object_types?: string[];
         };
         /** @description How many records an object type has. */
         Count: {
@@ -402,6 +408,11 @@ export interface components {
             /** @description Whether this provider is served by its bundled sandbox. */
             sandbox: boolean;
             /**
+             * @description Whether `GET …/items?search=` searches the provider's records (HubSpot: CRM search);
+             *     otherwise it is 400 `search_unsupported` and a UI searches what it has synced.
+             */
+            search: boolean;
+            /**
              * @description `connected`, `not_connected`, or `reauth_required` (the provider rejected the grant, or
              *     the stored grant is unreadable; reconnect).
              * @example connected
@@ -495,7 +506,15 @@ export interface operations {
     };
     authorize: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description An object type to enable: the consent also asks for its scope, so a connection whose
+                 *     grant lacks that kind (HubSpot: `companies` without `crm.objects.companies.read`) gains
+                 *     it. One the provider does not offer is 400 `invalid_request`. Default: the usual scopes.
+                 * @example companies
+                 */
+                object_type?: string | null;
+            };
             header?: never;
             path: {
                 /**

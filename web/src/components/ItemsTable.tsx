@@ -200,6 +200,10 @@ export function tableCount(scope: TableScope, shown: number, matching: number | 
  * `VIRTUALIZE_AFTER` rows only those in view are rendered; the table then says how many rows it
  * has and where each rendered one is (`aria-rowcount`, `aria-rowindex`), and the scroll area
  * scrolls by keyboard as before (arrows, Page Up/Down, Home/End once it has focus).
+ *
+ * The search may be held by the section (`query`, `onQueryChange`), which can send it to the
+ * provider: the rows are then the provider's matches (`serverMatched`), shown as they come —
+ * the provider matches fields the table may not show, so they are not filtered again here.
  */
 export function ItemsTable({
   items,
@@ -211,6 +215,10 @@ export function ItemsTable({
   onExport,
   onSkipTable,
   highlighted,
+  query: heldQuery,
+  onQueryChange,
+  caption,
+  serverMatched = null,
 }: {
   items: IntegrationItem[];
   columns: readonly Column[];
@@ -225,8 +233,17 @@ export function ItemsTable({
   onSkipTable?: () => void;
   /** Rows changed a moment ago (live events), by id, with their change stamp: highlighted while listed. */
   highlighted?: ReadonlyMap<string, number>;
+  /** The search, held by the section (absent: the table holds it). */
+  query?: string;
+  onQueryChange?: (query: string) => void;
+  /** Words for the count over the table instead of its own ("Searching all contacts in {Name}…"). */
+  caption?: string;
+  /** The rows are the provider's matches for the search: not filtered again; `empty` says there are none. */
+  serverMatched?: { empty: string } | null;
 }) {
-  const [query, setQuery] = useState('');
+  const [ownQuery, setOwnQuery] = useState('');
+  const query = heldQuery ?? ownQuery;
+  const setQuery = onQueryChange ?? setOwnQuery;
   const columns = useMemo(() => filledColumns(items, declared), [items, declared]);
   const [sort, setSort] = useState<{ key: string; dir: SortDir } | null>(null);
   const searchId = useId();
@@ -236,7 +253,8 @@ export function ItemsTable({
 
   // Typing stays responsive while a large table is filtered behind it.
   const deferredQuery = useDeferredValue(query);
-  const rows = useMemo(() => visibleRows(items, columns, deferredQuery, sort), [items, columns, deferredQuery, sort]);
+  const filterBy = serverMatched ? '' : deferredQuery;
+  const rows = useMemo(() => visibleRows(items, columns, filterBy, sort), [items, columns, filterBy, sort]);
 
   const virtualize = rows.length > VIRTUALIZE_AFTER;
   const rowKey = useCallback((index: number) => rows[index]?.id ?? index, [rows]);
@@ -322,12 +340,14 @@ export function ItemsTable({
           </button>
         )}
         <span className="muted table-toolbar__count" role="status" aria-live="polite">
-          {tableCount(scope, items.length, deferredQuery.trim() ? rows.length : null, total, nouns)}
+          {caption ?? tableCount(scope, items.length, deferredQuery.trim() ? rows.length : null, total, nouns)}
         </span>
       </div>
       {rows.length === 0 ? (
         <p className="muted table-empty">
-          {scope === 'preview'
+          {serverMatched
+            ? serverMatched.empty
+            : scope === 'preview'
             ? `None of the first ${formatNumber(items.length)} ${nouns.many} matches “${deferredQuery.trim()}”. Sync all ${nouns.many} to search every one.`
             : `No ${nouns.one} matches “${deferredQuery.trim()}”.`}
         </p>

@@ -41,6 +41,9 @@ export const queryKeys = {
   /** Every kind of one provider's items (a prefix of `items`). */
   providerItems: (who: string, provider: string) => ['items', who, provider] as const,
   items: (who: string, provider: string, objectType: string | null) => ['items', who, provider, objectType ?? ''] as const,
+  /** The provider's own search over one kind (`useServerSearch`), under its items. */
+  search: (who: string, provider: string, objectType: string | null, term: string) =>
+    ['items', who, provider, objectType ?? '', 'search', term] as const,
   /** Every kind of one provider's synced datasets (a prefix of `dataset`). */
   providerDatasets: (who: string, provider: string) => ['dataset', who, provider] as const,
   /** One synced dataset (`useDataset`), read from IndexedDB and written by `useSync`. */

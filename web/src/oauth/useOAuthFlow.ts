@@ -5,6 +5,9 @@
  * The popup is opened synchronously inside the click handler (blank first, then pointed at
  * the consent page once the server gave us its URL): opening it after an `await` would get
  * it blocked by most browsers.
+ *
+ * `start(objectType)` asks the consent for that kind's scope too (a kind the first grant left
+ * out); Reopen, when the popup is gone, starts over for the same kind.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { isApiError, type ApiError } from '../api/client';
@@ -54,6 +57,8 @@ export function useOAuthFlow(provider: string, { initialResult = null, onResult 
   }, [onResult]);
   const cleanupRef = useRef<(() => void) | null>(null);
   const popupRef = useRef<Window | null>(null);
+  /** The kind the running flow asks for (null: the provider's usual scopes). */
+  const objectTypeRef = useRef<string | null>(null);
 
   const stopListening = useCallback(() => {
     cleanupRef.current?.();
@@ -62,15 +67,18 @@ export function useOAuthFlow(provider: string, { initialResult = null, onResult 
 
   useEffect(() => stopListening, [stopListening]);
 
-  const start = useCallback(() => {
+  const start = useCallback((objectType: string | null = null) => {
     stopListening();
+    // Only a string: a handler passed as `onClick={start}` would hand over its event.
+    const kind = typeof objectType === 'string' ? objectType : null;
+    objectTypeRef.current = kind;
     const popup = window.open('', `${POPUP_NAME_PREFIX}${provider}`, popupFeatures());
     if (!popup) {
       // Popups blocked: this tab goes to the consent page. The URL comes from the API (with
       // the user named by header or bearer token, never in a URL) and the answer sets the
       // cookie that binds the flow to this browser.
       setState({ phase: 'redirecting' });
-      getAuthorizeUrl(provider).then(
+      getAuthorizeUrl(provider, kind).then(
         (url) => browser.assign(url),
         (error: unknown) => setState({ phase: 'start_failed', error: isApiError(error) ? error : null }),
       );
@@ -151,7 +159,7 @@ export function useOAuthFlow(provider: string, { initialResult = null, onResult 
       cleanup();
     };
 
-    getAuthorizeUrl(provider).then(
+    getAuthorizeUrl(provider, kind).then(
       (url) => {
         if (settled || popup.closed) return;
         popup.location.href = url;
@@ -190,7 +198,7 @@ export function useOAuthFlow(provider: string, { initialResult = null, onResult 
         // fall through: start over
       }
     }
-    start();
+    start(objectTypeRef.current);
   }, [start]);
 
   const reset = useCallback(() => {

@@ -29,7 +29,9 @@ import { NotFound } from './NotFound';
 import type { OAuthLocationState } from './OAuthCallback';
 import { BeforeConnecting } from './provider/BeforeConnecting';
 import { ConnectionCard } from './provider/ConnectionCard';
+import { initialKind, rememberKind } from './provider/EnableKind';
 import { hasDataset, ItemsSection } from './provider/ItemsSection';
+import { kindRefused, offeredKinds } from './provider/KindSelect';
 import { LiveChanges } from './provider/LiveChanges';
 import { NoticeArea, oauthNotice, type Notice } from './provider/notices';
 import { ReconnectPrompt } from './provider/ReconnectPrompt';
@@ -76,16 +78,17 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const provider = info.id;
   const name = info.name;
   const objectTypes = info.object_types;
-  const [objectType, setObjectType] = useState<string | null>(objectTypes[0]?.id ?? null);
-  const nouns = useMemo(() => nounsOf(objectTypes.find((t) => t.id === objectType)?.noun), [objectTypes, objectType]);
   const location = useLocation();
+  const [initialResult] = useState(() => (location.state as OAuthLocationState | null)?.oauthResult ?? null);
+  // Back from a full-page consent that enabled a kind: show that kind, as a popup flow would.
+  const [objectType, setObjectType] = useState(() => initialKind(provider, objectTypes, initialResult !== null));
+  const nouns = useMemo(() => nounsOf(objectTypes.find((t) => t.id === objectType)?.noun), [objectTypes, objectType]);
   const navigate = useNavigate();
   const integrations = useIntegrations();
   const status = useConnectionStatus(provider);
   const invalidate = useInvalidateConnection();
   const invalidateCounts = useInvalidateCounts();
   const disconnecting = useDisconnect(provider);
-  const [initialResult] = useState(() => (location.state as OAuthLocationState | null)?.oauthResult ?? null);
   const [confirming, setConfirming] = useState(false);
   const [localNotice, setLocalNotice] = useState<Notice | null>(null);
 
@@ -97,8 +100,13 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const kind = objectTypes.length > 1 ? objectType : null;
   // Items load while the server says we are connected (the last answer, kept through a failed refresh).
   const statusConnected = status.data?.connected === true;
+  // The grant's scopes say this kind may not be read: nothing to ask the provider until it is enabled.
+  const grantedScopes = status.data?.scopes ?? null;
+  const grantSaysNo = kindRefused(objectTypes, kind, grantedScopes);
+  // Kinds this account can never be granted (its plan lacks them) are not offered at all.
+  const offeredInfo = useMemo(() => offeredKinds(info, status.data?.unavailable_object_types), [info, status.data]);
   // Before the first sync, the first page of items previews the kind.
-  const listing = useItems(provider, kind, statusConnected);
+  const listing = useItems(provider, kind, statusConnected && !grantSaysNo);
   const { clear: clearItems, invalidate: invalidateItems } = listing;
   // The synced dataset of the kind (IndexedDB), and the sync that brings it up to date.
   const { dataset, loading: datasetLoading, forget: forgetDatasets } = useDataset(provider, kind);
@@ -115,13 +123,16 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
 
   const connecting = oauth.state.phase === 'connecting' || oauth.state.phase === 'redirecting';
   const { reset: resetDisconnect } = disconnecting;
-  const connect = useCallback(() => {
+  // With `objectType` the consent also asks for that kind's scope ("Enable Companies"); the page stays on it.
+  const startConsent = useCallback((objectType: string | null) => {
     // The button stays focusable while connecting (aria-disabled), so ignore presses here.
     if (connecting) return;
     setLocalNotice(null);
     resetDisconnect();
-    startOAuth();
-  }, [startOAuth, connecting, resetDisconnect]);
+    rememberKind(provider, objectType);
+    startOAuth(objectType);
+  }, [startOAuth, connecting, resetDisconnect, provider]);
+  const connect = useCallback(() => startConsent(null), [startConsent]);
 
   // A result carried over from the full-page redirect is shown once, not on every reload.
   useEffect(() => {
@@ -149,11 +160,14 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const live = useLiveEvents({ provider, objectTypes, enabled: view === 'connected', kind, syncBusy: syncActive(syncing.state.phase) });
 
   // How many there are in all, for "100 of 12,345 contacts".
-  const total = useItemCount(provider, kind, view === 'connected');
+  const total = useItemCount(provider, kind, view === 'connected' && !grantSaysNo);
 
   // An items or sync answer that says the connection changed: tell every screen.
   const syncFailure = syncing.state.failure;
   const syncError = syncFailure?.kind === 'error' ? syncFailure.error : null;
+  // The kind may not be read: by the grant's scopes, or as the server answered (403 insufficient_scope).
+  const refused = [itemsError, syncError].some((e) => e?.code === 'insufficient_scope');
+  const ungranted = kind !== null && (grantSaysNo || refused);
   const answersSayChanged = [itemsError, syncError].some((e) => e?.needsReauth === true || e?.code === 'not_connected');
   useEffect(() => {
     if (answersSayChanged) invalidate();
@@ -262,7 +276,7 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
 
       {view === 'connected' && (
         <ItemsSection
-          info={info}
+          info={offeredInfo}
           nouns={nouns}
           objectType={objectType}
           onObjectType={setObjectType}
@@ -277,7 +291,9 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
           onSync={syncing.sync}
           onCancelSync={syncing.cancel}
           onRetrySync={syncing.retry}
-          grantedScopes={status.data?.scopes ?? null}
+          grantedScopes={grantedScopes}
+          ungranted={ungranted}
+          onEnable={() => startConsent(kind)}
           live={<LiveChanges state={live.state} objectTypes={objectTypes} />}
           highlighted={live.highlighted}
         />

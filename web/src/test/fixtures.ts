@@ -22,6 +22,7 @@ export function meta(
     permissions: [`Read your ${name} ${plural(noun)}`],
     logo_svg: `<svg xmlns="http://www.w3.org/2000/svg"><title>${name}</title></svg>`,
     pkce: false,
+    search: false,
     sandbox: true,
     account_name: null,
     ...extra,
@@ -43,6 +44,7 @@ export const HUBSPOT_META = meta('hubspot', 'HubSpot', 'contact', {
   ],
   permissions: ['Read your CRM contacts (names and email addresses)', 'See which portal and user granted access'],
   pkce: true,
+  search: true,
 });
 
 /** A second provider, shaped differently: one object type, other columns, live (not its sandbox). */

@@ -7,9 +7,12 @@ import type { Dataset } from '../../dataset/model';
 import type { ItemsState } from '../../hooks/useItems';
 import { syncActive, type SyncState } from '../../hooks/useSync';
 import { capitalize, count, formatNumber } from '../../nouns';
+import { EnableKind } from './EnableKind';
 import { ItemsFailure, Pending } from './ItemsStatus';
 import { ItemsToolbar } from './ItemsToolbar';
+import { ServerSearchFailure, ServerSearchMore } from './ServerSearch';
 import { SyncedLine } from './SyncedLine';
+import { usePreviewSearch } from './usePreviewSearch';
 
 /** A dataset worth showing: records synced, or a sync that finished (even with none). */
 export function hasDataset(dataset: Dataset | null): dataset is Dataset {
@@ -20,7 +23,11 @@ export function hasDataset(dataset: Dataset | null): dataset is Dataset {
  * The items of the kind shown: the toolbar, the sync panel, and the table. With a synced
  * dataset the table is the dataset — every record, searched, sorted and exported as a whole —
  * with "Last synced 2 min ago · 12,345 contacts". Before the first sync it previews the first
- * page of `/items`, so a new connection shows records at once; Sync gets every one.
+ * page of `/items`, so a new connection shows records at once; Sync gets every one. Its search
+ * then asks the provider when it can (`usePreviewSearch`): the first page alone would miss most.
+ *
+ * A kind the connection may not read (`ungranted`) shows only the way to enable it: no rows, no
+ * Sync, no export — there is nothing of it to sync until it is granted.
  */
 export function ItemsSection({
   info,
@@ -41,6 +48,8 @@ export function ItemsSection({
   grantedScopes = null,
   live = null,
   highlighted,
+  ungranted = false,
+  onEnable,
 }: {
   info: IntegrationSummary;
   nouns: ItemNouns;
@@ -67,6 +76,10 @@ export function ItemsSection({
   live?: ReactNode;
   /** Rows changed a moment ago (live events), highlighted. */
   highlighted?: ReadonlyMap<string, number>;
+  /** The connection may not read this kind (its scope was not granted, or the server said so). */
+  ungranted?: boolean;
+  /** Asks the provider to grant this kind (the consent again, for its scope too). */
+  onEnable?: () => void;
 }) {
   const name = info.name;
   const { nextCursor, pending, loaded } = state;
@@ -75,6 +88,15 @@ export function ItemsSection({
   // Until the stored dataset is read, nothing: the preview would flash before the dataset.
   const hasItems = items.length > 0 && !datasetLoading;
   const summaryRef = useRef<HTMLParagraphElement>(null);
+  const search = usePreviewSearch({
+    provider: info.id,
+    name,
+    objectType,
+    nouns,
+    canSearch: info.search && !synced && !datasetLoading && !ungranted && nextCursor !== null,
+  });
+  const remote = search.view;
+  const matched = remote?.phase === 'matched' ? remote : null;
 
   let summary: string;
   if (synced) {
@@ -87,6 +109,8 @@ export function ItemsSection({
   } else {
     summary = nextCursor === null ? `All ${count(items.length, nouns.one)} loaded` : `Showing ${formatNumber(items.length)} ${nouns.many} — more in ${name}`;
   }
+  if (matched) summary = matched.summary;
+  const enabling = ungranted && onEnable !== undefined;
 
   return (
     <section className="card contacts" aria-labelledby="contacts-title" aria-busy={pending !== null && !synced}>
@@ -100,30 +124,36 @@ export function ItemsSection({
         sync={sync}
         onSync={onSync}
         grantedScopes={grantedScopes}
+        canSync={!ungranted}
       />
-      {synced && <SyncedLine dataset={dataset} nouns={nouns} />}
+      {enabling && <EnableKind name={name} nouns={nouns} onEnable={onEnable} connecting={connecting} />}
+      {!ungranted && synced && <SyncedLine dataset={dataset} nouns={nouns} />}
 
-      <SyncPanel state={sync} nouns={nouns} providerName={name} onCancel={onCancelSync} onRetry={onRetrySync} />
+      {!ungranted && <SyncPanel state={sync} nouns={nouns} providerName={name} onCancel={onCancelSync} onRetry={onRetrySync} />}
 
-      {!synced && pending === 'first' && <Pending name={name} state={state} label={`Loading ${nouns.many}…`} />}
-      {!synced && (
+      {!ungranted && !synced && pending === 'first' && <Pending name={name} state={state} label={`Loading ${nouns.many}…`} />}
+      {!enabling && !synced && (
         <ItemsFailure name={name} nouns={nouns} state={state} onRetry={onRetry} onReconnect={onReconnect} connecting={connecting} />
       )}
 
       {/* After what failed (those come first, by eye and by Tab), before the rows it updates. */}
-      {live}
+      {!ungranted && live}
 
-      {!hasItems && !datasetLoading && (synced || (loaded && pending === null)) && !syncActive(sync.phase) && (
+      {!ungranted && !hasItems && !datasetLoading && (synced || (loaded && pending === null)) && !syncActive(sync.phase) && (
         <div className="empty-state">
           <h3 className="empty-state__title">{`No ${nouns.many} yet`}</h3>
           <p className="muted">{`${capitalize(nouns.many)} you add in ${name} will show up here.`}</p>
         </div>
       )}
 
-      {hasItems && (
+      {!ungranted && remote?.phase === 'failed' && (
+        <ServerSearchFailure name={name} nouns={nouns} error={remote.error} onRetry={remote.retry} />
+      )}
+
+      {!ungranted && hasItems && (
         <>
           <ItemsTable
-            items={items}
+            items={matched ? matched.items : items}
             columns={info.columns}
             nouns={nouns}
             providerName={name}
@@ -133,11 +163,16 @@ export function ItemsSection({
             onExport={synced ? (rows) => downloadCsv(csvFileName(info.id, nouns.many), syncCsv(rows, info.columns)) : undefined}
             onSkipTable={() => summaryRef.current?.focus()}
             highlighted={highlighted}
+            query={search.term}
+            onQueryChange={search.setTerm}
+            caption={remote && remote.phase !== 'failed' ? remote.caption : undefined}
+            serverMatched={matched ? { empty: matched.empty } : null}
           />
           <div className="contacts__footer">
             <p className="muted contacts__summary" ref={summaryRef} tabIndex={-1}>
               {summary}
             </p>
+            {matched && <ServerSearchMore name={name} nouns={nouns} view={matched} />}
           </div>
         </>
       )}

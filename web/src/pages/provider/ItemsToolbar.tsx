@@ -7,7 +7,7 @@ import { capitalize } from '../../nouns';
 import { KindSelect } from './KindSelect';
 import { Pending } from './ItemsStatus';
 
-/** The items section's head: its title, the kind switcher, a refresh of the preview under way, Sync. */
+/** The items section's head: its title, the kind switcher, a refresh of the preview under way, Sync (when the kind may be read). */
 export function ItemsToolbar({
   info,
   nouns,
@@ -18,6 +18,7 @@ export function ItemsToolbar({
   sync,
   onSync,
   grantedScopes = null,
+  canSync = true,
 }: {
   info: IntegrationSummary;
   nouns: ItemNouns;
@@ -30,6 +31,8 @@ export function ItemsToolbar({
   onSync: () => void;
   /** The scopes the connection was granted (null: unknown). */
   grantedScopes?: readonly string[] | null;
+  /** Sync is offered (not for a kind the connection may not read). */
+  canSync?: boolean;
 }) {
   return (
     <div className="section__head">
@@ -45,7 +48,7 @@ export function ItemsToolbar({
         />
       )}
       {showRefreshing && state.pending === 'refresh' && <Pending name={info.name} state={state} label="Refreshing…" />}
-      <SyncButton state={sync} nouns={nouns} onSync={onSync} />
+      {canSync && <SyncButton state={sync} nouns={nouns} onSync={onSync} />}
     </div>
   );
 }

@@ -15,6 +15,22 @@ export function kindGranted(kind: ObjectType, granted: readonly string[] | null 
 }
 
 /**
+ * The provider as offered to this connection: without the kinds its account can never be
+ * granted (the status's `unavailable_object_types`: HubSpot left their optional scope out because
+ * the portal's plan lacks them), so neither the switcher nor "Enable …" leads to a dead end.
+ */
+export function offeredKinds<T extends { object_types: readonly ObjectType[] }>(info: T, unavailable: readonly string[] | null | undefined): T {
+  if (!unavailable?.length) return info;
+  return { ...info, object_types: info.object_types.filter((t) => !unavailable.includes(t.id)) };
+}
+
+/** Whether the grant's scopes rule out reading the kind `id` (null: the provider's one unnamed kind, never). */
+export function kindRefused(objectTypes: readonly ObjectType[], id: string | null, granted: readonly string[] | null | undefined): boolean {
+  const kind = id === null ? undefined : objectTypes.find((t) => t.id === id);
+  return kind !== undefined && !kindGranted(kind, granted);
+}
+
+/**
  * The "Show" switcher between a provider's object types. Each option says whether the grant
  * allows reading that kind ("Companies — not granted"), before anyone picks it. A pick with the mouse (or Enter, or
  * leaving the control) loads at once; arrowing through the options on a closed select changes
