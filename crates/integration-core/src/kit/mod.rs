@@ -28,7 +28,7 @@ pub use factory::{Configured, ProviderFactory, ProviderSettings, SettingsProblem
 pub use http::append_path;
 pub use oauth::{ClientAuth, OAuthClient, OAuthConfig, Token, TokenBody};
 pub use provider::{
-    AccountFields, BuildFn, ChildCursor, Factory, ItemSource, OAuthProvider, column, next_cursor,
-    object_type, send_json, send_json_or_wait,
+    AccountFields, BuildFn, ChildCursor, Factory, ItemSource, OAuthProvider, Wait, column,
+    next_cursor, object_type, send_json, send_json_or_wait,
 };
 pub use spec::{ItemFields, OAuthSpec, Properties, text};

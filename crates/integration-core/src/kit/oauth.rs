@@ -57,6 +57,9 @@ pub struct OAuthConfig {
     pub extra_auth_params: Vec<(String, String)>,
     /// Provider error codes that mean an RFC 6749 code (`("BAD_REFRESH_TOKEN", "invalid_grant")`).
     pub error_aliases: &'static [(&'static str, &'static str)],
+    /// The RFC 7009 revocation endpoint, if the provider has one: a replaced or disconnected
+    /// grant is revoked there ([`OAuthClient::revoke`]).
+    pub revoke_url: Option<Url>,
 }
 
 impl OAuthConfig {
@@ -78,6 +81,7 @@ impl OAuthConfig {
             token_body: TokenBody::Form,
             extra_auth_params: Vec::new(),
             error_aliases: &[],
+            revoke_url: None,
         }
     }
 }
@@ -206,12 +210,34 @@ impl OAuthClient {
         self.token_request(Grant::RefreshToken, &params).await
     }
 
-    async fn token_request(&self, grant: Grant, params: &[(&str, &str)]) -> Result<Token, Error> {
+    /// Revokes the grant at the RFC 7009 endpoint (the refresh token when there is one, which
+    /// ends the whole grant, else the access token), authenticated as the client as at the token
+    /// endpoint. Without an endpoint, nothing to do. RFC 7009 §2.2 answers 200 even for a token
+    /// already invalid, so any other status is the provider's error.
+    pub async fn revoke(&self, credentials: &Credentials) -> Result<(), Error> {
+        let Some(url) = &self.config.revoke_url else {
+            return Ok(());
+        };
+        let (token, hint) = match &credentials.refresh_token {
+            Some(refresh) => (refresh.expose_secret(), "refresh_token"),
+            None => (credentials.access_token.expose_secret(), "access_token"),
+        };
+        let params = [("token", token), ("token_type_hint", hint)];
+        let response = http::send(self.client_request(url, &params)).await?;
+        if response.is_success() {
+            return Ok(());
+        }
+        Err(response.error())
+    }
+
+    /// A POST to `url` with `params` and the client's authentication, encoded as the provider's
+    /// token endpoint wants.
+    fn client_request(&self, url: &Url, params: &[(&str, &str)]) -> reqwest::RequestBuilder {
         let secret = self.config.client_secret.expose_secret();
         let mut fields: Vec<(&str, &str)> = params.to_vec();
         let mut request = self
             .http
-            .post(self.config.token_url.clone())
+            .post(url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
         match self.config.client_auth {
             ClientAuth::RequestBody => {
@@ -222,7 +248,7 @@ impl OAuthClient {
                 request = request.basic_auth(&self.config.client_id, Some(secret));
             }
         }
-        request = match self.config.token_body {
+        match self.config.token_body {
             TokenBody::Form => request.form(&fields),
             TokenBody::Json => request.json(
                 &fields
@@ -230,7 +256,12 @@ impl OAuthClient {
                     .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
                     .collect::<serde_json::Map<_, _>>(),
             ),
-        };
+        }
+    }
+
+    async fn token_request(&self, grant: Grant, params: &[(&str, &str)]) -> Result<Token, Error> {
+        let secret = self.config.client_secret.expose_secret();
+        let request = self.client_request(&self.config.token_url, params);
         let now = Utc::now();
         let response = http::send(request).await?;
         if response.is_success() {

@@ -210,7 +210,11 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
         self.items.list_items(credentials, query).await
     }
 
+    /// At the declared RFC 7009 endpoint when there is one, else as the listing half says.
     async fn revoke(&self, credentials: &Credentials) -> Result<(), Error> {
+        if self.oauth.config().revoke_url.is_some() {
+            return self.oauth.revoke(credentials).await;
+        }
         self.items.revoke(credentials).await
     }
 
@@ -359,18 +363,63 @@ pub async fn send_json<T: DeserializeOwned>(
     response.json(what)
 }
 
-/// [`send_json`] for providers that may answer 429 without `Retry-After` but document a wait
-/// (Airtable: 30 seconds): such a 429 is [`Error::RateLimited`] with `wait`.
+/// How long a 429 without `Retry-After` asks to wait, as the provider documents it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Always this long (Airtable documents 30 s).
+    Fixed(std::time::Duration),
+    /// The seconds until the limit resets, from this header (Pipedrive's `x-ratelimit-reset`);
+    /// the duration when it is absent or unreadable.
+    ResetIn(&'static str, std::time::Duration),
+    /// The Unix time the limit resets at, from this header (GitHub's `x-ratelimit-reset`); the
+    /// duration when it is absent, unreadable or past.
+    ResetAt(&'static str, std::time::Duration),
+}
+
+impl From<std::time::Duration> for Wait {
+    fn from(wait: std::time::Duration) -> Self {
+        Self::Fixed(wait)
+    }
+}
+
+impl Wait {
+    /// The wait `response` asks for, by this rule.
+    pub fn of(self, response: &http::Response) -> std::time::Duration {
+        let header = |name: &str| {
+            let value = response.headers.get(name)?.to_str().ok()?;
+            value.trim().parse::<u64>().ok()
+        };
+        match self {
+            Self::Fixed(wait) => wait,
+            Self::ResetIn(name, fallback) => header(name)
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(fallback),
+            Self::ResetAt(name, fallback) => header(name)
+                .and_then(|at| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .ok()?
+                        .as_secs();
+                    at.checked_sub(now).filter(|s| *s > 0)
+                })
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(fallback),
+        }
+    }
+}
+
+/// [`send_json`], for a provider whose 429s may come without `Retry-After`: the wait is then
+/// what `wait` reads from the answer (a fixed time, or a reset header the provider documents).
 pub async fn send_json_or_wait<T: DeserializeOwned>(
     request: RequestBuilder,
     what: &str,
-    wait: std::time::Duration,
+    wait: impl Into<Wait>,
 ) -> Result<T, Error> {
     let response = http::send(request).await?;
     match (response.status, response.retry_after()) {
         (200..=299, _) => response.json(what),
         (429, None) => Err(Error::RateLimited {
-            retry_after: Some(wait),
+            retry_after: Some(wait.into().of(&response)),
         }),
         _ => Err(response.error()),
     }
@@ -569,5 +618,44 @@ mod tests {
                 Err(Error::InvalidInput(_))
             ));
         }
+    }
+
+    #[test]
+    fn a_429_wait_is_read_as_the_provider_documents_it() {
+        use std::time::{Duration, SystemTime, UNIX_EPOCH};
+        let answer = |name: &str, value: &str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+            http::Response {
+                status: 429,
+                headers,
+                body: None,
+            }
+        };
+        let fallback = Duration::from_secs(30);
+        let reset = "x-ratelimit-reset";
+        let r = answer(reset, "7");
+        assert_eq!(Wait::Fixed(fallback).of(&r), fallback);
+        assert_eq!(
+            Wait::ResetIn(reset, fallback).of(&r),
+            Duration::from_secs(7)
+        );
+        assert_eq!(Wait::ResetIn("x-other", fallback).of(&r), fallback);
+        assert_eq!(
+            Wait::ResetIn(reset, fallback).of(&answer(reset, "soon")),
+            fallback
+        );
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let at = answer(reset, &(now + 20).to_string());
+        let waited = Wait::ResetAt(reset, fallback).of(&at);
+        assert!((19..=20).contains(&waited.as_secs()), "{waited:?}");
+        let past = answer(reset, &(now - 5).to_string());
+        assert_eq!(Wait::ResetAt(reset, fallback).of(&past), fallback);
     }
 }

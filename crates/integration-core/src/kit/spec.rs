@@ -37,6 +37,9 @@ pub struct OAuthSpec {
     /// Where token responses name the account's own API root, and the hosts it may be on
     /// (Salesforce's `instance_url`); `None`: the provider has one API host.
     pub api_base: Option<ApiBase>,
+    /// The RFC 7009 revocation endpoint (`{ID}_REVOKE_URL` overrides it): a replaced or
+    /// disconnected grant is revoked there. `None`: the provider has none.
+    pub revoke_url: Option<&'static str>,
 }
 
 impl OAuthSpec {
@@ -61,6 +64,7 @@ impl OAuthSpec {
                 user: &[],
             },
             api_base: None,
+            revoke_url: None,
         }
     }
 
@@ -73,6 +77,9 @@ impl OAuthSpec {
         }
         config.client_auth = self.client_auth;
         config.token_body = self.token_body;
+        if let Some(revoke) = self.revoke_url {
+            config.revoke_url = Some(settings.url_or("revoke", revoke)?);
+        }
         let params = self.auth_params.iter();
         config.extra_auth_params = params.map(|(k, v)| ((*k).into(), (*v).into())).collect();
         Ok(config)
@@ -123,10 +130,15 @@ pub struct ItemFields {
     pub url: &'static [&'static str],
     /// The id of the record it belongs to.
     pub parent_id: &'static [&'static str],
-    /// When it was created (RFC 3339).
+    /// When it was created (RFC 3339, or one of [`time_formats`](Self::time_formats)).
     pub created_at: &'static [&'static str],
-    /// When it last changed (RFC 3339).
+    /// When it last changed (RFC 3339, or one of [`time_formats`](Self::time_formats)).
     pub updated_at: &'static [&'static str],
+    /// The provider's time formats beyond RFC 3339, as `chrono` formats tried in order: with an
+    /// offset (`%z`: Salesforce's `2024-01-15T10:30:00.000+0000` is
+    /// `"%Y-%m-%dT%H:%M:%S%.f%z"`), or without one, read as UTC (Pipedrive's
+    /// `2024-01-15 10:30:00` is `"%Y-%m-%d %H:%M:%S"`). A time in none of them is left out.
+    pub time_formats: &'static [&'static str],
     /// Its properties.
     pub properties: Properties,
 }
@@ -143,8 +155,25 @@ impl ItemFields {
             parent_id: &[],
             created_at: &[],
             updated_at: &[],
+            time_formats: &[],
             properties: Properties::None,
         }
+    }
+
+    /// `raw` as a time: RFC 3339, else the first of [`time_formats`](Self::time_formats) it fits.
+    pub fn parse_time(&self, raw: &str) -> Option<DateTime<Utc>> {
+        raw.parse::<DateTime<Utc>>().ok().or_else(|| {
+            self.time_formats.iter().find_map(|format| {
+                DateTime::parse_from_str(raw, format)
+                    .map(|t| t.with_timezone(&Utc))
+                    .ok()
+                    .or_else(|| {
+                        chrono::NaiveDateTime::parse_from_str(raw, format)
+                            .ok()
+                            .map(|t| t.and_utc())
+                    })
+            })
+        })
     }
 
     /// The item for `record`; a record without an id is [`Error::InvalidResponse`].
@@ -154,7 +183,7 @@ impl ItemFields {
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err(Error::InvalidResponse("a record has no id".into())),
         };
-        let time = |at| text(record, at).and_then(|t| t.parse::<DateTime<Utc>>().ok());
+        let time = |at| text(record, at).and_then(|t| self.parse_time(&t));
         let properties = match self.properties {
             Properties::None => None,
             Properties::At(at) => record.pointer(at).and_then(Value::as_object).cloned(),
@@ -231,6 +260,42 @@ mod tests {
             FIELDS.item(&json!({})),
             Err(Error::InvalidResponse(_))
         ));
+    }
+
+    #[test]
+    fn declared_time_formats_read_what_rfc_3339_does_not() {
+        const FIELDS: ItemFields = ItemFields {
+            created_at: &["/created"],
+            updated_at: &["/updated"],
+            time_formats: &["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S"],
+            ..ItemFields::new("/id")
+        };
+        let item = FIELDS
+            .item(
+                &json!({"id": "1", "created": "2024-01-15T10:30:00.000+0200",
+                "updated": "2024-01-15 10:30:00"}),
+            )
+            .unwrap();
+        assert_eq!(
+            item.created_at.unwrap().to_rfc3339(),
+            "2024-01-15T08:30:00+00:00"
+        );
+        assert_eq!(
+            item.updated_at.unwrap().to_rfc3339(),
+            "2024-01-15T10:30:00+00:00"
+        );
+        assert_eq!(
+            FIELDS
+                .parse_time("2024-01-15T10:30:00Z")
+                .unwrap()
+                .to_rfc3339(),
+            "2024-01-15T10:30:00+00:00"
+        );
+        assert_eq!(FIELDS.parse_time("15/01/2024"), None);
+        assert_eq!(
+            ItemFields::new("/id").parse_time("2024-01-15 10:30:00"),
+            None
+        );
     }
 
     #[test]
