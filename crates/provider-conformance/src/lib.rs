@@ -198,20 +198,21 @@ pub async fn a_refused_code_leaks_no_secret(fixtures: Fixtures) {
     assert_no_secret(&text_of(&error));
 }
 
-/// Following `next_cursor` reaches the end with one request per page.
+/// Following `next_cursor` reaches the end with one request per page. A next page may be the
+/// listing's path or a path below it (Salesforce's `nextRecordsUrl`, `…/query/{locator}`).
 pub async fn listing_is_followed_to_the_end(fixtures: Fixtures) {
     let server = MockServer::start().await;
     let credentials = connected(&fixtures, &server).await;
     let (verb, list_path) = (fixtures.list.0, list_path(&fixtures));
     Mock::given(method(verb))
-        .and(path(list_path.as_str()))
+        .and(AtOrBelow(list_path.clone()))
         .respond_with(ResponseTemplate::new(200).set_body_json(&fixtures.pages[0]))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(method(verb))
-        .and(path(list_path.as_str()))
+        .and(AtOrBelow(list_path.clone()))
         .respond_with(ResponseTemplate::new(200).set_body_json(&fixtures.pages[1]))
         .with_priority(2)
         .mount(&server)
@@ -244,9 +245,23 @@ pub async fn listing_is_followed_to_the_end(fixtures: Fixtures) {
         .await
         .expect("recorded")
         .iter()
-        .filter(|r: &&Request| r.url.path() == list_path)
+        .filter(|r: &&Request| at_or_below(r.url.path(), &list_path))
         .count();
     assert_eq!(listed, 2, "one request per page");
+}
+
+/// Requests for a path or one below it.
+struct AtOrBelow(String);
+
+impl wiremock::Match for AtOrBelow {
+    fn matches(&self, request: &Request) -> bool {
+        at_or_below(request.url.path(), &self.0)
+    }
+}
+
+fn at_or_below(path: &str, root: &str) -> bool {
+    path.strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// 401 is `Unauthorized`; 429 carries `Retry-After`; 5xx is `Upstream`.

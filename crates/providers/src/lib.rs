@@ -14,6 +14,7 @@ pub fn all() -> Vec<Registration> {
         HUBSPOT,
         Registration::new(&notion::FACTORY, notion_sandbox::sandbox),
         Registration::new(&airtable::FACTORY, airtable_sandbox::sandbox),
+        Registration::new(&salesforce::FACTORY, salesforce_sandbox::sandbox),
     ]
 }
 

@@ -1,5 +1,6 @@
-//! The provider kit's promise, kept: a provider after HubSpot is at most 150 lines of `src/`
-//! (default rustfmt, comments included), its sandbox in its own crate.
+//! The provider kit's promise, kept: every registered provider after HubSpot (the list is
+//! `providers::all()`, so a new one is covered without editing this file) is at most 150 lines
+//! of `src/` (default rustfmt, comments included), its sandbox in its own crate.
 
 use std::path::Path;
 
@@ -20,10 +21,19 @@ fn lines_under(dir: &Path) -> usize {
         .sum()
 }
 
+/// HubSpot came first and built the kit; it is the one provider the promise does not cover.
+const BEFORE_THE_KIT: &[&str] = &["hubspot"];
+
 #[test]
-fn notion_and_airtable_are_each_at_most_150_lines() {
+fn every_registered_provider_after_hubspot_is_at_most_150_lines() {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for provider in ["notion", "airtable"] {
+    let ids: Vec<&str> = providers::all()
+        .iter()
+        .map(|registration| registration.factory.info().id)
+        .filter(|id| !BEFORE_THE_KIT.contains(id))
+        .collect();
+    assert!(ids.len() >= 3, "the providers are listed: {ids:?}");
+    for provider in ids {
         let lines = lines_under(&crates.join(provider).join("src"));
         assert!(
             lines <= LIMIT,

@@ -44,12 +44,17 @@ impl OAuthSandbox {
         self.state().api_root = Some(api_root);
     }
 
-    /// The URL settings (`auth`, `token`) that point a provider at this sandbox mounted at `root`.
+    /// The URL settings (`auth`, `token`, and `revoke` when it has a revocation endpoint) that
+    /// point a provider at this sandbox mounted at `root`.
     pub fn urls(&self, root: &Url) -> BTreeMap<String, Url> {
-        BTreeMap::from([
+        let mut urls = BTreeMap::from([
             ("auth".to_owned(), join(root, AUTHORIZE_PATH)),
             ("token".to_owned(), join(root, self.0.config.token_path)),
-        ])
+        ]);
+        if let Some(revoke) = self.0.config.revoke_path {
+            urls.insert("revoke".to_owned(), join(root, revoke));
+        }
+        urls
     }
 
     /// A resource at `path` answering `method` with `handler` and other methods per
