@@ -12,13 +12,23 @@ run: web-build
 
 # Run every test: Rust (unit, integration, end-to-end, doc, examples), web lint/unit/build, browser,
 # and the API contract (Schemathesis).
-test: test-rust test-seeds test-web test-browser test-contract
+test: test-rust test-scaffold test-seeds test-web test-browser test-contract
 
 # Rust tests against a real Redis.
 test-rust:
     scripts/ensure-redis.sh
     cargo test --workspace --all-targets
     cargo test --workspace --doc
+
+# `just new-provider` keeps its promise: a provider generated in a throwaway copy of the workspace
+# compiles, passes conformance and its sandbox test, and is registered, untouched.
+test-scaffold:
+    scripts/test-scaffold.sh
+
+# Generate a provider: crates/NAME and crates/NAME-sandbox, their tests, the workspace and
+# registration lines (then README.md, "Adding a provider").
+new-provider NAME:
+    scripts/new-provider.sh {{NAME}}
 
 # The tests that talk to the HubSpot sandbox again at other contract seeds: each seed answers
 # differently within HubSpot's published specs (cursors, optional fields, errors, index lag).

@@ -1,5 +1,4 @@
 //! Notion passes the checks every provider passes.
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,11 +28,13 @@ fn build(base: &Url) -> Arc<dyn Integration> {
         ),
         ("NOTION_API_BASE_URL".to_owned(), format!("{base}/v1")),
     ]);
-    let Configured::Live(settings) = ProviderSettings::from_vars("notion", &vars).unwrap() else {
+    let Configured::Live(settings) =
+        ProviderSettings::from_vars("notion", &vars).expect("settings")
+    else {
         panic!("live settings");
     };
     let client = http::client(Duration::from_secs(5), "notion-conformance");
-    ProviderFactory::build(&notion::FACTORY, &settings, client).unwrap()
+    ProviderFactory::build(&notion::FACTORY, &settings, client).expect("builds")
 }
 
 fn page(n: u32) -> serde_json::Value {

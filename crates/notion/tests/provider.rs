@@ -1,6 +1,5 @@
 //! The Notion provider against wiremock (Notion's documented answers) and against its own
 //! sandbox (the full consent flow, then paging every item).
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,11 +27,13 @@ fn notion(urls: &[(&str, String)]) -> Arc<dyn Integration> {
     for (name, url) in urls {
         vars.insert(format!("NOTION_{}_URL", name.to_uppercase()), url.clone());
     }
-    let Configured::Live(settings) = ProviderSettings::from_vars("notion", &vars).unwrap() else {
+    let Configured::Live(settings) =
+        ProviderSettings::from_vars("notion", &vars).expect("settings")
+    else {
         panic!("live settings");
     };
     let client = http::client(Duration::from_secs(5), "notion-tests");
-    ProviderFactory::build(&notion::FACTORY, &settings, client).unwrap()
+    ProviderFactory::build(&notion::FACTORY, &settings, client).expect("builds")
 }
 
 fn wired(server: &MockServer) -> Arc<dyn Integration> {
