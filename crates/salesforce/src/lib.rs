@@ -37,7 +37,7 @@ const OAUTH: OAuthSpec = OAuthSpec {
     scopes: &["api", "refresh_token"],
     account: AccountFields {
         id: &[],
-        name: &["instance_url"],
+        name: &[],
         user: &["id"],
     },
     api_base: Some(ApiBase {
@@ -78,18 +78,17 @@ pub fn build(s: &ProviderSettings, http: reqwest::Client) -> Result<Arc<dyn Inte
 #[derive(Debug)]
 struct Api(reqwest::Client, url::Url);
 
-fn item(record: &Value, base: &str) -> Result<IntegrationItem, Error> {
-    let mut item = FIELDS.item(record)?;
+fn item(record: &Value, base: &url::Url) -> Result<IntegrationItem, Error> {
+    let (mut item, root) = (FIELDS.item(record)?, base.as_str().trim_end_matches('/'));
     item.properties.remove("attributes");
-    item.url = Some(format!("{base}/{}", item.id));
+    item.url = Some(format!("{root}/{}", item.id));
     Ok(item)
 }
 
 /// `[{"message", "errorCode"}]` as `{code, message}`; the org's API limit as a 429.
 fn error(mut response: http::Response) -> Error {
-    let list: Vec<Value> = response.json("an error").unwrap_or_default();
-    let first = list.first().cloned().unwrap_or_default();
-    let (code, message) = (text(&first, &["/errorCode"]), text(&first, &["/message"]));
+    let first = &response.json::<Value>("an error").unwrap_or_default()[0];
+    let (code, message) = (text(first, &["/errorCode"]), text(first, &["/message"]));
     if response.status == 403 && code.as_deref() == Some("REQUEST_LIMIT_EXCEEDED") {
         response.status = 429;
     }
@@ -122,7 +121,6 @@ impl ItemSource for Api {
             return Err(error(response));
         }
         let page: Value = response.json("query results")?;
-        let base = base.as_str().trim_end_matches('/');
         let records = page["records"].as_array().into_iter().flatten();
         let items = records.map(|r| item(r, base)).collect::<Result<_, _>>()?;
         let next = text(&page, &["/nextRecordsUrl"]).filter(|_| page["done"] == false);
@@ -130,14 +128,15 @@ impl ItemSource for Api {
         Ok(Page { items, next_cursor })
     }
 
-    /// The account's org id, from the identity URL (`…/id/{org}/{user}`).
+    /// The org id from the identity URL (`…/id/{org}/{user}`); the org's My Domain host as name.
     async fn after_exchange(&self, mut c: Credentials) -> Result<Credentials, Error> {
         let org = c.account_user.as_deref().and_then(|u| u.rsplit('/').nth(1));
         c.account_id = org.filter(|o| o.starts_with("00D")).map(str::to_owned);
+        let host = c.api_base.as_ref().and_then(url::Url::host_str);
+        c.account_name = host.map(str::to_owned);
         Ok(c)
     }
 
-    /// Only a query locator: `{QUERY}{id}-{offset}`.
     fn accepts_cursor(&self, cursor: &Cursor) -> bool {
         let locator = cursor.as_str().strip_prefix(QUERY).unwrap_or_default();
         let (id, at) = locator.split_once('-').unwrap_or_default();

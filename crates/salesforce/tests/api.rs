@@ -56,7 +56,8 @@ async fn the_grant_names_the_api_host_and_only_salesforce_hosts_are_taken() {
             Some(instance)
         );
         assert_eq!(c.account_id.as_deref(), Some("00Dxx0000001gPLEAY"));
-        assert_eq!(c.account_name.as_deref(), Some(instance));
+        // The org's My Domain host names it in the UI, not a URL.
+        assert_eq!(c.account_name.as_deref(), instance.strip_prefix("https://"));
         assert_eq!(c.account_user.as_deref(), Some(IDENTITY));
         assert_eq!(
             c.expires_at, None,
