@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use integration_core::kit::{AccountFields, ApiBase, Factory, ItemFields, ItemSource, OAuthSpec};
@@ -116,7 +116,7 @@ impl ItemSource for Api {
         };
         let request = self.0.get(url).bearer_auth(c.access_token.expose_secret());
         let response = http::send(request).await?;
-        tracing::debug!(usage = ?response.headers.get("Sforce-Limit-Info"), "API calls/24 h");
+        http::report_usage(&response, "Sforce-Limit-Info", Duration::from_secs(86_400));
         if !response.is_success() {
             return Err(error(response));
         }

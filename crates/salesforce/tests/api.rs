@@ -219,3 +219,65 @@ async fn error_arrays_map_and_the_org_api_limit_is_a_rate_limit() {
         }
     }
 }
+
+/// `Sforce-Limit-Info` feeds the rate budget: once it says the org's 24-hour allowance is spent,
+/// the account's shared budget is held, and the next call is refused at once, never sent.
+#[tokio::test]
+async fn a_spent_daily_allowance_holds_the_shared_budget() {
+    use integration_core::{Connector, ConnectorOptions, CredentialStore as _, Limit};
+    use integration_core::{SharedBudget, UserId};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "00Dxx!AQ", "refresh_token": "5Aep", "token_type": "Bearer",
+            "instance_url": server.uri(), "id": IDENTITY, "issued_at": "1278448101416"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v60.0/query"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Sforce-Limit-Info", "api-usage=15000/15000")
+                .set_body_json(json!({"totalSize": 0, "done": true, "records": []})),
+        )
+        .mount(&server)
+        .await;
+    let at = |p: &str| format!("{}{p}", server.uri());
+    let provider = common::salesforce(&[
+        ("token", at("/services/oauth2/token")),
+        ("api_base", server.uri()),
+    ]);
+    let credentials = exchange(&provider).await.expect("connected");
+    let store = Arc::new(token_store::MemoryTokenStore::new());
+    let user = UserId::parse("ada").expect("user");
+    store
+        .save("salesforce", &user, &credentials)
+        .await
+        .expect("saved");
+    let budget = SharedBudget::new(
+        store.clone(),
+        Limit::new(25, std::time::Duration::from_secs(20)),
+    );
+    let options = ConnectorOptions {
+        budget: Some(budget),
+        ..ConnectorOptions::default()
+    };
+    let connector = Connector::with_options(provider, store, options);
+
+    connector
+        .items(&user, &ItemQuery::new())
+        .await
+        .expect("the last call of the day");
+    let held = connector.items(&user, &ItemQuery::new()).await;
+    assert!(
+        matches!(held, Err(Error::RateLimited { retry_after: Some(w) }) if w.as_secs() > 3600),
+        "{held:?}"
+    );
+    let queries = server.received_requests().await.expect("recorded");
+    let queries = queries
+        .iter()
+        .filter(|r| r.url.path().contains("/query"))
+        .count();
+    assert_eq!(queries, 1, "no call Salesforce would refuse");
+}

@@ -223,6 +223,22 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
     truncate(&text)
 }
 
+/// Reports to the connector how much of a provider's limit is left, from a usage header naming
+/// `used/limit` (Salesforce's `Sforce-Limit-Info: api-usage=25/15000`, per `window`): once it is
+/// spent, the account's shared budget is held for the window instead of every replica collecting
+/// refusals ([`report_rate_hint`](crate::report_rate_hint)). The first `used/limit` pair in the
+/// value counts; a header without one says nothing. Returns what it reported.
+pub fn report_usage(response: &Response, header: &str, window: Duration) -> Option<u64> {
+    let value = response.headers.get(header)?.to_str().ok()?;
+    let remaining = value.split([' ', ',', ';', '=']).find_map(|part| {
+        let (used, limit) = part.split_once('/')?;
+        Some(limit.parse::<u64>().ok()?.saturating_sub(used.parse().ok()?))
+    })?;
+    tracing::debug!(header, remaining, "provider usage");
+    crate::report_rate_hint(crate::RateHint { remaining, window });
+    Some(remaining)
+}
+
 /// `text`, cut to a few hundred characters.
 pub fn truncate(text: &str) -> String {
     match text.char_indices().nth(MAX_MESSAGE) {
