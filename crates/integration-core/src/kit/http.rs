@@ -232,7 +232,8 @@ pub fn report_usage(response: &Response, header: &str, window: Duration) -> Opti
     let value = response.headers.get(header)?.to_str().ok()?;
     let remaining = value.split([' ', ',', ';', '=']).find_map(|part| {
         let (used, limit) = part.split_once('/')?;
-        Some(limit.parse::<u64>().ok()?.saturating_sub(used.parse().ok()?))
+        let (used, limit): (u64, u64) = (used.parse().ok()?, limit.parse().ok()?);
+        Some(limit.saturating_sub(used))
     })?;
     tracing::debug!(header, remaining, "provider usage");
     crate::report_rate_hint(crate::RateHint { remaining, window });
