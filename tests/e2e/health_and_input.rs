@@ -54,10 +54,10 @@ async fn bad_paging_parameters_are_400_problems() {
 async fn an_unknown_provider_is_a_404_problem() {
     let app = spawn_sandbox_app().await;
     for path in [
-        "/api/integrations/salesforce/items",
-        "/api/integrations/salesforce/authorize",
-        "/api/integrations/salesforce/status",
-        "/api/integrations/salesforce/callback?state=x",
+        "/api/integrations/pipedrive/items",
+        "/api/integrations/pipedrive/authorize",
+        "/api/integrations/pipedrive/status",
+        "/api/integrations/pipedrive/callback?state=x",
     ] {
         assert_problem(app.get_as("alice", path).await, 404, "unknown_provider").await;
     }

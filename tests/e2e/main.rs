@@ -8,6 +8,7 @@ mod cluster;
 mod connect;
 mod contract;
 mod cors;
+mod discovery;
 mod export;
 mod faithful;
 mod health_and_input;

@@ -71,6 +71,9 @@ pub enum ApiError {
     /// The provider cannot search its records.
     #[error("{0}")]
     SearchUnsupported(String),
+    /// The provider cannot list its object types or fields.
+    #[error("{0}")]
+    DiscoveryUnsupported(String),
     /// A webhook request whose signature is missing, wrong, stale or already used.
     #[error("{0}")]
     InvalidSignature(String),
@@ -134,6 +137,8 @@ problem_codes! {
     EventsUnsupported = "events_unsupported", BAD_REQUEST, "No events from this provider";
     /// 400: `search` on a provider that cannot search (search the synced records instead).
     SearchUnsupported = "search_unsupported", BAD_REQUEST, "Search not supported by this provider";
+    /// 400: object types or fields asked of a provider that cannot list them.
+    DiscoveryUnsupported = "discovery_unsupported", BAD_REQUEST, "Discovery not supported by this provider";
     /// 400: a signed webhook whose body is not the provider's format.
     InvalidWebhook = "invalid_webhook", BAD_REQUEST, "Webhook not understood";
     /// 400: the OAuth state is unknown, expired, replayed, or another browser's or user's.
@@ -211,6 +216,7 @@ impl ApiError {
             ApiError::Unsupported(_) => ProblemCode::ChangesUnsupported,
             ApiError::EventsUnsupported(_) => ProblemCode::EventsUnsupported,
             ApiError::SearchUnsupported(_) => ProblemCode::SearchUnsupported,
+            ApiError::DiscoveryUnsupported(_) => ProblemCode::DiscoveryUnsupported,
             ApiError::InvalidSignature(_) => ProblemCode::InvalidSignature,
             ApiError::InvalidWebhook(_) => ProblemCode::InvalidWebhook,
             ApiError::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,

@@ -440,6 +440,11 @@ pub struct Stats {
     pub search: u64,
     /// CRM batch reads (`POST /crm/v3/objects/{type}/batch/read`), whatever their outcome.
     pub batch_read: u64,
+    /// Property catalog reads (`GET /crm/v3/properties/{type}`), whatever their outcome.
+    pub properties: u64,
+    /// Custom object schema reads (`GET /crm-object-schemas/v3/schemas`), whatever their
+    /// outcome.
+    pub schemas: u64,
     /// Webhooks Journal calls (`/webhooks-journal/journal[-local]/2026-03/…`), whatever their
     /// outcome (they are exempt from the rate limits, so never counted there).
     pub journal: u64,
@@ -453,8 +458,8 @@ pub struct Stats {
     pub faults_injected: u64,
 }
 
-/// Forced failures for the next calls to `POST /oauth/v1/token` and the CRM list, search and
-/// batch-read endpoints (never the Webhooks Journal's).
+/// Forced failures for the next calls to `POST /oauth/v1/token`, the CRM list, search and
+/// batch-read endpoints and the property and schema reads (never the Webhooks Journal's).
 ///
 /// Each counter is consumed one call at a time, in this order: `pass_next`, then
 /// `rate_limit_next`, then `fail_next`, then `malformed_next`. Injected faults happen before

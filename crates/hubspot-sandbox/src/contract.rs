@@ -272,6 +272,10 @@ pub(crate) enum What {
     ArchivedAt = 4,
     Url = 5,
     Response = 6,
+    /// An optional field of a property definition (`GET /crm/v3/properties/{type}`).
+    PropertyField = 7,
+    /// An optional field of a custom object schema.
+    SchemaField = 8,
 }
 
 /// SplitMix64's finaliser.

@@ -4,6 +4,8 @@
 //! rolling rate limit, then the request itself ([`admit`], shared with search). Rate-limit
 //! headers are added to every response that was counted against a limit.
 
+use std::sync::MutexGuard;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value, json};
@@ -14,7 +16,7 @@ use crate::contract::{Contract, Roll, Vary, What};
 use crate::cursor::{self, Kind};
 use crate::respond;
 use crate::seed::{ObjectType, Record, salt};
-use crate::state::{DailyCheck, Injected, RateCheck};
+use crate::state::{DailyCheck, Injected, RateCheck, State};
 use crate::store::{self, Mutations};
 
 const MAX_LIMIT: usize = 100;
@@ -121,6 +123,9 @@ pub(crate) struct Shaping<'a> {
     pub contract: Contract,
     pub hub_id: u64,
     pub hublet: Option<&'a str>,
+    /// The portal's property definitions: a requested property the type defines but records
+    /// do not carry (a custom one, say) comes back as `null`.
+    pub properties: &'a crate::properties::Properties,
 }
 
 impl Shaping<'_> {
@@ -168,7 +173,7 @@ pub(crate) fn render(
     };
     // Unknown property names are ignored; known ones without a value come back as null.
     for name in requested.chain(object_type.always_properties().iter().copied()) {
-        if known.contains(&name) {
+        if known.contains(&name) || shaping.properties.defines(object_type, name) {
             let value = record
                 .properties
                 .get(name)
@@ -234,6 +239,57 @@ pub(crate) enum Endpoint {
     List,
     Search,
     BatchRead,
+    /// `GET /crm/v3/properties/{objectType}`.
+    Properties,
+    /// `GET /crm-object-schemas/v3/schemas`.
+    Schemas,
+}
+
+/// What a request must have been granted: any one of `accepted`; a refusal (403
+/// `MISSING_SCOPES`) names `required`.
+#[derive(Clone, Debug)]
+pub(crate) struct Needs {
+    pub accepted: Vec<String>,
+    pub required: String,
+}
+
+impl Needs {
+    /// Reading records of `object`: `crm.objects.<type>.read`, or the legacy `contacts` scope,
+    /// which covered all CRM objects and is still honoured.
+    pub(crate) fn read(object: ObjectType) -> Self {
+        let required = format!("crm.objects.{}.read", object.name());
+        Self {
+            accepted: vec![required.clone(), "contacts".to_owned()],
+            required,
+        }
+    }
+
+    fn granted(&self, scopes: &[&str]) -> bool {
+        scopes.iter().any(|s| self.accepted.iter().any(|a| a == s))
+    }
+}
+
+/// The limits a request passed (and was counted against).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Gate {
+    pub over_limit: OverLimit,
+    pub burst: Option<RateCheck>,
+    pub daily: Option<DailyCheck>,
+    /// Whether a 429 of this request carries `Retry-After` (decided once, before the checks).
+    pub send_retry_after: bool,
+}
+
+impl Gate {
+    /// Adds the rate-limit headers of the checks this request was counted against.
+    pub(crate) fn finish(&self, mut response: HttpResponse) -> HttpResponse {
+        if let Some(check) = self.burst {
+            respond::add_rate_headers(&mut response, check);
+        }
+        if let Some(daily) = self.daily {
+            respond::add_daily_headers(&mut response, daily);
+        }
+        response
+    }
 }
 
 /// A request that passed faults, authentication, scopes and every limit.
@@ -241,8 +297,7 @@ pub(crate) struct Admitted {
     /// `None` for an unknown object type (answered 404 after the limits, as HubSpot does).
     pub object: Option<ObjectType>,
     pub over_limit: OverLimit,
-    pub burst: Option<RateCheck>,
-    pub daily: Option<DailyCheck>,
+    pub gate: Gate,
     /// A snapshot of the object type's mutations, taken under the lock.
     pub mutations: Mutations,
 }
@@ -257,14 +312,8 @@ pub(crate) fn shape(response: HttpResponse, roll: &mut Roll) -> HttpResponse {
 
 impl Admitted {
     /// Adds the rate-limit headers of the checks this request was counted against.
-    pub(crate) fn finish(&self, mut response: HttpResponse) -> HttpResponse {
-        if let Some(check) = self.burst {
-            respond::add_rate_headers(&mut response, check);
-        }
-        if let Some(daily) = self.daily {
-            respond::add_daily_headers(&mut response, daily);
-        }
-        response
+    pub(crate) fn finish(&self, response: HttpResponse) -> HttpResponse {
+        self.gate.finish(response)
     }
 }
 
@@ -292,15 +341,15 @@ pub(crate) async fn admit(
 }
 
 /// Runs the checks every CRM endpoint shares, in HubSpot's order: injected faults,
-/// authentication, scopes, the daily cap, the burst limit, then (search only) the search
-/// limit.
-async fn check(
-    sandbox: &Sandbox,
+/// authentication, scopes (`needs`; `None`: none checked), the daily cap, the burst limit.
+/// Returns the state, still locked, with the limits passed.
+pub(crate) async fn gate<'a>(
+    sandbox: &'a Sandbox,
     req: &HttpRequest,
-    object_type: &str,
     endpoint: Endpoint,
+    needs: Option<&Needs>,
     roll: &mut Roll,
-) -> Result<Admitted, HttpResponse> {
+) -> Result<(MutexGuard<'a, State>, Gate), HttpResponse> {
     let latency = sandbox.shared.lock().knobs.latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -311,6 +360,8 @@ async fn check(
         Endpoint::List => state.stats.objects += 1,
         Endpoint::Search => state.stats.search += 1,
         Endpoint::BatchRead => state.stats.batch_read += 1,
+        Endpoint::Properties => state.stats.properties += 1,
+        Endpoint::Schemas => state.stats.schemas += 1,
     }
     let send_retry_after = respond::retry_after(state.knobs.send_retry_after, roll);
     if let Some(injected) = state.take_fault() {
@@ -327,6 +378,8 @@ async fn check(
                 Endpoint::BatchRead => {
                     respond::malformed("{\"status\": \"COMPLETE\", \"results\": [{\"id\": \"1")
                 }
+                Endpoint::Properties => respond::malformed("{\"results\": [{\"name\": \"first"),
+                Endpoint::Schemas => respond::malformed("{\"results\": [{\"id\": \"2-"),
             },
         });
     }
@@ -342,14 +395,11 @@ async fn check(
     }
     let app_id = state.app_id(&grant.grant.client_id);
     let scopes: Vec<&str> = grant.grant.scope.split(' ').collect();
-    let object = ObjectType::parse(object_type);
-    if let Some(object) = object {
-        let required = format!("crm.objects.{}.read", object.name());
-        // The legacy `contacts` scope covered all CRM objects and is still honoured.
-        if state.knobs.enforce_scopes && !scopes.iter().any(|s| *s == required || *s == "contacts")
-        {
-            return Err(respond::missing_scopes(&required, roll));
-        }
+    if let Some(needs) = needs
+        && state.knobs.enforce_scopes
+        && !needs.granted(&scopes)
+    {
+        return Err(respond::missing_scopes(&needs.required, roll));
     }
     let group = format!("publicapi:oauth:{app_id}:{hub_id}");
     let daily = state.check_daily();
@@ -368,23 +418,47 @@ async fn check(
         }
         return Err(response);
     }
+    let over_limit = state.knobs.over_limit;
+    Ok((
+        state,
+        Gate {
+            over_limit,
+            burst,
+            daily,
+            send_retry_after,
+        },
+    ))
+}
+
+/// [`gate`] for the records endpoints (list, search, batch read), then (search only) the
+/// search limit.
+async fn check(
+    sandbox: &Sandbox,
+    req: &HttpRequest,
+    object_type: &str,
+    endpoint: Endpoint,
+    roll: &mut Roll,
+) -> Result<Admitted, HttpResponse> {
+    let hub_id = sandbox.shared.portal.hub_id;
+    let object = ObjectType::parse(object_type);
+    let needs = object.map(Needs::read);
+    let (mut state, gate) = gate(sandbox, req, endpoint, needs.as_ref(), roll).await?;
     let admitted = Admitted {
         object,
-        over_limit: state.knobs.over_limit,
-        burst,
-        daily,
+        over_limit: gate.over_limit,
+        gate,
         mutations: object.map(|o| state.mutations(o)).unwrap_or_default(),
     };
     if endpoint == Endpoint::Search
         && let Some(check) = state.check_search_rate().filter(|c| !c.allowed)
     {
         state.stats.rate_limited += 1;
-        tracing::debug!(app_id, "hubspot sandbox: search rate limit reached");
+        tracing::debug!("hubspot sandbox: search rate limit reached");
         let group = format!("publicapi:crm-search:{hub_id}");
         return Err(admitted.finish(respond::search_rate_limited(
             &group,
             check,
-            send_retry_after,
+            gate.send_retry_after,
         )));
     }
     Ok(admitted)

@@ -10,8 +10,10 @@ mod cursor;
 mod edit;
 mod journal;
 mod oauth;
+mod properties;
 mod records_page;
 mod respond;
+mod schemas;
 mod search;
 mod seed;
 mod state;
@@ -33,6 +35,10 @@ pub use config::{
 pub use contract::{CONTRACT_SEED_ENV, Contract, CursorStyle, FaultBody, SearchLag, Vary};
 pub use edit::{EditError, Edited};
 pub use oauth::paths;
+pub use properties::{
+    CONTACT_CUSTOM_PROPERTIES, CONTACT_PROPERTIES, CUSTOM_GROUP, CustomObject, PropertyDefinition,
+    PropertyOption,
+};
 pub use seed::ObjectType;
 pub use store::Pick;
 pub use webhooks::{WebhookStats, WebhookSubscription};
@@ -106,6 +112,14 @@ impl Sandbox {
             .service(
                 resource("/crm/v3/objects/{object_type}/batch/read", "POST")
                     .route(web::post().to(batch::batch_read)),
+            )
+            .service(
+                resource("/crm/v3/properties/{object_type}", "GET")
+                    .route(web::get().to(schemas::properties)),
+            )
+            .service(
+                resource("/crm-object-schemas/v3/schemas", "GET")
+                    .route(web::get().to(schemas::schemas)),
             )
             .service(
                 resource("/webhooks-journal/{variant}/2026-03/earliest", "GET")
@@ -552,6 +566,31 @@ impl Sandbox {
         cursor::issue(&mut roll, cursor::Kind::Search, object, offset)
     }
 
+    /// The property definitions of `object_type` (a standard type's name, singular or id —
+    /// `contacts`, `contact`, `0-1`… — or the custom object's name, `objectTypeId` or fully
+    /// qualified name), as `GET /crm/v3/properties/{objectType}` lists them: live ones
+    /// (`archived: false`) first in the listing's order, then any archived ones. `None` for an
+    /// unknown type. Contacts have [`CONTACT_PROPERTIES`] live ones, [`CONTACT_CUSTOM_PROPERTIES`]
+    /// of them custom.
+    pub fn properties(&self, object_type: &str) -> Option<Vec<PropertyDefinition>> {
+        let catalog = &self.shared.properties;
+        let target = catalog.resolve(object_type)?;
+        let all = catalog.all(target);
+        Some(
+            all.iter()
+                .filter(|p| !p.archived)
+                .chain(all.iter().filter(|p| p.archived))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// The portal's custom object (`pets`), as `GET /crm-object-schemas/v3/schemas` lists it:
+    /// its name, `objectTypeId` (`2-…`) and fully qualified name (`p{hub id}_pets`).
+    pub fn custom_object(&self) -> CustomObject {
+        self.shared.properties.custom.clone()
+    }
+
     /// The contract in force now (see [`Contract`]; change it with [`Sandbox::update`]).
     pub fn contract(&self) -> Contract {
         self.shared.lock().knobs.contract
@@ -563,6 +602,7 @@ impl Sandbox {
             contract,
             hub_id: self.shared.portal.hub_id,
             hublet: self.shared.portal.hublet.as_deref(),
+            properties: &self.shared.properties,
         }
     }
 }

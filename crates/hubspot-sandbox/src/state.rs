@@ -35,6 +35,8 @@ pub(crate) struct Portal {
 pub(crate) struct Shared {
     pub portal: Portal,
     pub catalog: Catalog,
+    /// Property definitions and the custom object (`GET /crm/v3/properties/{type}`).
+    pub properties: crate::properties::Properties,
     /// Webhook subscription and delivery; its own lock, never taken while holding `state`.
     pub webhooks: Hub,
     /// The records page's token key and pending notices.
@@ -67,6 +69,7 @@ impl Shared {
                     .map(str::to_ascii_lowercase),
             },
             catalog,
+            properties: crate::properties::Properties::new(config.seed, config.hub_id),
             webhooks: {
                 let hub = Hub::new(Knobs::from_config(&config).webhook_retry_base);
                 for client in &config.clients {

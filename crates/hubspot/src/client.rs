@@ -13,6 +13,7 @@ use integration_core::{
 
 mod batch;
 mod changes;
+mod discovery;
 
 use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, paths};
 use crate::http::{ErrorBody, api_error, log_rate_limit};
@@ -58,7 +59,7 @@ pub const INFO: ProviderInfo = ProviderInfo {
     ],
     permissions: &[
         "Read your CRM contacts (names and email addresses)",
-        "Read your CRM companies and deals, if your portal has them (optional)",
+        "Read your CRM companies and deals, and see which custom objects your portal defines, if it has them (optional)",
         "See which portal and user granted access",
     ],
     logo_svg: include_str!("logo.svg"),
@@ -407,6 +408,23 @@ impl ItemSource for HubSpotApi {
     /// CRM search's `query`.
     fn searches(&self) -> bool {
         true
+    }
+
+    /// The standard CRM objects and the portal's custom objects.
+    async fn discover_object_types(
+        &self,
+        credentials: &Credentials,
+    ) -> Option<Result<Vec<integration_core::DiscoveredType>, Error>> {
+        Some(self.object_types(credentials).await)
+    }
+
+    /// The properties API.
+    async fn discover_fields(
+        &self,
+        credentials: &Credentials,
+        object_type: &str,
+    ) -> Option<Result<Vec<integration_core::Field>, Error>> {
+        Some(self.fields(credentials, object_type).await)
     }
 
     /// HubSpot grants an optional scope whenever the account has the feature, so a kind whose

@@ -136,6 +136,8 @@ impl HubSpotConfig {
             optional_scopes: vec![
                 "crm.objects.companies.read".into(),
                 "crm.objects.deals.read".into(),
+                // Which custom objects the portal defines (their schemas), for discovery.
+                "crm.schemas.custom.read".into(),
             ],
             auth_url: url("https://app.hubspot.com/oauth/authorize"),
             oauth_api: OAuthApi::V2026_03,

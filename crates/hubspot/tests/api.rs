@@ -713,10 +713,10 @@ fn authorize_url_encodes_scopes_and_state() {
     assert_eq!(query["scope"], "crm.objects.contacts.read oauth");
     assert_eq!(query["state"], state.as_str());
     // Companies and deals are asked for too, if the portal has them: every object type offered
-    // can be granted in one consent.
+    // can be granted in one consent; and the custom objects' schemas, for discovery.
     assert_eq!(
         query["optional_scope"],
-        "crm.objects.companies.read crm.objects.deals.read"
+        "crm.objects.companies.read crm.objects.deals.read crm.schemas.custom.read"
     );
     assert!(!url.as_str().contains(' '));
     assert!(

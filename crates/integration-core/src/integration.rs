@@ -191,6 +191,33 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// Every kind of record the account holds (standard and custom), with the scopes each needs.
+    /// One provider call or a few. Default: [`Error::Unsupported`] (the kinds in
+    /// [`ProviderInfo::object_types`] are all there is).
+    async fn discover_object_types(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Vec<crate::DiscoveredType>, Error> {
+        let _ = credentials;
+        Err(Error::Unsupported(format!(
+            "{} cannot list its object types",
+            self.info().name
+        )))
+    }
+
+    /// Every field of `object_type` (custom ones included). Default: [`Error::Unsupported`].
+    async fn discover_fields(
+        &self,
+        credentials: &Credentials,
+        object_type: &str,
+    ) -> Result<Vec<crate::Field>, Error> {
+        let _ = (credentials, object_type);
+        Err(Error::Unsupported(format!(
+            "{} cannot list its fields",
+            self.info().name
+        )))
+    }
+
     /// How the provider's webhooks are signed and what they say, if it sends any (see
     /// [`Webhooks`]). Default: none; the webhook route answers 404 for it.
     fn webhooks(&self) -> Option<&dyn Webhooks> {

@@ -6,6 +6,7 @@ pub mod budget;
 mod changes;
 mod connector;
 mod credentials;
+mod discovery;
 mod error;
 mod events;
 mod export;
@@ -29,10 +30,11 @@ pub use changes::{
     Change, ChangeEvent, ChangesFrom, ChangesPage, ChangesQuery, ChangesResume, Checkpoint,
 };
 pub use connector::{
-    ConnectionInfo, Connector, ConnectorOptions, EventLine, IntakeError, JournalPass, SharedBudget,
-    Wait, WebhookReceipt,
+    ConnectionInfo, Connector, ConnectorOptions, DISCOVERY_TTL, EventLine, IntakeError,
+    JournalPass, SharedBudget, Wait, WebhookReceipt,
 };
 pub use credentials::Credentials;
+pub use discovery::{DiscoveredType, Field, FieldOption, ObjectTypeAccess};
 pub use error::{Error, StoreError};
 pub use events::{
     Appended, AssociatedRecord, EventKind, EventLog, EventOffset, InboundEvent, Journal,

@@ -65,4 +65,24 @@ pub trait CredentialStore: StateStore {
 
     /// Releases the named lock if `token` still holds it.
     async fn unlock(&self, name: &str, token: &LockToken) -> Result<(), StoreError>;
+
+    /// A cached value that is not a secret (a provider account's discovered object types and
+    /// fields), if present and younger than the `ttl` it was put with. Default: a store that
+    /// caches nothing.
+    async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let _ = key;
+        Ok(None)
+    }
+
+    /// Caches `value` under `key` for `ttl`.
+    async fn cache_put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        let _ = (key, value, ttl);
+        Ok(())
+    }
+
+    /// Forgets the cached value under `key`, if any.
+    async fn cache_delete(&self, key: &str) -> Result<(), StoreError> {
+        let _ = key;
+        Ok(())
+    }
 }

@@ -40,6 +40,8 @@ pub(crate) struct State {
     pub(crate) events: HashMap<String, crate::event_log::MemoryLog>,
     /// Named reading positions (a journal's).
     pub(crate) positions: HashMap<String, String>,
+    /// Cached values that are not secrets, until when.
+    cache: HashMap<String, (Vec<u8>, Instant)>,
 }
 
 /// One key's rate budget.
@@ -183,6 +185,32 @@ impl CredentialStore for MemoryTokenStore {
         if state.locks.get(name).is_some_and(|(held, _)| held == token) {
             state.locks.remove(name);
         }
+        Ok(())
+    }
+
+    async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        match state.cache.get(key) {
+            Some((value, until)) if *until > now => Ok(Some(value.clone())),
+            Some(_) => {
+                state.cache.remove(key);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn cache_put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        let until = Instant::now() + ttl;
+        self.lock()
+            .cache
+            .insert(key.to_owned(), (value.to_vec(), until));
+        Ok(())
+    }
+
+    async fn cache_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.lock().cache.remove(key);
         Ok(())
     }
 }

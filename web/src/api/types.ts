@@ -166,6 +166,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/{provider}/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every field of an object type in the user's account (HubSpot: its properties, custom ones
+         *     included).
+         */
+        get: operations["fields"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integrations/{provider}/items": {
         parameters: {
             query?: never;
@@ -175,6 +195,26 @@ export interface paths {
         };
         /** One page of the user's items. */
         get: operations["items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/{provider}/object-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every kind of record the user's account holds (HubSpot: the standard CRM objects and the
+         *     portal's custom objects), with the scopes each needs and whether this grant has them.
+         */
+        get: operations["object_types"];
         put?: never;
         post?: never;
         delete?: never;
@@ -291,6 +331,51 @@ export interface components {
          *     caller input like any other.
          */
         Cursor: string;
+        /** @description One field (the wire shape of [`Field`]). */
+        FieldEntry: {
+            /** @description Whether the provider computes it. */
+            calculated: boolean;
+            /**
+             * @description How the provider's UI edits it (HubSpot's `fieldType`).
+             * @example text
+             */
+            field_type: string;
+            /** @description The group it is shown in. */
+            group?: string | null;
+            /** @description Whether the provider hides it. */
+            hidden: boolean;
+            /**
+             * @description Its label.
+             * @example First Name
+             */
+            label: string;
+            /**
+             * @description What `properties=` names it.
+             * @example firstname
+             */
+            name: string;
+            /** @description The values an enumeration may take. */
+            options: components["schemas"]["FieldOptionEntry"][];
+            /** @description Whether its value is read-only. */
+            read_only: boolean;
+            /**
+             * @description Its data type (HubSpot: `string`, `number`, `date`, `datetime`, `bool`, `enumeration`).
+             * @example string
+             */
+            type: string;
+        };
+        /** @description One value of an enumeration field. */
+        FieldOptionEntry: {
+            /** @description What people see. */
+            label: string;
+            /** @description What is stored. */
+            value: string;
+        };
+        /** @description The fields of an object type. */
+        Fields: {
+            /** @description Every field, custom ones included. */
+            fields: components["schemas"]["FieldEntry"][];
+        };
         /**
          * @description One record from a provider, in VectorShift's shape: `{ "id", "title", "properties" }` plus
          *     optional metadata.
@@ -339,6 +424,33 @@ export interface components {
             /** @description Any one of these granted scopes allows reading it (empty: no scope needed). */
             scopes: string[];
         };
+        /** @description One object type of the account (the wire shape of [`ObjectTypeAccess`]). */
+        ObjectTypeEntry: {
+            /** @description Whether the account defined it (a custom object). */
+            custom: boolean;
+            /**
+             * @description Whether this connection's grant holds one of them (otherwise enable it:
+             *     `authorize?object_type=`, for the kinds the provider offers).
+             */
+            granted: boolean;
+            /**
+             * @description What `object_type` names it (`contacts`, `tickets`, a custom object's id like `2-3508482`).
+             * @example tickets
+             */
+            id: string;
+            /**
+             * @description Its plural label.
+             * @example Tickets
+             */
+            label: string;
+            /** @description Any one of these granted scopes allows reading it. */
+            scopes: string[];
+        };
+        /** @description The account's object types. */
+        ObjectTypes: {
+            /** @description Standard kinds first, then the account's custom ones. */
+            object_types: components["schemas"]["ObjectTypeEntry"][];
+        };
         /** @description One page of items and where the next one starts. */
         Page: {
             /** @description The items on this page. */
@@ -370,7 +482,7 @@ export interface components {
          * @description Every `code` a problem can carry.
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "changes_unsupported" | "events_unsupported" | "search_unsupported" | "invalid_webhook" | "invalid_state" | "unauthenticated" | "reauth_required" | "invalid_signature" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
+        ProblemCode: "invalid_request" | "changes_unsupported" | "events_unsupported" | "search_unsupported" | "discovery_unsupported" | "invalid_webhook" | "invalid_state" | "unauthenticated" | "reauth_required" | "invalid_signature" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
         /** @description Everything a server and a UI need to know about a provider, declared once. */
         ProviderInfo: {
             /** @description Columns for a UI's table, in order. */
@@ -1128,6 +1240,109 @@ export interface operations {
             };
         };
     };
+    fields: {
+        parameters: {
+            query?: {
+                /**
+                 * @description An object type id from `object-types` (custom ones included).
+                 * @example contacts
+                 */
+                object_type?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Fields"];
+                };
+            };
+            /** @description invalid_request: a missing, malformed or unknown object_type; discovery_unsupported */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthenticated, reauth_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider, not_connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     items: {
         parameters: {
             query?: {
@@ -1195,6 +1410,94 @@ export interface operations {
             };
             /** @description insufficient_scope: the grant lacks the object type's scope; reconnect */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider, not_connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    object_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectTypes"];
+                };
+            };
+            /** @description discovery_unsupported */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthenticated, reauth_required */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

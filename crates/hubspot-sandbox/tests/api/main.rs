@@ -13,6 +13,7 @@ mod journal;
 mod mount;
 mod oauth;
 mod oauth2026;
+mod properties;
 mod rate_limit;
 mod records;
 mod routes;

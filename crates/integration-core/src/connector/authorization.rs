@@ -226,6 +226,8 @@ impl Connector {
             .save(self.integration.id(), user, &credentials)
             .await?;
         tracing::info!(account = ?credentials.account_id, "connected");
+        // A new grant may see kinds and fields the old one could not.
+        self.forget_discovery(&credentials, user).await;
         if let Some(previous) = previous
             && previous.access_token.expose_secret() != credentials.access_token.expose_secret()
             && previous.refresh_token.as_ref().map(|t| t.expose_secret())

@@ -29,6 +29,7 @@
 
 mod authorization;
 mod calls;
+mod discovery;
 mod events;
 mod journal;
 mod pacing;
@@ -47,6 +48,7 @@ use serde::Serialize;
 use crate::budget::{Limit, RateBudget};
 use crate::{CredentialStore, Credentials, Error, EventLog, Integration, RetryPolicy, Seal};
 
+pub use discovery::DISCOVERY_TTL;
 pub use events::{EventLine, IntakeError, Wait, WebhookReceipt};
 pub use journal::JournalPass;
 

@@ -111,6 +111,25 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
+    /// [`Integration::discover_object_types`]; `None` (the default) when the provider cannot.
+    async fn discover_object_types(
+        &self,
+        credentials: &Credentials,
+    ) -> Option<Result<Vec<crate::DiscoveredType>, Error>> {
+        let _ = credentials;
+        None
+    }
+
+    /// [`Integration::discover_fields`]; `None` (the default) when the provider cannot.
+    async fn discover_fields(
+        &self,
+        credentials: &Credentials,
+        object_type: &str,
+    ) -> Option<Result<Vec<crate::Field>, Error>> {
+        let _ = (credentials, object_type);
+        None
+    }
+
     /// [`Integration::searches`]. Default: no.
     fn searches(&self) -> bool {
         false
@@ -284,6 +303,33 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
             .count(credentials, object_type)
             .await
             .unwrap_or(Ok(None))
+    }
+
+    async fn discover_object_types(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Vec<crate::DiscoveredType>, Error> {
+        match self.items.discover_object_types(credentials).await {
+            Some(kinds) => kinds,
+            None => Err(Error::Unsupported(format!(
+                "{} cannot list its object types",
+                self.info.name
+            ))),
+        }
+    }
+
+    async fn discover_fields(
+        &self,
+        credentials: &Credentials,
+        object_type: &str,
+    ) -> Result<Vec<crate::Field>, Error> {
+        match self.items.discover_fields(credentials, object_type).await {
+            Some(fields) => fields,
+            None => Err(Error::Unsupported(format!(
+                "{} cannot list its fields",
+                self.info.name
+            ))),
+        }
     }
 }
 

@@ -116,3 +116,38 @@ pub trait RawCredentials {
     /// does not decode. Panics if it cannot.
     async fn put_credentials_plaintext(&self, provider: &str, user: &UserId, plaintext: &[u8]);
 }
+
+/// A cached value reads back until its TTL passes or it is deleted; keys are independent.
+pub async fn a_cached_value_reads_back_until_it_expires_or_is_deleted(store: &dyn TokenStore) {
+    let (key, other) = ("discovery:hubspot:1:types", "discovery:hubspot:2:types");
+    assert_eq!(store.cache_get(key).await.expect("get"), None);
+    store.cache_put(key, b"[1]", LONG_TTL).await.expect("put");
+    store
+        .cache_put(other, b"[2]", SHORT_TTL)
+        .await
+        .expect("put");
+    assert_eq!(
+        store.cache_get(key).await.expect("get").as_deref(),
+        Some(&b"[1]"[..])
+    );
+    assert_eq!(
+        store.cache_get(other).await.expect("get").as_deref(),
+        Some(&b"[2]"[..])
+    );
+    store
+        .cache_put(key, b"[3]", LONG_TTL)
+        .await
+        .expect("put again");
+    assert_eq!(
+        store.cache_get(key).await.expect("get").as_deref(),
+        Some(&b"[3]"[..])
+    );
+    tokio::time::sleep(PAST_SHORT_TTL).await;
+    assert_eq!(store.cache_get(other).await.expect("get"), None, "expired");
+    store.cache_delete(key).await.expect("delete");
+    assert_eq!(store.cache_get(key).await.expect("get"), None, "deleted");
+    store
+        .cache_delete(key)
+        .await
+        .expect("deleting nothing is fine");
+}

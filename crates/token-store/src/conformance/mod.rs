@@ -75,6 +75,7 @@ macro_rules! conformance_tests {
             unlock_with_a_wrong_token_does_not_release,
             lock_expires_after_its_ttl,
             locks_are_independent_by_name,
+            a_cached_value_reads_back_until_it_expires_or_is_deleted,
             ping_succeeds,
             a_stored_value_that_no_longer_decodes_is_corrupt,
             the_account_index_follows_connect_reconnect_and_disconnect,

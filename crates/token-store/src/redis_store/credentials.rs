@@ -168,6 +168,29 @@ impl CredentialStore for RedisTokenStore {
         }
         Ok(())
     }
+
+    async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.cache_key(key));
+        self.query("GET", cmd).await
+    }
+
+    async fn cache_put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.cache_key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(ttl_millis(ttl));
+        let _: Option<String> = self.query("SET", cmd).await?;
+        Ok(())
+    }
+
+    async fn cache_delete(&self, key: &str) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(self.cache_key(key));
+        let _: u64 = self.query("DEL", cmd).await?;
+        Ok(())
+    }
 }
 
 impl RedisTokenStore {

@@ -266,6 +266,11 @@ impl RedisTokenStore {
         format!("{}lock:{name}", self.inner.prefix)
     }
 
+    /// The full Redis key of a cached value: `{prefix}cache:{key}` (not secret, not encrypted).
+    fn cache_key(&self, key: &str) -> String {
+        format!("{}cache:{key}", self.inner.prefix)
+    }
+
     /// The full Redis key of a rate budget's window: `{prefix}window:{{key}}`, e.g.
     /// `vs:window:{hubspot:62515}` (its hold: the same with `:hold`). The braces are a Redis
     /// Cluster hash tag: the slot is chosen by the account alone, so budgets of different accounts

@@ -3,6 +3,7 @@
 
 mod changes;
 mod connection;
+mod discovery;
 mod events;
 mod export;
 mod items;
@@ -45,6 +46,8 @@ routes![
     changes::changes,
     events::events,
     items::count,
+    discovery::object_types,
+    discovery::fields,
     connection::status,
     connection::disconnect,
     webhooks::receive,

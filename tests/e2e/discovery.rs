@@ -1,0 +1,157 @@
+//! Discovery: what the portal holds, from HubSpot's schemas and properties APIs through the
+//! sandbox, cached per portal, forgotten on reconnect; and providers that cannot discover say so.
+
+use e2e::{assert_problem, spawn_sandbox_app};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const TYPES: &str = "/api/integrations/hubspot/object-types";
+
+fn fields(object_type: &str) -> String {
+    format!("/api/integrations/hubspot/fields?object_type={object_type}")
+}
+
+#[tokio::test]
+async fn the_portal_lists_every_standard_and_custom_object_type_with_its_grant() {
+    let app = spawn_sandbox_app().await;
+    app.connect_via_sandbox("alice").await;
+    let body = app.get_json("alice", TYPES).await;
+    let kinds = body["object_types"].as_array().expect("object_types");
+    let by_id = |id: &str| kinds.iter().find(|k| k["id"] == id).cloned();
+    for id in [
+        "contacts",
+        "companies",
+        "deals",
+        "tickets",
+        "products",
+        "line_items",
+        "quotes",
+        "calls",
+        "emails",
+        "meetings",
+        "notes",
+        "tasks",
+    ] {
+        let kind = by_id(id).unwrap_or_else(|| panic!("{id} in {body}"));
+        assert_eq!(kind["custom"], false, "{kind}");
+        assert!(!kind["scopes"].as_array().unwrap().is_empty(), "{kind}");
+    }
+    assert_eq!(by_id("contacts").unwrap()["granted"], true);
+    assert_eq!(by_id("deals").unwrap()["granted"], true);
+    // Tickets need a scope this app does not ask for: listed, not granted.
+    assert_eq!(by_id("tickets").unwrap()["granted"], false);
+    let custom: Vec<&Value> = kinds.iter().filter(|k| k["custom"] == true).collect();
+    assert!(!custom.is_empty(), "the portal's custom objects: {body}");
+    for kind in custom {
+        let id = kind["id"].as_str().unwrap();
+        assert!(
+            id.starts_with("2-"),
+            "a custom object is named by its objectTypeId: {kind}"
+        );
+        assert!(!kind["label"].as_str().unwrap().is_empty(), "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn every_property_of_a_portal_with_650_is_listed_with_its_options() {
+    let app = spawn_sandbox_app().await;
+    app.connect_via_sandbox("alice").await;
+    let body = app.get_json("alice", &fields("contacts")).await;
+    let all = body["fields"].as_array().expect("fields");
+    assert_eq!(all.len(), 650, "every contact property");
+    let field = |name: &str| all.iter().find(|f| f["name"] == name).cloned();
+    let email = field("email").expect("email");
+    assert_eq!(
+        (email["type"].as_str(), email["label"].is_string()),
+        (Some("string"), true)
+    );
+    let stage = field("lifecyclestage").expect("lifecyclestage");
+    assert_eq!(stage["type"], "enumeration");
+    assert!(!stage["options"].as_array().unwrap().is_empty(), "{stage}");
+    assert!(stage["options"][0]["value"].is_string() && stage["options"][0]["label"].is_string());
+    for f in all {
+        for key in ["name", "label", "type", "field_type"] {
+            assert!(
+                f[key].as_str().is_some_and(|v| !v.is_empty()),
+                "{key} of {f}"
+            );
+        }
+        for key in ["read_only", "hidden", "calculated"] {
+            assert!(f[key].is_boolean(), "{key} of {f}");
+        }
+    }
+    let enumerations = all.iter().filter(|f| f["type"] == "enumeration").count();
+    assert!(enumerations > 10, "{enumerations} enumerations");
+
+    // A custom object's fields, by its objectTypeId.
+    let types = app.get_json("alice", TYPES).await;
+    let custom = types["object_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["custom"] == true)
+        .expect("a custom object");
+    let id = custom["id"].as_str().unwrap();
+    let custom_fields = app.get_json("alice", &fields(id)).await;
+    assert!(
+        !custom_fields["fields"].as_array().unwrap().is_empty(),
+        "{custom_fields}"
+    );
+}
+
+#[tokio::test]
+async fn discovery_is_cached_per_portal_and_forgotten_on_reconnect() {
+    let app = spawn_sandbox_app().await;
+    let hubspot = app.sandbox.clone().expect("sandbox mode");
+    app.connect_via_sandbox("alice").await;
+    app.connect_via_sandbox("bob").await;
+    hubspot.reset_stats();
+    app.get_json("alice", &fields("contacts")).await;
+    app.get_json("alice", &fields("contacts")).await;
+    app.get_json("bob", &fields("contacts")).await;
+    app.get_json("alice", TYPES).await;
+    app.get_json("bob", TYPES).await;
+    let asked = hubspot.stats();
+    assert_eq!(
+        (asked.properties, asked.schemas),
+        (1, 1),
+        "one portal, one answer each: {asked:?}"
+    );
+    // A reconnect may see more: the portal's answers are asked again.
+    app.connect_via_sandbox("alice").await;
+    app.get_json("alice", TYPES).await;
+    app.get_json("alice", &fields("contacts")).await;
+    let asked = hubspot.stats();
+    assert_eq!((asked.properties, asked.schemas), (2, 2), "{asked:?}");
+}
+
+#[tokio::test]
+async fn bad_discovery_requests_are_typed_problems() {
+    let app = spawn_sandbox_app().await;
+    app.connect_via_sandbox("alice").await;
+    for query in ["", "?object_type=", "?object_type=a%20b"] {
+        let res = app
+            .get_as("alice", &format!("/api/integrations/hubspot/fields{query}"))
+            .await;
+        assert_problem(res, 400, "invalid_request").await;
+    }
+    let body = assert_problem(
+        app.get_as("alice", &fields("no_such_kind")).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("no_such_kind"),
+        "{body}"
+    );
+    // Not connected.
+    assert_problem(app.get_as("carol", TYPES).await, 404, "not_connected").await;
+    // A provider that cannot discover.
+    app.connect_through_consent_page("notion", "alice").await;
+    let res = app
+        .get_as("alice", "/api/integrations/notion/object-types")
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_problem(res, 400, "discovery_unsupported").await;
+}
