@@ -155,3 +155,117 @@ async fn bad_discovery_requests_are_typed_problems() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_problem(res, 400, "discovery_unsupported").await;
 }
+
+/// `properties=*`: every one of the portal's 650 properties on every item, with no 414 and two
+/// HubSpot calls per page (the ids, then a batch read with the properties in its body).
+#[tokio::test]
+async fn every_property_of_every_record_costs_two_calls_a_page_and_no_414() {
+    let app = spawn_sandbox_app().await;
+    let hubspot = app.sandbox.clone().expect("sandbox mode");
+    app.connect_via_sandbox("alice").await;
+    app.get_json("alice", &fields("contacts")).await; // discovery, cached
+    hubspot.reset_stats();
+
+    let page = app
+        .get_json(
+            "alice",
+            "/api/integrations/hubspot/items?properties=*&limit=100",
+        )
+        .await;
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 100);
+    for item in items {
+        let properties = item["properties"].as_object().expect("properties");
+        assert!(properties.len() >= 650, "{} properties", properties.len());
+        assert!(properties.contains_key("vs_custom_600"), "custom ones too");
+    }
+    let asked = hubspot.stats();
+    assert_eq!(
+        (asked.objects, asked.batch_read, asked.uri_too_long),
+        (1, 1, 0),
+        "{asked:?}"
+    );
+
+    // A few named ones stay in the URL: one call.
+    hubspot.reset_stats();
+    let page = app
+        .get_json(
+            "alice",
+            "/api/integrations/hubspot/items?properties=email,vs_custom_007&limit=5",
+        )
+        .await;
+    let first = page["items"][0]["properties"].as_object().unwrap();
+    assert!(
+        first.contains_key("vs_custom_007") && first.contains_key("email"),
+        "{first:?}"
+    );
+    assert_eq!(
+        (hubspot.stats().objects, hubspot.stats().batch_read),
+        (1, 0)
+    );
+
+    // The export carries them too, page after page.
+    hubspot.reset_stats();
+    let res = app
+        .get_as("alice", "/api/integrations/hubspot/export?properties=*")
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l.get("type").is_none())
+        .collect();
+    assert_eq!(records.len(), 250);
+    assert!(
+        records
+            .iter()
+            .all(|r| r["properties"].as_object().unwrap().len() >= 650)
+    );
+    let asked = hubspot.stats();
+    assert_eq!(
+        (asked.objects, asked.batch_read, asked.uri_too_long),
+        (3, 3, 0),
+        "{asked:?}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_properties_are_named_in_a_400_before_any_listing() {
+    let app = spawn_sandbox_app().await;
+    let hubspot = app.sandbox.clone().expect("sandbox mode");
+    app.connect_via_sandbox("alice").await;
+    hubspot.reset_stats();
+    let body = assert_problem(
+        app.get_as(
+            "alice",
+            "/api/integrations/hubspot/items?properties=email,nope_1,nope_2",
+        )
+        .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("nope_1") && detail.contains("nope_2"),
+        "{detail}"
+    );
+    assert!(!detail.contains("email"), "{detail}");
+    assert_eq!(hubspot.stats().objects, 0, "no listing");
+    for bad in ["", ",", "a%20b", "*,email"] {
+        let res = app
+            .get_as(
+                "alice",
+                &format!("/api/integrations/hubspot/items?properties={bad}"),
+            )
+            .await;
+        assert_problem(res, 400, "invalid_request").await;
+    }
+    // A provider that cannot list its fields cannot check them.
+    app.connect_through_consent_page("notion", "alice").await;
+    let res = app
+        .get_as("alice", "/api/integrations/notion/items?properties=title")
+        .await;
+    assert_problem(res, 400, "discovery_unsupported").await;
+}

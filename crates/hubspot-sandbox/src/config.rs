@@ -445,6 +445,9 @@ pub struct Stats {
     /// Custom object schema reads (`GET /crm-object-schemas/v3/schemas`), whatever their
     /// outcome.
     pub schemas: u64,
+    /// CRM requests refused by the edge with 414 because their URL was too long (see
+    /// [`crate::MAX_REQUEST_URI`]); never counted as API calls.
+    pub uri_too_long: u64,
     /// Webhooks Journal calls (`/webhooks-journal/journal[-local]/2026-03/…`), whatever their
     /// outcome (they are exempt from the rate limits, so never counted there).
     pub journal: u64,

@@ -350,6 +350,15 @@ pub(crate) async fn gate<'a>(
     needs: Option<&Needs>,
     roll: &mut Roll,
 ) -> Result<(MutexGuard<'a, State>, Gate), HttpResponse> {
+    // HubSpot's edge refuses a request line too long before the API sees it (what portals with
+    // hundreds of properties meet when they list them all in a URL).
+    let uri = req.uri().to_string();
+    if uri.len() > crate::MAX_REQUEST_URI {
+        sandbox.shared.lock().stats.uri_too_long += 1;
+        return Err(HttpResponse::build(actix_web::http::StatusCode::URI_TOO_LONG)
+            .content_type("text/html")
+            .body("<html><head><title>414 Request-URI Too Large</title></head><body><center><h1>414 Request-URI Too Large</h1></center></body></html>"));
+    }
     let latency = sandbox.shared.lock().knobs.latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -28,6 +28,12 @@ use actix_web::{App, HttpRequest, HttpServer, Resource, web};
 use sandbox_kit::OAuthSandbox;
 use store::Edit;
 
+/// The longest request URI (path and query) the sandbox's edge lets through to the CRM API;
+/// longer ones are 414 `Request-URI Too Large`. HubSpot publishes no number: portals listing
+/// ~600 properties in a URL meet 414 (PostHog #27616), so the model is nginx's default request
+/// line buffer, 8 KiB, which ~600 property names (commas encoded) exceed.
+pub const MAX_REQUEST_URI: usize = 8 * 1024;
+
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Faults, Knobs, KnobsPatch,
     OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats, UNAVAILABLE_SCOPES_ENV,

@@ -91,6 +91,11 @@ const ACCOUNT: AccountFields = AccountFields {
     user: &[],
 };
 
+/// The longest comma-joined property list sent in a list URL; longer ones go in a batch read's
+/// body. HubSpot's edge refuses request lines of several kilobytes (414, as PostHog and Airbyte
+/// report for portals with hundreds of properties); 2,000 characters keeps every URL well short.
+const MAX_PROPERTIES_IN_URL: usize = 2_000;
+
 const USER_AGENT: &str = concat!("vs-integrations-hubspot/", env!("CARGO_PKG_VERSION"));
 
 /// The HubSpot provider: the kit's OAuth provider (consent URL, code exchange, refresh, all
@@ -345,15 +350,27 @@ impl ItemSource for HubSpotApi {
             .as_ref()
             .map(Cursor::unwrap_provider)
             .transpose()?;
+        let wanted = (query.properties.clone()).unwrap_or_else(|| self.properties(kind));
         if let Some(text) = &query.search {
-            return (self.search_items(credentials, kind, limit, text, after.as_deref())).await;
+            let search =
+                self.search_items(credentials, kind, limit, text, after.as_deref(), &wanted);
+            return search.await;
         }
         let mut url = append_path(
             &self.config.api_base_url,
             &self.config.contacts_path,
             &[("object", kind.api_name())],
         )?;
-        let properties = self.properties(kind).join(",");
+        // Hundreds of properties do not fit in a URL (HubSpot's edge answers 414): list the
+        // page's ids, then read those records with the properties in a POST body. Two calls per
+        // page, whatever the number of properties.
+        let joined = wanted.join(",");
+        let in_body = joined.len() > MAX_PROPERTIES_IN_URL;
+        let properties = if in_body {
+            String::from("hs_object_id")
+        } else {
+            joined
+        };
         {
             let mut pairs = url.query_pairs_mut();
             pairs.append_pair("limit", &limit.to_string());
@@ -371,12 +388,25 @@ impl ItemSource for HubSpotApi {
             .bearer_auth(credentials.access_token.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json");
         let body = (self.body_after(request, &format!("a {kind} page"), after.as_deref())).await?;
-        parse_page(
+        let mut page = parse_page(
             kind,
             &body,
             &self.config.web_base_url,
             credentials.account_id.as_deref(),
-        )
+        )?;
+        if in_body && !page.items.is_empty() {
+            let ids: Vec<String> = page.items.iter().map(|item| item.id.clone()).collect();
+            let read = self
+                .batch_read_with(credentials, kind, &ids, &wanted)
+                .await?;
+            let mut by_id: std::collections::HashMap<String, integration_core::IntegrationItem> =
+                read.into_iter()
+                    .map(|item| (item.id.clone(), item))
+                    .collect();
+            // In the list's order; a record archived between the two calls is left out.
+            page.items = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+        }
+        Ok(page)
     }
 
     #[tracing::instrument(skip_all, fields(provider = "hubspot", object = query.object_type.as_deref()))]

@@ -143,6 +143,9 @@ pub struct ItemQuery {
     /// e-mail, phone, domain…); `None`: every record. Only for providers that
     /// [search](crate::Integration::searches); at most [`ItemQuery::MAX_SEARCH`] characters.
     pub search: Option<String>,
+    /// The fields each item carries, by name (checked against the account's discovered fields
+    /// before a provider sees them); `None`: the provider's default set.
+    pub properties: Option<Vec<String>>,
 }
 
 impl ItemQuery {

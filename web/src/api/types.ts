@@ -1171,6 +1171,15 @@ export interface operations {
                  *     line; otherwise its `total` is null.
                  */
                 total?: boolean;
+                /**
+                 * @description The fields each item carries: comma-separated names from `GET …/fields` (custom ones
+                 *     included), or `*` for every field of the kind. Names the account does not have are a 400
+                 *     `invalid_request` naming them. Default: the provider's small default set. HubSpot: any
+                 *     number of properties (hundreds go in a batch read's body: two calls per page, never a
+                 *     URL too long).
+                 * @example firstname,lastname,email
+                 */
+                properties?: string;
             };
             header?: never;
             path: {
@@ -1193,7 +1202,7 @@ export interface operations {
                     "application/x-ndjson": string;
                 };
             };
-            /** @description invalid_request: bad cursor or object_type */
+            /** @description invalid_request: bad cursor, object_type or properties; discovery_unsupported: properties asked of a provider that cannot list its fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1369,6 +1378,15 @@ export interface operations {
                  * @example ada
                  */
                 search?: string;
+                /**
+                 * @description The fields each item carries: comma-separated names from `GET …/fields` (custom ones
+                 *     included), or `*` for every field of the kind. Names the account does not have are a 400
+                 *     `invalid_request` naming them. Default: the provider's small default set. HubSpot: any
+                 *     number of properties (hundreds go in a batch read's body: two calls per page, never a
+                 *     URL too long).
+                 * @example firstname,lastname,email
+                 */
+                properties?: string;
             };
             header?: never;
             path: {
@@ -1390,7 +1408,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page"];
                 };
             };
-            /** @description invalid_request: bad limit, cursor, object_type or search; search_unsupported: the provider cannot search */
+            /** @description invalid_request: bad limit, cursor, object_type, search or properties; search_unsupported: the provider cannot search; discovery_unsupported: properties asked of a provider that cannot list its fields */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -677,3 +677,23 @@ async fn records_answer_a_defined_property_they_lack_with_null() {
             .is_none()
     );
 }
+
+/// Listing every one of a portal's 650 properties in a list URL is refused by the edge (414),
+/// before the API counts it; the same properties in a batch read's body are fine.
+#[tokio::test]
+async fn a_list_url_naming_every_property_is_too_long() {
+    let app = spawn_default().await;
+    let token = app.tokens().await.access_token;
+    let all = names(&app.property_list("contacts", &token, &[]).await).join(",");
+    let url = format!("{}/crm/v3/objects/contacts", app.base);
+    let res = reqwest::Client::new()
+        .get(&url)
+        .query(&[("properties", all.as_str()), ("limit", "10")])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::URI_TOO_LONG);
+    let stats = app.sandbox.stats();
+    assert_eq!((stats.uri_too_long, stats.objects), (1, 0));
+}

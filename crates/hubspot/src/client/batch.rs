@@ -18,12 +18,25 @@ impl HubSpotApi {
         object_type: Option<&str>,
         ids: &[String],
     ) -> Result<Vec<IntegrationItem>, Error> {
+        let kind = kind_of(object_type)?;
+        self.batch_read_with(credentials, kind, ids, &self.properties(kind))
+            .await
+    }
+
+    /// [`batch_read`](Self::batch_read) with `properties` (in the POST body, so a list of
+    /// hundreds costs no URL length).
+    pub(super) async fn batch_read_with(
+        &self,
+        credentials: &Credentials,
+        kind: crate::ObjectKind,
+        ids: &[String],
+        properties: &[String],
+    ) -> Result<Vec<IntegrationItem>, Error> {
         if ids.len() > FETCH_BATCH {
             return Err(Error::InvalidInput(format!(
                 "at most {FETCH_BATCH} records are read at once"
             )));
         }
-        let kind = kind_of(object_type)?;
         let path = format!("{}/batch/read", self.config.contacts_path);
         let mut url = append_path(
             &self.config.api_base_url,
@@ -31,7 +44,6 @@ impl HubSpotApi {
             &[("object", kind.api_name())],
         )?;
         url.query_pairs_mut().append_pair("archived", "false");
-        let properties = self.properties(kind);
         let inputs: Vec<_> = ids.iter().map(|id| json!({"id": id})).collect();
         let body = json!({
             "inputs": inputs,
@@ -69,11 +81,12 @@ impl HubSpotApi {
         limit: u32,
         text: &str,
         after: Option<&str>,
+        properties: &[String],
     ) -> Result<integration_core::Page, Error> {
         let mut body = json!({
             "query": text,
             "limit": limit,
-            "properties": self.properties(kind),
+            "properties": properties,
             "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
         });
         if let Some(after) = after {

@@ -121,3 +121,54 @@ impl Connector {
         Ok(value)
     }
 }
+
+impl Connector {
+    /// The properties `requested` for `object_type` (the provider's default kind when `None`),
+    /// checked against the account's discovered fields: `*` alone is every field, names the
+    /// account does not have are [`Error::InvalidInput`] naming them (a few), before any listing.
+    pub async fn select_properties(
+        &self,
+        user: &UserId,
+        object_type: Option<&str>,
+        requested: &[String],
+    ) -> Result<Vec<String>, Error> {
+        let default = self.integration.object_types().first().map(|t| t.id);
+        let Some(kind) = object_type.or(default) else {
+            return Err(Error::InvalidInput(
+                "this provider has no object types".into(),
+            ));
+        };
+        let fields = self.fields(user, kind).await?;
+        if requested.len() == 1 && requested[0] == "*" {
+            return Ok(fields.into_iter().map(|f| f.name).collect());
+        }
+        let known: std::collections::HashSet<&str> =
+            fields.iter().map(|f| f.name.as_str()).collect();
+        let unknown: Vec<&str> = requested
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !known.contains(name))
+            .collect();
+        if !unknown.is_empty() {
+            let shown: Vec<&str> = unknown.iter().copied().take(10).collect();
+            let more = unknown.len().saturating_sub(shown.len());
+            return Err(Error::InvalidInput(format!(
+                "{kind} has no propert{} {}{}",
+                if unknown.len() == 1 { "y" } else { "ies" },
+                shown.join(", "),
+                if more > 0 {
+                    format!(" (and {more} more)")
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        let mut selected: Vec<String> = Vec::with_capacity(requested.len());
+        for name in requested {
+            if !selected.contains(name) {
+                selected.push(name.clone());
+            }
+        }
+        Ok(selected)
+    }
+}

@@ -79,13 +79,66 @@ pub(crate) struct SearchParam {
     search: Option<String>,
 }
 
+/// `?properties=`: which fields each item carries.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PropertiesParam {
+    /// The fields each item carries: comma-separated names from `GET …/fields` (custom ones
+    /// included), or `*` for every field of the kind. Names the account does not have are a 400
+    /// `invalid_request` naming them. Default: the provider's small default set. HubSpot: any
+    /// number of properties (hundreds go in a batch read's body: two calls per page, never a
+    /// URL too long).
+    #[param(
+        pattern = r"^(\*|[A-Za-z0-9_-]{1,100}(,[A-Za-z0-9_-]{1,100})*)$",
+        min_length = 1,
+        max_length = 20000,
+        example = "firstname,lastname,email"
+    )]
+    properties: Option<String>,
+}
+
+impl PropertiesParam {
+    /// Sets `query`'s properties when any were asked for, checked against the account's fields.
+    pub(super) async fn apply(
+        self,
+        connector: &integration_core::Connector,
+        user: &integration_core::UserId,
+        query: &mut ItemQuery,
+    ) -> Result<(), ApiError> {
+        let Some(raw) = self.properties else {
+            return Ok(());
+        };
+        let names: Vec<String> = raw.split(',').map(|n| n.trim().to_owned()).collect();
+        let valid = |n: &String| {
+            (1..=100).contains(&n.len())
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        if !(raw == "*" || (names.len() <= 2_000 && names.iter().all(valid))) {
+            return Err(ApiError::InvalidRequest(
+                "properties is '*' or a comma-separated list of field names (1-100 letters, \
+                 digits, '_' or '-' each, at most 2,000)"
+                    .into(),
+            ));
+        }
+        let selected = (connector.select_properties(user, query.object_type.as_deref(), &names))
+            .await
+            .map_err(|error| match error {
+                integration_core::Error::Unsupported(why) => ApiError::DiscoveryUnsupported(why),
+                other => other.into(),
+            })?;
+        query.properties = Some(selected);
+        Ok(())
+    }
+}
+
 /// One page of the user's items.
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/items", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams, SearchParam),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams, SearchParam, PropertiesParam),
     responses(
         (status = 200, body = Page),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad limit, cursor, object_type or search; search_unsupported: the provider cannot search"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad limit, cursor, object_type, search or properties; search_unsupported: the provider cannot search; discovery_unsupported: properties asked of a provider that cannot list its fields"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope: the grant lacks the object type's scope; reconnect"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
@@ -99,6 +152,7 @@ pub(super) async fn items(
     path: web::Path<String>,
     params: web::Query<ItemsParams>,
     search: web::Query<SearchParam>,
+    properties: web::Query<PropertiesParam>,
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<web::Json<Page>, ApiError> {
@@ -114,6 +168,10 @@ pub(super) async fn items(
         .connector
         .check_query(&user.0, &query)
         .map_err(unsupported_search)?;
+    properties
+        .into_inner()
+        .apply(&entry.connector, &user.0, &mut query)
+        .await?;
     Ok(web::Json(entry.connector.items(&user.0, &query).await?))
 }
 
