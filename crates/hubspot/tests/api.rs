@@ -774,3 +774,44 @@ fn debug_output_never_shows_the_secret() {
 fn cursors_round_trip_through_the_core_type() {
     assert!(Cursor::parse("NTI1Cg%3D%3D").is_ok());
 }
+
+// ---------- discovery ----------
+
+/// Answers with only the fields HubSpot's specs require (no `objectTypeId`, no plural label, no
+/// `hidden`, `calculated` or `modificationMetadata`) still discover every kind and property.
+#[tokio::test]
+async fn discovery_reads_only_what_the_specs_require() {
+    let (peer, credentials) = connected(pinned(|c| c.omit_optional = Vary::On)).await;
+    let kinds = peer
+        .hubspot
+        .discover_object_types(&credentials)
+        .await
+        .unwrap();
+    assert!(kinds.iter().any(|k| k.id == "tickets" && !k.custom));
+    let custom = kinds.iter().find(|k| k.custom).expect("the custom object");
+    assert_eq!(custom.id, peer.sandbox.custom_object().object_type_id);
+    assert!(!custom.label.is_empty());
+
+    let fields = peer
+        .hubspot
+        .discover_fields(&credentials, "contacts")
+        .await
+        .unwrap();
+    assert_eq!(fields.len(), hubspot_sandbox::CONTACT_PROPERTIES);
+    assert!(
+        fields
+            .iter()
+            .all(|f| !f.read_only && !f.hidden && !f.calculated)
+    );
+    let pets = peer
+        .hubspot
+        .discover_fields(&credentials, &custom.id)
+        .await
+        .unwrap();
+    assert!(!pets.is_empty());
+    let unknown = peer.hubspot.discover_fields(&credentials, "nosuch").await;
+    assert!(
+        matches!(unknown, Err(Error::InvalidInput(_))),
+        "{unknown:?}"
+    );
+}

@@ -68,6 +68,8 @@ struct Results<T> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Schema {
+    /// Required: `{meta-type}-{unique ID}`, what `objectTypeId` (optional) repeats.
+    id: String,
     name: String,
     labels: Labels,
     object_type_id: Option<String>,
@@ -147,7 +149,7 @@ impl HubSpotApi {
                 (schema.labels.plural.or(schema.labels.singular)).unwrap_or(schema.name.clone());
             kinds.push(DiscoveredType {
                 // The id HubSpot's object APIs take for it, stable across renames.
-                id: schema.object_type_id.unwrap_or(schema.name),
+                id: schema.object_type_id.unwrap_or(schema.id),
                 label,
                 custom: true,
                 scopes: owned(CUSTOM_SCOPES),
