@@ -9,14 +9,18 @@ answer that makes it one, and one bound on waiting (3, below).
    8,192 printable ASCII characters, 24 KiB percent-encoded.)
 
 2. `positive_data_acceptance` (ST202) failures whose answer is the server refusing a *value the
-   schema cannot describe*. Three parameters carry such values:
+   schema cannot describe*. Four parameters carry such values:
 
 - `cursor` and `since` are opaque tokens this service issues (1-8192 printable ASCII
   characters is all a client may assume about their shape); a well-shaped string the service
   never issued is rightly 400 `invalid_request` ("... this service returned/issued").
 - `object_type` is the id of one of the provider's object types; which ids exist depends on the
-  provider in the path (`GET /api/integrations` lists them), so a well-shaped id the provider
-  does not offer is rightly 400 `invalid_request` ("object_type must be one of ...").
+  provider in the path (`GET /api/integrations` lists them), or for `fields`, on the connected
+  account (`object-types` lists them), so a well-shaped id the provider does not offer is
+  rightly 400 `invalid_request` ("object_type must be one of ...").
+- `properties` names fields of the connected account (`fields` lists them, custom ones
+  included), so a well-shaped name the account does not have is rightly 400
+  `invalid_request` ("properties must name fields of ...").
 
    The failure is dropped only when the answer is that exact problem; any other rejection of
    schema-valid data still fails the run.
@@ -34,7 +38,9 @@ UNKNOWABLE = (
     "is not one this service issued",
     "is not one this server issued",
     "object_type must be one of:",
+    "object_type must be one of the portal's object types",
     "lists one kind of item; omit object_type",
+    "properties must name fields of",
 )
 
 

@@ -181,7 +181,10 @@ async fn enabling_an_object_type_asks_for_its_scope_and_reaches_its_records() {
 async fn enabling_an_object_type_the_provider_does_not_offer_is_refused() {
     let app = spawn_sandbox_app().await;
     for (query, why) in [
-        ("?object_type=tickets", "tickets"),
+        (
+            "?object_type=tickets",
+            "object_type must be one of: contacts, companies, deals",
+        ),
         ("?object_type=no%20such", "object_type"),
     ] {
         let res = app

@@ -1251,12 +1251,12 @@ export interface operations {
     };
     fields: {
         parameters: {
-            query?: {
+            query: {
                 /**
-                 * @description An object type id from `object-types` (custom ones included).
+                 * @description An object type id from `object-types` (custom ones included); required.
                  * @example contacts
                  */
-                object_type?: string;
+                object_type: string;
             };
             header?: never;
             path: {

@@ -181,7 +181,8 @@ impl HubSpotApi {
         // HubSpot cannot infer an object type it does not have: the caller's mistake.
         if matches!(status, 400 | 404) {
             return Err(Error::InvalidInput(format!(
-                "HubSpot has no object type '{object_type}' in this portal"
+                "object_type must be one of the portal's object types (object-types lists \
+                 them); HubSpot has no '{object_type}'"
             )));
         }
         if !(200..300).contains(&status) {

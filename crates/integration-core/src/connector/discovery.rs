@@ -153,8 +153,7 @@ impl Connector {
             let shown: Vec<&str> = unknown.iter().copied().take(10).collect();
             let more = unknown.len().saturating_sub(shown.len());
             return Err(Error::InvalidInput(format!(
-                "{kind} has no propert{} {}{}",
-                if unknown.len() == 1 { "y" } else { "ies" },
+                "properties must name fields of {kind} (fields lists them); unknown: {}{}",
                 shown.join(", "),
                 if more > 0 {
                     format!(" (and {more} more)")

@@ -88,8 +88,9 @@ pub struct FieldOptionEntry {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct FieldsParams {
-    /// An object type id from `object-types` (custom ones included).
+    /// An object type id from `object-types` (custom ones included); required.
     #[param(
+        required = true,
         pattern = "^[A-Za-z0-9_-]{1,64}$",
         min_length = 1,
         max_length = 64,
