@@ -395,6 +395,8 @@ impl ItemSource for HubSpotApi {
             credentials.account_id.as_deref(),
         )?;
         if in_body && !page.items.is_empty() {
+            // A second request: paced like the first, so the portal's window is never overrun.
+            integration_core::budget::pace_another_call().await?;
             let ids: Vec<String> = page.items.iter().map(|item| item.id.clone()).collect();
             let read = self
                 .batch_read_with(credentials, kind, &ids, &wanted)

@@ -363,3 +363,50 @@ async fn a_spent_daily_cap_holds_the_shared_budget_for_a_tenth_of_a_day() {
         "no call HubSpot would refuse"
     );
 }
+
+/// A page with hundreds of properties is two requests (the ids, then a batch read): each waits
+/// for its own slot in the portal's budget, so the window is never overrun. With one slot, the
+/// second would have to wait past the deadline: refused before HubSpot sees it; with two, both go.
+#[tokio::test]
+async fn the_batch_read_of_a_long_property_list_is_paced_like_the_list() {
+    let many: Vec<String> = (1..=600).map(|i| format!("vs_custom_{i:03}")).collect();
+    let mut query = ItemQuery::new().limit(10);
+    query.properties = Some(many);
+    for (slots, pages) in [(1, 0), (2, 1)] {
+        let peer = peer(SandboxConfig::default()).await;
+        let store = Arc::new(MemoryTokenStore::new());
+        let budget = integration_core::SharedBudget::new(
+            store.clone(),
+            integration_core::Limit::new(slots, Duration::from_secs(10)),
+        );
+        let connector = Connector::with_options(
+            Arc::new(peer.provider(|_| {})),
+            store.clone(),
+            ConnectorOptions {
+                retry: fast_retries(),
+                budget: Some(budget),
+                request_deadline: Duration::from_secs(2),
+                ..ConnectorOptions::default()
+            },
+        );
+        store
+            .save("hubspot", &user(), &peer.connect().await)
+            .await
+            .unwrap();
+        peer.sandbox.reset_stats();
+        let result = connector.items(&user(), &query).await;
+        let stats = peer.sandbox.stats();
+        if pages == 0 {
+            assert!(
+                matches!(result, Err(Error::RateLimited { .. })),
+                "{result:?}"
+            );
+            assert_eq!((stats.objects, stats.batch_read), (1, 0), "{stats:?}");
+        } else {
+            let page = result.unwrap();
+            assert_eq!(page.items.len(), 10);
+            assert!(page.items[0].properties.contains_key("vs_custom_600"));
+            assert_eq!((stats.objects, stats.batch_read), (1, 1), "{stats:?}");
+        }
+    }
+}

@@ -140,6 +140,20 @@ pub struct RateHint {
 
 tokio::task_local! {
     static HINT: std::cell::Cell<Option<RateHint>>;
+    static PACER: Option<crate::connector::Pacer>;
+}
+
+/// Waits for the account's rate budget to admit one more call, for a provider whose one
+/// operation needs a second request (HubSpot: a page's ids, then a batch read of hundreds of
+/// properties): every request the provider sees is paced like the first. Outside a connector
+/// call, or without a budget, it returns at once. A wait past the call's deadline is
+/// [`Error::RateLimited`](crate::Error::RateLimited), as for the first request.
+pub async fn pace_another_call() -> Result<(), crate::Error> {
+    let pacer = PACER.try_with(Clone::clone).ok().flatten();
+    match pacer {
+        Some(pacer) => pacer.pace().await,
+        None => Ok(()),
+    }
 }
 
 /// Tells the connector making the current call what the provider said about its limit (the
@@ -155,13 +169,21 @@ pub fn report_rate_hint(hint: RateHint) {
     });
 }
 
-/// Runs `call`, collecting what it reported with [`report_rate_hint`].
-pub(crate) async fn with_hint<F: std::future::Future>(call: F) -> (F::Output, Option<RateHint>) {
-    HINT.scope(std::cell::Cell::new(None), async move {
-        let output = call.await;
-        (output, HINT.with(std::cell::Cell::get))
-    })
-    .await
+/// Runs `call` with `pacer` for its further requests ([`pace_another_call`]), collecting what it
+/// reported with [`report_rate_hint`].
+pub(crate) async fn with_hint<F: std::future::Future>(
+    call: F,
+    pacer: Option<crate::connector::Pacer>,
+) -> (F::Output, Option<RateHint>) {
+    PACER
+        .scope(
+            pacer,
+            HINT.scope(std::cell::Cell::new(None), async move {
+                let output = call.await;
+                (output, HINT.with(std::cell::Cell::get))
+            }),
+        )
+        .await
 }
 
 /// The budget key of a provider account, before any deployment prefix: `{provider}:{account_id}`

@@ -113,8 +113,12 @@ impl Connector {
             self.options
                 .retry
                 .run_until(call.operation, Some(call.deadline), || async {
-                    self.pace(user, credentials, call).await?;
-                    let (result, hint) = crate::budget::with_hint(f(credentials.clone())).await;
+                    let pacer = self.pacer(user, credentials, call);
+                    if let Some(pacer) = &pacer {
+                        pacer.pace().await?;
+                    }
+                    let (result, hint) =
+                        crate::budget::with_hint(f(credentials.clone()), pacer).await;
                     if let Some(hint) = hint {
                         self.heed(user, credentials, call.lane, hint).await;
                     }

@@ -51,6 +51,7 @@ use crate::{CredentialStore, Credentials, Error, EventLog, Integration, RetryPol
 pub use discovery::DISCOVERY_TTL;
 pub use events::{EventLine, IntakeError, Wait, WebhookReceipt};
 pub use journal::JournalPass;
+pub(crate) use pacing::Pacer;
 
 /// Tuning for a [`Connector`].
 #[derive(Debug, Clone)]

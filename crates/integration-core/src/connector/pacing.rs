@@ -2,9 +2,11 @@
 //! its limit per portal, across our users and replicas), and holding the budget when the
 //! provider says its own is spent. A wait that would cross the deadline is a rate limit at once.
 
+use std::sync::Arc;
+
 use super::calls::Call;
 use super::{Connector, SharedBudget};
-use crate::budget::{Admission, Lane, Limit, RateHint, budget_key};
+use crate::budget::{Admission, Lane, Limit, Priority, RateBudget, RateHint, budget_key};
 use crate::{Credentials, Error, UserId};
 
 impl Connector {
@@ -36,30 +38,59 @@ impl Connector {
         }
     }
 
-    /// Waits until the account's rate budget admits one call of `priority`. A wait that would
-    /// end at or after `deadline` is not started: the caller gets [`Error::RateLimited`] with
-    /// the wait at once.
-    pub(super) async fn pace(
+    /// What paces `call`'s provider calls, when the connector has a budget (each waits until the
+    /// account's budget admits one call of its priority; a wait that would end at or after its
+    /// deadline is not started: [`Error::RateLimited`] with the wait at once). Handed to the
+    /// provider for the duration of the call ([`crate::budget::pace_another_call`]), so a call
+    /// that needs a second request (HubSpot: a batch read of hundreds of properties) waits for
+    /// its own slot too, and the account never sees more calls than its window admits.
+    pub(super) fn pacer(
         &self,
         user: &UserId,
         credentials: &Credentials,
         call: Call,
-    ) -> Result<(), Error> {
-        let Call {
-            priority,
-            lane,
-            deadline,
-            ..
-        } = call;
-        let Some(shared) = &self.options.budget else {
-            return Ok(());
-        };
+    ) -> Option<Pacer> {
+        let shared = self.options.budget.as_ref()?;
         let provider = self.integration.id();
-        let (key, limit) = lane_key(shared, provider, credentials, user, lane);
+        let (key, limit) = lane_key(shared, provider, credentials, user, call.lane);
+        Some(Pacer {
+            budget: Arc::clone(&shared.budget),
+            key,
+            limit: *limit,
+            priority: call.priority,
+            deadline: call.deadline,
+            provider,
+        })
+    }
+}
+
+/// One call's pacing: its account's budget, lane and priority, and its deadline.
+#[derive(Debug, Clone)]
+pub(crate) struct Pacer {
+    budget: Arc<dyn RateBudget>,
+    key: String,
+    limit: Limit,
+    priority: Priority,
+    deadline: tokio::time::Instant,
+    provider: &'static str,
+}
+
+impl Pacer {
+    /// Waits for one slot (see [`Connector::pace`]).
+    pub(crate) async fn pace(&self) -> Result<(), Error> {
+        let Self {
+            budget,
+            key,
+            limit,
+            priority,
+            deadline,
+            provider,
+        } = self;
+        let (priority, deadline, provider) = (*priority, *deadline, *provider);
         let started = tokio::time::Instant::now();
         let mut slept = false;
         loop {
-            match shared.budget.acquire(&key, limit, priority).await? {
+            match budget.acquire(key, limit, priority).await? {
                 Admission::Admitted => break,
                 Admission::Wait(wait) => {
                     if tokio::time::Instant::now() + wait >= deadline {
