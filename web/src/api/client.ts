@@ -16,6 +16,7 @@ const KNOWN: Record<KnownErrorCode, true> = {
   changes_unsupported: true,
   events_unsupported: true,
   search_unsupported: true,
+  discovery_unsupported: true,
   invalid_webhook: true,
   invalid_state: true,
   unauthenticated: true,
@@ -95,6 +96,7 @@ export class ApiError extends Error {
       case 'changes_unsupported':
       case 'events_unsupported':
       case 'search_unsupported':
+      case 'discovery_unsupported':
       case 'method_not_allowed':
         return 'unexpected';
       default:
