@@ -16,7 +16,7 @@ export function kindGranted(kind: ObjectType, granted: readonly string[] | null 
 
 /**
  * The provider as offered to this connection: without the kinds its account can never be
- * granted (the status's `unavailable_object_types`: HubSpot left their optional scope out because
+ * granted (the status's `unavailable_object_types`: the provider left their optional scope out because
  * the portal's plan lacks them), so neither the switcher nor "Enable …" leads to a dead end.
  */
 export function offeredKinds<T extends { object_types: readonly ObjectType[] }>(info: T, unavailable: readonly string[] | null | undefined): T {
