@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use crate::config::{Faults, Knobs, KnobsPatch};
 use crate::respond;
-use crate::seed::ObjectType;
 use crate::store::Pick;
 use crate::{Sandbox, crm};
 
@@ -121,7 +120,7 @@ async fn mutate(
     body: web::Json<MutateBody>,
     change: Change,
 ) -> HttpResponse {
-    let Some(object) = ObjectType::parse(object_type.as_str()) else {
+    let Some(object) = sandbox.shared.properties.object(object_type.as_str()) else {
         return crm::unknown_object(object_type.as_str());
     };
     let pick = match pick_of(&body) {

@@ -107,6 +107,16 @@ fn upper_name(object: ObjectType) -> &'static str {
         ObjectType::Contacts => "CONTACT",
         ObjectType::Companies => "COMPANY",
         ObjectType::Deals => "DEAL",
+        ObjectType::Tickets => "TICKET",
+        ObjectType::Products => "PRODUCT",
+        ObjectType::LineItems => "LINE_ITEM",
+        ObjectType::Quotes => "QUOTE",
+        ObjectType::Calls => "CALL",
+        ObjectType::Emails => "EMAIL",
+        ObjectType::Meetings => "MEETING_EVENT",
+        ObjectType::Notes => "NOTE",
+        ObjectType::Tasks => "TASK",
+        ObjectType::Pets => "PETS",
     }
 }
 

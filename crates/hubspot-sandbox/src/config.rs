@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{Contract, SearchLag};
+use crate::seed::ObjectType;
 
 /// Client id of the client registered by [`SandboxConfig::default`].
 pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
@@ -39,6 +40,14 @@ pub struct SandboxConfig {
     pub companies: usize,
     /// Number of seeded deals.
     pub deals: usize,
+    /// Deals associated with the first contact (default 1,200, capped at the deal count): one
+    /// contact whose associations span several pages of an associations batch read. Every
+    /// other contact has 0–5 deals.
+    pub busy_contact_deals: usize,
+    /// Number of seeded records of each other type: tickets, products, line items, quotes,
+    /// calls, emails, meetings, notes, tasks and the custom object `pets` (see
+    /// [`ObjectCounts`]).
+    pub objects: ObjectCounts,
     /// Lifetime of access tokens (HubSpot: 30 minutes).
     pub access_token_ttl: Duration,
     /// Lifetime of authorization codes.
@@ -114,6 +123,8 @@ impl Default for SandboxConfig {
             contacts: 250,
             companies: 40,
             deals: 60,
+            busy_contact_deals: 1_200,
+            objects: ObjectCounts::default(),
             access_token_ttl: Duration::from_secs(1800),
             code_ttl: Duration::from_secs(600),
             over_limit: OverLimit::Reject,
@@ -127,6 +138,102 @@ impl Default for SandboxConfig {
             contract: Contract::default(),
             hublet: None,
         }
+    }
+}
+
+/// How many records each of the types beyond contacts, companies and deals has. Like every
+/// type's, they are generated on demand, so large counts cost nothing until read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectCounts {
+    /// Tickets (`0-5`); default 30.
+    pub tickets: usize,
+    /// Products (`0-7`); default 30.
+    pub products: usize,
+    /// Line items (`0-8`); default 30.
+    pub line_items: usize,
+    /// Quotes (`0-14`); default 30.
+    pub quotes: usize,
+    /// Calls (`0-48`); default 30.
+    pub calls: usize,
+    /// Emails (`0-49`); default 30.
+    pub emails: usize,
+    /// Meetings (`0-47`); default 30.
+    pub meetings: usize,
+    /// Notes (`0-46`); default 30.
+    pub notes: usize,
+    /// Tasks (`0-27`); default 30.
+    pub tasks: usize,
+    /// Records of the custom object `pets`; default 45.
+    pub pets: usize,
+}
+
+impl Default for ObjectCounts {
+    fn default() -> Self {
+        Self {
+            tickets: 30,
+            products: 30,
+            line_items: 30,
+            quotes: 30,
+            calls: 30,
+            emails: 30,
+            meetings: 30,
+            notes: 30,
+            tasks: 30,
+            pets: 45,
+        }
+    }
+}
+
+impl ObjectCounts {
+    /// The count of `object`; `None` for contacts, companies and deals, which
+    /// [`SandboxConfig`] counts itself.
+    pub fn get(&self, object: ObjectType) -> Option<usize> {
+        Some(*self.slot(object)?)
+    }
+
+    /// Sets the count of `object` (ignored for contacts, companies and deals).
+    pub fn set(&mut self, object: ObjectType, count: usize) {
+        if let Some(slot) = self.slot_mut(object) {
+            *slot = count;
+        }
+    }
+
+    fn slot(&self, object: ObjectType) -> Option<&usize> {
+        Some(match object {
+            ObjectType::Tickets => &self.tickets,
+            ObjectType::Products => &self.products,
+            ObjectType::LineItems => &self.line_items,
+            ObjectType::Quotes => &self.quotes,
+            ObjectType::Calls => &self.calls,
+            ObjectType::Emails => &self.emails,
+            ObjectType::Meetings => &self.meetings,
+            ObjectType::Notes => &self.notes,
+            ObjectType::Tasks => &self.tasks,
+            ObjectType::Pets => &self.pets,
+            ObjectType::Contacts | ObjectType::Companies | ObjectType::Deals => return None,
+        })
+    }
+
+    fn slot_mut(&mut self, object: ObjectType) -> Option<&mut usize> {
+        Some(match object {
+            ObjectType::Tickets => &mut self.tickets,
+            ObjectType::Products => &mut self.products,
+            ObjectType::LineItems => &mut self.line_items,
+            ObjectType::Quotes => &mut self.quotes,
+            ObjectType::Calls => &mut self.calls,
+            ObjectType::Emails => &mut self.emails,
+            ObjectType::Meetings => &mut self.meetings,
+            ObjectType::Notes => &mut self.notes,
+            ObjectType::Tasks => &mut self.tasks,
+            ObjectType::Pets => &mut self.pets,
+            ObjectType::Contacts | ObjectType::Companies | ObjectType::Deals => return None,
+        })
+    }
+
+    /// The variable that sets `object`'s count when the sandbox runs alone:
+    /// `SANDBOX_TICKETS`, `SANDBOX_LINE_ITEMS`, `SANDBOX_PETS`…
+    pub fn env_var(object: ObjectType) -> String {
+        format!("SANDBOX_{}", object.name().to_ascii_uppercase())
     }
 }
 
@@ -445,6 +552,12 @@ pub struct Stats {
     /// Custom object schema reads (`GET /crm-object-schemas/v3/schemas`), whatever their
     /// outcome.
     pub schemas: u64,
+    /// Associations v4 batch reads (`POST /crm/v4/associations/{from}/{to}/batch/read`),
+    /// whatever their outcome.
+    pub associations: u64,
+    /// Association label reads (`GET /crm/v4/associations/{from}/{to}/labels`), whatever
+    /// their outcome.
+    pub association_labels: u64,
     /// CRM requests refused by the edge with 414 because their URL was too long (see
     /// [`crate::MAX_REQUEST_URI`]); never counted as API calls.
     pub uri_too_long: u64,

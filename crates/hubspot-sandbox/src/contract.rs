@@ -132,6 +132,10 @@ pub struct Contract {
     /// On: records carry `url` ("Direct URL for this object in the portal"); seeded: some
     /// records do (all of them when [`crate::SandboxConfig::hublet`] is set).
     pub record_url: Vary,
+    /// On: associations v4 answers spell `toObjectId` as a string, as the published spec types
+    /// it (HubSpot sends a number, as an older rollout of the spec typed it); seeded: per
+    /// response.
+    pub string_target_ids: Vary,
 }
 
 impl Default for Contract {
@@ -159,6 +163,7 @@ impl Contract {
             omit_rate_limit_headers: Vary::Seeded,
             search_lag: SearchLag::Seeded,
             record_url: Vary::Seeded,
+            string_target_ids: Vary::Seeded,
         }
     }
 
@@ -183,6 +188,7 @@ impl Contract {
             omit_rate_limit_headers: Vary::Off,
             search_lag: SearchLag::OFF,
             record_url: Vary::Off,
+            string_target_ids: Vary::Off,
         }
     }
 

@@ -129,6 +129,15 @@ pub(crate) struct Shaping<'a> {
 }
 
 impl Shaping<'_> {
+    /// `object`'s id in record URLs: the custom object's is the portal's `2-…`.
+    fn type_id(&self, object: ObjectType) -> &str {
+        if object.is_custom() {
+            &self.properties.custom.object_type_id
+        } else {
+            object.type_id()
+        }
+    }
+
     /// `url`, the spec's optional "Direct URL for this object in the portal".
     fn url(&self, object: ObjectType, id: u64) -> Option<String> {
         let present = match self.contract.record_url {
@@ -149,7 +158,7 @@ impl Shaping<'_> {
             format!(
                 "https://{host}/contacts/{}/record/{}/{id}",
                 self.hub_id,
-                object.type_id()
+                self.type_id(object)
             )
         })
     }
@@ -243,6 +252,10 @@ pub(crate) enum Endpoint {
     Properties,
     /// `GET /crm-object-schemas/v3/schemas`.
     Schemas,
+    /// `POST /crm/v4/associations/{from}/{to}/batch/read`.
+    Associations,
+    /// `GET /crm/v4/associations/{from}/{to}/labels`.
+    AssociationLabels,
 }
 
 /// What a request must have been granted: any one of `accepted`; a refusal (403
@@ -254,13 +267,40 @@ pub(crate) struct Needs {
 }
 
 impl Needs {
-    /// Reading records of `object`: `crm.objects.<type>.read`, or the legacy `contacts` scope,
-    /// which covered all CRM objects and is still honoured.
+    /// Reading records of `object`, as the type's spec lists its `security` (any one scope
+    /// suffices; a refusal names the first):
+    ///
+    /// - contacts, companies, deals: `crm.objects.<type>.read`, or the legacy `contacts`
+    ///   scope, which covered them and is still honoured;
+    /// - tickets: `tickets` alone;
+    /// - products, line items, quotes: `crm.objects.<type>.read` or `e-commerce`;
+    /// - calls, meetings, notes, tasks: `crm.objects.contacts.read` (their specs), or the
+    ///   type's own `crm.objects.<type>.read` (the generic objects spec);
+    /// - emails: the same, or `sales-email-read`;
+    /// - the custom object: `crm.objects.custom.read`.
     pub(crate) fn read(object: ObjectType) -> Self {
-        let required = format!("crm.objects.{}.read", object.name());
+        let own = format!("crm.objects.{}.read", object.name());
+        let list: Vec<String> = match object {
+            ObjectType::Contacts | ObjectType::Companies | ObjectType::Deals => {
+                vec![own, "contacts".to_owned()]
+            }
+            ObjectType::Tickets => vec!["tickets".to_owned()],
+            ObjectType::Products | ObjectType::LineItems | ObjectType::Quotes => {
+                vec![own, "e-commerce".to_owned()]
+            }
+            ObjectType::Calls | ObjectType::Meetings | ObjectType::Notes | ObjectType::Tasks => {
+                vec!["crm.objects.contacts.read".to_owned(), own]
+            }
+            ObjectType::Emails => vec![
+                "crm.objects.contacts.read".to_owned(),
+                "sales-email-read".to_owned(),
+                own,
+            ],
+            ObjectType::Pets => vec!["crm.objects.custom.read".to_owned()],
+        };
         Self {
-            accepted: vec![required.clone(), "contacts".to_owned()],
-            required,
+            required: list.first().cloned().unwrap_or_default(),
+            accepted: list,
         }
     }
 
@@ -371,6 +411,8 @@ pub(crate) async fn gate<'a>(
         Endpoint::BatchRead => state.stats.batch_read += 1,
         Endpoint::Properties => state.stats.properties += 1,
         Endpoint::Schemas => state.stats.schemas += 1,
+        Endpoint::Associations => state.stats.associations += 1,
+        Endpoint::AssociationLabels => state.stats.association_labels += 1,
     }
     let send_retry_after = respond::retry_after(state.knobs.send_retry_after, roll);
     if let Some(injected) = state.take_fault() {
@@ -389,6 +431,12 @@ pub(crate) async fn gate<'a>(
                 }
                 Endpoint::Properties => respond::malformed("{\"results\": [{\"name\": \"first"),
                 Endpoint::Schemas => respond::malformed("{\"results\": [{\"id\": \"2-"),
+                Endpoint::Associations => respond::malformed(
+                    "{\"status\": \"COMPLETE\", \"results\": [{\"from\": {\"id\": \"1",
+                ),
+                Endpoint::AssociationLabels => {
+                    respond::malformed("{\"results\": [{\"category\": \"HUBSPOT_")
+                }
             },
         });
     }
@@ -449,7 +497,7 @@ async fn check(
     roll: &mut Roll,
 ) -> Result<Admitted, HttpResponse> {
     let hub_id = sandbox.shared.portal.hub_id;
-    let object = ObjectType::parse(object_type);
+    let object = sandbox.shared.properties.object(object_type);
     let needs = object.map(Needs::read);
     let (mut state, gate) = gate(sandbox, req, endpoint, needs.as_ref(), roll).await?;
     let admitted = Admitted {

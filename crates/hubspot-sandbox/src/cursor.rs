@@ -27,6 +27,8 @@ pub(crate) enum Kind {
     List = 1,
     Archived = 2,
     Search = 3,
+    /// One input's targets in an associations v4 batch read.
+    Associations = 4,
 }
 
 fn key(seed: u64) -> [u8; 32] {
@@ -53,6 +55,16 @@ fn object_byte(object: ObjectType) -> u8 {
         ObjectType::Contacts => 1,
         ObjectType::Companies => 2,
         ObjectType::Deals => 3,
+        ObjectType::Tickets => 4,
+        ObjectType::Products => 5,
+        ObjectType::LineItems => 6,
+        ObjectType::Quotes => 7,
+        ObjectType::Calls => 8,
+        ObjectType::Emails => 9,
+        ObjectType::Meetings => 10,
+        ObjectType::Notes => 11,
+        ObjectType::Tasks => 12,
+        ObjectType::Pets => 13,
     }
 }
 

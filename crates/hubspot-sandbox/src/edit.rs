@@ -7,7 +7,12 @@
 //! last-modified time, remembered for the lagging search index), and becomes the same
 //! `{type}.propertyChange` webhook event and journal entry.
 
-use crate::seed::{Catalog, DEAL_STAGES, INDUSTRIES, LIFECYCLE_STAGES, ObjectType, millis_to_time};
+use crate::seed::{
+    CALL_DIRECTIONS, CALL_STATUSES, Catalog, DEAL_STAGES, EMAIL_DIRECTIONS, EMAIL_STATUSES,
+    INDUSTRIES, LIFECYCLE_STAGES, MEETING_OUTCOMES, ObjectType, PRODUCT_TYPES, QUOTE_STATUSES,
+    RECURRING_FREQUENCIES, SPECIES, TASK_PRIORITIES, TASK_STATUSES, TASK_TYPES, TICKET_CATEGORIES,
+    TICKET_PIPELINES, TICKET_PRIORITIES, TICKET_SOURCES, TICKET_STAGES, millis_to_time,
+};
 use crate::store::{self, Mutation, Mutations};
 
 /// What values a property takes.
@@ -103,6 +108,166 @@ const DEALS: &[Editable] = &[
     field("hubspot_owner_id", "Deal owner", Kind::Choice(OWNERS)),
 ];
 
+const TICKETS: &[Editable] = &[
+    required("subject", "Ticket name", Kind::Text),
+    field("content", "Ticket description", Kind::Text),
+    required("hs_pipeline", "Pipeline", Kind::Choice(TICKET_PIPELINES)),
+    required(
+        "hs_pipeline_stage",
+        "Ticket status",
+        Kind::Choice(TICKET_STAGES),
+    ),
+    field(
+        "hs_ticket_priority",
+        "Priority",
+        Kind::Choice(TICKET_PRIORITIES),
+    ),
+    field(
+        "hs_ticket_category",
+        "Category",
+        Kind::Choice(TICKET_CATEGORIES),
+    ),
+    field("source_type", "Source", Kind::Choice(TICKET_SOURCES)),
+    field("hubspot_owner_id", "Ticket owner", Kind::Choice(OWNERS)),
+];
+
+const PRODUCTS: &[Editable] = &[
+    required("name", "Name", Kind::Text),
+    field("description", "Description", Kind::Text),
+    field("price", "Unit price", Kind::Number),
+    field("hs_sku", "SKU", Kind::Text),
+    field(
+        "hs_product_type",
+        "Product type",
+        Kind::Choice(PRODUCT_TYPES),
+    ),
+    field("hs_cost_of_goods_sold", "Unit cost", Kind::Number),
+];
+
+const LINE_ITEMS: &[Editable] = &[
+    required("name", "Name", Kind::Text),
+    field("quantity", "Quantity", Kind::Number),
+    field("price", "Unit price", Kind::Number),
+    field("amount", "Net price", Kind::Number),
+    field("hs_product_id", "Product ID", Kind::Number),
+    field(
+        "recurringbillingfrequency",
+        "Billing frequency",
+        Kind::Choice(RECURRING_FREQUENCIES),
+    ),
+];
+
+const QUOTES: &[Editable] = &[
+    required("hs_title", "Quote name", Kind::Text),
+    required("hs_expiration_date", "Expiration date", Kind::DateTime),
+    field(
+        "hs_status",
+        "Quote approval status",
+        Kind::Choice(QUOTE_STATUSES),
+    ),
+    field("hs_public_url_key", "Public URL key", Kind::Text),
+    field("hs_quote_amount", "Quote amount", Kind::Number),
+    field("hubspot_owner_id", "Quote owner", Kind::Choice(OWNERS)),
+];
+
+const CALLS: &[Editable] = &[
+    field("hs_call_title", "Call title", Kind::Text),
+    field("hs_call_body", "Call notes", Kind::Text),
+    field(
+        "hs_call_direction",
+        "Call direction",
+        Kind::Choice(CALL_DIRECTIONS),
+    ),
+    field("hs_call_duration", "Call duration", Kind::Number),
+    field("hs_call_status", "Call status", Kind::Choice(CALL_STATUSES)),
+    required("hs_timestamp", "Activity date", Kind::DateTime),
+    field(
+        "hubspot_owner_id",
+        "Activity assigned to",
+        Kind::Choice(OWNERS),
+    ),
+];
+
+const EMAILS: &[Editable] = &[
+    field("hs_email_subject", "Email subject", Kind::Text),
+    field("hs_email_text", "Email body", Kind::Text),
+    field(
+        "hs_email_direction",
+        "Email direction",
+        Kind::Choice(EMAIL_DIRECTIONS),
+    ),
+    field(
+        "hs_email_status",
+        "Email send status",
+        Kind::Choice(EMAIL_STATUSES),
+    ),
+    required("hs_timestamp", "Activity date", Kind::DateTime),
+    field(
+        "hubspot_owner_id",
+        "Activity assigned to",
+        Kind::Choice(OWNERS),
+    ),
+];
+
+const MEETINGS: &[Editable] = &[
+    field("hs_meeting_title", "Meeting name", Kind::Text),
+    field("hs_meeting_body", "Meeting description", Kind::Text),
+    field(
+        "hs_meeting_start_time",
+        "Meeting start time",
+        Kind::DateTime,
+    ),
+    field("hs_meeting_end_time", "Meeting end time", Kind::DateTime),
+    field("hs_meeting_location", "Meeting location", Kind::Text),
+    field(
+        "hs_meeting_outcome",
+        "Meeting outcome",
+        Kind::Choice(MEETING_OUTCOMES),
+    ),
+    required("hs_timestamp", "Activity date", Kind::DateTime),
+    field(
+        "hubspot_owner_id",
+        "Activity assigned to",
+        Kind::Choice(OWNERS),
+    ),
+];
+
+const NOTES: &[Editable] = &[
+    field("hs_note_body", "Note body", Kind::Text),
+    required("hs_timestamp", "Activity date", Kind::DateTime),
+    field(
+        "hubspot_owner_id",
+        "Activity assigned to",
+        Kind::Choice(OWNERS),
+    ),
+];
+
+const TASKS: &[Editable] = &[
+    field("hs_task_subject", "Task title", Kind::Text),
+    field("hs_task_body", "Task notes", Kind::Text),
+    field("hs_task_status", "Task status", Kind::Choice(TASK_STATUSES)),
+    field(
+        "hs_task_priority",
+        "Priority",
+        Kind::Choice(TASK_PRIORITIES),
+    ),
+    field("hs_task_type", "Task type", Kind::Choice(TASK_TYPES)),
+    required("hs_timestamp", "Due date", Kind::DateTime),
+    field(
+        "hubspot_owner_id",
+        "Activity assigned to",
+        Kind::Choice(OWNERS),
+    ),
+];
+
+const PETS: &[Editable] = &[
+    required("name", "Name", Kind::Text),
+    field("species", "Species", Kind::Choice(SPECIES)),
+    field("breed", "Breed", Kind::Text),
+    field("weight_kg", "Weight (kg)", Kind::Number),
+    field("vaccinated", "Vaccinated", Kind::Choice(&["true", "false"])),
+];
+
 /// The properties of `object` a person may edit: every generated one but the id and the
 /// dates HubSpot sets itself (`createdate`, the last-modified date).
 pub(crate) fn editable(object: ObjectType) -> &'static [Editable] {
@@ -110,6 +275,16 @@ pub(crate) fn editable(object: ObjectType) -> &'static [Editable] {
         ObjectType::Contacts => CONTACTS,
         ObjectType::Companies => COMPANIES,
         ObjectType::Deals => DEALS,
+        ObjectType::Tickets => TICKETS,
+        ObjectType::Products => PRODUCTS,
+        ObjectType::LineItems => LINE_ITEMS,
+        ObjectType::Quotes => QUOTES,
+        ObjectType::Calls => CALLS,
+        ObjectType::Emails => EMAILS,
+        ObjectType::Meetings => MEETINGS,
+        ObjectType::Notes => NOTES,
+        ObjectType::Tasks => TASKS,
+        ObjectType::Pets => PETS,
     }
 }
 
@@ -201,6 +376,16 @@ pub(crate) fn singular(object: ObjectType) -> &'static str {
         ObjectType::Contacts => "contact",
         ObjectType::Companies => "company",
         ObjectType::Deals => "deal",
+        ObjectType::Tickets => "ticket",
+        ObjectType::Products => "product",
+        ObjectType::LineItems => "line item",
+        ObjectType::Quotes => "quote",
+        ObjectType::Calls => "call",
+        ObjectType::Emails => "email",
+        ObjectType::Meetings => "meeting",
+        ObjectType::Notes => "note",
+        ObjectType::Tasks => "task",
+        ObjectType::Pets => "pet",
     }
 }
 

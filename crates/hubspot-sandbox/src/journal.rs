@@ -564,8 +564,9 @@ pub(crate) async fn file(sandbox: web::Data<Sandbox>, file_id: web::Path<String>
         );
     };
     let portal = &sandbox.shared.portal;
+    let custom_type_id = &sandbox.shared.properties.custom.object_type_id;
     let event = webhooks::event(
-        entry.object,
+        (entry.object, custom_type_id),
         entry.edit,
         entry.event_id,
         grant.app_id,

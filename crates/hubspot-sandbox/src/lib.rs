@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+mod associations;
 mod batch;
 mod config;
 mod contract;
@@ -36,7 +37,8 @@ pub const MAX_REQUEST_URI: usize = 8 * 1024;
 
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REDIRECT_URI, Faults, Knobs, KnobsPatch,
-    OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats, UNAVAILABLE_SCOPES_ENV,
+    ObjectCounts, OverLimit, RateLimit, RegisteredClient, SandboxConfig, Stats,
+    UNAVAILABLE_SCOPES_ENV,
 };
 pub use contract::{CONTRACT_SEED_ENV, Contract, CursorStyle, FaultBody, SearchLag, Vary};
 pub use edit::{EditError, Edited};
@@ -118,6 +120,28 @@ impl Sandbox {
             .service(
                 resource("/crm/v3/objects/{object_type}/batch/read", "POST")
                     .route(web::post().to(batch::batch_read)),
+            )
+            .service(
+                resource(
+                    "/crm/v4/associations/{from_object_type}/{to_object_type}/batch/read",
+                    "POST",
+                )
+                .route(web::post().to(associations::batch_read)),
+            )
+            .service(
+                resource(
+                    "/crm/v4/associations/{from_object_type}/{to_object_type}/labels",
+                    "GET",
+                )
+                .route(web::get().to(associations::labels)),
+            )
+            .service(
+                // The Associations Schema spec's spelling of the same read.
+                resource(
+                    "/crm/associations/v4/{from_object_type}/{to_object_type}/labels",
+                    "GET",
+                )
+                .route(web::get().to(associations::labels)),
             )
             .service(
                 resource("/crm/v3/properties/{object_type}", "GET")
@@ -344,7 +368,8 @@ impl Sandbox {
     /// last-modified date (`lastmodifieddate` on contacts, `hs_lastmodifieddate` otherwise)
     /// and `updatedAt` become the current time (all of them the same millisecond) and one
     /// property moves to its next value (`lifecyclestage` on contacts and companies,
-    /// `dealstage` on deals). Returns the ids modified, ascending.
+    /// `dealstage` on deals, `hs_pipeline_stage` on tickets; see the README for the other
+    /// types). Returns the ids modified, ascending.
     pub fn modify_records(&self, object: ObjectType, pick: Pick) -> Vec<u64> {
         self.edit_records(object, &pick, Edit::Modify)
     }
@@ -595,6 +620,16 @@ impl Sandbox {
     /// its name, `objectTypeId` (`2-…`) and fully qualified name (`p{hub id}_pets`).
     pub fn custom_object(&self) -> CustomObject {
         self.shared.properties.custom.clone()
+    }
+
+    /// `object`'s HubSpot `objectTypeId`: `0-1`… for the standard types, the portal's `2-…`
+    /// for the custom object.
+    pub fn object_type_id(&self, object: ObjectType) -> String {
+        if object.is_custom() {
+            self.shared.properties.custom.object_type_id.clone()
+        } else {
+            object.type_id().to_owned()
+        }
     }
 
     /// The contract in force now (see [`Contract`]; change it with [`Sandbox::update`]).

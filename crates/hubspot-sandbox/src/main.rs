@@ -3,8 +3,8 @@
 use std::net::TcpListener;
 
 use hubspot_sandbox::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, RateLimit, RegisteredClient, Sandbox, SandboxConfig,
-    paths,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, ObjectCounts, ObjectType, RateLimit,
+    RegisteredClient, Sandbox, SandboxConfig, paths,
 };
 
 fn env_number(name: &str, default: usize) -> std::io::Result<usize> {
@@ -36,6 +36,12 @@ async fn main() -> std::io::Result<()> {
     .with_env_contract_seed()
     .map_err(std::io::Error::other)?
     .with_unavailable_scopes_from_env();
+    for object in ObjectType::ALL {
+        if let Some(default) = config.objects.get(object) {
+            let count = env_number(&ObjectCounts::env_var(object), default)?;
+            config.objects.set(object, count);
+        }
+    }
     let mut client = RegisteredClient::default();
     if let Ok(uris) = std::env::var("SANDBOX_REDIRECT_URIS") {
         client.redirect_uris.extend(

@@ -8,12 +8,12 @@
 //! of every property type, labels made of words. Everything here is a pure function of the
 //! seed and the hub id, built once per sandbox.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use crate::edit::{self, Kind};
-use crate::seed::{ObjectType, millis_to_time};
+use crate::seed::{ObjectType, SPECIES, millis_to_time};
 
 /// How many (live) properties contacts have: HubSpot's standard ones plus
 /// [`CONTACT_CUSTOM_PROPERTIES`] custom ones.
@@ -109,7 +109,10 @@ impl Target {
     /// refusal names the read scope. The legacy `contacts` scope covers the standard types.
     pub(crate) fn needs(self) -> crate::crm::Needs {
         let name = match self {
-            Self::Standard(object) => object.name(),
+            Self::Standard(
+                object @ (ObjectType::Contacts | ObjectType::Companies | ObjectType::Deals),
+            ) => object.name(),
+            Self::Standard(object) => return Self::needs_other(object),
             Self::Custom => "custom",
         };
         let required = format!("crm.objects.{name}.read");
@@ -125,6 +128,23 @@ impl Target {
         }
         crate::crm::Needs { accepted, required }
     }
+
+    /// The other standard types: whatever reads their records, or their own object read and
+    /// write scopes or `crm.schemas.<type>.read`; a refusal names what reading records would.
+    fn needs_other(object: ObjectType) -> crate::crm::Needs {
+        let mut needs = crate::crm::Needs::read(object);
+        let name = object.name();
+        for scope in [
+            format!("crm.objects.{name}.read"),
+            format!("crm.objects.{name}.write"),
+            format!("crm.schemas.{name}.read"),
+        ] {
+            if !needs.accepted.contains(&scope) {
+                needs.accepted.push(scope);
+            }
+        }
+        needs
+    }
 }
 
 /// Every property definition of the portal, by type.
@@ -135,8 +155,10 @@ pub(crate) struct Properties {
     companies: Vec<PropertyDefinition>,
     deals: Vec<PropertyDefinition>,
     pets: Vec<PropertyDefinition>,
-    /// The names of the live properties of each standard type, in [`ObjectType::ALL`]'s order.
-    live: [HashSet<String>; 3],
+    /// Tickets, products, line items, quotes and the engagements.
+    others: BTreeMap<ObjectType, Vec<PropertyDefinition>>,
+    /// The names of the live properties of each type.
+    live: BTreeMap<ObjectType, HashSet<String>>,
     /// When the custom object's schema was created and last updated.
     pub schema_created: DateTime<Utc>,
     pub schema_updated: DateTime<Utc>,
@@ -173,6 +195,11 @@ fn option_label(value: &str) -> String {
         ("closedwon", "Closed Won"),
         ("closedlost", "Closed Lost"),
         ("default", "Sales Pipeline"),
+        ("0", "Support Pipeline"),
+        ("1", "New"),
+        ("2", "Waiting on contact"),
+        ("3", "Waiting on us"),
+        ("4", "Closed"),
     ];
     if let Some((_, label)) = KNOWN.iter().find(|(v, _)| *v == value) {
         return (*label).to_owned();
@@ -302,7 +329,6 @@ const PERSONAS: &[&str] = &["persona_1", "persona_2", "persona_3"];
 const OWNERS: &[&str] = &[
     "41200000", "41200001", "41200002", "41200003", "41200004", "41200005", "41200006", "41200007",
 ];
-const SPECIES: &[&str] = &["dog", "cat", "rabbit", "parrot", "other"];
 
 /// A default property HubSpot defines that the sandbox's records leave unset:
 /// (name, label, type, group, calculated).
@@ -683,6 +709,16 @@ fn standard(object: ObjectType) -> Vec<PropertyDefinition> {
         ObjectType::Contacts => "contactinformation",
         ObjectType::Companies => "companyinformation",
         ObjectType::Deals => "dealinformation",
+        ObjectType::Tickets => "ticketinformation",
+        ObjectType::Products => "productinformation",
+        ObjectType::LineItems => "lineiteminformation",
+        ObjectType::Quotes => "quoteinformation",
+        ObjectType::Calls => "call",
+        ObjectType::Emails => "email",
+        ObjectType::Meetings => "meeting",
+        ObjectType::Notes => "note",
+        ObjectType::Tasks => "task",
+        ObjectType::Pets => "pet_information",
     };
     object
         .known_properties()
@@ -698,7 +734,8 @@ fn standard(object: ObjectType) -> Vec<PropertyDefinition> {
                     };
                 }
                 let mut property = definition(name, editable.label, t, group, true, i);
-                property.external_options = matches!(name, "hubspot_owner_id" | "pipeline");
+                property.external_options =
+                    matches!(name, "hubspot_owner_id" | "pipeline" | "hs_pipeline");
                 property.description = match name {
                     "lifecyclestage" => "The qualification of contacts to sales readiness.",
                     "email" => "A contact's email address",
@@ -710,6 +747,7 @@ fn standard(object: ObjectType) -> Vec<PropertyDefinition> {
             }
             let (label, t) = match name {
                 "createdate" => ("Create Date", T::DateTime),
+                "hs_createdate" => ("Object create date/time", T::DateTime),
                 "hs_object_id" => ("Record ID", T::Number),
                 _ => ("Last Modified Date", T::DateTime),
             };
@@ -721,12 +759,19 @@ fn standard(object: ObjectType) -> Vec<PropertyDefinition> {
                 "hs_object_id" => {
                     "The unique ID for this record. This value is set automatically by HubSpot."
                 }
-                "createdate" => "The date the record was created.",
+                "createdate" | "hs_createdate" => "The date the record was created.",
                 _ => "Most recent timestamp of any property update for this record.",
             }
             .to_owned();
             property
         })
+        .collect()
+}
+
+fn live_of(all: &[PropertyDefinition]) -> HashSet<String> {
+    all.iter()
+        .filter(|p| !p.archived)
+        .map(|p| p.name.clone())
         .collect()
 }
 
@@ -859,15 +904,28 @@ impl Properties {
 
         let type_number = 1_000_000 + mix(seed ^ hub_id ^ 0x0005_0E75) % 9_000_000;
         let association = 100 + mix(seed ^ 0x000A_550C) % 900;
-        let live = |all: &[PropertyDefinition]| -> HashSet<String> {
-            all.iter()
-                .filter(|p| !p.archived)
-                .map(|p| p.name.clone())
-                .collect()
-        };
-        let live = [live(&contacts), live(&companies), live(&deals)];
+        let others: BTreeMap<ObjectType, Vec<PropertyDefinition>> = ObjectType::ALL
+            .into_iter()
+            .filter(|o| {
+                !o.is_custom()
+                    && !matches!(
+                        o,
+                        ObjectType::Contacts | ObjectType::Companies | ObjectType::Deals
+                    )
+            })
+            .map(|o| (o, standard(o)))
+            .collect();
+        let mut live: BTreeMap<ObjectType, HashSet<String>> = others
+            .iter()
+            .map(|(&object, all)| (object, live_of(all)))
+            .collect();
+        live.insert(ObjectType::Contacts, live_of(&contacts));
+        live.insert(ObjectType::Companies, live_of(&companies));
+        live.insert(ObjectType::Deals, live_of(&deals));
+        live.insert(ObjectType::Pets, live_of(&pets));
         Self {
             live,
+            others,
             custom: CustomObject {
                 name: "pets",
                 object_type_id: format!("2-{type_number}"),
@@ -889,23 +947,31 @@ impl Properties {
     /// What `{objectType}` names: a standard type by name, singular or id, or the custom
     /// object by name, `objectTypeId` or fully qualified name.
     pub(crate) fn resolve(&self, object_type: &str) -> Option<Target> {
+        self.object(object_type).map(|object| {
+            if object.is_custom() {
+                Target::Custom
+            } else {
+                Target::Standard(object)
+            }
+        })
+    }
+
+    /// The type whose records `{objectType}` names, by any of the names [`Self::resolve`]
+    /// accepts.
+    pub(crate) fn object(&self, object_type: &str) -> Option<ObjectType> {
         if let Some(object) = ObjectType::parse(object_type) {
-            return Some(Target::Standard(object));
+            return Some(object);
         }
         let custom = &self.custom;
-        (object_type == custom.name
-            || object_type == custom.object_type_id
-            || object_type == custom.fully_qualified_name)
-            .then_some(Target::Custom)
+        (object_type == custom.object_type_id || object_type == custom.fully_qualified_name)
+            .then_some(ObjectType::Pets)
     }
 
     /// Whether `object` has a live property named `name`.
     pub(crate) fn defines(&self, object: ObjectType, name: &str) -> bool {
-        let index = ObjectType::ALL
-            .iter()
-            .position(|o| *o == object)
-            .unwrap_or_default();
-        self.live[index].contains(name)
+        self.live
+            .get(&object)
+            .is_some_and(|names| names.contains(name))
     }
 
     /// Every definition of `target`, archived ones included.
@@ -914,7 +980,8 @@ impl Properties {
             Target::Standard(ObjectType::Contacts) => &self.contacts,
             Target::Standard(ObjectType::Companies) => &self.companies,
             Target::Standard(ObjectType::Deals) => &self.deals,
-            Target::Custom => &self.pets,
+            Target::Custom | Target::Standard(ObjectType::Pets) => &self.pets,
+            Target::Standard(other) => self.others.get(&other).map_or(&[], Vec::as_slice),
         }
     }
 }

@@ -164,7 +164,7 @@ fn page(status: StatusCode, depth: usize, title: &str, body: &str) -> HttpRespon
         .body(html)
 }
 
-/// Links to the three types; `prefix` leads from the page to `/_admin/records/`.
+/// Links to every type; `prefix` leads from the page to `/_admin/records/`.
 fn tabs(current: Option<ObjectType>, prefix: &str) -> String {
     let mut out = String::from("<nav aria-label=\"Record types\"><ul>");
     for object in ObjectType::ALL {
@@ -206,7 +206,7 @@ fn notice_html(notice: &Notice) -> String {
     }
 }
 
-/// A person's name for a record: the contact's name (or e-mail), the company's or deal's name.
+/// A person's name for a record: the contact's name (or e-mail), else its type's name or title.
 fn display_name(object: ObjectType, record: &Record) -> String {
     let get = |name: &str| {
         record
@@ -223,6 +223,14 @@ fn display_name(object: ObjectType, record: &Record) -> String {
         }
         ObjectType::Companies => get("name"),
         ObjectType::Deals => get("dealname"),
+        ObjectType::Tickets => get("subject"),
+        ObjectType::Products | ObjectType::LineItems | ObjectType::Pets => get("name"),
+        ObjectType::Quotes => get("hs_title"),
+        ObjectType::Calls => get("hs_call_title"),
+        ObjectType::Emails => get("hs_email_subject"),
+        ObjectType::Meetings => get("hs_meeting_title"),
+        ObjectType::Notes => get("hs_note_body"),
+        ObjectType::Tasks => get("hs_task_subject"),
     };
     if name.is_empty() {
         "(no name)".to_owned()
@@ -344,7 +352,7 @@ pub(crate) async fn list(
     object_type: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> HttpResponse {
-    let Some(object) = ObjectType::parse(object_type.as_str()) else {
+    let Some(object) = sandbox.shared.properties.object(object_type.as_str()) else {
         return unknown_type(object_type.as_str(), 1, "");
     };
     let notice = query
@@ -472,7 +480,7 @@ pub(crate) async fn edit(
     body: web::Bytes,
 ) -> HttpResponse {
     let (object_type, id_text) = path.into_inner();
-    let Some(object) = ObjectType::parse(&object_type) else {
+    let Some(object) = sandbox.shared.properties.object(&object_type) else {
         return unknown_type(&object_type, 2, "../");
     };
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();

@@ -41,19 +41,28 @@ pub(crate) struct Shared {
     pub webhooks: Hub,
     /// The records page's token key and pending notices.
     pub records_page: crate::records_page::PageState,
+    /// Which records are associated (`/crm/v4/associations/…`).
+    pub associations: crate::associations::Graph,
     state: Mutex<State>,
 }
 
 impl Shared {
     pub(crate) fn new(config: SandboxConfig) -> Self {
-        let catalog = Catalog::new(config.seed, config.contacts, config.companies, config.deals)
-            .with_contract(config.contract);
+        let mut catalog =
+            Catalog::new(config.seed, config.contacts, config.companies, config.deals)
+                .with_contract(config.contract);
+        for object in ObjectType::ALL {
+            if let Some(count) = config.objects.get(object) {
+                catalog = catalog.with_count(object, count);
+            }
+        }
         let mut apps: Vec<String> = Vec::new();
         for client in &config.clients {
             if !apps.contains(&client.client_id) {
                 apps.push(client.client_id.clone());
             }
         }
+        let properties = crate::properties::Properties::new(config.seed, config.hub_id);
         Self {
             portal: Portal {
                 hub_id: config.hub_id,
@@ -69,15 +78,17 @@ impl Shared {
                     .map(str::to_ascii_lowercase),
             },
             catalog,
-            properties: crate::properties::Properties::new(config.seed, config.hub_id),
             webhooks: {
                 let hub = Hub::new(Knobs::from_config(&config).webhook_retry_base);
+                hub.set_custom_type_id(&properties.custom.object_type_id);
                 for client in &config.clients {
                     hub.register_secret(&client.client_id, &client.client_secret);
                 }
                 hub
             },
+            properties,
             records_page: crate::records_page::PageState::default(),
+            associations: crate::associations::Graph::new(config.seed, config.busy_contact_deals),
             state: Mutex::new(State {
                 knobs: Knobs::from_config(&config),
                 apps,

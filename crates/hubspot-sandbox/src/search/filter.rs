@@ -229,6 +229,16 @@ fn query_fields(object: ObjectType) -> &'static [&'static str] {
         ObjectType::Contacts => &["firstname", "lastname", "email", "phone", "company"],
         ObjectType::Companies => &["name", "domain", "phone", "website"],
         ObjectType::Deals => &["dealname"],
+        ObjectType::Tickets => &["subject", "content"],
+        ObjectType::Products => &["name", "description", "hs_sku"],
+        ObjectType::LineItems => &["name"],
+        ObjectType::Quotes => &["hs_title"],
+        ObjectType::Calls => &["hs_call_title", "hs_call_body"],
+        ObjectType::Emails => &["hs_email_subject", "hs_email_text"],
+        ObjectType::Meetings => &["hs_meeting_title", "hs_meeting_body"],
+        ObjectType::Notes => &["hs_note_body"],
+        ObjectType::Tasks => &["hs_task_subject", "hs_task_body"],
+        ObjectType::Pets => &["name"],
     }
 }
 

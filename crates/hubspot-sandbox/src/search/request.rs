@@ -155,7 +155,7 @@ fn parse_millis(value: &str) -> Option<i64> {
 fn field_of(object: ObjectType, name: &str) -> Option<Field> {
     if name == "hs_object_id" {
         Some(Field::Id)
-    } else if name == "createdate" {
+    } else if name == object.created_property() {
         Some(Field::Created)
     } else if name == object.modified_property() {
         Some(Field::Modified)
@@ -343,7 +343,8 @@ pub(super) fn parse(object: ObjectType, raw: &[u8], seed: u64) -> Result<Search,
                 Some(field @ (Field::Id | Field::Created | Field::Modified)) => (field, descending),
                 _ => {
                     return Err(validation_error(&format!(
-                        "The sandbox sorts only by hs_object_id, createdate or {}; not '{name}'.",
+                        "The sandbox sorts only by hs_object_id, {} or {}; not '{name}'.",
+                        object.created_property(),
                         object.modified_property()
                     )));
                 }

@@ -1,4 +1,5 @@
-//! The full record: every property of a contact, company or deal, drawn from the word lists.
+//! The full record: every property of a contact, company or deal, drawn from the word lists
+//! (the other types' in [`super::other`]).
 //!
 //! Rendering a page, a search filter on a property the cheap fields do not cover, and a change
 //! through the admin knobs need this; it is the expensive part of the generator. Each record draws from its
@@ -48,6 +49,7 @@ impl Catalog {
             ObjectType::Contacts => self.contact(&mut rng, &mut properties),
             ObjectType::Companies => self.company(index, &mut rng, &mut properties),
             ObjectType::Deals => self.deal(index, &mut rng, &mut properties),
+            other => properties = self.other(other, index, rng),
         }
         let id = self.id(object, index);
         let digits = self.digits(object, id);
@@ -59,7 +61,7 @@ impl Catalog {
                 chrono::DateTime::parse_from_rfc3339(close).map_or(0, |t| t.timestamp_millis());
             *close = format(millis_to_time(self.quantize(object, id, ms)));
         }
-        properties.insert("createdate", format(created_at));
+        properties.insert(object.created_property(), format(created_at));
         properties.insert(object.modified_property(), format(updated_at));
         properties.insert("hs_object_id", id.to_string());
         self.blank(object, id, &mut properties);
@@ -71,6 +73,24 @@ impl Catalog {
             properties,
             digits,
         }
+    }
+
+    /// The properties of a type [`super::other`] generates.
+    fn other(
+        &self,
+        object: ObjectType,
+        index: usize,
+        rng: SplitMix64,
+    ) -> BTreeMap<&'static str, String> {
+        let mut draft = super::other::Draft {
+            catalog: self,
+            object,
+            index,
+            rng,
+            properties: BTreeMap::new(),
+        };
+        draft.fill();
+        draft.properties
     }
 
     fn company(

@@ -15,6 +15,7 @@
 
 mod generate;
 mod object;
+mod other;
 mod words;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 pub use object::ObjectType;
+pub(crate) use other::{
+    CALL_DIRECTIONS, CALL_STATUSES, EMAIL_DIRECTIONS, EMAIL_STATUSES, MEETING_OUTCOMES,
+    PRODUCT_TYPES, QUOTE_STATUSES, RECURRING_FREQUENCIES, SPECIES, TASK_PRIORITIES, TASK_STATUSES,
+    TASK_TYPES, TICKET_CATEGORIES, TICKET_PIPELINES, TICKET_PRIORITIES, TICKET_SOURCES,
+    TICKET_STAGES,
+};
 pub(crate) use words::{DEAL_STAGES, INDUSTRIES, LIFECYCLE_STAGES};
 
 use crate::contract::{Contract, Vary, What};
@@ -107,6 +114,8 @@ pub(crate) struct Catalog {
     contacts: usize,
     companies: usize,
     deals: usize,
+    /// How many records the other types have (none unless set).
+    others: BTreeMap<ObjectType, usize>,
     /// Decides the record data the contract varies: timestamp precision, blank values.
     contract: Contract,
 }
@@ -117,6 +126,16 @@ pub(crate) fn salt(object: ObjectType) -> u64 {
         ObjectType::Contacts => 0x00C0_47AC,
         ObjectType::Companies => 0x00C0_4BA1,
         ObjectType::Deals => 0x00DE_A150,
+        ObjectType::Tickets => 0x0071_C4E7,
+        ObjectType::Products => 0x0090_0D5C,
+        ObjectType::LineItems => 0x0011_4E17,
+        ObjectType::Quotes => 0x0000_A07E,
+        ObjectType::Calls => 0x00CA_1150,
+        ObjectType::Emails => 0x00E3_A115,
+        ObjectType::Meetings => 0x003E_E710,
+        ObjectType::Notes => 0x0040_7E50,
+        ObjectType::Tasks => 0x007A_5C50,
+        ObjectType::Pets => 0x00BE_7500,
     }
 }
 
@@ -134,8 +153,22 @@ impl Catalog {
             contacts,
             companies,
             deals,
+            others: BTreeMap::new(),
             contract: Contract::typical(),
         }
+    }
+
+    /// The same catalog with `count` records of `object`.
+    pub(crate) fn with_count(mut self, object: ObjectType, count: usize) -> Self {
+        match object {
+            ObjectType::Contacts => self.contacts = count,
+            ObjectType::Companies => self.companies = count,
+            ObjectType::Deals => self.deals = count,
+            other => {
+                self.others.insert(other, count);
+            }
+        }
+        self
     }
 
     /// The same records, with timestamp precision and blank values as `contract` decides.
@@ -189,6 +222,7 @@ impl Catalog {
             ObjectType::Contacts => self.contacts,
             ObjectType::Companies => self.companies,
             ObjectType::Deals => self.deals,
+            other => self.others.get(&other).copied().unwrap_or(0),
         }
     }
 
@@ -197,6 +231,17 @@ impl Catalog {
             ObjectType::Contacts => 101,
             ObjectType::Companies => 9_800_000_000,
             ObjectType::Deals => 14_500_000_000,
+            // A range of a billion ids each: 142 million records before the next type's.
+            ObjectType::Tickets => 20_100_000_000,
+            ObjectType::Products => 21_200_000_000,
+            ObjectType::LineItems => 22_300_000_000,
+            ObjectType::Quotes => 23_400_000_000,
+            ObjectType::Calls => 40_100_000_000,
+            ObjectType::Emails => 41_200_000_000,
+            ObjectType::Meetings => 42_300_000_000,
+            ObjectType::Notes => 43_400_000_000,
+            ObjectType::Tasks => 44_500_000_000,
+            ObjectType::Pets => 50_600_000_000,
         }
     }
 
@@ -275,7 +320,7 @@ mod tests {
 
     #[test]
     fn ids_ascend_and_company_names_and_domains_are_unique() {
-        let catalog = Catalog::new(42, 250, 40, 60);
+        let catalog = with_others(Catalog::new(42, 250, 40, 60), 30);
         for object in ObjectType::ALL {
             let list = all(&catalog, object);
             assert!(list.windows(2).all(|w| w[0].id < w[1].id));
@@ -291,7 +336,10 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_records() {
-        let (a, b) = (Catalog::new(9, 20, 5, 5), Catalog::new(9, 20, 5, 5));
+        let (a, b) = (
+            with_others(Catalog::new(9, 20, 5, 5), 5),
+            with_others(Catalog::new(9, 20, 5, 5), 5),
+        );
         for object in ObjectType::ALL {
             assert_eq!(all(&a, object), all(&b, object));
         }
@@ -325,9 +373,17 @@ mod tests {
         );
     }
 
+    /// A catalog with `others` records of every type beyond contacts, companies and deals.
+    fn with_others(catalog: Catalog, others: usize) -> Catalog {
+        ObjectType::ALL
+            .into_iter()
+            .skip(3)
+            .fold(catalog, |c, object| c.with_count(object, others))
+    }
+
     #[test]
     fn ids_invert_to_their_index() {
-        let catalog = Catalog::new(42, 1_000_000, 40, 60);
+        let catalog = with_others(Catalog::new(42, 1_000_000, 40, 60), 5_000);
         for object in ObjectType::ALL {
             let count = catalog.count(object);
             for index in [0, 1, 2, count / 2, count - 2, count - 1] {
@@ -361,5 +417,57 @@ mod tests {
             .map(|i| catalog.created_ms(ObjectType::Contacts, i))
             .collect();
         assert!(created.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn every_type_has_its_own_id_range_and_its_dates_and_known_properties() {
+        let catalog = with_others(Catalog::new(42, 250, 40, 60), 30);
+        let mut ranges: Vec<(u64, u64, ObjectType)> = ObjectType::ALL
+            .into_iter()
+            .map(|o| {
+                let count = catalog.count(o);
+                (catalog.id(o, 0), catalog.id(o, count - 1), o)
+            })
+            .collect();
+        ranges.sort_unstable();
+        assert!(ranges.windows(2).all(|w| w[0].1 < w[1].0), "{ranges:?}");
+        for object in ObjectType::ALL {
+            let known = object.known_properties();
+            for always in object.always_properties() {
+                assert!(known.contains(always), "{object:?} {always}");
+            }
+            for default in object.default_properties() {
+                assert!(known.contains(default), "{object:?} {default}");
+            }
+            let (mutable, values) = object.mutable_property();
+            assert!(known.contains(&mutable) && !values.is_empty(), "{object:?}");
+            for index in [0, 29] {
+                let record = catalog.record(object, index);
+                assert!(record.properties.contains_key(object.created_property()));
+                assert!(record.properties.contains_key(object.modified_property()));
+                for name in record.properties.keys() {
+                    assert!(known.contains(name), "{object:?} has unknown {name}");
+                }
+            }
+        }
+        let ticket = catalog.record(ObjectType::Tickets, 0);
+        assert!(TICKET_STAGES.contains(&ticket.properties["hs_pipeline_stage"].as_str()));
+        let call = catalog.record(ObjectType::Calls, 3);
+        assert!(call.properties.contains_key("hs_timestamp"));
+        assert!(!call.properties.contains_key("createdate"));
+    }
+
+    #[test]
+    fn line_items_name_generated_products() {
+        let catalog = with_others(Catalog::new(42, 250, 40, 60), 30);
+        for index in 0..30 {
+            let item = catalog.record(ObjectType::LineItems, index);
+            let product_id: u64 = item.properties["hs_product_id"].parse().unwrap();
+            let product = catalog
+                .index_of(ObjectType::Products, product_id)
+                .map(|i| catalog.record(ObjectType::Products, i))
+                .unwrap();
+            assert_eq!(product.properties["name"], item.properties["name"]);
+        }
     }
 }

@@ -52,7 +52,7 @@ pub(crate) const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(84);
 
 /// The subscription types the sandbox can send, in a fixed order: the index is part of each
 /// type's stable `subscriptionId`.
-const SUBSCRIPTION_TYPES: [&str; 7] = [
+const SUBSCRIPTION_TYPES: [&str; 15] = [
     "contact.propertyChange",
     "contact.deletion",
     "contact.privacyDeletion",
@@ -60,6 +60,14 @@ const SUBSCRIPTION_TYPES: [&str; 7] = [
     "company.deletion",
     "deal.propertyChange",
     "deal.deletion",
+    "ticket.propertyChange",
+    "ticket.deletion",
+    "product.propertyChange",
+    "product.deletion",
+    "line_item.propertyChange",
+    "line_item.deletion",
+    "object.propertyChange",
+    "object.deletion",
 ];
 
 /// Counters of webhook delivery since the sandbox started (or [`crate::Sandbox::reset_stats`],
@@ -123,6 +131,9 @@ pub(crate) struct Event {
     pub subscription_type: &'static str,
     pub attempt_number: u32,
     pub object_id: u64,
+    /// Only on the generic `object.*` types: which type the record is (`0-48`, `2-…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_type_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub property_name: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,6 +179,8 @@ pub(crate) struct Hub {
     stats: Arc<Mutex<WebhookStats>>,
     /// [`crate::Knobs::webhook_retry_base`] in ms, read by the sender at each retry.
     retry_base_ms: Arc<AtomicU64>,
+    /// The custom object's `2-…` id, for its `object.*` events' `objectTypeId`.
+    custom_type_id: std::sync::OnceLock<String>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -186,7 +199,13 @@ impl Hub {
             inner: Mutex::default(),
             stats: Arc::default(),
             retry_base_ms: Arc::new(AtomicU64::new(millis(retry_base))),
+            custom_type_id: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Names the portal's custom object's `objectTypeId` (once, at start).
+    pub(crate) fn set_custom_type_id(&self, id: &str) {
+        let _ = self.custom_type_id.set(id.to_owned());
     }
 
     /// Remembers an app's client secret (registration replaces it).
@@ -295,13 +314,14 @@ impl Hub {
             return;
         };
         let (app_id, portal_id, user_id) = (sub.info.app_id, sub.portal_id, sub.user_id);
+        let custom_type_id = self.custom_type_id.get().map_or("", String::as_str);
         let events: Vec<Event> = changes
             .into_iter()
             .map(|change| {
                 let event_id = sub.next_event_id;
                 sub.next_event_id += 1;
                 event(
-                    object,
+                    (object, custom_type_id),
                     edit,
                     event_id,
                     app_id,
@@ -326,7 +346,7 @@ impl Hub {
 /// The legacy event for one change to one record (webhooks and the journal's files).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn event(
-    object: ObjectType,
+    (object, custom_type_id): (ObjectType, &str),
     edit: Edit,
     event_id: u64,
     app_id: u64,
@@ -354,6 +374,13 @@ pub(crate) fn event(
         subscription_type,
         attempt_number: 0,
         object_id,
+        object_type_id: subscription_type.starts_with("object.").then(|| {
+            if object.is_custom() {
+                custom_type_id.to_owned()
+            } else {
+                object.type_id().to_owned()
+            }
+        }),
         property_name,
         property_value,
         change_source: "CRM_UI",
@@ -372,7 +399,9 @@ fn subscription_id(app_id: u64, type_index: u64) -> u64 {
 
 /// The legacy subscription type of a change: `{object}.propertyChange` for a modification,
 /// `{object}.deletion` for an archive, and for a hard delete (merge or GDPR deletion)
-/// `contact.privacyDeletion` on contacts, `{object}.deletion` on the others.
+/// `contact.privacyDeletion` on contacts, `{object}.deletion` on the others. Types without
+/// their own legacy subscriptions (quotes, engagements, custom objects) use the generic
+/// `object.*` ones, which name the type in `objectTypeId`.
 fn subscription_type(object: ObjectType, edit: Edit) -> &'static str {
     match (object, edit) {
         (ObjectType::Contacts, Edit::Modify) => "contact.propertyChange",
@@ -382,6 +411,14 @@ fn subscription_type(object: ObjectType, edit: Edit) -> &'static str {
         (ObjectType::Companies, Edit::Archive | Edit::Delete) => "company.deletion",
         (ObjectType::Deals, Edit::Modify) => "deal.propertyChange",
         (ObjectType::Deals, Edit::Archive | Edit::Delete) => "deal.deletion",
+        (ObjectType::Tickets, Edit::Modify) => "ticket.propertyChange",
+        (ObjectType::Tickets, Edit::Archive | Edit::Delete) => "ticket.deletion",
+        (ObjectType::Products, Edit::Modify) => "product.propertyChange",
+        (ObjectType::Products, Edit::Archive | Edit::Delete) => "product.deletion",
+        (ObjectType::LineItems, Edit::Modify) => "line_item.propertyChange",
+        (ObjectType::LineItems, Edit::Archive | Edit::Delete) => "line_item.deletion",
+        (_, Edit::Modify) => "object.propertyChange",
+        (_, Edit::Archive | Edit::Delete) => "object.deletion",
     }
 }
 
@@ -396,6 +433,21 @@ mod tests {
                 assert!(SUBSCRIPTION_TYPES.contains(&subscription_type(object, edit)));
             }
         }
+    }
+
+    #[test]
+    fn generic_object_events_name_the_type() {
+        let event = |object| event((object, "2-1234567"), Edit::Modify, 1, 2, 3, 4, 5, None, 6);
+        let call = event(ObjectType::Calls);
+        assert_eq!(call.subscription_type, "object.propertyChange");
+        assert_eq!(call.object_type_id.as_deref(), Some("0-48"));
+        let pet = event(ObjectType::Pets);
+        assert_eq!(pet.object_type_id.as_deref(), Some("2-1234567"));
+        let ticket = event(ObjectType::Tickets);
+        assert_eq!(ticket.subscription_type, "ticket.propertyChange");
+        assert_eq!(ticket.object_type_id, None);
+        let contact = serde_json::to_value(event(ObjectType::Contacts)).unwrap();
+        assert!(contact.get("objectTypeId").is_none(), "{contact}");
     }
 
     #[test]

@@ -166,7 +166,7 @@ async fn more_than_100_inputs_and_bad_bodies_are_validation_errors() {
         let response = batch_read(&sandbox, "contacts", &token, &[], &body).await;
         assert_api_error(response, StatusCode::BAD_REQUEST, "VALIDATION_ERROR").await;
     }
-    let response = batch_read(&sandbox, "tickets", &token, &[], &inputs(&[1])).await;
+    let response = batch_read(&sandbox, "widgets", &token, &[], &inputs(&[1])).await;
     assert_api_error(response, StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND").await;
 }
 

@@ -4,6 +4,7 @@
 #![expect(clippy::unwrap_used, reason = "test helpers panic on purpose")]
 
 mod admin;
+mod associations;
 mod batch_read;
 mod contract;
 mod crm;
@@ -13,6 +14,7 @@ mod journal;
 mod mount;
 mod oauth;
 mod oauth2026;
+mod objects;
 mod properties;
 mod rate_limit;
 mod records;

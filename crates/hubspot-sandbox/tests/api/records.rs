@@ -440,7 +440,7 @@ async fn invalid_form_posts_show_an_error_notice_and_change_nothing() {
         contact
     );
     // An unknown object type is a page too.
-    let response = post(&app, "tickets", &id, &[("_token", &form_token)], &[]).await;
+    let response = post(&app, "widgets", &id, &[("_token", &form_token)], &[]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
