@@ -8,6 +8,7 @@ mod cluster;
 mod connect;
 mod contract;
 mod cors;
+mod crm;
 mod discovery;
 mod export;
 mod faithful;

@@ -182,7 +182,7 @@ async fn enabling_an_object_type_the_provider_does_not_offer_is_refused() {
     let app = spawn_sandbox_app().await;
     for (query, why) in [
         (
-            "?object_type=tickets",
+            "?object_type=widgets",
             "object_type must be one of: contacts, companies, deals",
         ),
         ("?object_type=no%20such", "object_type"),

@@ -74,6 +74,9 @@ pub enum ApiError {
     /// The provider cannot list its object types or fields.
     #[error("{0}")]
     DiscoveryUnsupported(String),
+    /// The provider cannot say how its records relate.
+    #[error("{0}")]
+    AssociationsUnsupported(String),
     /// A webhook request whose signature is missing, wrong, stale or already used.
     #[error("{0}")]
     InvalidSignature(String),
@@ -139,6 +142,8 @@ problem_codes! {
     SearchUnsupported = "search_unsupported", BAD_REQUEST, "Search not supported by this provider";
     /// 400: object types or fields asked of a provider that cannot list them.
     DiscoveryUnsupported = "discovery_unsupported", BAD_REQUEST, "Discovery not supported by this provider";
+    /// 400: `associations` asked of a provider that cannot say how its records relate.
+    AssociationsUnsupported = "associations_unsupported", BAD_REQUEST, "Associations not supported by this provider";
     /// 400: a signed webhook whose body is not the provider's format.
     InvalidWebhook = "invalid_webhook", BAD_REQUEST, "Webhook not understood";
     /// 400: the OAuth state is unknown, expired, replayed, or another browser's or user's.
@@ -217,6 +222,7 @@ impl ApiError {
             ApiError::EventsUnsupported(_) => ProblemCode::EventsUnsupported,
             ApiError::SearchUnsupported(_) => ProblemCode::SearchUnsupported,
             ApiError::DiscoveryUnsupported(_) => ProblemCode::DiscoveryUnsupported,
+            ApiError::AssociationsUnsupported(_) => ProblemCode::AssociationsUnsupported,
             ApiError::InvalidSignature(_) => ProblemCode::InvalidSignature,
             ApiError::InvalidWebhook(_) => ProblemCode::InvalidWebhook,
             ApiError::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,

@@ -89,6 +89,7 @@ fn item(o: Object, base: Option<&Object>) -> IntegrationItem {
         properties,
         created_at: None,
         updated_at: None,
+        associations: Default::default(),
     }
 }
 

@@ -11,6 +11,7 @@ use integration_core::{
     Lane, ObjectType, Page, ProviderInfo,
 };
 
+mod associations;
 mod batch;
 mod changes;
 mod discovery;
@@ -335,7 +336,7 @@ impl ItemSource for HubSpotApi {
         credentials: &Credentials,
         query: &ItemQuery,
     ) -> Result<Page, Error> {
-        let kind = kind_of(query.object_type.as_deref())?;
+        let kind = &kind_of(query.object_type.as_deref())?;
         let limit = query
             .limit
             .unwrap_or(self.config.page_size)
@@ -354,7 +355,9 @@ impl ItemSource for HubSpotApi {
         if let Some(text) = &query.search {
             let search =
                 self.search_items(credentials, kind, limit, text, after.as_deref(), &wanted);
-            return search.await;
+            let mut page = search.await?;
+            (self.associate(credentials, kind, &mut page.items, &query.associations)).await?;
+            return Ok(page);
         }
         let mut url = append_path(
             &self.config.api_base_url,
@@ -408,6 +411,7 @@ impl ItemSource for HubSpotApi {
             // In the list's order; a record archived between the two calls is left out.
             page.items = ids.iter().filter_map(|id| by_id.remove(id)).collect();
         }
+        (self.associate(credentials, kind, &mut page.items, &query.associations)).await?;
         Ok(page)
     }
 
@@ -427,10 +431,15 @@ impl ItemSource for HubSpotApi {
     async fn fetch_items(
         &self,
         credentials: &Credentials,
-        object_type: Option<&str>,
+        query: &ItemQuery,
         ids: &[String],
     ) -> Option<Result<Vec<integration_core::IntegrationItem>, Error>> {
-        Some(self.batch_read(credentials, object_type, ids).await)
+        Some(self.batch_read(credentials, query, ids).await)
+    }
+
+    /// Associations v4, labels included, each record's list complete.
+    fn associates(&self) -> bool {
+        true
     }
 
     fn counts(&self) -> bool {
@@ -440,6 +449,12 @@ impl ItemSource for HubSpotApi {
     /// CRM search's `query`.
     fn searches(&self) -> bool {
         true
+    }
+
+    /// Every standard object, and custom objects by `objectTypeId` or fully qualified name
+    /// (HubSpot answers 400 for one the portal does not have).
+    fn discovered_kind(&self, object_type: &str) -> Option<&'static [&'static str]> {
+        ObjectKind::parse(object_type).map(|kind| kind.scopes())
     }
 
     /// The standard CRM objects and the portal's custom objects.
@@ -563,9 +578,13 @@ pub(crate) fn changes_cursor_round_trips(cursor: &Cursor) -> Result<bool, Error>
 /// The object type a query names (contacts when it names none).
 fn kind_of(raw: Option<&str>) -> Result<ObjectKind, Error> {
     match raw {
-        None => Ok(ObjectKind::Contacts),
+        None => Ok(ObjectKind::CONTACTS),
         Some(raw) => ObjectKind::parse(raw).ok_or_else(|| {
-            Error::InvalidInput("HubSpot items are contacts, companies or deals".into())
+            Error::InvalidInput(
+                "HubSpot object types are its standard objects (contacts, tickets…) and custom \
+                 objects by objectTypeId (2-…)"
+                    .into(),
+            )
         }),
     }
 }

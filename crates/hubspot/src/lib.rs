@@ -16,5 +16,5 @@ pub use client::{HubSpot, HubSpotApi, INFO, INFO_V1, http_client, provider};
 pub use config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, WebhooksMode, paths};
 pub use factory::{FACTORY, HubSpotFactory};
 pub use journal::{HubSpotJournal, JOURNAL_SCOPE};
-pub use objects::ObjectKind;
+pub use objects::{CUSTOM_SCOPES, ObjectKind, STANDARD, Standard};
 pub use webhooks::{HubSpotWebhooks, MAX_SIGNATURE_AGE};

@@ -11,105 +11,340 @@ use url::Url;
 use crate::http::json_reason;
 use integration_core::kit::append_path;
 
-/// The CRM object types this provider lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One of HubSpot's standard CRM objects: how its APIs, links and scopes name it, what is read of
+/// it by default and what titles its records.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Standard {
+    /// The name in API paths and in our `object_type` (`line_items`).
+    pub id: &'static str,
+    /// [`IntegrationItem::item_type`] (`line_item`).
+    pub singular: &'static str,
+    /// HubSpot's object type id, used in record links (`0-8`).
+    pub type_id: &'static str,
+    /// What a list of them is called (`Line items`).
+    pub label: &'static str,
+    /// What one is called, in a fallback title (`Line item`).
+    pub noun: &'static str,
+    /// Any one of these granted scopes reads it (engagements are readable with the contacts
+    /// scope too, as HubSpot documents).
+    pub scopes: &'static [&'static str],
+    /// Properties read when the caller names none (contacts' are a setting).
+    pub properties: &'static [&'static str],
+    /// Properties that title a record, first non-empty wins.
+    title: &'static [&'static str],
+}
+
+/// HubSpot's standard objects, in the order discovery lists them.
+pub const STANDARD: [Standard; 12] = [
+    Standard {
+        id: "contacts",
+        singular: "contact",
+        type_id: "0-1",
+        label: "Contacts",
+        noun: "Contact",
+        scopes: &["crm.objects.contacts.read"],
+        properties: &["firstname", "lastname", "email"],
+        title: &["email"],
+    },
+    Standard {
+        id: "companies",
+        singular: "company",
+        type_id: "0-2",
+        label: "Companies",
+        noun: "Company",
+        scopes: &["crm.objects.companies.read"],
+        properties: &["name", "domain"],
+        title: &["name", "domain"],
+    },
+    Standard {
+        id: "deals",
+        singular: "deal",
+        type_id: "0-3",
+        label: "Deals",
+        noun: "Deal",
+        scopes: &["crm.objects.deals.read"],
+        properties: &["dealname", "amount", "dealstage", "closedate"],
+        title: &["dealname"],
+    },
+    Standard {
+        id: "tickets",
+        singular: "ticket",
+        type_id: "0-5",
+        label: "Tickets",
+        noun: "Ticket",
+        scopes: &["tickets"],
+        properties: &[
+            "subject",
+            "content",
+            "hs_pipeline_stage",
+            "hs_ticket_priority",
+        ],
+        title: &["subject"],
+    },
+    Standard {
+        id: "products",
+        singular: "product",
+        type_id: "0-7",
+        label: "Products",
+        noun: "Product",
+        scopes: &["e-commerce", "crm.objects.products.read"],
+        properties: &["name", "price", "hs_sku"],
+        title: &["name", "hs_sku"],
+    },
+    Standard {
+        id: "line_items",
+        singular: "line_item",
+        type_id: "0-8",
+        label: "Line items",
+        noun: "Line item",
+        scopes: &["e-commerce", "crm.objects.line_items.read"],
+        properties: &["name", "quantity", "price", "amount"],
+        title: &["name"],
+    },
+    Standard {
+        id: "quotes",
+        singular: "quote",
+        type_id: "0-14",
+        label: "Quotes",
+        noun: "Quote",
+        scopes: &["crm.objects.quotes.read"],
+        properties: &["hs_title", "hs_expiration_date", "hs_status"],
+        title: &["hs_title"],
+    },
+    Standard {
+        id: "calls",
+        singular: "call",
+        type_id: "0-48",
+        label: "Calls",
+        noun: "Call",
+        scopes: &["crm.objects.calls.read", "crm.objects.contacts.read"],
+        properties: &[
+            "hs_call_title",
+            "hs_call_body",
+            "hs_call_direction",
+            "hs_timestamp",
+        ],
+        title: &["hs_call_title", "hs_call_body"],
+    },
+    Standard {
+        id: "emails",
+        singular: "email",
+        type_id: "0-49",
+        label: "Emails",
+        noun: "Email",
+        scopes: &["crm.objects.emails.read", "crm.objects.contacts.read"],
+        properties: &["hs_email_subject", "hs_email_text", "hs_timestamp"],
+        title: &["hs_email_subject", "hs_email_text"],
+    },
+    Standard {
+        id: "meetings",
+        singular: "meeting",
+        type_id: "0-47",
+        label: "Meetings",
+        noun: "Meeting",
+        scopes: &["crm.objects.meetings.read", "crm.objects.contacts.read"],
+        properties: &[
+            "hs_meeting_title",
+            "hs_meeting_body",
+            "hs_meeting_start_time",
+        ],
+        title: &["hs_meeting_title", "hs_meeting_body"],
+    },
+    Standard {
+        id: "notes",
+        singular: "note",
+        type_id: "0-46",
+        label: "Notes",
+        noun: "Note",
+        scopes: &["crm.objects.notes.read", "crm.objects.contacts.read"],
+        properties: &["hs_note_body", "hs_timestamp"],
+        title: &["hs_note_body"],
+    },
+    Standard {
+        id: "tasks",
+        singular: "task",
+        type_id: "0-27",
+        label: "Tasks",
+        noun: "Task",
+        scopes: &["crm.objects.tasks.read", "crm.objects.contacts.read"],
+        properties: &[
+            "hs_task_subject",
+            "hs_task_body",
+            "hs_task_status",
+            "hs_timestamp",
+        ],
+        title: &["hs_task_subject", "hs_task_body"],
+    },
+];
+
+/// The scopes that read custom objects' records.
+pub const CUSTOM_SCOPES: &[&str] = &["crm.objects.custom.read"];
+
+/// Properties read of a custom object when the caller names none: `name` titles most custom
+/// objects, and HubSpot ignores a property an object does not have.
+const CUSTOM_PROPERTIES: &[&str] = &["name"];
+
+/// The longest title made of a record's text (a note's body): enough to recognise it.
+const MAX_TITLE_CHARS: usize = 120;
+
+/// A CRM object type: one of HubSpot's standard objects, or one of the portal's custom objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectKind {
-    /// `contacts` (HubSpot object type id `0-1`).
-    Contacts,
-    /// `companies` (`0-2`).
-    Companies,
-    /// `deals` (`0-3`).
-    Deals,
+    /// A standard object.
+    Standard(&'static Standard),
+    /// A custom object, by a name HubSpot's object APIs take for it: its `objectTypeId`
+    /// (`2-3508482`) or fully qualified name (`p1234_pets`).
+    Custom(String),
 }
 
 impl ObjectKind {
-    /// Parses an [`ItemQuery::object_type`](integration_core::ItemQuery::object_type): the
-    /// plural API name or the singular item type, any case.
+    /// `contacts` (`0-1`).
+    pub const CONTACTS: Self = Self::Standard(&STANDARD[0]);
+    /// `companies` (`0-2`).
+    pub const COMPANIES: Self = Self::Standard(&STANDARD[1]);
+    /// `deals` (`0-3`).
+    pub const DEALS: Self = Self::Standard(&STANDARD[2]);
+
+    /// Parses an [`ItemQuery::object_type`](integration_core::ItemQuery::object_type): a
+    /// standard object's plural API name, singular or type id (any case), or a custom object's
+    /// `objectTypeId` (`2-…`) or fully qualified name (`p{portal}_{name}`).
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw.to_ascii_lowercase().as_str() {
-            "contacts" | "contact" | "0-1" => Some(Self::Contacts),
-            "companies" | "company" | "0-2" => Some(Self::Companies),
-            "deals" | "deal" | "0-3" => Some(Self::Deals),
-            _ => None,
+        let lower = raw.to_ascii_lowercase();
+        if let Some(standard) = STANDARD
+            .iter()
+            .find(|s| [s.id, s.singular, s.type_id].contains(&lower.as_str()))
+        {
+            return Some(Self::Standard(standard));
+        }
+        let digits =
+            |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+        let custom = match lower.split_once(['-', '_']) {
+            Some(("2", id)) => digits(id) && raw.as_bytes()[1] == b'-',
+            Some((portal, name)) => {
+                portal.strip_prefix('p').is_some_and(digits)
+                    && raw.as_bytes()[portal.len()] == b'_'
+                    && !name.is_empty()
+                    && name.len() <= 64
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            }
+            None => false,
+        };
+        custom.then_some(Self::Custom(lower))
+    }
+
+    /// The name in API paths (`contacts`, `2-3508482`).
+    pub fn api_name(&self) -> &str {
+        match self {
+            Self::Standard(s) => s.id,
+            Self::Custom(name) => name,
         }
     }
 
-    /// The name in API paths (`contacts`).
-    pub fn api_name(self) -> &'static str {
+    /// [`IntegrationItem::item_type`] (`contact`; a custom object's API name).
+    pub fn item_type(&self) -> &str {
         match self {
-            Self::Contacts => "contacts",
-            Self::Companies => "companies",
-            Self::Deals => "deals",
+            Self::Standard(s) => s.singular,
+            Self::Custom(name) => name,
         }
     }
 
-    /// [`IntegrationItem::item_type`] (`contact`).
-    pub fn item_type(self) -> &'static str {
+    /// HubSpot's object type id, used in record links (`0-1`; a custom object's API name,
+    /// which record links take too).
+    pub fn type_id(&self) -> &str {
         match self {
-            Self::Contacts => "contact",
-            Self::Companies => "company",
-            Self::Deals => "deal",
+            Self::Standard(s) => s.type_id,
+            Self::Custom(name) => name,
         }
     }
 
-    /// HubSpot's object type id, used in record links (`0-1`).
-    pub fn type_id(self) -> &'static str {
+    /// The scopes any one of which reads this kind.
+    pub fn scopes(&self) -> &'static [&'static str] {
         match self {
-            Self::Contacts => "0-1",
-            Self::Companies => "0-2",
-            Self::Deals => "0-3",
+            Self::Standard(s) => s.scopes,
+            Self::Custom(_) => CUSTOM_SCOPES,
         }
     }
 
     /// The property holding the last modification time (contacts have their own name for it).
-    pub(crate) fn modified_property(self) -> &'static str {
-        match self {
-            Self::Contacts => "lastmodifieddate",
-            Self::Companies | Self::Deals => "hs_lastmodifieddate",
+    pub(crate) fn modified_property(&self) -> &'static str {
+        if *self == Self::CONTACTS {
+            "lastmodifieddate"
+        } else {
+            "hs_lastmodifieddate"
         }
     }
 
-    /// Properties requested for companies and deals (contacts' are a setting).
-    pub(crate) fn builtin_properties(self) -> &'static [&'static str] {
+    /// Properties requested when the caller names none (contacts' are a setting).
+    pub(crate) fn builtin_properties(&self) -> &'static [&'static str] {
         match self {
-            Self::Contacts => &["firstname", "lastname", "email"],
-            Self::Companies => &["name", "domain"],
-            Self::Deals => &["dealname", "amount", "dealstage", "closedate"],
+            Self::Standard(s) => s.properties,
+            Self::Custom(_) => CUSTOM_PROPERTIES,
         }
     }
 
     /// A human title from the record's properties, never empty.
-    pub(crate) fn title(self, id: &str, properties: &Map<String, Value>) -> String {
+    pub(crate) fn title(&self, id: &str, properties: &Map<String, Value>) -> String {
+        // Names are kept as written; bodies (notes, e-mails, calls hold HTML) are made one line.
         let text = |name: &str| {
-            properties
-                .get(name)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
+            let raw = properties.get(name).and_then(Value::as_str)?;
+            let text = if name.ends_with("_body") || name.ends_with("_text") {
+                plain_text(raw)
+            } else {
+                raw.trim().to_owned()
+            };
+            Some(text).filter(|s| !s.is_empty())
         };
-        let found = match self {
-            Self::Contacts => {
-                let name = [text("firstname"), text("lastname")]
+        let person = (*self == Self::CONTACTS)
+            .then(|| {
+                [text("firstname"), text("lastname")]
                     .into_iter()
                     .flatten()
                     .collect::<Vec<_>>()
-                    .join(" ");
-                Some(name)
-                    .filter(|n| !n.is_empty())
-                    .or_else(|| text("email").map(str::to_owned))
-            }
-            Self::Companies => text("name").or_else(|| text("domain")).map(str::to_owned),
-            Self::Deals => text("dealname").map(str::to_owned),
+                    .join(" ")
+            })
+            .filter(|n| !n.is_empty());
+        let named = || match self {
+            Self::Standard(s) => s.title.iter().find_map(|p| text(p)),
+            Self::Custom(_) => CUSTOM_PROPERTIES.iter().find_map(|p| text(p)),
         };
-        found.unwrap_or_else(|| {
-            let kind = match self {
-                Self::Contacts => "Contact",
-                Self::Companies => "Company",
-                Self::Deals => "Deal",
-            };
-            format!("{kind} {id}")
+        person.or_else(named).unwrap_or_else(|| match self {
+            Self::Standard(s) => format!("{} {id}", s.noun),
+            Self::Custom(_) => format!("Record {id}"),
         })
     }
+}
+
+/// A property's text as one line of plain text: HTML tags (notes and e-mails hold HTML) and
+/// runs of whitespace collapsed, cut at [`MAX_TITLE_CHARS`] characters.
+fn plain_text(raw: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    let mut space = false;
+    for c in raw.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                space = true;
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() => space = true,
+            c => {
+                if space && !out.is_empty() {
+                    out.push(' ');
+                }
+                space = false;
+                out.push(c);
+            }
+        }
+        if out.chars().count() >= MAX_TITLE_CHARS {
+            out.push('…');
+            break;
+        }
+    }
+    out
 }
 
 impl fmt::Display for ObjectKind {
@@ -179,7 +414,7 @@ fn id_text(value: Value, what: &str) -> Result<String, Error> {
 
 /// Parses one page of a CRM objects list.
 pub(crate) fn parse_page(
-    kind: ObjectKind,
+    kind: &ObjectKind,
     body: &[u8],
     web_base: &Url,
     hub_id: Option<&str>,
@@ -221,6 +456,7 @@ pub(crate) fn parse_page(
                 parent_id: None,
                 created_at: timestamp(record.created_at.as_deref()),
                 updated_at: timestamp(record.updated_at.as_deref()),
+                associations: Default::default(),
                 properties,
                 id,
             })
@@ -274,7 +510,7 @@ mod tests {
 
     #[test]
     fn contact_titles_fall_back() {
-        let k = ObjectKind::Contacts;
+        let k = ObjectKind::CONTACTS;
         assert_eq!(
             k.title(
                 "1",
@@ -299,14 +535,14 @@ mod tests {
     #[test]
     fn company_and_deal_titles() {
         assert_eq!(
-            ObjectKind::Companies.title("2", &props(json!({"name": "Acme"}))),
+            ObjectKind::COMPANIES.title("2", &props(json!({"name": "Acme"}))),
             "Acme"
         );
         assert_eq!(
-            ObjectKind::Companies.title("2", &props(json!({"domain": "acme.io"}))),
+            ObjectKind::COMPANIES.title("2", &props(json!({"domain": "acme.io"}))),
             "acme.io"
         );
-        assert_eq!(ObjectKind::Deals.title("3", &props(json!({}))), "Deal 3");
+        assert_eq!(ObjectKind::DEALS.title("3", &props(json!({}))), "Deal 3");
     }
 
     #[test]
@@ -320,7 +556,7 @@ mod tests {
             {"id": "3", "properties": {}, "createdAt": "2024-01-02T03:04:05Z", "updatedAt": "2024-01-02T03:04:05Z", "archived": false},
         ]});
         let page = parse_page(
-            ObjectKind::Contacts,
+            &ObjectKind::CONTACTS,
             body.to_string().as_bytes(),
             &web,
             Some("7"),
@@ -362,8 +598,53 @@ mod tests {
 
     #[test]
     fn kinds_parse() {
-        assert_eq!(ObjectKind::parse("Contacts"), Some(ObjectKind::Contacts));
-        assert_eq!(ObjectKind::parse("company"), Some(ObjectKind::Companies));
-        assert_eq!(ObjectKind::parse("tickets"), None);
+        assert_eq!(ObjectKind::parse("Contacts"), Some(ObjectKind::CONTACTS));
+        assert_eq!(ObjectKind::parse("company"), Some(ObjectKind::COMPANIES));
+        assert_eq!(
+            ObjectKind::parse("0-5")
+                .map(|k| k.api_name().to_owned())
+                .as_deref(),
+            Some("tickets")
+        );
+        assert_eq!(
+            ObjectKind::parse("line_item")
+                .map(|k| k.type_id().to_owned())
+                .as_deref(),
+            Some("0-8")
+        );
+        let note = ObjectKind::parse("notes").unwrap();
+        assert_eq!(
+            note.title(
+                "9",
+                &props(json!({"hs_note_body": "<p>Called   <b>Ada</b></p>\n<p>about renewal</p>"}))
+            ),
+            "Called Ada about renewal"
+        );
+        assert_eq!(
+            note.title("9", &props(json!({"hs_note_body": "<br>"}))),
+            "Note 9"
+        );
+        let pet = ObjectKind::parse("2-77").unwrap();
+        assert_eq!(pet.title("5", &props(json!({"name": "Rex"}))), "Rex");
+        assert_eq!(pet.title("5", &props(json!({}))), "Record 5");
+        for custom in ["2-3508482", "p1234_pets", "P1234_pet_owners"] {
+            let kind = ObjectKind::parse(custom).unwrap();
+            assert_eq!(kind, ObjectKind::Custom(custom.to_ascii_lowercase()));
+            assert_eq!(kind.scopes(), CUSTOM_SCOPES);
+        }
+        for refused in [
+            "pets",
+            "2-",
+            "2-12a",
+            "3-12",
+            "p_pets",
+            "px_pets",
+            "p12_",
+            "p12_pe-ts",
+            "0-999",
+            "../x",
+        ] {
+            assert_eq!(ObjectKind::parse(refused), None, "{refused}");
+        }
     }
 }

@@ -217,10 +217,10 @@ async fn companies_and_deals_use_their_own_paths_properties_and_links() {
 
     let unsupported = peer
         .hubspot
-        .list_items(&credentials, &ItemQuery::new().object_type("tickets"))
+        .list_items(&credentials, &ItemQuery::new().object_type("widgets"))
         .await;
     assert!(matches!(unsupported, Err(Error::InvalidInput(_))));
-    assert_eq!(peer.sandbox.stats().objects, 2, "no request for tickets");
+    assert_eq!(peer.sandbox.stats().objects, 2, "no request for widgets");
 }
 
 #[tokio::test]

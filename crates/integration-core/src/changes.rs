@@ -31,6 +31,20 @@ pub struct ChangesQuery {
     pub until: DateTime<Utc>,
     /// The provider's cursor from the previous page (`None`: the first page).
     pub cursor: Option<Cursor>,
+    /// The fields each upserted record carries ([`ItemQuery::properties`]).
+    pub properties: Option<Vec<String>>,
+    /// The kinds each upserted record lists its related records of
+    /// ([`ItemQuery::associations`]).
+    pub associations: Vec<String>,
+}
+
+/// What each upserted record of a changes run carries besides its defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// [`ItemQuery::properties`].
+    pub properties: Option<Vec<String>>,
+    /// [`ItemQuery::associations`].
+    pub associations: Vec<String>,
 }
 
 /// One change.
@@ -314,6 +328,17 @@ impl Connector {
         user: UserId,
         from: ChangesFrom,
     ) -> impl Stream<Item = Result<ChangeEvent, Error>> + Send + 'static {
+        self.changes_selecting(user, from, Selection::default())
+    }
+
+    /// [`changes`](Self::changes) whose upserted records carry what `selection` asks for (as an
+    /// export's would).
+    pub fn changes_selecting(
+        self: &Arc<Self>,
+        user: UserId,
+        from: ChangesFrom,
+        selection: Selection,
+    ) -> impl Stream<Item = Result<ChangeEvent, Error>> + Send + 'static {
         let query = match from {
             ChangesFrom::Checkpoint(checkpoint) => {
                 let until = Utc::now() - self.options().index_lag;
@@ -329,6 +354,8 @@ impl Connector {
                     // At least the lookback when the last sync ended less than the lag ago.
                     until: until.max(checkpoint.since),
                     cursor: None,
+                    properties: selection.properties,
+                    associations: selection.associations,
                 }
             }
             ChangesFrom::Resume(resume) => ChangesQuery {
@@ -336,6 +363,8 @@ impl Connector {
                 since: resume.since,
                 until: resume.until,
                 cursor: Some(resume.cursor),
+                properties: selection.properties,
+                associations: selection.associations,
             },
         };
         // A run from a checkpoint starts with what webhooks named; a resumed one is past that.
@@ -363,6 +392,8 @@ impl Connector {
 pub(crate) fn as_items_query(query: &ChangesQuery) -> ItemQuery {
     ItemQuery {
         object_type: query.object_type.clone(),
+        properties: query.properties.clone(),
+        associations: query.associations.clone(),
         ..ItemQuery::new()
     }
 }

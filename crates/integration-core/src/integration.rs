@@ -136,17 +136,19 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
         )))
     }
 
-    /// The records of `object_type` with these ids (at most [`FETCH_BATCH`]), as they are now, in
-    /// one request (HubSpot: `batch/read`); ids that no longer exist are left out. The
-    /// [`changes`](Self::changes) run fetches what webhooks named this way instead of waiting
-    /// for the provider's search index. Default: the provider cannot, [`Error::Unsupported`].
+    /// The records of `query`'s object type with these ids (at most [`FETCH_BATCH`]), as they
+    /// are now, carrying what `query` selects (its `properties` and `associations`; its cursor,
+    /// limit and search mean nothing here), in one request (HubSpot: `batch/read`); ids that no
+    /// longer exist are left out. The [`changes`](Self::changes) run fetches what webhooks named
+    /// this way instead of waiting for the provider's search index. Default: the provider
+    /// cannot, [`Error::Unsupported`].
     async fn fetch_items(
         &self,
         credentials: &Credentials,
-        object_type: Option<&str>,
+        query: &ItemQuery,
         ids: &[String],
     ) -> Result<Vec<IntegrationItem>, Error> {
-        let _ = (credentials, object_type, ids);
+        let _ = (credentials, query, ids);
         Err(Error::Unsupported(format!(
             "{} cannot fetch records by id",
             self.info().name
@@ -166,6 +168,27 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
     fn grantable(&self, kind: &ObjectType, credentials: &Credentials) -> bool {
         let _ = (kind, credentials);
         true
+    }
+
+    /// The scopes that read `object_type` when it is not one of
+    /// [`ProviderInfo::object_types`] but a kind [`discover_object_types`](Self::discover_object_types)
+    /// may list (HubSpot: its other standard objects, and custom objects by `objectTypeId`).
+    /// `None` (the default) refuses it before any call; an accepted kind the account turns out not
+    /// to have is the provider's to refuse ([`Error::InvalidInput`]). An empty slice needs no
+    /// scope.
+    fn discovered_kind(&self, object_type: &str) -> Option<&'static [&'static str]> {
+        let _ = object_type;
+        None
+    }
+
+    /// Whether [`list_items`](Self::list_items) (and so exports) and
+    /// [`changes`](Self::changes) fill in [`IntegrationItem::associations`] for
+    /// [`ItemQuery::associations`] (HubSpot: associations v4). Default: no, and a query that asks
+    /// for associations is refused before any call.
+    ///
+    /// [`IntegrationItem::associations`]: crate::IntegrationItem::associations
+    fn associates(&self) -> bool {
+        false
     }
 
     /// Whether [`list_items`](Self::list_items) honours [`ItemQuery::search`] (HubSpot: CRM

@@ -4,6 +4,8 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,23 @@ pub struct IntegrationItem {
     /// When the record last changed at the provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
+    /// The records this one is related to, by their object type, when the query asked for
+    /// them ([`ItemQuery::associations`]): every kind asked for has an entry, empty when there
+    /// are none, and each list is complete. Absent when none were asked for.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub associations: BTreeMap<String, Vec<Association>>,
+}
+
+/// A record another one is related to, and how (HubSpot's association labels: "Primary",
+/// "Decision maker"; empty when the relation has no label).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Association {
+    /// The related record's id.
+    pub id: String,
+    /// The labels of the relation, in the provider's order.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 /// An opaque position in a provider's listing. Callers pass back what a [`Page`] gave them.
@@ -146,11 +165,18 @@ pub struct ItemQuery {
     /// The fields each item carries, by name (checked against the account's discovered fields
     /// before a provider sees them); `None`: the provider's default set.
     pub properties: Option<Vec<String>>,
+    /// The object types whose related records each item lists
+    /// ([`IntegrationItem::associations`]); empty: none. Only for providers that
+    /// [associate](crate::Integration::associates); each must be a kind the provider reads and
+    /// the grant allows.
+    pub associations: Vec<String>,
 }
 
 impl ItemQuery {
     /// The longest search text.
     pub const MAX_SEARCH: usize = 200;
+    /// The most object types one query asks associations to.
+    pub const MAX_ASSOCIATIONS: usize = 10;
 
     /// A query for the first page with the provider's defaults.
     pub fn new() -> Self {
@@ -172,6 +198,12 @@ impl ItemQuery {
     /// List objects of this kind.
     pub fn object_type(mut self, object_type: impl Into<String>) -> Self {
         self.object_type = Some(object_type.into());
+        self
+    }
+
+    /// Each item lists its related records of these kinds.
+    pub fn associations<K: Into<String>>(mut self, kinds: impl IntoIterator<Item = K>) -> Self {
+        self.associations = kinds.into_iter().map(Into::into).collect();
         self
     }
 }
@@ -201,6 +233,7 @@ mod tests {
             parent_id: None,
             created_at: None,
             updated_at: None,
+            associations: BTreeMap::new(),
         };
         assert_eq!(
             serde_json::to_value(&item).unwrap(),

@@ -28,6 +28,7 @@ pub use budget::{
 };
 pub use changes::{
     Change, ChangeEvent, ChangesFrom, ChangesPage, ChangesQuery, ChangesResume, Checkpoint,
+    Selection,
 };
 pub use connector::{
     ConnectionInfo, Connector, ConnectorOptions, DISCOVERY_TTL, EventLine, IntakeError,
@@ -44,7 +45,7 @@ pub use events::{
 pub use export::ExportEvent;
 pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};
 pub use integration::{Column, FETCH_BATCH, Integration, ObjectType, ProviderInfo};
-pub use item::{Cursor, IntegrationItem, ItemQuery, Page};
+pub use item::{Association, Cursor, IntegrationItem, ItemQuery, Page};
 pub use retry::RetryPolicy;
 pub use seal::Seal;
 pub use store::{CredentialStore, LockToken, credentials_key};

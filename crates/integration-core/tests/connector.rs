@@ -28,6 +28,7 @@ use tokio::time::Instant;
 const PROVIDER: &str = "fake";
 const CONTACTS_SCOPE: &str = "crm.objects.contacts.read";
 const COMPANIES_SCOPE: &str = "crm.objects.companies.read";
+const DEALS_SCOPE: &str = "crm.objects.deals.read";
 const REDIRECT: &str = "https://app.example/oauth/callback";
 
 const INFO: ProviderInfo = ProviderInfo {
@@ -98,6 +99,10 @@ struct Fake {
     challenge: Mutex<Option<String>>,
     /// The code and PKCE verifier of each exchange.
     exchanges: Mutex<Vec<(String, Option<String>)>>,
+    /// Whether it reports associations.
+    associates: bool,
+    /// The associations each `list_items` call asked for.
+    list_associations: Mutex<Vec<Vec<String>>>,
 }
 
 impl Fake {
@@ -153,6 +158,15 @@ impl Integration for Fake {
         &INFO
     }
 
+    /// Deals are not declared, but discovery may list them.
+    fn discovered_kind(&self, object_type: &str) -> Option<&'static [&'static str]> {
+        (object_type == "deals").then_some(&[DEALS_SCOPE][..])
+    }
+
+    fn associates(&self) -> bool {
+        self.associates
+    }
+
     fn authorization_url(&self, request: &AuthorizationRequest<'_>) -> Result<url::Url, Error> {
         let mut url = url::Url::parse("https://fake.example/oauth/authorize").unwrap();
         url.query_pairs_mut()
@@ -191,6 +205,7 @@ impl Integration for Fake {
         query: &ItemQuery,
     ) -> Result<Page, Error> {
         self.list_calls.fetch_add(1, Ordering::SeqCst);
+        (self.list_associations.lock().unwrap()).push(query.associations.clone());
         self.list_tokens
             .lock()
             .unwrap()
@@ -912,6 +927,8 @@ async fn a_changes_cursor_is_bound_to_its_window() {
         since,
         until,
         cursor: None,
+        properties: None,
+        associations: Vec::new(),
     };
 
     let first = h.connector.changes_page(&ada(), &window).await.unwrap();
@@ -1055,6 +1072,96 @@ async fn a_grant_without_the_object_types_scope_is_refused_without_a_provider_ca
         .unwrap();
     h.connector.items(&ada(), &ItemQuery::new()).await.unwrap();
     assert_eq!(h.fake.lists(), 2);
+}
+
+#[tokio::test]
+async fn a_discovered_kind_is_accepted_and_its_scope_checked_before_any_call() {
+    let h = Harness::new(Fake::new());
+    h.seed(&ada(), &credentials("at", Some(30), &[CONTACTS_SCOPE]))
+        .await;
+    let deals = ItemQuery::new().object_type("deals");
+
+    h.connector.check_query(&ada(), &deals).unwrap();
+    let result = h.connector.items(&ada(), &deals).await;
+    assert!(
+        matches!(&result, Err(Error::InsufficientScope { scope }) if scope == DEALS_SCOPE),
+        "{result:?}"
+    );
+    // A kind neither declared nor discoverable is refused as before.
+    let unknown = h
+        .connector
+        .items(&ada(), &ItemQuery::new().object_type("pets"))
+        .await;
+    assert!(
+        matches!(unknown, Err(Error::InvalidInput(_))),
+        "{unknown:?}"
+    );
+    assert_eq!(h.fake.provider_calls(), 0);
+
+    h.seed(
+        &ada(),
+        &credentials("at", Some(30), &[CONTACTS_SCOPE, DEALS_SCOPE]),
+    )
+    .await;
+    h.connector.items(&ada(), &deals).await.unwrap();
+    assert_eq!(h.fake.lists(), 1);
+}
+
+#[tokio::test]
+async fn associations_are_checked_before_any_call() {
+    let contacts_with =
+        |kinds: &[&'static str]| ItemQuery::new().associations(kinds.iter().copied());
+    // A provider that cannot say how records relate refuses the question.
+    let plain = Harness::new(Fake::new());
+    plain
+        .seed(&ada(), &credentials("at", Some(30), &[CONTACTS_SCOPE]))
+        .await;
+    let result = plain
+        .connector
+        .items(&ada(), &contacts_with(&["companies"]))
+        .await;
+    assert!(matches!(result, Err(Error::Unsupported(_))), "{result:?}");
+    assert_eq!(plain.fake.provider_calls(), 0);
+
+    let h = Harness::new(Fake {
+        associates: true,
+        ..Fake::new()
+    });
+    h.seed(&ada(), &credentials("at", Some(30), &[CONTACTS_SCOPE]))
+        .await;
+    // A kind the provider does not read.
+    let result = h
+        .connector
+        .items(&ada(), &contacts_with(&["pipedrive"]))
+        .await;
+    let Err(Error::InvalidInput(message)) = result else {
+        panic!("{result:?}");
+    };
+    assert!(message.contains("'pipedrive'"), "{message}");
+    // A kind the grant may not read: its scope is named.
+    let result = h
+        .connector
+        .items(&ada(), &contacts_with(&["companies"]))
+        .await;
+    assert!(
+        matches!(&result, Err(Error::InsufficientScope { scope }) if scope == COMPANIES_SCOPE),
+        "{result:?}"
+    );
+    assert_eq!(h.fake.provider_calls(), 0);
+
+    h.seed(
+        &ada(),
+        &credentials("at", Some(30), &[CONTACTS_SCOPE, COMPANIES_SCOPE]),
+    )
+    .await;
+    h.connector
+        .items(&ada(), &contacts_with(&["companies"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        *h.fake.list_associations.lock().unwrap(),
+        [vec!["companies".to_owned()]]
+    );
 }
 
 #[tokio::test]

@@ -68,6 +68,7 @@ fn thing(id: &str) -> IntegrationItem {
         parent_id: None,
         created_at: None,
         updated_at: None,
+        associations: Default::default(),
         properties: serde_json::Map::new(),
     }
 }
@@ -162,7 +163,7 @@ impl Integration for Pushy {
     async fn fetch_items(
         &self,
         _: &Credentials,
-        _: Option<&str>,
+        _: &ItemQuery,
         ids: &[String],
     ) -> Result<Vec<IntegrationItem>, Error> {
         self.fetched.lock().unwrap().push(ids.to_vec());

@@ -79,6 +79,7 @@ impl Integration for Pages {
                     parent_id: None,
                     created_at: None,
                     updated_at: None,
+                    associations: Default::default(),
                 })
                 .collect(),
             next_cursor: (n + 1 < PAGES).then(|| Cursor::parse(format!("p{}", n + 1)).unwrap()),

@@ -10,17 +10,19 @@ use super::{HubSpotApi, kind_of};
 use crate::objects::parse_page;
 
 impl HubSpotApi {
-    /// The live records of `object_type` among `ids` (at most 100); archived or deleted ones
-    /// are left out.
+    /// The live records of `query`'s object type among `ids` (at most 100), with what it
+    /// selects; archived or deleted ones are left out.
     pub(super) async fn batch_read(
         &self,
         credentials: &Credentials,
-        object_type: Option<&str>,
+        query: &integration_core::ItemQuery,
         ids: &[String],
     ) -> Result<Vec<IntegrationItem>, Error> {
-        let kind = kind_of(object_type)?;
-        self.batch_read_with(credentials, kind, ids, &self.properties(kind))
-            .await
+        let kind = &kind_of(query.object_type.as_deref())?;
+        let properties = (query.properties.clone()).unwrap_or_else(|| self.properties(kind));
+        let mut items = (self.batch_read_with(credentials, kind, ids, &properties)).await?;
+        (self.associate(credentials, kind, &mut items, &query.associations)).await?;
+        Ok(items)
     }
 
     /// [`batch_read`](Self::batch_read) with `properties` (in the POST body, so a list of
@@ -28,7 +30,7 @@ impl HubSpotApi {
     pub(super) async fn batch_read_with(
         &self,
         credentials: &Credentials,
-        kind: crate::ObjectKind,
+        kind: &crate::ObjectKind,
         ids: &[String],
         properties: &[String],
     ) -> Result<Vec<IntegrationItem>, Error> {
@@ -77,7 +79,7 @@ impl HubSpotApi {
     pub(super) async fn search_items(
         &self,
         credentials: &Credentials,
-        kind: crate::ObjectKind,
+        kind: &crate::ObjectKind,
         limit: u32,
         text: &str,
         after: Option<&str>,

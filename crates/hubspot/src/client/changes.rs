@@ -103,8 +103,8 @@ impl HubSpotApi {
     ) -> Result<ChangesPage, Error> {
         let kind = super::kind_of(query.object_type.as_deref())?;
         match Phase::parse(query.cursor.as_ref())? {
-            Phase::Upserts(after_id) => self.modified(credentials, query, kind, after_id).await,
-            Phase::Deletes(after) => self.archived(credentials, query, kind, after).await,
+            Phase::Upserts(after_id) => self.modified(credentials, query, &kind, after_id).await,
+            Phase::Deletes(after) => self.archived(credentials, query, &kind, after).await,
         }
     }
 
@@ -112,7 +112,7 @@ impl HubSpotApi {
         &self,
         credentials: &Credentials,
         query: &ChangesQuery,
-        kind: ObjectKind,
+        kind: &ObjectKind,
         after_id: u64,
     ) -> Result<ChangesPage, Error> {
         let modified = kind.modified_property();
@@ -124,12 +124,13 @@ impl HubSpotApi {
         let body = json!({
             "filterGroups": [{"filters": filters}],
             "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-            "properties": self.properties(kind),
+            "properties": (query.properties.clone()).unwrap_or_else(|| self.properties(kind)),
             "limit": SEARCH_PAGE,
         });
         let body = self.search(credentials, kind, &body).await?;
         let web = &self.config.web_base_url;
-        let page = parse_page(kind, &body, web, credentials.account_id.as_deref())?;
+        let mut page = parse_page(kind, &body, web, credentials.account_id.as_deref())?;
+        (self.associate(credentials, kind, &mut page.items, &query.associations)).await?;
         let last = page.items.last().map(|item| item.id.parse::<u64>());
         let next = match (page.next_cursor, last) {
             // More match: continue above the last id, in a new query.
@@ -151,7 +152,7 @@ impl HubSpotApi {
         &self,
         credentials: &Credentials,
         query: &ChangesQuery,
-        kind: ObjectKind,
+        kind: &ObjectKind,
         after: Option<String>,
     ) -> Result<ChangesPage, Error> {
         let mut url = append_path(
@@ -190,7 +191,7 @@ impl HubSpotApi {
         credentials: &Credentials,
         object_type: Option<&str>,
     ) -> Result<Option<u64>, Error> {
-        let kind = super::kind_of(object_type)?;
+        let kind = &super::kind_of(object_type)?;
         let body = json!({"limit": 1, "properties": ["hs_object_id"]});
         let body = self.search(credentials, kind, &body).await?;
         let total: SearchTotal = serde_json::from_slice(&body)
@@ -201,7 +202,7 @@ impl HubSpotApi {
     pub(super) async fn search(
         &self,
         credentials: &Credentials,
-        kind: ObjectKind,
+        kind: &ObjectKind,
         body: &serde_json::Value,
     ) -> Result<Vec<u8>, Error> {
         let url = append_path(
@@ -217,15 +218,13 @@ impl HubSpotApi {
         self.body_of(request, "a search page").await
     }
 
-    pub(super) fn properties(&self, kind: ObjectKind) -> Vec<String> {
-        match kind {
-            ObjectKind::Contacts => self.config.default_properties.clone(),
-            other => other
-                .builtin_properties()
-                .iter()
-                .map(|p| (*p).to_owned())
-                .collect(),
+    pub(super) fn properties(&self, kind: &ObjectKind) -> Vec<String> {
+        if *kind == ObjectKind::CONTACTS {
+            return self.config.default_properties.clone();
         }
+        (kind.builtin_properties().iter())
+            .map(|p| (*p).to_owned())
+            .collect()
     }
 }
 

@@ -9,56 +9,10 @@ use integration_core::{Credentials, DiscoveredType, Error, ExposeSecret as _, Fi
 use serde::Deserialize;
 
 use super::HubSpotApi;
-
-/// HubSpot's standard objects: id, plural label, and the scopes any one of which reads it
-/// (engagements are readable with the contacts scope too, as HubSpot documents).
-const STANDARD: &[(&str, &str, &[&str])] = &[
-    ("contacts", "Contacts", &["crm.objects.contacts.read"]),
-    ("companies", "Companies", &["crm.objects.companies.read"]),
-    ("deals", "Deals", &["crm.objects.deals.read"]),
-    ("tickets", "Tickets", &["tickets"]),
-    (
-        "products",
-        "Products",
-        &["e-commerce", "crm.objects.products.read"],
-    ),
-    (
-        "line_items",
-        "Line items",
-        &["e-commerce", "crm.objects.line_items.read"],
-    ),
-    ("quotes", "Quotes", &["crm.objects.quotes.read"]),
-    (
-        "calls",
-        "Calls",
-        &["crm.objects.calls.read", "crm.objects.contacts.read"],
-    ),
-    (
-        "emails",
-        "Emails",
-        &["crm.objects.emails.read", "crm.objects.contacts.read"],
-    ),
-    (
-        "meetings",
-        "Meetings",
-        &["crm.objects.meetings.read", "crm.objects.contacts.read"],
-    ),
-    (
-        "notes",
-        "Notes",
-        &["crm.objects.notes.read", "crm.objects.contacts.read"],
-    ),
-    (
-        "tasks",
-        "Tasks",
-        &["crm.objects.tasks.read", "crm.objects.contacts.read"],
-    ),
-];
+use crate::objects::{CUSTOM_SCOPES, STANDARD};
 
 /// The scopes that read the portal's custom object schemas (the schemas API's security).
 const SCHEMA_SCOPES: &[&str] = &["crm.schemas.custom.read", "crm.objects.custom.read"];
-/// The scopes that read custom objects' records.
-const CUSTOM_SCOPES: &[&str] = &["crm.objects.custom.read"];
 
 #[derive(Deserialize)]
 struct Results<T> {
@@ -121,11 +75,11 @@ impl HubSpotApi {
         let owned = |scopes: &[&str]| scopes.iter().map(|s| (*s).to_owned()).collect();
         let mut kinds: Vec<DiscoveredType> = STANDARD
             .iter()
-            .map(|(id, label, scopes)| DiscoveredType {
-                id: (*id).to_owned(),
-                label: (*label).to_owned(),
+            .map(|kind| DiscoveredType {
+                id: kind.id.to_owned(),
+                label: kind.label.to_owned(),
                 custom: false,
-                scopes: owned(scopes),
+                scopes: owned(kind.scopes),
             })
             .collect();
         let granted = |s: &&str| credentials.scopes.iter().any(|g| g == s);

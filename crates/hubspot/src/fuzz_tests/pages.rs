@@ -184,9 +184,9 @@ fn web_base() -> Url {
 
 fn kind() -> impl Strategy<Value = ObjectKind> {
     prop_oneof![
-        Just(ObjectKind::Contacts),
-        Just(ObjectKind::Companies),
-        Just(ObjectKind::Deals),
+        Just(ObjectKind::CONTACTS),
+        Just(ObjectKind::COMPANIES),
+        Just(ObjectKind::DEALS),
     ]
 }
 
@@ -197,7 +197,7 @@ proptest! {
     /// empty id.
     #[test]
     fn page_on_anything(kind in kind(), body in any_body(), hub in proptest::option::of("\\PC{0,12}")) {
-        match parse_page(kind, &body, &web_base(), hub.as_deref()) {
+        match parse_page(&kind, &body, &web_base(), hub.as_deref()) {
             Ok(page) => prop_assert!(page.items.iter().all(|i| !i.id.is_empty())),
             Err(error) => prop_assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}"),
         }
@@ -224,7 +224,7 @@ proptest! {
             }
             Err(_) => ExpectedPage::Invalid,
         };
-        match (parse_page(kind, &bytes, &web_base(), hub.as_deref()), expected) {
+        match (parse_page(&kind, &bytes, &web_base(), hub.as_deref()), expected) {
             (Ok(page), ExpectedPage::Valid(ids, next)) => {
                 let got: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
                 prop_assert_eq!(got, ids.iter().map(String::as_str).collect::<Vec<_>>());
@@ -304,7 +304,7 @@ proptest! {
                 "next": { "after": after, "link": format!("https://api.hubapi.com/x?after={after}") }
             });
         }
-        let page = parse_page(kind, &to_bytes(&body), &web_base(), hub.as_deref()).unwrap();
+        let page = parse_page(&kind, &to_bytes(&body), &web_base(), hub.as_deref()).unwrap();
         prop_assert_eq!(page.items.len(), records.len());
         for (item, (id, name, at, (nanos, style), _)) in page.items.iter().zip(&records) {
             let id = id_text(Some(id)).unwrap();

@@ -36,16 +36,11 @@ impl Connector {
         redirect_uri: &str,
         object_type: Option<&str>,
     ) -> Result<AuthorizationStart, Error> {
-        self.check_object_type(object_type)?;
+        let scopes = self.kind_scopes(object_type)?;
+        // Any one of a kind's scopes reads it; the first is the one to ask for.
         let extra_scopes: &[&str] = match object_type {
             None => &[],
-            Some(id) => {
-                let kind = (self.integration.object_types().iter())
-                    .find(|t| t.id == id)
-                    .ok_or_else(|| Error::InvalidInput(format!("no object type '{id}'")))?;
-                // Any one of a kind's scopes reads it; the first is the one to ask for.
-                kind.scopes.get(..1).unwrap_or_default()
-            }
+            Some(_) => scopes.get(..1).unwrap_or_default(),
         };
         let state = OAuthState::generate();
         let binding = BrowserBinding::generate();

@@ -115,7 +115,7 @@ impl Connector {
                 .run_until(call.operation, Some(call.deadline), || async {
                     let pacer = self.pacer(user, credentials, call);
                     if let Some(pacer) = &pacer {
-                        pacer.pace().await?;
+                        pacer.pace(None).await?;
                     }
                     let (result, hint) =
                         crate::budget::with_hint(f(credentials.clone()), pacer).await;
@@ -193,6 +193,7 @@ impl Connector {
     ) -> Result<ChangesPage, Error> {
         let items = crate::changes::as_items_query(query);
         self.check_object_type(items.object_type.as_deref())?;
+        self.check_associations(&items.associations)?;
         // A page's cursor is bound to its window: a resume token's window cannot be changed.
         let window = [query.since.to_rfc3339(), query.until.to_rfc3339()];
         let context = self.seal_context(user, "changes", query.object_type.as_deref(), &window);
@@ -219,22 +220,20 @@ impl Connector {
         Ok(page)
     }
 
-    /// The records of `object_type` with these ids as they are now (at most [`FETCH_BATCH`]),
-    /// at background priority, within the request deadline.
+    /// The records of `items`' object type with these ids as they are now (at most
+    /// [`FETCH_BATCH`]), carrying what `items` selects, at background priority, within the
+    /// request deadline.
     ///
     /// [`FETCH_BATCH`]: crate::FETCH_BATCH
     pub(crate) async fn fetch_items_reusing(
         &self,
         user: &UserId,
-        object_type: Option<&str>,
+        items: &ItemQuery,
         ids: &[String],
         known: &mut Option<Credentials>,
     ) -> Result<Vec<crate::IntegrationItem>, Error> {
-        let items = ItemQuery {
-            object_type: object_type.map(str::to_owned),
-            ..ItemQuery::new()
-        };
-        self.check_object_type(object_type)?;
+        self.check_object_type(items.object_type.as_deref())?;
+        self.check_associations(&items.associations)?;
         let deadline = tokio::time::Instant::now() + self.options.request_deadline;
         let call = Call {
             operation: "fetch",
@@ -242,8 +241,8 @@ impl Connector {
             lane: crate::Lane::Standard,
             deadline,
         };
-        self.within_deadline(self.call_until(user, &items, call, known, |c| async move {
-            self.integration.fetch_items(&c, object_type, ids).await
+        self.within_deadline(self.call_until(user, items, call, known, |c| async move {
+            self.integration.fetch_items(&c, items, ids).await
         }))
         .await
     }

@@ -39,12 +39,21 @@ impl Connector {
     }
 
     /// Every field of `object_type` in the user's account. The grant must allow reading the kind
-    /// when it is one the provider declares ([`Error::InsufficientScope`] before any call).
+    /// when it is one the provider declares ([`Error::InsufficientScope`] before any call); a
+    /// discovered kind's fields are the provider's to refuse (HubSpot lists a custom object's
+    /// properties to a grant that may read its schema, not only to one that may read its
+    /// records). A kind the provider does not read at all is [`Error::InvalidInput`].
     #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
     pub async fn fields(&self, user: &UserId, object_type: &str) -> Result<Vec<Field>, Error> {
+        self.kind_scopes(Some(object_type))?;
         let credentials = self.fresh_credentials(user).await?;
         let key = self.discovery_key(&credentials, user, &format!("fields:{object_type}"));
-        let query = ItemQuery::new().object_type(object_type);
+        let declared = (self.integration.object_types().iter()).any(|t| t.id == object_type);
+        let query = if declared {
+            ItemQuery::new().object_type(object_type)
+        } else {
+            ItemQuery::new()
+        };
         self.discovered(&key, user, &query, |c| async move {
             self.integration.discover_fields(&c, object_type).await
         })

@@ -133,7 +133,7 @@ impl Connector {
             return Ok(Some(Vec::new()));
         }
         let items = match self
-            .fetch_items_reusing(user, query.object_type.as_deref(), &ids, known)
+            .fetch_items_reusing(user, &crate::changes::as_items_query(query), &ids, known)
             .await
         {
             Ok(items) => items,

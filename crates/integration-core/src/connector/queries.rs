@@ -33,6 +33,7 @@ impl Connector {
                 )));
             }
         }
+        self.check_associations(&query.associations)?;
         let mut opened = query.clone();
         if let Some(cursor) = &query.cursor {
             let context = self.items_context(user, query);
@@ -50,19 +51,65 @@ impl Connector {
     }
 
     pub(super) fn check_object_type(&self, object_type: Option<&str>) -> Result<(), Error> {
+        self.kind_scopes(object_type).map(drop)
+    }
+
+    /// The scopes any one of which reads `object_type` (the provider's default kind when
+    /// `None`): a declared kind's, or a discovered one's the provider accepts
+    /// ([`Integration::discovered_kind`](crate::Integration::discovered_kind)). Any other kind
+    /// is [`Error::InvalidInput`].
+    pub(super) fn kind_scopes(
+        &self,
+        object_type: Option<&str>,
+    ) -> Result<&'static [&'static str], Error> {
         let offered = self.integration.object_types();
-        if let Some(kind) = object_type
-            && !offered.iter().any(|t| t.id == kind)
-        {
-            let names: Vec<&str> = offered.iter().map(|t| t.id).collect();
-            return Err(Error::InvalidInput(if names.is_empty() {
-                format!(
-                    "{} lists one kind of item; omit object_type",
-                    self.integration.display_name()
-                )
-            } else {
-                format!("object_type must be one of: {}", names.join(", "))
-            }));
+        let Some(kind) = object_type else {
+            return Ok(offered.first().map(|t| t.scopes).unwrap_or_default());
+        };
+        if let Some(declared) = offered.iter().find(|t| t.id == kind) {
+            return Ok(declared.scopes);
+        }
+        if let Some(scopes) = self.integration.discovered_kind(kind) {
+            return Ok(scopes);
+        }
+        let names: Vec<&str> = offered.iter().map(|t| t.id).collect();
+        Err(Error::InvalidInput(if names.is_empty() {
+            format!(
+                "{} lists one kind of item; omit object_type",
+                self.integration.display_name()
+            )
+        } else {
+            let shown: String = kind.chars().take(64).collect();
+            format!(
+                "object_type must be one of: {} (not '{shown}')",
+                names.join(", ")
+            )
+        }))
+    }
+
+    /// Refuses associations the provider cannot report, or to kinds it does not read.
+    pub(super) fn check_associations(&self, kinds: &[String]) -> Result<(), Error> {
+        if kinds.is_empty() {
+            return Ok(());
+        }
+        if !self.integration.associates() {
+            return Err(Error::Unsupported(format!(
+                "{} cannot say how its records relate",
+                self.integration.display_name()
+            )));
+        }
+        if kinds.len() > ItemQuery::MAX_ASSOCIATIONS {
+            return Err(Error::InvalidInput(format!(
+                "associations names at most {} object types",
+                ItemQuery::MAX_ASSOCIATIONS
+            )));
+        }
+        for kind in kinds {
+            self.kind_scopes(Some(kind)).map_err(|_| {
+                Error::InvalidInput(format!(
+                    "associations must name object types this provider reads; '{kind}' is not one"
+                ))
+            })?;
         }
         Ok(())
     }
@@ -148,23 +195,21 @@ impl Connector {
         credentials: &Credentials,
         query: &ItemQuery,
     ) -> Result<(), Error> {
-        let offered = self.integration.object_types();
-        let kind = match &query.object_type {
-            Some(id) => offered.iter().find(|t| t.id == id),
-            None => offered.first(),
-        };
-        let Some(kind) = kind else { return Ok(()) };
-        if credentials.scopes.is_empty()
-            || kind.scopes.is_empty()
-            || kind
-                .scopes
-                .iter()
-                .any(|s| credentials.scopes.iter().any(|g| g == s))
-        {
-            return Ok(());
+        let kinds = std::iter::once(query.object_type.as_deref())
+            .chain(query.associations.iter().map(|k| Some(k.as_str())));
+        for kind in kinds {
+            let scopes = self.kind_scopes(kind)?;
+            let granted = credentials.scopes.is_empty()
+                || scopes.is_empty()
+                || scopes
+                    .iter()
+                    .any(|s| credentials.scopes.iter().any(|g| g == s));
+            if !granted {
+                return Err(Error::InsufficientScope {
+                    scope: scopes[0].to_owned(),
+                });
+            }
         }
-        Err(Error::InsufficientScope {
-            scope: kind.scopes[0].to_owned(),
-        })
+        Ok(())
     }
 }

@@ -83,10 +83,10 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
     async fn fetch_items(
         &self,
         credentials: &Credentials,
-        object_type: Option<&str>,
+        query: &ItemQuery,
         ids: &[String],
     ) -> Option<Result<Vec<IntegrationItem>, Error>> {
-        let _ = (credentials, object_type, ids);
+        let _ = (credentials, query, ids);
         None
     }
 
@@ -133,6 +133,17 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
     /// [`Integration::searches`]. Default: no.
     fn searches(&self) -> bool {
         false
+    }
+
+    /// [`Integration::associates`]. Default: no.
+    fn associates(&self) -> bool {
+        false
+    }
+
+    /// [`Integration::discovered_kind`]. Default: only the declared kinds.
+    fn discovered_kind(&self, object_type: &str) -> Option<&'static [&'static str]> {
+        let _ = object_type;
+        None
     }
 
     /// [`Integration::grantable`]. Default: yes.
@@ -262,10 +273,10 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
     async fn fetch_items(
         &self,
         credentials: &Credentials,
-        object_type: Option<&str>,
+        query: &ItemQuery,
         ids: &[String],
     ) -> Result<Vec<IntegrationItem>, Error> {
-        match self.items.fetch_items(credentials, object_type, ids).await {
+        match self.items.fetch_items(credentials, query, ids).await {
             Some(items) => items,
             None => Err(Error::Unsupported(format!(
                 "{} cannot fetch records by id",
@@ -284,6 +295,14 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
 
     fn grantable(&self, kind: &ObjectType, credentials: &Credentials) -> bool {
         self.items.grantable(kind, credentials)
+    }
+
+    fn discovered_kind(&self, object_type: &str) -> Option<&'static [&'static str]> {
+        self.items.discovered_kind(object_type)
+    }
+
+    fn associates(&self) -> bool {
+        self.items.associates()
     }
 
     fn webhooks(&self) -> Option<&dyn Webhooks> {

@@ -198,6 +198,7 @@ impl ItemFields {
             parent_id: text(record, self.parent_id),
             created_at: time(self.created_at),
             updated_at: time(self.updated_at),
+            associations: Default::default(),
         })
     }
 

@@ -12,12 +12,15 @@ use std::sync::Arc;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt as _;
-use integration_core::{Change, ChangeEvent, ChangesFrom, ChangesResume, Checkpoint};
+use integration_core::{
+    Change, ChangeEvent, ChangesFrom, ChangesResume, Checkpoint, ItemQuery, Selection,
+};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
 
+use super::items::{AssociationsParam, PropertiesParam};
 use super::provider;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Problem};
@@ -29,6 +32,8 @@ pub(crate) struct ChangesParams {
     since: Option<String>,
     cursor: Option<String>,
     object_type: Option<String>,
+    properties: Option<String>,
+    associations: Option<String>,
 }
 
 /// Where a run starts, for the document: `since`, `cursor`, or both (`cursor` wins). Query
@@ -85,11 +90,13 @@ impl utoipa::ToSchema for RunStart {}
     params(
         ("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"),
         ("start" = inline(RunStart), Query, style = Form, explode, description = "`since` and/or `cursor`, as query parameters"),
-        ("object_type" = Option<String>, Query, pattern = "^[A-Za-z0-9_]{1,64}$", min_length = 1, max_length = 64, example = "contacts", description = "Optional: the checkpoint's object type (a provider's object type id); another one is 400 `invalid_request`"),
+        ("object_type" = Option<String>, Query, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, example = "contacts", description = "Optional: the checkpoint's object type (a provider's object type id); another one is 400 `invalid_request`"),
+        PropertiesParam,
+        AssociationsParam,
     ),
     responses(
         (status = 200, content_type = "application/x-ndjson", body = String, description = "`upsert` and `delete` lines, a `cursor` line after each page, `{\"type\":\"end\",\"upserts\",\"deletes\",\"checkpoint\"}` last"),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: missing or forged checkpoint/cursor, object_type mismatch; changes_unsupported: the provider has no incremental sync"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: missing or forged checkpoint/cursor, object_type mismatch, bad properties or associations; changes_unsupported: the provider has no incremental sync; discovery_unsupported, associations_unsupported"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
@@ -142,8 +149,28 @@ pub(super) async fn changes(
                 .into(),
         ));
     }
+    // Upserts carry what an export's items would: checked the same way, against the
+    // checkpoint's object type, before the run starts.
+    let mut query = ItemQuery::new();
+    query.object_type = object_type.map(str::to_owned);
+    let associations = AssociationsParam {
+        associations: params.associations,
+    };
+    associations.apply(&entry.connector, &mut query)?;
+    entry.connector.check_query(&user.0, &query)?;
+    let properties = PropertiesParam {
+        properties: params.properties,
+    };
+    (properties.apply(&entry.connector, &user.0, &mut query)).await?;
+    let selection = Selection {
+        properties: query.properties,
+        associations: query.associations,
+    };
     let connector = Arc::clone(&entry.connector);
-    let events = super::started(entry.connector.changes(user.0.clone(), from)).await?;
+    let changes = entry
+        .connector
+        .changes_selecting(user.0.clone(), from, selection);
+    let events = super::started(changes).await?;
     Ok(super::ndjson(events.map(move |event| {
         line(event, |c| connector.checkpoint_token(&user.0, c))
     })))

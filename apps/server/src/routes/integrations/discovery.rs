@@ -161,21 +161,10 @@ pub(super) async fn fields(
     user: CurrentUser,
 ) -> Result<web::Json<Fields>, ApiError> {
     let entry = provider(&state, &path)?;
-    let object_type = match params.into_inner().object_type {
-        Some(kind)
-            if !kind.is_empty()
-                && kind.len() <= 64
-                && kind
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
-        {
-            kind
-        }
-        _ => {
-            return Err(ApiError::InvalidRequest(
-                "object_type is required: 1 to 64 letters, digits, '_' or '-'".into(),
-            ));
-        }
+    let Some(object_type) = super::object_type(params.into_inner().object_type)? else {
+        return Err(ApiError::InvalidRequest(
+            "object_type is required: 1 to 64 letters, digits, '_' or '-'".into(),
+        ));
     };
     let fields = entry
         .connector

@@ -18,7 +18,7 @@ use futures_util::StreamExt as _;
 use integration_core::{Checkpoint, ExportEvent};
 use serde_json::json;
 
-use super::items::{ItemsParams, PropertiesParam};
+use super::items::{AssociationsParam, ItemsParams, PropertiesParam};
 use super::provider;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Problem};
@@ -39,10 +39,10 @@ const COUNT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Every record of the user's at the provider, streamed as NDJSON (see the module docs).
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/export", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams, TotalParam, PropertiesParam),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams, TotalParam, PropertiesParam, AssociationsParam),
     responses(
         (status = 200, content_type = "application/x-ndjson", body = String, description = "One IntegrationItem per line, `{\"type\":\"cursor\"…}` after each page, `{\"type\":\"end\",\"count\",\"checkpoint\"}` last; first `{\"type\":\"start\",\"total\"}`"),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad cursor, object_type or properties; discovery_unsupported: properties asked of a provider that cannot list its fields"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad cursor, object_type, properties or associations; discovery_unsupported: properties asked of a provider that cannot list its fields; associations_unsupported"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
@@ -54,11 +54,13 @@ pub(super) async fn export(
     params: web::Query<ItemsParams>,
     total: web::Query<TotalParam>,
     properties: web::Query<PropertiesParam>,
+    associations: web::Query<AssociationsParam>,
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, ApiError> {
     let entry = provider(&state, &path)?;
     let mut query = params.into_inner().parse()?;
+    (associations.into_inner()).apply(&entry.connector, &mut query)?;
     entry.connector.check_query(&user.0, &query)?;
     properties
         .into_inner()

@@ -29,7 +29,7 @@ pub(crate) struct ItemsParams {
     /// `GET /api/integrations`; HubSpot: `contacts`, `companies`, `deals`). Default: the
     /// provider's first. One the provider does not offer is 400 `invalid_request`.
     #[param(
-        pattern = "^[A-Za-z0-9_]{1,64}$",
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
         min_length = 1,
         max_length = 64,
         example = "contacts"
@@ -94,7 +94,7 @@ pub(crate) struct PropertiesParam {
         max_length = 20000,
         example = "firstname,lastname,email"
     )]
-    properties: Option<String>,
+    pub(super) properties: Option<String>,
 }
 
 impl PropertiesParam {
@@ -132,13 +132,69 @@ impl PropertiesParam {
     }
 }
 
+/// `?associations=`: which related records each item lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AssociationsParam {
+    /// Object types whose related records each item lists, comma-separated (at most 10; ids
+    /// from `GET …/object-types`): each item then carries `"associations": {"companies":
+    /// [{"id", "labels"}], …}`, with an entry for every kind asked for (empty when none) and
+    /// every related record (HubSpot: associations v4 with their labels, each record's list
+    /// followed to its end; one call per kind per page, more only for records with more than
+    /// one answer holds). The grant must read each kind (403 `insufficient_scope`). Providers
+    /// that cannot say: 400 `associations_unsupported`.
+    #[param(
+        pattern = r"^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,9}$",
+        min_length = 1,
+        max_length = 650,
+        example = "companies,deals"
+    )]
+    pub(super) associations: Option<String>,
+}
+
+impl AssociationsParam {
+    /// Sets `query`'s associations when any were asked for (whether the provider reads those
+    /// kinds, and the grant allows them, is the connector's to say).
+    pub(super) fn apply(
+        self,
+        connector: &integration_core::Connector,
+        query: &mut ItemQuery,
+    ) -> Result<(), ApiError> {
+        let Some(raw) = self.associations else {
+            return Ok(());
+        };
+        let kinds: Vec<String> = raw.split(',').map(|k| k.trim().to_owned()).collect();
+        let max = ItemQuery::MAX_ASSOCIATIONS;
+        if kinds.len() > max || !kinds.iter().all(|k| super::is_kind_id(k)) {
+            return Err(ApiError::InvalidRequest(format!(
+                "associations is a comma-separated list of at most {max} object types (1-64 \
+                 letters, digits, '_' or '-' each)"
+            )));
+        }
+        if !connector.integration().associates() {
+            return Err(ApiError::AssociationsUnsupported(format!(
+                "{} cannot say how its records relate",
+                connector.integration().display_name()
+            )));
+        }
+        let mut unique: Vec<String> = Vec::with_capacity(kinds.len());
+        for kind in kinds {
+            if !unique.contains(&kind) {
+                unique.push(kind);
+            }
+        }
+        query.associations = unique;
+        Ok(())
+    }
+}
+
 /// One page of the user's items.
 #[utoipa::path(
     get, path = "/api/integrations/{provider}/items", tag = "integrations",
-    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams, SearchParam, PropertiesParam),
+    params(("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"), ItemsParams, SearchParam, PropertiesParam, AssociationsParam),
     responses(
         (status = 200, body = Page),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad limit, cursor, object_type, search or properties; search_unsupported: the provider cannot search; discovery_unsupported: properties asked of a provider that cannot list its fields"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad limit, cursor, object_type, search, properties or associations; search_unsupported: the provider cannot search; discovery_unsupported: properties asked of a provider that cannot list its fields; associations_unsupported"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope: the grant lacks the object type's scope; reconnect"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected"),
@@ -153,12 +209,14 @@ pub(super) async fn items(
     params: web::Query<ItemsParams>,
     search: web::Query<SearchParam>,
     properties: web::Query<PropertiesParam>,
+    associations: web::Query<AssociationsParam>,
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<web::Json<Page>, ApiError> {
     let entry = provider(&state, &path)?;
     let mut query = params.into_inner().parse()?;
     query.search = search.into_inner().search;
+    (associations.into_inner()).apply(&entry.connector, &mut query)?;
     let unsupported_search = |error: integration_core::Error| match error {
         integration_core::Error::Unsupported(why) => ApiError::SearchUnsupported(why),
         other => other.into(),
@@ -189,7 +247,7 @@ pub(crate) struct Count {
 pub(crate) struct CountParams {
     /// Which records, as for items: one of the provider's object type ids.
     #[param(
-        pattern = "^[A-Za-z0-9_]{1,64}$",
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
         min_length = 1,
         max_length = 64,
         example = "contacts"

@@ -144,21 +144,23 @@ fn provider<'a>(state: &'a AppState, id: &str) -> Result<&'a ProviderEntry, ApiE
         .ok_or_else(|| ApiError::UnknownProvider(id.chars().take(64).collect()))
 }
 
-/// An `object_type` parameter: an object type id, 1–64 of `[A-Za-z0-9_]` (whether the provider
-/// offers it is the connector's to say).
+/// An `object_type` parameter: an object type id, 1–64 of `[A-Za-z0-9_-]` (`contacts`, a
+/// custom object's `2-3508482`; whether the provider offers it is the connector's to say).
 fn object_type(raw: Option<String>) -> Result<Option<String>, ApiError> {
     match raw {
-        Some(kind)
-            if kind.is_empty()
-                || kind.len() > 64
-                || !kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
-        {
-            Err(ApiError::InvalidRequest(
-                "object_type is malformed: 1 to 64 letters, digits or '_'".into(),
-            ))
-        }
+        Some(kind) if !is_kind_id(&kind) => Err(ApiError::InvalidRequest(
+            "object_type is malformed: 1 to 64 letters, digits, '_' or '-'".into(),
+        )),
         kind => Ok(kind),
     }
+}
+
+/// Whether `raw` has the shape of an object type id: 1–64 of `[A-Za-z0-9_-]`.
+fn is_kind_id(raw: &str) -> bool {
+    (1..=64).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// An opaque token this service issued (a cursor or a checkpoint), checked for the shape every

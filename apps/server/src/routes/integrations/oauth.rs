@@ -67,7 +67,7 @@ pub(super) struct AuthorizeParams {
     /// grant lacks that kind (HubSpot: `companies` without `crm.objects.companies.read`) gains
     /// it. One the provider does not offer is 400 `invalid_request`. Default: the usual scopes.
     #[param(
-        pattern = "^[A-Za-z0-9_]{1,64}$",
+        pattern = "^[A-Za-z0-9_-]{1,64}$",
         min_length = 1,
         max_length = 64,
         example = "companies"
