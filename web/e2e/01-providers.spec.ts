@@ -116,11 +116,12 @@ for (const info of PROVIDERS.filter((p) => p.sandbox)) {
       await tabTo(page, page.getByRole('button', { name: new RegExp(`^${info.columns[0]?.label ?? ''}`) }).first(), 'first column sort');
     });
 
-    test('the object-type switcher offers every declared kind and loads another one', async () => {
+    test('the object-type switcher offers every declared kind first and loads another one', async () => {
       test.skip(info.object_types.length < 2, `${name} declares one object type`);
       const { page } = scenario;
       const show = page.getByRole('combobox', { name: 'Show' });
-      const options = await show.locator('option').allTextContents();
+      // The declared kinds first; a provider that discovers lists the account's other kinds after them.
+      const options = (await show.locator('option').allTextContents()).slice(0, info.object_types.length);
       const wanted = info.object_types.map((t) => capitalize(plural(t.noun)));
       assert(JSON.stringify(options) === JSON.stringify(wanted), `options ${JSON.stringify(options)}`);
       const [first, second] = info.object_types;

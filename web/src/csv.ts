@@ -47,6 +47,24 @@ export function itemsCsv(items: readonly IntegrationItem[], columns: readonly Co
   ]);
 }
 
+/** The header of the related records' column. */
+export const RELATED_LABEL = 'Related';
+
+/**
+ * The rows with the columns a person chose (no others), then their related records when shown
+ * (`related`: one cell's text per item), then the link.
+ */
+export function chosenCsv(
+  items: readonly IntegrationItem[],
+  columns: readonly Column[],
+  related?: (item: IntegrationItem) => string,
+): string {
+  return csvText([
+    [...columns.map((c) => c.label), ...(related ? [RELATED_LABEL] : []), LINK_LABEL],
+    ...items.map((item) => [...columns.map((c) => cellValue(item, c.key)), ...(related ? [related(item)] : []), item.url ?? '']),
+  ]);
+}
+
 function isSimple(value: unknown): boolean {
   return value === null || value === undefined || ['string', 'number', 'boolean'].includes(typeof value);
 }

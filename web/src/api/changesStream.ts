@@ -16,6 +16,7 @@ import { parseRetryAfter } from './client';
 import { lineError, openNdjson, readLines, unexpectedLine, type ExportOutcome } from './exportStream';
 import type { IntegrationItem } from './models';
 import type { Change } from '../dataset/model';
+import { selectionParams, type Selection } from '../selection';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -98,12 +99,13 @@ export type ChangesOutcome =
 export function changesUrl(
   provider: string,
   objectType: string | null,
-  { since = null, cursor = null }: { since?: string | null; cursor?: string | null },
+  { since = null, cursor = null, selection }: { since?: string | null; cursor?: string | null; selection?: Selection },
 ): string {
   const params = new URLSearchParams();
   if (cursor !== null) params.set('cursor', cursor);
   else if (since !== null) params.set('since', since);
   if (objectType !== null) params.set('object_type', objectType);
+  for (const [name, value] of Object.entries(selectionParams(selection))) params.set(name, value);
   return apiUrl(`/api/integrations/${encodeURIComponent(provider)}/changes?${params.toString()}`);
 }
 
@@ -145,8 +147,13 @@ export async function streamChanges(
   provider: string,
   objectType: string | null,
   handlers: ChangesHandlers,
-  { since = null, cursor = null, signal }: { since?: string | null; cursor?: string | null; signal?: AbortSignal },
+  {
+    since = null,
+    cursor = null,
+    signal,
+    selection,
+  }: { since?: string | null; cursor?: string | null; signal?: AbortSignal; selection?: Selection },
 ): Promise<ChangesOutcome> {
-  const { body, status, requestId } = await openNdjson(changesUrl(provider, objectType, { since, cursor }), signal);
+  const { body, status, requestId } = await openNdjson(changesUrl(provider, objectType, { since, cursor, selection }), signal);
   return readChanges(body, handlers, { signal, status, requestId });
 }

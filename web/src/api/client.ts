@@ -17,6 +17,7 @@ const KNOWN: Record<KnownErrorCode, true> = {
   events_unsupported: true,
   search_unsupported: true,
   discovery_unsupported: true,
+  associations_unsupported: true,
   invalid_webhook: true,
   invalid_state: true,
   unauthenticated: true,
@@ -97,6 +98,7 @@ export class ApiError extends Error {
       case 'events_unsupported':
       case 'search_unsupported':
       case 'discovery_unsupported':
+      case 'associations_unsupported':
       case 'method_not_allowed':
         return 'unexpected';
       default:

@@ -15,6 +15,7 @@
 import { API_BASE_URL, apiUrl } from '../config';
 import { ApiError, identityHeaders, isCrossOrigin, isKnownCode, parseRetryAfter, problemError, reportFailure } from './client';
 import type { ApiErrorCode, IntegrationItem } from './models';
+import { selectionParams, type Selection } from '../selection';
 
 export type ExportLine =
   | { type: 'start'; total: number | null }
@@ -266,8 +267,13 @@ export async function readExport(
 }
 
 /** The URL of the export of `provider`'s items (`objectType` null: the default kind), from `cursor` when resuming. */
-export function exportUrl(provider: string, objectType: string | null, cursor: string | null = null): string {
-  const params = new URLSearchParams();
+export function exportUrl(
+  provider: string,
+  objectType: string | null,
+  cursor: string | null = null,
+  selection?: Selection,
+): string {
+  const params = new URLSearchParams(selectionParams(selection));
   if (objectType !== null) params.set('object_type', objectType);
   if (cursor !== null) params.set('cursor', cursor);
   // The total (a provider call) is asked for once, on the first request of a sync.
@@ -342,8 +348,8 @@ export async function streamExport(
   provider: string,
   objectType: string | null,
   handlers: ExportHandlers,
-  { cursor = null, signal }: { cursor?: string | null; signal?: AbortSignal } = {},
+  { cursor = null, signal, selection }: { cursor?: string | null; signal?: AbortSignal; selection?: Selection } = {},
 ): Promise<ExportOutcome> {
-  const { body, status, requestId } = await openNdjson(exportUrl(provider, objectType, cursor), signal);
+  const { body, status, requestId } = await openNdjson(exportUrl(provider, objectType, cursor, selection), signal);
   return readExport(body, handlers, { signal, status, requestId });
 }

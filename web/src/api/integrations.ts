@@ -10,6 +10,7 @@ import type {
   ItemCount,
   ItemsPage,
 } from './models';
+import { selectionParams, type Selection } from '../selection';
 
 export const PAGE_SIZE = 100;
 
@@ -114,8 +115,9 @@ export async function listItems(
   objectType: string | null,
   cursor: string | null,
   signal?: AbortSignal,
+  selection?: Selection,
 ): Promise<ItemsPage> {
-  const params: Record<string, string | number> = { limit: PAGE_SIZE };
+  const params: Record<string, string | number> = { limit: PAGE_SIZE, ...selectionParams(selection) };
   if (objectType !== null) params.object_type = objectType;
   if (cursor !== null) params.cursor = cursor;
   const response = await apiClient.get<unknown>(`/api/integrations/${encodeURIComponent(provider)}/items`, {
@@ -141,8 +143,13 @@ export async function searchItems(
   search: string,
   cursor: string | null,
   signal?: AbortSignal,
+  selection?: Selection,
 ): Promise<ItemsPage> {
-  const params: Record<string, string | number> = { limit: PAGE_SIZE, search: search.slice(0, MAX_SEARCH_CHARS) };
+  const params: Record<string, string | number> = {
+    limit: PAGE_SIZE,
+    search: search.slice(0, MAX_SEARCH_CHARS),
+    ...selectionParams(selection),
+  };
   if (objectType !== null) params.object_type = objectType;
   if (cursor !== null) params.cursor = cursor;
   const response = await apiClient.get<unknown>(`/api/integrations/${encodeURIComponent(provider)}/items`, {

@@ -63,3 +63,15 @@ export type KnownErrorCode = Schemas['ProblemCode'];
 export type ClientErrorCode = 'network_error' | 'timeout' | 'unexpected_response' | 'unknown_error';
 
 export type ApiErrorCode = KnownErrorCode | ClientErrorCode;
+
+/** `GET /{provider}/object-types`: one kind the account holds (standard or custom), its scopes and whether the grant has one. */
+export type DiscoveredObjectType = Schemas['ObjectTypeEntry'];
+
+/** `GET /{provider}/fields`: one field of a kind (its label, type, group, enumeration options). */
+export type Field = Schemas['FieldEntry'];
+
+/** One related record of an item (`associations=`): its id and the association's labels ("Primary"). */
+export interface AssociatedRecord {
+  id: string;
+  labels: string[];
+}

@@ -261,6 +261,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A record another one is related to, and how (HubSpot's association labels: "Primary",
+         *     "Decision maker"; empty when the relation has no label).
+         */
+        Association: {
+            /** @description The related record's id. */
+            id: string;
+            /** @description The labels of the relation, in the provider's order. */
+            labels?: string[];
+        };
         /** @description Where to send the user for consent. */
         AuthorizeUrl: {
             /** @description The provider's consent page, with a fresh one-time `state`. */
@@ -382,6 +392,14 @@ export interface components {
          */
         IntegrationItem: {
             /**
+             * @description The records this one is related to, by their object type, when the query asked for
+             *     them ([`ItemQuery::associations`]): every kind asked for has an entry, empty when there
+             *     are none, and each list is complete. Absent when none were asked for.
+             */
+            associations?: {
+                [key: string]: components["schemas"]["Association"][];
+            };
+            /**
              * Format: date-time
              * @description When the record was created at the provider.
              */
@@ -482,7 +500,7 @@ export interface components {
          * @description Every `code` a problem can carry.
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "changes_unsupported" | "events_unsupported" | "search_unsupported" | "discovery_unsupported" | "invalid_webhook" | "invalid_state" | "unauthenticated" | "reauth_required" | "invalid_signature" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
+        ProblemCode: "invalid_request" | "changes_unsupported" | "events_unsupported" | "search_unsupported" | "discovery_unsupported" | "associations_unsupported" | "invalid_webhook" | "invalid_state" | "unauthenticated" | "reauth_required" | "invalid_signature" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
         /** @description Everything a server and a UI need to know about a provider, declared once. */
         ProviderInfo: {
             /** @description Columns for a UI's table, in order. */
@@ -819,6 +837,26 @@ export interface operations {
                  * @example contacts
                  */
                 object_type?: string;
+                /**
+                 * @description The fields each item carries: comma-separated names from `GET …/fields` (custom ones
+                 *     included), or `*` for every field of the kind. Names the account does not have are a 400
+                 *     `invalid_request` naming them. Default: the provider's small default set. HubSpot: any
+                 *     number of properties (hundreds go in a batch read's body: two calls per page, never a
+                 *     URL too long).
+                 * @example firstname,lastname,email
+                 */
+                properties?: string;
+                /**
+                 * @description Object types whose related records each item lists, comma-separated (at most 10; ids
+                 *     from `GET …/object-types`): each item then carries `"associations": {"companies":
+                 *     [{"id", "labels"}], …}`, with an entry for every kind asked for (empty when none) and
+                 *     every related record (HubSpot: associations v4 with their labels, each record's list
+                 *     followed to its end; one call per kind per page, more only for records with more than
+                 *     one answer holds). The grant must read each kind (403 `insufficient_scope`). Providers
+                 *     that cannot say: 400 `associations_unsupported`.
+                 * @example companies,deals
+                 */
+                associations?: string;
             };
             header?: never;
             path: {
@@ -841,7 +879,7 @@ export interface operations {
                     "application/x-ndjson": string;
                 };
             };
-            /** @description invalid_request: missing or forged checkpoint/cursor, object_type mismatch; changes_unsupported: the provider has no incremental sync */
+            /** @description invalid_request: missing or forged checkpoint/cursor, object_type mismatch, bad properties or associations; changes_unsupported: the provider has no incremental sync; discovery_unsupported, associations_unsupported */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1180,6 +1218,17 @@ export interface operations {
                  * @example firstname,lastname,email
                  */
                 properties?: string;
+                /**
+                 * @description Object types whose related records each item lists, comma-separated (at most 10; ids
+                 *     from `GET …/object-types`): each item then carries `"associations": {"companies":
+                 *     [{"id", "labels"}], …}`, with an entry for every kind asked for (empty when none) and
+                 *     every related record (HubSpot: associations v4 with their labels, each record's list
+                 *     followed to its end; one call per kind per page, more only for records with more than
+                 *     one answer holds). The grant must read each kind (403 `insufficient_scope`). Providers
+                 *     that cannot say: 400 `associations_unsupported`.
+                 * @example companies,deals
+                 */
+                associations?: string;
             };
             header?: never;
             path: {
@@ -1202,7 +1251,7 @@ export interface operations {
                     "application/x-ndjson": string;
                 };
             };
-            /** @description invalid_request: bad cursor, object_type or properties; discovery_unsupported: properties asked of a provider that cannot list its fields */
+            /** @description invalid_request: bad cursor, object_type, properties or associations; discovery_unsupported: properties asked of a provider that cannot list its fields; associations_unsupported */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1387,6 +1436,17 @@ export interface operations {
                  * @example firstname,lastname,email
                  */
                 properties?: string;
+                /**
+                 * @description Object types whose related records each item lists, comma-separated (at most 10; ids
+                 *     from `GET …/object-types`): each item then carries `"associations": {"companies":
+                 *     [{"id", "labels"}], …}`, with an entry for every kind asked for (empty when none) and
+                 *     every related record (HubSpot: associations v4 with their labels, each record's list
+                 *     followed to its end; one call per kind per page, more only for records with more than
+                 *     one answer holds). The grant must read each kind (403 `insufficient_scope`). Providers
+                 *     that cannot say: 400 `associations_unsupported`.
+                 * @example companies,deals
+                 */
+                associations?: string;
             };
             header?: never;
             path: {
@@ -1408,7 +1468,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page"];
                 };
             };
-            /** @description invalid_request: bad limit, cursor, object_type, search or properties; search_unsupported: the provider cannot search; discovery_unsupported: properties asked of a provider that cannot list its fields */
+            /** @description invalid_request: bad limit, cursor, object_type, search, properties or associations; search_unsupported: the provider cannot search; discovery_unsupported: properties asked of a provider that cannot list its fields; associations_unsupported */
             400: {
                 headers: {
                     [name: string]: unknown;

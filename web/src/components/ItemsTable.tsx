@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useDeferredValue, useId, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useId, useMemo, useRef, useState, type MouseEvent, type ReactNode } from 'react';
 import type { Column, IntegrationItem } from '../api/models';
 import { searchItems } from '../dataset/model';
 import { cellValue, itemTitle } from '../items';
@@ -105,6 +105,18 @@ interface RowProps {
   measure?: (element: HTMLTableRowElement | null) => void;
   /** Changed a moment ago (a live event): a number that differs for each new change, so the highlight restarts. */
   changed?: number;
+  /** Opens the record's details (its first cell is then a button). */
+  onOpen?: (item: IntegrationItem, trigger: HTMLElement) => void;
+  /** The Related cell's content, when related records are shown. */
+  related?: (item: IntegrationItem) => ReactNode;
+}
+
+/** A click anywhere on a row (not on its link or a selection of its text) opens it, as its first cell's button does. */
+function openFromRow(event: MouseEvent<HTMLTableRowElement>) {
+  const target = event.target as HTMLElement;
+  if (target.closest('a, button, input, select, textarea')) return;
+  if (window.getSelection()?.toString()) return;
+  event.currentTarget.querySelector<HTMLButtonElement>('button.row-open')?.click();
 }
 
 /** One row; memoized, so scrolling a virtualized table renders only the rows that come into view. */
@@ -118,24 +130,59 @@ const ItemRow = memo(function ItemRow({
   index,
   measure,
   changed,
+  onOpen,
+  related,
 }: RowProps) {
   const name = itemTitle(item);
   // Two animation names, alternating, so a second change of the same row highlights it again.
+  // The record opens from its name (else from its first cell).
+  const openAt = Math.max(0, columns.findIndex((c) => c.key === 'title'));
   const highlight = changed === undefined ? undefined : `row--changed row--changed-${changed % 2}`;
   return (
-    <tr ref={measure} data-index={index} aria-rowindex={rowIndex} className={highlight} data-changed={changed === undefined ? undefined : 'true'}>
-      {columns.map((c) => {
+    <tr
+      ref={measure}
+      data-index={index}
+      aria-rowindex={rowIndex}
+      className={[highlight, onOpen ? 'row--openable' : undefined].filter(Boolean).join(' ') || undefined}
+      data-changed={changed === undefined ? undefined : 'true'}
+      onClick={onOpen ? openFromRow : undefined}
+    >
+      {columns.map((c, at) => {
         const value = cellValue(item, c.key);
+        // The name's cell (else the first) opens the record's details.
+        const opener = (content: ReactNode) =>
+          onOpen && at === openAt ? (
+            <button
+              type="button"
+              className="row-open"
+              aria-haspopup="dialog"
+              data-record-id={item.id}
+              onClick={(event) => onOpen(item, event.currentTarget)}
+            >
+              {content}
+            </button>
+          ) : (
+            content
+          );
         if (c.key === 'title') {
           return (
             <td key={c.key} data-label={c.label} className="table__name">
-              <span className="truncate" title={name || undefined}>
-                {name || <span className="muted">No name</span>}
-              </span>
+              {opener(
+                <span className="truncate" title={name || undefined}>
+                  {name || <span className="muted">No name</span>}
+                </span>,
+              )}
             </td>
           );
         }
         const shown = display(c.key, value);
+        if (onOpen && at === openAt) {
+          return (
+            <td key={c.key} data-label={c.label} className={cellClass(c.key)}>
+              {opener(<span className="truncate">{shown || `${nouns.one} ${item.id}`}</span>)}
+            </td>
+          );
+        }
         return (
           <td key={c.key} data-label={c.label} className={cellClass(c.key)}>
             {!shown ? (
@@ -154,6 +201,11 @@ const ItemRow = memo(function ItemRow({
           </td>
         );
       })}
+      {related && (
+        <td data-label="Related" className="table__related">
+          {related(item)}
+        </td>
+      )}
       <td className="table__link">
         {changed !== undefined && <span className="visually-hidden">Changed just now. </span>}
         {item.url && (
@@ -219,6 +271,10 @@ export function ItemsTable({
   onQueryChange,
   caption,
   serverMatched = null,
+  keepEmptyColumns = false,
+  onOpen,
+  related,
+  tools,
 }: {
   items: IntegrationItem[];
   columns: readonly Column[];
@@ -240,11 +296,22 @@ export function ItemsTable({
   caption?: string;
   /** The rows are the provider's matches for the search: not filtered again; `empty` says there are none. */
   serverMatched?: { empty: string } | null;
+  /** The columns were chosen: show them even when every row is empty in one. */
+  keepEmptyColumns?: boolean;
+  /** Opens a record's details: its first cell becomes a button, and a click on its row opens it too. */
+  onOpen?: (item: IntegrationItem, trigger: HTMLElement) => void;
+  /** A Related column (before the link) with this content per row. */
+  related?: (item: IntegrationItem) => ReactNode;
+  /** More controls in the toolbar (the column picker). */
+  tools?: ReactNode;
 }) {
   const [ownQuery, setOwnQuery] = useState('');
   const query = heldQuery ?? ownQuery;
   const setQuery = onQueryChange ?? setOwnQuery;
-  const columns = useMemo(() => filledColumns(items, declared), [items, declared]);
+  const columns = useMemo(
+    () => (keepEmptyColumns ? declared : filledColumns(items, declared)),
+    [items, declared, keepEmptyColumns],
+  );
   const [sort, setSort] = useState<{ key: string; dir: SortDir } | null>(null);
   const searchId = useId();
   const sortId = useId();
@@ -283,8 +350,8 @@ export function ItemsTable({
     );
 
   const searchHint = columns.map((c) => c.label).join(', ');
-  const span = columns.length + 1;
-  const rowProps = { columns, nouns, providerName, hasTitle };
+  const span = columns.length + (related ? 2 : 1);
+  const rowProps = { columns, nouns, providerName, hasTitle, onOpen, related };
 
   return (
     <>
@@ -339,6 +406,7 @@ export function ItemsTable({
             Export CSV
           </button>
         )}
+        {tools}
         <span className="muted table-toolbar__count" role="status" aria-live="polite">
           {caption ?? tableCount(scope, items.length, deferredQuery.trim() ? rows.length : null, total, nouns)}
         </span>
@@ -359,7 +427,7 @@ export function ItemsTable({
           aria-label={`${providerName} ${nouns.many} table`}
           tabIndex={0}
         >
-          <table className="table" aria-rowcount={virtualize ? rows.length + 1 : undefined}>
+          <table className={keepEmptyColumns ? 'table table--chosen' : 'table'} aria-rowcount={virtualize ? rows.length + 1 : undefined}>
             <thead>
               <tr aria-rowindex={virtualize ? 1 : undefined}>
                 {columns.map((c) => (
@@ -377,6 +445,11 @@ export function ItemsTable({
                     </button>
                   </th>
                 ))}
+                {related && (
+                  <th scope="col" className="col-related">
+                    Related
+                  </th>
+                )}
                 <th scope="col" className="col-link">
                   <span className="visually-hidden">Link</span>
                 </th>

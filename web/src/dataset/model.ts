@@ -15,12 +15,18 @@ export interface Dataset {
   syncedAt: number | null;
   /** The provider answered `changes_unsupported`: every sync is an export. */
   changesUnsupported: boolean;
+  /** What the records carry (`selectionSignature`: properties, associations); absent or '' for the defaults. */
+  selection?: string;
 }
 
 export const EMPTY_DATASET: Dataset = { items: [], checkpoint: null, syncedAt: null, changesUnsupported: false };
 
-/** What a sync does next: a changes run from the checkpoint, or an export of everything. */
-export function syncMode(dataset: Dataset | null | undefined): 'changes' | 'export' {
+/**
+ * What a sync does next: a changes run from the checkpoint, or an export of everything. Records
+ * that carry other properties than now asked for (`selection`, when given) are exported again.
+ */
+export function syncMode(dataset: Dataset | null | undefined, selection?: string): 'changes' | 'export' {
+  if (selection !== undefined && (dataset?.selection ?? '') !== selection) return 'export';
   return dataset?.checkpoint && !dataset.changesUnsupported ? 'changes' : 'export';
 }
 

@@ -45,6 +45,7 @@ export async function loadDataset(key: string): Promise<Dataset | null> {
       checkpoint: value.checkpoint,
       syncedAt: value.syncedAt,
       changesUnsupported: value.changesUnsupported,
+      ...(typeof value.selection === 'string' ? { selection: value.selection } : {}),
     };
   } catch {
     return null;

@@ -41,6 +41,13 @@ export const queryKeys = {
   /** Every kind of one provider's items (a prefix of `items`). */
   providerItems: (who: string, provider: string) => ['items', who, provider] as const,
   items: (who: string, provider: string, objectType: string | null) => ['items', who, provider, objectType ?? ''] as const,
+  /** One selection (properties, associations) of a kind's items, under its items. */
+  itemsWith: (who: string, provider: string, objectType: string | null, selection: string) =>
+    ['items', who, provider, objectType ?? '', 'with', selection] as const,
+  /** The kinds the account holds (discovery). */
+  objectTypes: (who: string, provider: string) => ['objectTypes', who, provider] as const,
+  /** The fields of one kind (discovery). */
+  fields: (who: string, provider: string, objectType: string) => ['fields', who, provider, objectType] as const,
   /** The provider's own search over one kind (`useServerSearch`), under its items. */
   search: (who: string, provider: string, objectType: string | null, term: string) =>
     ['items', who, provider, objectType ?? '', 'search', term] as const,
@@ -103,6 +110,8 @@ export function useInvalidateConnection(): () => void {
   return useCallback(() => {
     void client.invalidateQueries({ queryKey: ['integrations'] });
     void client.invalidateQueries({ queryKey: ['status'] });
+    // A new grant may allow more kinds.
+    void client.invalidateQueries({ queryKey: ['objectTypes'] });
   }, [client]);
 }
 

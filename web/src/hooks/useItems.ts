@@ -11,6 +11,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ApiError } from '../api/client';
 import { listItems } from '../api/integrations';
 import type { IntegrationItem, ItemsPage } from '../api/models';
+import { selectionSignature, type Selection } from '../selection';
 import { queryKeys, useIdentity } from './queries';
 
 export type ItemsOp = 'first' | 'more' | 'refresh';
@@ -62,14 +63,20 @@ export function useSlow(active: boolean): boolean {
  * `objectType` null: the provider's default kind. Loads while `enabled` (the server says we are
  * connected); another kind is another query.
  */
-export function useItems(provider: string, objectType: string | null, enabled: boolean) {
+export function useItems(provider: string, objectType: string | null, enabled: boolean, selection?: Selection) {
   const who = useIdentity();
   const client = useQueryClient();
+  const signature = selectionSignature(selection);
   const query = useInfiniteQuery<ItemsPage, ApiError, InfiniteData<ItemsPage, string | null>, readonly string[], string | null>({
-    queryKey: queryKeys.items(who, provider, objectType),
-    queryFn: ({ pageParam, signal }) => listItems(provider, objectType, pageParam, signal),
+    queryKey: signature ? queryKeys.itemsWith(who, provider, objectType, signature) : queryKeys.items(who, provider, objectType),
+    queryFn: ({ pageParam, signal }) => listItems(provider, objectType, pageParam, signal, selection),
     initialPageParam: null,
     getNextPageParam: (last) => last.next_cursor ?? null,
+    // Other columns of the same kind: its rows stay on screen until the new ones arrive.
+    placeholderData: (previous, previousQuery) => {
+      const [, w, p, k] = previousQuery?.queryKey ?? [];
+      return w === who && p === provider && k === (objectType ?? '') ? previous : undefined;
+    },
     enabled,
     // Rows change when the person asks (Refresh), not every time the window regains focus.
     refetchOnWindowFocus: false,

@@ -11,6 +11,7 @@ import { useCallback } from 'react';
 import type { ApiError } from '../api/client';
 import { searchItems } from '../api/integrations';
 import type { IntegrationItem, ItemsPage } from '../api/models';
+import { selectionSignature, type Selection } from '../selection';
 import { queryKeys, useIdentity } from './queries';
 import { retryDelayMs } from './useItems';
 
@@ -33,11 +34,12 @@ export interface ServerSearchState {
 }
 
 /** `term` is sent as it is (trimmed by the caller); the query runs only while `enabled`. */
-export function useServerSearch(provider: string, objectType: string | null, term: string, enabled: boolean) {
+export function useServerSearch(provider: string, objectType: string | null, term: string, enabled: boolean, selection?: Selection) {
   const who = useIdentity();
+  const signature = selectionSignature(selection);
   const query = useInfiniteQuery<ItemsPage, ApiError, InfiniteData<ItemsPage, string | null>, readonly string[], string | null>({
-    queryKey: queryKeys.search(who, provider, objectType, term),
-    queryFn: ({ pageParam, signal }) => searchItems(provider, objectType, term, pageParam, signal),
+    queryKey: signature ? [...queryKeys.search(who, provider, objectType, term), signature] : queryKeys.search(who, provider, objectType, term),
+    queryFn: ({ pageParam, signal }) => searchItems(provider, objectType, term, pageParam, signal, selection),
     initialPageParam: null,
     getNextPageParam: (last) => last.next_cursor ?? null,
     enabled: enabled && term !== '',

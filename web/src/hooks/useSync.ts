@@ -17,6 +17,7 @@ import { streamExport } from '../api/exportStream';
 import type { IntegrationItem } from '../api/models';
 import { EMPTY_DATASET, exportView, syncMode, type Dataset } from '../dataset/model';
 import { datasetKey, loadDataset, saveDataset } from '../dataset/store';
+import { selectionSignature, type Selection } from '../selection';
 import { queryKeys, useIdentity } from './queries';
 import { retryDelayMs } from './useItems';
 
@@ -93,6 +94,9 @@ interface Work {
   cursor: string | null;
   kept: number;
   total: number | null;
+  /** What the records are asked to carry (properties, associations), and its signature. */
+  selection: Selection | undefined;
+  signature: string;
 }
 
 interface Run {
@@ -102,8 +106,13 @@ interface Run {
 }
 
 /** `objectType` null: the provider's default kind. Another provider or kind starts from idle. */
-export function useSync(provider: string, objectType: string | null) {
+export function useSync(provider: string, objectType: string | null, selection?: Selection) {
   const who = useIdentity();
+  // The selection when a sync starts (a run keeps its own, through its resumes).
+  const selectionRef = useRef(selection);
+  useEffect(() => {
+    selectionRef.current = selection;
+  });
   const client = useQueryClient();
   const key = `${who}\n${provider}\n${objectType ?? ''}`;
   const [state, setState] = useState<SyncState & { key: string }>({ ...IDLE_SYNC, key });
@@ -230,7 +239,7 @@ export function useSync(provider: string, objectType: string | null) {
         }
         waitsRef.current = 0;
         const items = viewOf(w, true);
-        keep({ ...w.base, items, checkpoint: outcome.checkpoint, syncedAt: Date.now() });
+        keep({ ...w.base, items, checkpoint: outcome.checkpoint, syncedAt: Date.now(), selection: w.signature });
         workRef.current = null;
         setState({
           ...IDLE_SYNC,
@@ -269,7 +278,7 @@ export function useSync(provider: string, objectType: string | null) {
                 },
                 onCursor,
               },
-              { cursor: from.cursor, signal },
+              { cursor: from.cursor, signal, selection: w.selection },
             ).then((outcome) => (outcome.kind === 'end' ? { checkpoint: outcome.checkpoint, changed: null } : outcome))
           : streamChanges(
               provider,
@@ -285,7 +294,7 @@ export function useSync(provider: string, objectType: string | null) {
                 },
                 onCursor,
               },
-              { since: w.base.checkpoint, cursor: from.cursor, signal },
+              { since: w.base.checkpoint, cursor: from.cursor, signal, selection: w.selection },
             ).then((outcome) =>
               outcome.kind === 'end'
                 ? { checkpoint: outcome.checkpoint, changed: { upserts: outcome.upserts, deletes: outcome.deletes } }
@@ -312,15 +321,19 @@ export function useSync(provider: string, objectType: string | null) {
       // a reload must not race the read), then choose changes or export.
       runRef.current = { controller, timer: null };
       const cached = client.getQueryData<Dataset | null>(queryKeyRef.current);
-      setState({ ...IDLE_SYNC, key, phase: 'running', mode: syncMode(cached) });
+      const chosen = selectionRef.current;
+      const signature = selectionSignature(chosen);
+      setState({ ...IDLE_SYNC, key, phase: 'running', mode: syncMode(cached, signature) });
       client
         .ensureQueryData<Dataset | null>({ queryKey: queryKeyRef.current, queryFn: () => loadDataset(storeKey) })
         .catch(() => null)
         .then((stored) => {
           if (controller.signal.aborted) return;
           const base = stored ?? EMPTY_DATASET;
-          const mode = syncMode(base);
+          const mode = syncMode(base, signature);
           const next: Work = {
+            selection: chosen,
+            signature,
             mode,
             base,
             records: mode === 'changes' ? new Map(base.items.map((item) => [item.id, item])) : new Map(),

@@ -4,12 +4,11 @@
  * like (`useConnectionView`) and lays out the pieces in `./provider/`: the connection card, the
  * outcome notice, the reconnect prompt, the pre-connect explanation and the items section.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useLocation, useNavigate, useParams, Link } from 'react-router-dom';
 import type { IntegrationSummary } from '../api/models';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ErrorNotice, errorTitle } from '../components/ErrorNotice';
-import type { ItemNouns } from '../components/ItemsTable';
 import {
   useConnectionStatus,
   useDisconnect,
@@ -22,7 +21,6 @@ import { useDataset } from '../hooks/useDataset';
 import { useItems } from '../hooks/useItems';
 import { useLiveEvents } from '../hooks/useLiveEvents';
 import { syncActive, useSync } from '../hooks/useSync';
-import { plural } from '../nouns';
 import { useOAuthFlow } from '../oauth/useOAuthFlow';
 import { useDocumentTitle } from '../useDocumentTitle';
 import { NotFound } from './NotFound';
@@ -31,11 +29,12 @@ import { BeforeConnecting } from './provider/BeforeConnecting';
 import { ConnectionCard } from './provider/ConnectionCard';
 import { initialKind, rememberKind } from './provider/EnableKind';
 import { hasDataset, ItemsSection } from './provider/ItemsSection';
-import { kindRefused, offeredKinds } from './provider/KindSelect';
+import { kindRefused } from './provider/KindSelect';
 import { LiveChanges } from './provider/LiveChanges';
 import { NoticeArea, oauthNotice, type Notice } from './provider/notices';
 import { ReconnectPrompt } from './provider/ReconnectPrompt';
 import { useConnectionView } from './provider/useConnectionView';
+import { useExplorer } from './provider/useExplorer';
 
 /** The success notice goes away by itself after this long. */
 export const SUCCESS_NOTICE_MS = 6_000;
@@ -67,12 +66,6 @@ export function ProviderRoute() {
   );
 }
 
-/** The provider's nouns for one object type: "contact"/"contacts", "page"/"pages". */
-function nounsOf(noun: string | undefined): ItemNouns {
-  const one = noun ?? 'item';
-  return { one, many: plural(one) };
-}
-
 /** One provider's page, driven by the metadata the server declares for it. */
 export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const provider = info.id;
@@ -82,7 +75,6 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const [initialResult] = useState(() => (location.state as OAuthLocationState | null)?.oauthResult ?? null);
   // Back from a full-page consent that enabled a kind: show that kind, as a popup flow would.
   const [objectType, setObjectType] = useState(() => initialKind(provider, objectTypes, initialResult !== null));
-  const nouns = useMemo(() => nounsOf(objectTypes.find((t) => t.id === objectType)?.noun), [objectTypes, objectType]);
   const navigate = useNavigate();
   const integrations = useIntegrations();
   const status = useConnectionStatus(provider);
@@ -96,22 +88,21 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
   const titleRef = useRef<HTMLHeadingElement>(null);
   const disconnectButtonRef = useRef<HTMLButtonElement>(null);
 
-  // Only a provider with several kinds is asked for one; the first is its default.
-  const kind = objectTypes.length > 1 ? objectType : null;
   // Items load while the server says we are connected (the last answer, kept through a failed refresh).
   const statusConnected = status.data?.connected === true;
+  // The kinds on offer (declared, then discovered), the one shown (null: a provider's one kind), its columns.
+  const explorer = useExplorer(info, status.data, objectType, statusConnected);
+  const { kind, nouns, columns } = explorer;
   // The grant's scopes say this kind may not be read: nothing to ask the provider until it is enabled.
   const grantedScopes = status.data?.scopes ?? null;
-  const grantSaysNo = kindRefused(objectTypes, kind, grantedScopes);
-  // Kinds this account can never be granted (its plan lacks them) are not offered at all.
-  const offeredInfo = useMemo(() => offeredKinds(info, status.data?.unavailable_object_types), [info, status.data]);
-  // Before the first sync, the first page of items previews the kind.
-  const listing = useItems(provider, kind, statusConnected && !grantSaysNo);
+  const grantSaysNo = kindRefused(explorer.kinds, kind, grantedScopes);
+  // Before the first sync, the first page of items previews the kind (with the chosen columns).
+  const listing = useItems(provider, kind, statusConnected && !grantSaysNo && columns.settled, columns.selection);
   const { clear: clearItems, invalidate: invalidateItems } = listing;
   // The synced dataset of the kind (IndexedDB), and the sync that brings it up to date.
   const { dataset, loading: datasetLoading, forget: forgetDatasets } = useDataset(provider, kind);
   const synced = hasDataset(dataset);
-  const syncing = useSync(provider, kind);
+  const syncing = useSync(provider, kind, columns.selection);
   const { reset: resetSync } = syncing;
 
   const onResult = useCallback(() => {
@@ -276,7 +267,7 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
 
       {view === 'connected' && (
         <ItemsSection
-          info={offeredInfo}
+          info={explorer.offeredInfo}
           nouns={nouns}
           objectType={objectType}
           onObjectType={setObjectType}
@@ -294,7 +285,8 @@ export function ProviderPage({ info }: { info: IntegrationSummary }) {
           grantedScopes={grantedScopes}
           ungranted={ungranted}
           onEnable={() => startConsent(kind)}
-          live={<LiveChanges state={live.state} objectTypes={objectTypes} />}
+          live={<LiveChanges state={live.state} objectTypes={explorer.kinds} />}
+          columns={columns}
           highlighted={live.highlighted}
         />
       )}

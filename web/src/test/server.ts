@@ -20,6 +20,19 @@ export const handlers = [
   // Totals: the provider cannot tell, so tables show the loaded count alone (tests that want a total override).
   http.get('/api/integrations/:provider/count', () => HttpResponse.json({ total: null })),
   http.delete('/api/integrations/hubspot/connection', () => new HttpResponse(null, { status: 204 })),
+  // Discovery: none unless a test offers it (the page then works from the declared kinds and columns).
+  http.get('/api/integrations/:provider/object-types', () =>
+    HttpResponse.json(
+      { type: 'about:blank', title: 'Discovery unsupported', status: 400, code: 'discovery_unsupported', detail: 'No discovery here.' },
+      { status: 400, headers: { 'Content-Type': 'application/problem+json' } },
+    ),
+  ),
+  http.get('/api/integrations/:provider/fields', () =>
+    HttpResponse.json(
+      { type: 'about:blank', title: 'Discovery unsupported', status: 400, code: 'discovery_unsupported', detail: 'No discovery here.' },
+      { status: 400, headers: { 'Content-Type': 'application/problem+json' } },
+    ),
+  ),
   // Live events: none unless a test follows them (the page then shows nothing about live updates).
   http.get('/api/integrations/:provider/events', () =>
     HttpResponse.json(

@@ -40,7 +40,8 @@ export function takeRememberedKind(provider: string): string | null {
 /** The kind a page opens on: the one remembered when it comes back from a consent, else the default. */
 export function initialKind(provider: string, objectTypes: readonly ObjectType[], backFromConsent: boolean): string | null {
   const remembered = backFromConsent ? takeRememberedKind(provider) : null;
-  return (objectTypes.find((t) => t.id === remembered) ?? objectTypes[0])?.id ?? null;
+  // A kind discovery found (not declared) is picked again too.
+  return remembered ?? objectTypes[0]?.id ?? null;
 }
 
 /** "Enable Companies": the button's words for a kind. */
@@ -53,9 +54,12 @@ export function EnableKind({
   nouns,
   onEnable,
   connecting,
+  scopes = [],
 }: {
   name: string;
   nouns: ItemNouns;
+  /** The scopes that allow reading the kind (any one will do). */
+  scopes?: readonly string[];
   /** Starts the consent for this kind; absent for a provider with one unnamed kind (then Reconnect). */
   onEnable: () => void;
   connecting: boolean;
@@ -66,6 +70,17 @@ export function EnableKind({
       <p className="notice__body">
         {`The ${name} connection was granted without access to ${nouns.many}. ${enableLabel(nouns)} to ask ${name} for that permission too — what is already allowed stays. Or pick another kind.`}
       </p>
+      {scopes.length > 0 && (
+        <p className="notice__body">
+          {scopes.length === 1 ? 'The scope to add: ' : 'The scope to add (any one): '}
+          {scopes.map((scope, at) => (
+            <span key={scope}>
+              {at > 0 && ' or '}
+              <code>{scope}</code>
+            </span>
+          ))}
+        </p>
+      )}
       <div className="notice__actions">
         <button
           type="button"

@@ -1,10 +1,13 @@
-import { useRef, type ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import type { IntegrationSummary } from '../../api/models';
 import { ItemsTable, type ItemNouns } from '../../components/ItemsTable';
 import { SyncPanel } from '../../components/SyncPanel';
-import { csvFileName, downloadCsv, syncCsv } from '../../csv';
+import { ColumnPicker } from '../../components/ColumnPicker';
+import { csvFileName, downloadCsv } from '../../csv';
 import type { Dataset } from '../../dataset/model';
+import type { ColumnsState } from '../../hooks/useColumns';
 import type { ItemsState } from '../../hooks/useItems';
+import { selectionSignature } from '../../selection';
 import { syncActive, type SyncState } from '../../hooks/useSync';
 import { capitalize, count, formatNumber } from '../../nouns';
 import { EnableKind } from './EnableKind';
@@ -13,6 +16,7 @@ import { ItemsToolbar } from './ItemsToolbar';
 import { ServerSearchFailure, ServerSearchMore } from './ServerSearch';
 import { SyncedLine } from './SyncedLine';
 import { usePreviewSearch } from './usePreviewSearch';
+import { relatedWords, useRecordView } from './useRecordView';
 
 /** A dataset worth showing: records synced, or a sync that finished (even with none). */
 export function hasDataset(dataset: Dataset | null): dataset is Dataset {
@@ -50,6 +54,7 @@ export function ItemsSection({
   highlighted,
   ungranted = false,
   onEnable,
+  columns,
 }: {
   info: IntegrationSummary;
   nouns: ItemNouns;
@@ -80,6 +85,8 @@ export function ItemsSection({
   ungranted?: boolean;
   /** Asks the provider to grant this kind (the consent again, for its scope too). */
   onEnable?: () => void;
+  /** The columns shown (chosen, or the declared ones) and what the server is asked for. */
+  columns: ColumnsState;
 }) {
   const name = info.name;
   const { nextCursor, pending, loaded } = state;
@@ -88,11 +95,24 @@ export function ItemsSection({
   // Until the stored dataset is read, nothing: the preview would flash before the dataset.
   const hasItems = items.length > 0 && !datasetLoading;
   const summaryRef = useRef<HTMLParagraphElement>(null);
+  const view = useRecordView({ provider: info.id, providerName: name, kinds: info.object_types, columns, nouns });
+  const kind = info.object_types.find((t) => t.id === objectType);
+  // A provider that cannot list related records says so once: Related goes, the rows come back.
+  const relatedRefused = [state.failure?.error, sync.failure?.kind === 'error' ? sync.failure.error : null].some(
+    (e) => e?.code === 'associations_unsupported',
+  );
+  const { related: wantsRelated, refuseRelated } = columns;
+  useEffect(() => {
+    if (relatedRefused && wantsRelated) refuseRelated();
+  }, [relatedRefused, wantsRelated, refuseRelated]);
+  // The synced records were fetched with other columns: a sync brings the chosen ones.
+  const staleColumns = synced && (dataset.selection ?? '') !== selectionSignature(columns.selection);
   const search = usePreviewSearch({
     provider: info.id,
     name,
     objectType,
     nouns,
+    selection: columns.selection,
     canSearch: info.search && !synced && !datasetLoading && !ungranted && nextCursor !== null,
   });
   const remote = search.view;
@@ -126,11 +146,12 @@ export function ItemsSection({
         grantedScopes={grantedScopes}
         canSync={!ungranted}
       />
-      {enabling && <EnableKind name={name} nouns={nouns} onEnable={onEnable} connecting={connecting} />}
+      {enabling && <EnableKind name={name} nouns={nouns} onEnable={onEnable} connecting={connecting} scopes={kind?.scopes ?? []} />}
       {!ungranted && synced && <SyncedLine dataset={dataset} nouns={nouns} />}
 
       {!ungranted && <SyncPanel state={sync} nouns={nouns} providerName={name} onCancel={onCancelSync} onRetry={onRetrySync} />}
 
+      {columns.relatedRefused && <p className="muted columns-hint" role="status">{`${name} cannot list related records.`}</p>}
       {!ungranted && !synced && pending === 'first' && <Pending name={name} state={state} label={`Loading ${nouns.many}…`} />}
       {!enabling && !synced && (
         <ItemsFailure name={name} nouns={nouns} state={state} onRetry={onRetry} onReconnect={onReconnect} connecting={connecting} />
@@ -152,15 +173,22 @@ export function ItemsSection({
 
       {!ungranted && hasItems && (
         <>
+          {staleColumns && !syncActive(sync.phase) && (
+            <p className="muted columns-hint">{`The synced ${nouns.many} were fetched with other columns: Sync all ${nouns.many} to fill in the chosen ones.`}</p>
+          )}
           <ItemsTable
             items={matched ? matched.items : items}
-            columns={info.columns}
+            columns={columns.columns}
+            keepEmptyColumns={columns.customized}
+            onOpen={view.onOpen}
+            related={view.related}
+            tools={<ColumnPicker state={columns} declared={info.columns} relatedLabel={relatedWords(info.object_types, columns.relatedKinds)} />}
             nouns={nouns}
             providerName={name}
             scope={synced ? 'dataset' : nextCursor === null ? 'all' : 'preview'}
             total={synced ? null : total}
             // One export: the dataset (as searched and sorted), never a page of it.
-            onExport={synced ? (rows) => downloadCsv(csvFileName(info.id, nouns.many), syncCsv(rows, info.columns)) : undefined}
+            onExport={synced ? (rows) => downloadCsv(csvFileName(info.id, nouns.many), view.csv(rows)) : undefined}
             onSkipTable={() => summaryRef.current?.focus()}
             highlighted={highlighted}
             query={search.term}
@@ -176,6 +204,7 @@ export function ItemsSection({
           </div>
         </>
       )}
+      {view.drawer}
     </section>
   );
 }

@@ -1,17 +1,20 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ObjectType } from '../../api/models';
-import { capitalize, plural } from '../../nouns';
+import { kindLabel, type Kind } from './kinds';
 
 /** Arrow keys through the kinds settle for this long before the chosen one loads. */
 export const KIND_SETTLE_MS = 600;
 
 /**
  * Whether a grant of `granted` scopes may read `kind`: any one of its scopes will do; a kind
- * that needs none, or a grant that records none, is not second-guessed (as the server decides).
+ * that needs none is not second-guessed (as the server decides), nor one discovery says is
+ * granted. A grant that records no scopes goes by discovery, and by nothing without it.
  */
-export function kindGranted(kind: ObjectType, granted: readonly string[] | null | undefined): boolean {
-  if (!granted || granted.length === 0 || kind.scopes.length === 0) return true;
-  return kind.scopes.some((scope) => granted.includes(scope));
+export function kindGranted(kind: Kind, granted: readonly string[] | null | undefined): boolean {
+  if (kind.scopes.length === 0) return true;
+  if (!granted || granted.length === 0) return kind.granted !== false;
+  // The server's own word (discovery) that the grant allows it counts too.
+  return kind.scopes.some((scope) => granted.includes(scope)) || kind.granted === true;
 }
 
 /**
@@ -30,9 +33,15 @@ export function kindRefused(objectTypes: readonly ObjectType[], id: string | nul
   return kind !== undefined && !kindGranted(kind, granted);
 }
 
+/** One option's words: "Companies", "Pets (custom)", "Tickets — not granted". */
+function optionText(kind: Kind, grantedScopes: readonly string[] | null): string {
+  return `${kindLabel(kind)}${kind.custom ? ' (custom)' : ''}${kindGranted(kind, grantedScopes) ? '' : ' — not granted'}`;
+}
+
 /**
- * The "Show" switcher between a provider's object types. Each option says whether the grant
- * allows reading that kind ("Companies — not granted"), before anyone picks it. A pick with the mouse (or Enter, or
+ * The "Show" switcher between a provider's object types: the kinds it declares, then (with
+ * discovery) the account's other kinds and its custom ones, each in a group of its own. Each
+ * option says whether the grant allows reading that kind ("Companies — not granted"), before anyone picks it. A pick with the mouse (or Enter, or
  * leaving the control) loads at once; arrowing through the options on a closed select changes
  * the value on every key press, so those load only once the keys have settled — not one
  * request per kind passed over.
@@ -43,13 +52,15 @@ export function KindSelect({
   onChange,
   grantedScopes = null,
 }: {
-  objectTypes: readonly ObjectType[];
+  objectTypes: readonly Kind[];
   value: string | null;
   onChange: (id: string) => void;
   /** The scopes the connection was granted (null: unknown). */
   grantedScopes?: readonly string[] | null;
 }) {
   const id = useId();
+  const others = objectTypes.filter((t) => t.declared === false && !t.custom);
+  const custom = objectTypes.filter((t) => t.declared === false && t.custom);
   const [draft, setDraft] = useState<string | null>(null);
   const keyed = useRef(false);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -96,12 +107,31 @@ export function KindSelect({
           if (draft !== null) commit(draft);
         }}
       >
-        {objectTypes.map((t) => (
-          <option key={t.id} value={t.id}>
-            {capitalize(plural(t.noun))}
-            {kindGranted(t, grantedScopes) ? '' : ' — not granted'}
-          </option>
-        ))}
+        {objectTypes
+          .filter((t) => t.declared !== false)
+          .map((t) => (
+            <option key={t.id} value={t.id}>
+              {optionText(t, grantedScopes)}
+            </option>
+          ))}
+        {others.length > 0 && (
+          <optgroup label="More kinds">
+            {others.map((t) => (
+              <option key={t.id} value={t.id}>
+                {optionText(t, grantedScopes)}
+              </option>
+            ))}
+          </optgroup>
+        )}
+        {custom.length > 0 && (
+          <optgroup label="Custom objects">
+            {custom.map((t) => (
+              <option key={t.id} value={t.id}>
+                {optionText(t, grantedScopes)}
+              </option>
+            ))}
+          </optgroup>
+        )}
       </select>
     </span>
   );

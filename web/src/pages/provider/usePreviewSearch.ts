@@ -16,6 +16,7 @@ import type { ItemNouns } from '../../components/ItemsTable';
 import { useDebounced } from '../../hooks/useDebounced';
 import { useServerSearch } from '../../hooks/useServerSearch';
 import { count, formatNumber } from '../../nouns';
+import type { Selection } from '../../selection';
 
 /** Typing settles for this long before the provider is asked. */
 export const SEARCH_SETTLE_MS = 300;
@@ -51,11 +52,14 @@ export function usePreviewSearch({
   objectType,
   nouns,
   canSearch,
+  selection,
 }: {
   provider: string;
   name: string;
   objectType: string | null;
   nouns: ItemNouns;
+  /** What each match carries (the chosen columns). */
+  selection?: Selection;
   /** The provider searches, and the table holds only part of the kind (the preview's first page). */
   canSearch: boolean;
 }) {
@@ -65,7 +69,7 @@ export function usePreviewSearch({
   const wanted = term.trim().slice(0, MAX_SEARCH_CHARS);
   const settled = useDebounced(wanted, SEARCH_SETTLE_MS);
   const eligible = canSearch && !unsupported;
-  const search = useServerSearch(provider, objectType, settled, eligible);
+  const search = useServerSearch(provider, objectType, settled, eligible, selection);
   const { state, loadMore, retry } = search;
 
   // Adjusting state while rendering (React's pattern for "when X changes"): the fallback is in

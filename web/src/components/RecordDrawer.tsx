@@ -1,0 +1,174 @@
+/**
+ * One record, every property it carries, in a side panel: field labels from discovery (else the
+ * key made readable), enumeration values by their labels, dates in the reader's words, empty
+ * properties apart and de-emphasized, and a filter over labels, names and values. A modal dialog:
+ * focus moves in (to Close), stays in (Tab wraps), Escape or Close ends it, and the opener takes
+ * focus back (the caller's `onClose`).
+ */
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { Field, IntegrationItem } from '../api/models';
+import { humanLabel } from '../csv';
+import { formatValue, isEmptyValue } from '../fieldValue';
+import { itemTitle } from '../items';
+import type { RelatedChip } from '../related';
+import type { ItemNouns } from './ItemsTable';
+import { RelatedChips } from './RelatedChips';
+
+interface Entry {
+  key: string;
+  label: string;
+  value: string;
+}
+
+const RECORD_FIELDS: readonly [string, string][] = [
+  ['id', 'ID'],
+  ['item_type', 'Type'],
+  ['created_at', 'Created'],
+  ['updated_at', 'Last modified'],
+];
+
+const COLLATOR = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
+/** The record's entries: its own fields, then each property, labelled and shown as people read them. */
+export function recordEntries(item: IntegrationItem, fields: readonly Field[] | null): Entry[] {
+  const byName = new Map((fields ?? []).map((f) => [f.name, f]));
+  const own = RECORD_FIELDS.map(([key, label]) => ({
+    key,
+    label,
+    value: formatValue((item as unknown as Record<string, unknown>)[key], undefined, key),
+  }));
+  const properties = Object.entries(item.properties)
+    .map(([key, raw]) => {
+      const field = byName.get(key);
+      return { key, label: field?.label ?? humanLabel(key), value: isEmptyValue(raw) ? '' : formatValue(raw, field, key) };
+    })
+    .sort((a, b) => COLLATOR.compare(a.label, b.label));
+  return [...own, ...properties];
+}
+
+function matches(entry: Entry, needle: string): boolean {
+  return [entry.label, entry.key, entry.value].some((text) => text.toLowerCase().includes(needle));
+}
+
+function Entries({ entries, empty = false }: { entries: readonly Entry[]; empty?: boolean }) {
+  return (
+    <dl className={empty ? 'record__list record__list--empty' : 'record__list'}>
+      {entries.map((e) => (
+        <div key={e.key} className="record__entry">
+          <dt title={e.key}>{e.label}</dt>
+          <dd>{empty ? <span className="muted">No value</span> : e.value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function RecordDrawer({
+  item,
+  fields,
+  nouns,
+  providerName,
+  chips = null,
+  onClose,
+}: {
+  item: IntegrationItem;
+  fields: readonly Field[] | null;
+  nouns: ItemNouns;
+  providerName: string;
+  /** Related records (null: not asked for). */
+  chips?: readonly RelatedChip[] | null;
+  onClose: () => void;
+}) {
+  const titleId = useId();
+  const filterId = useId();
+  const dialogRef = useRef<HTMLDivElement>(null);
+  const closeRef = useRef<HTMLButtonElement>(null);
+  const [filter, setFilter] = useState('');
+  const name = itemTitle(item) || `${nouns.one} ${item.id}`;
+
+  useEffect(() => {
+    closeRef.current?.focus();
+  }, []);
+
+  const entries = useMemo(() => recordEntries(item, fields), [item, fields]);
+  const needle = filter.trim().toLowerCase();
+  const shown = needle ? entries.filter((e) => matches(e, needle)) : entries;
+  const filled = shown.filter((e) => e.value !== '');
+  const empty = shown.filter((e) => e.value === '');
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key === 'Escape') {
+      event.stopPropagation();
+      onClose();
+      return;
+    }
+    if (event.key !== 'Tab' || !dialogRef.current) return;
+    const focusable = dialogRef.current.querySelectorAll<HTMLElement>('button:not([disabled]), input, a[href], summary');
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (!first || !last) return;
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  };
+
+  return (
+    <div className="drawer-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div ref={dialogRef} className="drawer" role="dialog" aria-modal="true" aria-labelledby={titleId} onKeyDown={onKeyDown}>
+        <div className="drawer__head">
+          <h2 id={titleId} className="drawer__title">
+            {name}
+          </h2>
+          <button ref={closeRef} type="button" className="btn btn--secondary" onClick={onClose}>
+            Close
+          </button>
+        </div>
+        {item.url && (
+          <p className="drawer__link">
+            <a href={item.url} target="_blank" rel="noopener noreferrer">
+              {`Open in ${providerName}`}
+              <span className="visually-hidden"> (opens in a new tab)</span>
+              <span aria-hidden="true"> ↗</span>
+            </a>
+          </p>
+        )}
+        {chips && (
+          <section className="drawer__related" aria-label="Related">
+            <h3 className="drawer__subtitle">Related</h3>
+            <RelatedChips chips={chips} />
+          </section>
+        )}
+        <label htmlFor={filterId} className="drawer__filter-label">
+          Filter properties
+        </label>
+        <input
+          id={filterId}
+          className="input drawer__filter"
+          type="search"
+          value={filter}
+          onChange={(event) => setFilter(event.target.value)}
+          placeholder="Label, name or value"
+        />
+        <p className="muted drawer__count" role="status" aria-live="polite">
+          {needle
+            ? `${shown.length} of ${entries.length} properties match`
+            : `${filled.length} properties with a value, ${empty.length} empty`}
+        </p>
+        <div className="drawer__body">
+          {filled.length > 0 && <Entries entries={filled} />}
+          {empty.length > 0 && (
+            <>
+              <h3 className="drawer__subtitle muted">{`Empty (${empty.length})`}</h3>
+              <Entries entries={empty} empty />
+            </>
+          )}
+          {shown.length === 0 && <p className="muted">{`No property matches “${filter.trim()}”.`}</p>}
+        </div>
+      </div>
+    </div>
+  );
+}
