@@ -204,3 +204,38 @@ async fn bad_selections_are_typed_problems_before_any_upstream_call() {
         .await;
     assert_problem(res, 400, "associations_unsupported").await;
 }
+
+/// One record by id, with every one of its 650 properties and its relations: what a record
+/// drawer shows. An id no record has is a 404 of its own; a malformed one a 400.
+#[tokio::test]
+async fn one_record_by_id_carries_every_property_and_relation() {
+    let app = spawn_sandbox_app().await;
+    let hubspot = app.sandbox.clone().expect("sandbox mode");
+    app.connect_via_sandbox("alice").await;
+    let page = app.get_json("alice", &format!("{API}/items?limit=1")).await;
+    let id = page["items"][0]["id"].as_str().unwrap().to_owned();
+    hubspot.reset_stats();
+
+    let record = app
+        .get_json(
+            "alice",
+            &format!("{API}/items/{id}?object_type=contacts&properties=*&associations=deals"),
+        )
+        .await;
+    assert_eq!(record["id"], id.as_str());
+    assert_eq!(
+        record["properties"].as_object().unwrap().len(),
+        650,
+        "{record}"
+    );
+    assert!(record["associations"]["deals"].is_array(), "{record}");
+    let stats = hubspot.stats();
+    assert_eq!((stats.batch_read, stats.associations), (1, 1), "{stats:?}");
+
+    let missing = app
+        .get_as("alice", &format!("{API}/items/1?object_type=contacts"))
+        .await;
+    assert_problem(missing, 404, "record_not_found").await;
+    let malformed = app.get_as("alice", &format!("{API}/items/a%20b")).await;
+    assert_problem(malformed, 400, "invalid_request").await;
+}

@@ -77,6 +77,12 @@ pub enum ApiError {
     /// The provider cannot say how its records relate.
     #[error("{0}")]
     AssociationsUnsupported(String),
+    /// The provider cannot read one record by its id.
+    #[error("{0}")]
+    LookupUnsupported(String),
+    /// No live record of that kind has the id.
+    #[error("no record of that kind has this id (it may have been archived or deleted)")]
+    RecordNotFound,
     /// A webhook request whose signature is missing, wrong, stale or already used.
     #[error("{0}")]
     InvalidSignature(String),
@@ -144,6 +150,8 @@ problem_codes! {
     DiscoveryUnsupported = "discovery_unsupported", BAD_REQUEST, "Discovery not supported by this provider";
     /// 400: `associations` asked of a provider that cannot say how its records relate.
     AssociationsUnsupported = "associations_unsupported", BAD_REQUEST, "Associations not supported by this provider";
+    /// 400: one record by id, of a provider that cannot read records by id.
+    LookupUnsupported = "lookup_unsupported", BAD_REQUEST, "Reading one record not supported by this provider";
     /// 400: a signed webhook whose body is not the provider's format.
     InvalidWebhook = "invalid_webhook", BAD_REQUEST, "Webhook not understood";
     /// 400: the OAuth state is unknown, expired, replayed, or another browser's or user's.
@@ -160,6 +168,8 @@ problem_codes! {
     UnknownProvider = "unknown_provider", NOT_FOUND, "Unknown integration";
     /// 404: no such route.
     NotFound = "not_found", NOT_FOUND, "Not found";
+    /// 404: no live record of that kind has the id.
+    RecordNotFound = "record_not_found", NOT_FOUND, "No such record";
     /// 404: the user has not connected the integration.
     NotConnected = "not_connected", NOT_FOUND, "Integration not connected";
     /// 405: the route does not take this method (see `Allow`).
@@ -223,6 +233,8 @@ impl ApiError {
             ApiError::SearchUnsupported(_) => ProblemCode::SearchUnsupported,
             ApiError::DiscoveryUnsupported(_) => ProblemCode::DiscoveryUnsupported,
             ApiError::AssociationsUnsupported(_) => ProblemCode::AssociationsUnsupported,
+            ApiError::LookupUnsupported(_) => ProblemCode::LookupUnsupported,
+            ApiError::RecordNotFound => ProblemCode::RecordNotFound,
             ApiError::InvalidSignature(_) => ProblemCode::InvalidSignature,
             ApiError::InvalidWebhook(_) => ProblemCode::InvalidWebhook,
             ApiError::PayloadTooLarge(_) => ProblemCode::PayloadTooLarge,

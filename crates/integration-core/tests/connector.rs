@@ -1164,6 +1164,20 @@ async fn associations_are_checked_before_any_call() {
     );
 }
 
+/// One record by id: a provider that cannot fetch by id says so; a malformed id is refused
+/// before any call.
+#[tokio::test]
+async fn one_record_by_id_needs_a_provider_that_fetches() {
+    let h = Harness::new(Fake::new());
+    h.seed(&ada(), &credentials("at", Some(30), &[CONTACTS_SCOPE]))
+        .await;
+    let result = h.connector.item(&ada(), &ItemQuery::new(), "a b").await;
+    assert!(matches!(result, Err(Error::InvalidInput(_))), "{result:?}");
+    assert_eq!(h.fake.provider_calls(), 0);
+    let result = h.connector.item(&ada(), &ItemQuery::new(), "1").await;
+    assert!(matches!(result, Err(Error::Unsupported(_))), "{result:?}");
+}
+
 #[tokio::test]
 async fn a_grant_recording_no_scopes_is_not_second_guessed() {
     let h = Harness::new(Fake::new());

@@ -18,6 +18,7 @@ const KNOWN: Record<KnownErrorCode, true> = {
   search_unsupported: true,
   discovery_unsupported: true,
   associations_unsupported: true,
+  lookup_unsupported: true,
   invalid_webhook: true,
   invalid_state: true,
   unauthenticated: true,
@@ -26,6 +27,7 @@ const KNOWN: Record<KnownErrorCode, true> = {
   insufficient_scope: true,
   unknown_provider: true,
   not_found: true,
+  record_not_found: true,
   not_connected: true,
   method_not_allowed: true,
   payload_too_large: true,
@@ -99,6 +101,7 @@ export class ApiError extends Error {
       case 'search_unsupported':
       case 'discovery_unsupported':
       case 'associations_unsupported':
+      case 'lookup_unsupported':
       case 'method_not_allowed':
         return 'unexpected';
       default:

@@ -203,6 +203,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations/{provider}/items/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One record of the user's, by its id, as it is now: every field with `properties=*` (a record
+         *     drawer), its relations with `associations=`.
+         */
+        get: operations["item"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integrations/{provider}/object-types": {
         parameters: {
             query?: never;
@@ -500,7 +520,7 @@ export interface components {
          * @description Every `code` a problem can carry.
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "changes_unsupported" | "events_unsupported" | "search_unsupported" | "discovery_unsupported" | "associations_unsupported" | "invalid_webhook" | "invalid_state" | "unauthenticated" | "reauth_required" | "invalid_signature" | "insufficient_scope" | "unknown_provider" | "not_found" | "not_connected" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
+        ProblemCode: "invalid_request" | "changes_unsupported" | "events_unsupported" | "search_unsupported" | "discovery_unsupported" | "associations_unsupported" | "lookup_unsupported" | "invalid_webhook" | "invalid_state" | "unauthenticated" | "reauth_required" | "invalid_signature" | "insufficient_scope" | "unknown_provider" | "not_found" | "record_not_found" | "not_connected" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal_error" | "upstream_error" | "store_unavailable" | "auth_unavailable" | "upstream_timeout";
         /** @description Everything a server and a UI need to know about a provider, declared once. */
         ProviderInfo: {
             /** @description Columns for a UI's table, in order. */
@@ -1496,6 +1516,134 @@ export interface operations {
                 };
             };
             /** @description unknown_provider, not_connected */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description store_unavailable, auth_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description upstream_timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    item: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which records, as for items: one of the provider's object type ids.
+                 * @example contacts
+                 */
+                object_type?: string;
+                /**
+                 * @description The fields each item carries: comma-separated names from `GET …/fields` (custom ones
+                 *     included), or `*` for every field of the kind. Names the account does not have are a 400
+                 *     `invalid_request` naming them. Default: the provider's small default set. HubSpot: any
+                 *     number of properties (hundreds go in a batch read's body: two calls per page, never a
+                 *     URL too long).
+                 * @example firstname,lastname,email
+                 */
+                properties?: string;
+                /**
+                 * @description Object types whose related records each item lists, comma-separated (at most 10; ids
+                 *     from `GET …/object-types`): each item then carries `"associations": {"companies":
+                 *     [{"id", "labels"}], …}`, with an entry for every kind asked for (empty when none) and
+                 *     every related record (HubSpot: associations v4 with their labels, each record's list
+                 *     followed to its end; one call per kind per page, more only for records with more than
+                 *     one answer holds). The grant must read each kind (403 `insufficient_scope`). Providers
+                 *     that cannot say: 400 `associations_unsupported`.
+                 * @example companies,deals
+                 */
+                associations?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description A registered provider id (`GET /api/integrations` lists them)
+                 * @example hubspot
+                 */
+                provider: string;
+                /**
+                 * @description The record's id, as an item's `id` gave it
+                 * @example 1001
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationItem"];
+                };
+            };
+            /** @description invalid_request: bad id, object_type, properties or associations; lookup_unsupported: the provider cannot read one record by id; discovery_unsupported, associations_unsupported */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthenticated, reauth_required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description insufficient_scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown_provider, not_connected, record_not_found: no live record of that kind has this id */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -220,6 +220,41 @@ impl Connector {
         Ok(page)
     }
 
+    /// One record of `query`'s object type by its id, as it is now, carrying what `query`
+    /// selects (its properties and associations); `None` when the provider has no such live
+    /// record. An interactive call, within the request deadline. A provider that cannot read
+    /// records by id is [`Error::Unsupported`]; an id that is no id at all (empty, over 256
+    /// characters, not printable ASCII) is [`Error::InvalidInput`] before any call.
+    #[tracing::instrument(skip_all, fields(provider = self.integration.id(), user = %user))]
+    pub async fn item(
+        &self,
+        user: &UserId,
+        query: &ItemQuery,
+        id: &str,
+    ) -> Result<Option<crate::IntegrationItem>, Error> {
+        if id.is_empty() || id.len() > 256 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::InvalidInput(
+                "a record id is 1 to 256 printable ASCII characters".into(),
+            ));
+        }
+        self.check_object_type(query.object_type.as_deref())?;
+        self.check_associations(&query.associations)?;
+        let call = Call {
+            operation: "fetch",
+            priority: Priority::Interactive,
+            lane: crate::Lane::Standard,
+            deadline: tokio::time::Instant::now() + self.options.request_deadline,
+        };
+        let ids = [id.to_owned()];
+        let found = self
+            .within_deadline(self.call_until(user, query, call, &mut None, |c| {
+                let ids = &ids;
+                async move { self.integration.fetch_items(&c, query, ids).await }
+            }))
+            .await?;
+        Ok(found.into_iter().find(|item| item.id == id))
+    }
+
     /// The records of `items`' object type with these ids as they are now (at most
     /// [`FETCH_BATCH`]), carrying what `items` selects, at background priority, within the
     /// request deadline.

@@ -1,7 +1,7 @@
 //! `GET /api/integrations/{provider}/items`: one page of the user's records.
 
 use actix_web::web;
-use integration_core::{Cursor, ItemQuery, Page};
+use integration_core::{Cursor, IntegrationItem, ItemQuery, Page};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -283,4 +283,51 @@ pub(super) async fn count(
     entry.connector.check_query(&user.0, &query)?;
     let total = entry.connector.count(&user.0, &query).await?;
     Ok(web::Json(Count { total }))
+}
+
+/// One record of the user's, by its id, as it is now: every field with `properties=*` (a record
+/// drawer), its relations with `associations=`.
+#[utoipa::path(
+    get, path = "/api/integrations/{provider}/items/{id}", tag = "integrations",
+    params(
+        ("provider" = String, Path, pattern = "^[a-z][a-z0-9_-]{0,63}$", example = "hubspot", description = "A registered provider id (`GET /api/integrations` lists them)"),
+        ("id" = String, Path, pattern = "^[!-~]{1,256}$", example = "1001", description = "The record's id, as an item's `id` gave it"),
+        CountParams, PropertiesParam, AssociationsParam,
+    ),
+    responses(
+        (status = 200, body = IntegrationItem),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "invalid_request: bad id, object_type, properties or associations; lookup_unsupported: the provider cannot read one record by id; discovery_unsupported, associations_unsupported"),
+        (status = 401, body = Problem, content_type = "application/problem+json", description = "unauthenticated, reauth_required"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "insufficient_scope"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown_provider, not_connected, record_not_found: no live record of that kind has this id"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "rate_limited; see Retry-After"),
+        (status = 502, body = Problem, content_type = "application/problem+json", description = "upstream_error"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "store_unavailable, auth_unavailable"),
+        (status = 504, body = Problem, content_type = "application/problem+json", description = "upstream_timeout"),
+    )
+)]
+pub(super) async fn item(
+    path: web::Path<(String, String)>,
+    params: web::Query<CountParams>,
+    properties: web::Query<PropertiesParam>,
+    associations: web::Query<AssociationsParam>,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<web::Json<IntegrationItem>, ApiError> {
+    let (provider_id, id) = path.into_inner();
+    let entry = provider(&state, &provider_id)?;
+    let mut query = ItemQuery::new();
+    query.object_type = super::object_type(params.into_inner().object_type)?;
+    (associations.into_inner()).apply(&entry.connector, &mut query)?;
+    entry.connector.check_query(&user.0, &query)?;
+    properties
+        .into_inner()
+        .apply(&entry.connector, &user.0, &mut query)
+        .await?;
+    let found =
+        (entry.connector.item(&user.0, &query, &id).await).map_err(|error| match error {
+            integration_core::Error::Unsupported(why) => ApiError::LookupUnsupported(why),
+            other => other.into(),
+        })?;
+    found.map(web::Json).ok_or(ApiError::RecordNotFound)
 }

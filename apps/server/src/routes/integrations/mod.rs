@@ -42,6 +42,7 @@ routes![
     oauth::authorize,
     oauth::callback,
     items::items,
+    items::item,
     export::export,
     changes::changes,
     events::events,
