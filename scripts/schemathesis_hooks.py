@@ -21,6 +21,13 @@ answer that makes it one, and one bound on waiting (3, below).
 - `properties` names fields of the connected account (`fields` lists them, custom ones
   included), so a well-shaped name the account does not have is rightly 400
   `invalid_request` ("properties must name fields of ...").
+- `associations` names object types, as `object_type` does ("associations must name object
+  types this provider reads").
+
+   Two answers are about the connected account rather than the request's shape, and are
+   treated the same way: 403 `insufficient_scope` (a well-shaped kind, e.g. a custom object's
+   `2-…` id, whose scope this grant lacks) and 404 `record_not_found` (`items/{id}`: a
+   well-shaped id no record of the account has).
 
    The failure is dropped only when the answer is that exact problem; any other rejection of
    schema-valid data still fails the run.
@@ -41,7 +48,11 @@ UNKNOWABLE = (
     "object_type must be one of the portal's object types",
     "lists one kind of item; omit object_type",
     "properties must name fields of",
+    "associations must name object types",
 )
+
+# Answers about the connected account, not the request: (status, code).
+ACCOUNT_STATE = ((403, "insufficient_scope"), (404, "record_not_found"))
 
 
 # The longest URI the `http` crate (under actix-http) parses.
@@ -53,15 +64,20 @@ def filter_failure(context, failure, case, response):
     uri = response.request.path_url or ""
     if len(uri) > MAX_URI and response.status_code == 400 and not response.content:
         return False
-    if failure.code != "ST202" or response.status_code != 400:
+    if failure.code != "ST202" or response.status_code not in (400, 403, 404):
         return True
     try:
         problem = json.loads(response.content)
     except ValueError:
         return True
-    detail = problem.get("detail", "") if isinstance(problem, dict) else ""
-    unknowable = problem.get("code") == "invalid_request" and any(s in detail for s in UNKNOWABLE)
-    return not unknowable
+    if not isinstance(problem, dict):
+        return True
+    detail = problem.get("detail", "")
+    code = problem.get("code")
+    unknowable = response.status_code == 400 and code == "invalid_request" and any(
+        s in detail for s in UNKNOWABLE
+    )
+    return not (unknowable or (response.status_code, code) in ACCOUNT_STATE)
 
 
 # A long poll of `GET …/events` waits as long as it is asked (`wait`, up to 60 s) when nothing
