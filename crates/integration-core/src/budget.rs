@@ -117,6 +117,21 @@ pub trait RateBudget: Send + Sync + std::fmt::Debug {
         priority: Priority,
     ) -> Result<Admission, StoreError>;
 
+    /// [`acquire`](Self::acquire) for one of several parties sharing `key` (the users of one
+    /// portal): background calls take turns between parties ([`fair_turn`]), so equal exports
+    /// of two users finish together instead of in the order they asked. Interactive calls and
+    /// the empty party are not queued. Default: no turns, plain `acquire`.
+    async fn acquire_for(
+        &self,
+        key: &str,
+        limit: &Limit,
+        priority: Priority,
+        party: &str,
+    ) -> Result<Admission, StoreError> {
+        let _ = party;
+        self.acquire(key, limit, priority).await
+    }
+
     /// Admits nothing on `key` for `wait` from now (a provider said its own budget is spent):
     /// afterwards interactive callers go first again, as after any wait. A hold never shortens
     /// an existing wait. Default: budgets that cannot hold ignore it.
@@ -217,6 +232,36 @@ pub enum Lane {
     Search,
 }
 
+/// How long a party told to wait still counts as waiting past the time it was told (its own
+/// scheduling and round trip): others let it have its turn for that long.
+pub const WAIT_SLACK: Duration = Duration::from_secs(1);
+
+/// Whose turn it is among the background parties of one budget, the reference for every
+/// [`RateBudget::acquire_for`]: a deficit round-robin on calls. `served` is the number of calls
+/// this party was admitted (`None`: a party the budget does not know), `others` the counts of
+/// the other parties it knows, `waiting` those of the others currently waiting for a slot.
+/// Returns the party's count (a newcomer starts level with the least-served known party, so it
+/// neither waits for old counts nor overtakes for long) and whether it may take a free slot now:
+/// only if no waiting party has been served less. Ties go to whoever asks first. A party just
+/// admitted counts as waiting for a slot's share of the window ([`turn_wait`]): a sync between
+/// two pages keeps its turn from one with more streams asking more often, so users share a
+/// portal equally however many streams each runs.
+pub fn fair_turn(
+    served: Option<u64>,
+    others: impl IntoIterator<Item = u64>,
+    waiting: impl IntoIterator<Item = u64>,
+) -> (u64, bool) {
+    let count = served.unwrap_or_else(|| others.into_iter().min().unwrap_or(0));
+    let turn = waiting.into_iter().min().is_none_or(|least| count <= least);
+    (count, turn)
+}
+
+/// How long a party that gave up its turn waits before asking again: one slot's share of the
+/// window (at least a millisecond).
+pub fn turn_wait(limit: &Limit) -> Duration {
+    (limit.window() / limit.rate().max(1)).max(Duration::from_millis(1))
+}
+
 /// One sliding-window step, the reference for every [`RateBudget`]: given `now` and the times
 /// of the calls admitted so far on a key (`admitted`, ascending, in any one unit: microseconds in
 /// Redis; entries older than `window` are ignored), either admits a call (`Ok`: the caller
@@ -251,6 +296,18 @@ mod tests {
             }
         }
         admitted
+    }
+
+    #[test]
+    fn parties_take_turns_and_newcomers_start_level() {
+        // Nobody waits: go.
+        assert_eq!(fair_turn(Some(5), [3], []), (5, true));
+        // Someone served less waits: give way; served as much: go (first come).
+        assert_eq!(fair_turn(Some(5), [3], [3]), (5, false));
+        assert_eq!(fair_turn(Some(3), [3], [3]), (3, true));
+        // A newcomer starts level with the least-served known party, not at zero.
+        assert_eq!(fair_turn(None, [1_000, 40], [1_000]), (40, true));
+        assert_eq!(fair_turn(None, [], []), (0, true));
     }
 
     #[test]

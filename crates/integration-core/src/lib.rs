@@ -24,7 +24,8 @@ pub use authorization::{
     CallbackParams, PendingAuthorization, PkceChallenge, PkceVerifier, StateStore,
 };
 pub use budget::{
-    Admission, Lane, Limit, Priority, RateBudget, RateHint, budget_key, report_rate_hint,
+    Admission, Lane, Limit, Priority, RateBudget, RateHint, budget_key, fair_turn,
+    report_rate_hint, turn_wait,
 };
 pub use changes::{
     Change, ChangeEvent, ChangesFrom, ChangesPage, ChangesQuery, ChangesResume, Checkpoint,

@@ -39,6 +39,8 @@ macro_rules! rate_budget_conformance_tests {
             concurrent_callers_never_exceed_the_window,
             waiting_what_the_budget_says_admits_the_next_call,
             a_hold_stops_every_caller_of_its_key_until_it_ends,
+            a_party_ahead_gives_way_to_one_waiting,
+            parties_share_a_key_whatever_their_number_of_streams,
         );
     };
     (optional $make:path; $($case:ident),+ $(,)?) => {
@@ -61,6 +63,8 @@ macro_rules! rate_budget_conformance_tests {
             concurrent_callers_never_exceed_the_window,
             waiting_what_the_budget_says_admits_the_next_call,
             a_hold_stops_every_caller_of_its_key_until_it_ends,
+            a_party_ahead_gives_way_to_one_waiting,
+            parties_share_a_key_whatever_their_number_of_streams,
         );
     };
     ($make:path; $($case:ident),+ $(,)?) => {
@@ -249,4 +253,101 @@ pub async fn a_hold_stops_every_caller_of_its_key_until_it_ends(budget: &impl Ra
         acquire(budget, other, &limit, Priority::Interactive).await,
         Admission::Admitted
     );
+}
+
+async fn turn(budget: &impl RateBudget, limit: &Limit, party: &str) -> Admission {
+    (budget.acquire_for("hubspot:turns", limit, Priority::Background, party))
+        .await
+        .expect("budget answers")
+}
+
+/// Background calls of two parties take turns: when a slot frees, a party that has been served
+/// more than one waiting gives way (told to ask again in a slot's share of the window) even
+/// though the slot is free; the waiting one takes it; then it is the first one's turn again.
+/// A newcomer starts level with the parties already served, so it does not jump the queue for
+/// their whole history. Interactive calls never queue.
+pub async fn a_party_ahead_gives_way_to_one_waiting(budget: &impl RateBudget) {
+    let limit = Limit::new(3, Duration::from_millis(300)).with_reserve(0);
+    for n in 0..3 {
+        assert_eq!(
+            turn(budget, &limit, "alice").await,
+            Admission::Admitted,
+            "alice {n}"
+        );
+    }
+    // The window is full: bob waits (and is known as waiting, level with alice's three).
+    let Admission::Wait(wait) = turn(budget, &limit, "bob").await else {
+        panic!("bob must wait for the full window");
+    };
+    tokio::time::sleep(wait + Duration::from_millis(20)).await;
+    // Level: whoever asks first goes.
+    assert_eq!(turn(budget, &limit, "alice").await, Admission::Admitted);
+    // Alice is ahead of a waiting bob: she gives way though a slot is free.
+    match turn(budget, &limit, "alice").await {
+        Admission::Wait(wait) => assert!(wait <= Duration::from_millis(110), "{wait:?}"),
+        Admission::Admitted => panic!("alice took bob's turn"),
+    }
+    // Interactive calls are not queued.
+    assert_eq!(
+        acquire(budget, "hubspot:turns", &limit, Priority::Interactive).await,
+        Admission::Admitted
+    );
+    assert_eq!(
+        turn(budget, &limit, "bob").await,
+        Admission::Admitted,
+        "bob's turn"
+    );
+    // The window is full again (three calls since it freed): both wait, and nobody jumps it.
+    assert!(matches!(
+        turn(budget, &limit, "alice").await,
+        Admission::Wait(_)
+    ));
+}
+
+/// One stream of calls: its party and how many it was admitted.
+type Stream<'a> = Pin<Box<dyn Future<Output = (&'static str, u32)> + Send + 'a>>;
+
+/// One party asking from four streams at once and one from a single stream share a key's
+/// calls about equally over a few windows (each stream asks again as soon as it is told, and
+/// takes a few milliseconds between calls, as a page arriving does), and the windows are used.
+pub async fn parties_share_a_key_whatever_their_number_of_streams(budget: &impl RateBudget) {
+    let limit = Limit::new(20, Duration::from_millis(500)).with_reserve(0);
+    let until = tokio::time::Instant::now() + Duration::from_millis(3_000);
+    let stream = |party: &'static str| async move {
+        let mut admitted = 0u32;
+        while tokio::time::Instant::now() < until {
+            match budget
+                .acquire_for("hubspot:share", &limit, Priority::Background, party)
+                .await
+                .expect("budget answers")
+            {
+                Admission::Admitted => {
+                    admitted += 1;
+                    tokio::time::sleep(Duration::from_millis(3)).await;
+                }
+                Admission::Wait(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+        (party, admitted)
+    };
+    let streams: Vec<Stream<'_>> = vec![
+        Box::pin(stream("ann")),
+        Box::pin(stream("ann")),
+        Box::pin(stream("ann")),
+        Box::pin(stream("ann")),
+        Box::pin(stream("ben")),
+    ];
+    let counts = join_all(streams).await;
+    let of = |who: &str| -> u32 {
+        counts
+            .iter()
+            .filter(|(p, _)| *p == who)
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let (ann, ben) = (of("ann"), of("ben"));
+    // Six windows of 20, give or take the edges.
+    assert!((100..=130).contains(&(ann + ben)), "ann {ann}, ben {ben}");
+    let share = f64::from(ben) / f64::from(ann + ben);
+    assert!((0.4..=0.6).contains(&share), "ann {ann}, ben {ben}");
 }

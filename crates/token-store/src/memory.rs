@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use integration_core::budget::sliding_window;
+use integration_core::budget::{WAIT_SLACK, fair_turn, sliding_window, turn_wait};
 use integration_core::{
     Admission, CredentialStore, Credentials, Limit, LockToken, OAuthState, Priority, RateBudget,
     StoreError, UserId, credentials_key,
@@ -49,6 +49,49 @@ pub(crate) struct State {
 struct Budget {
     admitted: std::collections::VecDeque<Instant>,
     held_until: Option<Instant>,
+    /// Background calls admitted per party, and when the party was last seen.
+    served: HashMap<String, (u64, Instant)>,
+    /// Parties waiting for a slot, until when they count as waiting.
+    waiting: HashMap<String, Instant>,
+}
+
+impl Budget {
+    /// A background call of `party` given what the window says (`free`: a slot now, or the
+    /// wait for one): admitted only on its turn ([`fair_turn`]). Parties unseen for two windows
+    /// are forgotten, as the Redis keys expire.
+    fn take_turn(
+        &mut self,
+        party: &str,
+        now: Instant,
+        window: Duration,
+        limit: &Limit,
+        free: Result<(), u64>,
+    ) -> Admission {
+        self.served.retain(|_, (_, seen)| *seen + window * 2 > now);
+        self.waiting.retain(|_, until| *until > now);
+        let others = (self.served.iter())
+            .filter(|(p, _)| p.as_str() != party)
+            .map(|(_, (count, _))| *count);
+        let waiting = (self.waiting.keys())
+            .filter(|p| p.as_str() != party)
+            .filter_map(|p| self.served.get(p).map(|(count, _)| *count));
+        let (count, turn) = fair_turn(self.served.get(party).map(|(c, _)| *c), others, waiting);
+        let wait = match free {
+            Ok(()) if turn => {
+                self.admitted.push_back(now);
+                self.served.insert(party.to_owned(), (count + 1, now));
+                // Still in line for a slot's share of the window: a party between two calls
+                // (its page arriving) keeps its turn from those that call more often.
+                (self.waiting).insert(party.to_owned(), now + turn_wait(limit));
+                return Admission::Admitted;
+            }
+            Ok(()) => turn_wait(limit),
+            Err(wait) => Duration::from_micros(wait),
+        };
+        self.served.insert(party.to_owned(), (count, now));
+        (self.waiting).insert(party.to_owned(), now + wait + WAIT_SLACK);
+        Admission::Wait(wait)
+    }
 }
 
 /// A [`TokenStore`] in memory. Clones share the same contents.
@@ -277,8 +320,8 @@ impl StateStore for MemoryTokenStore {
     }
 }
 
-/// The same sliding-window step as the Redis script, on the tokio clock (so paused-clock tests
-/// pace too), in microseconds.
+/// The same sliding-window step and turns as the Redis script, on the tokio clock (so
+/// paused-clock tests pace too), in microseconds.
 #[async_trait]
 impl RateBudget for MemoryTokenStore {
     async fn acquire(
@@ -286,6 +329,16 @@ impl RateBudget for MemoryTokenStore {
         key: &str,
         limit: &Limit,
         priority: Priority,
+    ) -> Result<Admission, StoreError> {
+        self.acquire_for(key, limit, priority, "").await
+    }
+
+    async fn acquire_for(
+        &self,
+        key: &str,
+        limit: &Limit,
+        priority: Priority,
+        party: &str,
     ) -> Result<Admission, StoreError> {
         let now = Instant::now();
         let window = limit.window();
@@ -306,6 +359,9 @@ impl RateBudget for MemoryTokenStore {
         }
         // Times as microseconds since the oldest call still in the window.
         let Some(origin) = budget.admitted.front().copied() else {
+            if !party.is_empty() && priority == Priority::Background {
+                return Ok(budget.take_turn(party, now, window, limit, Ok(())));
+            }
             budget.admitted.push_back(now);
             return Ok(Admission::Admitted);
         };
@@ -313,18 +369,22 @@ impl RateBudget for MemoryTokenStore {
         let times: Vec<u64> = (budget.admitted.iter())
             .map(|t| micros(*t - origin))
             .collect();
-        match sliding_window(
+        let free = sliding_window(
             micros(now - origin),
             &times,
             micros(window),
             limit.allowed(priority),
-        ) {
-            Ok(()) => {
-                budget.admitted.push_back(now);
-                Ok(Admission::Admitted)
-            }
-            Err(wait) => Ok(Admission::Wait(Duration::from_micros(wait))),
+        );
+        if party.is_empty() || priority == Priority::Interactive {
+            return Ok(match free {
+                Ok(()) => {
+                    budget.admitted.push_back(now);
+                    Admission::Admitted
+                }
+                Err(wait) => Admission::Wait(Duration::from_micros(wait)),
+            });
         }
+        Ok(budget.take_turn(party, now, window, limit, free))
     }
 
     async fn hold(&self, key: &str, _limit: &Limit, wait: Duration) -> Result<(), StoreError> {

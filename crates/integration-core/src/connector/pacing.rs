@@ -60,6 +60,7 @@ impl Connector {
             key,
             limit: *limit,
             standard: (standard_key, *standard),
+            party: user.as_str().to_owned(),
             priority: call.priority,
             deadline: call.deadline,
             provider,
@@ -76,6 +77,8 @@ pub(crate) struct Pacer {
     /// The general lane's key and limit, for a call in another lane whose further requests
     /// draw on the general limit (a search page's associations).
     standard: (String, Limit),
+    /// Who the call is for (the user): background calls of one account take turns by party.
+    party: String,
     priority: Priority,
     deadline: tokio::time::Instant,
     provider: &'static str,
@@ -90,6 +93,7 @@ impl Pacer {
             priority,
             deadline,
             provider,
+            party,
             ..
         } = self;
         let (key, limit) = match lane {
@@ -100,7 +104,7 @@ impl Pacer {
         let started = tokio::time::Instant::now();
         let mut slept = false;
         loop {
-            match budget.acquire(key, limit, priority).await? {
+            match budget.acquire_for(key, limit, priority, party).await? {
                 Admission::Admitted => break,
                 Admission::Wait(wait) => {
                     if tokio::time::Instant::now() + wait >= deadline {

@@ -5,31 +5,53 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use integration_core::budget::{WAIT_SLACK, turn_wait};
 use integration_core::{Admission, Limit, Priority, RateBudget, StoreError};
 
 use super::RedisTokenStore;
 
 #[async_trait]
 impl RateBudget for RedisTokenStore {
-    #[tracing::instrument(skip_all, fields(budget = key))]
     async fn acquire(
         &self,
         key: &str,
         limit: &Limit,
         priority: Priority,
     ) -> Result<Admission, StoreError> {
+        self.acquire_for(key, limit, priority, "").await
+    }
+
+    #[tracing::instrument(skip_all, fields(budget = key))]
+    async fn acquire_for(
+        &self,
+        key: &str,
+        limit: &Limit,
+        priority: Priority,
+        party: &str,
+    ) -> Result<Admission, StoreError> {
         let key = self.budget_redis_key(key);
-        let hold = format!("{key}:hold");
+        let [hold, served, seen, waiting] =
+            [":hold", ":served", ":seen", ":waiting"].map(|suffix| format!("{key}{suffix}"));
         let window = micros(limit.window());
         let allowed = limit.allowed(priority);
+        let fair = !party.is_empty() && priority == Priority::Background;
+        let turn = micros(turn_wait(limit));
+        let slack = micros(WAIT_SLACK);
         let wait: u64 = self
             .with_connection("budget", |mut connection| async move {
                 self.inner
                     .budget
                     .key(&key)
                     .key(&hold)
+                    .key(&served)
+                    .key(&seen)
+                    .key(&waiting)
                     .arg(window)
                     .arg(allowed)
+                    .arg(party)
+                    .arg(if fair { "1" } else { "0" })
+                    .arg(turn)
+                    .arg(slack)
                     .invoke_async(&mut connection)
                     .await
             })

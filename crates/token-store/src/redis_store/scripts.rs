@@ -20,12 +20,23 @@ end
 /// replicates the script's effects, not the script), `KEYS[2]` the time until which the budget
 /// is held. `ARGV[1]` is the window in microseconds, `ARGV[2]` the calls it admits to this
 /// caller. Returns 0 when the call is admitted (and recorded), else the microseconds to wait.
-/// The set expires a window after its last call, so idle budgets vanish. Both keys share the
+/// The set expires a window after its last call, so idle budgets vanish. Every key shares the
 /// account's hash tag, so the script runs on the Redis Cluster node that owns it.
+///
+/// With `ARGV[4]` = `1` (a background call of party `ARGV[3]`), parties take turns
+/// (`integration_core::budget::fair_turn`): `KEYS[3]` is a hash of each party's admitted calls,
+/// `KEYS[4]` a sorted set of when each was last seen (parties unseen for two windows are
+/// forgotten), `KEYS[5]` a sorted set of the parties waiting for a slot, scored by until when
+/// they count as waiting (their wait plus `ARGV[6]` µs of slack; a party just admitted, for
+/// `ARGV[5]` µs, a slot's share of the window, so that one asking between pages keeps its turn
+/// from parties that ask more often). A free slot goes to the caller only if no waiting party
+/// was served less; otherwise it waits `ARGV[5]` µs.
 pub(super) const BUDGET_SCRIPT: &str = r#"
 if redis.replicate_commands then redis.replicate_commands() end
 local window = tonumber(ARGV[1])
 local allowed = tonumber(ARGV[2])
+local party = ARGV[3]
+local fair = ARGV[4] == "1"
 local time = redis.call("TIME")
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local held = tonumber(redis.call("GET", KEYS[2]) or "0") or 0
@@ -34,13 +45,59 @@ if held > now then
 end
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", string.format("%.0f", now - window))
 local count = redis.call("ZCARD", KEYS[1])
-if count < allowed then
-    redis.call("ZADD", KEYS[1], string.format("%.0f", now), string.format("%.0f:%d", now, count))
-    redis.call("PEXPIRE", KEYS[1], math.floor(window / 1000) + 1)
-    return 0
+local wait = 0
+if count >= allowed then
+    local blocking = redis.call("ZRANGE", KEYS[1], count - allowed, count - allowed, "WITHSCORES")
+    wait = math.max(tonumber(blocking[2]) + window - now, 1)
 end
-local blocking = redis.call("ZRANGE", KEYS[1], count - allowed, count - allowed, "WITHSCORES")
-return math.max(tonumber(blocking[2]) + window - now, 1)
+if fair then
+    local forget = string.format("%.0f", now - 2 * window)
+    for _, gone in ipairs(redis.call("ZRANGEBYSCORE", KEYS[4], "-inf", forget)) do
+        redis.call("HDEL", KEYS[3], gone)
+    end
+    redis.call("ZREMRANGEBYSCORE", KEYS[4], "-inf", forget)
+    redis.call("ZREMRANGEBYSCORE", KEYS[5], "-inf", string.format("%.0f", now))
+    local served = tonumber(redis.call("HGET", KEYS[3], party) or "")
+    if served == nil then
+        local all = redis.call("HGETALL", KEYS[3])
+        for i = 1, #all, 2 do
+            local other = tonumber(all[i + 1])
+            if all[i] ~= party and (served == nil or other < served) then
+                served = other
+            end
+        end
+        served = served or 0
+    end
+    local turn = true
+    for _, other in ipairs(redis.call("ZRANGE", KEYS[5], 0, -1)) do
+        local theirs = tonumber(redis.call("HGET", KEYS[3], other) or "")
+        if other ~= party and theirs ~= nil and theirs < served then
+            turn = false
+            break
+        end
+    end
+    if wait == 0 and not turn then
+        wait = tonumber(ARGV[5])
+    end
+    if wait == 0 then
+        served = served + 1
+        redis.call("ZADD", KEYS[5], string.format("%.0f", now + tonumber(ARGV[5])), party)
+    else
+        redis.call("ZADD", KEYS[5], string.format("%.0f", now + wait + tonumber(ARGV[6])), party)
+    end
+    redis.call("HSET", KEYS[3], party, string.format("%.0f", served))
+    redis.call("ZADD", KEYS[4], string.format("%.0f", now), party)
+    local keep = math.floor(2 * window / 1000) + 1
+    for i = 3, 5 do
+        redis.call("PEXPIRE", KEYS[i], keep)
+    end
+end
+if wait > 0 then
+    return wait
+end
+redis.call("ZADD", KEYS[1], string.format("%.0f", now), string.format("%.0f:%d", now, count))
+redis.call("PEXPIRE", KEYS[1], math.floor(window / 1000) + 1)
+return 0
 "#;
 
 /// Holds a budget (`KEYS[1]`, its hold key) until at least `now + ARGV[1]` microseconds (never
