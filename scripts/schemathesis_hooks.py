@@ -3,9 +3,10 @@ answer that makes it one, and one bound on waiting (3, below).
 
 1. A request whose URI is longer than the HTTP layer can represent (the `http` crate's limit,
    65,534 bytes: e.g. a negative `since` of 4,097 four-byte characters, percent-encoded) is
-   refused by actix-http's parser with a bare 400 before any application code runs, so no
-   handler can answer it with problem+json. Only failures of such requests, answered with that
-   bare 400, are dropped. (Every schema-valid request is far below the limit: tokens are at most
+   refused by actix-http's parser with a bare 400 (or, when the head outgrows its buffer first,
+   a bare 431) before any application code runs, so no handler can answer it with
+   problem+json. Only failures of such requests, answered with that bare 400 or 431, are
+   dropped. (Every schema-valid request is far below the limit: tokens are at most
    8,192 printable ASCII characters, 24 KiB percent-encoded.)
 
 2. `positive_data_acceptance` (ST202) failures whose answer is the server refusing a *value the
@@ -62,7 +63,7 @@ MAX_URI = 65_534
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
     uri = response.request.path_url or ""
-    if len(uri) > MAX_URI and response.status_code == 400 and not response.content:
+    if len(uri) > MAX_URI and response.status_code in (400, 431) and not response.content:
         return False
     if failure.code != "ST202" or response.status_code not in (400, 403, 404):
         return True
