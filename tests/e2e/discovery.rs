@@ -147,12 +147,38 @@ async fn bad_discovery_requests_are_typed_problems() {
     );
     // Not connected.
     assert_problem(app.get_as("carol", TYPES).await, 404, "not_connected").await;
-    // A provider that cannot discover.
+    // Notion discovers its shared databases (through the kit), whose properties are fields;
+    // its declared kinds have no fixed fields to list.
     app.connect_through_consent_page("notion", "alice").await;
-    let res = app
-        .get_as("alice", "/api/integrations/notion/object-types")
+    let notion = app
+        .get_json("alice", "/api/integrations/notion/object-types")
         .await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let kinds = notion["object_types"].as_array().expect("object_types");
+    assert_eq!(
+        (kinds[0]["id"].as_str(), kinds[1]["id"].as_str()),
+        (Some("pages"), Some("databases"))
+    );
+    let database = kinds
+        .iter()
+        .find(|k| k["custom"] == true)
+        .expect("a shared database");
+    let id = database["id"].as_str().unwrap();
+    let fields = app
+        .get_json(
+            "alice",
+            &format!("/api/integrations/notion/fields?object_type={id}"),
+        )
+        .await;
+    let status = (fields["fields"].as_array().unwrap().iter())
+        .find(|f| f["name"] == "Status")
+        .expect("a Status property");
+    assert!(
+        !status["options"].as_array().unwrap().is_empty(),
+        "{status}"
+    );
+    let res = app
+        .get_as("alice", "/api/integrations/notion/fields?object_type=pages")
+        .await;
     assert_problem(res, 400, "discovery_unsupported").await;
 }
 
@@ -262,7 +288,7 @@ async fn unknown_properties_are_named_in_a_400_before_any_listing() {
             .await;
         assert_problem(res, 400, "invalid_request").await;
     }
-    // A provider that cannot list its fields cannot check them.
+    // A kind without fields to list (Notion's pages) cannot check them.
     app.connect_through_consent_page("notion", "alice").await;
     let res = app
         .get_as("alice", "/api/integrations/notion/items?properties=title")

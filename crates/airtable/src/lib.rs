@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use integration_core::kit::{ChildCursor, send_json_or_wait};
+use integration_core::kit::{ChildCursor, Discovery, DiscoverySpec, send_json_or_wait};
 use integration_core::kit::{ClientAuth, Factory, ItemSource, OAuthSpec, ProviderSettings};
 use integration_core::kit::{append_path, column as col, next_cursor, object_type as kind};
 use integration_core::{Credentials, Cursor, Error, ExposeSecret as _, Integration};
@@ -46,6 +46,17 @@ const OAUTH: OAuthSpec = OAuthSpec {
     )
 };
 
+/// Each table is a kind, `{base}-{table}`; its fields are in its base's schema.
+const KINDS: DiscoverySpec = DiscoverySpec {
+    within: Some("/tables"),
+    scopes: &["schema.bases:read"],
+    unknown: &[403, 404],
+    options: &["/options/choices"],
+    computed: "formula rollup count lookup multipleLookupValues autoNumber createdTime \
+               lastModifiedTime createdBy lastModifiedBy button externalSyncSource aiText",
+    ..DiscoverySpec::new(&INFO, "tables", "/meta/bases/{parent}/tables", "/fields")
+};
+
 /// Airtable from `AIRTABLE_*` settings (see the crate documentation), sending through `http`.
 pub fn build(s: &ProviderSettings, http: reqwest::Client) -> Result<Arc<dyn Integration>, Error> {
     let api = s.url_or("api_base", "https://api.airtable.com/v0")?;
@@ -76,13 +87,10 @@ struct Listing {
 fn item(o: Object, base: Option<&Object>) -> IntegrationItem {
     let (mut properties, parent_id) = (o.rest, base.map(|b| b.id.clone()));
     properties.extend(base.map(|b| ("base".to_owned(), Value::from(b.name.clone()))));
-    let path = parent_id
-        .as_ref()
-        .map_or(o.id.clone(), |b| format!("{b}/{}", o.id));
-    let kind = if base.is_some() { "table" } else { "base" };
+    let path = base.map_or(o.id.clone(), |b| format!("{}/{}", b.id, o.id));
     IntegrationItem {
         url: Some(format!("https://airtable.com/{path}")),
-        item_type: Some(kind.to_owned()),
+        item_type: Some(["base", "table"][usize::from(base.is_some())].to_owned()),
         parent_id,
         title: o.name,
         id: o.id,
@@ -113,9 +121,8 @@ impl ItemSource for Api {
     /// most [`BASES_PER_PAGE`] bases' tables a page.
     async fn list_items(&self, c: &Credentials, query: &ItemQuery) -> R<Page> {
         if query.object_type.as_deref() != Some("tables") {
-            let bases = self
-                .get(c, "", query.cursor.as_ref().map(Cursor::as_str))
-                .await?;
+            let at = query.cursor.as_ref().map(Cursor::as_str);
+            let bases = self.get(c, "", at).await?;
             let items = bases.bases.into_iter().map(|b| item(b, None)).collect();
             let next_cursor = next_cursor(bases.offset)?;
             return Ok(Page { items, next_cursor });
@@ -123,17 +130,18 @@ impl ItemSource for Api {
         let at = ChildCursor::parse(query.cursor.as_ref())?;
         let (bases, mut items) = (self.get(c, "", at.outer.as_deref()).await?, vec![]);
         let (mut done, limit) = (at.done, query.limit.unwrap_or(100) as usize);
-        let parents = bases.bases.iter().skip(done).take(BASES_PER_PAGE);
-        for base in parents {
-            if items.len() >= limit {
-                break;
-            }
+        let mut parents = bases.bases.iter().skip(done).take(BASES_PER_PAGE);
+        while let Some(base) = parents.next().filter(|_| items.len() < limit) {
             let tables = self.get(c, &base.id, None).await?;
             items.extend(tables.bases.into_iter().map(|t| item(t, Some(base))));
             done += 1;
         }
         let next_cursor = at.next(done, bases.bases.len(), bases.offset)?;
         Ok(Page { items, next_cursor })
+    }
+
+    fn discovery(&self) -> Option<Discovery<'_>> {
+        Some(Discovery::new(&KINDS, &self.0, &self.1))
     }
 }
 

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use integration_core::kit::{AccountFields, ClientAuth, Factory, ItemFields, ItemSource};
+use integration_core::kit::{AccountFields, ClientAuth, Discovery, DiscoverySpec, Factory};
+use integration_core::kit::{ItemFields, ItemSource};
 use integration_core::kit::{OAuthSpec, Properties, ProviderSettings, TokenBody};
 use integration_core::kit::{append_path, column, next_cursor, object_type, send_json, text};
 use integration_core::{Credentials, Error, ExposeSecret as _, Integration, IntegrationItem};
@@ -72,17 +73,25 @@ const FIELDS: ItemFields = ItemFields {
     ..ItemFields::new("/id")
 };
 
+/// Each shared database is a kind; its properties (`GET /v1/databases/{id}`) are its fields.
+const KINDS: DiscoverySpec = DiscoverySpec {
+    options: &["/{type}/options"],
+    computed: "formula rollup created_time created_by last_edited_time last_edited_by unique_id",
+    ..DiscoverySpec::new(&INFO, "databases", "/databases/{id}", "/properties")
+};
+
 /// Notion from `NOTION_*` settings (see the crate documentation), sending through `http`.
 pub fn build(s: &ProviderSettings, http: reqwest::Client) -> Result<Arc<dyn Integration>, Error> {
     let version = s.extra.get("version").map_or("2022-06-28", String::as_str);
-    let url = append_path(&s.url_or("api_base", API)?, "/search", &[])?;
-    let search = Search(http.clone(), url, version.to_owned());
+    let api = s.url_or("api_base", API)?;
+    let url = append_path(&api, "/search", &[])?;
+    let search = Search(http.clone(), url, api, version.to_owned());
     OAUTH.provider(s, http, search)
 }
 
-/// `POST /v1/search` (client, URL, `Notion-Version`): pages and databases shared with us.
+/// `POST /v1/search` (client, URL, API base, `Notion-Version`): what is shared with us.
 #[derive(Debug)]
-struct Search(reqwest::Client, url::Url, String);
+struct Search(reqwest::Client, url::Url, url::Url, String);
 
 /// A database's title is its `title`; a page's is its property of type "title" (both rich text).
 fn title(o: &Value) -> Option<String> {
@@ -116,7 +125,7 @@ impl ItemSource for Search {
         let request = self
             .0
             .post(self.1.clone())
-            .header("Notion-Version", &self.2);
+            .header("Notion-Version", &self.3);
         let request = request
             .bearer_auth(creds.access_token.expose_secret())
             .json(&body);
@@ -127,6 +136,10 @@ impl ItemSource for Search {
         let next = text(&page, &["/next_cursor"]).filter(|_| page["has_more"] == true);
         let next_cursor = next_cursor(next)?;
         Ok(Page { items, next_cursor })
+    }
+
+    fn discovery(&self) -> Option<Discovery<'_>> {
+        Some(Discovery::new(&KINDS, &self.0, &self.2).header("Notion-Version", &self.3))
     }
 }
 

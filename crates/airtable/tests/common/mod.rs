@@ -12,11 +12,22 @@ pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
 /// Airtable with `AIRTABLE_{NAME}_URL` overrides.
 pub fn airtable(urls: &[(&str, String)]) -> Arc<dyn Integration> {
+    airtable_with(&[], urls)
+}
+
+/// Airtable with more settings (`("AIRTABLE_SCOPES", "…")`) and `AIRTABLE_{NAME}_URL` overrides.
+#[allow(dead_code)] // not every test binary needs more settings
+pub fn airtable_with(settings: &[(&str, &str)], urls: &[(&str, String)]) -> Arc<dyn Integration> {
     let mut vars = HashMap::from([
         ("AIRTABLE_CLIENT_ID".to_owned(), "client-1".to_owned()),
         ("AIRTABLE_CLIENT_SECRET".to_owned(), SECRET.to_owned()),
         ("AIRTABLE_REDIRECT_URI".to_owned(), REDIRECT.to_owned()),
     ]);
+    vars.extend(
+        settings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     for (name, url) in urls {
         vars.insert(format!("AIRTABLE_{}_URL", name.to_uppercase()), url.clone());
     }

@@ -13,10 +13,14 @@
 //!   `OAuthConfig::from_settings`, `Token::with_account`, `OAuthClient::refresh_credentials`)
 //!   so that a provider is only its URLs, quirks and mappings.
 //! - [`OAuthSpec`] and [`ItemFields`]: those URLs, quirks and mappings declared as `const`s.
+//! - [`DiscoverySpec`]: a provider whose accounts define kinds of their own (Notion's databases,
+//!   Airtable's tables) declares where they and their fields are, and hands it over with
+//!   [`ItemSource::discovery`].
 //! - [`ApiBase`]: a provider whose API host comes from the grant (Salesforce's `instance_url`),
 //!   checked against the hosts it declares before its token is used.
 
 mod api_base;
+mod discovery;
 mod factory;
 pub mod http;
 pub mod oauth;
@@ -24,6 +28,7 @@ mod provider;
 mod spec;
 
 pub use api_base::{ApiBase, ApiBasePolicy, api_base};
+pub use discovery::{Discovery, DiscoverySpec};
 pub use factory::{Configured, ProviderFactory, ProviderSettings, SettingsProblem};
 pub use http::append_path;
 pub use oauth::{ClientAuth, OAuthClient, OAuthConfig, Token, TokenBody};

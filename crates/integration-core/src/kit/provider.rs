@@ -111,23 +111,32 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
-    /// [`Integration::discover_object_types`]; `None` (the default) when the provider cannot.
+    /// Where the account's own kinds and their fields are, for a provider that declares them
+    /// as a [`DiscoverySpec`](super::DiscoverySpec): the discovery defaults below answer from
+    /// it, and listings of its discovered kinds are refused. Default: none.
+    fn discovery(&self) -> Option<super::Discovery<'_>> {
+        None
+    }
+
+    /// [`Integration::discover_object_types`]; `None` when the provider cannot. Default: from
+    /// [`discovery`](Self::discovery).
     async fn discover_object_types(
         &self,
         credentials: &Credentials,
     ) -> Option<Result<Vec<crate::DiscoveredType>, Error>> {
-        let _ = credentials;
-        None
+        let spec = self.discovery()?.spec;
+        Some(spec.object_types(self, credentials).await)
     }
 
-    /// [`Integration::discover_fields`]; `None` (the default) when the provider cannot.
+    /// [`Integration::discover_fields`]; `None` when the provider cannot. Default: from
+    /// [`discovery`](Self::discovery).
     async fn discover_fields(
         &self,
         credentials: &Credentials,
         object_type: &str,
     ) -> Option<Result<Vec<crate::Field>, Error>> {
-        let _ = (credentials, object_type);
-        None
+        let discovery = self.discovery()?;
+        Some(discovery.fields(credentials, object_type).await)
     }
 
     /// [`Integration::searches`]. Default: no.
@@ -140,10 +149,10 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
-    /// [`Integration::discovered_kind`]. Default: only the declared kinds.
+    /// [`Integration::discovered_kind`]. Default: the ids [`discovery`](Self::discovery)
+    /// accepts, else only the declared kinds.
     fn discovered_kind(&self, object_type: &str) -> Option<&'static [&'static str]> {
-        let _ = object_type;
-        None
+        self.discovery()?.spec.accepts(object_type)
     }
 
     /// [`Integration::grantable`]. Default: yes.
@@ -237,6 +246,9 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
         credentials: &Credentials,
         query: &ItemQuery,
     ) -> Result<Page, Error> {
+        if let Some(discovery) = self.items.discovery() {
+            discovery.spec.check_listing(query)?;
+        }
         self.items.list_items(credentials, query).await
     }
 
