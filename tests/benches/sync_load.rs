@@ -16,6 +16,12 @@
 //! - webhooks: 1,000 of 100,000 contacts modified; one `changes` run through search windows
 //!   alone, then with the webhooks HubSpot sent for them (fetched by id first), then with the
 //!   search index a minute behind: time and upstream calls by kind.
+//! - crm: the whole CRM of `CRM_CONTACTS` contacts (100,000; 10% as many companies, 20% as many
+//!   deals, one contact with 1,200 deals) in one export with `properties=*` (650) and
+//!   `associations=companies,deals`, rate limits off: contacts/s, upstream calls per 100
+//!   records, peak RSS; then `CRM_LIMITED` contacts (10,000) under HubSpot's real limit with
+//!   the budget on: time vs the limit's ceiling, upstream 429s; and discovery, first call vs
+//!   cached.
 
 use std::time::{Duration, Instant};
 
@@ -74,6 +80,17 @@ fn main() {
         };
         runtime.block_on(changes(contacts, modified, archived, !smoke));
     }
+    if wants("crm") {
+        let (contacts, limited) = if smoke {
+            (1_000, 500)
+        } else {
+            (
+                env_or("CRM_CONTACTS", 100_000),
+                env_or("CRM_LIMITED", 10_000),
+            )
+        };
+        runtime.block_on(crm(contacts, limited));
+    }
     if wants("webhooks") {
         let (contacts, modified) = if smoke {
             (2_000, 100)
@@ -86,16 +103,27 @@ fn main() {
 
 /// A sandbox on its own port with `contacts` contacts and our client registered.
 fn sandbox(contacts: usize, limits: bool) -> (Sandbox, Url) {
+    sandbox_of(
+        SandboxConfig {
+            contacts,
+            ..SandboxConfig::default()
+        },
+        limits,
+    )
+}
+
+/// A sandbox of `config` on its own port, with our client registered and HubSpot's limits when
+/// `limits`.
+fn sandbox_of(config: SandboxConfig, limits: bool) -> (Sandbox, Url) {
     let sandbox = Sandbox::new(SandboxConfig {
         clients: vec![RegisteredClient {
             client_id: CLIENT_ID.into(),
             client_secret: CLIENT_SECRET.into(),
             redirect_uris: vec![REDIRECT.into()],
         }],
-        contacts,
         rate_limit: limits.then(RateLimit::default),
         search_rate_limit: limits.then(RateLimit::search),
-        ..SandboxConfig::default()
+        ..config
     });
     let (base, _) = sandbox.spawn().expect("sandbox runs");
     (sandbox, base)
@@ -499,4 +527,90 @@ async fn webhooks(contacts: usize, modified: usize) {
             stats.rate_limited,
         );
     }
+}
+
+/// A sandbox like [`sandbox`], with companies and deals in proportion to `contacts`.
+fn crm_sandbox(contacts: usize, limits: bool) -> (Sandbox, Url) {
+    let config = SandboxConfig {
+        contacts,
+        companies: (contacts / 10).max(1),
+        deals: (contacts / 5).max(1_200),
+        ..SandboxConfig::default()
+    };
+    sandbox_of(config, limits)
+}
+
+const CRM_EXPORT: &str = "/api/integrations/hubspot/export?object_type=contacts&properties=*&associations=companies,deals";
+
+/// One export of the whole CRM: (seconds, records, sandbox stats).
+async fn crm_export(app: &TestApp, sandbox: &Sandbox) -> (f64, usize, hubspot_sandbox::Stats) {
+    sandbox.reset_stats();
+    let started = Instant::now();
+    let res = app.get_as("crm", CRM_EXPORT).await;
+    let (records, _, last) = drain(res).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let end: serde_json::Value = serde_json::from_str(&last).expect("end line");
+    assert_eq!(end["type"], "end", "the stream ended: {last}");
+    (elapsed, records, sandbox.stats())
+}
+
+async fn crm(contacts: usize, limited: usize) {
+    let (sandbox, base) = crm_sandbox(contacts, false);
+    let app = server(&base, &fresh_prefix(), false).await;
+    connect(&app, &base, "crm").await;
+    // Discovery: the first call asks HubSpot, the next ones the cache.
+    let fields = "/api/integrations/hubspot/fields?object_type=contacts";
+    let started = Instant::now();
+    let first = app.get_as("crm", fields).await;
+    assert!(first.status().is_success());
+    let all: serde_json::Value = first.json().await.expect("fields");
+    let first = started.elapsed();
+    let started = Instant::now();
+    let rounds = 20;
+    for _ in 0..rounds {
+        let res = app.get_as("crm", fields).await;
+        assert!(res.status().is_success());
+        res.bytes().await.expect("body");
+    }
+    let cached = started.elapsed() / rounds;
+    println!(
+        "discovery of {} contact properties: first {:.1} ms, cached {:.1} ms (mean of {rounds})",
+        all["fields"].as_array().map_or(0, Vec::len),
+        first.as_secs_f64() * 1e3,
+        cached.as_secs_f64() * 1e3,
+    );
+
+    let (elapsed, records, stats) = crm_export(&app, &sandbox).await;
+    assert_eq!(records, contacts, "every contact once");
+    assert_eq!(stats.uri_too_long, 0);
+    let calls = stats.objects + stats.batch_read + stats.associations;
+    println!(
+        "crm export of {contacts} contacts, 650 properties, companies and deals: {elapsed:.2} s, {:.0} contacts/s; upstream {} list + {} batch read + {} association reads = {:.2} calls per 100 records; peak RSS {:.1} MiB (server + sandbox + client)",
+        contacts as f64 / elapsed,
+        stats.objects,
+        stats.batch_read,
+        stats.associations,
+        calls as f64 * 100.0 / contacts as f64,
+        peak_rss_mib(),
+    );
+
+    // HubSpot's real limit (110 calls in any 10 s), our budget on.
+    let (sandbox, base) = crm_sandbox(limited, true);
+    let app = server(&base, &fresh_prefix(), true).await;
+    connect(&app, &base, "crm").await;
+    app.get_as("crm", fields)
+        .await
+        .bytes()
+        .await
+        .expect("fields");
+    let (elapsed, records, stats) = crm_export(&app, &sandbox).await;
+    assert_eq!(records, limited, "every contact once");
+    let calls = stats.objects + stats.batch_read + stats.associations;
+    // The limit's best: the first 110 at once, then 110 every 10 s.
+    let ceiling = (calls.saturating_sub(110) as f64 / 110.0).ceil() * 10.0;
+    println!(
+        "crm export of {limited} contacts under HubSpot's limit: {elapsed:.1} s for {calls} calls (the limit allows {ceiling:.0} s at best: {:.0}% of the ceiling); {} upstream 429s",
+        ceiling / elapsed * 100.0,
+        stats.rate_limited,
+    );
 }

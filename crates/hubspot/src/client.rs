@@ -18,7 +18,7 @@ mod discovery;
 
 use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, paths};
 use crate::http::{ErrorBody, api_error, log_rate_limit};
-use crate::objects::{ObjectKind, parse_page};
+use crate::objects::{ObjectKind, keep_only_asked, parse_page};
 use crate::token;
 use crate::webhooks::HubSpotWebhooks;
 
@@ -352,10 +352,13 @@ impl ItemSource for HubSpotApi {
             .map(Cursor::unwrap_provider)
             .transpose()?;
         let wanted = (query.properties.clone()).unwrap_or_else(|| self.properties(kind));
+        // Titles do not change with the columns chosen.
+        let (wanted, added) = kind.with_title(&wanted);
         if let Some(text) = &query.search {
             let search =
                 self.search_items(credentials, kind, limit, text, after.as_deref(), &wanted);
             let mut page = search.await?;
+            keep_only_asked(&mut page.items, &added);
             (self.associate(credentials, kind, &mut page.items, &query.associations)).await?;
             return Ok(page);
         }
@@ -411,6 +414,7 @@ impl ItemSource for HubSpotApi {
             // In the list's order; a record archived between the two calls is left out.
             page.items = ids.iter().filter_map(|id| by_id.remove(id)).collect();
         }
+        keep_only_asked(&mut page.items, &added);
         (self.associate(credentials, kind, &mut page.items, &query.associations)).await?;
         Ok(page)
     }

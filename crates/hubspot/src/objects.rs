@@ -284,6 +284,31 @@ impl ObjectKind {
         }
     }
 
+    /// The properties a title is made of (a contact's names and e-mail, a ticket's subject…).
+    pub(crate) fn title_properties(&self) -> Vec<&'static str> {
+        let mut names = match self {
+            Self::Standard(s) => s.title.to_vec(),
+            Self::Custom(_) => CUSTOM_PROPERTIES.to_vec(),
+        };
+        if *self == Self::CONTACTS {
+            names.splice(0..0, ["firstname", "lastname"]);
+        }
+        names
+    }
+
+    /// What to ask HubSpot for so that records carry `wanted` and a title of their own whatever
+    /// was chosen: `wanted` plus the title's properties, and those added (to be taken off the
+    /// records again with [`keep_only_asked`]).
+    pub(crate) fn with_title(&self, wanted: &[String]) -> (Vec<String>, Vec<String>) {
+        let added: Vec<String> = (self.title_properties().into_iter())
+            .filter(|p| !wanted.iter().any(|w| w == p))
+            .map(str::to_owned)
+            .collect();
+        let mut asked = wanted.to_vec();
+        asked.extend(added.iter().cloned());
+        (asked, added)
+    }
+
     /// A human title from the record's properties, never empty.
     pub(crate) fn title(&self, id: &str, properties: &Map<String, Value>) -> String {
         // Names are kept as written; bodies (notes, e-mails, calls hold HTML) are made one line.
@@ -316,20 +341,47 @@ impl ObjectKind {
     }
 }
 
+/// Takes the properties asked only for titles ([`ObjectKind::with_title`]) off `items`: a
+/// record carries what the caller chose.
+pub(crate) fn keep_only_asked(items: &mut [IntegrationItem], added: &[String]) {
+    if added.is_empty() {
+        return;
+    }
+    for item in items {
+        for name in added {
+            item.properties.remove(name);
+        }
+    }
+}
+
+/// HTML elements that separate words (a paragraph, a line break); other tags (`<b>`, `<a>`)
+/// sit inside words and sentences.
+const BLOCK_TAGS: &[&str] = &[
+    "p", "br", "div", "li", "ul", "ol", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6",
+];
+
 /// A property's text as one line of plain text: HTML tags (notes and e-mails hold HTML) and
 /// runs of whitespace collapsed, cut at [`MAX_TITLE_CHARS`] characters.
 fn plain_text(raw: &str) -> String {
     let mut out = String::new();
+    let mut tag = String::new();
     let mut in_tag = false;
     let mut space = false;
     for c in raw.chars() {
         match c {
-            '<' => in_tag = true,
+            '<' => {
+                in_tag = true;
+                tag.clear();
+            }
             '>' if in_tag => {
                 in_tag = false;
-                space = true;
+                let name: String = (tag.trim_start_matches('/').chars())
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                space |= BLOCK_TAGS.contains(&name.as_str());
             }
-            _ if in_tag => {}
+            c if in_tag => tag.push(c),
             c if c.is_whitespace() => space = true,
             c => {
                 if space && !out.is_empty() {
@@ -623,6 +675,13 @@ mod tests {
         assert_eq!(
             note.title("9", &props(json!({"hs_note_body": "<br>"}))),
             "Note 9"
+        );
+        assert_eq!(
+            note.title(
+                "9",
+                &props(json!({"hs_note_body": "Reset <b>after</b> the <i>call</i>.<br/>Then"}))
+            ),
+            "Reset after the call. Then"
         );
         let pet = ObjectKind::parse("2-77").unwrap();
         assert_eq!(pet.title("5", &props(json!({"name": "Rex"}))), "Rex");

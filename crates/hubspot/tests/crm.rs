@@ -315,3 +315,27 @@ async fn related_ids_read_alike_as_strings_and_as_numbers() {
     assert!(answers[0].iter().any(|(_, a)| !a["companies"].is_empty()));
     assert_eq!(answers[0], answers[1]);
 }
+
+/// A record's title does not change with the columns chosen: the title's properties are read
+/// too, and taken off again, so the record carries exactly what was asked for.
+#[tokio::test]
+async fn titles_do_not_change_with_the_properties_chosen() {
+    let (_peer, connector) = connected(SandboxConfig::default(), None).await;
+    let plain = connector
+        .items(&user(), &ItemQuery::new().limit(20))
+        .await
+        .unwrap();
+    let mut chosen = ItemQuery::new().limit(20);
+    chosen.properties = Some(vec!["vs_custom_001".into()]);
+    let picked = connector.items(&user(), &chosen).await.unwrap();
+    for (a, b) in plain.items.iter().zip(&picked.items) {
+        assert_eq!((&a.id, &a.title), (&b.id, &b.title));
+        for name in ["firstname", "lastname", "email"] {
+            assert!(
+                !b.properties.contains_key(name),
+                "{name} was not asked for: {b:?}"
+            );
+        }
+        assert!(b.properties.contains_key("vs_custom_001"), "{b:?}");
+    }
+}

@@ -20,7 +20,9 @@ impl HubSpotApi {
     ) -> Result<Vec<IntegrationItem>, Error> {
         let kind = &kind_of(query.object_type.as_deref())?;
         let properties = (query.properties.clone()).unwrap_or_else(|| self.properties(kind));
+        let (properties, added) = kind.with_title(&properties);
         let mut items = (self.batch_read_with(credentials, kind, ids, &properties)).await?;
+        crate::objects::keep_only_asked(&mut items, &added);
         (self.associate(credentials, kind, &mut items, &query.associations)).await?;
         Ok(items)
     }

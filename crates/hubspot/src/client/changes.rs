@@ -116,6 +116,8 @@ impl HubSpotApi {
         after_id: u64,
     ) -> Result<ChangesPage, Error> {
         let modified = kind.modified_property();
+        let wanted = (query.properties.clone()).unwrap_or_else(|| self.properties(kind));
+        let (wanted, added) = kind.with_title(&wanted);
         let filters = json!([
             {"propertyName": modified, "operator": "GTE", "value": query.since.timestamp_millis().to_string()},
             {"propertyName": modified, "operator": "LT", "value": query.until.timestamp_millis().to_string()},
@@ -124,12 +126,13 @@ impl HubSpotApi {
         let body = json!({
             "filterGroups": [{"filters": filters}],
             "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-            "properties": (query.properties.clone()).unwrap_or_else(|| self.properties(kind)),
+            "properties": wanted,
             "limit": SEARCH_PAGE,
         });
         let body = self.search(credentials, kind, &body).await?;
         let web = &self.config.web_base_url;
         let mut page = parse_page(kind, &body, web, credentials.account_id.as_deref())?;
+        crate::objects::keep_only_asked(&mut page.items, &added);
         (self.associate(credentials, kind, &mut page.items, &query.associations)).await?;
         let last = page.items.last().map(|item| item.id.parse::<u64>());
         let next = match (page.next_cursor, last) {
