@@ -26,3 +26,15 @@ export function selectionParams(selection: Selection | null | undefined): Record
 export function selectionSignature(selection: Selection | null | undefined): string {
   return new URLSearchParams(selectionParams(selection)).toString();
 }
+
+/**
+ * The selection a signature stands for (the inverse of `selectionSignature`): what a synced
+ * dataset's records carry, so a later run can ask for the same (`Dataset.selection`).
+ */
+export function parseSelection(signature: string | null | undefined): Selection {
+  if (!signature) return DEFAULT_SELECTION;
+  const params = new URLSearchParams(signature);
+  const list = (name: string) => (params.get(name) ?? '').split(',').filter((v) => v !== '');
+  const properties = list('properties');
+  return { properties: properties.length > 0 ? properties : null, associations: list('associations') };
+}

@@ -6,8 +6,8 @@
  * filterable; an accessible dialog), related records as chips (`associations=`), and the CSV of
  * the chosen columns.
  */
-import { screen, waitFor, within } from '@testing-library/react';
-import { http, HttpResponse } from 'msw';
+import { render, screen, waitFor, within } from '@testing-library/react';
+import { delay, http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import type { Field, IntegrationItem } from '../api/models';
 import { chosenCsv } from '../csv';
@@ -16,10 +16,12 @@ import { datasetKey, saveDataset } from '../dataset/store';
 import { formatValue } from '../fieldValue';
 import { columnsStorageKey } from '../hooks/useColumns';
 import { mergeKinds, singular } from '../pages/provider/kinds';
-import { relatedChips, relatedText } from '../related';
-import { selectionSignature } from '../selection';
+import { RecordDrawer } from '../components/RecordDrawer';
+import { RelatedChips } from '../components/RelatedChips';
+import { relatedChips, relatedText, type RelatedChip } from '../related';
+import { parseSelection, selectionSignature } from '../selection';
 import { getUserId } from '../session';
-import { ADA, CONSENT_URL } from '../test/fixtures';
+import { ADA, CONSENT_URL, problem } from '../test/fixtures';
 import { renderApp, stubPopup } from '../test/render';
 import { problemResponse, server } from '../test/server';
 import { end, exportResponse, start } from '../test/stream';
@@ -78,7 +80,12 @@ const ACME: IntegrationItem = { id: '9800000123', title: 'Acme Corp', item_type:
 
 /** A portal that discovers: its kinds, its contact fields, and what was asked for. */
 function discovering({ scopes = SCOPES }: { scopes?: string[] } = {}) {
-  const asked = { items: [] as URLSearchParams[], exports: [] as URLSearchParams[], authorize: [] as (string | null)[] };
+  const asked = {
+    items: [] as URLSearchParams[],
+    exports: [] as URLSearchParams[],
+    records: [] as URLSearchParams[],
+    authorize: [] as (string | null)[],
+  };
   server.use(
     http.get('/api/integrations/hubspot/status', () =>
       HttpResponse.json({ provider: 'hubspot', connected: true, account_id: '24811358', scopes }),
@@ -102,6 +109,11 @@ function discovering({ scopes = SCOPES }: { scopes?: string[] } = {}) {
               }
             : RICH;
       return HttpResponse.json({ items: [item], next_cursor: null });
+    }),
+    // One record with every field: the row's properties (tests that want more override).
+    http.get('/api/integrations/hubspot/items/:id', ({ request, params }) => {
+      asked.records.push(new URL(request.url).searchParams);
+      return HttpResponse.json({ ...RICH, id: String(params.id) });
     }),
     http.get('/api/integrations/hubspot/export', ({ request }) => {
       asked.exports.push(new URL(request.url).searchParams);
@@ -391,5 +403,217 @@ describe('values as people read them', () => {
     expect(formatValue('1773570600000', field('d', 'D', { type: 'datetime' }))).not.toBe('1773570600000');
     expect(formatValue('plain text')).toBe('plain text');
     expect(formatValue({ a: 1 })).toBe('{"a":1}');
+  });
+});
+
+/** The full record: the row's properties and more (a custom field no column shows, an empty one), with its related records. */
+const FULL: IntegrationItem = {
+  ...RICH,
+  properties: { ...RICH.properties, vs_custom_600: 'Rare orchid', hs_analytics_source: 'ORGANIC_SEARCH', jobtitle: null },
+  associations: { companies: [{ id: '9800000123', labels: ['Primary'] }], deals: [{ id: '5', labels: [] }] },
+} as IntegrationItem;
+
+const MORE_FIELDS: Field[] = [...FIELDS, field('vs_custom_600', 'Orchid Variety', { group: 'vectorshift_custom' }), field('jobtitle', 'Job Title')];
+
+describe('the record drawer reads the whole record', () => {
+  it('shows the row at once with a quiet loading line, then every property of items/{id}?properties=*', async () => {
+    const asked = discovering();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    server.use(
+      http.get('/api/integrations/hubspot/fields', () => HttpResponse.json({ fields: MORE_FIELDS })),
+      http.get('/api/integrations/hubspot/items/:id', async ({ request }) => {
+        asked.records.push(new URL(request.url).searchParams);
+        await gate;
+        // The full record may word its title otherwise: the dialog keeps the name of the row clicked.
+        return HttpResponse.json({ ...FULL, title: 'Augusta Ada King' });
+      }),
+    );
+    const { user } = renderApp('/integrations/hubspot');
+    const cell = await screen.findByRole('cell', { name: 'Ada Lovelace' });
+    await waitFor(() => expect(screen.getByRole('button', { name: /^Columns/ })).toBeInTheDocument());
+    await user.click(within(cell).getByRole('button', { name: 'Ada Lovelace' }));
+
+    const dialog = screen.getByRole('dialog', { name: 'Ada Lovelace' });
+    // What the row carries, at once, and a quiet line while the rest comes.
+    expect(within(dialog).getByText('Favourite Colour', { selector: 'dt' })).toBeInTheDocument();
+    expect(within(dialog).getByRole('status')).toHaveTextContent('Loading every property from HubSpot…');
+    expect(within(dialog).queryByText('Orchid Variety', { selector: 'dt' })).not.toBeInTheDocument();
+    await waitFor(() => expect(asked.records).toHaveLength(1));
+    const params = lastOf(asked.records);
+    expect(params.get('properties')).toBe('*');
+    expect(params.get('object_type')).toBe('contacts');
+    // Related is off: no associations asked for.
+    expect(params.get('associations')).toBeNull();
+
+    release();
+    const entry = await within(dialog).findByText('Orchid Variety', { selector: 'dt' });
+    expect(dialog).toHaveAccessibleName('Ada Lovelace');
+    expect(entry.nextElementSibling).toHaveTextContent('Rare orchid');
+    expect(within(dialog).getByText('Job Title', { selector: 'dt' }).nextElementSibling).toHaveTextContent('No value');
+    expect(within(dialog).getByRole('status')).not.toHaveTextContent('Loading');
+    expect(within(dialog).getByRole('status')).toHaveTextContent('13 properties with a value, 3 empty');
+    // Still a dialog with its filter, focus kept where it was.
+    expect(within(dialog).getByRole('button', { name: 'Close' })).toHaveFocus();
+    await user.type(within(dialog).getByRole('searchbox', { name: 'Filter properties' }), 'orchid');
+    expect(within(dialog).getByText('1 of 16 properties match')).toBeInTheDocument();
+    // The scrolling list can be reached by keyboard (and Tab still stays inside).
+    expect(within(dialog).getByRole('region', { name: 'Record details' })).toHaveAttribute('tabindex', '0');
+  });
+
+  it('with Related on, asks for the related kinds too and shows the full record’s related records', async () => {
+    const asked = discovering();
+    server.use(
+      http.get('/api/integrations/hubspot/items/:id', ({ request }) => {
+        asked.records.push(new URL(request.url).searchParams);
+        return HttpResponse.json(FULL);
+      }),
+    );
+    window.localStorage.setItem(columnsStorageKey('hubspot', 'contacts'), JSON.stringify({ keys: null, related: true }));
+    const { user } = renderApp('/integrations/hubspot');
+    const cell = await screen.findByRole('cell', { name: 'Ada Lovelace' });
+    await screen.findByRole('columnheader', { name: 'Related' });
+    await user.click(within(cell).getByRole('button', { name: 'Ada Lovelace' }));
+    const dialog = screen.getByRole('dialog', { name: 'Ada Lovelace' });
+    await waitFor(() => expect(lastOf(asked.records).get('associations')).toBe('companies,deals'));
+    // The full record's related records (the row had two companies; now it is one company and a deal).
+    await waitFor(() =>
+      expect(
+        within(dialog)
+          .getAllByRole('list', { name: 'Related records' })
+          .flatMap((list) => within(list).getAllByRole('listitem').map((c) => c.textContent)),
+      ).toEqual(['Company 9800000123 · , Primary', 'Deal 5']),
+    );
+    expect(within(dialog).getByRole('heading', { name: 'Related (2)' })).toBeInTheDocument();
+    // Kind by kind, each under its own name.
+    expect(within(dialog).getByText('Companies (1)', { selector: 'summary' })).toBeInTheDocument();
+    expect(within(dialog).getByText('Deals (1)', { selector: 'summary' })).toBeInTheDocument();
+  });
+
+  it('a record gone at the provider (record_not_found): said in the drawer, the row’s properties stay', async () => {
+    discovering();
+    server.use(
+      http.get('/api/integrations/hubspot/items/:id', () => problemResponse(problem(404, 'record_not_found'))),
+    );
+    const { user } = renderApp('/integrations/hubspot');
+    const cell = await screen.findByRole('cell', { name: 'Ada Lovelace' });
+    await waitFor(() => expect(screen.getByRole('button', { name: /^Columns/ })).toBeInTheDocument());
+    await user.click(within(cell).getByRole('button', { name: 'Ada Lovelace' }));
+    const dialog = screen.getByRole('dialog', { name: 'Ada Lovelace' });
+    const alert = await within(dialog).findByRole('alert');
+    expect(within(alert).getByRole('heading', { name: 'This record no longer exists at HubSpot' })).toBeInTheDocument();
+    expect(within(dialog).getByText('Favourite Colour', { selector: 'dt' })).toBeInTheDocument();
+    expect(within(dialog).getByRole('status')).not.toHaveTextContent('Loading');
+  });
+
+  it('a provider that cannot read one record (lookup_unsupported): the row’s properties, nothing said', async () => {
+    const asked = discovering();
+    server.use(
+      http.get('/api/integrations/hubspot/items/:id', ({ request }) => {
+        asked.records.push(new URL(request.url).searchParams);
+        return problemResponse(problem(400, 'lookup_unsupported'));
+      }),
+    );
+    const { user } = renderApp('/integrations/hubspot');
+    const cell = await screen.findByRole('cell', { name: 'Ada Lovelace' });
+    await waitFor(() => expect(screen.getByRole('button', { name: /^Columns/ })).toBeInTheDocument());
+    await user.click(within(cell).getByRole('button', { name: 'Ada Lovelace' }));
+    const dialog = screen.getByRole('dialog', { name: 'Ada Lovelace' });
+    await waitFor(() => expect(asked.records).toHaveLength(1));
+    await waitFor(() => expect(within(dialog).getByRole('status')).not.toHaveTextContent('Loading'));
+    expect(within(dialog).queryByRole('alert')).not.toBeInTheDocument();
+    expect(within(dialog).getByText('Favourite Colour', { selector: 'dt' })).toBeInTheDocument();
+  });
+
+  it('another failure is said in the drawer with Retry, which reads the record again', async () => {
+    const asked = discovering();
+    let calls = 0;
+    server.use(
+      http.get('/api/integrations/hubspot/fields', () => HttpResponse.json({ fields: MORE_FIELDS })),
+      http.get('/api/integrations/hubspot/items/:id', async ({ request }) => {
+        asked.records.push(new URL(request.url).searchParams);
+        calls += 1;
+        if (calls === 1) return problemResponse(problem(502, 'upstream_error'));
+        await delay(10);
+        return HttpResponse.json(FULL);
+      }),
+    );
+    const { user } = renderApp('/integrations/hubspot');
+    const cell = await screen.findByRole('cell', { name: 'Ada Lovelace' });
+    await waitFor(() => expect(screen.getByRole('button', { name: /^Columns/ })).toBeInTheDocument());
+    await user.click(within(cell).getByRole('button', { name: 'Ada Lovelace' }));
+    const dialog = screen.getByRole('dialog', { name: 'Ada Lovelace' });
+    const alert = await within(dialog).findByRole('alert');
+    expect(within(alert).getByRole('heading', { name: 'Could not load every property — HubSpot failed' })).toBeInTheDocument();
+    await user.click(within(alert).getByRole('button', { name: 'Retry' }));
+    expect(await within(dialog).findByText('Orchid Variety', { selector: 'dt' })).toBeInTheDocument();
+    expect(within(dialog).queryByRole('alert')).not.toBeInTheDocument();
+    expect(calls).toBe(2);
+  });
+
+  it('a provider that cannot discover: the drawer shows the row and asks for nothing more', async () => {
+    const records: string[] = [];
+    server.use(
+      http.get('/api/integrations/hubspot/items/:id', ({ request }) => {
+        records.push(request.url);
+        return HttpResponse.json(FULL);
+      }),
+    );
+    const { user } = renderApp('/integrations/hubspot');
+    const cell = await screen.findByRole('cell', { name: 'Ada Lovelace' });
+    await user.click(within(cell).getByRole('button', { name: 'Ada Lovelace' }));
+    const dialog = screen.getByRole('dialog', { name: 'Ada Lovelace' });
+    expect(within(dialog).getByText('ada@example.com')).toBeInTheDocument();
+    expect(within(dialog).getByRole('status')).not.toHaveTextContent('Loading');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(records).toEqual([]);
+  });
+});
+
+describe('related chips in a table cell', () => {
+  const chip = (id: string, labels: string[] = []): RelatedChip => ({ kind: 'deals', id, name: `Deal ${id}`, unnamed: true, labels });
+
+  it('shows a few, the labelled ones first, then how many more', () => {
+    const chips = [chip('1'), chip('2'), chip('3', ['Primary']), chip('4'), chip('5')];
+    render(<RelatedChips chips={chips} limit={3} />);
+    const list = screen.getByRole('list', { name: 'Related records (5)' });
+    expect(within(list).getAllByRole('listitem').map((c) => c.textContent)).toEqual(['Deal 3 · , Primary', 'Deal 1', 'Deal 2', '+ 2 more']);
+  });
+
+  it('in the drawer, kind by kind; a kind with many starts folded', () => {
+    const many = Array.from({ length: 13 }, (_, n) => chip(String(n + 1)));
+    const company: RelatedChip = { kind: 'companies', id: '9', name: 'Acme Corp', unnamed: false, labels: ['Primary'] };
+    render(
+      <RecordDrawer
+        item={ADA}
+        fields={null}
+        nouns={{ one: 'contact', many: 'contacts' }}
+        providerName="HubSpot"
+        chips={[company, ...many]}
+        kindName={(kind) => (kind === 'deals' ? 'Deals' : 'Companies')}
+        onClose={() => undefined}
+      />,
+    );
+    const dialog = screen.getByRole('dialog', { name: 'Ada Lovelace' });
+    expect(within(dialog).getByRole('heading', { name: 'Related (14)' })).toBeInTheDocument();
+    expect(within(dialog).getByText('Companies (1)', { selector: 'summary' }).closest('details')).toHaveAttribute('open');
+    expect(within(dialog).getByText('Deals (13)', { selector: 'summary' }).closest('details')).not.toHaveAttribute('open');
+  });
+
+  it('shows every one when they fit', () => {
+    render(<RelatedChips chips={[chip('1'), chip('2')]} limit={3} />);
+    expect(within(screen.getByRole('list', { name: 'Related records' })).getAllByRole('listitem')).toHaveLength(2);
+  });
+});
+
+describe('selection signatures', () => {
+  it('read back as the selection they stand for (what a live refresh asks for again)', () => {
+    const selection = { properties: ['firstname', 'vs_custom_001'], associations: ['companies', 'deals'] };
+    expect(parseSelection(selectionSignature(selection))).toEqual(selection);
+    expect(parseSelection('')).toEqual({ properties: null, associations: [] });
+    expect(parseSelection(undefined)).toEqual({ properties: null, associations: [] });
+    expect(parseSelection(selectionSignature({ properties: null, associations: ['companies'] }))).toEqual({ properties: null, associations: ['companies'] });
   });
 });

@@ -15,6 +15,7 @@ import { agoText } from '../pages/provider/LiveChanges';
 import { ADA, contact, problem } from '../test/fixtures';
 import { eventLine, eventsHandler, sseFeed, type EventsRequest } from '../test/events';
 import { renderApp } from '../test/render';
+import { selectionSignature } from '../selection';
 import { problemResponse, server } from '../test/server';
 import { ndjson } from '../test/stream';
 
@@ -146,6 +147,35 @@ describe('live updates on the provider page', () => {
     await waitFor(() => expect(asked).toEqual(['cp1']), { timeout: 3000 });
     await waitFor(async () => expect(await loadEventOffset('test_user', 'hubspot')).toBe('o-gap'));
     await waitFor(async () => expect((await loadDataset(KEY))?.checkpoint).toBe('cp9'));
+  });
+
+  it('the quiet changes run asks for what the dataset was synced with (chosen properties, related kinds)', async () => {
+    const selection = selectionSignature({ properties: ['firstname', 'vs_custom_001'], associations: ['companies'] });
+    const withColumns = { ...ADA, properties: { ...ADA.properties, vs_custom_001: 'Teal' }, associations: { companies: [] } };
+    await saveDataset(KEY, { ...synced([withColumns]), selection });
+    const feed = sseFeed();
+    const asked: URLSearchParams[] = [];
+    const fresh = { ...withColumns, properties: { ...withColumns.properties, vs_custom_001: 'Indigo' } };
+    server.use(
+      eventsHandler('hubspot', () => feed.response()),
+      http.get('/api/integrations/hubspot/changes', ({ request }) => {
+        asked.push(new URL(request.url).searchParams);
+        return new HttpResponse(ndjson([{ type: 'upsert', item: fresh }, { type: 'end', upserts: 1, deletes: 0, checkpoint: 'cp2' }]), {
+          headers: { 'Content-Type': 'application/x-ndjson' },
+        });
+      }),
+    );
+    renderApp('/integrations/hubspot');
+    await screen.findByText('Live');
+    feed.send(eventLine('upsert', '101', 'o1', { property: { name: 'vs_custom_001', value: 'Indigo' }, occurred_at: new Date().toISOString() }));
+    await waitFor(() => expect(asked).toHaveLength(1), { timeout: 4000 });
+    expect(asked[0]?.get('since')).toBe('cp1');
+    expect(asked[0]?.get('properties')).toBe('firstname,vs_custom_001');
+    expect(asked[0]?.get('associations')).toBe('companies');
+    await waitFor(async () => expect((await loadDataset(KEY))?.checkpoint).toBe('cp2'));
+    const kept = await loadDataset(KEY);
+    expect(kept?.selection).toBe(selection);
+    expect(kept?.items[0]?.properties.vs_custom_001).toBe('Indigo');
   });
 
   it('a tab hidden for a minute stops following (no request left open); shown again, it resumes from the kept offset', async () => {

@@ -6,6 +6,7 @@ import type {
   Column,
   ConnectionStatus,
   IntegrationsResponse,
+  IntegrationItem,
   IntegrationSummary,
   ItemCount,
   ItemsPage,
@@ -127,6 +128,37 @@ export async function listItems(
   const data = response.data;
   if (!isObject(data) || !Array.isArray(data.items)) throw unexpectedResponse(response);
   return data as unknown as ItemsPage;
+}
+
+/** Every field of a kind (`properties=*`): what a record drawer asks for. */
+export const ALL_PROPERTIES = '*';
+
+/**
+ * `GET /{provider}/items/{id}`: one record as it is now, with every field (`properties=*`) and
+ * the related records of `associations`. 404 `record_not_found` when no live record of that kind
+ * has the id; 400 `lookup_unsupported` when the provider cannot read one record by id.
+ */
+export async function getItem(
+  provider: string,
+  objectType: string | null,
+  id: string,
+  { associations = [], signal }: { associations?: readonly string[]; signal?: AbortSignal } = {},
+): Promise<IntegrationItem> {
+  const params: Record<string, string> = { properties: ALL_PROPERTIES };
+  if (objectType !== null) params.object_type = objectType;
+  if (associations.length > 0) params.associations = associations.join(',');
+  const response = await apiClient.get<unknown>(
+    `/api/integrations/${encodeURIComponent(provider)}/items/${encodeURIComponent(id)}`,
+    { params, signal },
+  );
+  const data = response.data;
+  if (!isObject(data) || (typeof data.id !== 'string' && typeof data.id !== 'number')) throw unexpectedResponse(response);
+  return {
+    ...data,
+    id: String(data.id),
+    title: typeof data.title === 'string' ? data.title : '',
+    properties: isObject(data.properties) ? data.properties : {},
+  } as IntegrationItem;
 }
 
 /** The longest search the server takes. */

@@ -427,7 +427,7 @@ export function ItemsTable({
           aria-label={`${providerName} ${nouns.many} table`}
           tabIndex={0}
         >
-          <table className={keepEmptyColumns ? 'table table--chosen' : 'table'} aria-rowcount={virtualize ? rows.length + 1 : undefined}>
+          <table className={keepEmptyColumns || related ? 'table table--chosen' : 'table'} aria-rowcount={virtualize ? rows.length + 1 : undefined}>
             <thead>
               <tr aria-rowindex={virtualize ? 1 : undefined}>
                 {columns.map((c) => (

@@ -4,15 +4,29 @@
  * properties apart and de-emphasized, and a filter over labels, names and values. A modal dialog:
  * focus moves in (to Close), stays in (Tab wraps), Escape or Close ends it, and the opener takes
  * focus back (the caller's `onClose`).
+ *
+ * `item` is what to show: the row it was opened from, then the full record once the caller has
+ * read it (`lookup`: a quiet line while it loads; a record gone at the provider, or a failure to
+ * read it, said inside the dialog while the row's properties stay).
  */
 import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { ApiError } from '../api/client';
 import type { Field, IntegrationItem } from '../api/models';
 import { humanLabel } from '../csv';
 import { formatValue, isEmptyValue } from '../fieldValue';
 import { itemTitle } from '../items';
 import type { RelatedChip } from '../related';
+import { ErrorNotice, errorTitle } from './ErrorNotice';
 import type { ItemNouns } from './ItemsTable';
 import { RelatedChips } from './RelatedChips';
+
+/** Reading the full record: under way, gone at the provider, or failed (with a retry). */
+export interface RecordLookup {
+  loading: boolean;
+  gone: boolean;
+  error: ApiError | null;
+  retry: () => void;
+}
 
 interface Entry {
   key: string;
@@ -46,6 +60,16 @@ export function recordEntries(item: IntegrationItem, fields: readonly Field[] | 
   return [...own, ...properties];
 }
 
+/** A kind with more related records than this starts folded in the drawer ("Deals (60)"). */
+export const OPEN_CHIPS = 12;
+
+/** The chips kind by kind, in their order. */
+function byKind(chips: readonly RelatedChip[]): [string, RelatedChip[]][] {
+  const groups = new Map<string, RelatedChip[]>();
+  for (const chip of chips) groups.set(chip.kind, [...(groups.get(chip.kind) ?? []), chip]);
+  return [...groups.entries()];
+}
+
 function matches(entry: Entry, needle: string): boolean {
   return [entry.label, entry.key, entry.value].some((text) => text.toLowerCase().includes(needle));
 }
@@ -68,23 +92,36 @@ export function RecordDrawer({
   fields,
   nouns,
   providerName,
+  title = '',
   chips = null,
+  kindName = humanLabel,
+  lookup = null,
   onClose,
 }: {
   item: IntegrationItem;
   fields: readonly Field[] | null;
   nouns: ItemNouns;
   providerName: string;
+  /**
+   * The dialog's name, kept while the full record arrives (the row's title: what was clicked,
+   * which a full record may word otherwise); empty: the record's own title.
+   */
+  title?: string;
   /** Related records (null: not asked for). */
   chips?: readonly RelatedChip[] | null;
+  /** What the records of a related kind are called ("Companies"). */
+  kindName?: (kind: string) => string;
+  /** Reading the full record (null: not read; the row is all there is). */
+  lookup?: RecordLookup | null;
   onClose: () => void;
 }) {
   const titleId = useId();
   const filterId = useId();
+  const relatedId = useId();
   const dialogRef = useRef<HTMLDivElement>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
   const [filter, setFilter] = useState('');
-  const name = itemTitle(item) || `${nouns.one} ${item.id}`;
+  const name = title || itemTitle(item) || `${nouns.one} ${item.id}`;
 
   useEffect(() => {
     closeRef.current?.focus();
@@ -103,7 +140,7 @@ export function RecordDrawer({
       return;
     }
     if (event.key !== 'Tab' || !dialogRef.current) return;
-    const focusable = dialogRef.current.querySelectorAll<HTMLElement>('button:not([disabled]), input, a[href], summary');
+    const focusable = dialogRef.current.querySelectorAll<HTMLElement>('button:not([disabled]), input, a[href], summary, [tabindex="0"]');
     const first = focusable[0];
     const last = focusable[focusable.length - 1];
     if (!first || !last) return;
@@ -136,11 +173,21 @@ export function RecordDrawer({
             </a>
           </p>
         )}
-        {chips && (
-          <section className="drawer__related" aria-label="Related">
-            <h3 className="drawer__subtitle">Related</h3>
-            <RelatedChips chips={chips} />
-          </section>
+        {lookup?.gone && (
+          <div className="notice notice--warning drawer__notice" role="alert">
+            <h3 className="notice__title">{`This record no longer exists at ${providerName}`}</h3>
+            <p className="notice__body">{`It may have been deleted or archived. What is shown is what was listed here before.`}</p>
+          </div>
+        )}
+        {lookup?.error && (
+          <div className="drawer__notice">
+            <ErrorNotice
+              title={errorTitle(lookup.error, 'load every property', providerName)}
+              error={lookup.error}
+              provider={providerName}
+              onRetry={lookup.retry}
+            />
+          </div>
         )}
         <label htmlFor={filterId} className="drawer__filter-label">
           Filter properties
@@ -157,9 +204,32 @@ export function RecordDrawer({
           {needle
             ? `${shown.length} of ${entries.length} properties match`
             : `${filled.length} properties with a value, ${empty.length} empty`}
+          {lookup?.loading && !needle ? ` · Loading every property from ${providerName}…` : ''}
         </p>
-        <div className="drawer__body">
-          {filled.length > 0 && <Entries entries={filled} />}
+        <div className="drawer__body" role="region" aria-label="Record details" tabIndex={0}>
+          {chips && (
+            <section className="drawer__related" aria-labelledby={relatedId}>
+              <h3 id={relatedId} className="drawer__subtitle drawer__subtitle--first">
+                {`Related (${chips.length})`}
+              </h3>
+              {chips.length === 0 ? (
+                <RelatedChips chips={chips} />
+              ) : (
+                byKind(chips).map(([kind, of]) => (
+                  <details key={kind} className="drawer__kind" open={of.length <= OPEN_CHIPS}>
+                    <summary>{`${kindName(kind)} (${of.length})`}</summary>
+                    <RelatedChips chips={of} />
+                  </details>
+                ))
+              )}
+            </section>
+          )}
+          {filled.length > 0 && (
+            <>
+              {chips && <h3 className="drawer__subtitle">Properties</h3>}
+              <Entries entries={filled} />
+            </>
+          )}
           {empty.length > 0 && (
             <>
               <h3 className="drawer__subtitle muted">{`Empty (${empty.length})`}</h3>

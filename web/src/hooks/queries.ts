@@ -48,6 +48,9 @@ export const queryKeys = {
   objectTypes: (who: string, provider: string) => ['objectTypes', who, provider] as const,
   /** The fields of one kind (discovery). */
   fields: (who: string, provider: string, objectType: string) => ['fields', who, provider, objectType] as const,
+  /** One record with every field (`useRecord`), and the related kinds asked for with it. */
+  record: (who: string, provider: string, objectType: string | null, id: string, associations: string) =>
+    ['record', who, provider, objectType ?? '', id, associations] as const,
   /** The provider's own search over one kind (`useServerSearch`), under its items. */
   search: (who: string, provider: string, objectType: string | null, term: string) =>
     ['items', who, provider, objectType ?? '', 'search', term] as const,

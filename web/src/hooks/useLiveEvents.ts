@@ -5,7 +5,8 @@
  * deletes and merges remove records, a property change sets the property), highlights the rows
  * it touched for a few seconds, and lists it among the recent changes. A quiet changes run
  * (`/changes?since=checkpoint`, the same as Sync's) follows a burst of events, to bring whole
- * records (new ones, other properties); before the first sync the preview's first page is asked
+ * records (new ones, other properties), with the properties and related kinds the dataset was
+ * synced with; before the first sync the preview's first page (with the chosen columns) is asked
  * again instead. A gap or a refused offset triggers that run at once. A Sync the user started
  * wins: events meanwhile wait for it, then get their quiet run.
  */
@@ -19,6 +20,7 @@ import { applyChanges, syncMode, type Change, type Dataset } from '../dataset/mo
 import { datasetKey, loadDataset, loadEventOffset, saveDataset, saveEventOffset } from '../dataset/store';
 import { itemTitle } from '../items';
 import { follow, type FollowStatus } from '../live/follow';
+import { parseSelection } from '../selection';
 import { queryKeys, useIdentity } from './queries';
 
 /** The most recent events listed. */
@@ -198,12 +200,18 @@ export function useLiveEvents({
       refreshes.current.set(slot(k), controller);
       const changes: Change[] = [];
       try {
-        const outcome = await streamChanges(provider, k, { onChanges: (c) => changes.push(...c) }, { since: base.checkpoint, signal: controller.signal });
+        // The records carry what the dataset was synced with (chosen properties, related kinds): ask for the same.
+        const outcome = await streamChanges(
+          provider,
+          k,
+          { onChanges: (c) => changes.push(...c) },
+          { since: base.checkpoint, signal: controller.signal, selection: parseSelection(base.selection) },
+        );
         if (outcome.kind !== 'end' || controller.signal.aborted) return;
         const key = queryKeys.dataset(who, provider, k);
         const now = client.getQueryData<Dataset | null>(key) ?? base;
-        // A Sync moved the checkpoint meanwhile: it brought all this and more.
-        if (now.checkpoint !== base.checkpoint) return;
+        // A Sync moved the checkpoint meanwhile (it brought all this and more), or re-exported with other columns.
+        if (now.checkpoint !== base.checkpoint || (now.selection ?? '') !== (base.selection ?? '')) return;
         const known = new Set(now.items.map((item) => item.id));
         const next: Dataset = {
           ...now,

@@ -16,6 +16,7 @@ import { ItemsToolbar } from './ItemsToolbar';
 import { ServerSearchFailure, ServerSearchMore } from './ServerSearch';
 import { SyncedLine } from './SyncedLine';
 import { usePreviewSearch } from './usePreviewSearch';
+import { requestKind } from './kinds';
 import { relatedWords, useRecordView } from './useRecordView';
 
 /** A dataset worth showing: records synced, or a sync that finished (even with none). */
@@ -95,7 +96,14 @@ export function ItemsSection({
   // Until the stored dataset is read, nothing: the preview would flash before the dataset.
   const hasItems = items.length > 0 && !datasetLoading;
   const summaryRef = useRef<HTMLParagraphElement>(null);
-  const view = useRecordView({ provider: info.id, providerName: name, kinds: info.object_types, columns, nouns });
+  const view = useRecordView({
+    provider: info.id,
+    providerName: name,
+    objectType: requestKind(info.object_types, objectType),
+    kinds: info.object_types,
+    columns,
+    nouns,
+  });
   const kind = info.object_types.find((t) => t.id === objectType);
   // A provider that cannot list related records says so once: Related goes, the rows come back.
   const relatedRefused = [state.failure?.error, sync.failure?.kind === 'error' ? sync.failure.error : null].some(

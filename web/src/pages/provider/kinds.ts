@@ -65,3 +65,12 @@ export function kindNouns(kind: Kind | undefined): ItemNouns {
   if (!kind) return { one: 'item', many: 'items' };
   return { one: kind.noun, many: !kind.declared && kind.label ? inSentence(kind.label) : plural(kind.noun) };
 }
+
+/**
+ * The `object_type` to ask the server with: null for a provider of one declared kind showing it
+ * (it is asked for unnamed), else the kind's id (a discovered other kind is always named).
+ */
+export function requestKind(kinds: readonly Kind[], objectType: string | null): string | null {
+  const declared = kinds.filter((k) => k.declared !== false);
+  return declared.length > 1 || (objectType !== null && objectType !== declared[0]?.id) ? objectType : null;
+}
