@@ -465,7 +465,18 @@ pub(crate) async fn gate<'a>(
         tracing::debug!(app_id, "hubspot sandbox: daily limit reached");
         return Err(respond::daily_limited(&group, daily, send_retry_after));
     }
-    let burst = state.check_rate(app_id);
+    // The associations v4 batch read and labels are exempt from the ten-second limit
+    // (`x-hubspot-rate-limit-exemptions: ten-secondly` in the published spec); the daily limit
+    // still counts them.
+    let exempt = matches!(
+        endpoint,
+        Endpoint::Associations | Endpoint::AssociationLabels
+    );
+    let burst = if exempt {
+        None
+    } else {
+        state.check_rate(app_id)
+    };
     if let Some(check) = burst.filter(|c| !c.allowed) {
         state.stats.rate_limited += 1;
         tracing::debug!(app_id, "hubspot sandbox: rate limit reached");

@@ -166,17 +166,7 @@ tokio::task_local! {
 pub async fn pace_another_call() -> Result<(), crate::Error> {
     let pacer = PACER.try_with(Clone::clone).ok().flatten();
     match pacer {
-        Some(pacer) => pacer.pace(None).await,
-        None => Ok(()),
-    }
-}
-
-/// [`pace_another_call`] for a request that draws on `lane` whatever the call's own lane is
-/// (HubSpot: a search page's associations count against the general limit, not search's).
-pub async fn pace_another_call_in(lane: Lane) -> Result<(), crate::Error> {
-    let pacer = PACER.try_with(Clone::clone).ok().flatten();
-    match pacer {
-        Some(pacer) => pacer.pace(Some(lane)).await,
+        Some(pacer) => pacer.pace().await,
         None => Ok(()),
     }
 }

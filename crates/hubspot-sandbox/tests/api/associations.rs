@@ -455,3 +455,28 @@ async fn pets_and_contacts_are_associated_through_the_schema_definition() {
     }
     assert_eq!(links, back);
 }
+
+/// The spec exempts the batch read from the ten-second limit: with that window spent by a list
+/// call, association reads still answer, and the next list call is refused.
+#[tokio::test]
+async fn association_reads_are_exempt_from_the_ten_second_limit() {
+    let mut config = SandboxConfig::typical();
+    config.rate_limit = Some(hubspot_sandbox::RateLimit {
+        max_requests: 1,
+        window: std::time::Duration::from_secs(60),
+    });
+    let sandbox = spawn(config).await;
+    let token = sandbox.tokens().await.access_token;
+    let listed = sandbox
+        .list("contacts", Some(&token), &[("limit", "1")])
+        .await;
+    assert_eq!(listed.status(), StatusCode::OK);
+    for _ in 0..3 {
+        let response = read(&sandbox, "contacts/companies", &token, &inputs(&[101])).await;
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+    let refused = sandbox
+        .list("contacts", Some(&token), &[("limit", "1")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+}

@@ -5,8 +5,11 @@
 //! HubSpot pages each *input* on its own: a record with more related records than one answer
 //! holds comes back with a `paging.next.after` for that record alone, which the next call passes
 //! beside its id. Following those (all of a round's unfinished records in one call) is what
-//! makes the lists complete: a contact with 1,200 deals gets all 1,200. Every call after a
-//! page's first waits for its own slot in the portal's rate budget.
+//! makes the lists complete: a contact with 1,200 deals gets all 1,200. These reads do not wait
+//! for the portal's rate budget: the published spec exempts this endpoint from HubSpot's
+//! ten-second limit (`x-hubspot-rate-limit-exemptions: ten-secondly`, as for search), so
+//! spending that window's slots on them would only slow the listing they complete. A 429 is
+//! still a 429 (the connector waits what HubSpot says and retries the page).
 //!
 //! Read by the spec, not by one answer: `toObjectId` is a string there (HubSpot sends a number;
 //! both are read), `label` is optional, `paging` is present only when there is more, and a 207's
@@ -16,7 +19,7 @@
 use std::collections::HashMap;
 
 use integration_core::kit::append_path;
-use integration_core::{Association, Credentials, Error, ExposeSecret as _, IntegrationItem, Lane};
+use integration_core::{Association, Credentials, Error, ExposeSecret as _, IntegrationItem};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -161,9 +164,6 @@ impl HubSpotApi {
             }
             let mut next = Vec::new();
             for chunk in inputs.chunks(MAX_INPUTS) {
-                // Each call waits for its own slot in the general limit (after a search page
-                // too: associations are not search calls), like the page's first.
-                integration_core::budget::pace_another_call_in(Lane::Standard).await?;
                 let answer = self.read_batch(credentials, from, to, chunk).await?;
                 for record in answer.results {
                     let id = id_text(record.from.id, "an association's from.id")?;

@@ -115,7 +115,7 @@ impl Connector {
                 .run_until(call.operation, Some(call.deadline), || async {
                     let pacer = self.pacer(user, credentials, call);
                     if let Some(pacer) = &pacer {
-                        pacer.pace(None).await?;
+                        pacer.pace().await?;
                     }
                     let (result, hint) =
                         crate::budget::with_hint(f(credentials.clone()), pacer).await;

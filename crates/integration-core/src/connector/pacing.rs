@@ -53,13 +53,10 @@ impl Connector {
         let shared = self.options.budget.as_ref()?;
         let provider = self.integration.id();
         let (key, limit) = lane_key(shared, provider, credentials, user, call.lane);
-        let (standard_key, standard) =
-            lane_key(shared, provider, credentials, user, Lane::Standard);
         Some(Pacer {
             budget: Arc::clone(&shared.budget),
             key,
             limit: *limit,
-            standard: (standard_key, *standard),
             party: user.as_str().to_owned(),
             priority: call.priority,
             deadline: call.deadline,
@@ -74,9 +71,6 @@ pub(crate) struct Pacer {
     budget: Arc<dyn RateBudget>,
     key: String,
     limit: Limit,
-    /// The general lane's key and limit, for a call in another lane whose further requests
-    /// draw on the general limit (a search page's associations).
-    standard: (String, Limit),
     /// Who the call is for (the user): background calls of one account take turns by party.
     party: String,
     priority: Priority,
@@ -85,21 +79,17 @@ pub(crate) struct Pacer {
 }
 
 impl Pacer {
-    /// Waits for one slot in `lane` (the call's own, or the general one; see
-    /// [`Connector::pace`]).
-    pub(crate) async fn pace(&self, lane: Option<Lane>) -> Result<(), Error> {
+    /// Waits for one slot (see [`Connector::pace`]).
+    pub(crate) async fn pace(&self) -> Result<(), Error> {
         let Self {
             budget,
+            key,
+            limit,
             priority,
             deadline,
             provider,
             party,
-            ..
         } = self;
-        let (key, limit) = match lane {
-            Some(Lane::Standard) => (&self.standard.0, &self.standard.1),
-            _ => (&self.key, &self.limit),
-        };
         let (priority, deadline, provider) = (*priority, *deadline, *provider);
         let started = tokio::time::Instant::now();
         let mut slept = false;
