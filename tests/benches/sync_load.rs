@@ -605,12 +605,12 @@ async fn crm(contacts: usize, limited: usize) {
         .expect("fields");
     let (elapsed, records, stats) = crm_export(&app, &sandbox).await;
     assert_eq!(records, limited, "every contact once");
-    let calls = stats.objects + stats.batch_read + stats.associations;
-    // The limit's best: the first 110 at once, then 110 every 10 s.
-    let ceiling = (calls.saturating_sub(110) as f64 / 110.0).ceil() * 10.0;
+    // Association reads are exempt from the ten-second limit (the spec says so): the window
+    // counts the lists and batch reads. Its best: the first 109 at once, then 109 every 10 s.
+    let counted = stats.objects + stats.batch_read;
+    let ceiling = (counted.saturating_sub(109) as f64 / 109.0).ceil() * 10.0;
     println!(
-        "crm export of {limited} contacts under HubSpot's limit: {elapsed:.1} s for {calls} calls (the limit allows {ceiling:.0} s at best: {:.0}% of the ceiling); {} upstream 429s",
-        ceiling / elapsed * 100.0,
-        stats.rate_limited,
+        "crm export of {limited} contacts under HubSpot's limit: {elapsed:.1} s for {counted} calls counted by the window (+{} exempt association reads); the limit allows {ceiling:.0} s at best; {} upstream 429s",
+        stats.associations, stats.rate_limited,
     );
 }
