@@ -19,6 +19,7 @@ import type { RelatedChip } from '../related';
 import { ErrorNotice, errorTitle } from './ErrorNotice';
 import type { ItemNouns } from './ItemsTable';
 import { RelatedChips } from './RelatedChips';
+import { trapTab } from './trapTab';
 
 /** Reading the full record: under way, gone at the provider, or failed (with a retry). */
 export interface RecordLookup {
@@ -139,18 +140,7 @@ export function RecordDrawer({
       onClose();
       return;
     }
-    if (event.key !== 'Tab' || !dialogRef.current) return;
-    const focusable = dialogRef.current.querySelectorAll<HTMLElement>('button:not([disabled]), input, a[href], summary, [tabindex="0"]');
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    if (!first || !last) return;
-    if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first.focus();
-    }
+    trapTab(event, dialogRef.current, 'button:not([disabled]), input, a[href], summary, [tabindex="0"]');
   };
 
   return (

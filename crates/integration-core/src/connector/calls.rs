@@ -237,21 +237,8 @@ impl Connector {
                 "a record id is 1 to 256 printable ASCII characters".into(),
             ));
         }
-        self.check_object_type(query.object_type.as_deref())?;
-        self.check_associations(&query.associations)?;
-        let call = Call {
-            operation: "fetch",
-            priority: Priority::Interactive,
-            lane: crate::Lane::Standard,
-            deadline: tokio::time::Instant::now() + self.options.request_deadline,
-        };
         let ids = [id.to_owned()];
-        let found = self
-            .within_deadline(self.call_until(user, query, call, &mut None, |c| {
-                let ids = &ids;
-                async move { self.integration.fetch_items(&c, query, ids).await }
-            }))
-            .await?;
+        let found = (self.fetch_as(user, query, &ids, Priority::Interactive, &mut None)).await?;
         Ok(found.into_iter().find(|item| item.id == id))
     }
 
@@ -267,12 +254,25 @@ impl Connector {
         ids: &[String],
         known: &mut Option<Credentials>,
     ) -> Result<Vec<crate::IntegrationItem>, Error> {
+        self.fetch_as(user, items, ids, Priority::Background, known)
+            .await
+    }
+
+    /// Records by id at `priority`, after the checks every query gets.
+    async fn fetch_as(
+        &self,
+        user: &UserId,
+        items: &ItemQuery,
+        ids: &[String],
+        priority: Priority,
+        known: &mut Option<Credentials>,
+    ) -> Result<Vec<crate::IntegrationItem>, Error> {
         self.check_object_type(items.object_type.as_deref())?;
         self.check_associations(&items.associations)?;
         let deadline = tokio::time::Instant::now() + self.options.request_deadline;
         let call = Call {
             operation: "fetch",
-            priority: Priority::Background,
+            priority,
             lane: crate::Lane::Standard,
             deadline,
         };
