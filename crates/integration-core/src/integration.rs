@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::{
     AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Credentials, Cursor, Error,
-    IntegrationItem, ItemQuery, Journal, Lane, Page, PkceVerifier, Webhooks,
+    IntegrationItem, ItemQuery, Journal, Lane, LanePage, Page, PkceVerifier, Webhooks,
 };
 
 /// The most ids one [`Integration::fetch_items`] call is given.
@@ -189,6 +189,35 @@ pub trait Integration: Send + Sync + std::fmt::Debug {
     /// [`IntegrationItem::associations`]: crate::IntegrationItem::associations
     fn associates(&self) -> bool {
         false
+    }
+
+    /// Whether a first export may run a second, descending lane beside
+    /// [`list_items`](Self::list_items) (see [`list_descending`](Self::list_descending)).
+    /// Default: no; exports list in one lane.
+    fn descends(&self) -> bool {
+        false
+    }
+
+    /// One page of `query`'s records whose ids are below `below` (all of them when `None`),
+    /// highest id first, with how many records there are below `below` in all: the second lane
+    /// of a first export, which lists upward with [`list_items`](Self::list_items) while this
+    /// lane reads downward until the two meet (see `Connector::export`). Only called when
+    /// [`descends`](Self::descends) says so; then record ids are decimal numbers, and this call
+    /// draws on an allowance other than `list_items`' (it is paced as a [`Lane::Search`]).
+    /// HubSpot: CRM search sorted by `hs_object_id` descending with `hs_object_id < below`, whose
+    /// own limit its spec exempts from the ten-second one; its `total` is `below`. `query`'s
+    /// cursor and limit mean nothing here. Default: [`Error::Unsupported`].
+    async fn list_descending(
+        &self,
+        credentials: &Credentials,
+        query: &ItemQuery,
+        below: Option<u64>,
+    ) -> Result<LanePage, Error> {
+        let _ = (credentials, query, below);
+        Err(Error::Unsupported(format!(
+            "{} has no descending lane",
+            self.info().name
+        )))
     }
 
     /// Whether [`list_items`](Self::list_items) honours [`ItemQuery::search`] (HubSpot: CRM

@@ -218,6 +218,19 @@ pub struct Page {
     pub next_cursor: Option<Cursor>,
 }
 
+/// One page of an export's descending lane ([`Integration::list_descending`]): records below a
+/// bound, highest id first, and how many records there are below that bound in all.
+///
+/// [`Integration::list_descending`]: crate::Integration::list_descending
+#[derive(Debug, Clone, PartialEq)]
+pub struct LanePage {
+    /// The records, highest id first.
+    pub items: Vec<IntegrationItem>,
+    /// How many records have ids below the bound asked for (these included): the export knows
+    /// from it when the two lanes together have delivered everything.
+    pub below: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

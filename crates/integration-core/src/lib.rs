@@ -46,7 +46,7 @@ pub use events::{
 pub use export::ExportEvent;
 pub use ids::{AuthorizationCode, InvalidId, OAuthState, UserId};
 pub use integration::{Column, FETCH_BATCH, Integration, ObjectType, ProviderInfo};
-pub use item::{Association, Cursor, IntegrationItem, ItemQuery, Page};
+pub use item::{Association, Cursor, IntegrationItem, ItemQuery, LanePage, Page};
 pub use retry::RetryPolicy;
 pub use seal::Seal;
 pub use store::{CredentialStore, LockToken, credentials_key};

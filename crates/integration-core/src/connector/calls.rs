@@ -5,7 +5,7 @@
 use super::{Connector, record};
 use crate::budget::{Lane, Priority};
 use crate::changes::{ChangesPage, ChangesQuery};
-use crate::{Credentials, Error, ItemQuery, Page, UserId};
+use crate::{Credentials, Error, ItemQuery, LanePage, Page, UserId};
 
 /// What one provider call is, for pacing, retries and metrics.
 #[derive(Debug, Clone, Copy)]
@@ -148,6 +148,32 @@ impl Connector {
             }
             Err(other) => Err(other),
         }
+    }
+
+    /// One page of an export's descending lane ([`Integration::list_descending`]) below `below`,
+    /// at background priority in the search lane, within the request deadline.
+    ///
+    /// [`Integration::list_descending`]: crate::Integration::list_descending
+    pub(crate) async fn items_descending(
+        &self,
+        user: &UserId,
+        query: &ItemQuery,
+        below: Option<u64>,
+        known: &mut Option<Credentials>,
+    ) -> Result<LanePage, Error> {
+        let query = self.open_query(user, query)?;
+        let deadline = tokio::time::Instant::now() + self.options.request_deadline;
+        let call = Call {
+            operation: "list_descending",
+            priority: Priority::Background,
+            lane: Lane::Search,
+            deadline,
+        };
+        let query = &query;
+        self.within_deadline(self.call_until(user, query, call, known, |c| async move {
+            self.integration.list_descending(&c, query, below).await
+        }))
+        .await
     }
 
     /// How many records `query`'s object type has, when the provider can say (`None` when it

@@ -157,6 +157,33 @@ impl Connector {
             .map_err(|_| Error::InvalidInput("the cursor is not one this service issued".into()))
     }
 
+    /// A two-lane export's position (see `export::lanes`), sealed for `user` and `query`'s
+    /// object type, as callers get it.
+    pub(crate) fn seal_lanes(
+        &self,
+        user: &UserId,
+        query: &ItemQuery,
+        text: &str,
+    ) -> Result<Cursor, Error> {
+        let context = self.seal_context(user, "lanes", query.object_type.as_deref(), &[]);
+        let inner = Cursor::parse(text).map_err(|_| {
+            Error::InvalidResponse("the provider's paging cursor is too long to resume".into())
+        })?;
+        self.seal_cursor(&context, &inner)
+    }
+
+    /// The two-lane position inside `cursor`, or `None` when it is not one (it may still be a
+    /// one-lane cursor).
+    pub(crate) fn open_lanes(
+        &self,
+        user: &UserId,
+        query: &ItemQuery,
+        cursor: &Cursor,
+    ) -> Option<String> {
+        let context = self.seal_context(user, "lanes", query.object_type.as_deref(), &[]);
+        self.open_cursor(&context, cursor).ok().map(String::from)
+    }
+
     /// The provider's cursor sealed for `context`, as callers get it.
     pub(super) fn seal_cursor(&self, context: &[String], inner: &Cursor) -> Result<Cursor, Error> {
         let context: Vec<&str> = context.iter().map(String::as_str).collect();

@@ -13,8 +13,8 @@ use super::http;
 use super::{ApiBasePolicy, OAuthClient, OAuthConfig, ProviderFactory, ProviderSettings, Token};
 use crate::{
     AuthorizationCode, AuthorizationRequest, ChangesPage, ChangesQuery, Column, Credentials,
-    Cursor, Error, Integration, IntegrationItem, ItemQuery, Lane, ObjectType, Page, PkceVerifier,
-    ProviderInfo, Webhooks,
+    Cursor, Error, Integration, IntegrationItem, ItemQuery, Lane, LanePage, ObjectType, Page,
+    PkceVerifier, ProviderInfo, Webhooks,
 };
 
 /// Where a token response names the connected account: paths into its extras (see
@@ -142,6 +142,22 @@ pub trait ItemSource: Send + Sync + std::fmt::Debug + 'static {
     /// [`Integration::searches`]. Default: no.
     fn searches(&self) -> bool {
         false
+    }
+
+    /// [`Integration::descends`]. Default: no.
+    fn descends(&self) -> bool {
+        false
+    }
+
+    /// [`Integration::list_descending`]; `None` (the default) when the provider cannot.
+    async fn list_descending(
+        &self,
+        credentials: &Credentials,
+        query: &ItemQuery,
+        below: Option<u64>,
+    ) -> Option<Result<LanePage, Error>> {
+        let _ = (credentials, query, below);
+        None
     }
 
     /// [`Integration::associates`]. Default: no.
@@ -303,6 +319,25 @@ impl<S: ItemSource> Integration for OAuthProvider<S> {
 
     fn searches(&self) -> bool {
         self.items.searches()
+    }
+
+    fn descends(&self) -> bool {
+        self.items.descends()
+    }
+
+    async fn list_descending(
+        &self,
+        credentials: &Credentials,
+        query: &ItemQuery,
+        below: Option<u64>,
+    ) -> Result<LanePage, Error> {
+        match self.items.list_descending(credentials, query, below).await {
+            Some(page) => page,
+            None => Err(Error::Unsupported(format!(
+                "{} has no descending lane",
+                self.info.name
+            ))),
+        }
     }
 
     fn grantable(&self, kind: &ObjectType, credentials: &Credentials) -> bool {

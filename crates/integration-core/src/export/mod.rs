@@ -9,6 +9,11 @@
 //! again where it was instead of from the beginning, and it ends with an explicit
 //! [`ExportEvent::End`] so a truncated stream is detectable. Pages are fetched at
 //! [`Priority::Background`]: interactive requests of the same account go first.
+//!
+//! A first export from a provider with a descending lane runs two lanes at once (see
+//! [`lanes`]): the same events, pages from both lanes interleaved.
+
+mod lanes;
 
 use std::sync::Arc;
 
@@ -44,9 +49,9 @@ pub enum ExportEvent {
 type Fetched = (Result<Page, Error>, Option<Credentials>);
 
 /// The page after the one being delivered, fetched meanwhile; aborted when dropped.
-struct Ahead(tokio::task::JoinHandle<Fetched>);
+struct Ahead<T>(tokio::task::JoinHandle<T>);
 
-impl Drop for Ahead {
+impl<T> Drop for Ahead<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -72,7 +77,7 @@ struct Run {
     /// Where the listing continues after the current page; `None`: it ends there.
     next: Option<Cursor>,
     /// The page at `next`, being fetched.
-    ahead: Option<Ahead>,
+    ahead: Option<Ahead<Fetched>>,
     /// The credentials of the last call, reused while fresh.
     known: Option<Credentials>,
 }
@@ -154,6 +159,30 @@ impl Run {
     }
 }
 
+/// A one-lane or a two-lane export.
+enum Export {
+    One(Run),
+    Two(lanes::Lanes),
+    /// Refused before any call; the error is yielded once.
+    Refused(Error),
+}
+
+impl Export {
+    async fn step(self) -> Option<(Result<ExportEvent, Error>, Option<Self>)> {
+        match self {
+            Self::One(run) => {
+                let (event, run) = run.step().await?;
+                Some((event, run.map(Self::One)))
+            }
+            Self::Two(lanes) => {
+                let (event, lanes) = lanes.step().await?;
+                Some((event, lanes.map(Self::Two)))
+            }
+            Self::Refused(error) => Some((Err(error), None)),
+        }
+    }
+}
+
 impl Connector {
     /// Every item `query` selects (from `query.cursor` when resuming), as a stream: see the
     /// [module docs](self). An error ends the stream after being yielded (no `End` follows).
@@ -162,18 +191,42 @@ impl Connector {
         user: UserId,
         query: ItemQuery,
     ) -> impl Stream<Item = Result<ExportEvent, Error>> + Send + 'static {
-        let run = Run {
-            connector: Arc::clone(self),
-            user,
-            started_at: Utc::now(),
-            count: 0,
-            phase: Phase::Fetch(query.cursor.clone()),
-            query,
-            pending: Vec::new(),
-            next: None,
-            ahead: None,
-            known: None,
+        let export = match self.lanes_position(&user, &query) {
+            Some(Ok(at)) => Export::Two(lanes::Lanes::new(Arc::clone(self), user, query, at)),
+            Some(Err(error)) => Export::Refused(error),
+            None => Export::One(Run {
+                connector: Arc::clone(self),
+                user,
+                started_at: Utc::now(),
+                count: 0,
+                phase: Phase::Fetch(query.cursor.clone()),
+                query,
+                pending: Vec::new(),
+                next: None,
+                ahead: None,
+                known: None,
+            }),
         };
-        stream::unfold(Some(run), |run| async move { run?.step().await })
+        stream::unfold(Some(export), |export| async move { export?.step().await })
+    }
+
+    /// Where a two-lane export of `query` starts: the beginning for a first export from a
+    /// provider with a descending lane, the position in a two-lane cursor when resuming; `None`
+    /// for one lane (no such lane, a search, or a one-lane cursor).
+    fn lanes_position(
+        &self,
+        user: &UserId,
+        query: &ItemQuery,
+    ) -> Option<Result<lanes::Position, Error>> {
+        if !self.integration().descends() || query.search.is_some() {
+            return None;
+        }
+        match &query.cursor {
+            None => Some(Ok(lanes::Position::default())),
+            Some(cursor) => {
+                let text = self.open_lanes(user, query, cursor)?;
+                Some(lanes::Position::decode(&text))
+            }
+        }
     }
 }
