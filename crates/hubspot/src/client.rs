@@ -14,6 +14,7 @@ use integration_core::{
 mod associations;
 mod batch;
 mod changes;
+mod descending;
 mod discovery;
 
 use crate::config::{HubSpotConfig, MAX_PAGE_SIZE, OAuthApi, paths};
@@ -453,6 +454,20 @@ impl ItemSource for HubSpotApi {
     /// CRM search's `query`.
     fn searches(&self) -> bool {
         true
+    }
+
+    /// CRM search sorted by `hs_object_id`, on search's own allowance.
+    fn descends(&self) -> bool {
+        true
+    }
+
+    async fn list_descending(
+        &self,
+        credentials: &Credentials,
+        query: &ItemQuery,
+        below: Option<u64>,
+    ) -> Option<Result<integration_core::LanePage, Error>> {
+        Some(self.descending(credentials, query, below).await)
     }
 
     /// Every standard object, and custom objects by `objectTypeId` or fully qualified name

@@ -167,6 +167,26 @@ impl Search {
         (low, high)
     }
 
+    /// Whether the matches are exactly the live records of [`id_range`](Self::id_range): no
+    /// query, and one group whose filters all bound the id to one interval.
+    pub(super) fn id_range_only(&self) -> bool {
+        self.query.is_none()
+            && match &self.groups[..] {
+                [] => true,
+                [group] => group.iter().all(|filter| {
+                    matches!(
+                        filter,
+                        Filter::Number {
+                            field: Field::Id,
+                            op: Op::Eq | Op::Gt | Op::Gte | Op::Lt | Op::Lte | Op::Between,
+                            ..
+                        }
+                    )
+                }),
+                _ => false,
+            }
+    }
+
     /// Whether a candidate matches: the query, then any group whose filters all hold.
     /// `make` generates the full record, at most once, only if a filter needs it.
     pub(super) fn matches(

@@ -24,9 +24,10 @@ pub(crate) const SEARCH_PAGE: usize = 200;
 /// Archived records per list page: HubSpot's maximum.
 const ARCHIVED_PAGE: usize = 100;
 
+/// The `total` of a search answer (how many records match, on every page).
 #[derive(serde::Deserialize)]
-struct SearchTotal {
-    total: u64,
+pub(super) struct SearchTotal {
+    pub(super) total: u64,
 }
 
 /// Where a changes run stands.
