@@ -248,12 +248,17 @@ async fn every_property_of_every_record_costs_two_calls_a_page_and_no_414() {
             .iter()
             .all(|r| r["properties"].as_object().unwrap().len() >= 650)
     );
+    // List pages cost two calls (their ids, then a batch read with the properties in its
+    // body), search pages one (the properties in its body); none is a 414.
     let asked = hubspot.stats();
-    assert_eq!(
-        (asked.objects, asked.batch_read, asked.uri_too_long),
-        (3, 3, 0),
+    assert_eq!(asked.uri_too_long, 0, "{asked:?}");
+    // (The list page in flight when the lanes met may stop before its batch read.)
+    assert!(
+        asked.batch_read <= asked.objects && asked.batch_read + 1 >= asked.objects,
         "{asked:?}"
     );
+    assert!(asked.objects <= 3 && asked.search <= 2, "{asked:?}");
+    assert!(asked.objects * 100 + asked.search * 200 >= 250, "{asked:?}");
 }
 
 #[tokio::test]

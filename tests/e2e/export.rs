@@ -1,5 +1,6 @@
-//! `GET …/export`: the whole listing in one NDJSON stream, one upstream call per page, resumable
-//! from any cursor line it delivered, and detectably truncated when the upstream fails midway.
+//! `GET …/export`: the whole listing in one NDJSON stream, each record read once (HubSpot: list
+//! pages upward, search pages downward, meeting in the middle), resumable from any cursor line
+//! it delivered, and detectably truncated when the upstream fails midway.
 
 use std::collections::HashSet;
 
@@ -37,27 +38,28 @@ fn of_type<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
 }
 
 #[tokio::test]
-async fn an_export_streams_every_contact_once_then_an_end_line_one_upstream_call_a_page() {
+async fn an_export_streams_every_contact_once_then_an_end_line_reading_each_page_once() {
     let app = spawn_sandbox_app().await;
     app.connect_through_consent_page("hubspot", "exporter")
         .await;
     let sandbox = app.sandbox.as_ref().expect("sandbox");
-    let before = sandbox.stats().objects;
+    sandbox.reset_stats();
 
     let (status, lines) = export(&app, "exporter", "?limit=100").await;
     assert_eq!(status, StatusCode::OK);
     let ids = items(&lines);
     assert_eq!(ids.len(), 250);
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 250, "each once");
-    assert_eq!(
-        sandbox.stats().objects - before,
-        3,
-        "ceil(250/100) page calls"
-    );
-    assert_eq!(
-        of_type(&lines, "cursor").len(),
-        2,
-        "a resume point after each page but the last"
+    // Both lanes read: list pages of 100 up, search pages of 200 down, each at most once more
+    // than it needed (the page in flight when they meet).
+    let stats = sandbox.stats();
+    assert!(stats.objects >= 1 && stats.search >= 1, "{stats:?}");
+    assert!(stats.objects <= 3 && stats.search <= 2, "{stats:?}");
+    let pages = (stats.objects + stats.search) as usize;
+    let cursors = of_type(&lines, "cursor").len();
+    assert!(
+        cursors >= 1 && cursors < pages,
+        "a resume point after each page delivered but the last: {cursors} of {pages}"
     );
     let end = lines.last().expect("lines");
     assert_eq!(end["type"], "end", "the stream says it is complete");
@@ -85,19 +87,20 @@ async fn an_export_is_never_compressed_so_lines_arrive_while_later_pages_are_sti
     assert_eq!(res.status(), StatusCode::OK);
     let encoding = res.headers().get("content-encoding");
     assert!(encoding.is_none_or(|e| e == "identity"), "{encoding:?}");
-    // The first record reaches us while most of the 25 pages have not even been asked for
-    // (the export pulls a page only when the previous one was taken).
+    // The first record reaches us before the lanes have read what the export needs (each
+    // pulls a page only when its previous one was taken).
     let mut seen = Vec::new();
     while !seen.contains(&b'\n') {
         seen.extend_from_slice(&res.chunk().await.unwrap().expect("a first line"));
     }
-    let fetched = sandbox.stats().objects;
-    assert!(
-        fetched < 25,
-        "{fetched} of 25 pages fetched before the first line arrived"
-    );
+    let calls = |s: hubspot_sandbox::Stats| s.objects + s.search;
+    let fetched = calls(sandbox.stats());
     while res.chunk().await.unwrap().is_some() {}
-    assert_eq!(sandbox.stats().objects, 25);
+    let all = calls(sandbox.stats());
+    assert!(
+        fetched < all,
+        "{fetched} of {all} pages fetched before the first line arrived"
+    );
 }
 
 #[tokio::test]
@@ -105,22 +108,22 @@ async fn an_export_resumes_from_a_cursor_it_delivered() {
     let app = spawn_sandbox_app().await;
     app.connect_through_consent_page("hubspot", "resumer").await;
     let (_, full) = export(&app, "resumer", "?limit=100").await;
-    let first_page: Vec<String> = items(&full).into_iter().take(100).collect();
-    let cursor = of_type(&full, "cursor")[0]["cursor"]
-        .as_str()
-        .expect("cursor")
-        .to_owned();
-    assert_eq!(of_type(&full, "cursor")[0]["count"], 100);
+    let line = of_type(&full, "cursor")[0];
+    let cursor = line["cursor"].as_str().expect("cursor").to_owned();
+    // A page of either lane: 100 up the list or 200 down the search.
+    let count = line["count"].as_u64().expect("count") as usize;
+    assert!(count == 100 || count == 200, "{count}");
+    let first_page: Vec<String> = items(&full).into_iter().take(count).collect();
 
     let (status, rest) = export(&app, "resumer", &format!("?limit=100&cursor={cursor}")).await;
     assert_eq!(status, StatusCode::OK);
     let rest_ids = items(&rest);
-    assert_eq!(rest_ids.len(), 150);
+    assert_eq!(rest_ids.len(), 250 - count);
     assert!(
         rest_ids.iter().all(|id| !first_page.contains(id)),
         "nothing twice"
     );
-    assert_eq!(rest.last().expect("end")["count"], 150);
+    assert_eq!(rest.last().expect("end")["count"], 250 - count as u64);
 }
 
 #[tokio::test]
@@ -128,10 +131,10 @@ async fn an_upstream_failure_midway_ends_the_stream_without_an_end_line() {
     let app = spawn_sandbox_app().await;
     app.connect_through_consent_page("hubspot", "unlucky").await;
     let sandbox = app.sandbox.as_ref().expect("sandbox");
-    // The first page is served; from the second on HubSpot answers 503.
+    // Two pages are served (of either lane, whichever asks first); then HubSpot answers 503.
     sandbox.set_faults(Faults {
-        pass_next: 1,
-        fail_next: 100,
+        pass_next: 2,
+        fail_next: 1_000,
         fail_status: 503,
         ..Faults::default()
     });
@@ -139,8 +142,17 @@ async fn an_upstream_failure_midway_ends_the_stream_without_an_end_line() {
     let (status, lines) = export(&app, "unlucky", "?limit=10").await;
     assert_eq!(status, StatusCode::OK, "the stream had started");
     let delivered = items(&lines);
-    assert_eq!(delivered.len(), 10);
-    let resume = of_type(&lines, "cursor")[0]["cursor"]
+    // Ten or 200 records a page, up the list lane or down the search lane: some, not all.
+    assert!(
+        !delivered.is_empty() && delivered.len() < 250,
+        "{}",
+        delivered.len()
+    );
+    assert_eq!(
+        delivered.iter().collect::<HashSet<_>>().len(),
+        delivered.len()
+    );
+    let resume = of_type(&lines, "cursor").last().expect("a cursor line")["cursor"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -152,13 +164,12 @@ async fn an_upstream_failure_midway_ends_the_stream_without_an_end_line() {
         "a truncated stream has no end line"
     );
 
-    // Where to resume: HubSpot's own `after`, wrapped; it delivers the rest, nothing twice.
-    assert!(!e2e::provider_cursor(&resume).is_empty(), "{resume}");
+    // Where to resume: both lanes' places; it delivers the rest, nothing twice.
     sandbox.set_faults(Faults::default());
     let (status, rest) = export(&app, "unlucky", &format!("?limit=10&cursor={resume}")).await;
     assert_eq!(status, StatusCode::OK);
     let rest_ids = items(&rest);
-    assert_eq!(rest_ids.len(), 240);
+    assert_eq!(rest_ids.len(), 250 - delivered.len());
     assert!(rest_ids.iter().all(|id| !delivered.contains(id)));
     assert_eq!(rest.last().expect("end")["type"], "end");
 }

@@ -475,10 +475,17 @@ fn shared_budget(settings: &Settings, redis: &RedisTokenStore) -> Option<SharedB
         Arc::new(redis.clone()),
         Limit::new(rate, std::time::Duration::from_secs(10)),
     )
-    .with_search(Limit::new(
-        settings.rate_budget_search_per_s,
-        std::time::Duration::from_secs(1),
-    ));
+    // An export's descending lane may use every search of each second: a one-call reserve
+    // would cost it a fifth of HubSpot's five, while an interactive search waits at most the
+    // one-second window behind it. (The ten-second window keeps its reserve: there a wait
+    // would be ten seconds.)
+    .with_search(
+        Limit::new(
+            settings.rate_budget_search_per_s,
+            std::time::Duration::from_secs(1),
+        )
+        .with_reserve(0),
+    );
     Some(budget)
 }
 

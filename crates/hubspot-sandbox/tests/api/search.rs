@@ -560,7 +560,7 @@ async fn paging_down_by_id_finds_every_live_record_once_and_counts_those_below()
     let app = spawn(unlimited()).await;
     let token = app.tokens().await.access_token;
     let all = listed(&app, &token, "contacts", "lastmodifieddate").await;
-    let archived = vec![all[3].0, all[120].0, all[249].0];
+    let archived = [all[3].0, all[120].0, all[249].0];
     let response = app
         .admin_post(
             "/_admin/crm/contacts/archive",

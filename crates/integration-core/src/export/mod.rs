@@ -210,6 +210,18 @@ impl Connector {
         stream::unfold(Some(export), |export| async move { export?.step().await })
     }
 
+    /// [`check_query`](Self::check_query) for an export, whose cursor may also be a two-lane
+    /// one: a bad query is refused before the response starts.
+    pub fn check_export(&self, user: &UserId, query: &ItemQuery) -> Result<(), Error> {
+        match self.lanes_position(user, query) {
+            Some(position) => {
+                position?;
+                self.check_query(user, &query.clone().after(None))
+            }
+            None => self.check_query(user, query),
+        }
+    }
+
     /// Where a two-lane export of `query` starts: the beginning for a first export from a
     /// provider with a descending lane, the position in a two-lane cursor when resuming; `None`
     /// for one lane (no such lane, a search, or a one-lane cursor).

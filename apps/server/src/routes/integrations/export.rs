@@ -61,7 +61,7 @@ pub(super) async fn export(
     let entry = provider(&state, &path)?;
     let mut query = params.into_inner().parse()?;
     (associations.into_inner()).apply(&entry.connector, &mut query)?;
-    entry.connector.check_query(&user.0, &query)?;
+    entry.connector.check_export(&user.0, &query)?;
     properties
         .into_inner()
         .apply(&entry.connector, &user.0, &mut query)
