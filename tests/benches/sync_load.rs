@@ -309,7 +309,11 @@ async fn first_sync(contacts: usize) {
     let (records, _, last) = drain(res).await;
     let elapsed = started.elapsed().as_secs_f64();
     let end: serde_json::Value = serde_json::from_str(&last).expect("end line");
-    assert_eq!(end["type"], "end", "the stream ended");
+    let stats = sandbox.stats();
+    assert_eq!(
+        end["type"], "end",
+        "the stream ended: {last} after {records} records, {elapsed:.1} s, {stats:?}"
+    );
     assert_eq!(records, contacts, "every contact once");
     let stats = sandbox.stats();
     let (two, one) = (ceiling(contacts, true), ceiling(contacts, false));

@@ -465,12 +465,12 @@ pub(crate) async fn gate<'a>(
         tracing::debug!(app_id, "hubspot sandbox: daily limit reached");
         return Err(respond::daily_limited(&group, daily, send_retry_after));
     }
-    // The associations v4 batch read and labels are exempt from the ten-second limit
-    // (`x-hubspot-rate-limit-exemptions: ten-secondly` in the published spec); the daily limit
-    // still counts them.
+    // CRM search, the associations v4 batch read and labels are exempt from the ten-second
+    // limit (`x-hubspot-rate-limit-exemptions: ten-secondly` in the published specs; search has
+    // its own limit, checked after this); the daily limit still counts them.
     let exempt = matches!(
         endpoint,
-        Endpoint::Associations | Endpoint::AssociationLabels
+        Endpoint::Search | Endpoint::Associations | Endpoint::AssociationLabels
     );
     let burst = if exempt {
         None

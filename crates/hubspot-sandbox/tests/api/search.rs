@@ -316,8 +316,9 @@ async fn the_sixth_search_in_a_second_is_hubspots_secondly_429() {
     for _ in 0..5 {
         let response = app.search("contacts", Some(&token), &json!({})).await;
         assert_eq!(response.status(), StatusCode::OK);
+        // Exempt from the ten-second window: nothing to say about it.
         assert!(
-            response
+            !response
                 .headers()
                 .contains_key("x-hubspot-ratelimit-remaining")
         );
@@ -498,6 +499,28 @@ async fn archived_records_leave_list_and_search_and_appear_in_the_archived_listi
         .admin_post("/_admin/crm/widgets/modify", &json!({"count": 1}))
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+/// The spec exempts search from the ten-second limit (`x-hubspot-rate-limit-exemptions:
+/// ten-secondly`): with that window spent by a list call, searches still answer (up to their own
+/// limit), and the next list call is refused.
+#[tokio::test]
+async fn searches_are_exempt_from_the_ten_second_limit() {
+    let mut config = SandboxConfig::typical();
+    config.rate_limit = Some(RateLimit {
+        max_requests: 1,
+        window: std::time::Duration::from_secs(60),
+    });
+    let app = spawn(config).await;
+    let token = app.tokens().await.access_token;
+    let listed = app.list("contacts", Some(&token), &[("limit", "1")]).await;
+    assert_eq!(listed.status(), StatusCode::OK);
+    for _ in 0..3 {
+        let response = app.search("contacts", Some(&token), &json!({})).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let refused = app.list("contacts", Some(&token), &[("limit", "1")]).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
