@@ -12,7 +12,8 @@
 //!   under HubSpot's real limits (110 calls in any 10 s; search 5 in any second), the budget
 //!   on: time against the two-lane ceiling (and the one-lane one), calls by lane, upstream 429s.
 //! - floor: 250 contacts in one export request vs the same three pages fetched straight from the
-//!   sandbox with the same client and token, at 1 and 8 connections.
+//!   sandbox with the same client and token, at 1 and 8 connections (`FLOOR_LATENCY_MS` adds
+//!   upstream latency to every call, as HubSpot has).
 //! - replicas: two servers on one Redis (shared rate budget), four users of one portal exporting
 //!   at once against the sandbox's real limit (110 / 10 s): aggregate rate, shares, upstream 429s.
 //! - changes: a 1,000,000-contact portal, 5,000 modified and 100 archived; one `changes` run, with
@@ -334,7 +335,17 @@ async fn first_sync(contacts: usize) {
 
 /// 250 contacts in one export vs three pages straight from the sandbox, `rounds` times each.
 async fn floor(rounds: usize) {
-    let (_sandbox, base) = sandbox(250, false);
+    // `FLOOR_LATENCY_MS`: the sandbox answers every call that much later (HubSpot's own
+    // latency is tens to hundreds of milliseconds; the in-process sandbox's is none).
+    let latency = Duration::from_millis(env_or("FLOOR_LATENCY_MS", 0) as u64);
+    let (_sandbox, base) = sandbox_of(
+        SandboxConfig {
+            contacts: 250,
+            latency,
+            ..SandboxConfig::default()
+        },
+        false,
+    );
     let app = server(&base, &fresh_prefix(), false).await;
     let token = connect(&app, &base, "floor").await.access_token;
     let bearer = format!("Bearer {}", token.expose_secret());

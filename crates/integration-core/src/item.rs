@@ -43,6 +43,24 @@ pub struct IntegrationItem {
     pub associations: BTreeMap<String, Vec<Association>>,
 }
 
+impl IntegrationItem {
+    /// A record with only its id and title (everything else empty): for tests and for
+    /// providers that fill in the rest field by field.
+    pub fn new(id: impl Into<String>, title: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            title: title.into(),
+            properties: serde_json::Map::new(),
+            item_type: None,
+            url: None,
+            parent_id: None,
+            created_at: None,
+            updated_at: None,
+            associations: BTreeMap::new(),
+        }
+    }
+}
+
 /// A record another one is related to, and how (HubSpot's association labels: "Primary",
 /// "Decision maker"; empty when the relation has no label).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

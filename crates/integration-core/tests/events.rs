@@ -60,17 +60,7 @@ impl Journal for Pushy {
 }
 
 fn thing(id: &str) -> IntegrationItem {
-    IntegrationItem {
-        id: id.to_owned(),
-        title: format!("thing {id}"),
-        item_type: None,
-        url: None,
-        parent_id: None,
-        created_at: None,
-        updated_at: None,
-        associations: Default::default(),
-        properties: serde_json::Map::new(),
-    }
+    IntegrationItem::new(id, format!("thing {id}"))
 }
 
 /// A journal page of upserts of `ids` in account `A`, ending at `next`.

@@ -3,18 +3,18 @@
 //! fake provider of numbered pages records when each fetch starts and finishes.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
 use futures_util::StreamExt as _;
 use integration_core::{
-    Connector, CredentialStore as _, Credentials, Cursor, Error, ExportEvent, Integration,
-    IntegrationItem, ItemQuery, Page, ProviderInfo, UserId,
+    Connector, Credentials, Cursor, Error, ExportEvent, Integration, IntegrationItem, ItemQuery,
+    Page, ProviderInfo, UserId,
 };
-use token_store::MemoryTokenStore;
 
 const INFO: ProviderInfo = ProviderInfo {
     id: "pages",
@@ -70,17 +70,7 @@ impl Integration for Pages {
         self.finished.fetch_add(1, Ordering::SeqCst);
         Ok(Page {
             items: (0..PER_PAGE)
-                .map(|i| IntegrationItem {
-                    id: format!("{n}-{i}"),
-                    title: String::new(),
-                    properties: serde_json::Map::new(),
-                    item_type: None,
-                    url: None,
-                    parent_id: None,
-                    created_at: None,
-                    updated_at: None,
-                    associations: Default::default(),
-                })
+                .map(|i| IntegrationItem::new(format!("{n}-{i}"), ""))
                 .collect(),
             next_cursor: (n + 1 < PAGES).then(|| Cursor::parse(format!("p{}", n + 1)).unwrap()),
         })
@@ -93,21 +83,7 @@ async fn exporter(delay: Duration) -> (Arc<Pages>, Arc<Connector>, UserId) {
         started: AtomicUsize::new(0),
         finished: AtomicUsize::new(0),
     });
-    let store = Arc::new(MemoryTokenStore::new());
-    let user = UserId::parse("ada").unwrap();
-    let credentials = Credentials {
-        access_token: "at".to_owned().into(),
-        refresh_token: None,
-        expires_at: None,
-        scopes: Vec::new(),
-        account_id: None,
-        account_name: None,
-        account_user: None,
-        obtained_at: Utc::now(),
-        api_base: None,
-    };
-    store.save("pages", &user, &credentials).await.unwrap();
-    let connector = Arc::new(Connector::new(Arc::clone(&pages) as _, store as _));
+    let (connector, user) = common::connected(Arc::clone(&pages) as _).await;
     (pages, connector, user)
 }
 

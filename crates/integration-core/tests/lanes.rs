@@ -4,20 +4,20 @@
 //! any of the stream's cursors too.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
 use futures_util::StreamExt as _;
 use integration_core::{
-    Connector, CredentialStore as _, Credentials, Cursor, Error, ExportEvent, Integration,
-    IntegrationItem, ItemQuery, LanePage, Page, ProviderInfo, UserId,
+    Connector, Credentials, Cursor, Error, ExportEvent, Integration, IntegrationItem, ItemQuery,
+    LanePage, Page, ProviderInfo, UserId,
 };
 use proptest::prelude::*;
-use token_store::MemoryTokenStore;
 
 const INFO: ProviderInfo = ProviderInfo {
     id: "numbers",
@@ -50,17 +50,7 @@ impl Numbers {
 }
 
 fn item(id: u64) -> IntegrationItem {
-    IntegrationItem {
-        id: id.to_string(),
-        title: String::new(),
-        properties: serde_json::Map::new(),
-        item_type: None,
-        url: None,
-        parent_id: None,
-        created_at: None,
-        updated_at: None,
-        associations: Default::default(),
-    }
+    IntegrationItem::new(id.to_string(), "")
 }
 
 #[async_trait]
@@ -127,21 +117,7 @@ impl Integration for Numbers {
 }
 
 async fn connector(numbers: Arc<Numbers>) -> (Arc<Connector>, UserId) {
-    let store = Arc::new(MemoryTokenStore::new());
-    let user = UserId::parse("ada").unwrap();
-    let credentials = Credentials {
-        access_token: "at".to_owned().into(),
-        refresh_token: None,
-        expires_at: None,
-        scopes: Vec::new(),
-        account_id: None,
-        account_name: None,
-        account_user: None,
-        obtained_at: Utc::now(),
-        api_base: None,
-    };
-    store.save("numbers", &user, &credentials).await.unwrap();
-    (Arc::new(Connector::new(numbers as _, store as _)), user)
+    common::connected(numbers).await
 }
 
 /// The ids one export stream delivers until its end, or until its `stop_after`-th resume

@@ -196,19 +196,14 @@ impl Lanes {
                     return Some((Ok(ExportEvent::End { count, started_at }), None));
                 }
             }
-            if self.list.is_none() {
-                self.list = Some(self.fetch_list());
-            }
-            if self.down.is_none() && !self.at.descended {
-                self.down = Some(self.fetch_down());
-            }
+            self.fill();
             let answer = match (&mut self.list, &mut self.down) {
                 (Some(list), Some(down)) => tokio::select! {
                     page = &mut list.0 => Answer::List(page),
                     page = &mut down.0 => Answer::Down(page),
                 },
                 (Some(list), None) => Answer::List((&mut list.0).await),
-                (None, _) => unreachable!("the list lane is always fetching"),
+                (None, _) => unreachable!("`fill` keeps the list lane fetching"),
             };
             let taken = match answer {
                 Answer::List(page) => {
@@ -223,6 +218,17 @@ impl Lanes {
             if let Err(error) = taken {
                 return Some((Err(error), None));
             }
+        }
+    }
+
+    /// Starts each idle lane's next page: right after a page arrives, so the next one is
+    /// fetched while this one is delivered.
+    fn fill(&mut self) {
+        if self.list.is_none() {
+            self.list = Some(self.fetch_list());
+        }
+        if self.down.is_none() && !self.at.descended {
+            self.down = Some(self.fetch_down());
         }
     }
 
@@ -271,7 +277,7 @@ impl Lanes {
             self.finish();
         } else {
             self.then = Then::Resume;
-            self.list = Some(self.fetch_list());
+            self.fill();
         }
         Ok(())
     }
@@ -310,9 +316,7 @@ impl Lanes {
             self.finish();
         } else {
             self.then = Then::Resume;
-            if !self.at.descended {
-                self.down = Some(self.fetch_down());
-            }
+            self.fill();
         }
         Ok(())
     }
