@@ -13,8 +13,10 @@
 //! and neither delivers what the other did. The descending lane stops when it reaches `low` or
 //! runs out; its pages count the records below their bound, so the export ends as soon as the
 //! list lane has delivered that many below `high` (everything at or above `high` came down the
-//! other lane). Should that count never be reached (a list not in id order, a record deleted
-//! meanwhile), the list lane runs to its end: slower, never wrong.
+//! other lane). Records archived after the list lane delivered them make that count smaller:
+//! once the lanes have met in an id order the list kept on every page, delivering more than
+//! the count is enough too. A list out of id order (the evens, then the odds) shows a count it
+//! has not reached, and the list lane runs on, to its end if need be: slower, never wrong.
 //!
 //! The position after each page (both lanes' places and the counts) is the resume cursor.
 //!
@@ -45,18 +47,33 @@ pub(crate) struct Position {
     below_high: Option<u64>,
     /// The descending lane met the list lane or ran out; the list lane goes on alone.
     descended: bool,
+    /// The lanes met in id order: the descending lane found an id the list lane had reached,
+    /// or the list lane one the descending lane had.
+    met: bool,
+    /// A list page came out of id order (HubSpot's spec promises no order): only the counts
+    /// or the list's end can end the export.
+    disordered: bool,
 }
 
 impl Position {
     const VERSION: &'static str = "2l";
 
-    /// Everything below `high` has come up the list lane.
+    /// Everything below `high` has come up the list lane: as many records as the descending
+    /// lane counts there; or, when the lanes met in an id order the list kept, more (records
+    /// delivered and archived since; waiting for equality would read the list to its end).
     fn complete(&self) -> bool {
-        self.below_high == Some(self.listed)
+        self.below_high.is_some_and(|below| {
+            below == self.listed || (self.met && !self.disordered && self.listed > below)
+        })
     }
 
-    /// `2l.{low}.{high}.{listed}.{below_high}.{descended}.{list}` (absent numbers empty; the
-    /// list cursor last, as it may hold dots).
+    /// The three flags as one digit.
+    fn flags(&self) -> u8 {
+        u8::from(self.descended) | u8::from(self.met) << 1 | u8::from(self.disordered) << 2
+    }
+
+    /// `2l.{low}.{high}.{listed}.{below_high}.{flags}.{list}` (absent numbers empty; the list
+    /// cursor last, as it may hold dots).
     pub(crate) fn encode(&self) -> String {
         let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
         format!(
@@ -66,7 +83,7 @@ impl Position {
             number(self.high),
             self.listed,
             number(self.below_high),
-            u8::from(self.descended),
+            self.flags(),
             self.list.as_ref().map(Cursor::as_str).unwrap_or_default(),
         )
     }
@@ -80,12 +97,13 @@ impl Position {
             }
         };
         let fields: Vec<&str> = text.splitn(7, '.').collect();
-        let [version, low, high, listed, below_high, descended, list] = fields[..] else {
+        let [version, low, high, listed, below_high, flags, list] = fields[..] else {
             return Err(bad());
         };
-        if version != Self::VERSION {
-            return Err(bad());
-        }
+        let flags: u8 = match flags.parse() {
+            Ok(flags) if version == Self::VERSION && flags < 8 => flags,
+            _ => return Err(bad()),
+        };
         let position = Self {
             list: match list {
                 "" => None,
@@ -95,11 +113,9 @@ impl Position {
             high: number(high)?,
             listed: listed.parse().map_err(|_| bad())?,
             below_high: number(below_high)?,
-            descended: match descended {
-                "0" => false,
-                "1" => true,
-                _ => return Err(bad()),
-            },
+            descended: flags & 1 != 0,
+            met: flags & 2 != 0,
+            disordered: flags & 4 != 0,
         };
         // Only positions this module reaches: the lanes never cross.
         match (position.low, position.high) {
@@ -262,9 +278,15 @@ impl Lanes {
         let page = page?;
         self.known = known.or(self.known.take());
         let mut delivered = Vec::with_capacity(page.items.len());
+        let mut previous = self.at.low;
         for item in page.items {
             let id = numeric(&item.id)?;
+            if previous.is_some_and(|previous| id <= previous) {
+                self.at.disordered = true;
+            }
+            previous = Some(id);
             if self.at.high.is_some_and(|high| id >= high) {
+                self.at.met = true;
                 continue;
             }
             self.at.low = Some(self.at.low.map_or(id, |low| low.max(id)));
@@ -300,6 +322,7 @@ impl Lanes {
             previous = Some(id);
             if self.at.low.is_some_and(|low| id <= low) {
                 met = true;
+                self.at.met = true;
                 continue;
             }
             self.at.high = Some(id);
@@ -361,19 +384,22 @@ mod tests {
 
     #[test]
     fn positions_round_trip_and_refuse_what_was_never_issued() {
-        let at = |list: Option<&str>, low, high, descended| Position {
+        let at = |list: Option<&str>, low, high, flags: u8| Position {
             list: list.map(|raw| Cursor::parse(raw).unwrap()),
             low,
             high,
             listed: 7,
             below_high: high.map(|_| 9),
-            descended,
+            descended: flags & 1 != 0,
+            met: flags & 2 != 0,
+            disordered: flags & 4 != 0,
         };
         for position in [
             Position::default(),
-            at(Some("abc.def.ghi"), Some(3), Some(900), false),
-            at(None, None, Some(5), true),
-            at(Some("x"), Some(u64::MAX - 1), None, false),
+            at(Some("abc.def.ghi"), Some(3), Some(900), 0),
+            at(None, None, Some(5), 1),
+            at(Some("x"), Some(u64::MAX - 1), None, 6),
+            at(Some("y"), Some(4), Some(5), 7),
         ] {
             assert_eq!(Position::decode(&position.encode()).unwrap(), position);
         }
@@ -381,7 +407,7 @@ mod tests {
             "",
             "2l",
             "3l......",
-            "2l.1.2.3.4.5.",
+            "2l.1.2.3.4.8.",
             "2l.a.....0.",
             "2l.9.3.0..0.",
             "2l...-1..0.",
