@@ -289,10 +289,15 @@ async fn a_refresh_never_outlives_its_lock() {
 /// A connected user's connector pacing HubSpot's calls through a shared budget (110 per 10 s),
 /// with a 2 s deadline so that any hold is answered at once.
 async fn budgeted(peer: &Peer) -> Connector {
+    budgeted_to(peer, 110).await
+}
+
+/// [`budgeted`] with `slots` calls per 10 s.
+async fn budgeted_to(peer: &Peer, slots: u32) -> Connector {
     let store = Arc::new(MemoryTokenStore::new());
     let budget = integration_core::SharedBudget::new(
         store.clone(),
-        integration_core::Limit::new(110, Duration::from_secs(10)),
+        integration_core::Limit::new(slots, Duration::from_secs(10)),
     );
     let connector = Connector::with_options(
         Arc::new(peer.provider(|_| {})),
@@ -374,25 +379,7 @@ async fn the_batch_read_of_a_long_property_list_is_paced_like_the_list() {
     query.properties = Some(many);
     for (slots, pages) in [(1, 0), (2, 1)] {
         let peer = peer(SandboxConfig::default()).await;
-        let store = Arc::new(MemoryTokenStore::new());
-        let budget = integration_core::SharedBudget::new(
-            store.clone(),
-            integration_core::Limit::new(slots, Duration::from_secs(10)),
-        );
-        let connector = Connector::with_options(
-            Arc::new(peer.provider(|_| {})),
-            store.clone(),
-            ConnectorOptions {
-                retry: fast_retries(),
-                budget: Some(budget),
-                request_deadline: Duration::from_secs(2),
-                ..ConnectorOptions::default()
-            },
-        );
-        store
-            .save("hubspot", &user(), &peer.connect().await)
-            .await
-            .unwrap();
+        let connector = budgeted_to(&peer, slots).await;
         peer.sandbox.reset_stats();
         let result = connector.items(&user(), &query).await;
         let stats = peer.sandbox.stats();
