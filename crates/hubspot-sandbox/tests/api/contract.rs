@@ -9,7 +9,7 @@ use hubspot_sandbox::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSandbox, spawn};
+use crate::helpers::{TestSandbox, ok, spawn};
 
 /// A seeded sandbox without rate limits (these tests make many calls).
 fn seeded(seed: u64) -> SandboxConfig {
@@ -26,11 +26,6 @@ fn pinned(contract: Contract) -> SandboxConfig {
         search_rate_limit: None,
         ..SandboxConfig::default().with_contract(contract)
     }
-}
-
-async fn ok(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("json")
 }
 
 /// Every contact, following `paging.next.after` as an opaque string; also returns the cursors.

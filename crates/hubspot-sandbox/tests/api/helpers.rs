@@ -19,6 +19,21 @@ pub struct TestSandbox {
     pub http: reqwest::Client,
 }
 
+/// HubSpot's typical answers without its rate limits (for tests that page a lot).
+pub fn unlimited() -> SandboxConfig {
+    SandboxConfig {
+        rate_limit: None,
+        search_rate_limit: None,
+        ..SandboxConfig::typical()
+    }
+}
+
+/// The JSON of a 200 answer (any other status fails the test).
+pub async fn ok(response: Response) -> Value {
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("json")
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

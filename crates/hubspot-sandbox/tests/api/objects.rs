@@ -7,7 +7,7 @@ use hubspot_sandbox::{ObjectCounts, ObjectType, SandboxConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{SCOPES, TestSandbox, assert_api_error, spawn};
+use crate::helpers::{SCOPES, TestSandbox, assert_api_error, ok, spawn, unlimited};
 
 /// The new standard types, by path name, with their `objectTypeId`.
 const TYPES: [(&str, &str); 9] = [
@@ -25,19 +25,6 @@ const TYPES: [(&str, &str); 9] = [
 /// Every scope any type's records need.
 const ALL_SCOPES: &str = "oauth crm.objects.contacts.read crm.objects.companies.read \
     crm.objects.deals.read tickets e-commerce crm.objects.custom.read";
-
-fn unlimited() -> SandboxConfig {
-    SandboxConfig {
-        rate_limit: None,
-        search_rate_limit: None,
-        ..SandboxConfig::typical()
-    }
-}
-
-async fn ok(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("json")
-}
 
 /// Pages through `object`'s list, `limit` at a time: every record's JSON, in order.
 async fn list_all(app: &TestSandbox, token: &str, object: &str, limit: &str) -> Vec<Value> {

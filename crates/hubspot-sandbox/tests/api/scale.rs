@@ -2,9 +2,9 @@ use std::time::Instant;
 
 use hubspot_sandbox::{ObjectType, Pick, SandboxConfig};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{assert_api_error, spawn};
+use crate::helpers::{assert_api_error, ok, spawn};
 
 const MILLION: usize = 1_000_000;
 
@@ -15,11 +15,6 @@ fn million() -> SandboxConfig {
         search_rate_limit: None,
         ..SandboxConfig::typical()
     }
-}
-
-async fn ok(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("json")
 }
 
 #[tokio::test]

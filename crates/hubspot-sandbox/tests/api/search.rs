@@ -4,20 +4,7 @@ use hubspot_sandbox::{ObjectType, Pick, RateLimit, SandboxConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSandbox, assert_api_error, spawn};
-
-fn unlimited() -> SandboxConfig {
-    SandboxConfig {
-        rate_limit: None,
-        search_rate_limit: None,
-        ..SandboxConfig::typical()
-    }
-}
-
-async fn ok(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("json")
-}
+use crate::helpers::{TestSandbox, assert_api_error, ok, spawn, unlimited};
 
 /// Every live record of `object` via the list endpoint: (id, last-modified ms).
 async fn listed(app: &TestSandbox, token: &str, object: &str, modified: &str) -> Vec<(u64, i64)> {
