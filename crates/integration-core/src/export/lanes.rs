@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Ahead, ExportEvent};
+use super::{Ahead, ExportEvent, Fetched, joined};
 use crate::{
     Connector, Credentials, Cursor, Error, IntegrationItem, ItemQuery, LanePage, Page, Priority,
     UserId,
@@ -124,9 +124,6 @@ impl Position {
         }
     }
 }
-
-/// A lane's page fetched with the credentials it ended with.
-type Fetched<T> = (Result<T, Error>, Option<Credentials>);
 
 /// What follows the page being delivered.
 enum Then {
@@ -360,13 +357,6 @@ impl Lanes {
         self.list = None;
         self.down = None;
     }
-}
-
-fn joined<T>(page: Result<Fetched<T>, tokio::task::JoinError>) -> Fetched<T> {
-    page.unwrap_or_else(|e| {
-        let why = format!("fetching the next page failed: {e}");
-        (Err(Error::Unavailable(why)), None)
-    })
 }
 
 /// A record id as the number the lanes compare.

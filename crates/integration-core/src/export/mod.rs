@@ -46,7 +46,15 @@ pub enum ExportEvent {
 }
 
 /// A page fetched with the credentials it ended with (reused by the next page while fresh).
-type Fetched = (Result<Page, Error>, Option<Credentials>);
+type Fetched<T = Page> = (Result<T, Error>, Option<Credentials>);
+
+/// What a fetching task ended with: its page, or, when the task itself failed, why.
+fn joined<T>(page: Result<Fetched<T>, tokio::task::JoinError>) -> Fetched<T> {
+    page.unwrap_or_else(|e| {
+        let why = format!("fetching the next page failed: {e}");
+        (Err(Error::Unavailable(why)), None)
+    })
+}
 
 /// The page after the one being delivered, fetched meanwhile; aborted when dropped.
 struct Ahead<T>(tokio::task::JoinHandle<T>);
@@ -126,10 +134,7 @@ impl Run {
                 }
                 Phase::Fetch(cursor) => {
                     let (page, known) = match self.ahead.take() {
-                        Some(mut ahead) => (&mut ahead.0).await.unwrap_or_else(|e| {
-                            let why = format!("fetching the next page failed: {e}");
-                            (Err(Error::Unavailable(why)), None)
-                        }),
+                        Some(mut ahead) => joined((&mut ahead.0).await),
                         None => {
                             let known = self.known.take();
                             self.fetch(cursor, known).await
